@@ -1,0 +1,51 @@
+// Argument parsing for the executor CLI (node's parseArgs: no dependency), one spec per command.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DeployError } from '../errors.js';
+
+export const globalOptions = {
+  root: { type: 'string' },
+  source: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  'lock-timeout': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: O,
+  usage: string,
+) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: { ...globalOptions, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    throw new DeployError(`${command}: ${(err as Error).message}\nusage: ${usage}`, 2);
+  }
+}
+
+export function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,9}$/.test(value))
+    throw new DeployError(`${name} must be a whole number, got ${JSON.stringify(value)}`, 2);
+  return Number(value);
+}
+
+/** `IMAGE_REF=seisei-odoo18,OCR_IMAGE_REF=seisei-ocr` (commas or newlines). */
+export function imageLines(value: string | undefined): Record<string, string> | undefined {
+  if (!value) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of value
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 1) throw new DeployError(`--images: ${JSON.stringify(part)} is not ENV_VAR=image-name`, 2);
+    out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,118 @@
+// Runs a deploy or rollback request: in the foreground, or detached from the caller's session
+// (the action's SSH connection) with the run journal as the only channel.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseDigestManifest, resolveImageVars } from '../../src/common/digest-manifest.js';
+import {
+  deployRequest,
+  formatIssues,
+  rollbackRequest,
+  type DeployRequest,
+  type RollbackRequest,
+} from '../../src/common/request.js';
+import { deploy } from '../deploy.js';
+import { DeployError, isExpected } from '../errors.js';
+import { layout } from '../layout.js';
+import { exitCode } from '../outcome.js';
+import { errorMessage, Reporter } from '../report.js';
+import { rollback } from '../rollback.js';
+import { processStartTime } from '../steps/lock.js';
+
+export type RunRequest = DeployRequest | RollbackRequest;
+
+/** Everything that can be checked without touching the server's state; throws DeployError(code 2). */
+export function validateRequest(input: unknown): RunRequest {
+  const cmd = (input as { command?: unknown } | null)?.command;
+  const schema = cmd === 'rollback' ? rollbackRequest : deployRequest;
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) throw new DeployError(formatIssues(parsed.error), 2);
+  const req = parsed.data;
+  if (req.command === 'deploy') {
+    if (req.break_glass && !req.reason.trim())
+      throw new DeployError(
+        'break_glass_reason: --break-glass needs a reason (--reason "why"); it is recorded in the manifest and history',
+        2,
+      );
+    if (!req.break_glass && req.reason.trim())
+      throw new DeployError(
+        'break_glass_reason: a reason was given without --break-glass; add --break-glass or drop the reason',
+        2,
+      );
+    let text: string;
+    try {
+      text = readFileSync(req.digest_file, 'utf8');
+    } catch (err) {
+      throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
+    }
+    try {
+      resolveImageVars(parseDigestManifest(text, req.image_tag), req.images);
+    } catch (err) {
+      throw new DeployError(errorMessage(err), 2);
+    }
+  }
+  return req;
+}
+
+export function readRequestFile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DeployError(`request file ${path} is not readable JSON: ${errorMessage(err)}`, 2);
+  }
+}
+
+export function defaultRunKey(): string {
+  return `cli-${new Date().toISOString().replace(/[-:.]/g, '')}-${process.pid}`;
+}
+
+/** Runs in this process; returns the exit code. */
+export async function runInForeground(req: RunRequest, json: boolean): Promise<number> {
+  const l = layout(req.root);
+  const key = req.run_key ?? defaultRunKey();
+  const journal = l.journal(req.stack, key);
+  mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+  writeFileSync(
+    `${journal.slice(0, -'.jsonl'.length)}.pid`,
+    JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
+  );
+  const report = new Reporter(journal, json);
+  try {
+    const outcome = req.command === 'deploy' ? await deploy(req, report) : await rollback(req, report);
+    report.result({ mode: req.command, stack: req.stack, env: req.env, ...outcome });
+    return exitCode(outcome);
+  } catch (err) {
+    if (!isExpected(err)) report.log(`unexpected error: ${(err as Error).stack ?? err}`, 'error');
+    report.result({
+      mode: req.command,
+      stack: req.stack,
+      env: req.env,
+      status: 'failed',
+      msg: errorMessage(err),
+      error: errorMessage(err),
+    });
+    return 1;
+  }
+}
+
+/**
+ * Starts the same run in a new session (setsid), so it survives the caller's SSH connection and
+ * job cancellation. Prints where its journal is and returns at once.
+ */
+export function runDetached(
+  requestPath: string,
+  req: RunRequest,
+  script: string,
+): { run_key: string; journal: string; pid: number } {
+  const l = layout(req.root);
+  const key = req.run_key ?? defaultRunKey();
+  const journal = l.journal(req.stack, key);
+  mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+  closeSync(openSync(journal, 'a', 0o640)); // exists before we return, so `follow` can start at once
+  const child = spawn(process.execPath, [script, 'run', requestPath, '--run-key', key], {
+    detached: true,
+    stdio: 'ignore',
+    env: process.env,
+  });
+  child.unref();
+  return { run_key: key, journal, pid: child.pid ?? 0 };
+}

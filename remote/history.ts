@@ -1,0 +1,94 @@
+// The deploy history (DESIGN.md section 5): JSON Lines, appended durably, read from the end.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { appendLineDurable } from './fsutil.js';
+
+export type HistoryMode = 'deploy' | 'rollback' | 'auto-rollback' | 'verify' | 'unverify' | 'cleanup';
+export type HistoryStatus = 'success' | 'failed' | 'rolled_back';
+
+export interface HistoryRecord {
+  ts: string;
+  stack: string;
+  env: string;
+  mode: HistoryMode;
+  status: HistoryStatus;
+  release_id: string;
+  image_tag: string;
+  image_ref: string;
+  image_digest: string;
+  previous_release_id: string;
+  actor: string;
+  run_id: string;
+  break_glass: boolean;
+  break_glass_reason: string;
+  duration_ms: number;
+  error: string;
+  [extra: string]: unknown;
+}
+
+export function appendHistory(path: string, record: HistoryRecord): void {
+  appendLineDurable(path, JSON.stringify(record));
+}
+
+function parseRecord(line: string): HistoryRecord | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const r = JSON.parse(line) as HistoryRecord;
+    return r && typeof r === 'object' && typeof r.stack === 'string' ? r : undefined;
+  } catch {
+    return undefined; // torn or foreign line: skipped, never fatal
+  }
+}
+
+/** Lines of a file from the last to the first, reading fixed-size chunks backwards. */
+export function* linesFromEnd(path: string, chunkSize = 64 * 1024): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    let pos = fstatSync(fd).size;
+    let rest = Buffer.alloc(0);
+    while (pos > 0) {
+      const len = Math.min(chunkSize, pos);
+      pos -= len;
+      const chunk = Buffer.alloc(len);
+      readSync(fd, chunk, 0, len, pos);
+      let buf = Buffer.concat([chunk, rest]);
+      let nl = buf.lastIndexOf(0x0a);
+      while (nl !== -1) {
+        const line = buf.subarray(nl + 1).toString('utf8');
+        if (line) yield line;
+        buf = buf.subarray(0, nl);
+        nl = buf.lastIndexOf(0x0a);
+      }
+      rest = buf;
+    }
+    if (rest.length) yield rest.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Newest first; stops as soon as `limit` matching records are found. */
+export function* recordsFromEnd(
+  path: string,
+  filter: (r: HistoryRecord) => boolean = () => true,
+): Generator<HistoryRecord> {
+  for (const line of linesFromEnd(path)) {
+    const r = parseRecord(line);
+    if (r && filter(r)) yield r;
+  }
+}
+
+export function recentRecords(path: string, opts: { stack?: string; limit: number }): HistoryRecord[] {
+  const out: HistoryRecord[] = [];
+  if (opts.limit <= 0) return out;
+  for (const r of recordsFromEnd(path, (r) => !opts.stack || r.stack === opts.stack)) {
+    out.push(r);
+    if (out.length >= opts.limit) break;
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+// What releases a stack has on disk and what the history says of them.
+import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { RELEASE_ID_RE } from '../src/common/names.js';
+import { recordsFromEnd } from './history.js';
+import type { Layout } from './layout.js';
+
+export const RELEASE_META = '.seisei-release.json';
+
+/** Frozen with each release: what it deploys, so a rollback needs nothing but the directory. */
+export interface ReleaseMeta {
+  stack: string;
+  env: string;
+  release_id: string;
+  image_tag: string;
+  images: Record<string, { name: string; ref: string; digest: string }>;
+  git_sha: string;
+  compose_file: string;
+  created_at_utc: string;
+}
+
+export interface ReleaseInfo {
+  id: string;
+  dir: string;
+  succeeded: boolean;
+  bad: boolean;
+}
+
+export function readReleaseMeta(dir: string): ReleaseMeta {
+  return JSON.parse(readFileSync(join(dir, RELEASE_META), 'utf8')) as ReleaseMeta;
+}
+
+/** Release ids sort by their UTC stamp, then by the whole id. */
+export function compareReleaseIds(a: string, b: string): number {
+  const sa = a.slice(a.lastIndexOf('__') + 2);
+  const sb = b.slice(b.lastIndexOf('__') + 2);
+  return sa === sb ? (a < b ? -1 : a > b ? 1 : 0) : sa < sb ? -1 : 1;
+}
+
+/** Complete release directories of a stack (temp and trash names are not releases), oldest first. */
+export function releaseIds(l: Layout, stack: string): string[] {
+  const dir = l.stackReleases(stack);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter(
+      (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && existsSync(join(dir, e.name, RELEASE_META)),
+    )
+    .map((e) => e.name)
+    .sort(compareReleaseIds);
+}
+
+export function isBad(l: Layout, stack: string, id: string): boolean {
+  return existsSync(l.badMarker(stack, id));
+}
+
+export function markBad(l: Layout, stack: string, id: string, why: string): void {
+  writeFileSync(
+    l.badMarker(stack, id),
+    JSON.stringify({ release_id: id, marked_at: new Date().toISOString(), why }) + '\n',
+  );
+}
+
+/**
+ * Ids among `ids` that have a successful record in the history. Reads from the end and stops as
+ * soon as every id is accounted for, so a long history costs little.
+ */
+export function succeededIds(l: Layout, stack: string, ids: string[]): Set<string> {
+  const wanted = new Set(ids);
+  const found = new Set<string>();
+  if (!wanted.size) return found;
+  for (const r of recordsFromEnd(l.history, (r) => r.stack === stack && r.status === 'success')) {
+    if (wanted.has(r.release_id)) found.add(r.release_id);
+    if (found.size === wanted.size) break;
+  }
+  return found;
+}
+
+/** Every release of the stack with what is known of it, newest first. */
+export function listReleases(l: Layout, stack: string): ReleaseInfo[] {
+  const ids = releaseIds(l, stack);
+  const ok = succeededIds(l, stack, ids);
+  return ids
+    .reverse()
+    .map((id) => ({ id, dir: l.releaseDir(stack, id), succeeded: ok.has(id), bad: isBad(l, stack, id) }));
+}
+
+/** The release the live symlink points at, if it is one of ours. */
+export function liveReleaseId(l: Layout, stack: string): string | undefined {
+  const link = l.liveLink(stack);
+  try {
+    if (!lstatSync(link).isSymbolicLink()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const target = resolve(dirname(link), readlinkSync(link));
+  return dirname(target) === l.stackReleases(stack) ? basename(target) : undefined;
+}
+
+/** Rollback candidates: succeeded, not bad, present, older than `than`; newest first. */
+export function rollbackCandidates(l: Layout, stack: string, than: string | undefined): ReleaseInfo[] {
+  return listReleases(l, stack).filter(
+    (r) => r.succeeded && !r.bad && (than === undefined || compareReleaseIds(r.id, than) < 0),
+  );
+}

@@ -1,0 +1,141 @@
+// Rollback (DESIGN.md section 7): go back N successful releases; if the target fails its smoke
+// check, mark it bad and try the next older one, at most 3 attempts in all.
+import { DeployError } from './errors.js';
+import type { RollbackRequest } from '../src/common/request.js';
+import { Docker, detectCompose } from './docker.js';
+import { layout } from './layout.js';
+import type { Outcome } from './outcome.js';
+import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
+import { errorMessage, type Reporter } from './report.js';
+import { activate, type Release } from './steps/activate.js';
+import { imagesPresent, pullImages } from './steps/pull.js';
+import { composeTarget } from './steps/activate.js';
+import {
+  buildManifest,
+  historyRecord,
+  mainImage,
+  readManifest,
+  record,
+  writeManifest,
+  type Who,
+} from './steps/record.js';
+import { checkLiveLink } from './steps/safety.js';
+import { withLock } from './steps/with-lock.js';
+
+const MAX_ATTEMPTS = 3;
+
+export async function rollback(req: RollbackRequest, report: Reporter): Promise<Outcome> {
+  const l = layout(req.root);
+  const started = Date.now();
+  const who: Who = { actor: req.actor, run_id: req.run_id, break_glass: false, break_glass_reason: '' };
+  const docker = new Docker(report);
+  const rec = (status: 'success' | 'failed', r: Release | undefined, previous: string, error = '') =>
+    record(
+      l,
+      historyRecord(
+        { stack: req.stack, env: req.env, mode: 'rollback', status, started },
+        who,
+        {
+          release_id: r?.meta.release_id ?? '',
+          image_tag: r?.meta.image_tag ?? '',
+          ...(r ? { image_ref: mainImage(r.meta).ref, image_digest: mainImage(r.meta).digest } : {}),
+          previous_release_id: previous,
+        },
+        error,
+      ),
+    );
+  const fail = (err: unknown): Outcome => {
+    rec('failed', undefined, liveReleaseId(l, req.stack) ?? '', errorMessage(err));
+    return { status: 'failed', msg: errorMessage(err) };
+  };
+
+  return withLock(l, req, `rollback -${req.steps}`, report, fail, async () => {
+    try {
+      await report.step('safety', () => checkLiveLink(l, req.stack));
+      const liveId = liveReleaseId(l, req.stack);
+      if (!liveId)
+        throw new DeployError(
+          `${req.stack} has no live release under ${l.stacksDir}: nothing to roll back from`,
+        );
+      const candidates = rollbackCandidates(l, req.stack, liveId).slice(
+        req.steps - 1,
+        req.steps - 1 + MAX_ATTEMPTS,
+      );
+      if (!candidates.length)
+        throw new DeployError(
+          `no rollback target ${req.steps} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`,
+        );
+      report.log(`live: ${liveId}; candidates in order: ${candidates.map((c) => c.id).join(', ')}`);
+      const flavor = await detectCompose();
+      const live: Release = {
+        dir: l.releaseDir(req.stack, liveId),
+        meta: readReleaseMeta(l.releaseDir(req.stack, liveId)),
+      };
+      const errors: string[] = [];
+      for (const [i, c] of candidates.entries()) {
+        const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };
+        const prefix = `rollback.${i + 1}.`;
+        try {
+          await report.step(`${prefix}pull`, async () => {
+            if (
+              await imagesPresent(
+                docker,
+                Object.values(r.meta.images).map((img) => img.ref),
+              )
+            )
+              return report.log('images present locally: no pull');
+            await pullImages(docker, composeTarget(flavor, r));
+          });
+          await activate(l, docker, flavor, r, report, prefix);
+        } catch (err) {
+          errors.push(`${c.id}: ${errorMessage(err)}`);
+          markBad(l, req.stack, c.id, errorMessage(err));
+          rec('failed', r, liveId, errorMessage(err));
+          continue;
+        }
+        const before = readManifest(l, req.stack);
+        const current = buildManifest(r.meta, r.dir, {
+          ...who,
+          env: req.env || before?.env || r.meta.env,
+          previous: liveId,
+          mode: 'rollback',
+          gate: 'rollback',
+          compose: flavor,
+        });
+        await report.step('record', () => {
+          writeManifest(l, current);
+          rec('success', r, liveId);
+        });
+        const m = mainImage(r.meta);
+        return {
+          status: 'success',
+          msg: `rolled back to ${c.id}`,
+          release_id: c.id,
+          release_dir: r.dir,
+          image_ref: m.ref,
+          image_digest: m.digest,
+          previous_release_id: liveId,
+          manifest: current,
+        };
+      }
+      // Every attempt failed: put back what was live when we started, so the records stay true.
+      report.start('restore', `back to ${liveId}`);
+      const restored = await activate(l, docker, flavor, live, report, 'restore.').then(
+        () => '',
+        errorMessage,
+      );
+      report.end('restore', restored ? 'failed' : 'ok', restored);
+      const msg = `rollback failed after ${candidates.length} attempt(s): ${errors.join('; ')}. ${liveId} is live again${restored ? ` but fails its smoke check: ${restored}` : ''}`;
+      rec('failed', live, liveId, msg);
+      return {
+        status: 'failed',
+        msg,
+        release_id: liveId,
+        previous_release_id: liveId,
+        manifest: readManifest(l, req.stack),
+      };
+    } catch (err) {
+      return fail(err);
+    }
+  });
+}

@@ -1,0 +1,84 @@
+// The stack's own deploy settings: the `x-seisei-deploy` block of its compose file (DESIGN.md section 10).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parse as parseDotenv } from 'dotenv';
+import { z } from 'zod';
+import { formatIssues } from '../src/common/request.js';
+import { DeployError } from './errors.js';
+
+export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
+
+const smokeCheck = z.strictObject({
+  url: z.string().regex(/^https?:\/\//, { error: 'smoke url must start with http:// or https://' }),
+  expect_status: z.number().int().min(100).max(599).optional(),
+  contains: z.string().optional(),
+});
+
+const stackConfig = z.strictObject({
+  smoke: z.array(smokeCheck).default([]),
+  smoke_timeout_s: z.number().positive().max(3600).default(60),
+  wait_healthy: z.boolean().default(true),
+  hooks: z.strictObject({ pre_deploy: z.array(z.string()).min(1).optional() }).default({}),
+  keep_releases: z.number().int().min(1).max(1000).optional(),
+});
+export type StackConfig = z.infer<typeof stackConfig>;
+export type SmokeCheck = z.infer<typeof smokeCheck>;
+
+export function findComposeFile(dir: string): string | undefined {
+  return COMPOSE_FILES.find((f) => existsSync(join(dir, f)));
+}
+
+export function readStackConfig(dir: string, composeFile: string): StackConfig {
+  const path = join(dir, composeFile);
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DeployError(`${path} is not valid YAML: ${(err as Error).message}`);
+  }
+  const block = (doc as Record<string, unknown> | null)?.['x-seisei-deploy'] ?? {};
+  const parsed = stackConfig.safeParse(block);
+  if (!parsed.success) {
+    throw new DeployError(
+      `x-seisei-deploy in ${path} is invalid:\n${formatIssues(parsed.error).replace(/^/gm, '  x-seisei-deploy.')}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads a .env file into variables (as compose reads it). */
+export function readEnvFile(path: string): Record<string, string> {
+  return existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+}
+
+/** `${VAR}` and `${VAR:-default}` in smoke URLs come from the release's .env, as compose would expand them. */
+export function interpolate(text: string, vars: Record<string, string>): string {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (_, name: string, fallback?: string) =>
+      vars[name] !== undefined && vars[name] !== '' ? vars[name]! : (fallback ?? ''),
+  );
+}
+
+/**
+ * The release's .env: the source lines byte for byte, with each image variable set to its digest
+ * ref (replaced where present, appended where not).
+ */
+export function pinEnv(source: string, refs: Record<string, string>): string {
+  const pending = new Map(Object.entries(refs));
+  const lines = source.length ? source.split('\n') : [];
+  const trailingNewline = source.endsWith('\n');
+  if (trailingNewline) lines.pop();
+  const out = lines.map((line) => {
+    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    const name = m?.[2];
+    if (name && refs[name] !== undefined) {
+      pending.delete(name);
+      return `${m![1]}${name}=${refs[name]}`;
+    }
+    return line;
+  });
+  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,112 @@
+// After a failed switch/up/smoke: put back the release that was live before, mark the new one bad,
+// and record both. With nothing to go back to, the failed stack is taken down.
+import type { ComposeFlavor } from '../commands/compose.js';
+import type { Docker } from '../docker.js';
+import type { Layout } from '../layout.js';
+import type { Outcome } from '../outcome.js';
+import { markBad, readReleaseMeta } from '../releases.js';
+import { errorMessage, type Reporter } from '../report.js';
+import { activate, takeDown, type Release } from './activate.js';
+import {
+  buildManifest,
+  historyRecord,
+  mainImage,
+  readManifest,
+  record,
+  writeManifest,
+  type Who,
+} from './record.js';
+import { removeLive } from './switch.js';
+
+export async function autoRollback(
+  l: Layout,
+  docker: Docker,
+  flavor: ComposeFlavor,
+  ctx: {
+    failed: Release;
+    previousId: string | undefined;
+    err: unknown;
+    who: Who;
+    started: number;
+    env: string;
+  },
+  report: Reporter,
+): Promise<Outcome> {
+  const { failed, previousId, who, started, env } = ctx;
+  const stack = failed.meta.stack;
+  const why = errorMessage(ctx.err);
+  const failedFacts = {
+    release_id: failed.meta.release_id,
+    image_tag: failed.meta.image_tag,
+    ...refOf(failed),
+    previous_release_id: previousId ?? '',
+  };
+  markBad(l, stack, failed.meta.release_id, why);
+  const recordFailed = (status: 'rolled_back' | 'failed') =>
+    record(l, historyRecord({ stack, env, mode: 'deploy', status, started }, who, failedFacts, why));
+
+  if (!previousId) {
+    report.start('auto_rollback', 'no previous release: taking the failed stack down');
+    await takeDown(docker, flavor, failed).catch((e) => report.log(errorMessage(e), 'warn'));
+    removeLive(l, stack);
+    report.end('auto_rollback', 'ok');
+    recordFailed('failed');
+    return {
+      status: 'failed',
+      msg: `${why}; this was the first release of ${stack}, so it was taken down (nothing is live)`,
+      ...failedFacts,
+    };
+  }
+
+  report.start('auto_rollback', `back to ${previousId}`);
+  const previous: Release = {
+    dir: l.releaseDir(stack, previousId),
+    meta: readReleaseMeta(l.releaseDir(stack, previousId)),
+  };
+  let rollbackError = '';
+  try {
+    await activate(l, docker, flavor, previous, report, 'auto_rollback.');
+    report.end('auto_rollback', 'ok');
+  } catch (err) {
+    rollbackError = errorMessage(err);
+    report.end('auto_rollback', 'failed', rollbackError);
+  }
+  const before = readManifest(l, stack);
+  const current = buildManifest(previous.meta, previous.dir, {
+    ...who,
+    break_glass: before?.break_glass ?? false,
+    break_glass_reason: before?.break_glass_reason ?? '',
+    env: before?.env ?? env,
+    previous: failed.meta.release_id,
+    mode: 'auto-rollback',
+    gate: before?.gate ?? '',
+    compose: flavor,
+  });
+  await report.step('record', () => {
+    writeManifest(l, current);
+    recordFailed('rolled_back');
+    record(
+      l,
+      historyRecord(
+        { stack, env, mode: 'auto-rollback', status: rollbackError ? 'failed' : 'success', started },
+        who,
+        {
+          release_id: previousId,
+          image_tag: previous.meta.image_tag,
+          ...refOf(previous),
+          previous_release_id: failed.meta.release_id,
+        },
+        rollbackError,
+      ),
+    );
+  });
+  const msg = rollbackError
+    ? `${why}; rolled back to ${previousId}, but it failed its smoke check too: ${rollbackError}`
+    : `${why}; rolled back to ${previousId}, which is live and answering`;
+  return { status: 'rolled_back', msg, ...failedFacts, manifest: current, error: why };
+}
+
+function refOf(r: Release) {
+  const m = mainImage(r.meta);
+  return { image_ref: m.ref, image_digest: m.digest };
+}

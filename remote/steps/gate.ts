@@ -1,0 +1,57 @@
+// The verified gate (DESIGN.md section 6).
+import { existsSync, readFileSync } from 'node:fs';
+import { DeployError } from '../errors.js';
+import type { Layout } from '../layout.js';
+
+export type GateOutcome = 'not-gated' | 'verified' | 'verified-empty-marker' | 'break-glass';
+
+export interface VerifiedMarker {
+  image_tag: string;
+  digests: Record<string, string>;
+  verified_at: string;
+  verified_by: string;
+  note: string;
+}
+
+export function checkGate(
+  l: Layout,
+  opts: {
+    env: string;
+    gatedEnvs: string[];
+    tag: string;
+    digests: Record<string, string>;
+    breakGlass: boolean;
+  },
+): GateOutcome {
+  if (!opts.gatedEnvs.includes(opts.env)) return 'not-gated';
+  const path = l.marker(opts.tag);
+  if (!existsSync(path)) {
+    if (opts.breakGlass) return 'break-glass';
+    throw new DeployError(`Version not verified: ${path} does not exist`);
+  }
+  const text = readFileSync(path, 'utf8');
+  if (!text.trim()) return 'verified-empty-marker';
+  let marker: Partial<VerifiedMarker>;
+  try {
+    marker = JSON.parse(text) as Partial<VerifiedMarker>;
+  } catch {
+    throw new DeployError(
+      `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`,
+    );
+  }
+  const differ = Object.entries(marker.digests ?? {})
+    .filter(([name, digest]) => opts.digests[name] !== undefined && opts.digests[name] !== digest)
+    .map(([name, digest]) => `${name}: verified ${digest}, deploying ${opts.digests[name]}`);
+  const missing = Object.keys(marker.digests ?? {}).length
+    ? Object.keys(opts.digests)
+        .filter((n) => !(n in marker.digests!))
+        .map((n) => `${n}: not in the marker`)
+    : [];
+  if (differ.length || missing.length) {
+    if (opts.breakGlass) return 'break-glass';
+    throw new DeployError(
+      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join('; ')}`,
+    );
+  }
+  return Object.keys(marker.digests ?? {}).length ? 'verified' : 'verified-empty-marker';
+}

@@ -1,0 +1,37 @@
+// pre_deploy hooks from the stack's config (e.g. a database backup into <root>/backups/).
+import { mkdirSync } from 'node:fs';
+import { run } from '../exec.js';
+import { composeEnv } from '../docker.js';
+import { DeployError } from '../errors.js';
+import type { Reporter } from '../report.js';
+
+export async function runPreDeploy(
+  argv: string[] | undefined,
+  ctx: {
+    releaseDir: string;
+    releaseId: string;
+    stack: string;
+    env: string;
+    imageRef: string;
+    backupsDir: string;
+  },
+  report: Reporter,
+): Promise<void> {
+  if (!argv?.length) return;
+  mkdirSync(ctx.backupsDir, { recursive: true, mode: 0o750 });
+  const env = {
+    ...composeEnv(),
+    RELEASE_ID: ctx.releaseId,
+    RELEASE_DIR: ctx.releaseDir,
+    STACK: ctx.stack,
+    DEPLOY_ENV: ctx.env,
+    IMAGE_REF: ctx.imageRef,
+    BACKUPS_DIR: ctx.backupsDir,
+  };
+  const r = await run(argv, { env, cwd: ctx.releaseDir, onLine: (line) => report.log(line) }).catch(
+    (err: Error) => {
+      throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
+    },
+  );
+  if (r.code !== 0) throw new DeployError(`pre_deploy hook failed (exit ${r.code}); nothing was switched`);
+}

@@ -1,0 +1,98 @@
+// Smoke test after `up` (DESIGN.md section 10): containers running (healthy where they have a
+// healthcheck) and every smoke URL answering as expected, within the stack's time budget.
+import type { ContainerState, Docker } from '../docker.js';
+import { DeployError } from '../errors.js';
+import type { Reporter } from '../report.js';
+import type { SmokeCheck } from '../stack-config.js';
+
+export interface SmokePlan {
+  project: string;
+  checks: SmokeCheck[];
+  timeoutS: number;
+  waitHealthy: boolean;
+  expectImages: string[];
+}
+
+type Verdict = { pass: true } | { pass: false; final: boolean; why: string };
+
+export function judgeContainers(
+  cs: ContainerState[],
+  plan: Pick<SmokePlan, 'waitHealthy' | 'expectImages'>,
+): Verdict {
+  if (!cs.length) return { pass: false, final: false, why: 'no containers yet' };
+  for (const c of cs) {
+    if (c.status === 'exited' || c.status === 'dead')
+      return { pass: false, final: true, why: `container ${c.name} exited with code ${c.exitCode}` };
+    if (c.status === 'restarting' || c.restarts > 0)
+      return {
+        pass: false,
+        final: true,
+        why: `container ${c.name} is restarting (crash loop, exit code ${c.exitCode})`,
+      };
+    if (c.health === 'unhealthy')
+      return { pass: false, final: true, why: `container ${c.name} is unhealthy` };
+    if (c.status !== 'running')
+      return { pass: false, final: false, why: `container ${c.name} is ${c.status}` };
+    if (plan.waitHealthy && c.health === 'starting')
+      return { pass: false, final: false, why: `container ${c.name} health is starting` };
+  }
+  const running = new Set(cs.map((c) => c.image));
+  const missing = plan.expectImages.filter((ref) => !running.has(ref));
+  if (missing.length) return { pass: false, final: true, why: `no container runs ${missing.join(', ')}` };
+  return { pass: true };
+}
+
+export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdict> {
+  try {
+    const res = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const body = await res.text();
+    const statusOk = check.expect_status
+      ? res.status === check.expect_status
+      : res.status >= 200 && res.status < 300;
+    if (!statusOk)
+      return {
+        pass: false,
+        final: false,
+        why: `${check.url} answered HTTP ${res.status}, expected ${check.expect_status ?? '2xx'}`,
+      };
+    if (check.contains !== undefined && !body.includes(check.contains))
+      return {
+        pass: false,
+        final: false,
+        why: `${check.url} body does not contain ${JSON.stringify(check.contains)}`,
+      };
+    return { pass: true };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    return { pass: false, final: false, why: `${check.url} did not answer (${cause})` };
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until everything passes, something fails for good, or the budget is spent. */
+export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): Promise<void> {
+  const deadline = Date.now() + plan.timeoutS * 1000;
+  let delay = 100;
+  let last = '';
+  for (;;) {
+    let verdict = judgeContainers(await docker.containers(plan.project), plan);
+    for (const check of plan.checks) {
+      if (!verdict.pass) break;
+      verdict = await probe(check, Math.max(200, Math.min(5000, deadline - Date.now())));
+    }
+    if (verdict.pass) {
+      report.log(
+        `smoke passed: containers up${plan.checks.length ? `, ${plan.checks.map((c) => c.url).join(', ')} OK` : ''}`,
+      );
+      return;
+    }
+    if (verdict.final) throw new DeployError(`smoke failed: ${verdict.why}`);
+    if (verdict.why !== last) report.log(`waiting: ${verdict.why}`);
+    last = verdict.why;
+    if (Date.now() + delay > deadline)
+      throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
+    await sleep(delay);
+    delay = Math.min(1000, Math.round(delay * 1.5));
+  }
+}

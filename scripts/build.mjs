@@ -1,0 +1,32 @@
+// Builds both bundles: dist/index.js (the action, run by the runner) and dist/remote.js (the
+// executor, copied to the server: one file, no native modules).
+import { build } from 'esbuild';
+import { chmodSync, readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+
+const common = {
+  define: { __TOOL_VERSION__: JSON.stringify(version) },
+  bundle: true, platform: 'node', format: 'esm', legalComments: 'none', logLevel: 'warning' };
+// CommonJS dependencies inside an ESM bundle still call require(); give them one.
+const requireShim =
+  "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);";
+
+await build({
+  ...common,
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/index.js',
+  target: 'node24',
+  banner: { js: requireShim },
+  // ssh2's optional native speed-ups; it falls back to pure JS when they are absent.
+  external: ['cpu-features', '*.node'],
+});
+
+await build({
+  ...common,
+  entryPoints: ['remote/cli.ts'],
+  outfile: 'dist/remote.js',
+  target: 'node18',
+  banner: { js: '#!/usr/bin/env node\n' + requireShim },
+});
+chmodSync('dist/remote.js', 0o755);

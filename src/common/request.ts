@@ -1,0 +1,63 @@
+// The request the action sends to the executor and the executor re-validates (the server is the
+// trust boundary). The operator CLI builds the same object from argv.
+import { z } from 'zod';
+import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './names.js';
+
+const absPath = (field: string) =>
+  z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..') && !v.includes('\0'), {
+    error: `${field} must be an absolute path without '..'`,
+  });
+
+export const commonOptions = {
+  root: absPath('root').default('/srv'),
+  source: absPath('source').default('/opt/seisei-odoo-addons/infra/stacks'),
+  actor: freeText('actor', 200).default(''),
+  run_id: freeText('run_id', 100).default(''),
+  run_key: runKey.optional(),
+  lock_timeout_s: z.number().int().min(0).max(86400).default(600),
+  gated_envs: z.array(envName).default(['production']),
+  keep_releases: z.number().int().min(1).max(1000).optional(),
+};
+
+export const registryLogin = z
+  .object({
+    registry: freeText('registry', 255).regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, {
+      error: 'registry must be a host name with an optional port, e.g. ghcr.io',
+    }),
+    username: freeText('registry_username', 255).min(1),
+    password_file: absPath('registry password file'),
+  })
+  .optional();
+
+export const deployRequest = z.object({
+  command: z.literal('deploy'),
+  stack: stackName,
+  env: envName,
+  image_tag: imageTag,
+  digest_file: absPath('digest_file'),
+  images: imageMapping.optional(),
+  break_glass: z.boolean().default(false),
+  reason: freeText('break_glass_reason', 1000).default(''),
+  registry_login: registryLogin,
+  ...commonOptions,
+});
+export type DeployRequest = z.infer<typeof deployRequest>;
+
+export const rollbackRequest = z.object({
+  command: z.literal('rollback'),
+  stack: stackName,
+  env: envName,
+  steps: z.number().int().min(1).max(100).default(1),
+  ...commonOptions,
+});
+export type RollbackRequest = z.infer<typeof rollbackRequest>;
+
+/** Turns zod issues into one message per field. */
+export function formatIssues(err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      const field = i.path.join('.');
+      return field && !i.message.startsWith(field) ? `${field}: ${i.message}` : i.message;
+    })
+    .join('\n');
+}
