@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { imageLines, integer, parse } from './cli/args.js';
+import { defaultActor, imageLines, integer, parse } from './cli/args.js';
 import { readRequestFile, runDetached, runInForeground, validateRequest } from './cli/run.js';
 import { DeployError, isExpected } from './errors.js';
 import { layout } from './layout.js';
@@ -12,8 +12,6 @@ export interface Command {
   summary: string;
   main(argv: string[]): Promise<number>;
 }
-
-const defaultActor = () => process.env.SUDO_USER || process.env.USER || 'operator';
 
 function common(v: { root?: string; source?: string; 'lock-timeout'?: string }) {
   return {
@@ -166,6 +164,8 @@ async function main(argv: string[]): Promise<number> {
   return command.main(rest);
 }
 
+// If the event loop ever drained with work pending, exit non-zero rather than 0.
+process.exitCode = 70;
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

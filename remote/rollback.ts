@@ -8,7 +8,7 @@ import type { Outcome } from './outcome.js';
 import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
 import { errorMessage, type Reporter } from './report.js';
 import { activate, type Release } from './steps/activate.js';
-import { imagesPresent, pullImages } from './steps/pull.js';
+import { pullIfMissing } from './steps/pull.js';
 import { composeTarget } from './steps/activate.js';
 import {
   buildManifest,
@@ -76,16 +76,10 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
         const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };
         const prefix = `rollback.${i + 1}.`;
         try {
-          await report.step(`${prefix}pull`, async () => {
-            if (
-              await imagesPresent(
-                docker,
-                Object.values(r.meta.images).map((img) => img.ref),
-              )
-            )
-              return report.log('images present locally: no pull');
-            await pullImages(docker, composeTarget(flavor, r));
-          });
+          const refs = Object.values(r.meta.images).map((img) => img.ref);
+          await report.step(`${prefix}pull`, () =>
+            pullIfMissing(docker, composeTarget(flavor, r), refs, report),
+          );
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
           errors.push(`${c.id}: ${errorMessage(err)}`);

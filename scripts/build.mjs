@@ -4,6 +4,8 @@ import { build } from 'esbuild';
 import { chmodSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
+// `--outdir DIR` builds elsewhere (the test script uses it to check that dist/ is fresh).
+const outdir = process.argv.includes('--outdir') ? process.argv[process.argv.indexOf('--outdir') + 1] : 'dist';
 
 const common = {
   define: { __TOOL_VERSION__: JSON.stringify(version) },
@@ -15,7 +17,7 @@ const requireShim =
 await build({
   ...common,
   entryPoints: ['src/main.ts'],
-  outfile: 'dist/index.js',
+  outfile: `${outdir}/index.js`,
   target: 'node24',
   banner: { js: requireShim },
   // ssh2's optional native speed-ups; it falls back to pure JS when they are absent.
@@ -25,8 +27,8 @@ await build({
 await build({
   ...common,
   entryPoints: ['remote/cli.ts'],
-  outfile: 'dist/remote.js',
+  outfile: `${outdir}/remote.js`,
   target: 'node18',
   banner: { js: '#!/usr/bin/env node\n' + requireShim },
 });
-chmodSync('dist/remote.js', 0o755);
+chmodSync(`${outdir}/remote.js`, 0o755);

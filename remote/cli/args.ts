@@ -28,6 +28,9 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
+/** Who runs an operator command: the sudo caller, else the login user. */
+export const defaultActor = () => process.env.SUDO_USER || process.env.USER || 'operator';
+
 export function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,9}$/.test(value))

@@ -6,7 +6,8 @@ import { processStartTime } from '../steps/lock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function executorAlive(pidFile: string): boolean {
+/** Whether the executor that wrote `<run_key>.pid` is still that same process (pid and start time). */
+export function executorAlive(pidFile: string): boolean {
   try {
     const { pid, start_time } = JSON.parse(readFileSync(pidFile, 'utf8')) as {
       pid: number;

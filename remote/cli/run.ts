@@ -2,7 +2,6 @@
 // (the action's SSH connection) with the run journal as the only channel.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseDigestManifest, resolveImageVars } from '../../src/common/digest-manifest.js';
 import {
   deployRequest,
   formatIssues,
@@ -11,6 +10,7 @@ import {
   type RollbackRequest,
 } from '../../src/common/request.js';
 import { deploy } from '../deploy.js';
+import { planRelease } from '../plan.js';
 import { DeployError, isExpected } from '../errors.js';
 import { layout } from '../layout.js';
 import { exitCode } from '../outcome.js';
@@ -38,14 +38,8 @@ export function validateRequest(input: unknown): RunRequest {
         'break_glass_reason: a reason was given without --break-glass; add --break-glass or drop the reason',
         2,
       );
-    let text: string;
     try {
-      text = readFileSync(req.digest_file, 'utf8');
-    } catch (err) {
-      throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
-    }
-    try {
-      resolveImageVars(parseDigestManifest(text, req.image_tag), req.images);
+      planRelease(req, 'validation');
     } catch (err) {
       throw new DeployError(errorMessage(err), 2);
     }

@@ -1,4 +1,15 @@
-// Operator commands (status, history, verify, unverify, cleanup) register here.
+// Operator commands (DESIGN.md section 11) on top of the executor: status, history, verify,
+// unverify, cleanup. cli.ts adds them to its command table.
 import type { Command } from '../cli.js';
+import { cleanupCommand } from './cleanup.js';
+import { historyCommand } from './history.js';
+import { statusCommand } from './status.js';
+import { unverifyCommand, verifyCommand } from './verify.js';
 
-export const operatorCommands: Record<string, Command> = {};
+export const operatorCommands: Record<string, Command> = {
+  verify: verifyCommand,
+  unverify: unverifyCommand,
+  status: statusCommand,
+  history: historyCommand,
+  cleanup: cleanupCommand,
+};

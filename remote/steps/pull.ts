@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { composePull, type ComposeTarget } from '../commands/compose.js';
 import { imagePresent, login } from '../commands/docker.js';
 import type { Docker } from '../docker.js';
+import { DeployError } from '../errors.js';
+import type { Reporter } from '../report.js';
 
 export interface RegistryLogin {
   registry: string;
@@ -14,9 +16,13 @@ export interface RegistryLogin {
 
 /** Reads the password and deletes its file at once: it must not stay on the server. */
 export function takePassword(file: string): string {
-  const password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-  unlinkSync(file);
-  return password;
+  try {
+    const password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    unlinkSync(file);
+    return password;
+  } catch (err) {
+    throw new DeployError(`registry password file ${file} cannot be read: ${(err as Error).message}`, 2);
+  }
 }
 
 /** A private docker config directory for this run only; the caller removes it with `dispose`. */
@@ -44,4 +50,18 @@ export async function pullImages(docker: Docker, t: ComposeTarget): Promise<void
 export async function imagesPresent(docker: Docker, refs: string[]): Promise<boolean> {
   for (const ref of refs) if ((await docker.quiet(imagePresent(ref))).code !== 0) return false;
   return true;
+}
+
+/** Digest-pinned images already on the server are identical by definition: pull only what is missing. */
+export async function pullIfMissing(
+  docker: Docker,
+  t: ComposeTarget,
+  refs: string[],
+  report: Reporter,
+  login?: { registry: string; username: string; password: string },
+): Promise<void> {
+  if (await imagesPresent(docker, refs))
+    return report.log('all images are already on this server (pinned by digest): nothing to pull');
+  if (login) await registryLogin(docker, login.registry, login.username, login.password);
+  await pullImages(docker, t);
 }

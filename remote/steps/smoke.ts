@@ -4,6 +4,7 @@ import type { ContainerState, Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { SmokeCheck } from '../stack-config.js';
+import { httpGet } from '../http-get.js';
 
 export interface SmokePlan {
   project: string;
@@ -44,8 +45,7 @@ export function judgeContainers(
 
 export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdict> {
   try {
-    const res = await fetch(check.url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    const body = await res.text();
+    const res = await httpGet(check.url, timeoutMs);
     const statusOk = check.expect_status
       ? res.status === check.expect_status
       : res.status >= 200 && res.status < 300;
@@ -55,7 +55,7 @@ export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdi
         final: false,
         why: `${check.url} answered HTTP ${res.status}, expected ${check.expect_status ?? '2xx'}`,
       };
-    if (check.contains !== undefined && !body.includes(check.contains))
+    if (check.contains !== undefined && !res.body.includes(check.contains))
       return {
         pass: false,
         final: false,
@@ -63,8 +63,8 @@ export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdi
       };
     return { pass: true };
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    return { pass: false, final: false, why: `${check.url} did not answer (${cause})` };
+    const e = err as NodeJS.ErrnoException;
+    return { pass: false, final: false, why: `${check.url} did not answer (${e.code ?? e.message})` };
   }
 }
 

@@ -1,0 +1,38 @@
+// A minimal GET with a hard deadline. node:http rather than fetch: Node 20's fetch can leave a
+// promise pending forever (and let the process exit) when a port is accepted by docker-proxy but
+// nothing answers behind it.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+const MAX_BODY = 64 * 1024;
+
+export function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const lib = url.startsWith('https:') ? https : http;
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const req = lib.get(url, { headers: { 'user-agent': 'seisei-deploy-smoke' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < MAX_BODY) body += chunk;
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}

@@ -1,0 +1,206 @@
+// `cleanup`: the retention rule of DESIGN.md section 7 step 12, per stack, under the stack's lock.
+import type { Command } from '../cli.js';
+import { integer, parse } from '../cli/args.js';
+import { DeployError } from '../errors.js';
+import type { Layout } from '../layout.js';
+import { compareReleaseIds, liveReleaseId, readReleaseMeta, type ReleaseInfo } from '../releases.js';
+import { errorMessage, Reporter } from '../report.js';
+import { readStackConfig } from '../stack-config.js';
+import { planCleanup, removeReleases, type CleanupPlan } from '../steps/cleanup.js';
+import { acquireLock, describeHolder, holderAlive, readHolder } from '../steps/lock.js';
+import { historyRecord, readManifest, record } from '../steps/record.js';
+import { actorArg, lockTimeoutArg, positionals, rootLayout, stackArg } from './argv.js';
+import { knownStacks } from './stacks.js';
+import { paint, print, printJson, table } from './table.js';
+
+export const DEFAULT_KEEP = 10;
+
+export interface PlannedRelease {
+  id: string;
+  action: 'keep' | 'remove';
+  why: string;
+}
+
+export interface CleanupResult {
+  stack: string;
+  keep: number;
+  keep_from: string;
+  dry_run: boolean;
+  releases: PlannedRelease[];
+  removed: string[];
+  note: string;
+  error: string;
+}
+
+/** Every release of the plan, newest first, with the reason it stays or goes. */
+export function explainPlan(plan: CleanupPlan, keep: number, live: string | undefined): PlannedRelease[] {
+  const kept = new Set(plan.keep.map((r) => r.id));
+  const why = (r: ReleaseInfo): string => {
+    if (r.id === live) return 'live';
+    if (plan.protected.includes(r.id)) return 'newest rollback target';
+    if (r.bad) return 'marked bad';
+    if (!r.succeeded) return 'no successful deploy record (failed or unfinished)';
+    return kept.has(r.id)
+      ? `among the newest ${keep} successful`
+      : `older than the newest ${keep} successful`;
+  };
+  return [...plan.keep, ...plan.remove]
+    .sort((a, b) => compareReleaseIds(b.id, a.id))
+    .map((r) => ({ id: r.id, action: kept.has(r.id) ? 'keep' : 'remove', why: why(r) }));
+}
+
+/** `keep_releases` of the live release's x-seisei-deploy block, if it sets one. */
+function configuredKeep(l: Layout, stack: string): number | undefined {
+  const live = liveReleaseId(l, stack);
+  if (!live) return undefined;
+  try {
+    const dir = l.releaseDir(stack, live);
+    return readStackConfig(dir, readReleaseMeta(dir).compose_file).keep_releases;
+  } catch {
+    return undefined; // an unreadable config does not block a cleanup: the default applies
+  }
+}
+
+function emptyResult(stack: string, keep: number, keepFrom: string, dryRun: boolean): CleanupResult {
+  return {
+    stack,
+    keep,
+    keep_from: keepFrom,
+    dry_run: dryRun,
+    releases: [],
+    removed: [],
+    note: '',
+    error: '',
+  };
+}
+
+export async function cleanupStack(
+  l: Layout,
+  stack: string,
+  opts: { keep?: number; dryRun: boolean; actor: string; lockTimeoutS: number },
+  report: Reporter,
+): Promise<CleanupResult> {
+  const configured = opts.keep === undefined ? configuredKeep(l, stack) : undefined;
+  const keep = opts.keep ?? configured ?? DEFAULT_KEEP;
+  const from = opts.keep !== undefined ? '--keep' : configured !== undefined ? 'keep_releases' : 'default';
+  const result = emptyResult(stack, keep, from, opts.dryRun);
+  const plan = () => {
+    const p = planCleanup(l, stack, keep);
+    result.releases = explainPlan(p, keep, liveReleaseId(l, stack));
+    return p;
+  };
+  if (opts.dryRun) {
+    const holder = readHolder(l.lockFile(stack));
+    if (holder && holderAlive(holder))
+      result.note = `a run holds the lock (${describeHolder(holder)}): the plan may change when it ends`;
+    plan();
+    return result;
+  }
+  const started = Date.now();
+  const lock = await acquireLock(
+    l.lockFile(stack),
+    { actor: opts.actor, run_id: '', release: 'cleanup' },
+    opts.lockTimeoutS,
+    report,
+  );
+  try {
+    const p = plan();
+    try {
+      for (const r of p.remove) {
+        removeReleases(l, stack, [r]);
+        result.removed.push(r.id);
+      }
+    } catch (err) {
+      result.error = errorMessage(err);
+    }
+    record(
+      l,
+      historyRecord(
+        {
+          stack,
+          env: readManifest(l, stack)?.env ?? '',
+          mode: 'cleanup',
+          status: result.error ? 'failed' : 'success',
+          started,
+        },
+        { actor: opts.actor, run_id: '', break_glass: false, break_glass_reason: '' },
+        {}, // release_id stays empty: a cleanup record must never count as a release's success
+        result.error,
+        { keep, removed: result.removed, kept: p.keep.map((r) => r.id) },
+      ),
+    );
+  } finally {
+    lock.release();
+  }
+  return result;
+}
+
+function render(r: CleanupResult): string {
+  const c = paint();
+  const gone = r.releases.filter((x) => x.action === 'remove').length;
+  const keepSays = `keep ${r.keep} (${r.keep_from === 'default' ? 'default' : r.keep_from})`;
+  const head = r.error
+    ? `${r.stack}: ${c.red('FAILED')}: ${r.error}`
+    : !r.releases.length
+      ? `${r.stack}: no releases`
+      : `${r.stack}: ${keepSays}; ${r.dry_run ? 'would remove' : 'removed'} ${r.dry_run ? gone : r.removed.length} of ${r.releases.length} release(s)`;
+  const rows = r.releases.map((x) => [
+    x.id,
+    r.dry_run && x.action === 'remove' ? 'would remove' : x.action === 'remove' ? 'removed' : 'keep',
+    x.why,
+  ]);
+  return [
+    head,
+    r.note ? `  note: ${r.note}` : '',
+    rows.length
+      ? table(rows, {
+          header: ['RELEASE', 'ACTION', 'WHY'],
+          indent: '  ',
+          style: (t, row, col) => (row >= 0 && col === 1 && t.trim() !== 'keep' ? c.yellow(t) : t),
+        })
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export const cleanupCommand: Command = {
+  usage:
+    'seisei-deploy cleanup [<stack>] [--keep N] [--dry-run] [--actor A] [--lock-timeout SECONDS] [--root DIR] [--json]',
+  summary: 'remove old releases (failed/bad first; never the live one or the newest rollback target)',
+  async main(argv) {
+    const { values: v, positionals: p } = parse(
+      'cleanup',
+      argv,
+      { keep: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, actor: { type: 'string' } },
+      this.usage,
+    );
+    positionals(p, 1, this.usage);
+    const keep = integer('--keep', v.keep);
+    if (keep === 0) throw new DeployError('--keep must be at least 1', 2);
+    const l = rootLayout(v.root);
+    const stacks = p[0] !== undefined ? [stackArg(p[0])] : knownStacks(l);
+    const opts = {
+      keep,
+      dryRun: v['dry-run'],
+      actor: actorArg(v.actor),
+      lockTimeoutS: lockTimeoutArg(v['lock-timeout']),
+    };
+    // Lock waits and take-overs are diagnostics: stderr, so stdout stays the result (and valid JSON).
+    const report = new Reporter(undefined, false, (line) => process.stderr.write(line + '\n'));
+    const results: CleanupResult[] = [];
+    for (const stack of stacks) {
+      try {
+        results.push(await cleanupStack(l, stack, opts, report));
+      } catch (err) {
+        results.push({
+          ...emptyResult(stack, keep ?? DEFAULT_KEEP, '', opts.dryRun),
+          error: errorMessage(err),
+        });
+      }
+    }
+    if (v.json) printJson({ dry_run: opts.dryRun, stacks: results });
+    else print(results.length ? results.map(render).join('\n\n') : `no stacks under ${l.root}`);
+    return results.some((r) => r.error) ? 1 : 0;
+  },
+};

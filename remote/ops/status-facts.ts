@@ -1,0 +1,199 @@
+// Gathers what `status` compares for one stack: the live symlink, the current manifest, the frozen
+// release, the running containers, the lock and the last run. No judgement here (see diagnose.ts).
+import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parseEventLine } from '../../src/common/events.js';
+import { executorAlive } from '../cli/follow.js';
+import { dockerVersion } from '../commands/docker.js';
+import { Docker, type ContainerState } from '../docker.js';
+import { linesFromEnd } from '../history.js';
+import type { Layout } from '../layout.js';
+import {
+  isBad,
+  liveReleaseId,
+  readReleaseMeta,
+  rollbackCandidates,
+  type ReleaseInfo,
+  type ReleaseMeta,
+} from '../releases.js';
+import { errorMessage, Reporter } from '../report.js';
+import { holderAlive, readHolder, type LockHolder } from '../steps/lock.js';
+import { mainImage, readManifest, type CurrentManifest } from '../steps/record.js';
+import { checkLiveLink } from '../steps/safety.js';
+import { releaseServiceImages, type ServiceImage } from './compose-services.js';
+
+export interface LinkFacts {
+  path: string;
+  kind: 'missing' | 'symlink' | 'directory' | 'file';
+  target?: string;
+  /** Set when the symlink points into this stack's releases. */
+  releaseId?: string;
+  targetExists: boolean;
+  /** Why a deploy would refuse this path (a real directory, a link elsewhere). */
+  unsafe?: string;
+}
+
+export type ManifestFacts =
+  | { state: 'missing' | 'unreadable'; path: string }
+  | { state: 'ok'; path: string; value: CurrentManifest; releaseExists: boolean };
+
+export type ContainerFacts =
+  { state: 'ok'; list: ContainerState[] } | { state: 'unavailable'; error: string };
+
+export type LockFacts =
+  | { state: 'free' }
+  | { state: 'unreadable'; path: string }
+  | { state: 'held' | 'stale'; path: string; holder: LockHolder };
+
+export interface RunFacts {
+  key: string;
+  journal: string;
+  state: 'finished' | 'running' | 'starting' | 'dead';
+  result?: string;
+}
+
+export interface StatusFacts {
+  stack: string;
+  link: LinkFacts;
+  manifest: ManifestFacts;
+  /** What the symlink's release froze (images and its main image). */
+  live?: { images: ReleaseMeta['images']; main: { ref: string; digest: string }; bad: boolean };
+  /** Images the services should run, from the compose file of the release the manifest names. */
+  services?: { from: string; list: ServiceImage[] };
+  containers: ContainerFacts;
+  lock: LockFacts;
+  lastRun?: RunFacts;
+  candidates: ReleaseInfo[];
+}
+
+export type ContainerSource = (project: string) => Promise<ContainerFacts>;
+
+/** Lists containers with the docker CLI; says once, for every stack, when docker cannot answer. */
+export function dockerContainers(): ContainerSource {
+  const docker = new Docker(new Reporter(undefined, false, () => {}));
+  let probe: Promise<string> | undefined;
+  return async (project) => {
+    probe ??= docker.quiet(dockerVersion()).then(
+      (r) => (r.code === 0 ? '' : r.stderr.trim().split('\n').slice(-1)[0] || `docker exited ${r.code}`),
+      (err: unknown) => errorMessage(err),
+    );
+    const error = await probe;
+    if (error) return { state: 'unavailable', error };
+    return docker.containers(project).then(
+      (list): ContainerFacts => ({ state: 'ok', list }),
+      (err: unknown): ContainerFacts => ({ state: 'unavailable', error: errorMessage(err) }),
+    );
+  };
+}
+
+function linkFacts(l: Layout, stack: string): LinkFacts {
+  const path = l.liveLink(stack);
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return { path, kind: 'missing', targetExists: false };
+  }
+  let unsafe: string | undefined;
+  try {
+    checkLiveLink(l, stack);
+  } catch (err) {
+    unsafe = errorMessage(err);
+  }
+  if (!st.isSymbolicLink())
+    return { path, kind: st.isDirectory() ? 'directory' : 'file', targetExists: true, unsafe };
+  const target = resolve(dirname(path), readlinkSync(path));
+  return {
+    path,
+    kind: 'symlink',
+    target,
+    releaseId: liveReleaseId(l, stack),
+    targetExists: existsSync(target),
+    unsafe,
+  };
+}
+
+function manifestFacts(l: Layout, stack: string): ManifestFacts {
+  const path = l.currentManifest(stack);
+  if (!existsSync(path)) return { state: 'missing', path };
+  const value = readManifest(l, stack);
+  if (!value || typeof value !== 'object' || typeof value.release_id !== 'string')
+    return { state: 'unreadable', path };
+  const releaseExists = existsSync(l.releaseDir(stack, value.release_id));
+  return { state: 'ok', path, value, releaseExists };
+}
+
+function lockFacts(l: Layout, stack: string): LockFacts {
+  const path = l.lockFile(stack);
+  if (!existsSync(path)) return { state: 'free' };
+  const holder = readHolder(path);
+  if (!holder) return { state: 'unreadable', path };
+  return { state: holderAlive(holder) ? 'held' : 'stale', path, holder };
+}
+
+/** The newest run journal of the stack, and whether it ended with a result. */
+export function lastRunFacts(l: Layout, stack: string, now = Date.now()): RunFacts | undefined {
+  let newest: { key: string; journal: string; mtime: number } | undefined;
+  try {
+    for (const name of readdirSync(l.runsDir(stack))) {
+      if (!name.endsWith('.jsonl')) continue;
+      const journal = join(l.runsDir(stack), name);
+      const mtime = statSync(journal).mtimeMs;
+      if (!newest || mtime > newest.mtime) newest = { key: name.slice(0, -'.jsonl'.length), journal, mtime };
+    }
+  } catch {
+    return undefined;
+  }
+  if (!newest) return undefined;
+  const { key, journal, mtime } = newest;
+  for (const line of linesFromEnd(journal, 4096)) {
+    const e = parseEventLine(line);
+    if (e?.type === 'result') return { key, journal, state: 'finished', result: e.status };
+    break; // the result is always the last event: any other last line means no result yet
+  }
+  const pidFile = `${journal.slice(0, -'.jsonl'.length)}.pid`;
+  if (existsSync(pidFile)) return { key, journal, state: executorAlive(pidFile) ? 'running' : 'dead' };
+  // a detached run creates its journal a moment before the executor writes its pid
+  return { key, journal, state: now - mtime < 60_000 ? 'starting' : 'dead' };
+}
+
+function liveFacts(l: Layout, link: LinkFacts, stack: string): StatusFacts['live'] {
+  if (!link.releaseId || !link.targetExists) return undefined;
+  try {
+    const meta = readReleaseMeta(l.releaseDir(stack, link.releaseId));
+    return { images: meta.images, main: mainImage(meta), bad: isBad(l, stack, link.releaseId) };
+  } catch {
+    return undefined;
+  }
+}
+
+function serviceFacts(l: Layout, stack: string, releaseId: string | undefined): StatusFacts['services'] {
+  if (!releaseId) return undefined;
+  try {
+    const dir = l.releaseDir(stack, releaseId);
+    return { from: releaseId, list: releaseServiceImages(dir, readReleaseMeta(dir).compose_file) };
+  } catch {
+    return undefined; // unknown: containers are then checked against the manifest's images only
+  }
+}
+
+export async function gatherFacts(
+  l: Layout,
+  stack: string,
+  containers: ContainerSource,
+): Promise<StatusFacts> {
+  const link = linkFacts(l, stack);
+  const manifest = manifestFacts(l, stack);
+  const named = manifest.state === 'ok' ? manifest.value.release_id : link.releaseId;
+  return {
+    stack,
+    link,
+    manifest,
+    live: liveFacts(l, link, stack),
+    services: serviceFacts(l, stack, named),
+    containers: await containers(stack),
+    lock: lockFacts(l, stack),
+    lastRun: lastRunFacts(l, stack),
+    candidates: rollbackCandidates(l, stack, link.releaseId ?? named),
+  };
+}

@@ -1,0 +1,176 @@
+// `verify` and `unverify`: write or remove the staging-verified marker of an image tag
+// (DESIGN.md section 6), recorded in the history with the actor.
+import { readFileSync, unlinkSync } from 'node:fs';
+import type { Command } from '../cli.js';
+import { parse } from '../cli/args.js';
+import { parseDigestManifest } from '../../src/common/digest-manifest.js';
+import { DeployError } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../fsutil.js';
+import type { Layout } from '../layout.js';
+import { errorMessage } from '../report.js';
+import type { VerifiedMarker } from '../steps/gate.js';
+import { historyRecord, record } from '../steps/record.js';
+import { actorArg, positionals, rootLayout, tagArg, textArg } from './argv.js';
+import { print, printJson, table } from './table.js';
+
+/** What a marker file held: JSON, `empty` (made by `touch`), or `unreadable`. */
+export type MarkerContent = Partial<VerifiedMarker> | 'empty' | 'unreadable';
+
+export function readMarker(l: Layout, tag: string): MarkerContent | undefined {
+  let text: string;
+  try {
+    text = readFileSync(l.marker(tag), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (!text.trim()) return 'empty';
+  try {
+    const m = JSON.parse(text) as unknown;
+    return m && typeof m === 'object' ? (m as Partial<VerifiedMarker>) : 'unreadable';
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** `{name: digest}` of every image in the digest manifest, which must carry `tag`. */
+export function digestsFromFile(file: string, tag: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new DeployError(`--digest-file ${file} cannot be read: ${errorMessage(err)}`, 2);
+  }
+  try {
+    const m = parseDigestManifest(text, tag);
+    return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
+  } catch (err) {
+    throw new DeployError(`--digest-file ${file}: ${errorMessage(err)}`, 2);
+  }
+}
+
+const who = (actor: string) => ({ actor, run_id: '', break_glass: false, break_glass_reason: '' });
+
+export function verifyTag(
+  l: Layout,
+  tag: string,
+  opts: { digests: Record<string, string>; note: string; actor: string },
+): { path: string; marker: VerifiedMarker; replaced: MarkerContent | undefined } {
+  const started = Date.now();
+  const replaced = readMarker(l, tag);
+  const marker: VerifiedMarker = {
+    image_tag: tag,
+    digests: opts.digests,
+    verified_at: new Date().toISOString(),
+    verified_by: opts.actor,
+    note: opts.note,
+  };
+  writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + '\n');
+  record(
+    l,
+    historyRecord(
+      { stack: '', env: '', mode: 'verify', status: 'success', started },
+      who(opts.actor),
+      { image_tag: tag },
+      '',
+      { digests: opts.digests, note: opts.note, marker: l.marker(tag) },
+    ),
+  );
+  return { path: l.marker(tag), marker, replaced };
+}
+
+export function unverifyTag(
+  l: Layout,
+  tag: string,
+  opts: { note: string; actor: string },
+): { path: string; removed: MarkerContent } {
+  const started = Date.now();
+  const path = l.marker(tag);
+  const removed = readMarker(l, tag);
+  if (removed === undefined)
+    throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
+  unlinkSync(path);
+  fsyncDir(l.verifiedDir);
+  record(
+    l,
+    historyRecord(
+      { stack: '', env: '', mode: 'unverify', status: 'success', started },
+      who(opts.actor),
+      { image_tag: tag },
+      '',
+      {
+        digests: typeof removed === 'object' ? (removed.digests ?? {}) : {},
+        note: opts.note,
+        marker: path,
+      },
+    ),
+  );
+  return { path, removed };
+}
+
+function describeMarker(m: MarkerContent | undefined): string {
+  if (m === undefined) return 'none';
+  if (m === 'empty') return 'an empty marker (touch)';
+  if (m === 'unreadable') return 'an unreadable marker';
+  return `the marker written ${m.verified_at ?? '?'} by ${m.verified_by || '?'}`;
+}
+
+export const verifyCommand: Command = {
+  usage:
+    'seisei-deploy verify <image_tag> [--digest-file F] [--note "..."] [--actor A] [--root DIR] [--json]',
+  summary: 'mark an image tag as verified on staging (production deploys need it)',
+  async main(argv) {
+    const { values: v, positionals: p } = parse(
+      'verify',
+      argv,
+      { 'digest-file': { type: 'string' }, note: { type: 'string' }, actor: { type: 'string' } },
+      this.usage,
+    );
+    positionals(p, 1, this.usage);
+    if (!p[0]) throw new DeployError(`verify takes <image_tag>\nusage: ${this.usage}`, 2);
+    const tag = tagArg(p[0]);
+    const l = rootLayout(v.root);
+    const note = textArg('note', v.note);
+    const actor = actorArg(v.actor);
+    const digests = v['digest-file'] ? digestsFromFile(v['digest-file'], tag) : {};
+    const done = verifyTag(l, tag, { digests, note, actor });
+    if (v.json) {
+      printJson(done);
+      return 0;
+    }
+    const names = Object.entries(digests);
+    print(
+      [
+        `verified ${tag} by ${actor}: ${done.path}`,
+        done.replaced !== undefined ? `  (replaced ${describeMarker(done.replaced)})` : '',
+        names.length
+          ? table(names, { indent: '  ' })
+          : '  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+    );
+    return 0;
+  },
+};
+
+export const unverifyCommand: Command = {
+  usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
+  summary: 'remove the verified marker of an image tag (production deploys of it fail again)',
+  async main(argv) {
+    const { values: v, positionals: p } = parse(
+      'unverify',
+      argv,
+      { note: { type: 'string' }, actor: { type: 'string' } },
+      this.usage,
+    );
+    positionals(p, 1, this.usage);
+    if (!p[0]) throw new DeployError(`unverify takes <image_tag>\nusage: ${this.usage}`, 2);
+    const tag = tagArg(p[0]);
+    const l = rootLayout(v.root);
+    const done = unverifyTag(l, tag, { note: textArg('note', v.note), actor: actorArg(v.actor) });
+    if (v.json) printJson(done);
+    else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
+    return 0;
+  },
+};

@@ -1,0 +1,37 @@
+// The whole test suite: static checks, dist/ freshness, then every test file with node's runner.
+// `npm test` runs all; `npm test -- unit` runs only the fast checks and unit tests.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const unitOnly = process.argv.includes('unit');
+const bin = (name) => join('node_modules', '.bin', name);
+const step = (title, cmd, args) => {
+  console.log(`\n== ${title}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`\n${title} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+};
+
+step('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
+step('lint', bin('eslint'), ['.']);
+step('format', bin('prettier'), ['--check', '.']);
+
+console.log('\n== dist/ is built from this source');
+const fresh = mkdtempSync(join(tmpdir(), 'seisei-dist-'));
+execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', fresh], { stdio: 'inherit' });
+for (const f of ['index.js', 'remote.js']) {
+  if (!readFileSync(join(fresh, f)).equals(readFileSync(join('dist', f)))) {
+    console.error(`dist/${f} is stale: run \`npm run build\` and commit dist/`);
+    process.exit(1);
+  }
+}
+rmSync(fresh, { recursive: true });
+console.log('dist/index.js and dist/remote.js match the source');
+
+const files = (dir) => readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => join(dir, f));
+const suites = unitOnly ? files('test/unit') : [...files('test/unit'), ...files('test/support'), ...files('test/e2e')];
+step(`tests (${suites.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...suites]);

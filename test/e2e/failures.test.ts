@@ -1,0 +1,93 @@
+// Issue 2, acceptance 4 and 5: smoke failures roll back by themselves; pull failures stop before
+// anything live changes. Images are removed locally where a real pull must happen.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { CGI_HEALTH_PATH, httpGet, type AppVariant } from '../support/sandbox.js';
+import { containerImages, forgetLocally, startTarget, type Target } from './fixture.js';
+
+describe('executor: failures after and before the switch', () => {
+  let t: Target;
+  let goodRef = '';
+  before(async () => {
+    // The CGI path answers 200/404/500 by variant, so one stack can roll between them.
+    t = await startTarget({ healthPath: CGI_HEALTH_PATH, smokeTimeoutS: 6 });
+    const good = await t.image('sha-good000');
+    goodRef = good.ref;
+    await forgetLocally(good.ref, 'sha-good000', t.registry);
+    const r = await t.deploy('sha-good000');
+    assert.equal(r.code, 0, r.stdout);
+    assert.ok(r.events.some((e) => e.type === 'step' && e.step === 'pull' && e.status === 'ok'));
+    assert.ok(!r.events.some((e) => e.type === 'log' && /nothing to pull/.test(e.msg)), 'the image was pulled, not found locally');
+  });
+  after(async () => t?.close());
+
+  const live = () => readlinkSync(path.join(t.root, 'stacks', t.stack));
+
+  test('the first deploy pulled its image from the authenticated registry', async () => {
+    assert.deepEqual(await containerImages(t.stack), [goodRef]);
+  });
+
+  for (const [variant, why] of [
+    ['error500', /HTTP 500/],
+    ['not-found', /HTTP 404/],
+    ['crash', /exited with code 1|restarting|did not answer/],
+    ['unhealthy', /unhealthy/],
+  ] as [AppVariant, RegExp][]) {
+    test(`4: a release whose smoke fails (${variant}) is rolled back automatically`, async () => {
+      const goodId = (await t.manifest())!.release_id as string;
+      const tag = `sha-${variant.replace(/[^a-z0-9]/g, '')}`;
+      await t.image(tag, variant);
+      const started = Date.now();
+      const r = await t.deploy(tag);
+      assert.equal(r.code, 3, r.stdout);
+      assert.equal(r.result?.status, 'rolled_back');
+      assert.match(r.result!.msg, why);
+      assert.ok(Date.now() - started < 30_000, 'the smoke budget bounds the wait');
+      const badId = r.result!.release_id!;
+      assert.equal(path.basename(live()), goodId);
+      assert.deepEqual(await containerImages(t.stack), [goodRef]);
+      assert.equal((await httpGet(`http://127.0.0.1:${t.port}${CGI_HEALTH_PATH}`)).status, 200);
+      const m = (await t.manifest())!;
+      assert.equal(m.release_id, goodId);
+      assert.equal(m.mode, 'auto-rollback');
+      assert.equal(m.previous_release_id, badId);
+      assert.ok(existsSync(path.join(t.root, 'releases', 'stacks', t.stack, `.bad-${badId}`)), 'the bad release is marked bad');
+      const [failed, rolled] = (await t.history()).slice(-2);
+      assert.deepEqual([failed!.mode, failed!.status, failed!.release_id], ['deploy', 'rolled_back', badId]);
+      assert.deepEqual([rolled!.mode, rolled!.status, rolled!.release_id], ['auto-rollback', 'success', goodId]);
+    });
+  }
+
+  test('5: a digest that is not in the registry fails at pull with the live stack untouched', async () => {
+    const before = { link: live(), images: await containerImages(t.stack), manifest: await t.manifest() };
+    const img = await t.image('sha-gone111');
+    await forgetLocally(img.ref, 'sha-gone111', t.registry);
+    // Delete the manifest from the registry storage: the digest no longer exists there.
+    const { rm } = await import('node:fs/promises');
+    await rm(path.join(t.registry.dir, 'data', 'docker', 'registry', 'v2', 'repositories', 'app', '_manifests', 'revisions', 'sha256', img.digest.slice(7)), { recursive: true, force: true });
+    const r = await t.deploy('sha-gone111');
+    assert.equal(r.code, 1, r.stdout);
+    assert.ok(r.events.some((e) => e.type === 'step' && e.step === 'pull' && e.status === 'failed'));
+    assert.ok(!r.events.some((e) => e.type === 'step' && e.step === 'switch'));
+    assert.deepEqual({ link: live(), images: await containerImages(t.stack), manifest: await t.manifest() }, before);
+  });
+
+  test('5: a registry that is down fails at pull with the live stack untouched', async () => {
+    const before = { link: live(), images: await containerImages(t.stack), manifest: await t.manifest() };
+    const img = await t.image('sha-down222');
+    await forgetLocally(img.ref, 'sha-down222', t.registry);
+    await t.registry.stop();
+    try {
+      const r = await t.deploy('sha-down222');
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.result!.msg, /docker login|pulling the images/);
+      assert.ok(!r.events.some((e) => e.type === 'step' && e.step === 'switch'));
+      assert.deepEqual({ link: live(), images: await containerImages(t.stack), manifest: await t.manifest() }, before);
+      assert.equal((await t.history()).at(-1)!.status, 'failed');
+    } finally {
+      await t.registry.start();
+    }
+  });
+});

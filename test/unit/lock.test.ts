@@ -1,0 +1,58 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { acquireLock, processStartTime } from '../../remote/steps/lock.js';
+import { Reporter } from '../../remote/report.js';
+
+const quiet = () => {
+  const lines: string[] = [];
+  return { lines, report: new Reporter(undefined, true, (l) => lines.push(l)) };
+};
+const who = { actor: 'alice', run_id: '42', release: 'r1' };
+
+test('a second acquirer waits, then times out naming the holder', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const a = await acquireLock(path, who, 1, quiet().report);
+  const started = Date.now();
+  await assert.rejects(acquireLock(path, { ...who, actor: 'bob' }, 1, quiet().report), (e: Error) =>
+    e.message.includes(`pid ${process.pid}`) && e.message.includes('actor alice') && e.message.includes('run 42'));
+  assert.ok(Date.now() - started >= 900);
+  a.release();
+  assert.equal(existsSync(path), false);
+  const b = await acquireLock(path, who, 1, quiet().report);
+  b.release();
+});
+
+test('the waiter gets the lock as soon as the holder releases it', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const a = await acquireLock(path, who, 1, quiet().report);
+  setTimeout(() => a.release(), 300);
+  const b = await acquireLock(path, who, 5, quiet().report);
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).since, b.holder.since);
+  b.release();
+});
+
+test('a lock left by a dead process is taken over and said so', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const child = spawn('sleep', ['10']);
+  const pid = child.pid!;
+  const start = processStartTime(pid)!;
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  writeFileSync(path, JSON.stringify({ pid, start_time: start, hostname: hostname(), actor: 'ghost', run_id: '1', release: 'x', since: 'then' }));
+  const q = quiet();
+  const l = await acquireLock(path, who, 1, q.report);
+  assert.ok(q.lines.some((line) => line.includes('took over a stale lock') && line.includes('actor ghost')));
+  l.release();
+});
+
+test('a pid reused by another process (different start time) counts as dead', async () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  writeFileSync(path, JSON.stringify({ pid: process.pid, start_time: '1', hostname: hostname(), actor: 'old', run_id: '', release: '', since: '' }));
+  const l = await acquireLock(path, who, 1, quiet().report);
+  assert.equal(l.holder.pid, process.pid);
+  l.release();
+});
