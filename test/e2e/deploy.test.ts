@@ -2,12 +2,35 @@
 // authenticated registry, with the committed dist/remote.js run by the server's node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, readdirSync, symlinkSync, writeFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  symlinkSync,
+  writeFileSync,
+  rmSync,
+} from 'node:fs';
 import path from 'node:path';
 import { SAMPLE_ENV_COMMENT, SAMPLE_ENV_OTHER, httpGet } from '../support/sandbox.js';
 import { allContainers, containerImages, startTarget, type Target } from './fixture.js';
 
-const MANIFEST_KEYS = ['stack', 'env', 'image_tag', 'image_ref', 'image_digest', 'release_id', 'release_dir', 'deployed_at_utc', 'actor', 'run_id', 'break_glass', 'break_glass_reason'];
+const MANIFEST_KEYS = [
+  'stack',
+  'env',
+  'image_tag',
+  'image_ref',
+  'image_digest',
+  'release_id',
+  'release_dir',
+  'deployed_at_utc',
+  'actor',
+  'run_id',
+  'break_glass',
+  'break_glass_reason',
+];
 
 describe('executor deploy', () => {
   let t: Target;
@@ -32,12 +55,21 @@ describe('executor deploy', () => {
     const id = r.result!.release_id!;
     assert.match(id, /^sha-aaa1111__\d{8}T\d{6}Z$/);
     const dir = path.join(t.root, 'releases', 'stacks', t.stack, id);
-    assert.ok(existsSync(path.join(dir, 'docker-compose.yml')) && existsSync(path.join(dir, 'config', 'app.conf')));
+    assert.ok(
+      existsSync(path.join(dir, 'docker-compose.yml')) && existsSync(path.join(dir, 'config', 'app.conf')),
+    );
     const env = readFileSync(path.join(dir, '.env'), 'utf8').split('\n');
     assert.ok(env.includes(`IMAGE_REF=${img.ref}`));
-    assert.ok(env.includes(SAMPLE_ENV_COMMENT) && env.includes(SAMPLE_ENV_OTHER) && env.includes(`APP_PORT=${t.port}`));
+    assert.ok(
+      env.includes(SAMPLE_ENV_COMMENT) &&
+        env.includes(SAMPLE_ENV_OTHER) &&
+        env.includes(`APP_PORT=${t.port}`),
+    );
     const sourceEnv = readFileSync(path.join(t.source, t.stack, '.env'), 'utf8').split('\n');
-    assert.deepEqual(env.filter((l) => !l.startsWith('IMAGE_REF=')), sourceEnv.filter((l) => !l.startsWith('IMAGE_REF=')));
+    assert.deepEqual(
+      env.filter((l) => !l.startsWith('IMAGE_REF=')),
+      sourceEnv.filter((l) => !l.startsWith('IMAGE_REF=')),
+    );
     assert.ok(lstatSync(live()).isSymbolicLink());
     assert.equal(readlinkSync(live()), dir);
     assert.deepEqual(await containerImages(t.stack), [img.ref]);
@@ -47,8 +79,32 @@ describe('executor deploy', () => {
     const m = (await t.manifest())!;
     for (const k of MANIFEST_KEYS) assert.ok(k in m, `manifest has ${k}`);
     assert.deepEqual(
-      { stack: m.stack, env: m.env, tag: m.image_tag, ref: m.image_ref, digest: m.image_digest, id: m.release_id, dir: m.release_dir, actor: m.actor, run: m.run_id, bg: m.break_glass, why: m.break_glass_reason },
-      { stack: t.stack, env: 'staging', tag: 'sha-aaa1111', ref: img.ref, digest: img.digest, id, dir, actor: 'tester', run: '77', bg: false, why: '' },
+      {
+        stack: m.stack,
+        env: m.env,
+        tag: m.image_tag,
+        ref: m.image_ref,
+        digest: m.image_digest,
+        id: m.release_id,
+        dir: m.release_dir,
+        actor: m.actor,
+        run: m.run_id,
+        bg: m.break_glass,
+        why: m.break_glass_reason,
+      },
+      {
+        stack: t.stack,
+        env: 'staging',
+        tag: 'sha-aaa1111',
+        ref: img.ref,
+        digest: img.digest,
+        id,
+        dir,
+        actor: 'tester',
+        run: '77',
+        bg: false,
+        why: '',
+      },
     );
     assert.match(String(m.deployed_at_utc), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const h = await t.history();
@@ -74,7 +130,9 @@ describe('executor deploy', () => {
     assert.notEqual(r.code, 0);
     const msg = `Version not verified: ${t.root}/releases/verified/sha-bbb2222 does not exist`;
     assert.equal(r.result?.msg, msg);
-    assert.ok(r.events.some((e) => e.type === 'step' && e.step === 'gate' && e.status === 'failed' && e.msg === msg));
+    assert.ok(
+      r.events.some((e) => e.type === 'step' && e.step === 'gate' && e.status === 'failed' && e.msg === msg),
+    );
     assert.deepEqual(await snapshot(), before);
     assert.equal((await t.history()).at(-1)!.status, 'failed');
   });
@@ -83,11 +141,17 @@ describe('executor deploy', () => {
     const verified = path.join(t.root, 'releases', 'verified');
     mkdirSync(verified, { recursive: true });
     const img = await t.image('sha-ccc3333');
-    writeFileSync(path.join(verified, 'sha-ccc3333'), JSON.stringify({ image_tag: 'sha-ccc3333', digests: { app: 'sha256:' + '0'.repeat(64) } }));
+    writeFileSync(
+      path.join(verified, 'sha-ccc3333'),
+      JSON.stringify({ image_tag: 'sha-ccc3333', digests: { app: 'sha256:' + '0'.repeat(64) } }),
+    );
     const bad = await t.deploy('sha-ccc3333', 'production');
     assert.notEqual(bad.code, 0);
     assert.match(bad.result!.msg, new RegExp(`app: verified sha256:0{64}, deploying ${img.digest}`));
-    writeFileSync(path.join(verified, 'sha-ccc3333'), JSON.stringify({ image_tag: 'sha-ccc3333', digests: { app: img.digest } }));
+    writeFileSync(
+      path.join(verified, 'sha-ccc3333'),
+      JSON.stringify({ image_tag: 'sha-ccc3333', digests: { app: img.digest } }),
+    );
     const ok = await t.deploy('sha-ccc3333', 'production');
     assert.equal(ok.code, 0, ok.stdout);
     assert.equal((await t.manifest())!.env, 'production');
@@ -126,9 +190,16 @@ describe('executor deploy', () => {
     rmSync(link, { recursive: true });
     symlinkSync('/opt/seisei-odoo-addons/infra/stacks/' + name, link);
     const asOpt = await t.deploy('sha-eee5555', 'staging', [], name);
-    assert.match(asOpt.result!.msg, /points to \/opt\/seisei-odoo-addons\/infra\/stacks\/e2e-migrate, outside/);
+    assert.match(
+      asOpt.result!.msg,
+      /points to \/opt\/seisei-odoo-addons\/infra\/stacks\/e2e-migrate, outside/,
+    );
     assert.equal(readlinkSync(link), '/opt/seisei-odoo-addons/infra/stacks/' + name);
-    assert.equal(existsSync(path.join(t.root, 'releases', 'stacks', name)) && readdirSync(path.join(t.root, 'releases', 'stacks', name)).some((d) => !d.startsWith('.')), false);
+    assert.equal(
+      existsSync(path.join(t.root, 'releases', 'stacks', name)) &&
+        readdirSync(path.join(t.root, 'releases', 'stacks', name)).some((d) => !d.startsWith('.')),
+      false,
+    );
     assert.deepEqual(await allContainers(name), []);
     rmSync(link);
   });
@@ -138,16 +209,43 @@ describe('executor deploy', () => {
     const historyBefore = (await t.history()).length;
     const good = (await t.image('sha-fff6666')).manifest;
     const cases: [string[], RegExp][] = [
-      [['deploy', '../x', 'staging', 'sha-fff6666', '--digest-file', good], /stack "\.\.\/x" is not a valid stack name/],
-      [['deploy', 'a b', 'staging', 'sha-fff6666', '--digest-file', good], /stack "a b" is not a valid stack name/],
+      [
+        ['deploy', '../x', 'staging', 'sha-fff6666', '--digest-file', good],
+        /stack "\.\.\/x" is not a valid stack name/,
+      ],
+      [
+        ['deploy', 'a b', 'staging', 'sha-fff6666', '--digest-file', good],
+        /stack "a b" is not a valid stack name/,
+      ],
       [['deploy', '', 'staging', 'sha-fff6666', '--digest-file', good], /stack "" is not a valid stack name/],
-      [['deploy', 'x'.repeat(200), 'staging', 'sha-fff6666', '--digest-file', good], /stack "x{77}\.\.\." is not a valid stack name/],
-      [['deploy', t.stack, 'staging', 'a/b', '--digest-file', good], /image_tag "a\/b" is not a valid Docker tag/],
-      [['deploy', t.stack, 'staging', 'a;touch x', '--digest-file', good], /image_tag "a;touch x" is not a valid Docker tag/],
-      [['deploy', t.stack, 'staging', 'a\nb', '--digest-file', good], /image_tag "a\\nb" is not a valid Docker tag/],
-      [['deploy', t.stack, 'Prod!', 'sha-fff6666', '--digest-file', good], /environment "Prod!" is not a valid environment name/],
-      [['deploy', t.stack, 'staging', 'sha-other', '--digest-file', good], /\$\.images\.app\.tag: "sha-fff6666" does not equal the requested image_tag "sha-other"/],
-      [['deploy', t.stack, 'staging', 'sha-fff6666', '--digest-file', '/nonexistent.json'], /digest_file: \/nonexistent\.json cannot be read/],
+      [
+        ['deploy', 'x'.repeat(200), 'staging', 'sha-fff6666', '--digest-file', good],
+        /stack "x{77}\.\.\." is not a valid stack name/,
+      ],
+      [
+        ['deploy', t.stack, 'staging', 'a/b', '--digest-file', good],
+        /image_tag "a\/b" is not a valid Docker tag/,
+      ],
+      [
+        ['deploy', t.stack, 'staging', 'a;touch x', '--digest-file', good],
+        /image_tag "a;touch x" is not a valid Docker tag/,
+      ],
+      [
+        ['deploy', t.stack, 'staging', 'a\nb', '--digest-file', good],
+        /image_tag "a\\nb" is not a valid Docker tag/,
+      ],
+      [
+        ['deploy', t.stack, 'Prod!', 'sha-fff6666', '--digest-file', good],
+        /environment "Prod!" is not a valid environment name/,
+      ],
+      [
+        ['deploy', t.stack, 'staging', 'sha-other', '--digest-file', good],
+        /\$\.images\.app\.tag: "sha-fff6666" does not equal the requested image_tag "sha-other"/,
+      ],
+      [
+        ['deploy', t.stack, 'staging', 'sha-fff6666', '--digest-file', '/nonexistent.json'],
+        /digest_file: \/nonexistent\.json cannot be read/,
+      ],
     ];
     // `-p` as a stack name is an unknown option to the parser: also rejected, naming it.
     const dash = await t.cli(['deploy', '-p', 'staging', 'sha-fff6666', '--digest-file', good]);
@@ -155,11 +253,28 @@ describe('executor deploy', () => {
     assert.match(dash.stderr, /Unknown option '-p'/);
     const broken = path.join(t.tmp, 'broken.json');
     const m = JSON.parse(readFileSync(good, 'utf8'));
-    writeFileSync(broken, JSON.stringify({ ...m, images: { app: { ...m.images.app, digest: 'sha256:xyz' } } }));
-    cases.push([['deploy', t.stack, 'staging', 'sha-fff6666', '--digest-file', broken], /\$\.images\.app\.digest: must match/]);
+    writeFileSync(
+      broken,
+      JSON.stringify({ ...m, images: { app: { ...m.images.app, digest: 'sha256:xyz' } } }),
+    );
+    cases.push([
+      ['deploy', t.stack, 'staging', 'sha-fff6666', '--digest-file', broken],
+      /\$\.images\.app\.digest: must match/,
+    ]);
     const mismatched = path.join(t.tmp, 'mismatch.json');
-    writeFileSync(mismatched, JSON.stringify({ ...m, images: { app: { ...m.images.app, ref: m.images.app.ref.replace(/@sha256:.*/, '@sha256:' + 'e'.repeat(64)) } } }));
-    cases.push([['deploy', t.stack, 'staging', 'sha-fff6666', '--digest-file', mismatched], /\$\.images\.app\.ref: .* does not end in @sha256:/]);
+    writeFileSync(
+      mismatched,
+      JSON.stringify({
+        ...m,
+        images: {
+          app: { ...m.images.app, ref: m.images.app.ref.replace(/@sha256:.*/, '@sha256:' + 'e'.repeat(64)) },
+        },
+      }),
+    );
+    cases.push([
+      ['deploy', t.stack, 'staging', 'sha-fff6666', '--digest-file', mismatched],
+      /\$\.images\.app\.ref: .* does not end in @sha256:/,
+    ]);
     for (const [args, re] of cases) {
       const r = await t.cli(args);
       assert.equal(r.code, 2, `${JSON.stringify(args)} → ${r.stderr}`);
@@ -174,7 +289,20 @@ describe('executor deploy', () => {
     const passwordFile = path.join(t.tmp, 'pw10');
     writeFileSync(passwordFile, t.registry.password);
     const r = await t.cli(
-      ['deploy', t.stack, 'staging', 'sha-aaa7777', '--digest-file', img.manifest, '--registry', t.registry.host, '--registry-username', t.registry.user, '--registry-password-file', passwordFile],
+      [
+        'deploy',
+        t.stack,
+        'staging',
+        'sha-aaa7777',
+        '--digest-file',
+        img.manifest,
+        '--registry',
+        t.registry.host,
+        '--registry-username',
+        t.registry.user,
+        '--registry-password-file',
+        passwordFile,
+      ],
       { IMAGE_REF: 'evil/image:latest', COMPOSE_PROJECT_NAME: 'hijacked', COMPOSE_FILE: '/dev/null' },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -19,7 +19,10 @@ describe('executor: failures after and before the switch', () => {
     const r = await t.deploy('sha-good000');
     assert.equal(r.code, 0, r.stdout);
     assert.ok(r.events.some((e) => e.type === 'step' && e.step === 'pull' && e.status === 'ok'));
-    assert.ok(!r.events.some((e) => e.type === 'log' && /nothing to pull/.test(e.msg)), 'the image was pulled, not found locally');
+    assert.ok(
+      !r.events.some((e) => e.type === 'log' && /nothing to pull/.test(e.msg)),
+      'the image was pulled, not found locally',
+    );
   });
   after(async () => t?.close());
 
@@ -53,10 +56,16 @@ describe('executor: failures after and before the switch', () => {
       assert.equal(m.release_id, goodId);
       assert.equal(m.mode, 'auto-rollback');
       assert.equal(m.previous_release_id, badId);
-      assert.ok(existsSync(path.join(t.root, 'releases', 'stacks', t.stack, `.bad-${badId}`)), 'the bad release is marked bad');
+      assert.ok(
+        existsSync(path.join(t.root, 'releases', 'stacks', t.stack, `.bad-${badId}`)),
+        'the bad release is marked bad',
+      );
       const [failed, rolled] = (await t.history()).slice(-2);
       assert.deepEqual([failed!.mode, failed!.status, failed!.release_id], ['deploy', 'rolled_back', badId]);
-      assert.deepEqual([rolled!.mode, rolled!.status, rolled!.release_id], ['auto-rollback', 'success', goodId]);
+      assert.deepEqual(
+        [rolled!.mode, rolled!.status, rolled!.release_id],
+        ['auto-rollback', 'success', goodId],
+      );
     });
   }
 
@@ -66,12 +75,30 @@ describe('executor: failures after and before the switch', () => {
     await forgetLocally(img.ref, 'sha-gone111', t.registry);
     // Delete the manifest from the registry storage: the digest no longer exists there.
     const { rm } = await import('node:fs/promises');
-    await rm(path.join(t.registry.dir, 'data', 'docker', 'registry', 'v2', 'repositories', 'app', '_manifests', 'revisions', 'sha256', img.digest.slice(7)), { recursive: true, force: true });
+    await rm(
+      path.join(
+        t.registry.dir,
+        'data',
+        'docker',
+        'registry',
+        'v2',
+        'repositories',
+        'app',
+        '_manifests',
+        'revisions',
+        'sha256',
+        img.digest.slice(7),
+      ),
+      { recursive: true, force: true },
+    );
     const r = await t.deploy('sha-gone111');
     assert.equal(r.code, 1, r.stdout);
     assert.ok(r.events.some((e) => e.type === 'step' && e.step === 'pull' && e.status === 'failed'));
     assert.ok(!r.events.some((e) => e.type === 'step' && e.step === 'switch'));
-    assert.deepEqual({ link: live(), images: await containerImages(t.stack), manifest: await t.manifest() }, before);
+    assert.deepEqual(
+      { link: live(), images: await containerImages(t.stack), manifest: await t.manifest() },
+      before,
+    );
   });
 
   test('5: a registry that is down fails at pull with the live stack untouched', async () => {
@@ -84,7 +111,10 @@ describe('executor: failures after and before the switch', () => {
       assert.equal(r.code, 1, r.stdout);
       assert.match(r.result!.msg, /docker login|pulling the images/);
       assert.ok(!r.events.some((e) => e.type === 'step' && e.step === 'switch'));
-      assert.deepEqual({ link: live(), images: await containerImages(t.stack), manifest: await t.manifest() }, before);
+      assert.deepEqual(
+        { link: live(), images: await containerImages(t.stack), manifest: await t.manifest() },
+        before,
+      );
       assert.equal((await t.history()).at(-1)!.status, 'failed');
     } finally {
       await t.registry.start();

@@ -6,8 +6,22 @@ import path from 'node:path';
 import { parseEventLine, type ResultEvent, type DeployEvent } from '../../src/common/events.js';
 import type { HistoryRecord } from '../../remote/history.js';
 import {
-  REPO_ROOT, buildAndPush, dockerOk, ensureDocker, freePort, makeTempDir, removeComposeProject, run, serverNode,
-  startRegistry, writeSampleStack, type AppVariant, type PushedImage, type Registry, type RunResult, type SampleStackOptions,
+  REPO_ROOT,
+  buildAndPush,
+  dockerOk,
+  ensureDocker,
+  freePort,
+  makeTempDir,
+  removeComposeProject,
+  run,
+  serverNode,
+  startRegistry,
+  writeSampleStack,
+  type AppVariant,
+  type PushedImage,
+  type Registry,
+  type RunResult,
+  type SampleStackOptions,
 } from '../support/sandbox.js';
 
 export const REMOTE_JS = path.join(REPO_ROOT, 'dist', 'remote.js');
@@ -57,11 +71,21 @@ export async function startTarget(opts: Partial<SampleStackOptions> = {}): Promi
     const r = await run(serverNode(), [REMOTE_JS, ...args, '--root', root, '--source', source, '--json'], {
       env: { ...process.env, ...env },
     });
-    const events = r.stdout.split('\n').map(parseEventLine).filter((e): e is DeployEvent => Boolean(e));
+    const events = r.stdout
+      .split('\n')
+      .map(parseEventLine)
+      .filter((e): e is DeployEvent => Boolean(e));
     return { ...r, events, result: events.find((e): e is ResultEvent => e.type === 'result') };
   };
   const t: Target = {
-    registry, root, source, stack, port, tmp, cli, addStack,
+    registry,
+    root,
+    source,
+    stack,
+    port,
+    tmp,
+    cli,
+    addStack,
     async image(tag, variant = 'ok') {
       const pushed = await buildAndPush(registry, 'app', tag, variant);
       const manifest = path.join(tmp, `digests-${tag}.json`);
@@ -73,15 +97,37 @@ export async function startTarget(opts: Partial<SampleStackOptions> = {}): Promi
       const passwordFile = path.join(tmp, `registry-password-${++deploys}`);
       await writeFile(passwordFile, registry.password, { mode: 0o600 });
       const manifest = digestFiles.get(tag) ?? (await t.image(tag)).manifest;
-      return cli(['deploy', name, env, tag, '--digest-file', manifest, '--actor', 'tester', '--run-id', '77',
-        '--registry', registry.host, '--registry-username', registry.user, '--registry-password-file', passwordFile, ...extra]);
+      return cli([
+        'deploy',
+        name,
+        env,
+        tag,
+        '--digest-file',
+        manifest,
+        '--actor',
+        'tester',
+        '--run-id',
+        '77',
+        '--registry',
+        registry.host,
+        '--registry-username',
+        registry.user,
+        '--registry-password-file',
+        passwordFile,
+        ...extra,
+      ]);
     },
     async history() {
       const text = await readFile(path.join(root, 'releases', 'deploy_history.log'), 'utf8').catch(() => '');
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as HistoryRecord);
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as HistoryRecord);
     },
     async manifest(name = stack) {
-      const text = await readFile(path.join(root, 'releases', 'current', `${name}.json`), 'utf8').catch(() => undefined);
+      const text = await readFile(path.join(root, 'releases', 'current', `${name}.json`), 'utf8').catch(
+        () => undefined,
+      );
       return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
     },
     async close() {
@@ -99,7 +145,9 @@ export function digestManifest(tag: string, images: Record<string, PushedImage>)
     git_sha: sha,
     git_sha7: sha.slice(0, 7),
     built_at_utc: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    images: Object.fromEntries(Object.entries(images).map(([name, p]) => [name, { tag, ref: p.ref, digest: p.digest }])),
+    images: Object.fromEntries(
+      Object.entries(images).map(([name, p]) => [name, { tag, ref: p.ref, digest: p.digest }]),
+    ),
   };
 }
 
@@ -109,12 +157,16 @@ export async function forgetLocally(ref: string, tag: string, registry: Registry
 }
 
 export async function containerImages(project: string): Promise<string[]> {
-  const ids = (await dockerOk(['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout.split('\n').filter(Boolean);
+  const ids = (await dockerOk(['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout
+    .split('\n')
+    .filter(Boolean);
   if (!ids.length) return [];
   const out = await dockerOk(['inspect', '--format', '{{.Config.Image}}', ...ids]);
   return out.stdout.split('\n').filter(Boolean);
 }
 
 export async function allContainers(project: string): Promise<string[]> {
-  return (await dockerOk(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).stdout.split('\n').filter(Boolean);
+  return (await dockerOk(['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`])).stdout
+    .split('\n')
+    .filter(Boolean);
 }

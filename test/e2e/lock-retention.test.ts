@@ -14,7 +14,9 @@ describe('executor: locking and retention', () => {
   after(async () => t?.close());
 
   const releases = (stack = t.stack) =>
-    readdirSync(path.join(t.root, 'releases', 'stacks', stack)).filter((d) => /__\d{8}T\d{6}Z$/.test(d)).sort();
+    readdirSync(path.join(t.root, 'releases', 'stacks', stack))
+      .filter((d) => /__\d{8}T\d{6}Z$/.test(d))
+      .sort();
 
   test('8: two deploys of one stack at once: one waits for the other; both recorded; state consistent', async () => {
     await t.image('sha-lock001');
@@ -22,7 +24,9 @@ describe('executor: locking and retention', () => {
     const before = (await t.history()).length;
     const [a, b] = await Promise.all([t.deploy('sha-lock001'), t.deploy('sha-lock002')]);
     assert.deepEqual([a.code, b.code], [0, 0], a.stdout + b.stdout);
-    const waited = [a, b].filter((r) => r.events.some((e) => e.type === 'log' && /waiting up to .* for the lock held by pid \d+/.test(e.msg)));
+    const waited = [a, b].filter((r) =>
+      r.events.some((e) => e.type === 'log' && /waiting up to .* for the lock held by pid \d+/.test(e.msg)),
+    );
     assert.equal(waited.length, 1, 'exactly one run waited, naming the holder');
     const h = (await t.history()).slice(before);
     assert.equal(h.length, 2);
@@ -38,14 +42,36 @@ describe('executor: locking and retention', () => {
     const lock = path.join(t.root, 'releases', 'locks', `${t.stack}.lock`);
     // Hold the lock as a live process (this test runner) would.
     const { processStartTime } = await import('../../remote/steps/lock.js');
-    writeFileSync(lock, JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid), hostname: hostname(), actor: 'holder-bob', run_id: '999', release: 'x', since: 'now' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: process.pid,
+        start_time: processStartTime(process.pid),
+        hostname: hostname(),
+        actor: 'holder-bob',
+        run_id: '999',
+        release: 'x',
+        since: 'now',
+      }),
+    );
     const r = await t.deploy('sha-lock003', 'staging', ['--lock-timeout', '1']);
     assert.equal(r.code, 1);
     assert.match(r.result!.msg, /stack is locked by another run \(pid \d+ on .*, actor holder-bob, run 999/);
     const h = (await t.history()).at(-1)!;
     assert.deepEqual([h.status, h.image_tag], ['failed', 'sha-lock003']);
     // The holder dies (a pid that is not running): the next deploy takes the lock over.
-    writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 - 1, start_time: '1', hostname: hostname(), actor: 'ghost', run_id: '1', release: 'x', since: 'then' }));
+    writeFileSync(
+      lock,
+      JSON.stringify({
+        pid: 2 ** 22 - 1,
+        start_time: '1',
+        hostname: hostname(),
+        actor: 'ghost',
+        run_id: '1',
+        release: 'x',
+        since: 'then',
+      }),
+    );
     const ok = await t.deploy('sha-lock003', 'staging', ['--lock-timeout', '1']);
     assert.equal(ok.code, 0, ok.stdout);
     assert.ok(ok.events.some((e) => e.type === 'log' && /took over a stale lock .*actor ghost/.test(e.msg)));
@@ -71,8 +97,14 @@ describe('executor: locking and retention', () => {
     }
     const left = releases();
     assert.equal(left.length, 10, left.join('\n'));
-    assert.ok(left.every((id) => id.startsWith('sha-keep')), 'the failed release went first');
-    assert.deepEqual(left.map((id) => id.split('__')[0]), Array.from({ length: 10 }, (_, i) => `sha-keep${String(i + 4).padStart(3, '0')}`));
+    assert.ok(
+      left.every((id) => id.startsWith('sha-keep')),
+      'the failed release went first',
+    );
+    assert.deepEqual(
+      left.map((id) => id.split('__')[0]),
+      Array.from({ length: 10 }, (_, i) => `sha-keep${String(i + 4).padStart(3, '0')}`),
+    );
     assert.deepEqual(releases(other), otherReleases);
   });
 
@@ -82,6 +114,9 @@ describe('executor: locking and retention', () => {
     assert.equal(r.code, 0, r.stdout);
     const left = releases();
     assert.equal(left.length, 2);
-    assert.deepEqual(left.map((id) => id.split('__')[0]), ['sha-keep013', 'sha-keepone']);
+    assert.deepEqual(
+      left.map((id) => id.split('__')[0]),
+      ['sha-keep013', 'sha-keepone'],
+    );
   });
 });
