@@ -70,7 +70,9 @@ export class Docker {
   }
 
   async containers(project: string): Promise<ContainerState[]> {
-    const ids = (await this.quiet(projectContainers(project))).stdout.split('\n').filter(Boolean);
+    const ps = await this.quiet(projectContainers(project));
+    if (ps.code !== 0) throw new DeployError(`docker ps failed (is dockerd running?): ${ps.stderr.trim()}`);
+    const ids = ps.stdout.split('\n').filter(Boolean);
     if (!ids.length) return [];
     const r = await this.quiet(inspect(ids));
     if (r.code !== 0) return []; // a container vanished between ps and inspect: the caller polls again

@@ -72,7 +72,7 @@ export function* linesFromEnd(path: string, chunkSize = 64 * 1024): Generator<st
   }
 }
 
-/** Newest first; stops as soon as `limit` matching records are found. */
+/** Matching records, newest first, read lazily from the end (stop iterating to stop reading). */
 export function* recordsFromEnd(
   path: string,
   filter: (r: HistoryRecord) => boolean = () => true,

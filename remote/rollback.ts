@@ -67,10 +67,6 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
         );
       report.log(`live: ${liveId}; candidates in order: ${candidates.map((c) => c.id).join(', ')}`);
       const flavor = await detectCompose();
-      const live: Release = {
-        dir: l.releaseDir(req.stack, liveId),
-        meta: readReleaseMeta(l.releaseDir(req.stack, liveId)),
-      };
       const errors: string[] = [];
       for (const [i, c] of candidates.entries()) {
         const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };
@@ -114,6 +110,8 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
       }
       // Every attempt failed: put back what was live when we started, so the records stay true.
       report.start('restore', `back to ${liveId}`);
+      const liveDir = l.releaseDir(req.stack, liveId);
+      const live: Release = { dir: liveDir, meta: readReleaseMeta(liveDir) };
       const restored = await activate(l, docker, flavor, live, report, 'restore.').then(
         () => '',
         errorMessage,

@@ -9,8 +9,8 @@ import { readStackConfig } from '../stack-config.js';
 import { planCleanup, removeReleases, type CleanupPlan } from '../steps/cleanup.js';
 import { acquireLock, describeHolder, holderAlive, readHolder } from '../steps/lock.js';
 import { historyRecord, readManifest, record } from '../steps/record.js';
-import { actorArg, lockTimeoutArg, positionals, rootLayout, stackArg } from './argv.js';
-import { knownStacks } from './stacks.js';
+import { actorArg, lockTimeoutArg, positionals, rootLayout } from './argv.js';
+import { selectStacks } from './stacks.js';
 import { paint, print, printJson, table } from './table.js';
 
 export const DEFAULT_KEEP = 10;
@@ -179,7 +179,7 @@ export const cleanupCommand: Command = {
     const keep = integer('--keep', v.keep);
     if (keep === 0) throw new DeployError('--keep must be at least 1', 2);
     const l = rootLayout(v.root);
-    const stacks = p[0] !== undefined ? [stackArg(p[0])] : knownStacks(l);
+    const stacks = selectStacks(l, p[0]);
     const opts = {
       keep,
       dryRun: v['dry-run'],

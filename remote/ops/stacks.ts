@@ -2,7 +2,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_RE } from '../../src/common/names.js';
+import { DeployError } from '../errors.js';
 import type { Layout } from '../layout.js';
+import { stackArg } from './argv.js';
 
 function names(dir: string, suffix = ''): string[] {
   try {
@@ -22,4 +24,17 @@ export function knownStacks(l: Layout): string[] {
     ...names(join(l.releasesDir, 'stacks')),
   ].filter((n) => STACK_RE.test(n));
   return [...new Set(all)].sort();
+}
+
+/** The stack named on the command line (which must be known here), or every known stack. */
+export function selectStacks(l: Layout, arg: string | undefined): string[] {
+  const known = knownStacks(l);
+  if (arg === undefined) return known;
+  const stack = stackArg(arg);
+  if (!known.includes(stack))
+    throw new DeployError(
+      `stack ${stack} is not known under ${l.root}: no live symlink, manifest or releases (known: ${known.join(', ') || 'none'})`,
+      2,
+    );
+  return [stack];
 }

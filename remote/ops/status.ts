@@ -2,12 +2,11 @@
 // agree. Exit code 0 when every stack is consistent, 1 when any drift is found, 2 for bad input.
 import type { Command } from '../cli.js';
 import { parse } from '../cli/args.js';
-import { DeployError } from '../errors.js';
 import { describeHolder } from '../steps/lock.js';
-import { positionals, rootLayout, stackArg } from './argv.js';
+import { positionals, rootLayout } from './argv.js';
 import { diagnose, type Problem } from './diagnose.js';
 import { dockerContainers, gatherFacts, type StatusFacts } from './status-facts.js';
-import { knownStacks } from './stacks.js';
+import { selectStacks } from './stacks.js';
 import { paint, print, printJson, table, type Paint } from './table.js';
 
 export interface StackStatus {
@@ -118,16 +117,10 @@ export const statusCommand: Command = {
     const { values: v, positionals: p } = parse('status', argv, {}, this.usage);
     positionals(p, 1, this.usage);
     const l = rootLayout(v.root);
-    const known = knownStacks(l);
-    const stack = p[0] === undefined ? undefined : stackArg(p[0]);
-    if (stack && !known.includes(stack))
-      throw new DeployError(
-        `stack ${stack} is not known under ${l.root}: no live symlink, manifest or releases (known: ${known.join(', ') || 'none'})`,
-        2,
-      );
+    const stacks = selectStacks(l, p[0]);
     const containers = dockerContainers();
     const results: StackStatus[] = [];
-    for (const s of stack ? [stack] : known) results.push(judge(await gatherFacts(l, s, containers)));
+    for (const s of stacks) results.push(judge(await gatherFacts(l, s, containers)));
     const consistent = results.every((r) => r.consistent);
     if (v.json) printJson({ consistent, stacks: results.map(statusJson) });
     else
