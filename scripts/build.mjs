@@ -5,14 +5,24 @@ import { chmodSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 // `--outdir DIR` builds elsewhere (the test script uses it to check that dist/ is fresh).
-const outdir = process.argv.includes('--outdir') ? process.argv[process.argv.indexOf('--outdir') + 1] : 'dist';
+const outdir = process.argv.includes('--outdir')
+  ? process.argv[process.argv.indexOf('--outdir') + 1]
+  : 'dist';
 
 const common = {
   define: { __TOOL_VERSION__: JSON.stringify(version) },
-  bundle: true, platform: 'node', format: 'esm', legalComments: 'none', logLevel: 'warning' };
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 // CommonJS dependencies inside an ESM bundle still call require(); give them one.
+// Some (e.g. ssh2's emscripten-built poly1305) also read __dirname/__filename.
 const requireShim =
-  "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);";
+  "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);" +
+  " import { fileURLToPath as __seiseiFileURLToPath } from 'node:url'; const __filename = __seiseiFileURLToPath(import.meta.url);" +
+  " import { dirname as __seiseiDirname } from 'node:path'; const __dirname = __seiseiDirname(__filename);";
 
 await build({
   ...common,

@@ -6,6 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const unitOnly = process.argv.includes('unit');
+// The end-to-end tests need dockerd, docker-compose, busybox-static, a registry and sshd.
+if (!unitOnly) {
+  const prepared = spawnSync('bash', ['scripts/prepare-machine.sh'], { stdio: 'inherit' });
+  if (prepared.status !== 0) process.exit(prepared.status || 1);
+}
 const bin = (name) => join('node_modules', '.bin', name);
 const step = (title, cmd, args) => {
   console.log(`\n== ${title}`);
@@ -32,6 +37,17 @@ for (const f of ['index.js', 'remote.js']) {
 rmSync(fresh, { recursive: true });
 console.log('dist/index.js and dist/remote.js match the source');
 
-const files = (dir) => readdirSync(dir).filter((f) => f.endsWith('.test.ts')).map((f) => join(dir, f));
-const suites = unitOnly ? files('test/unit') : [...files('test/unit'), ...files('test/support'), ...files('test/e2e')];
-step(`tests (${suites.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...suites]);
+const files = (dir) =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(dir, f));
+const suites = unitOnly
+  ? files('test/unit')
+  : [...files('test/unit'), ...files('test/support'), ...files('test/e2e')];
+step(`tests (${suites.length} files)`, process.execPath, [
+  '--import',
+  'tsx',
+  '--test',
+  '--test-concurrency=2',
+  ...suites,
+]);

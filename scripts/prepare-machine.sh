@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the sandbox target needs (docker.io, docker-compose v1,
+# busybox-static, docker-registry, openssh-server, sudo, ...) if missing, and starts dockerd if it
+# is not answering. Idempotent; used by .ci/run, `npm test` and `npm run demo`. Needs root.
+set -euo pipefail
+
+PACKAGES=(docker.io docker-compose busybox-static docker-registry openssh-server sudo apache2-utils curl jq)
+
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]; }
+
+install_missing_packages() {
+  local missing=() pkg
+  for pkg in "${PACKAGES[@]}"; do installed "$pkg" || missing+=("$pkg"); done
+  [ "${#missing[@]}" -eq 0 ] && return
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+  apt-get update -q
+  apt-get install -y -q "${missing[@]}"
+}
+
+ensure_dockerd() {
+  docker info >/dev/null 2>&1 && return
+  echo "starting dockerd (log: /tmp/seisei-dockerd.log)"
+  nohup /usr/sbin/dockerd --host unix:///var/run/docker.sock >>/tmp/seisei-dockerd.log 2>&1 &
+  for _ in $(seq 60); do
+    docker info >/dev/null 2>&1 && return
+    sleep 1
+  done
+  echo "dockerd did not come up within 60 s:" >&2
+  tail -n 30 /tmp/seisei-dockerd.log >&2
+  exit 1
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "prepare-machine: run as root (it installs Debian packages and starts dockerd)" >&2
+  exit 1
+fi
+install_missing_packages
+ensure_dockerd

@@ -1,0 +1,66 @@
+// The action: inputs -> digest manifest -> connect + preflight -> remote run -> report.
+// Heavy modules (artifact/GitHub clients, SSH) are imported only when their phase runs.
+import * as core from '@actions/core';
+import { getSettings, type Settings } from './inputs.js';
+
+function describe(s: Settings): Settings {
+  const t = s.target;
+  core.info(`mode: ${s.mode}`);
+  if (s.stack) core.info(`stack: ${s.stack}`);
+  if (s.environment) core.info(`environment: ${s.environment}`);
+  if (s.imageTag) core.info(`image_tag: ${s.imageTag}`);
+  core.info(
+    `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? '' : 's'})`,
+  );
+  core.info(
+    `server: root ${s.remote.root}, source ${s.remote.source}, node ${s.remote.node}, sudo ${s.remote.sudo}`,
+  );
+  if (s.breakGlass)
+    core.warning(`break_glass: the verification gate is bypassed. Reason: ${s.breakGlassReason}`);
+  return s;
+}
+
+export async function run(): Promise<void> {
+  const cancel = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (cancel.signal.aborted) return;
+    core.warning(
+      `Received ${sig}: the job is being cancelled. A run already started on the server is not stopped.`,
+    );
+    cancel.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    const settings = await core.group('Inputs', async () => describe(getSettings()));
+
+    const stopIfCancelled = () => {
+      if (cancel.signal.aborted) throw new Error('The job was cancelled before anything ran on the server.');
+    };
+    const { needsManifest, precheckDeploy, runOnHost } = await import('./modes.js');
+    let manifest;
+    if (needsManifest(settings.mode)) {
+      manifest = await core.group('Digest manifest', async () => {
+        const { getDigestManifest } = await import('./digests.js');
+        const m = await getDigestManifest(settings.digests, settings.imageTag!);
+        core.info(
+          `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`,
+        );
+        if (settings.mode === 'deploy') precheckDeploy(settings, m);
+        return m;
+      });
+    }
+
+    stopIfCancelled();
+    // One host today; a rolling deploy becomes a loop over targets that stops on the first failure.
+    await runOnHost(settings, settings.target, manifest, { signal: cancel.signal });
+  } catch (err) {
+    core.setFailed(err instanceof Error ? err.message : String(err));
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    if (cancel.signal.aborted) process.exit(process.exitCode ?? core.ExitCode.Failure);
+  }
+}
+
+await run();

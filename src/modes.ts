@@ -1,0 +1,241 @@
+// What each mode does on one host, as phases: connect + preflight, upload, run (detached and
+// followed for deploy/rollback; synchronous for verify/status), report, clean up.
+import * as core from '@actions/core';
+import { parseEventLine, type ResultEvent } from './common/events.js';
+import { resolveImageVars } from './common/digest-manifest.js';
+import type { LoadedManifest } from './digests.js';
+import type { Settings, SshTarget } from './inputs.js';
+import {
+  EventRenderer,
+  reportResult,
+  setOutputs,
+  writeStatusSummary,
+  type SummaryContext,
+} from './render.js';
+import {
+  HostSession,
+  OutcomeUnknownError,
+  RemoteError,
+  localRemoteScript,
+  type HostSessionOptions,
+  type UploadFile,
+} from './remote-run.js';
+import type { ExecResult } from './ssh.js';
+import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
+
+const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
+
+/** Modes that need the digest manifest (verify binds the marker to the digests). */
+export const needsManifest = (mode: Settings['mode']) => mode === 'deploy' || mode === 'verify';
+
+/** Checks everything about the deploy request that can be checked before connecting. */
+export function precheckDeploy(s: Settings, m: LoadedManifest): void {
+  const vars = resolveImageVars(m.manifest, s.images);
+  for (const [v, img] of Object.entries(vars)) core.info(`${v}=${img.ref}`);
+  buildDeployRequest(
+    s,
+    m.manifest,
+    {
+      dir: PLACEHOLDER_DIR,
+      digestFile: `${PLACEHOLDER_DIR}/image-digests.json`,
+      passwordFile: s.registry ? `${PLACEHOLDER_DIR}/registry-password` : undefined,
+    },
+    makeRunKey(s.runId, s.runAttempt),
+  );
+}
+
+/**
+ * The result of `remote.js verify --json`: its result event when it prints events; otherwise
+ * (one JSON document, e.g. `{path, marker}`) a success built from it; a non-zero exit without a
+ * result is a failure carrying the executor's message.
+ */
+export function verifyResult(
+  res: ExecResult,
+  renderer: EventRenderer,
+  tag: string,
+  hostName: string,
+): ResultEvent {
+  const docs: Record<string, unknown>[] = [];
+  for (const line of res.stdout.split('\n')) {
+    const e = parseEventLine(line);
+    if (e) renderer.handle(e, line);
+    else if (line.trim()) {
+      try {
+        const v = JSON.parse(line) as unknown;
+        if (v && typeof v === 'object') docs.push(v as Record<string, unknown>);
+        else renderer.handle(undefined, line);
+      } catch {
+        renderer.handle(undefined, line);
+      }
+    }
+  }
+  if (!docs.length && res.stdout.trim()) {
+    try {
+      const v = JSON.parse(res.stdout) as unknown; // pretty-printed JSON over several lines
+      if (v && typeof v === 'object') docs.push(v as Record<string, unknown>);
+    } catch {
+      /* not one JSON document */
+    }
+  }
+  renderer.close();
+  if (renderer.result) return renderer.result;
+  const base = { v: 1 as const, ts: new Date().toISOString(), type: 'result' as const, mode: 'verify' };
+  if (res.code === 0) {
+    const doc = docs[docs.length - 1] ?? {};
+    const marker = (doc.marker && typeof doc.marker === 'object' ? doc.marker : doc) as Record<
+      string,
+      unknown
+    >;
+    return {
+      ...base,
+      status: 'success',
+      msg: `${tag} is verified${typeof doc.path === 'string' ? `: ${doc.path}` : ''}`,
+      manifest: marker,
+    };
+  }
+  const why = res.stderr.trim().replace(/^seisei-deploy: /, '') || res.stdout.trim() || `exit ${res.code}`;
+  return {
+    ...base,
+    status: 'failed',
+    msg: `verify of ${tag} on ${hostName} failed: ${why.slice(-2000)}`,
+    error: why.slice(-2000),
+  };
+}
+
+/** The live manifest of `stack` in a status report (`{stacks: [{stack, manifest}]}`), or {}. */
+export function currentOf(status: unknown, stack: string): Record<string, unknown> {
+  const o = (status && typeof status === 'object' ? status : {}) as Record<string, unknown>;
+  const entry = Array.isArray(o.stacks)
+    ? (o.stacks as Record<string, unknown>[]).find((e) => e?.stack === stack)
+    : undefined;
+  const m = entry?.manifest ?? (o.stack === stack ? (o.manifest ?? o) : undefined);
+  return m && typeof m === 'object' ? (m as Record<string, unknown>) : {};
+}
+
+function summaryContext(s: Settings, h: HostSession): SummaryContext {
+  return {
+    mode: s.mode,
+    stack: s.stack,
+    environment: s.environment,
+    imageTag: s.imageTag,
+    actor: s.actor,
+    runId: s.runId,
+    breakGlass: s.breakGlass,
+    breakGlassReason: s.breakGlassReason,
+    host: h.target.host,
+    runKey: h.runKey,
+    journal: h.journal,
+  };
+}
+
+/** Runs the configured mode on one host. Failures set the step failed (exit code) or throw. */
+export async function runOnHost(
+  s: Settings,
+  target: SshTarget,
+  manifest: LoadedManifest | undefined,
+  opts: HostSessionOptions,
+): Promise<ResultEvent | undefined> {
+  const host = new HostSession(s, target, opts);
+  const renderer = new EventRenderer();
+  try {
+    await core.group(`Connect to ${host.label}`, () => host.open());
+    const dir = await host.makeTempDir();
+    const files: UploadFile[] = [{ name: 'remote.js', local: localRemoteScript(opts.env), mode: 0o600 }];
+    if (manifest) files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
+
+    if (s.mode === 'deploy' || s.mode === 'rollback') {
+      const runKey = makeRunKey(s.runId, s.runAttempt);
+      await core.group(`Upload and start the ${s.mode}`, async () => {
+        let request;
+        if (s.mode === 'deploy') {
+          const passwordFile = s.registry ? `${dir}/registry-password` : undefined;
+          if (s.registry) files.push({ name: 'registry-password', data: s.registry.password, mode: 0o600 });
+          request = buildDeployRequest(
+            s,
+            manifest!.manifest,
+            { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
+            runKey,
+          );
+        } else request = buildRollbackRequest(s, runKey);
+        files.push({ name: 'request.json', data: JSON.stringify(request, null, 2) + '\n', mode: 0o600 });
+        await host.upload(files);
+        core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
+        await host.start(`${dir}/request.json`, runKey);
+      });
+      let result: ResultEvent;
+      try {
+        result = await host.follow((l) => renderer.handle(l.event, l.text));
+      } catch (err) {
+        renderer.close();
+        if (err instanceof OutcomeUnknownError) core.setOutput('status', 'unknown');
+        throw err;
+      }
+      await reportResult(result, summaryContext(s, host), renderer);
+      return result;
+    }
+
+    if (s.mode === 'verify') {
+      await core.group('Upload', async () => {
+        await host.upload(files);
+        core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
+      });
+      const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
+      const args = ['verify', s.imageTag!, '--digest-file', `${dir}/image-digests.json`, '--note', note];
+      if (s.actor) args.push('--actor', s.actor);
+      args.push('--root', s.remote.root, '--json');
+      const res = await host.runSync(args);
+      const result = verifyResult(res, renderer, s.imageTag!, target.host);
+      await reportResult(result, summaryContext(s, host), renderer);
+      return result;
+    }
+
+    // status
+    await core.group('Upload', async () => {
+      await host.upload(files);
+      core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
+    });
+    const res = await host.runSync([
+      'status',
+      ...(s.stack ? [s.stack] : []),
+      '--root',
+      s.remote.root,
+      '--json',
+    ]);
+    if (res.code !== 0)
+      throw new RemoteError(
+        `status on ${target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2000)}`,
+      );
+    let status: unknown;
+    try {
+      status = JSON.parse(res.stdout);
+    } catch {
+      throw new RemoteError(`status on ${target.host} printed no JSON: ${res.stdout.slice(0, 500)}`);
+    }
+    core.info(JSON.stringify(status, null, 2));
+    const current = s.stack ? currentOf(status, s.stack) : {};
+    const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    setOutputs({
+      status: 'success',
+      release_id: str(current.release_id),
+      release_dir: str(current.release_dir),
+      image_ref: str(current.image_ref),
+      image_digest: str(current.image_digest),
+      previous_release_id: str(current.previous_release_id),
+      manifest: JSON.stringify(status),
+    });
+    await writeStatusSummary(status, host.target.host);
+    return {
+      v: 1,
+      ts: new Date().toISOString(),
+      type: 'result',
+      status: 'success',
+      mode: 'status',
+      msg: 'status',
+      manifest: current,
+    };
+  } finally {
+    renderer.close();
+    await host.cleanup().catch((e: Error) => core.warning(`cleanup: ${e.message}`));
+    host.close();
+  }
+}

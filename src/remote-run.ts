@@ -1,0 +1,381 @@
+// One per-host session: connect + preflight, upload the executor and its inputs over one SFTP
+// session into a private temp dir, start the run detached, follow its journal (reconnecting and
+// resuming from the byte offset when SSH drops), and remove the temp dir. A rolling deploy to
+// several hosts is a loop over HostSession. The action never kills a run on the server.
+import * as core from '@actions/core';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ResultEvent } from './common/events.js';
+import { RUN_KEY_RE } from './common/names.js';
+import type { Settings, SshTarget } from './inputs.js';
+import { JournalReader, backoffSchedule, sleep, type JournalLine } from './journal.js';
+import {
+  SshError,
+  asRoot,
+  connect,
+  preflight,
+  shellJoin,
+  shellQuote,
+  type ExecResult,
+  type PreflightInfo,
+  type SshSession,
+} from './ssh.js';
+
+export class RemoteError extends Error {
+  override name = 'RemoteError';
+}
+/** The run may still be going on the server; we no longer know how it ends. */
+export class OutcomeUnknownError extends RemoteError {
+  override name = 'OutcomeUnknownError';
+}
+
+export interface UploadFile {
+  name: string;
+  /** Local file to copy, or content to write. */
+  local?: string;
+  data?: string;
+  mode: number;
+}
+
+export interface StartInfo {
+  run_key: string;
+  journal: string;
+  pid?: number;
+}
+
+export interface HostSessionOptions {
+  /** Aborted when the job is cancelled (SIGTERM/SIGINT): stop following, never stop the run. */
+  signal: AbortSignal;
+  connect?: (t: SshTarget) => Promise<SshSession>;
+  /** First reconnect delay; doubles up to 30 s within settings.reconnectTimeoutS. */
+  backoffBaseMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** dist/remote.js beside the bundled action (or SEISEI_DEPLOY_REMOTE_JS, for tests). */
+export function localRemoteScript(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.SEISEI_DEPLOY_REMOTE_JS) return env.SEISEI_DEPLOY_REMOTE_JS;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'remote.js'), join(here, '..', 'dist', 'remote.js')];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found)
+    throw new RemoteError(
+      `the executor bundle remote.js is missing (looked at ${candidates.join(', ')}); the action is not built correctly`,
+    );
+  return found;
+}
+
+const TMP_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+
+export class HostSession {
+  session?: SshSession;
+  tmpDir?: string;
+  runKey?: string;
+  journal?: string;
+  /** pid of the detached executor, from `run --detach`. */
+  pid?: number;
+  private started = false;
+  private resultSeen = false;
+
+  constructor(
+    readonly settings: Settings,
+    readonly target: SshTarget,
+    private readonly opts: HostSessionOptions,
+  ) {}
+
+  get label(): string {
+    return `${this.target.username}@${this.target.host}:${this.target.port}`;
+  }
+
+  private get connectFn() {
+    return this.opts.connect ?? connect;
+  }
+
+  /** Connects (host key pinned) and checks Node.js, Docker and sudo on the server. */
+  async open(): Promise<PreflightInfo> {
+    this.session = await this.connectFn(this.target);
+    core.info(`Connected to ${this.label}; host key verified`);
+    this.throwIfCancelled();
+    const info = await preflight(this.session, this.settings.remote);
+    core.info(
+      `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
+    );
+    return info;
+  }
+
+  private live(): SshSession {
+    if (!this.session || this.session.closed)
+      throw new SshError('connection', `SSH connection to ${this.label} is closed`);
+    return this.session;
+  }
+
+  /** The executor command line: only temp paths and validated words, each shell-quoted. */
+  cli(args: readonly string[]): string {
+    if (!this.tmpDir) throw new RemoteError('internal: nothing uploaded yet');
+    return (
+      asRoot(this.settings.remote) +
+      shellJoin([this.settings.remote.node, `${this.tmpDir}/remote.js`, ...args])
+    );
+  }
+
+  /** Creates the private temp dir on the server (mktemp -d: mode 0700, owned by the SSH user). */
+  async makeTempDir(): Promise<string> {
+    const mk = await this.live().exec(`umask 077 && mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX"`, {
+      timeoutMs: 30_000,
+    });
+    const dir = mk.stdout.trim();
+    if (mk.code !== 0 || !TMP_RE.test(dir))
+      throw new RemoteError(
+        `cannot create a temporary directory on ${this.target.host}: ${mk.stderr.trim() || dir || `exit ${mk.code}`}`,
+      );
+    this.tmpDir = dir;
+    return dir;
+  }
+
+  /** Uploads all files into the temp dir over one SFTP session. */
+  async upload(files: readonly UploadFile[]): Promise<void> {
+    const dir = this.tmpDir;
+    if (!dir) throw new RemoteError('internal: upload before makeTempDir');
+    await this.live().withSftp(async (sftp) => {
+      for (const f of files) {
+        const path = `${dir}/${f.name}`;
+        await new Promise<void>((resolve, reject) => {
+          const done = (err?: Error | null) =>
+            err
+              ? reject(
+                  new RemoteError(`cannot upload ${f.name} to ${this.target.host}:${path}: ${err.message}`),
+                )
+              : resolve();
+          if (f.local !== undefined) sftp.fastPut(f.local, path, { mode: f.mode }, done);
+          else sftp.writeFile(path, f.data ?? '', { mode: f.mode }, done);
+        });
+        await new Promise<void>((resolve, reject) =>
+          sftp.chmod(path, f.mode, (err) => (err ? reject(err) : resolve())),
+        );
+      }
+    });
+  }
+
+  /** Starts `remote.js run <request> --detach`: validated synchronously, then detached from SSH. */
+  async start(requestFile: string, runKey: string): Promise<StartInfo> {
+    if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
+    this.throwIfCancelled();
+    const res = await this.live().exec(this.cli(['run', requestFile, '--detach', '--run-key', runKey]), {
+      timeoutMs: 120_000,
+    });
+    if (res.code === 2)
+      throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
+    this.runKey = runKey;
+    if (res.code !== 0) {
+      if (res.code === null) {
+        // We cannot tell whether it started: treat it as started (never clean up under a live run).
+        this.started = true;
+        this.journal = `${this.settings.remote.root}/releases/runs/${this.settings.stack ?? ''}/${runKey}.jsonl`;
+        throw new OutcomeUnknownError(
+          `Lost the connection while starting the run on ${this.label} (${res.timedOut ? 'timed out' : (this.session?.closeReason ?? 'connection lost')}); it may have started. ` +
+            this.howToCheck(),
+        );
+      }
+      throw new RemoteError(
+        `Starting the executor on ${this.target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2000)}`,
+      );
+    }
+    this.started = true;
+    const line = res.stdout.trim().split('\n').pop() ?? '';
+    let info: StartInfo;
+    try {
+      info = JSON.parse(line) as StartInfo;
+    } catch {
+      throw new RemoteError(
+        `The executor started but printed no run information (stdout: ${JSON.stringify(res.stdout.slice(-500))})`,
+      );
+    }
+    if (info.run_key !== runKey || typeof info.journal !== 'string')
+      throw new RemoteError(`The executor answered with an unexpected run (${line.slice(0, 300)})`);
+    this.journal = info.journal;
+    if (Number.isSafeInteger(info.pid) && (info.pid ?? 0) > 0) this.pid = info.pid;
+    core.info(
+      `Run ${runKey} started on ${this.target.host}${info.pid ? ` (pid ${info.pid})` : ''}; journal ${info.journal}`,
+    );
+    return info;
+  }
+
+  /** How an operator finds out what happened, for messages when we stop following. */
+  howToCheck(): string {
+    const root = this.settings.remote.root;
+    const stack = this.settings.stack ?? '<stack>';
+    return (
+      `Run key: ${this.runKey ?? '(unknown)'}. Journal: ${this.journal ?? '(unknown)'}. ` +
+      `Check on the server: ssh -p ${this.target.port} ${this.target.username}@${this.target.host} sudo ${root}/releases/bin/seisei-deploy status ${stack}` +
+      (this.journal ? `, and read the journal: sudo cat ${this.journal}` : '')
+    );
+  }
+
+  private async reconnect(): Promise<void> {
+    this.session?.close();
+    this.session = undefined;
+    this.session = await this.connectFn(this.target);
+    core.info(`Reconnected to ${this.label}`);
+  }
+
+  /**
+   * Follows the journal until the result event, resuming from the consumed byte offset after a
+   * dropped connection. Each complete line goes to onLine exactly once.
+   */
+  async follow(onLine: (l: JournalLine) => void): Promise<ResultEvent> {
+    const stack = this.settings.stack;
+    if (!this.runKey || !stack) throw new RemoteError('internal: follow before start');
+    const reader = new JournalReader(0);
+    const deadline = Date.now() + this.settings.timeoutMinutes * 60_000;
+    const env = this.opts.env ?? process.env;
+    const base = this.opts.backoffBaseMs ?? (Number(env.SEISEI_DEPLOY_TEST_BACKOFF_BASE_MS) || 1000);
+    const schedule = backoffSchedule(this.settings.reconnectTimeoutS * 1000, base);
+    let attempt = 0;
+    let lastProblem = '';
+    const signal = this.opts.signal;
+    for (;;) {
+      if (signal.aborted) throw this.cancelled();
+      if (Date.now() >= deadline)
+        throw new OutcomeUnknownError(
+          `Stopped following after timeout_minutes (${this.settings.timeoutMinutes}); the run goes on on the server and its outcome is unknown here. ${this.howToCheck()}`,
+        );
+      const before = reader.offset;
+      let result: ResultEvent | undefined;
+      let res: ExecResult | undefined;
+      try {
+        if (!this.session || this.session.closed) await this.reconnect();
+        const cmd = this.cli([
+          'follow',
+          stack,
+          this.runKey,
+          '--offset',
+          String(reader.offset),
+          '--root',
+          this.settings.remote.root,
+        ]);
+        res = await this.live().exec(cmd, {
+          signal,
+          timeoutMs: deadline - Date.now(),
+          onStdout: (chunk) => {
+            if (result) return;
+            for (const l of reader.push(chunk)) {
+              if (result) break;
+              onLine(l);
+              if (l.event?.type === 'result') {
+                result = l.event;
+                this.resultSeen = true;
+              }
+            }
+          },
+        });
+      } catch (err) {
+        lastProblem = err instanceof Error ? err.message : String(err);
+      }
+      reader.discardPartial();
+      if (result) return result;
+      if (signal.aborted) throw this.cancelled();
+      if (res?.timedOut) continue; // the deadline check above reports it
+      if (res)
+        lastProblem =
+          res.code === null
+            ? (this.session?.closeReason ?? 'connection lost')
+            : `follow exited ${res.code}: ${res.stderr.trim().slice(-500) || 'no output'}`;
+      if (reader.offset > before) attempt = 0; // progress: a fresh reconnect budget
+      const delay = schedule[attempt++];
+      if (delay === undefined)
+        throw new OutcomeUnknownError(
+          `Lost contact with the run on ${this.label} and could not resume within reconnect_timeout (${this.settings.reconnectTimeoutS} s); last problem: ${lastProblem}. ` +
+            `The outcome is unknown: the run continues on the server. ${this.howToCheck()}`,
+        );
+      core.warning(
+        `Following the run on ${this.target.host} was interrupted (${lastProblem}); retrying in ${(delay / 1000).toFixed(1)} s from byte ${reader.offset}`,
+      );
+      if (!(await sleep(delay, signal))) throw this.cancelled();
+    }
+  }
+
+  /** Before anything runs on the server, a cancelled job simply stops. */
+  throwIfCancelled(): void {
+    if (this.opts.signal.aborted)
+      throw new RemoteError(
+        `The job was cancelled before the ${this.settings.mode} started on ${this.target.host}; nothing was started there.`,
+      );
+  }
+
+  private cancelled(): RemoteError {
+    return new OutcomeUnknownError(
+      `The job was cancelled: stopped following. The ${this.settings.mode} continues on the server and is not stopped by this. ${this.howToCheck()}`,
+    );
+  }
+
+  /** Runs a synchronous executor mode (verify, status) and returns its output. */
+  async runSync(args: readonly string[]): Promise<ExecResult> {
+    this.throwIfCancelled();
+    const res = await this.live().exec(this.cli(args), {
+      timeoutMs: this.settings.timeoutMinutes * 60_000,
+      signal: this.opts.signal,
+    });
+    if (res.aborted)
+      throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);
+    if (res.timedOut)
+      throw new RemoteError(
+        `${args[0]} on ${this.target.host} did not finish within timeout_minutes (${this.settings.timeoutMinutes})`,
+      );
+    if (res.code === null)
+      throw new RemoteError(
+        `Lost the connection to ${this.label} while ${args[0]} was running: ${this.session?.closeReason}`,
+      );
+    return res;
+  }
+
+  /**
+   * Removes the temp dir. While a started run may still need it (no result seen: cancelled, lost,
+   * timed out), removal is left to a small background job on the server that waits for the
+   * executor's pid to end. The dir holds no secret then: the executor deletes the password file
+   * as soon as it reads it.
+   */
+  async cleanup(): Promise<void> {
+    const dir = this.tmpDir;
+    if (!dir) return;
+    const alive = this.session && !this.session.closed;
+    if (!TMP_RE.test(dir) || !alive) {
+      core.warning(`Could not remove ${dir} on ${this.target.host} (no connection); it holds no secrets`);
+      return;
+    }
+    const q = shellQuote(dir);
+    if (this.started && !this.resultSeen) {
+      if (!this.pid) {
+        core.info(
+          `Left ${dir} on ${this.target.host}: the run may still be reading it (it holds no secrets)`,
+        );
+        return;
+      }
+      // /proc/<pid> rather than kill -0: the executor is root's, the SSH user may not signal it.
+      const wait = `while [ -d /proc/${this.pid} ]; do sleep 5; done; rm -rf -- "$0"`;
+      const res = await this.session!.exec(
+        `nohup sh -c ${shellQuote(wait)} ${q} >/dev/null 2>&1 </dev/null &`,
+        {
+          timeoutMs: 15_000,
+        },
+      ).catch((e: Error) => ({ code: -1, stderr: e.message }));
+      core.info(
+        res.code === 0
+          ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends`
+          : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res.stderr}`,
+      );
+      return;
+    }
+    const sudoRm = this.settings.remote.sudo ? ` || sudo -n rm -rf -- ${q}` : '';
+    const res = await this.session!.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 30_000 }).catch(
+      (e: Error) => ({ code: -1, stderr: e.message }),
+    );
+    if (res.code === 0) this.tmpDir = undefined;
+    else core.warning(`Could not remove ${dir} on ${this.target.host}: ${res.stderr || 'unknown error'}`);
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+}
