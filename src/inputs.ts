@@ -14,7 +14,7 @@ import {
 } from './common/names.js';
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost, type HostKeyPin } from './host-key.js';
 
-export const MODES = ['deploy', 'rollback', 'verify', 'status'] as const;
+export const MODES = ['deploy', 'rollback', 'verify', 'status', 'manifest'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** Inputs that hold secrets: masked with core.setSecret as soon as they are read. */
@@ -53,6 +53,10 @@ export const INPUT_NAMES = [
   'registry_password',
   'actor',
   'run_id',
+  'digests',
+  'git_sha',
+  'upload_artifact',
+  'retention_days',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 export type RawInputs = Partial<Record<InputName, string>>;
@@ -90,7 +94,10 @@ export interface Settings {
   imageTag?: string;
   images?: ImageMapping;
   digests: DigestSource;
-  target: SshTarget;
+  /** Absent only in manifest mode, which builds the digest manifest and connects nowhere. */
+  target?: SshTarget;
+  /** manifest mode: the build side's `image-name=repo@sha256:...` lines and where they go. */
+  manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number };
   remote: { sudo: boolean; node: string; root: string; source: string };
   breakGlass: boolean;
   breakGlassReason: string;
@@ -114,12 +121,13 @@ export class InputError extends Error {
   }
 }
 
-/** Which inputs each mode needs (a future `manifest` mode adds a row here). */
+/** Which inputs each mode needs. */
 const REQUIRED: Record<Mode, InputName[]> = {
   deploy: ['stack', 'environment', 'image_tag', 'host', 'username', 'private_key', 'host_key'],
   rollback: ['stack', 'environment', 'host', 'username', 'private_key', 'host_key'],
   verify: ['image_tag', 'host', 'username', 'private_key', 'host_key'],
   status: ['host', 'username', 'private_key', 'host_key'],
+  manifest: ['image_tag', 'digests'],
 };
 
 const show = (v: string) => JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v);
@@ -295,6 +303,10 @@ const fields = z.object({
   registry_password: anyString,
   actor: text('actor', 200),
   run_id: text('run_id', 100),
+  digests: anyString,
+  git_sha: matching('git_sha', /^[0-9a-f]{40}$/, 'a full 40-hex commit SHA (default: GITHUB_SHA)'),
+  upload_artifact: boolean('upload_artifact'),
+  retention_days: integer('retention_days', 1, 90, ' (days)'),
 });
 
 /** Reads every input with core.getInput and masks the secrets immediately. */
@@ -376,6 +388,9 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
 
   const v = parsed.success ? parsed.data : undefined;
   let hostKeys: HostKeyPin[] = [];
+  const gitSha = v?.git_sha || env.GITHUB_SHA || '';
+  if (mode === 'manifest' && !/^[0-9a-f]{40}$/.test(gitSha) && !failed.has('git_sha'))
+    problems.push('git_sha: required in manifest mode when GITHUB_SHA is not set (a full 40-hex commit SHA)');
   if (v?.host_key && v.host) {
     const port = v.port ?? 22;
     hostKeys = pinsForHost(v.host_key, v.host, port);
@@ -411,17 +426,29 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
       repository: repo ? { owner: repo[1]!, repo: repo[2]! } : undefined,
       currentRunId: envRunId,
     },
-    target: {
-      host: v.host!,
-      port: v.port ?? 22,
-      username: v.username!,
-      privateKey: v.private_key!,
-      passphrase: v.passphrase,
-      hostKeys,
-      readyTimeoutMs: test('READY_TIMEOUT_MS', 20_000),
-      keepaliveIntervalMs: test('KEEPALIVE_MS', 10_000),
-      keepaliveCountMax: 3,
-    },
+    manifest:
+      mode === 'manifest'
+        ? {
+            digests: v.digests ?? '',
+            gitSha,
+            upload: v.upload_artifact ?? true,
+            retentionDays: v.retention_days,
+          }
+        : undefined,
+    target:
+      mode === 'manifest'
+        ? undefined
+        : {
+            host: v.host!,
+            port: v.port ?? 22,
+            username: v.username!,
+            privateKey: v.private_key!,
+            passphrase: v.passphrase,
+            hostKeys,
+            readyTimeoutMs: test('READY_TIMEOUT_MS', 20_000),
+            keepaliveIntervalMs: test('KEEPALIVE_MS', 10_000),
+            keepaliveCountMax: 3,
+          },
     remote: {
       sudo: v.sudo ?? true,
       node: v.remote_node ?? 'node',

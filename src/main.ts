@@ -4,11 +4,12 @@ import * as core from '@actions/core';
 import { getSettings, type Settings } from './inputs.js';
 
 function describe(s: Settings): Settings {
-  const t = s.target;
   core.info(`mode: ${s.mode}`);
   if (s.stack) core.info(`stack: ${s.stack}`);
   if (s.environment) core.info(`environment: ${s.environment}`);
   if (s.imageTag) core.info(`image_tag: ${s.imageTag}`);
+  const t = s.target;
+  if (!t) return s;
   core.info(
     `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? '' : 's'})`,
   );
@@ -34,6 +35,14 @@ export async function run(): Promise<void> {
   try {
     const settings = await core.group('Inputs', async () => describe(getSettings()));
 
+    if (settings.manifest) {
+      const m = settings.manifest;
+      const { runManifestMode } = await import('./manifest-mode.js');
+      await core.group('Digest manifest', () =>
+        runManifestMode({ imageTag: settings.imageTag!, artifact: settings.digests.artifact, ...m }),
+      );
+      return;
+    }
     const stopIfCancelled = () => {
       if (cancel.signal.aborted) throw new Error('The job was cancelled before anything ran on the server.');
     };
@@ -53,7 +62,7 @@ export async function run(): Promise<void> {
 
     stopIfCancelled();
     // One host today; a rolling deploy becomes a loop over targets that stops on the first failure.
-    await runOnHost(settings, settings.target, manifest, { signal: cancel.signal });
+    await runOnHost(settings, settings.target!, manifest, { signal: cancel.signal });
   } catch (err) {
     core.setFailed(err instanceof Error ? err.message : String(err));
   } finally {
