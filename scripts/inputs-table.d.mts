@@ -1,0 +1,1 @@
+export function inputsTables(actionYml?: string): string;
