@@ -13,9 +13,18 @@ import { autoRollback } from './steps/auto-rollback.js';
 import { checkGate } from './steps/gate.js';
 import { runPreDeploy } from './steps/hooks.js';
 import { privateDockerConfig, pullIfMissing, takePassword } from './steps/pull.js';
-import { buildManifest, historyRecord, record, writeManifest, type Who } from './steps/record.js';
+import { DeployError } from './errors.js';
+import { preflight, treeBytes } from './steps/preflight.js';
+import {
+  buildManifest,
+  historyRecord,
+  recordedLiveId,
+  tryRecord,
+  writeManifest,
+  type Who,
+} from './steps/record.js';
 import { cleanupAfterDeploy } from './steps/retention.js';
-import { checkLiveLink } from './steps/safety.js';
+import { checkSafety } from './steps/safety.js';
 import { solidify } from './steps/solidify.js';
 import { withLock } from './steps/with-lock.js';
 import { readStackConfig } from './stack-config.js';
@@ -33,7 +42,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
   let facts: Partial<Record<'image_ref' | 'image_digest' | 'previous_release_id', string>> = {};
   const fail = (err: unknown): Outcome => {
     const base = { stack: req.stack, env: req.env, mode: 'deploy', status: 'failed', started } as const;
-    record(
+    const unrecorded = tryRecord(
       l,
       historyRecord(
         base,
@@ -42,7 +51,8 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
         errorMessage(err),
       ),
     );
-    return { status: 'failed', msg: errorMessage(err), release_id: releaseId, ...facts };
+    const msg = errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : '');
+    return { status: 'failed', msg, release_id: releaseId, ...facts };
   };
   const password = req.registry_login ? takePassword(req.registry_login.password_file) : undefined;
   const dockerConfig = req.registry_login ? privateDockerConfig() : undefined;
@@ -52,6 +62,9 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
   try {
     return await withLock(l, req, releaseId, report, fail, async () => {
       try {
+        await report.step('preflight', () =>
+          preflight(l, docker, { needBytes: treeBytes(`${req.source}/${req.stack}`) }),
+        );
         const plan: ReleasePlan = await report.step('validate', () => planRelease(req, releaseId));
         const gate = await report.step('gate', () =>
           checkGate(l, {
@@ -64,8 +77,14 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
         );
         if (gate === 'break-glass')
           report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, 'warn');
-        await report.step('safety', () => checkLiveLink(l, req.stack));
-        const previousId = liveReleaseId(l, req.stack);
+        await report.step('safety', () => checkSafety(l, req.stack, req.env));
+        const previousId = recordedLiveId(l, req.stack);
+        const linked = liveReleaseId(l, req.stack);
+        if (linked !== previousId)
+          report.log(
+            `the live symlink points to ${linked ?? 'nothing'} but the current manifest says ${previousId}: an earlier run stopped between switch and record. The recorded release ${previousId} is the one to go back to`,
+            'warn',
+          );
         facts = {
           image_ref: plan.main.ref,
           image_digest: plan.main.digest,
@@ -117,23 +136,38 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
           gate,
           compose: flavor,
         });
-        await report.step('record', () => {
-          writeManifest(l, current);
-          const base = {
-            stack: req.stack,
-            env: req.env,
-            mode: 'deploy',
-            status: 'success',
-            started,
-          } as const;
-          record(
+        try {
+          await report.step('record', () => writeManifest(l, current));
+        } catch (err) {
+          // The manifest still names the previous release: put that back, so live and records agree.
+          const why = new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
+          return await autoRollback(
             l,
-            historyRecord(base, who, { release_id: releaseId, image_tag: req.image_tag, ...facts }, '', {
-              gate,
-              images: current.images,
-            }),
+            docker,
+            flavor,
+            { failed: release, previousId, err: why, who, started, env: req.env },
+            report,
           );
-        });
+        }
+        const base = { stack: req.stack, env: req.env, mode: 'deploy', status: 'success', started } as const;
+        const unrecorded = tryRecord(
+          l,
+          historyRecord(base, who, { release_id: releaseId, image_tag: req.image_tag, ...facts }, '', {
+            gate,
+            images: current.images,
+          }),
+        );
+        if (unrecorded) {
+          report.log(unrecorded, 'error', 'record');
+          return {
+            status: 'failed',
+            msg: `${releaseId} is live and the current manifest says so, but ${unrecorded}. Free some space; it will not be offered as a rollback target`,
+            release_id: releaseId,
+            release_dir: dir,
+            ...facts,
+            manifest: current,
+          };
+        }
         await report.step('cleanup', () =>
           cleanupAfterDeploy(l, req.stack, req.keep_releases ?? config.keep_releases ?? 10, report),
         );

@@ -8,8 +8,8 @@ import {
   renameSync,
   writeSync,
   mkdirSync,
-  unlinkSync,
-  existsSync,
+  rmSync,
+  ftruncateSync,
 } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -27,29 +27,36 @@ export function tempNameBeside(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
 }
 
-/** Temp file, fsync, rename(2), fsync the directory. */
+/** Temp file, fsync, rename(2), fsync the directory. On any failure (e.g. ENOSPC) the temp file goes. */
 export function writeFileAtomic(path: string, data: string, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempNameBeside(path);
   const fd = openSync(tmp, 'wx', mode);
   try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      writeAll(fd, Buffer.from(data));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, path);
   } catch (err) {
-    if (existsSync(tmp)) unlinkSync(tmp);
+    rmSync(tmp, { force: true });
     throw err;
   }
   fsyncDir(dirname(path));
 }
 
+/** write(2) may write less than asked (a filling disk): loop until all is written or it throws. */
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
+}
+
 /**
  * Appends one line with a single write(2) on an O_APPEND descriptor, then fsyncs. If a crash left
  * a torn last line, the new line starts on a line of its own so it is never glued to the wreck.
+ * If the write is short or fails (ENOSPC), the part that landed is cut off again and it throws:
+ * a failed append never leaves a torn line in the middle of the file.
  */
 export function appendLineDurable(path: string, line: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -58,9 +65,31 @@ export function appendLineDurable(path: string, line: string): void {
     const size = fstatSync(fd).size;
     const last = Buffer.alloc(1);
     const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
-    writeSync(fd, (torn ? '\n' : '') + (line.endsWith('\n') ? line : line + '\n'));
-    fsyncSync(fd);
+    const buf = Buffer.from((torn ? '\n' : '') + (line.endsWith('\n') ? line : line + '\n'));
+    let written = 0;
+    try {
+      written = writeSync(fd, buf);
+      if (written !== buf.length)
+        throw Object.assign(
+          new Error(`short write to ${path} (${written} of ${buf.length} bytes): disk full?`),
+          {
+            code: 'ENOSPC',
+          },
+        );
+      fsyncSync(fd);
+    } catch (err) {
+      if (written > 0 && written < buf.length) cutOwnTail(fd, buf.subarray(0, written));
+      throw err;
+    }
   } finally {
     closeSync(fd);
   }
+}
+
+/** Truncates `part` off the end of the file if it is still the last thing there (nobody appended since). */
+function cutOwnTail(fd: number, part: Buffer): void {
+  const end = fstatSync(fd).size;
+  const tail = Buffer.alloc(part.length);
+  if (end >= part.length && readSync(fd, tail, 0, part.length, end - part.length) === part.length)
+    if (tail.equals(part)) ftruncateSync(fd, end - part.length);
 }

@@ -53,11 +53,17 @@ export function isBad(l: Layout, stack: string, id: string): boolean {
   return existsSync(l.badMarker(stack, id));
 }
 
-export function markBad(l: Layout, stack: string, id: string, why: string): void {
-  writeFileSync(
-    l.badMarker(stack, id),
-    JSON.stringify({ release_id: id, marked_at: new Date().toISOString(), why }) + '\n',
-  );
+/** Best effort (a full disk must not stop the rollback that follows): returns '' or why it failed. */
+export function markBad(l: Layout, stack: string, id: string, why: string): string {
+  try {
+    writeFileSync(
+      l.badMarker(stack, id),
+      JSON.stringify({ release_id: id, marked_at: new Date().toISOString(), why }) + '\n',
+    );
+    return '';
+  } catch (err) {
+    return `could not mark ${id} bad: ${(err as Error).message}`;
+  }
 }
 
 /**

@@ -15,14 +15,45 @@ export class Reporter {
     private readonly json: boolean,
     private readonly out: Out = (l) => process.stdout.write(l + '\n'),
   ) {
-    if (journal) mkdirSync(dirname(journal), { recursive: true, mode: 0o750 });
+    if (journal) this.toJournalDir(journal);
+  }
+
+  private journalError = '';
+  private journalWarned = false;
+
+  private toJournalDir(journal: string): void {
+    try {
+      mkdirSync(dirname(journal), { recursive: true, mode: 0o750 });
+    } catch (err) {
+      this.journalError = errorMessage(err); // reported by the first event that fails to land
+    }
   }
 
   private emit(e: DeployEvent): void {
     const line = JSON.stringify(e);
-    // One write(2) per line on an O_APPEND file: followers never see interleaved lines.
-    if (this.journal) appendFileSync(this.journal, line + '\n', { mode: 0o640 });
+    if (this.journal) this.toJournal(line);
     this.out(this.json ? line : human(e));
+  }
+
+  private toJournal(line: string): void {
+    try {
+      // One write(2) per line on an O_APPEND file: followers never see interleaved lines.
+      appendFileSync(this.journal!, line + '\n', { mode: 0o640 });
+    } catch (err) {
+      // A full disk must not turn into a crash mid-deploy: the run goes on, reported on stdout.
+      if (this.journalWarned) return;
+      this.journalWarned = true;
+      this.journalError ||= errorMessage(err);
+      const warn: DeployEvent = {
+        v: 1,
+        ts: now(),
+        type: 'log',
+        step: this.current,
+        level: 'warn',
+        msg: `cannot write the run journal ${this.journal} (${this.journalError}); events go to stdout only`,
+      };
+      this.out(this.json ? JSON.stringify(warn) : human(warn));
+    }
   }
 
   start(step: string, msg = ''): void {

@@ -15,11 +15,13 @@ import {
   historyRecord,
   mainImage,
   readManifest,
-  record,
+  recordedLiveId,
+  tryRecord,
   writeManifest,
   type Who,
 } from './steps/record.js';
-import { checkLiveLink } from './steps/safety.js';
+import { preflight } from './steps/preflight.js';
+import { checkSafety } from './steps/safety.js';
 import { withLock } from './steps/with-lock.js';
 
 const MAX_ATTEMPTS = 3;
@@ -30,7 +32,7 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
   const who: Who = { actor: req.actor, run_id: req.run_id, break_glass: false, break_glass_reason: '' };
   const docker = new Docker(report);
   const rec = (status: 'success' | 'failed', r: Release | undefined, previous: string, error = '') =>
-    record(
+    tryRecord(
       l,
       historyRecord(
         { stack: req.stack, env: req.env, mode: 'rollback', status, started },
@@ -45,14 +47,21 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
       ),
     );
   const fail = (err: unknown): Outcome => {
-    rec('failed', undefined, liveReleaseId(l, req.stack) ?? '', errorMessage(err));
-    return { status: 'failed', msg: errorMessage(err) };
+    const unrecorded = rec('failed', undefined, liveReleaseId(l, req.stack) ?? '', errorMessage(err));
+    return { status: 'failed', msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : '') };
   };
 
   return withLock(l, req, `rollback -${req.steps}`, report, fail, async () => {
     try {
-      await report.step('safety', () => checkLiveLink(l, req.stack));
-      const liveId = liveReleaseId(l, req.stack);
+      await report.step('preflight', () => preflight(l, docker));
+      await report.step('safety', () => checkSafety(l, req.stack, req.env));
+      const liveId = recordedLiveId(l, req.stack);
+      const linked = liveReleaseId(l, req.stack);
+      if (linked !== liveId)
+        report.log(
+          `the live symlink points to ${linked ?? 'nothing'} but the current manifest says ${liveId}: an earlier run stopped between switch and record. Rolling back from the recorded release ${liveId}`,
+          'warn',
+        );
       if (!liveId)
         throw new DeployError(
           `${req.stack} has no live release under ${l.stacksDir}: nothing to roll back from`,
@@ -79,8 +88,11 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
           errors.push(`${c.id}: ${errorMessage(err)}`);
-          markBad(l, req.stack, c.id, errorMessage(err));
-          rec('failed', r, liveId, errorMessage(err));
+          const notes = [
+            markBad(l, req.stack, c.id, errorMessage(err)),
+            rec('failed', r, liveId, errorMessage(err)),
+          ];
+          for (const note of notes.filter(Boolean)) report.log(note, 'warn');
           continue;
         }
         const before = readManifest(l, req.stack);
@@ -92,10 +104,16 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
           gate: 'rollback',
           compose: flavor,
         });
-        await report.step('record', () => {
-          writeManifest(l, current);
-          rec('success', r, liveId);
-        });
+        const notWritten = await report
+          .step('record', () => writeManifest(l, current))
+          .then(() => '', errorMessage);
+        if (notWritten) {
+          // The manifest still names the release we started from: put it back, so both agree.
+          errors.push(`${c.id}: passed, but the current manifest could not be written: ${notWritten}`);
+          break;
+        }
+        const unrecorded = rec('success', r, liveId);
+        if (unrecorded) report.log(unrecorded, 'error', 'record');
         const m = mainImage(r.meta);
         return {
           status: 'success',
@@ -118,10 +136,10 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
       );
       report.end('restore', restored ? 'failed' : 'ok', restored);
       const msg = `rollback failed after ${candidates.length} attempt(s): ${errors.join('; ')}. ${liveId} is live again${restored ? ` but fails its smoke check: ${restored}` : ''}`;
-      rec('failed', live, liveId, msg);
+      const unrecorded = rec('failed', live, liveId, msg);
       return {
         status: 'failed',
-        msg,
+        msg: msg + (unrecorded ? ` (and ${unrecorded})` : ''),
         release_id: liveId,
         previous_release_id: liveId,
         manifest: readManifest(l, req.stack),

@@ -50,9 +50,12 @@ export function parseHostKeys(text: string): HostKeyPin[] {
   const pins: HostKeyPin[] = [];
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
-    const line = raw.trim();
+    let line = raw.trim();
     const n = i + 1;
     if (!line || line.startsWith('#')) return;
+    // `ssh-keygen -lf` prints "256 SHA256:<b64> host (ED25519)": take its fingerprint field.
+    const keygen = /^\d+\s+(SHA256:\S+)(\s.*)?$/.exec(line);
+    if (keygen) line = keygen[1]!;
     const bad = (why: string): never => {
       throw new HostKeyError(`host_key: line ${n}: ${why}; ${EXPECTED}`);
     };

@@ -365,7 +365,7 @@ export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): 
     problems.push(
       sudo === 'missing'
         ? `sudo is not installed on ${t.host}; install it, or set sudo: false if ${t.username} may run Docker and write srv_root itself`
-        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers (e.g. "${t.username} ALL=(root) NOPASSWD: ALL"), or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
+        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"), or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
     );
     throw new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
   }

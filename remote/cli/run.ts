@@ -24,6 +24,16 @@ export type RunRequest = DeployRequest | RollbackRequest;
 export function validateRequest(input: unknown): RunRequest {
   const cmd = (input as { command?: unknown } | null)?.command;
   const schema = cmd === 'rollback' ? rollbackRequest : deployRequest;
+  // zod would drop unknown fields silently; a typo or a field from elsewhere must not pass unnoticed.
+  const unknown =
+    input && typeof input === 'object' && !Array.isArray(input)
+      ? Object.keys(input).filter((k) => !Object.prototype.hasOwnProperty.call(schema.shape, k))
+      : [];
+  if (unknown.length)
+    throw new DeployError(
+      `unknown field(s) in the ${String(cmd)} request: ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`,
+      2,
+    );
   const parsed = schema.safeParse(input);
   if (!parsed.success) throw new DeployError(formatIssues(parsed.error), 2);
   const req = parsed.data;
@@ -64,11 +74,16 @@ export async function runInForeground(req: RunRequest, json: boolean): Promise<n
   const l = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
   const journal = l.journal(req.stack, key);
-  mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
-  writeFileSync(
-    `${journal.slice(0, -'.jsonl'.length)}.pid`,
-    JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
-  );
+  try {
+    mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+    writeFileSync(
+      `${journal.slice(0, -'.jsonl'.length)}.pid`,
+      JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
+    );
+  } catch {
+    // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
+    // and reports the problem when its journal cannot be written either.
+  }
   const report = new Reporter(journal, json);
   try {
     const outcome = req.command === 'deploy' ? await deploy(req, report) : await rollback(req, report);

@@ -12,7 +12,7 @@ import {
   historyRecord,
   mainImage,
   readManifest,
-  record,
+  tryRecord,
   writeManifest,
   type Who,
 } from './record.js';
@@ -41,19 +41,20 @@ export async function autoRollback(
     ...refOf(failed),
     previous_release_id: previousId ?? '',
   };
-  markBad(l, stack, failed.meta.release_id, why);
+  const notMarked = markBad(l, stack, failed.meta.release_id, why);
+  if (notMarked) report.log(notMarked, 'warn');
   const recordFailed = (status: 'rolled_back' | 'failed') =>
-    record(l, historyRecord({ stack, env, mode: 'deploy', status, started }, who, failedFacts, why));
+    tryRecord(l, historyRecord({ stack, env, mode: 'deploy', status, started }, who, failedFacts, why));
 
   if (!previousId) {
     report.start('auto_rollback', 'no previous release: taking the failed stack down');
     await takeDown(docker, flavor, failed).catch((e) => report.log(errorMessage(e), 'warn'));
     removeLive(l, stack);
     report.end('auto_rollback', 'ok');
-    recordFailed('failed');
+    const unrecorded = recordFailed('failed');
     return {
       status: 'failed',
-      msg: `${why}; this was the first release of ${stack}, so it was taken down (nothing is live)`,
+      msg: `${why}; this was the first release of ${stack}, so it was taken down (nothing is live)${unrecorded ? ` (and ${unrecorded})` : ''}`,
       ...failedFacts,
     };
   }
@@ -82,10 +83,19 @@ export async function autoRollback(
     gate: before?.gate ?? '',
     compose: flavor,
   });
-  await report.step('record', () => {
+  // Best effort on every part: a full disk must not hide that the previous release is live again.
+  // If the manifest cannot be rewritten it still names previousId (it was not changed by this run).
+  report.start('record');
+  let notWritten = '';
+  try {
     writeManifest(l, current);
-    recordFailed('rolled_back');
-    record(
+  } catch (err) {
+    notWritten = `the current manifest could not be rewritten: ${errorMessage(err)}`;
+  }
+  const unrecorded = [
+    notWritten,
+    recordFailed('rolled_back'),
+    tryRecord(
       l,
       historyRecord(
         { stack, env, mode: 'auto-rollback', status: rollbackError ? 'failed' : 'success', started },
@@ -98,12 +108,16 @@ export async function autoRollback(
         },
         rollbackError,
       ),
-    );
-  });
-  const msg = rollbackError
-    ? `${why}; rolled back to ${previousId}, but it failed its smoke check too: ${rollbackError}`
-    : `${why}; rolled back to ${previousId}, which is live and answering`;
-  return { status: 'rolled_back', msg, ...failedFacts, manifest: current, error: why };
+    ),
+  ].filter(Boolean);
+  report.end('record', unrecorded.length ? 'failed' : 'ok', unrecorded.join('; '));
+  const msg =
+    (rollbackError
+      ? `${why}; rolled back to ${previousId}, but it failed its smoke check too: ${rollbackError}`
+      : `${why}; rolled back to ${previousId}, which is live and answering`) +
+    (unrecorded.length ? ` (and ${unrecorded.join('; ')})` : '');
+  const manifest = notWritten ? readManifest(l, stack) : current;
+  return { status: 'rolled_back', msg, ...failedFacts, manifest, error: why };
 }
 
 function refOf(r: Release) {

@@ -1,5 +1,5 @@
 // The verified gate (DESIGN.md section 6).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../layout.js';
 
@@ -29,6 +29,10 @@ export function checkGate(
     if (opts.breakGlass) return 'break-glass';
     throw new DeployError(`Version not verified: ${path} does not exist`);
   }
+  if (!statSync(path).isFile())
+    throw new DeployError(
+      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`,
+    );
   const text = readFileSync(path, 'utf8');
   if (!text.trim()) return 'verified-empty-marker';
   let marker: Partial<VerifiedMarker>;
@@ -39,6 +43,11 @@ export function checkGate(
       `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`,
     );
   }
+  const shape = markerShapeProblem(marker);
+  if (shape)
+    throw new DeployError(
+      `verified marker ${path} is not a marker (${shape}); rewrite it with: seisei-deploy verify ${opts.tag}`,
+    );
   const differ = Object.entries(marker.digests ?? {})
     .filter(([name, digest]) => opts.digests[name] !== undefined && opts.digests[name] !== digest)
     .map(([name, digest]) => `${name}: verified ${digest}, deploying ${opts.digests[name]}`);
@@ -54,4 +63,17 @@ export function checkGate(
     );
   }
   return Object.keys(marker.digests ?? {}).length ? 'verified' : 'verified-empty-marker';
+}
+
+/** Why parsed JSON is not a marker object whose `digests`, if any, map image names to sha256 digests. */
+function markerShapeProblem(m: unknown): string {
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not a JSON object';
+  const digests = (m as { digests?: unknown }).digests;
+  if (digests === undefined) return '';
+  if (typeof digests !== 'object' || digests === null || Array.isArray(digests))
+    return '"digests" is not an object of image name to digest';
+  const bad = Object.entries(digests).find(
+    ([, d]) => typeof d !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d),
+  );
+  return bad ? `digests.${bad[0]} is not a sha256 digest` : '';
 }

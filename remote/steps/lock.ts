@@ -1,5 +1,14 @@
 // One deploy/rollback/cleanup per stack at a time (DESIGN.md section 8).
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { tempNameBeside } from '../fsutil.js';
 import { DeployError } from '../errors.js';
@@ -94,15 +103,15 @@ export async function acquireLock(
 /** link(2) of a complete temp file: the lock appears whole or not at all. */
 function tryCreate(path: string, holder: LockHolder): boolean {
   const tmp = tempNameBeside(path);
-  writeFileSync(tmp, JSON.stringify(holder) + '\n', { mode: 0o644 });
   try {
+    writeFileSync(tmp, JSON.stringify(holder) + '\n', { mode: 0o644 });
     linkSync(tmp, path);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   } finally {
-    unlinkSync(tmp);
+    rmSync(tmp, { force: true });
   }
 }
 

@@ -1,9 +1,11 @@
 // The current manifest (DESIGN.md section 4) and history records (section 5) of a deploy or rollback.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RELEASE_ID_RE } from '../../src/common/names.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from '../history.js';
 import type { Layout } from '../layout.js';
-import type { ReleaseMeta } from '../releases.js';
+import { liveReleaseId, RELEASE_META, type ReleaseMeta } from '../releases.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface Who {
@@ -118,4 +120,28 @@ export function historyRecord(
 
 export function record(l: Layout, rec: HistoryRecord): void {
   appendHistory(l.history, rec);
+}
+
+/** Records a failure without failing again: returns '' or why the history could not be appended. */
+export function tryRecord(l: Layout, rec: HistoryRecord): string {
+  try {
+    record(l, rec);
+    return '';
+  } catch (err) {
+    return `the history record could not be written to ${l.history}: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * The release the records say is live: the current manifest's, if it names a release of this stack
+ * that is still on disk; else the one the symlink points at. They differ only after a run stopped
+ * between `switch` and `record` (killed, power loss); the records then win, because the symlink's
+ * release was never smoke-tested to the end nor recorded (DESIGN.md section 4: the manifest
+ * describes what is live).
+ */
+export function recordedLiveId(l: Layout, stack: string): string | undefined {
+  const m = readManifest(l, stack);
+  const id = typeof m?.release_id === 'string' ? m.release_id : '';
+  if (RELEASE_ID_RE.test(id) && existsSync(join(l.releaseDir(stack, id), RELEASE_META))) return id;
+  return liveReleaseId(l, stack);
 }

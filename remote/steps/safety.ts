@@ -2,6 +2,7 @@
 import { lstatSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DeployError } from '../errors.js';
+import { readManifest } from './record.js';
 import type { Layout } from '../layout.js';
 
 export function checkLiveLink(l: Layout, stack: string): void {
@@ -24,4 +25,23 @@ export function checkLiveLink(l: Layout, stack: string): void {
   if (dirname(target) !== l.stackReleases(stack)) {
     throw new DeployError(`${link} points to ${target}, outside ${l.stackReleases(stack)}/. ${how}`);
   }
+}
+
+/**
+ * A stack belongs to one environment: the gate is decided by the environment named in the
+ * request, so deploying production's stack "as staging" must not be a way around it.
+ */
+export function checkEnvironment(l: Layout, stack: string, env: string): void {
+  const current = readManifest(l, stack);
+  if (current?.env && current.env !== env) {
+    throw new DeployError(
+      `stack ${stack} runs as environment ${current.env} (${l.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`,
+    );
+  }
+}
+
+/** The checks before anything is written: the live link is ours and the environment is the stack's. */
+export function checkSafety(l: Layout, stack: string, env: string): void {
+  checkLiveLink(l, stack);
+  checkEnvironment(l, stack, env);
 }

@@ -70,17 +70,30 @@ export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The poll interval grows ×1.5 from 100 ms to this cap: an app that starts answering is noticed within it. */
+export const POLL_MAX_MS = 250;
+/** Container states cost two docker calls: while a URL still fails, they are read about this often. */
+export const CONTAINERS_EVERY_MS = 1000;
+
 /** Polls until everything passes, something fails for good, or the budget is spent. */
 export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): Promise<void> {
   const deadline = Date.now() + plan.timeoutS * 1000;
   let delay = 100;
   let last = '';
+  let containers: Verdict = { pass: false, final: false, why: 'no containers yet' };
+  let containersAt = -Infinity;
   for (;;) {
-    let verdict = judgeContainers(await docker.containers(plan.project), plan);
+    let urls: Verdict = { pass: true };
     for (const check of plan.checks) {
-      if (!verdict.pass) break;
-      verdict = await probe(check, Math.max(200, Math.min(5000, deadline - Date.now())));
+      urls = await probe(check, Math.max(200, Math.min(5000, deadline - Date.now())));
+      if (!urls.pass) break;
     }
+    // Read fresh when the URLs pass (both must hold at once), else often enough to see a crash early.
+    if (urls.pass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
+      containers = judgeContainers(await docker.containers(plan.project), plan);
+      containersAt = Date.now();
+    }
+    const verdict = containers.pass ? urls : containers;
     if (verdict.pass) {
       report.log(
         `smoke passed: containers up${plan.checks.length ? `, ${plan.checks.map((c) => c.url).join(', ')} OK` : ''}`,
@@ -93,6 +106,6 @@ export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): 
     if (Date.now() + delay > deadline)
       throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
     await sleep(delay);
-    delay = Math.min(1000, Math.round(delay * 1.5));
+    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
   }
 }

@@ -15,7 +15,7 @@ import { DeployError } from '../errors.js';
 import { fsyncDir } from '../fsutil.js';
 import type { Layout } from '../layout.js';
 import { RELEASE_META, type ReleaseMeta } from '../releases.js';
-import { findComposeFile, pinEnv } from '../stack-config.js';
+import { findComposeFile, pinEnv, readStackConfig } from '../stack-config.js';
 
 export function solidify(
   l: Layout,
@@ -30,6 +30,7 @@ export function solidify(
   const composeFile = findComposeFile(sourceDir);
   if (!composeFile)
     throw new DeployError(`stack source ${sourceDir} has no docker-compose.yml (or compose.yaml)`);
+  readStackConfig(sourceDir, composeFile); // an invalid x-seisei-deploy block never becomes a release
 
   const parent = l.stackReleases(meta.stack);
   mkdirSync(parent, { recursive: true, mode: 0o755 });

@@ -34,17 +34,20 @@ const MANIFEST_KEYS = [
 
 describe('executor deploy', () => {
   let t: Target;
+  let prod = '';
   before(async () => {
     t = await startTarget();
+    prod = `${t.stack}-prod`; // production has its own stack, as on a real server
+    await t.addStack(prod);
   });
   after(async () => t?.close());
 
-  const live = () => path.join(t.root, 'stacks', t.stack);
-  const snapshot = async () => ({
-    link: existsSync(live()) ? readlinkSync(live()) : '',
-    manifest: JSON.stringify(await t.manifest()),
-    successes: (await t.history()).filter((r) => r.status === 'success').length,
-    containers: (await allContainers(t.stack)).sort().join(','),
+  const live = (stack = t.stack) => path.join(t.root, 'stacks', stack);
+  const snapshot = async (stack = t.stack) => ({
+    link: existsSync(live(stack)) ? readlinkSync(live(stack)) : '',
+    manifest: JSON.stringify(await t.manifest(stack)),
+    successes: (await t.history()).filter((r) => r.status === 'success' && r.stack === stack).length,
+    containers: (await allContainers(stack)).sort().join(','),
   });
 
   test('1: a staging deploy freezes the release, pins the digest, switches, runs the digest and records everything', async () => {
@@ -124,19 +127,6 @@ describe('executor deploy', () => {
     assert.equal((await allContainers(t.stack)).length, 1);
   });
 
-  test('3: production without a marker fails with the exact message and changes nothing', async () => {
-    const before = await snapshot();
-    const r = await t.deploy('sha-bbb2222', 'production');
-    assert.notEqual(r.code, 0);
-    const msg = `Version not verified: ${t.root}/releases/verified/sha-bbb2222 does not exist`;
-    assert.equal(r.result?.msg, msg);
-    assert.ok(
-      r.events.some((e) => e.type === 'step' && e.step === 'gate' && e.status === 'failed' && e.msg === msg),
-    );
-    assert.deepEqual(await snapshot(), before);
-    assert.equal((await t.history()).at(-1)!.status, 'failed');
-  });
-
   test('3: production with a marker deploys; a marker with other digests fails naming them', async () => {
     const verified = path.join(t.root, 'releases', 'verified');
     mkdirSync(verified, { recursive: true });
@@ -145,36 +135,60 @@ describe('executor deploy', () => {
       path.join(verified, 'sha-ccc3333'),
       JSON.stringify({ image_tag: 'sha-ccc3333', digests: { app: 'sha256:' + '0'.repeat(64) } }),
     );
-    const bad = await t.deploy('sha-ccc3333', 'production');
+    const bad = await t.deploy('sha-ccc3333', 'production', [], prod);
     assert.notEqual(bad.code, 0);
     assert.match(bad.result!.msg, new RegExp(`app: verified sha256:0{64}, deploying ${img.digest}`));
     writeFileSync(
       path.join(verified, 'sha-ccc3333'),
       JSON.stringify({ image_tag: 'sha-ccc3333', digests: { app: img.digest } }),
     );
-    const ok = await t.deploy('sha-ccc3333', 'production');
+    const ok = await t.deploy('sha-ccc3333', 'production', [], prod);
     assert.equal(ok.code, 0, ok.stdout);
-    assert.equal((await t.manifest())!.env, 'production');
-    assert.equal((await t.manifest())!.gate, 'verified');
+    assert.equal((await t.manifest(prod))!.env, 'production');
+    assert.equal((await t.manifest(prod))!.gate, 'verified');
+  });
+
+  test('3: production without a marker fails with the exact message and changes nothing', async () => {
+    const before = await snapshot(prod);
+    const r = await t.deploy('sha-bbb2222', 'production', [], prod);
+    assert.notEqual(r.code, 0);
+    const msg = `Version not verified: ${t.root}/releases/verified/sha-bbb2222 does not exist`;
+    assert.equal(r.result?.msg, msg);
+    assert.ok(
+      r.events.some((e) => e.type === 'step' && e.step === 'gate' && e.status === 'failed' && e.msg === msg),
+    );
+    assert.deepEqual(await snapshot(prod), before);
+    assert.equal((await t.history()).at(-1)!.status, 'failed');
   });
 
   test('3: break-glass needs a reason; with one it deploys and both fields are recorded', async () => {
     await t.image('sha-ddd4444');
-    const before = await snapshot();
-    const noReason = await t.deploy('sha-ddd4444', 'production', ['--break-glass']);
+    const before = await snapshot(prod);
+    const noReason = await t.deploy('sha-ddd4444', 'production', ['--break-glass'], prod);
     assert.equal(noReason.code, 2);
     assert.match(noReason.stderr, /break_glass_reason: --break-glass needs a reason/);
-    assert.deepEqual(await snapshot(), before);
+    assert.deepEqual(await snapshot(prod), before);
     const reason = `hotfix $(touch ${t.tmp}/pwned) \`id\` "quoted" 'single' ; rm -rf /`;
-    const r = await t.deploy('sha-ddd4444', 'production', ['--break-glass', '--reason', reason]);
+    const r = await t.deploy('sha-ddd4444', 'production', ['--break-glass', '--reason', reason], prod);
     assert.equal(r.code, 0, r.stdout);
-    const m = (await t.manifest())!;
+    const m = (await t.manifest(prod))!;
     assert.equal(m.break_glass, true);
     assert.equal(m.break_glass_reason, reason);
     const h = (await t.history()).at(-1)!;
     assert.equal(h.break_glass, true);
     assert.equal(h.break_glass_reason, reason);
     assert.equal(existsSync(path.join(t.tmp, 'pwned')), false);
+  });
+
+  test('a stack deployed as production cannot be deployed as staging, where the gate would not apply', async () => {
+    const before = await snapshot(prod);
+    const r = await t.deploy('sha-bbb2222', 'staging', [], prod);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.result!.msg,
+      new RegExp(`stack ${prod} runs as environment production .*not staging: use environment production`),
+    );
+    assert.deepEqual(await snapshot(prod), before);
   });
 
   test('6: stacks/<stack> as a real directory or a link into /opt is refused with how to migrate', async () => {

@@ -35,12 +35,14 @@ describe('operator CLI on a real target', () => {
     );
     const verifyRecord = (await t.history()).at(-1)!;
     assert.deepEqual([verifyRecord.mode, verifyRecord.actor], ['verify', 'qa-alice']);
-    const prod = await t.deploy('sha-ver0001', 'production');
-    assert.equal(prod.code, 0, prod.stdout);
-    assert.equal((await t.manifest())!.gate, 'verified');
+    const prod = `${t.stack}-prod`;
+    await t.addStack(prod);
+    const deployed = await t.deploy('sha-ver0001', 'production', [], prod);
+    assert.equal(deployed.code, 0, deployed.stdout);
+    assert.equal((await t.manifest(prod))!.gate, 'verified');
 
     assert.equal((await t.cli(['unverify', 'sha-ver0001', '--actor', 'qa-alice'])).code, 0);
-    const refused = await t.deploy('sha-ver0001', 'production');
+    const refused = await t.deploy('sha-ver0001', 'production', [], prod);
     assert.equal(
       refused.result!.msg,
       `Version not verified: ${t.root}/releases/verified/sha-ver0001 does not exist`,
@@ -48,9 +50,9 @@ describe('operator CLI on a real target', () => {
 
     await t.image('sha-ver0002');
     writeFileSync(path.join(t.root, 'releases', 'verified', 'sha-ver0002'), ''); // sudo touch, the old way
-    const touched = await t.deploy('sha-ver0002', 'production');
+    const touched = await t.deploy('sha-ver0002', 'production', [], prod);
     assert.equal(touched.code, 0, touched.stdout);
-    assert.equal((await t.manifest())!.gate, 'verified-empty-marker');
+    assert.equal((await t.manifest(prod))!.gate, 'verified-empty-marker');
   });
 
   test('each deploy installs the operator CLI, root-owned and not writable by others', async () => {

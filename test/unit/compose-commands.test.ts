@@ -23,11 +23,25 @@ const head = (flavor: 'v1' | 'v2') => [
 ];
 
 test('compose v2 up pins project, file and env file, recreates, removes orphans and never pulls', () => {
-  assert.deepEqual(composeUp(t('v2')), [...head('v2'), 'up', '--detach', '--force-recreate', '--remove-orphans', '--pull', 'never']);
+  assert.deepEqual(composeUp(t('v2')), [
+    ...head('v2'),
+    'up',
+    '--detach',
+    '--force-recreate',
+    '--remove-orphans',
+    '--pull',
+    'never',
+  ]);
 });
 
 test('compose v1 up has no --pull flag (v1 pulls only missing images, which pull-before-switch already fetched)', () => {
-  assert.deepEqual(composeUp(t('v1')), [...head('v1'), 'up', '--detach', '--force-recreate', '--remove-orphans']);
+  assert.deepEqual(composeUp(t('v1')), [
+    ...head('v1'),
+    'up',
+    '--detach',
+    '--force-recreate',
+    '--remove-orphans',
+  ]);
 });
 
 test('pull and down use the same project arguments on both flavors', () => {
@@ -38,7 +52,22 @@ test('pull and down use the same project arguments on both flavors', () => {
 });
 
 test('docker commands: project filter by compose label, password never in argv', () => {
-  assert.deepEqual(projectContainers('web'), ['docker', 'ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=com.docker.compose.project=web']);
+  assert.deepEqual(projectContainers('web'), [
+    'docker',
+    'ps',
+    '--all',
+    '--quiet',
+    '--no-trunc',
+    '--filter',
+    'label=com.docker.compose.project=web',
+  ]);
   assert.deepEqual(inspect(['a', 'b']), ['docker', 'inspect', '--type', 'container', 'a', 'b']);
-  assert.deepEqual(login('ghcr.io', 'bot'), ['docker', 'login', '--username', 'bot', '--password-stdin', 'ghcr.io']);
+  assert.deepEqual(login('ghcr.io', 'bot'), [
+    'docker',
+    'login',
+    '--username',
+    'bot',
+    '--password-stdin',
+    'ghcr.io',
+  ]);
 });

@@ -10,7 +10,11 @@ const good = () => ({
   images: { 'seisei-odoo18': { tag: 'sha-abc1234', ref: `ghcr.io/org/seisei-odoo18@${D}`, digest: D } },
 });
 const parse = (m: unknown, tag = 'sha-abc1234') => parseDigestManifest(JSON.stringify(m), tag);
-const rejects = (m: unknown, re: RegExp, tag?: string) => assert.throws(() => parse(m, tag), (e: Error) => re.test(e.message));
+const rejects = (m: unknown, re: RegExp, tag?: string) =>
+  assert.throws(
+    () => parse(m, tag),
+    (e: Error) => re.test(e.message),
+  );
 
 test('a valid manifest parses; registry with port and nested paths are valid refs', () => {
   assert.equal(parse(good()).git_sha7, 'abc1234');
@@ -24,7 +28,10 @@ test('schema errors show the JSON path and the rule', () => {
   const { built_at_utc: _b, ...rest } = good();
   rejects(rest, /missing required field "built_at_utc"/);
   rejects({ ...good(), images: {} }, /\$\.images/);
-  rejects({ ...good(), images: { 'Bad Name': good().images['seisei-odoo18'] } }, /image name "Bad Name" is invalid/);
+  rejects(
+    { ...good(), images: { 'Bad Name': good().images['seisei-odoo18'] } },
+    /image name "Bad Name" is invalid/,
+  );
   rejects('[]', /must be object/);
 });
 

@@ -147,7 +147,7 @@ function session(behaviours: Behaviour[], journal: Buffer, signal = new AbortCon
     sessions.push(s);
     return s as unknown as SshSession;
   };
-  const host = new HostSession(settings, settings.target, { signal, connect, backoffBaseMs: 1 });
+  const host = new HostSession(settings, settings.target!, { signal, connect, backoffBaseMs: 1 });
   host.tmpDir = '/tmp/seisei-deploy.abcdef1234';
   host.runKey = '42-1-abcdef';
   host.journal = '/srv/releases/runs/odoo18/42-1-abcdef.jsonl';

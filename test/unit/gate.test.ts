@@ -13,11 +13,20 @@ function setup() {
   mkdirSync(l.verifiedDir, { recursive: true });
   return l;
 }
-const opts = (over = {}) => ({ env: 'production', gatedEnvs: ['production'], tag: 'sha-abc1234', digests: { app: D1 }, breakGlass: false, ...over });
+const opts = (over = {}) => ({
+  env: 'production',
+  gatedEnvs: ['production'],
+  tag: 'sha-abc1234',
+  digests: { app: D1 },
+  breakGlass: false,
+  ...over,
+});
 
 test('production without a marker fails with the exact contract message', () => {
   const l = setup();
-  assert.throws(() => checkGate(l, opts()), { message: `Version not verified: ${l.root}/releases/verified/sha-abc1234 does not exist` });
+  assert.throws(() => checkGate(l, opts()), {
+    message: `Version not verified: ${l.root}/releases/verified/sha-abc1234 does not exist`,
+  });
 });
 
 test('staging is not gated; break-glass bypasses a missing marker', () => {
@@ -33,7 +42,10 @@ test('an empty (touched) marker passes and is noted; matching digests pass; diff
   writeFileSync(l.marker('sha-abc1234'), JSON.stringify({ image_tag: 'sha-abc1234', digests: { app: D1 } }));
   assert.equal(checkGate(l, opts()), 'verified');
   writeFileSync(l.marker('sha-abc1234'), JSON.stringify({ image_tag: 'sha-abc1234', digests: { app: D2 } }));
-  assert.throws(() => checkGate(l, opts()), (e: Error) => e.message.includes(`app: verified ${D2}, deploying ${D1}`));
+  assert.throws(
+    () => checkGate(l, opts()),
+    (e: Error) => e.message.includes(`app: verified ${D2}, deploying ${D1}`),
+  );
 });
 
 test('a marker that is neither empty nor JSON is refused with how to fix it', () => {

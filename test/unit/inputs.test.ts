@@ -49,8 +49,8 @@ describe('inputs', () => {
     assert.equal(s.stack, 'odoo18');
     assert.equal(s.environment, 'staging');
     assert.equal(s.imageTag, 'sha-abc1234');
-    assert.equal(s.target.port, 2222);
-    assert.equal(s.target.hostKeys.length, 1);
+    assert.equal(s.target!.port, 2222);
+    assert.equal(s.target!.hostKeys.length, 1);
     assert.equal(s.remote.sudo, true);
     assert.equal(s.remote.node, 'node');
     assert.equal(s.remote.root, '/srv');
@@ -68,8 +68,8 @@ describe('inputs', () => {
     assert.equal(s.runId, '42');
     assert.equal(s.runAttempt, '2');
     assert.equal(s.registry, undefined);
-    assert.equal(s.target.readyTimeoutMs, 20_000);
-    assert.equal(s.target.keepaliveIntervalMs, 10_000);
+    assert.equal(s.target!.readyTimeoutMs, 20_000);
+    assert.equal(s.target!.keepaliveIntervalMs, 10_000);
   });
 
   it('mode must be deploy, rollback, verify or status', () =>
@@ -117,8 +117,8 @@ describe('inputs', () => {
       { ...base, host_key: `# pinned\n${line}\n\n${fingerprintOfBlob(key.blob)}` },
       env,
     );
-    assert.equal(s.target.hostKeys.length, 2);
-    assert.equal(s.target.hostKeys[0]!.keyType, 'ssh-ed25519');
+    assert.equal(s.target!.hostKeys.length, 2);
+    assert.equal(s.target!.hostKeys[0]!.keyType, 'ssh-ed25519');
     // A line for another host does not apply: an input error, before any connection.
     rejects(
       { ...base, host_key: `[10.0.0.1]:2222 ${key.publicLine}` },
@@ -127,7 +127,7 @@ describe('inputs', () => {
     );
     // Port 22 uses the bare host name.
     assert.equal(
-      parseSettings({ ...base, port: '', host_key: `127.0.0.1 ${key.publicLine}` }, env).target.hostKeys
+      parseSettings({ ...base, port: '', host_key: `127.0.0.1 ${key.publicLine}` }, env).target!.hostKeys
         .length,
       1,
     );

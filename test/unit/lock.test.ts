@@ -17,8 +17,13 @@ test('a second acquirer waits, then times out naming the holder', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
   const a = await acquireLock(path, who, 1, quiet().report);
   const started = Date.now();
-  await assert.rejects(acquireLock(path, { ...who, actor: 'bob' }, 1, quiet().report), (e: Error) =>
-    e.message.includes(`pid ${process.pid}`) && e.message.includes('actor alice') && e.message.includes('run 42'));
+  await assert.rejects(
+    acquireLock(path, { ...who, actor: 'bob' }, 1, quiet().report),
+    (e: Error) =>
+      e.message.includes(`pid ${process.pid}`) &&
+      e.message.includes('actor alice') &&
+      e.message.includes('run 42'),
+  );
   assert.ok(Date.now() - started >= 900);
   a.release();
   assert.equal(existsSync(path), false);
@@ -42,7 +47,18 @@ test('a lock left by a dead process is taken over and said so', async () => {
   const start = processStartTime(pid)!;
   child.kill('SIGKILL');
   await new Promise((r) => child.on('exit', r));
-  writeFileSync(path, JSON.stringify({ pid, start_time: start, hostname: hostname(), actor: 'ghost', run_id: '1', release: 'x', since: 'then' }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      pid,
+      start_time: start,
+      hostname: hostname(),
+      actor: 'ghost',
+      run_id: '1',
+      release: 'x',
+      since: 'then',
+    }),
+  );
   const q = quiet();
   const l = await acquireLock(path, who, 1, q.report);
   assert.ok(q.lines.some((line) => line.includes('took over a stale lock') && line.includes('actor ghost')));
@@ -51,7 +67,18 @@ test('a lock left by a dead process is taken over and said so', async () => {
 
 test('a pid reused by another process (different start time) counts as dead', async () => {
   const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
-  writeFileSync(path, JSON.stringify({ pid: process.pid, start_time: '1', hostname: hostname(), actor: 'old', run_id: '', release: '', since: '' }));
+  writeFileSync(
+    path,
+    JSON.stringify({
+      pid: process.pid,
+      start_time: '1',
+      hostname: hostname(),
+      actor: 'old',
+      run_id: '',
+      release: '',
+      since: '',
+    }),
+  );
   const l = await acquireLock(path, who, 1, quiet().report);
   assert.equal(l.holder.pid, process.pid);
   l.release();

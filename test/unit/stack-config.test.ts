@@ -9,12 +9,18 @@ const REF = 'ghcr.io/org/app@sha256:' + 'a'.repeat(64);
 
 test('pinEnv replaces IMAGE_REF in place and keeps every other line byte for byte', () => {
   const src = '# comment\nAPP_PORT=8069\nIMAGE_REF=old\n  OTHER = keep  me \n\nexport X=1\n';
-  assert.equal(pinEnv(src, { IMAGE_REF: REF }), `# comment\nAPP_PORT=8069\nIMAGE_REF=${REF}\n  OTHER = keep  me \n\nexport X=1\n`);
+  assert.equal(
+    pinEnv(src, { IMAGE_REF: REF }),
+    `# comment\nAPP_PORT=8069\nIMAGE_REF=${REF}\n  OTHER = keep  me \n\nexport X=1\n`,
+  );
 });
 
 test('pinEnv appends variables that are not present and handles a missing trailing newline or empty file', () => {
   assert.equal(pinEnv('A=1', { IMAGE_REF: REF }), `A=1\nIMAGE_REF=${REF}\n`);
-  assert.equal(pinEnv('', { IMAGE_REF: REF, OCR_IMAGE_REF: REF }), `IMAGE_REF=${REF}\nOCR_IMAGE_REF=${REF}\n`);
+  assert.equal(
+    pinEnv('', { IMAGE_REF: REF, OCR_IMAGE_REF: REF }),
+    `IMAGE_REF=${REF}\nOCR_IMAGE_REF=${REF}\n`,
+  );
   assert.equal(pinEnv('export IMAGE_REF=x\n', { IMAGE_REF: REF }), `export IMAGE_REF=${REF}\n`);
 });
 
@@ -26,7 +32,18 @@ test('interpolate expands ${VAR} and ${VAR:-default} from the release .env', () 
 test('x-seisei-deploy: defaults, and a clear error naming the bad field', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
   writeFileSync(join(dir, 'docker-compose.yml'), 'services: {app: {image: x}}\n');
-  assert.deepEqual(readStackConfig(dir, 'docker-compose.yml'), { smoke: [], smoke_timeout_s: 60, wait_healthy: true, hooks: {} });
-  writeFileSync(join(dir, 'docker-compose.yml'), 'x-seisei-deploy:\n  smoke:\n    - url: ftp://x\n  smoke_timeout: 3\n');
-  assert.throws(() => readStackConfig(dir, 'docker-compose.yml'), (e: Error) => /x-seisei-deploy\.smoke\.0\.url/.test(e.message) && /smoke_timeout/.test(e.message));
+  assert.deepEqual(readStackConfig(dir, 'docker-compose.yml'), {
+    smoke: [],
+    smoke_timeout_s: 60,
+    wait_healthy: true,
+    hooks: {},
+  });
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    'x-seisei-deploy:\n  smoke:\n    - url: ftp://x\n  smoke_timeout: 3\n',
+  );
+  assert.throws(
+    () => readStackConfig(dir, 'docker-compose.yml'),
+    (e: Error) => /x-seisei-deploy\.smoke\.0\.url/.test(e.message) && /smoke_timeout/.test(e.message),
+  );
 });

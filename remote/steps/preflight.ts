@@ -1,0 +1,66 @@
+// Preflight (right after the lock, before anything changes): Docker must answer and the releases
+// filesystem must have room for a release and its records. Failing here leaves the server as it was.
+import * as fs from 'node:fs';
+import { dirname, join } from 'node:path';
+import { dockerVersion } from '../commands/docker.js';
+import type { Docker } from '../docker.js';
+import { DeployError } from '../errors.js';
+import { run } from '../exec.js';
+import { composeEnv } from '../docker.js';
+import type { Layout } from '../layout.js';
+
+/** Room a deploy needs beyond the release's own files: manifest, history line, journal, lock. */
+export const MIN_FREE_BYTES = 1024 * 1024;
+
+export async function preflight(
+  l: Layout,
+  docker: Docker,
+  opts: { needBytes?: number; timeoutMs?: number } = {},
+): Promise<string> {
+  const r = await run(dockerVersion(), {
+    env: composeEnv(docker.dockerConfig),
+    timeoutMs: opts.timeoutMs ?? 30_000,
+  }).catch((err: Error) => ({ code: -1, stdout: '', stderr: err.message }));
+  if (r.code !== 0 || !r.stdout.trim()) {
+    const why = r.stderr.trim().split('\n').slice(-1)[0] || `docker version exited ${r.code}`;
+    const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : '';
+    throw new DeployError(
+      `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`,
+    );
+  }
+  const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
+  const free = freeBytes(l.releasesDir);
+  if (free !== undefined && free < need) {
+    throw new DeployError(
+      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${l.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`,
+    );
+  }
+  return `docker ${r.stdout.trim()}${free === undefined ? '' : `, ${fmt(free)} free`}`;
+}
+
+/** Free bytes on the filesystem holding `path` (or its nearest existing parent), as this user may use them. */
+function freeBytes(path: string): number | undefined {
+  // A namespace import: statfsSync exists from Node 18.15 on, and a named import would not load before.
+  if (typeof fs.statfsSync !== 'function') return undefined;
+  let p = path;
+  while (!fs.existsSync(p) && dirname(p) !== p) p = dirname(p);
+  const s = fs.statfsSync(p);
+  return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
+}
+
+/** Bytes a copy of `dir` takes, counting each file and directory as whole 4 KiB blocks. */
+export function treeBytes(dir: string): number {
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return total;
+}
+
+const fmt = (n: number) =>
+  n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
