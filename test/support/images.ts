@@ -2,7 +2,7 @@
 import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { docker, dockerEnv, dockerOk } from './docker.js';
-import { registryLogin, type Registry } from './registry.js';
+import { registryLogin, type RegistryAccess } from './registry.js';
 import { makeTempDir } from './util.js';
 
 /**
@@ -13,8 +13,10 @@ import { makeTempDir } from './util.js';
  * - crash:     never serves: logs a fatal error and exits with code 1 after ~0.5 s
  * - unhealthy: like ok, but its Docker HEALTHCHECK always fails (unhealthy after ~1-2 s)
  * - healthy:   like ok, with a HEALTHCHECK on /health that passes (1 s interval)
+ * - slow-start: like ok, but /health appears only SLOW_START_S seconds after start (404 before);
+ *               the container's environment variable SLOW_START_S (seconds, may be fractional) overrides it
  */
-export type AppVariant = 'ok' | 'not-found' | 'error500' | 'crash' | 'unhealthy' | 'healthy';
+export type AppVariant = 'ok' | 'not-found' | 'error500' | 'crash' | 'unhealthy' | 'healthy' | 'slow-start';
 
 export const APP_VARIANTS: readonly AppVariant[] = [
   'ok',
@@ -23,7 +25,11 @@ export const APP_VARIANTS: readonly AppVariant[] = [
   'crash',
   'unhealthy',
   'healthy',
+  'slow-start',
 ];
+
+/** Seconds after start before the slow-start variant answers on /health. */
+export const SLOW_START_S = 3;
 
 /** Container port of the test app. */
 export const APP_PORT_IN_CONTAINER = 8080;
@@ -55,6 +61,12 @@ const HEALTHCHECKS: Partial<Record<AppVariant, string[]>> = {
 };
 
 function command(variant: AppVariant): string[] {
+  if (variant === 'slow-start')
+    return [
+      '/bin/sh',
+      '-c',
+      `(sleep \${SLOW_START_S:-${SLOW_START_S}}; mv /www/health.later /www/health) & exec ${HTTPD.join(' ')}`,
+    ];
   if (variant !== 'crash') return HTTPD;
   return ['/bin/sh', '-c', 'echo "fatal: cannot start" >&2; sleep 0.5; exit 1'];
 }
@@ -91,7 +103,8 @@ async function writeContext(dir: string, variant: AppVariant, tag: string): Prom
   await copyFile('/bin/busybox', path.join(dir, 'busybox'));
   await writeFile(path.join(www, 'version'), `${tag}\n`);
   if (variant !== 'not-found') {
-    if (variant !== 'error500') await writeFile(path.join(www, 'health'), `ok ${tag}\n`);
+    const health = variant === 'slow-start' ? 'health.later' : 'health';
+    if (variant !== 'error500') await writeFile(path.join(www, health), `ok ${tag}\n`);
     await writeFile(path.join(www, 'cgi-bin', 'health'), cgiScript(variant), { mode: 0o755 });
   }
   await writeFile(path.join(dir, 'Dockerfile'), dockerfile(variant, tag));
@@ -129,7 +142,7 @@ async function buildUncached(variant: AppVariant, tag: string): Promise<string> 
 
 /** Builds the variant, pushes it as `<host>/<repo>:<tag>` and returns its digest reference. */
 export async function buildAndPush(
-  registry: Registry,
+  registry: RegistryAccess,
   repo: string,
   tag: string,
   variant: AppVariant,
@@ -151,7 +164,7 @@ export interface TestImageSpec {
 
 /** buildAndPush for several tags of one repository, in order. */
 export async function buildTestImages(
-  registry: Registry,
+  registry: RegistryAccess,
   opts: { repo: string; images: TestImageSpec[] },
 ): Promise<PushedImage[]> {
   const pushed: PushedImage[] = [];
@@ -162,7 +175,7 @@ export async function buildTestImages(
 
 const logins = new Map<string, Promise<string>>();
 
-function loginOnce(registry: Registry): Promise<string> {
+function loginOnce(registry: RegistryAccess): Promise<string> {
   let login = logins.get(registry.dir);
   if (!login) {
     login = registryLogin(registry);

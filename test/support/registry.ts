@@ -19,6 +19,8 @@ export interface Registry {
   stop(): Promise<void>;
   /** Restarts after stop() on the same port and storage. */
   start(): Promise<void>;
+  /** Process id of the running registry (0 when stopped by this object). */
+  readonly pid: number;
 }
 
 export interface RegistryOptions {
@@ -26,6 +28,8 @@ export interface RegistryOptions {
   password?: string;
   /** Where to keep state; a new temp dir by default. */
   dir?: string;
+  /** Keep running after this process exits (see DaemonOptions). */
+  persistent?: boolean;
 }
 
 export async function startRegistry(opts: RegistryOptions = {}): Promise<Registry> {
@@ -42,7 +46,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
     port = await freePort();
     await writeConfig(dir, port);
     try {
-      child = await launch(dir, port);
+      child = await launch(dir, port, opts.persistent);
     } catch (err) {
       if (attempt >= 3) throw err;
     }
@@ -57,7 +61,10 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
       if (child) await stopDaemon(child);
     },
     async start() {
-      child = await launch(dir, port);
+      child = await launch(dir, port, opts.persistent);
+    },
+    get pid() {
+      return child?.pid ?? 0;
     },
   };
 }
@@ -91,7 +98,7 @@ auth:
   await writeFile(path.join(dir, 'config.yml'), config);
 }
 
-function launch(dir: string, port: number): Promise<ChildProcess> {
+function launch(dir: string, port: number, persistent = false): Promise<ChildProcess> {
   const ready = async () =>
     (await canConnect('127.0.0.1', port)) && (await httpGet(`http://127.0.0.1:${port}/v2/`)).status === 401;
   return startDaemon(
@@ -100,6 +107,8 @@ function launch(dir: string, port: number): Promise<ChildProcess> {
     ['serve', path.join(dir, 'config.yml')],
     path.join(dir, 'registry.log'),
     ready,
+    undefined,
+    { persistent },
   );
 }
 
@@ -107,7 +116,10 @@ function launch(dir: string, port: number): Promise<ChildProcess> {
  * Logs in to the registry in a DOCKER_CONFIG dir of its own (`<dir>/docker-config`) and returns
  * that dir; pass it as DOCKER_CONFIG to docker push/pull. The password goes through stdin.
  */
-export async function registryLogin(registry: Registry): Promise<string> {
+/** What a client needs to log in and push; a running Registry is one. */
+export type RegistryAccess = Pick<Registry, 'host' | 'user' | 'password' | 'dir'>;
+
+export async function registryLogin(registry: RegistryAccess): Promise<string> {
   const configDir = path.join(registry.dir, 'docker-config');
   await mkdir(configDir, { recursive: true });
   const env = await dockerEnv({ DOCKER_CONFIG: configDir });

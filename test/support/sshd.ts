@@ -39,6 +39,8 @@ export interface SshdOptions {
   user?: string;
   /** Where to keep state; a new temp dir by default. */
   dir?: string;
+  /** Keep running after this process exits (see DaemonOptions). */
+  persistent?: boolean;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -54,7 +56,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const authorizedKeys = path.join(dir, 'authorized_keys');
   await writeFile(authorizedKeys, clientKey.publicKey + '\n', { mode: 0o644 });
 
-  const { child, port } = await launchOnFreePort(dir, user, authorizedKeys);
+  const { child, port } = await launchOnFreePort(dir, user, authorizedKeys, opts.persistent);
   const hostPublicKey = hostKey.publicKey.split(' ').slice(0, 2).join(' ');
   const knownHostsLine = `[127.0.0.1]:${port} ${hostPublicKey}`;
   const knownHostsPath = path.join(dir, 'known_hosts');
@@ -141,6 +143,7 @@ async function launchOnFreePort(
   dir: string,
   user: string,
   authorizedKeys: string,
+  persistent = false,
 ): Promise<{ child: ChildProcess; port: number }> {
   const configPath = path.join(dir, 'sshd_config');
   // freePort() can race with other test processes: try a few ports.
@@ -155,6 +158,8 @@ async function launchOnFreePort(
         ['-D', '-e', '-f', configPath],
         path.join(dir, 'sshd.log'),
         () => hasBanner(port),
+        undefined,
+        { persistent },
       );
       return { child, port };
     } catch (err) {

@@ -93,11 +93,25 @@ process.on('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
+export interface DaemonOptions {
+  /** Outlives this process (its own session, not killed at exit): the demo's sandbox. */
+  persistent?: boolean;
+}
+
 /** Starts a long-running child with stdout+stderr appended to `logFile`. */
-export function spawnDaemon(cmd: string, args: readonly string[], logFile: string): ChildProcess {
+export function spawnDaemon(
+  cmd: string,
+  args: readonly string[],
+  logFile: string,
+  opts: DaemonOptions = {},
+): ChildProcess {
   const fd = openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached: opts.persistent ?? false });
   closeSync(fd);
+  if (opts.persistent) {
+    child.unref();
+    return child;
+  }
   daemons.add(child);
   child.on('exit', () => daemons.delete(child));
   child.on('error', () => daemons.delete(child));
@@ -127,8 +141,9 @@ export async function startDaemon(
   logFile: string,
   ready: () => Promise<boolean>,
   timeoutMs = 20_000,
+  opts: DaemonOptions = {},
 ): Promise<ChildProcess> {
-  const child = spawnDaemon(cmd, args, logFile);
+  const child = spawnDaemon(cmd, args, logFile, opts);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!isRunning(child)) throw new Error(`${name} exited during startup:\n${await tail(logFile)}`);
