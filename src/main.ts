@@ -2,6 +2,7 @@
 // Heavy modules (artifact/GitHub clients, SSH) are imported only when their phase runs.
 import * as core from '@actions/core';
 import { getSettings, type Settings } from './inputs.js';
+import { haveStatus, setStatus } from './render.js';
 
 function describe(s: Settings): Settings {
   core.info(`mode: ${s.mode}`);
@@ -64,6 +65,8 @@ export async function run(): Promise<void> {
     // One host today; a rolling deploy becomes a loop over targets that stops on the first failure.
     await runOnHost(settings, settings.target!, manifest, { signal: cancel.signal });
   } catch (err) {
+    // A workflow reading outputs.status sees failed, not an empty string, when nothing ran.
+    if (!haveStatus()) setStatus('failed');
     core.setFailed(err instanceof Error ? err.message : String(err));
   } finally {
     process.off('SIGTERM', onSignal);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { checkDigestManifest, type DigestManifest } from './common/digest-manifest.js';
 import { IMAGE_NAME_RE } from './common/names.js';
 import { InputError } from './inputs.js';
+import { setStatus } from './render.js';
 
 const REF_RE = /^(\S+)@(sha256:[0-9a-f]{64})$/;
 
@@ -91,7 +92,7 @@ export async function runManifestMode(s: ManifestModeSettings): Promise<void> {
     );
     core.setOutput('artifact_id', String(res.id ?? ''));
   }
-  core.setOutput('status', 'success');
+  setStatus('success');
   await core.summary
     .addHeading(`Digest manifest ${s.imageTag}`, 3)
     .addTable([

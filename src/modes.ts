@@ -9,6 +9,7 @@ import {
   EventRenderer,
   reportResult,
   setOutputs,
+  setStatus,
   writeStatusSummary,
   type SummaryContext,
 } from './render.js';
@@ -167,7 +168,7 @@ export async function runOnHost(
         result = await host.follow((l) => renderer.handle(l.event, l.text));
       } catch (err) {
         renderer.close();
-        if (err instanceof OutcomeUnknownError) core.setOutput('status', 'unknown');
+        if (err instanceof OutcomeUnknownError) setStatus('unknown');
         throw err;
       }
       await reportResult(result, summaryContext(s, host), renderer);

@@ -147,8 +147,18 @@ export function outputsOf(r: ResultEvent): Outputs {
   };
 }
 
+let statusWritten = false;
+/** Whether this run has set its status output (main sets status=failed when it never got that far). */
+export const haveStatus = () => statusWritten;
+
+export function setStatus(status: string): void {
+  core.setOutput('status', status);
+  statusWritten = true;
+}
+
 export function setOutputs(o: Outputs): void {
-  for (const name of OUTPUT_NAMES) core.setOutput(name, o[name]);
+  for (const name of OUTPUT_NAMES) if (name !== 'status') core.setOutput(name, o[name]);
+  setStatus(o.status);
 }
 
 const escapeHtml = (s: string) =>
