@@ -11,12 +11,32 @@
 // which @actions/artifact v6 decodes to find the current run), Twirp with JSON bodies:
 //   POST /twirp/github.actions.results.api.v1.ArtifactService/ListArtifacts
 //   POST /twirp/github.actions.results.api.v1.ArtifactService/GetSignedArtifactURL
-// Blob storage: GET /blob/{artifact_id}/{name}.zip?sig=... (the signed URL both paths end at).
+//   POST /twirp/github.actions.results.api.v1.ArtifactService/CreateArtifact    upload, step 1:
+//        {workflow_run_backend_id, workflow_job_run_backend_id, name, version, mime_type?,
+//        expires_at?} -> {ok, signed_upload_url}; 409 already_exists when the run has the name
+//   POST /twirp/github.actions.results.api.v1.ArtifactService/FinalizeArtifact  upload, step 3:
+//        {..., name, size, hash?: "sha256:<hex>"} -> {ok, artifact_id}; the size must be that of
+//        the committed blob. The artifact then exists: ListArtifacts, GetSignedArtifactURL and the
+//        REST endpoints serve it, with `hash` as its recorded digest.
+// Blob storage (Azure Blob protocol, path-style as for an IP host: /{account}/{container}/{blob}):
+//   GET /blob/{artifact_id}/{name}.zip?sig=...   the signed URL both download paths end at
+//   PUT /blob/actions-results/{upload}/{name}.zip?sig=...   upload, step 2, at signed_upload_url, as
+//        @azure/storage-blob's BlockBlobClient sends it: `?comp=block&blockid=<base64>` (Put
+//        Block, staged), then `?comp=blocklist` with an XML <BlockList> of <Latest>/<Committed>/
+//        <Uncommitted> ids (Put Block List, commits them in that order); or one Put Blob with
+//        `x-ms-blob-type: BlockBlob`. Answers as Azure does (201, ETag, Content-MD5,
+//        x-ms-request-id; errors as XML with x-ms-error-code).
 //
 // Every request is recorded in `requests`, so tests can check which path the client took.
 import AdmZip from 'adm-zip';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export const TWIRP_PREFIX = '/twirp/github.actions.results.api.v1.ArtifactService/';
@@ -27,7 +47,11 @@ export interface StandinRequest {
   /** Query string with the leading '?', or ''. */
   search: string;
   authorization?: string;
+  /** JSON bodies parsed; other text bodies as text; binary bodies (blob blocks) left out. */
   body?: unknown;
+  /** Body length in bytes. */
+  size: number;
+  headers: IncomingHttpHeaders;
 }
 
 export interface StandinRun {
@@ -52,6 +76,25 @@ export interface StandinArtifact {
   /** What GitHub recorded at upload (`sha256:<hex>`); null: no digest (old uploader). */
   digest: string | null;
   createdAt: string;
+  /** The job that uploaded it (results service id); absent: the run's default job. */
+  jobBackendId?: string;
+  /** For artifacts uploaded through CreateArtifact/FinalizeArtifact: what the client sent. */
+  upload?: StandinUploadRecord;
+}
+
+/** What an upload through the results service carried, step by step. */
+export interface StandinUploadRecord {
+  /** CreateArtifact: mime_type, expires_at, version. */
+  mimeType?: string;
+  expiresAt?: string;
+  version?: number;
+  /** Blob storage: how the blob was written, and its x-ms-blob-content-type. */
+  blobType: 'blocks' | 'single';
+  blocks: number;
+  blobContentType?: string;
+  /** FinalizeArtifact: size and hash as sent (size is an int64, i.e. a JSON string). */
+  size: string;
+  hash: string | null;
 }
 
 export interface StandinOptions {
@@ -76,8 +119,14 @@ export interface GitHubStandin {
   addRun(run: Partial<StandinRun> & { id: number; head_sha?: string }): StandinRun;
   /** Adds an artifact to a run (created if missing); digest defaults to the SHA-256 of `bytes`. */
   addArtifact(a: { runId: number; name: string; bytes: Buffer; digest?: string | null }): StandinArtifact;
-  /** ACTIONS_RUNTIME_TOKEN for a job of `runId` (created if missing). */
-  runtimeToken(runId: number): string;
+  /**
+   * ACTIONS_RUNTIME_TOKEN for a job of `runId` (the run is created if missing): the run's default
+   * job, or another job `job` of the same run (e.g. 'build' and 'deploy' jobs share the run's
+   * artifacts; each token only acts as its own job).
+   */
+  runtimeToken(runId: number, job?: string): string;
+  /** Artifacts created (CreateArtifact) but not finalized yet. */
+  pendingUploads(): { runId: number; name: string; committed: boolean }[];
   /** Requests of the REST API (not Twirp, not blobs). */
   restRequests(): StandinRequest[];
   twirpRequests(): StandinRequest[];
@@ -96,6 +145,23 @@ export function zipOf(files: Record<string, string | Buffer>): Buffer {
 }
 
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+
+/** An artifact between CreateArtifact and FinalizeArtifact, and its blob. */
+interface PendingUpload {
+  key: string;
+  sig: string;
+  runId: number;
+  jobBackendId: string;
+  name: string;
+  mimeType?: string;
+  expiresAt?: string;
+  version?: number;
+  /** Staged (uncommitted) blocks by id. */
+  staged: Map<string, Buffer>;
+  /** The committed blob, once Put Block List or Put Blob succeeded. */
+  blob?: { bytes: Buffer; type: 'blocks' | 'single'; blocks: number; contentType?: string };
+}
 
 export async function startGitHubStandin(opts: StandinOptions = {}): Promise<GitHubStandin> {
   const owner = opts.owner ?? 'org';
@@ -107,6 +173,13 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
   const artifacts: StandinArtifact[] = [];
   const signatures = new Map<number, string>();
   const runtimeTokens = new Map<string, { backendId: string; jobBackendId: string }>();
+  /** Backend ids of the named (non-default) jobs, by `${runId}/${job}`. */
+  const jobIds = new Map<string, string>();
+  const uploads = new Map<string, PendingUpload>();
+  const jobsOf = (run: StandinRun) => [
+    run.jobBackendId,
+    ...[...jobIds].filter(([k]) => k.startsWith(`${run.id}/`)).map(([, v]) => v),
+  ];
   let nextArtifactId = 9000;
   let url = '';
 
@@ -184,11 +257,10 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     send(res, status, { code, msg });
 
   const readBody = (req: IncomingMessage) =>
-    new Promise<string>((resolve, reject) => {
-      let data = '';
-      req.setEncoding('utf8');
-      req.on('data', (d: string) => (data += d));
-      req.on('end', () => resolve(data));
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
 
@@ -249,13 +321,18 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     const scope = runtimeTokens.get(bearer);
     if (!scope) return twirpError(res, 401, 'unauthenticated', 'invalid or missing runtime token');
     const body = (rec.body ?? {}) as Record<string, unknown>;
-    if (
-      body.workflow_run_backend_id !== scope.backendId ||
-      body.workflow_job_run_backend_id !== scope.jobBackendId
-    )
-      return twirpError(res, 403, 'permission_denied', 'the token does not grant access to that run');
     const run = runs.find((r) => r.backendId === scope.backendId)!;
     const method = u.pathname.slice(TWIRP_PREFIX.length);
+    // A job's token reads the artifacts of every job of its run (an artifact is named by run, the
+    // job that uploaded it, and name: GetSignedArtifactURL names the uploader's job); it creates
+    // and finalizes artifacts only as its own job.
+    const writes = method === 'CreateArtifact' || method === 'FinalizeArtifact';
+    const jobId = body.workflow_job_run_backend_id;
+    if (
+      body.workflow_run_backend_id !== scope.backendId ||
+      (writes ? jobId !== scope.jobBackendId : !jobsOf(run).includes(String(jobId)))
+    )
+      return twirpError(res, 403, 'permission_denied', 'the token does not grant access to that run');
     if (method === 'ListArtifacts') {
       const name = body.name_filter as string | undefined;
       const id = body.id_filter as string | undefined;
@@ -268,7 +345,7 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       return send(res, 200, {
         artifacts: list.map((a) => ({
           workflow_run_backend_id: run.backendId,
-          workflow_job_run_backend_id: run.jobBackendId,
+          workflow_job_run_backend_id: a.jobBackendId ?? run.jobBackendId,
           database_id: String(a.id),
           name: a.name,
           size: String(a.bytes.length),
@@ -278,11 +355,208 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       });
     }
     if (method === 'GetSignedArtifactURL') {
-      const a = artifacts.find((x) => x.runId === run.id && x.name === body.name);
+      const a = artifacts.find(
+        (x) => x.runId === run.id && x.name === body.name && (x.jobBackendId ?? run.jobBackendId) === jobId,
+      );
       if (!a) return twirpError(res, 404, 'not_found', `artifact ${String(body.name)} not found`);
       return send(res, 200, { signed_url: signedUrl(a) });
     }
+    if (method === 'CreateArtifact') {
+      const name = typeof body.name === 'string' ? body.name : '';
+      if (!name) return twirpError(res, 400, 'invalid_argument', 'name is required');
+      if (typeof body.version !== 'number' || body.version < 4)
+        return twirpError(
+          res,
+          400,
+          'invalid_argument',
+          `unsupported artifact version ${String(body.version)}`,
+        );
+      const pending = [...uploads.values()].some((p) => p.runId === run.id && p.name === name);
+      if (pending || artifacts.some((a) => a.runId === run.id && a.name === name))
+        return twirpError(
+          res,
+          409,
+          'already_exists',
+          `an artifact with this name already exists on the workflow run: ${name}`,
+        );
+      const upload: PendingUpload = {
+        key: randomUUID(),
+        sig: randomBytes(12).toString('base64url'),
+        runId: run.id,
+        jobBackendId: scope.jobBackendId,
+        name,
+        ...(typeof body.mime_type === 'string' ? { mimeType: body.mime_type } : {}),
+        ...(typeof body.expires_at === 'string' ? { expiresAt: body.expires_at } : {}),
+        version: body.version,
+        staged: new Map(),
+      };
+      uploads.set(upload.key, upload);
+      return send(res, 200, {
+        ok: true,
+        signed_upload_url: `${url}/blob/actions-results/${upload.key}/${encodeURIComponent(name)}.zip?sv=2025-01-05&sr=b&sp=cw&se=2099-01-01T00%3A00%3A00Z&sig=${upload.sig}`,
+      });
+    }
+    if (method === 'FinalizeArtifact') {
+      const upload = [...uploads.values()].find((p) => p.runId === run.id && p.name === body.name);
+      if (!upload) return twirpError(res, 404, 'not_found', `artifact ${String(body.name)} was not created`);
+      if (!upload.blob)
+        return twirpError(res, 412, 'failed_precondition', `artifact ${upload.name}: nothing was uploaded`);
+      const size = typeof body.size === 'string' || typeof body.size === 'number' ? String(body.size) : '0';
+      if (size !== String(upload.blob.bytes.length))
+        return twirpError(
+          res,
+          400,
+          'invalid_argument',
+          `size ${size} does not match the uploaded blob (${upload.blob.bytes.length} bytes)`,
+        );
+      const hash = body.hash === undefined ? null : body.hash;
+      if (hash !== null && (typeof hash !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(hash)))
+        return twirpError(res, 400, 'invalid_argument', `hash ${JSON.stringify(hash)} is not sha256:<hex>`);
+      uploads.delete(upload.key);
+      const a: StandinArtifact = {
+        id: nextArtifactId++,
+        runId: run.id,
+        name: upload.name,
+        bytes: upload.blob.bytes,
+        digest: hash,
+        createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        jobBackendId: upload.jobBackendId,
+        upload: {
+          ...(upload.mimeType !== undefined ? { mimeType: upload.mimeType } : {}),
+          ...(upload.expiresAt !== undefined ? { expiresAt: upload.expiresAt } : {}),
+          ...(upload.version !== undefined ? { version: upload.version } : {}),
+          blobType: upload.blob.type,
+          blocks: upload.blob.blocks,
+          ...(upload.blob.contentType !== undefined ? { blobContentType: upload.blob.contentType } : {}),
+          size,
+          hash,
+        },
+      };
+      artifacts.push(a);
+      return send(res, 200, { ok: true, artifact_id: String(a.id) });
+    }
     return twirpError(res, 404, 'bad_route', `no handler for ${u.pathname}`);
+  }
+
+  /** An Azure Storage error: XML body and x-ms-error-code. */
+  const azureError = (res: ServerResponse, status: number, code: string, message: string) => {
+    const requestId = randomUUID();
+    res.writeHead(status, {
+      'content-type': 'application/xml',
+      'x-ms-error-code': code,
+      'x-ms-request-id': requestId,
+      'x-ms-version': '2025-01-05',
+    });
+    res.end(
+      `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${message}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`,
+    );
+  };
+  const azureCreated = (res: ServerResponse, req: IncomingMessage, headers: Record<string, string>) => {
+    res.writeHead(201, {
+      'content-length': '0',
+      'x-ms-request-id': randomUUID(),
+      'x-ms-version': String(req.headers['x-ms-version'] ?? '2025-01-05'),
+      'x-ms-request-server-encrypted': 'true',
+      date: new Date().toUTCString(),
+      ...headers,
+    });
+    res.end();
+  };
+
+  /** Put Block, Put Block List and Put Blob on a signed upload URL. */
+  function blobUpload(req: IncomingMessage, res: ServerResponse, u: URL, bytes: Buffer): void {
+    const m = /^\/blob\/actions-results\/([^/]+)\//.exec(u.pathname);
+    const upload = m ? uploads.get(m[1]!) : undefined;
+    if (!upload || u.searchParams.get('sig') !== upload.sig)
+      return azureError(
+        res,
+        403,
+        'AuthenticationFailed',
+        'Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.',
+      );
+    const sentMd5 = req.headers['content-md5'];
+    if (typeof sentMd5 === 'string' && sentMd5 !== md5(bytes))
+      return azureError(
+        res,
+        400,
+        'Md5Mismatch',
+        'The MD5 value specified in the request did not match with the MD5 value calculated by the server.',
+      );
+    const comp = u.searchParams.get('comp');
+    const contentType = req.headers['x-ms-blob-content-type'];
+    const etag = () => `"0x8DD${randomBytes(6).toString('hex').toUpperCase()}"`;
+    if (comp === 'block') {
+      const id = u.searchParams.get('blockid') ?? '';
+      const raw = Buffer.from(id, 'base64');
+      if (!id || raw.length === 0 || raw.length > 64 || raw.toString('base64') !== id)
+        return azureError(
+          res,
+          400,
+          'InvalidQueryParameterValue',
+          `Value for one of the query parameters specified in the request URI is invalid: blockid ${id}`,
+        );
+      const other = upload.staged.keys().next();
+      if (!other.done && other.value.length !== id.length)
+        return azureError(
+          res,
+          400,
+          'InvalidBlobOrBlock',
+          'The specified blob or block content is invalid (block ids of one blob must have the same length).',
+        );
+      upload.staged.set(id, bytes);
+      return azureCreated(res, req, { 'content-md5': md5(bytes) });
+    }
+    if (comp === 'blocklist') {
+      const text = bytes.toString('utf8');
+      if (!/<BlockList>[\s\S]*<\/BlockList>/.test(text))
+        return azureError(res, 400, 'InvalidXmlDocument', 'XML specified is not syntactically valid.');
+      const parts: Buffer[] = [];
+      for (const [, kind, id] of text.matchAll(/<(Latest|Committed|Uncommitted)>([^<]*)<\/\1>/g)) {
+        // Nothing was committed before in this stand-in: Latest and Uncommitted are staged blocks.
+        const block = kind === 'Committed' ? undefined : upload.staged.get(id!.trim());
+        if (!block)
+          return azureError(
+            res,
+            400,
+            'InvalidBlockList',
+            `The specified block list is invalid (block ${id} is not staged).`,
+          );
+        parts.push(block);
+      }
+      upload.blob = {
+        bytes: Buffer.concat(parts),
+        type: 'blocks',
+        blocks: parts.length,
+        ...(typeof contentType === 'string' ? { contentType } : {}),
+      };
+      upload.staged.clear(); // uncommitted blocks are discarded on commit
+      return azureCreated(res, req, {
+        etag: etag(),
+        'last-modified': new Date().toUTCString(),
+        'content-md5': md5(bytes),
+      });
+    }
+    if (comp !== null)
+      return azureError(res, 400, 'InvalidQueryParameterValue', `comp=${comp} is not supported here`);
+    if (req.headers['x-ms-blob-type'] !== 'BlockBlob')
+      return azureError(
+        res,
+        400,
+        'MissingRequiredHeader',
+        "An HTTP header that's mandatory for this request is not specified: x-ms-blob-type",
+      );
+    upload.blob = {
+      bytes,
+      type: 'single',
+      blocks: 0,
+      ...(typeof contentType === 'string' ? { contentType } : {}),
+    };
+    upload.staged.clear();
+    return azureCreated(res, req, {
+      etag: etag(),
+      'last-modified': new Date().toUTCString(),
+      'content-md5': md5(bytes),
+    });
   }
 
   function blob(res: ServerResponse, u: URL): void {
@@ -307,11 +581,16 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       path: u.pathname,
       search: u.search,
       authorization: req.headers.authorization,
+      size: 0,
+      headers: req.headers,
     };
     requests.push(rec);
     readBody(req)
-      .then((text) => {
-        if (text) {
+      .then((bytes) => {
+        rec.size = bytes.length;
+        const binary = u.pathname.startsWith('/blob/') && u.searchParams.get('comp') !== 'blocklist';
+        if (bytes.length && !binary) {
+          const text = bytes.toString('utf8');
           try {
             rec.body = JSON.parse(text);
           } catch {
@@ -319,7 +598,8 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
           }
         }
         if (u.pathname.startsWith(TWIRP_PREFIX)) return twirp(req, res, u, rec);
-        if (u.pathname.startsWith('/blob/')) return blob(res, u);
+        if (u.pathname.startsWith('/blob/'))
+          return req.method === 'PUT' ? blobUpload(req, res, u, bytes) : blob(res, u);
         return rest(req, res, u, rec);
       })
       .catch((err: Error) => send(res, 500, { message: err.message }));
@@ -351,14 +631,20 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       artifacts.push(a);
       return a;
     },
-    runtimeToken(runId) {
+    runtimeToken(runId, job) {
       const run = runs.find((r) => r.id === runId) ?? addRun({ id: runId });
+      let jobBackendId = run.jobBackendId;
+      if (job !== undefined) {
+        const key = `${run.id}/${job}`;
+        if (!jobIds.has(key)) jobIds.set(key, randomUUID());
+        jobBackendId = jobIds.get(key)!;
+      }
       const now = Math.floor(Date.now() / 1000);
       const jwt = [
         b64url({ typ: 'JWT', alg: 'RS256', x5t: 'seisei-test' }),
         b64url({
           nameid: 'dddddddd-dddd-dddd-dddd-dddddddddddd',
-          scp: `Actions.ExampleScope Actions.Results:${run.backendId}:${run.jobBackendId}`,
+          scp: `Actions.ExampleScope Actions.Results:${run.backendId}:${jobBackendId}`,
           ac: '[]',
           iss: 'vstoken.actions.githubusercontent.com',
           aud: 'vso:00000000-0000-0000-0000-000000000000',
@@ -367,9 +653,11 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
         }),
         randomBytes(32).toString('base64url'),
       ].join('.');
-      runtimeTokens.set(jwt, { backendId: run.backendId, jobBackendId: run.jobBackendId });
+      runtimeTokens.set(jwt, { backendId: run.backendId, jobBackendId });
       return jwt;
     },
+    pendingUploads: () =>
+      [...uploads.values()].map((p) => ({ runId: p.runId, name: p.name, committed: !!p.blob })),
     restRequests: () =>
       requests.filter((r) => !r.path.startsWith(TWIRP_PREFIX) && !r.path.startsWith('/blob/')),
     twirpRequests: () => requests.filter((r) => r.path.startsWith(TWIRP_PREFIX)),
