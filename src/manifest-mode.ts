@@ -52,6 +52,11 @@ export function buildDigestManifest(
     throw new InputError([
       `git_sha: ${JSON.stringify(gitSha)} is not a 40-hex commit SHA (GITHUB_SHA is used by default)`,
     ]);
+  const tagSha = /^sha-([0-9a-f]{7,40})$/.exec(imageTag)?.[1];
+  if (tagSha && !gitSha.startsWith(tagSha))
+    throw new InputError([
+      `image_tag: ${imageTag} names commit ${tagSha}, but git_sha is ${gitSha}: the deploy side finds builds by that prefix, so tag the images with this commit (sha-${gitSha.slice(0, 7)}) or set git_sha`,
+    ]);
   const images = parseDigestLines(lines);
   return checkDigestManifest(
     {

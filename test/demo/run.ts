@@ -53,8 +53,14 @@ async function main(): Promise<number> {
 }
 
 async function makeStory(box: Sandbox): Promise<Step[]> {
-  const tag = (n: string) => `sha-${randomBytes(3).toString('hex')}${n}`;
-  const [good, broken, fixed] = [tag('a'), tag('b'), tag('c')];
+  // Each run of the demo builds new commits: a random 40-hex SHA, tagged sha-<first 7>.
+  const commits = new Map<string, string>();
+  const tag = () => {
+    const sha = randomBytes(20).toString('hex');
+    commits.set(`sha-${sha.slice(0, 7)}`, sha);
+    return `sha-${sha.slice(0, 7)}`;
+  };
+  const [good, broken, fixed] = [tag(), tag(), tag()];
   const manifests = path.join(HOME, 'manifests');
   mkdirSync(manifests, { recursive: true });
   const ssh = {
@@ -80,6 +86,7 @@ async function makeStory(box: Sandbox): Promise<Step[]> {
     const r = await action(`build ${t}: mode manifest`, {
       mode: 'manifest',
       image_tag: t,
+      git_sha: commits.get(t)!,
       digests: `demo-app=${image.ref}`,
       upload_artifact: 'false',
     });

@@ -64,3 +64,11 @@ test('manifest mode needs image_tag and digests, not SSH inputs; git_sha default
       /git_sha: required/.test(e.message),
   );
 });
+
+test('a sha- tag must name the commit the manifest records', () => {
+  assert.throws(
+    () => buildDigestManifest(lines, 'sha-1234567', SHA),
+    /image_tag: sha-1234567 names commit 1234567, but git_sha is abc1234/,
+  );
+  assert.ok(buildDigestManifest(lines, 'v1.2.3', SHA));
+});
