@@ -213,7 +213,11 @@ describe('mode manifest uploads image-digests.json (real @actions/artifact uploa
   test('a bad digests line is rejected naming it; nothing is uploaded', async () => {
     const RUN = 4303;
     gh.requests.length = 0;
-    const r = await manifestStep(RUN, { image_tag: TAG, digests: `app=ghcr.io/org/app@${D1}\nbroken\n` });
+    const r = await manifestStep(RUN, {
+      image_tag: TAG,
+      git_sha: GIT_SHA,
+      digests: `app=ghcr.io/org/app@${D1}\nbroken\n`,
+    });
     assert.equal(r.code, 1, describeRun(r));
     assert.equal(r.errors.length, 1, describeRun(r));
     assert.match(
