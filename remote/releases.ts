@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RELEASE_ID_RE } from '../src/common/names.js';
-import { recordsFromEnd } from './history.js';
+import { recordsFromEnd, stackNeedle } from './history.js';
 import type { Layout } from './layout.js';
 
 export const RELEASE_META = '.seisei-release.json';
@@ -68,15 +68,34 @@ export function markBad(l: Layout, stack: string, id: string, why: string): stri
 
 /**
  * Ids among `ids` that have a successful record in the history. Reads from the end and stops as
- * soon as every id is accounted for, so a long history costs little.
+ * soon as every id is settled, so a long history costs little. An id is settled by a success
+ * record, or by a failed deploy record once the reader is past the start of that deploy's run:
+ * the stack's records are written under its lock, in order, and nothing from before a release's
+ * own deploy can be about it. So a failed release left on disk does not make the reader go through
+ * the whole file; only a release whose deploy wrote no record at all (a crash) still does.
  */
 export function succeededIds(l: Layout, stack: string, ids: string[]): Set<string> {
-  const wanted = new Set(ids);
+  const pending = new Set(ids);
   const found = new Set<string>();
-  if (!wanted.size) return found;
-  for (const r of recordsFromEnd(l.history, (r) => r.stack === stack && r.status === 'success')) {
-    if (wanted.has(r.release_id)) found.add(r.release_id);
-    if (found.size === wanted.size) break;
+  /** Failed deploys seen: release id → when that run started (its success, if any, is not older). */
+  const runStart = new Map<string, number>();
+  if (!pending.size) return found;
+  for (const r of recordsFromEnd(l.history, (r) => r.stack === stack, stackNeedle(stack))) {
+    const ts = Date.parse(r.ts);
+    for (const [id, start] of runStart)
+      if (ts < start) {
+        pending.delete(id);
+        runStart.delete(id);
+      }
+    if (pending.has(r.release_id)) {
+      if (r.status === 'success') {
+        found.add(r.release_id);
+        pending.delete(r.release_id);
+        runStart.delete(r.release_id);
+      } else if (r.mode === 'deploy' && Number.isFinite(ts) && Number.isFinite(r.duration_ms))
+        runStart.set(r.release_id, ts - r.duration_ms - 1000); // 1 s: ts and duration are rounded
+    }
+    if (!pending.size) break;
   }
   return found;
 }

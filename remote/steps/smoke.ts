@@ -72,7 +72,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The poll interval grows ×1.5 from 100 ms to this cap: an app that starts answering is noticed within it. */
 export const POLL_MAX_MS = 250;
-/** Container states cost two docker calls: while a URL still fails, they are read about this often. */
+/**
+ * Container states cost two docker calls, so they are read about once a second (often enough to
+ * see a crash), and at once when the URLs start passing, since both must hold at the same time.
+ */
 export const CONTAINERS_EVERY_MS = 1000;
 
 /** Polls until everything passes, something fails for good, or the budget is spent. */
@@ -82,16 +85,18 @@ export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): 
   let last = '';
   let containers: Verdict = { pass: false, final: false, why: 'no containers yet' };
   let containersAt = -Infinity;
+  let readWhileUrlsPass = false; // since the URLs last failed
   for (;;) {
     let urls: Verdict = { pass: true };
     for (const check of plan.checks) {
       urls = await probe(check, Math.max(200, Math.min(5000, deadline - Date.now())));
       if (!urls.pass) break;
     }
-    // Read fresh when the URLs pass (both must hold at once), else often enough to see a crash early.
-    if (urls.pass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
+    if (!urls.pass) readWhileUrlsPass = false;
+    if ((urls.pass && !readWhileUrlsPass) || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
       containers = judgeContainers(await docker.containers(plan.project), plan);
       containersAt = Date.now();
+      readWhileUrlsPass = urls.pass;
     }
     const verdict = containers.pass ? urls : containers;
     if (verdict.pass) {
