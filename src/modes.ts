@@ -21,10 +21,14 @@ import {
   type HostSessionOptions,
   type UploadFile,
 } from './remote-run.js';
-import type { ExecResult } from './ssh.js';
+import { installedExecutor, type ExecResult } from './ssh.js';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
+
+const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** Modes that need the digest manifest (verify binds the marker to the digests). */
 export const needsManifest = (mode: Settings['mode']) => mode === 'deploy' || mode === 'verify';
@@ -139,9 +143,15 @@ export async function runOnHost(
   const host = new HostSession(s, target, opts);
   const renderer = new EventRenderer();
   try {
-    await core.group(`Connect to ${host.label}`, () => host.open());
+    const server = await core.group(`Connect to ${host.label}`, () => host.open());
     const dir = await host.makeTempDir();
-    const files: UploadFile[] = [{ name: 'remote.js', local: localRemoteScript(opts.env), mode: 0o600 }];
+    const files: UploadFile[] = [];
+    const script = localRemoteScript(opts.env);
+    if (server.installedSha256 === sha256File(script)) {
+      // The last deploy installed this very build (root-owned): run it instead of uploading 1.4 MB.
+      host.executor = installedExecutor(s.remote.root);
+      core.info(`Using the executor installed at ${host.executor} (same build as this action)`);
+    } else files.push({ name: 'remote.js', local: script, mode: 0o600 });
     if (manifest) files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
 
     if (s.mode === 'deploy' || s.mode === 'rollback') {

@@ -71,6 +71,8 @@ const TMP_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
 export class HostSession {
   session?: SshSession;
   tmpDir?: string;
+  /** The executor to run: the installed one when it is this build, else the uploaded copy. */
+  executor?: string;
   runKey?: string;
   journal?: string;
   /** pid of the detached executor, from `run --detach`. */
@@ -115,7 +117,7 @@ export class HostSession {
     if (!this.tmpDir) throw new RemoteError('internal: nothing uploaded yet');
     return (
       asRoot(this.settings.remote) +
-      shellJoin([this.settings.remote.node, `${this.tmpDir}/remote.js`, ...args])
+      shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.js`, ...args])
     );
   }
 
@@ -137,6 +139,7 @@ export class HostSession {
   async upload(files: readonly UploadFile[]): Promise<void> {
     const dir = this.tmpDir;
     if (!dir) throw new RemoteError('internal: upload before makeTempDir');
+    if (!files.length) return;
     await this.live().withSftp(async (sftp) => {
       for (const f of files) {
         const path = `${dir}/${f.name}`;

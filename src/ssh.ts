@@ -328,6 +328,8 @@ export async function connect(target: SshTarget): Promise<SshSession> {
 export interface RemoteOptions {
   sudo: boolean;
   node: string;
+  /** srv_root: where the last deploy installed the executor (releases/bin/seisei-deploy). */
+  root?: string;
 }
 
 /** The command prefix that runs something as root (or as the SSH user when sudo is off). */
@@ -336,7 +338,12 @@ export const asRoot = (r: RemoteOptions) => (r.sudo ? 'sudo -n ' : '');
 export interface PreflightInfo {
   nodeVersion: string;
   dockerVersion: string;
+  /** sha256 (hex) of the executor installed at <root>/releases/bin/seisei-deploy, if any. */
+  installedSha256?: string;
 }
+
+/** Where each deploy installs the executor, which the action reuses when it is the same build. */
+export const installedExecutor = (root: string) => `${root}/releases/bin/seisei-deploy`;
 
 /** One shell command that reports sudo, node and docker as `key=value` lines. */
 export function preflightScript(r: RemoteOptions): string {
@@ -348,6 +355,9 @@ export function preflightScript(r: RemoteOptions): string {
       : `S=''`,
     `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
     `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
+    ...(r.root
+      ? [`echo "cli=$($S sha256sum ${shellQuote(installedExecutor(r.root))} 2>/dev/null | cut -c1-64)"`]
+      : []),
   ].join('\n');
 }
 
@@ -355,7 +365,7 @@ export function preflightScript(r: RemoteOptions): string {
 export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): PreflightInfo {
   const facts = new Map<string, string>();
   for (const line of stdout.split('\n')) {
-    const m = /^(sudo|node|docker)=(.*)$/.exec(line.trim());
+    const m = /^(sudo|node|docker|cli)=(.*)$/.exec(line.trim());
     if (m) facts.set(m[1]!, m[2]!);
   }
   const problems: string[] = [];
@@ -393,7 +403,12 @@ export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): 
     );
   if (problems.length)
     throw new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
-  return { nodeVersion, dockerVersion };
+  const cli = facts.get('cli');
+  return {
+    nodeVersion,
+    dockerVersion,
+    ...(cli && /^[0-9a-f]{64}$/.test(cli) ? { installedSha256: cli } : {}),
+  };
 }
 
 /** Checks in one command that the server can run the executor. */

@@ -499,6 +499,13 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.deepEqual(await runningImages(prod.name), [{ id: img2.imageId, ref: img2.ref, state: 'running' }]);
     assert.deepEqual(stepGroups(r), startedSteps(srv.journal(prod.name, runKeyOf(r))));
     assert.match(r.summary, new RegExp(`<h2>seisei-deploy rollback ${prod.name} → production</h2>`));
+    // Earlier deploys installed this very build: it is run from there, not uploaded again.
+    assert.ok(
+      r.lines.some((l) =>
+        l.includes(`Using the executor installed at ${srv.root}/releases/bin/seisei-deploy`),
+      ),
+      describeRun(r),
+    );
   });
 
   test('8: status reports the live release of a stack (outputs) and of every stack (summary)', async () => {
