@@ -1,7 +1,9 @@
-// Builds both bundles: dist/index.js (the action, run by the runner) and dist/remote.js (the
-// executor, copied to the server: one file, no native modules).
+// Builds both bundles: dist/index.js (the action, run by the runner; its heavy phases, such as the
+// SSH and artifact clients, are split into dist/chunks/ and loaded only when they run, so a bad
+// input fails fast) and dist/remote.js (the executor, copied to the server: one file, no native
+// modules).
 import { build } from 'esbuild';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 // `--outdir DIR` builds elsewhere (the test script uses it to check that dist/ is fresh).
@@ -20,16 +22,23 @@ const common = {
 // CommonJS dependencies inside an ESM bundle still call require(); give them one.
 // Some (e.g. ssh2's emscripten-built poly1305) also read __dirname/__filename.
 const requireShim =
-  "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);" +
+  "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);";
+const dirnameShim =
   " import { fileURLToPath as __seiseiFileURLToPath } from 'node:url'; const __filename = __seiseiFileURLToPath(import.meta.url);" +
   " import { dirname as __seiseiDirname } from 'node:path'; const __dirname = __seiseiDirname(__filename);";
 
+rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: ['src/main.ts'],
-  outfile: `${outdir}/index.js`,
+  entryPoints: { index: 'src/main.ts' },
+  outdir,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   target: 'node24',
   banner: { js: requireShim },
+  // Node 24 has import.meta.dirname/filename; a define (unlike a banner) does not clash with
+  // modules that declare their own __filename.
+  define: { ...common.define, __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
   // ssh2's optional native speed-ups; it falls back to pure JS when they are absent.
   external: ['cpu-features', '*.node'],
 });
@@ -39,6 +48,6 @@ await build({
   entryPoints: ['remote/cli.ts'],
   outfile: `${outdir}/remote.js`,
   target: 'node18',
-  banner: { js: '#!/usr/bin/env node\n' + requireShim },
+  banner: { js: '#!/usr/bin/env node\n' + requireShim + dirnameShim },
 });
 chmodSync(`${outdir}/remote.js`, 0o755);

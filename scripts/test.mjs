@@ -28,14 +28,25 @@ step('format', bin('prettier'), ['--check', '.']);
 console.log('\n== dist/ is built from this source');
 const fresh = mkdtempSync(join(tmpdir(), 'seisei-dist-'));
 execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', fresh], { stdio: 'inherit' });
-for (const f of ['index.js', 'remote.js']) {
-  if (!readFileSync(join(fresh, f)).equals(readFileSync(join('dist', f)))) {
-    console.error(`dist/${f} is stale: run \`npm run build\` and commit dist/`);
-    process.exit(1);
-  }
+const listing = (dir) =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+const built = listing(fresh);
+const committed = listing('dist');
+const stale = [...new Set([...built, ...committed])].filter(
+  (f) =>
+    !built.includes(f) ||
+    !committed.includes(f) ||
+    !readFileSync(join(fresh, f)).equals(readFileSync(join('dist', f))),
+);
+if (stale.length) {
+  console.error(`dist/ is stale (${stale.join(', ')}): run \`npm run build\` and commit dist/`);
+  process.exit(1);
 }
 rmSync(fresh, { recursive: true });
-console.log('dist/index.js and dist/remote.js match the source');
+console.log(`dist/ matches the source (${built.length} files)`);
 
 const files = (dir) =>
   readdirSync(dir)

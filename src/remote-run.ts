@@ -57,7 +57,12 @@ export interface HostSessionOptions {
 export function localRemoteScript(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SEISEI_DEPLOY_REMOTE_JS) return env.SEISEI_DEPLOY_REMOTE_JS;
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'remote.js'), join(here, '..', 'dist', 'remote.js')];
+  // dist/index.js, a chunk in dist/chunks/, or src/ when run from source in tests.
+  const candidates = [
+    join(here, 'remote.js'),
+    join(here, '..', 'remote.js'),
+    join(here, '..', 'dist', 'remote.js'),
+  ];
   const found = candidates.find((c) => existsSync(c));
   if (!found)
     throw new RemoteError(

@@ -1,5 +1,6 @@
 // Argument parsing for the executor CLI (node's parseArgs: no dependency), one spec per command.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ENV_VAR_RE } from '../../src/common/names.js';
 import { DeployError } from '../errors.js';
 
 export const globalOptions = {
@@ -48,7 +49,13 @@ export function imageLines(value: string | undefined): Record<string, string> | 
     .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq < 1) throw new DeployError(`--images: ${JSON.stringify(part)} is not ENV_VAR=image-name`, 2);
-    out[part.slice(0, eq)] = part.slice(eq + 1);
+    const name = part.slice(0, eq);
+    if (!ENV_VAR_RE.test(name))
+      throw new DeployError(
+        `--images: ${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`,
+        2,
+      );
+    out[name] = part.slice(eq + 1);
   }
   return out;
 }

@@ -22,13 +22,15 @@ export type RunRequest = DeployRequest | RollbackRequest;
 
 /** Everything that can be checked without touching the server's state; throws DeployError(code 2). */
 export function validateRequest(input: unknown): RunRequest {
-  const cmd = (input as { command?: unknown } | null)?.command;
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new DeployError(
+      `the request must be a JSON object, got ${input === null ? 'null' : Array.isArray(input) ? 'an array' : typeof input}`,
+      2,
+    );
+  const cmd = (input as { command?: unknown }).command;
   const schema = cmd === 'rollback' ? rollbackRequest : deployRequest;
   // zod would drop unknown fields silently; a typo or a field from elsewhere must not pass unnoticed.
-  const unknown =
-    input && typeof input === 'object' && !Array.isArray(input)
-      ? Object.keys(input).filter((k) => !Object.prototype.hasOwnProperty.call(schema.shape, k))
-      : [];
+  const unknown = Object.keys(input).filter((k) => !Object.prototype.hasOwnProperty.call(schema.shape, k));
   if (unknown.length)
     throw new DeployError(
       `unknown field(s) in the ${String(cmd)} request: ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`,
@@ -57,12 +59,19 @@ export function validateRequest(input: unknown): RunRequest {
   return req;
 }
 
-export function readRequestFile(path: string): unknown {
+export function readRequestFile(path: string): Record<string, unknown> {
+  let data: unknown;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    data = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new DeployError(`request file ${path} is not readable JSON: ${errorMessage(err)}`, 2);
   }
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new DeployError(
+      `request file ${path}: the request must be a JSON object, got ${data === null ? 'null' : Array.isArray(data) ? 'an array' : typeof data}`,
+      2,
+    );
+  return data as Record<string, unknown>;
 }
 
 export function defaultRunKey(): string {

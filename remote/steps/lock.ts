@@ -108,8 +108,11 @@ function tryCreate(path: string, holder: LockHolder): boolean {
     linkSync(tmp, path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EEXIST') return false;
+    throw new DeployError(
+      `cannot create the lock ${path}: ${e.code === 'ENOSPC' ? 'no space left on device' : e.message}`,
+    );
   } finally {
     rmSync(tmp, { force: true });
   }

@@ -1,5 +1,5 @@
 // Pulls the release's images before anything live changes; optional login in a throwaway DOCKER_CONFIG.
-import { mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composePull, type ComposeTarget } from '../commands/compose.js';
@@ -25,10 +25,34 @@ export function takePassword(file: string): string {
   }
 }
 
-/** A private docker config directory for this run only; the caller removes it with `dispose`. */
+const CONFIG_PREFIX = 'seisei-docker-';
+
+/**
+ * A private docker config directory for this run only, named after this pid; the caller removes it
+ * with `dispose`. A run killed with the login in it (kill -9 skips every `finally`) leaves it
+ * behind: each new one first removes those of runs whose process is gone.
+ */
 export function privateDockerConfig(): { dir: string; dispose(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'seisei-docker-'));
+  removeDeadRunsConfigs();
+  const dir = mkdtempSync(join(tmpdir(), `${CONFIG_PREFIX}${process.pid}-`));
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function removeDeadRunsConfigs(): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !processAlive(pid))
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export async function registryLogin(
@@ -62,6 +86,11 @@ export async function pullIfMissing(
 ): Promise<void> {
   if (await imagesPresent(docker, refs))
     return report.log('all images are already on this server (pinned by digest): nothing to pull');
-  if (login) await registryLogin(docker, login.registry, login.username, login.password);
-  await pullImages(docker, t);
+  try {
+    if (login) await registryLogin(docker, login.registry, login.username, login.password);
+    await pullImages(docker, t);
+  } finally {
+    // The login is needed for the pull only: the credentials leave the disk as soon as it ends.
+    if (login && docker.dockerConfig) rmSync(join(docker.dockerConfig, 'config.json'), { force: true });
+  }
 }
