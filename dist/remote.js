@@ -35251,23 +35251,6 @@ function toState(c) {
   };
 }
 
-// remote/install-cli.ts
-import { chmodSync, copyFileSync, mkdirSync as mkdirSync3, readFileSync as readFileSync3, renameSync as renameSync3 } from "node:fs";
-function installCli(l, report, script = process.argv[1]) {
-  if (!script || !script.endsWith(".js") || !readFileSync3(script, "utf8").startsWith("#!/usr/bin/env node"))
-    return;
-  try {
-    mkdirSync3(l.binDir, { recursive: true, mode: 493 });
-    chmodSync(l.binDir, 493);
-    const tmp = tempNameBeside(l.cli);
-    copyFileSync(script, tmp);
-    chmodSync(tmp, 493);
-    renameSync3(tmp, l.cli);
-  } catch (err) {
-    report.log(`could not install the operator CLI at ${l.cli}: ${err.message}`, "warn");
-  }
-}
-
 // remote/layout.ts
 import { join as join3 } from "node:path";
 function layout(root) {
@@ -35302,10 +35285,10 @@ function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
 }
 
 // remote/plan.ts
-import { readFileSync as readFileSync4 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 
 // remote/report.ts
-import { appendFileSync, mkdirSync as mkdirSync4 } from "node:fs";
+import { appendFileSync, mkdirSync as mkdirSync3 } from "node:fs";
 import { dirname as dirname2 } from "node:path";
 var Reporter = class {
   constructor(journal, json2, out = (l) => process.stdout.write(l + "\n")) {
@@ -35324,7 +35307,7 @@ var Reporter = class {
   journalWarned = false;
   toJournalDir(journal) {
     try {
-      mkdirSync4(dirname2(journal), { recursive: true, mode: 488 });
+      mkdirSync3(dirname2(journal), { recursive: true, mode: 488 });
     } catch (err) {
       this.journalError = errorMessage(err);
     }
@@ -35400,7 +35383,7 @@ function human(e) {
 function planRelease(req, releaseId) {
   let text;
   try {
-    text = readFileSync4(req.digest_file, "utf8");
+    text = readFileSync3(req.digest_file, "utf8");
   } catch (err) {
     throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
   }
@@ -35427,7 +35410,7 @@ function planRelease(req, releaseId) {
 }
 
 // remote/releases.ts
-import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync5, readlinkSync, lstatSync, writeFileSync as writeFileSync2 } from "node:fs";
+import { existsSync as existsSync2, readdirSync, readFileSync as readFileSync4, readlinkSync, lstatSync, writeFileSync as writeFileSync2 } from "node:fs";
 import { basename as basename2, dirname as dirname3, join as join4, resolve } from "node:path";
 
 // remote/history.ts
@@ -35497,7 +35480,7 @@ function recentRecords(path, opts) {
 // remote/releases.ts
 var RELEASE_META = ".seisei-release.json";
 function readReleaseMeta(dir) {
-  return JSON.parse(readFileSync5(join4(dir, RELEASE_META), "utf8"));
+  return JSON.parse(readFileSync4(join4(dir, RELEASE_META), "utf8"));
 }
 function compareReleaseIds(a, b) {
   const sa = a.slice(a.lastIndexOf("__") + 2);
@@ -35573,7 +35556,7 @@ function rollbackCandidates(l, stack, than) {
 // remote/stack-config.ts
 var import_yaml = __toESM(require_dist2(), 1);
 var import_dotenv = __toESM(require_dist3(), 1);
-import { existsSync as existsSync3, readFileSync as readFileSync6 } from "node:fs";
+import { existsSync as existsSync3, readFileSync as readFileSync5 } from "node:fs";
 import { join as join5 } from "node:path";
 var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
 var smokeCheck = external_exports.strictObject({
@@ -35595,7 +35578,7 @@ function readStackConfig(dir, composeFile) {
   const path = join5(dir, composeFile);
   let doc;
   try {
-    doc = (0, import_yaml.parse)(readFileSync6(path, "utf8"));
+    doc = (0, import_yaml.parse)(readFileSync5(path, "utf8"));
   } catch (err) {
     throw new DeployError(`${path} is not valid YAML: ${err.message}`);
   }
@@ -35610,7 +35593,7 @@ ${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
   return parsed.data;
 }
 function readEnvFile(path) {
-  return existsSync3(path) ? (0, import_dotenv.parse)(readFileSync6(path)) : {};
+  return existsSync3(path) ? (0, import_dotenv.parse)(readFileSync5(path)) : {};
 }
 function interpolate(text, vars) {
   return text.replace(
@@ -35752,14 +35735,14 @@ async function smoke(docker, plan, report) {
 }
 
 // remote/steps/switch.ts
-import { mkdirSync as mkdirSync5, renameSync as renameSync4, rmSync as rmSync3, symlinkSync, unlinkSync as unlinkSync2 } from "node:fs";
+import { mkdirSync as mkdirSync4, renameSync as renameSync3, rmSync as rmSync3, symlinkSync, unlinkSync as unlinkSync2 } from "node:fs";
 function switchLive(l, stack, releaseDir) {
-  mkdirSync5(l.stacksDir, { recursive: true, mode: 493 });
+  mkdirSync4(l.stacksDir, { recursive: true, mode: 493 });
   const link = l.liveLink(stack);
   const tmp = tempNameBeside(link);
   symlinkSync(releaseDir, tmp);
   try {
-    renameSync4(tmp, link);
+    renameSync3(tmp, link);
   } catch (err) {
     unlinkSync2(tmp);
     throw err;
@@ -35807,7 +35790,7 @@ async function takeDown(docker, flavor, r) {
 }
 
 // remote/steps/record.ts
-import { existsSync as existsSync4, readFileSync as readFileSync7 } from "node:fs";
+import { existsSync as existsSync4, readFileSync as readFileSync6 } from "node:fs";
 import { join as join6 } from "node:path";
 
 // remote/version.ts
@@ -35847,7 +35830,7 @@ function writeManifest(l, m) {
 }
 function readManifest(l, stack) {
   try {
-    return JSON.parse(readFileSync7(l.currentManifest(stack), "utf8"));
+    return JSON.parse(readFileSync6(l.currentManifest(stack), "utf8"));
   } catch {
     return void 0;
   }
@@ -35889,6 +35872,16 @@ function recordedLiveId(l, stack) {
   const id = typeof m?.release_id === "string" ? m.release_id : "";
   if (RELEASE_ID_RE.test(id) && existsSync4(join6(l.releaseDir(stack, id), RELEASE_META))) return id;
   return liveReleaseId(l, stack);
+}
+function liveToReturnTo(l, stack, report) {
+  const recorded = recordedLiveId(l, stack);
+  const linked = liveReleaseId(l, stack);
+  if (linked !== recorded)
+    report.log(
+      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
+      "warn"
+    );
+  return recorded;
 }
 
 // remote/steps/auto-rollback.ts
@@ -35977,7 +35970,7 @@ function refOf(r) {
 }
 
 // remote/steps/gate.ts
-import { existsSync as existsSync5, readFileSync as readFileSync8, statSync as statSync3 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync7, statSync as statSync3 } from "node:fs";
 function checkGate(l, opts) {
   if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
   const path = l.marker(opts.tag);
@@ -35989,7 +35982,7 @@ function checkGate(l, opts) {
     throw new DeployError(
       `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
     );
-  const text = readFileSync8(path, "utf8");
+  const text = readFileSync7(path, "utf8");
   if (!text.trim()) return "verified-empty-marker";
   let marker;
   try {
@@ -36027,10 +36020,10 @@ function markerShapeProblem(m) {
 }
 
 // remote/steps/hooks.ts
-import { mkdirSync as mkdirSync6 } from "node:fs";
+import { mkdirSync as mkdirSync5 } from "node:fs";
 async function runPreDeploy(argv, ctx, report) {
   if (!argv?.length) return;
-  mkdirSync6(ctx.backupsDir, { recursive: true, mode: 488 });
+  mkdirSync5(ctx.backupsDir, { recursive: true, mode: 488 });
   const env = {
     ...composeEnv(),
     RELEASE_ID: ctx.releaseId,
@@ -36048,67 +36041,9 @@ async function runPreDeploy(argv, ctx, report) {
   if (r.code !== 0) throw new DeployError(`pre_deploy hook failed (exit ${r.code}); nothing was switched`);
 }
 
-// remote/steps/pull.ts
-import { mkdtempSync, readdirSync as readdirSync2, readFileSync as readFileSync9, rmSync as rmSync4, unlinkSync as unlinkSync3 } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as join7 } from "node:path";
-function takePassword(file2) {
-  try {
-    const password = readFileSync9(file2, "utf8").replace(/\r?\n$/, "");
-    unlinkSync3(file2);
-    return password;
-  } catch (err) {
-    throw new DeployError(`registry password file ${file2} cannot be read: ${err.message}`, 2);
-  }
-}
-var CONFIG_PREFIX = "seisei-docker-";
-function privateDockerConfig() {
-  removeDeadRunsConfigs();
-  const dir = mkdtempSync(join7(tmpdir(), `${CONFIG_PREFIX}${process.pid}-`));
-  return { dir, dispose: () => rmSync4(dir, { recursive: true, force: true }) };
-}
-function removeDeadRunsConfigs() {
-  for (const name of readdirSync2(tmpdir())) {
-    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid))
-      rmSync4(join7(tmpdir(), name), { recursive: true, force: true });
-  }
-}
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-async function registryLogin2(docker, registry2, username, password) {
-  await docker.must(login(registry2, username), `docker login to ${registry2} as ${username}`, password);
-}
-async function pullImages(docker, t) {
-  await docker.must(
-    composePull(t),
-    "pulling the images (registry down, digest missing or credentials wrong?)"
-  );
-}
-async function imagesPresent(docker, refs) {
-  for (const ref of refs) if ((await docker.quiet(imagePresent(ref))).code !== 0) return false;
-  return true;
-}
-async function pullIfMissing(docker, t, refs, report, login2) {
-  if (await imagesPresent(docker, refs))
-    return report.log("all images are already on this server (pinned by digest): nothing to pull");
-  try {
-    if (login2) await registryLogin2(docker, login2.registry, login2.username, login2.password);
-    await pullImages(docker, t);
-  } finally {
-    if (login2 && docker.dockerConfig) rmSync4(join7(docker.dockerConfig, "config.json"), { force: true });
-  }
-}
-
 // remote/steps/preflight.ts
 import * as fs from "node:fs";
-import { dirname as dirname4, join as join8 } from "node:path";
+import { dirname as dirname4, join as join7 } from "node:path";
 var MIN_FREE_BYTES = 1024 * 1024;
 async function preflight(l, docker, opts = {}) {
   const r = await run(dockerVersion(), {
@@ -36142,7 +36077,7 @@ function treeBytes(dir) {
   let total = 0;
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = join8(d, e.name);
+      const p = join7(d, e.name);
       if (e.isDirectory()) walk(p);
       total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
     }
@@ -36151,6 +36086,81 @@ function treeBytes(dir) {
   return total;
 }
 var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
+
+// remote/steps/pull.ts
+import { mkdtempSync, readdirSync as readdirSync3, readFileSync as readFileSync8, rmSync as rmSync4, unlinkSync as unlinkSync3 } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as join8 } from "node:path";
+function takePassword(file2) {
+  try {
+    const password = readFileSync8(file2, "utf8").replace(/\r?\n$/, "");
+    unlinkSync3(file2);
+    return password;
+  } catch (err) {
+    throw new DeployError(`registry password file ${file2} cannot be read: ${err.message}`, 2);
+  }
+}
+var CONFIG_PREFIX = "seisei-docker-";
+function privateDockerConfig() {
+  removeDeadRunsConfigs();
+  const dir = mkdtempSync(join8(tmpdir(), `${CONFIG_PREFIX}${process.pid}-`));
+  return { dir, dispose: () => rmSync4(dir, { recursive: true, force: true }) };
+}
+function removeDeadRunsConfigs() {
+  for (const name of readdirSync3(tmpdir())) {
+    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !processAlive(pid))
+      rmSync4(join8(tmpdir(), name), { recursive: true, force: true });
+  }
+}
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+async function registryLogin2(docker, registry2, username, password) {
+  await docker.must(login(registry2, username), `docker login to ${registry2} as ${username}`, password);
+}
+async function pullImages(docker, t) {
+  await docker.must(
+    composePull(t),
+    "pulling the images (registry down, digest missing or credentials wrong?)"
+  );
+}
+async function imagesPresent(docker, refs) {
+  for (const ref of refs) if ((await docker.quiet(imagePresent(ref))).code !== 0) return false;
+  return true;
+}
+async function pullIfMissing(docker, t, refs, report, login2) {
+  if (await imagesPresent(docker, refs))
+    return report.log("all images are already on this server (pinned by digest): nothing to pull");
+  try {
+    if (login2) await registryLogin2(docker, login2.registry, login2.username, login2.password);
+    await pullImages(docker, t);
+  } finally {
+    if (login2 && docker.dockerConfig) rmSync4(join8(docker.dockerConfig, "config.json"), { force: true });
+  }
+}
+
+// remote/install-cli.ts
+import { chmodSync, copyFileSync, mkdirSync as mkdirSync6, readFileSync as readFileSync9, renameSync as renameSync4 } from "node:fs";
+function installCli(l, report, script = process.argv[1]) {
+  if (!script || !script.endsWith(".js") || !readFileSync9(script, "utf8").startsWith("#!/usr/bin/env node"))
+    return;
+  try {
+    mkdirSync6(l.binDir, { recursive: true, mode: 493 });
+    chmodSync(l.binDir, 493);
+    const tmp = tempNameBeside(l.cli);
+    copyFileSync(script, tmp);
+    chmodSync(tmp, 493);
+    renameSync4(tmp, l.cli);
+  } catch (err) {
+    report.log(`could not install the operator CLI at ${l.cli}: ${err.message}`, "warn");
+  }
+}
 
 // remote/steps/retention.ts
 import { readdirSync as readdirSync4, rmSync as rmSync6 } from "node:fs";
@@ -36195,6 +36205,54 @@ function removeLeftovers(l, stack) {
   const names3 = readdirSync4(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
   for (const n of names3) rmSync6(join10(dir, n), { recursive: true, force: true });
   return names3;
+}
+
+// remote/steps/record-deploy.ts
+async function recordDeploy(l, docker, flavor, d, report) {
+  const { release, previousId, who: who2, env } = d;
+  const { stack, release_id: releaseId, image_tag } = release.meta;
+  const current = buildManifest(release.meta, release.dir, {
+    ...who2,
+    env,
+    previous: previousId ?? "",
+    mode: "deploy",
+    gate: d.gate,
+    compose: flavor
+  });
+  try {
+    await report.step("record", () => writeManifest(l, current));
+  } catch (err) {
+    const why = new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
+    return autoRollback(
+      l,
+      docker,
+      flavor,
+      { failed: release, previousId, err: why, who: who2, started: d.started, env },
+      report
+    );
+  }
+  const base2 = { stack, env, mode: "deploy", status: "success", started: d.started };
+  const rec = historyRecord(base2, who2, { release_id: releaseId, image_tag, ...d.facts }, "", {
+    gate: d.gate,
+    images: current.images
+  });
+  const unrecorded = tryRecord(l, rec);
+  const live = { release_id: releaseId, release_dir: release.dir, ...d.facts, manifest: current };
+  if (unrecorded) {
+    report.log(unrecorded, "error", "record");
+    return {
+      status: "failed",
+      msg: `${releaseId} is live and the current manifest says so, but ${unrecorded}. Free some space; it will not be offered as a rollback target`,
+      ...live
+    };
+  }
+  try {
+    await report.step("cleanup", () => cleanupAfterDeploy(l, stack, d.keep, report));
+  } catch (err) {
+    report.log(`retention skipped: ${errorMessage(err)}`, "warn", "cleanup");
+  }
+  installCli(l, report);
+  return { status: "success", msg: `deployed ${releaseId}`, ...live };
 }
 
 // remote/steps/safety.ts
@@ -36335,32 +36393,34 @@ async function deploy(req, report) {
     break_glass_reason: req.reason
   };
   const releaseId = newReleaseId(req.image_tag);
+  const source = `${req.source}/${req.stack}`;
   let facts = {};
   const fail = (err) => {
     const base2 = { stack: req.stack, env: req.env, mode: "deploy", status: "failed", started };
-    const unrecorded = tryRecord(
-      l,
-      historyRecord(
-        base2,
-        who2,
-        { release_id: releaseId, image_tag: req.image_tag, ...facts },
-        errorMessage(err)
-      )
+    const rec = historyRecord(
+      base2,
+      who2,
+      { release_id: releaseId, image_tag: req.image_tag, ...facts },
+      errorMessage(err)
     );
-    const msg = errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : "");
-    return { status: "failed", msg, release_id: releaseId, ...facts };
+    const unrecorded = tryRecord(l, rec);
+    return {
+      status: "failed",
+      msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ""),
+      release_id: releaseId,
+      ...facts
+    };
   };
-  const password = req.registry_login ? takePassword(req.registry_login.password_file) : void 0;
-  const dockerConfig = req.registry_login ? privateDockerConfig() : void 0;
+  const login2 = req.registry_login && {
+    ...req.registry_login,
+    password: takePassword(req.registry_login.password_file)
+  };
+  const dockerConfig = login2 ? privateDockerConfig() : void 0;
   const docker = new Docker(report, dockerConfig?.dir);
-  const login2 = req.registry_login && { ...req.registry_login, password };
   try {
     return await withLock(l, req, releaseId, report, fail, async () => {
       try {
-        await report.step(
-          "preflight",
-          () => preflight(l, docker, { needBytes: treeBytes(`${req.source}/${req.stack}`) })
-        );
+        await report.step("preflight", () => preflight(l, docker, { needBytes: treeBytes(source) }));
         const plan = await report.step("validate", () => planRelease(req, releaseId));
         const gate = await report.step(
           "gate",
@@ -36375,23 +36435,13 @@ async function deploy(req, report) {
         if (gate === "break-glass")
           report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
         await report.step("safety", () => checkSafety(l, req.stack, req.env));
-        const previousId = recordedLiveId(l, req.stack);
-        const linked = liveReleaseId(l, req.stack);
-        if (linked !== previousId)
-          report.log(
-            `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${previousId}: an earlier run stopped between switch and record. The recorded release ${previousId} is the one to go back to`,
-            "warn"
-          );
+        const previousId = liveToReturnTo(l, req.stack, report);
         facts = {
           image_ref: plan.main.ref,
           image_digest: plan.main.digest,
           previous_release_id: previousId ?? ""
         };
-        const dir = await report.step(
-          "solidify",
-          () => solidify(l, `${req.source}/${req.stack}`, plan.meta).dir,
-          releaseId
-        );
+        const dir = await report.step("solidify", () => solidify(l, source, plan.meta).dir, releaseId);
         const release = { dir, meta: readReleaseMeta(dir) };
         const config2 = readStackConfig(dir, release.meta.compose_file);
         const flavor = await detectCompose();
@@ -36426,58 +36476,22 @@ async function deploy(req, report) {
             report
           );
         }
-        const current = buildManifest(release.meta, dir, {
-          ...who2,
-          env: req.env,
-          previous: previousId ?? "",
-          mode: "deploy",
-          gate,
-          compose: flavor
-        });
-        try {
-          await report.step("record", () => writeManifest(l, current));
-        } catch (err) {
-          const why = new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
-          return await autoRollback(
-            l,
-            docker,
-            flavor,
-            { failed: release, previousId, err: why, who: who2, started, env: req.env },
-            report
-          );
-        }
-        const base2 = { stack: req.stack, env: req.env, mode: "deploy", status: "success", started };
-        const unrecorded = tryRecord(
+        return await recordDeploy(
           l,
-          historyRecord(base2, who2, { release_id: releaseId, image_tag: req.image_tag, ...facts }, "", {
+          docker,
+          flavor,
+          {
+            release,
+            previousId,
+            who: who2,
             gate,
-            images: current.images
-          })
+            started,
+            env: req.env,
+            facts,
+            keep: req.keep_releases ?? config2.keep_releases ?? 10
+          },
+          report
         );
-        if (unrecorded) {
-          report.log(unrecorded, "error", "record");
-          return {
-            status: "failed",
-            msg: `${releaseId} is live and the current manifest says so, but ${unrecorded}. Free some space; it will not be offered as a rollback target`,
-            release_id: releaseId,
-            release_dir: dir,
-            ...facts,
-            manifest: current
-          };
-        }
-        await report.step(
-          "cleanup",
-          () => cleanupAfterDeploy(l, req.stack, req.keep_releases ?? config2.keep_releases ?? 10, report)
-        );
-        installCli(l, report);
-        return {
-          status: "success",
-          msg: `deployed ${releaseId}`,
-          release_id: releaseId,
-          release_dir: dir,
-          ...facts,
-          manifest: current
-        };
       } catch (err) {
         return fail(err);
       }
@@ -36521,13 +36535,7 @@ async function rollback(req, report) {
     try {
       await report.step("preflight", () => preflight(l, docker));
       await report.step("safety", () => checkSafety(l, req.stack, req.env));
-      const liveId = recordedLiveId(l, req.stack);
-      const linked = liveReleaseId(l, req.stack);
-      if (linked !== liveId)
-        report.log(
-          `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${liveId}: an earlier run stopped between switch and record. Rolling back from the recorded release ${liveId}`,
-          "warn"
-        );
+      const liveId = liveToReturnTo(l, req.stack, report);
       if (!liveId)
         throw new DeployError(
           `${req.stack} has no live release under ${l.stacksDir}: nothing to roll back from`

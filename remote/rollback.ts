@@ -15,7 +15,7 @@ import {
   historyRecord,
   mainImage,
   readManifest,
-  recordedLiveId,
+  liveToReturnTo,
   tryRecord,
   writeManifest,
   type Who,
@@ -55,13 +55,7 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
     try {
       await report.step('preflight', () => preflight(l, docker));
       await report.step('safety', () => checkSafety(l, req.stack, req.env));
-      const liveId = recordedLiveId(l, req.stack);
-      const linked = liveReleaseId(l, req.stack);
-      if (linked !== liveId)
-        report.log(
-          `the live symlink points to ${linked ?? 'nothing'} but the current manifest says ${liveId}: an earlier run stopped between switch and record. Rolling back from the recorded release ${liveId}`,
-          'warn',
-        );
+      const liveId = liveToReturnTo(l, req.stack, report);
       if (!liveId)
         throw new DeployError(
           `${req.stack} has no live release under ${l.stacksDir}: nothing to roll back from`,

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../fsutil.js';
 import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from '../history.js';
 import type { Layout } from '../layout.js';
 import { liveReleaseId, RELEASE_META, type ReleaseMeta } from '../releases.js';
+import type { Reporter } from '../report.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface Who {
@@ -144,4 +145,16 @@ export function recordedLiveId(l: Layout, stack: string): string | undefined {
   const id = typeof m?.release_id === 'string' ? m.release_id : '';
   if (RELEASE_ID_RE.test(id) && existsSync(join(l.releaseDir(stack, id), RELEASE_META))) return id;
   return liveReleaseId(l, stack);
+}
+
+/** The release to go back to if this run fails, warning when the symlink disagrees with the records. */
+export function liveToReturnTo(l: Layout, stack: string, report: Reporter): string | undefined {
+  const recorded = recordedLiveId(l, stack);
+  const linked = liveReleaseId(l, stack);
+  if (linked !== recorded)
+    report.log(
+      `the live symlink points to ${linked ?? 'nothing'} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
+      'warn',
+    );
+  return recorded;
 }
