@@ -39,7 +39,8 @@ describe('host keys', () => {
       input: hostKey.publicLine + '\n',
       encoding: 'utf8',
     });
-    if (keygen.error) return t.skip('ssh-keygen not installed');
+    if (keygen.error && process.env.CI !== 'true') return t.skip('ssh-keygen not installed');
+    assert.ifError(keygen.error);
     assert.equal(keygen.stdout.split(' ')[1], fp);
   });
 
