@@ -1,11 +1,13 @@
 // Issue 6, the fast form of `npm run faults` inside the test command: one or a few injections of
-// each executor-side fault and a slice of the bad input corpus, asserting the invariants (never
-// timings). The whole suite, with the figures of docs/reliability.md, is `npm run faults`.
+// each executor-side fault, SSH cuts at three steps of a deploy (pull, up, record) through the
+// action, and a slice of the bad input corpus, asserting the invariants (never timings). The whole
+// suite, with the figures of docs/reliability.md, is `npm run faults`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCorpus } from '../faults/bad-inputs.js';
 import { startSandbox, type Sandbox } from '../faults/harness.js';
 import { EXECUTOR_SCENARIOS, type Row } from '../faults/scenarios.js';
+import { SSH_SCENARIOS } from '../faults/ssh-cut.js';
 
 describe('faults (fast subset of npm run faults)', () => {
   let sb: Sandbox;
@@ -27,7 +29,7 @@ describe('faults (fast subset of npm run faults)', () => {
     }
   };
 
-  for (const s of EXECUTOR_SCENARIOS.filter((x) => x.fast))
+  for (const s of [...EXECUTOR_SCENARIOS, ...SSH_SCENARIOS].filter((x) => x.fast))
     test(s.title, async () => assertRows(await s.run({ sb, fast: true, log: () => undefined })));
 
   test('bad inputs are refused with their own error and leave nothing behind', async () => {

@@ -3,18 +3,25 @@
 // then the tables that docs/reliability.md shows. Exit 1 if any invariant broke or any bad input
 // was accepted, answered vaguely or left a side effect.
 //
-//   npm run faults                     everything (about 5 minutes)
-//   npm run faults -- kill-deploy      only the scenarios whose id is given (see EXECUTOR_SCENARIOS)
+//   npm run faults                     everything (about 6 minutes)
+//   npm run faults -- kill-deploy      only the scenarios whose id is given (see EXECUTOR_SCENARIOS;
+//                                      ssh-cut is the SSH set of ssh-cut.ts)
 //   npm run faults -- inputs           only the bad input corpus
 //   npm run faults -- --fast           the subset the test command runs
 import { runCorpus, type CaseResult } from './bad-inputs.js';
 import { startSandbox } from './harness.js';
 import { EXECUTOR_SCENARIOS, type FaultScenario, type Row } from './scenarios.js';
+import { SSH_SCENARIOS } from './ssh-cut.js';
 import { faultTable, inputTable, totals } from './table.js';
 
-// Every scenario the suite knows. SSH-side scenarios (issue 6 item 2) are to be appended here as
-// another FaultScenario[] once the action's reconnect path has its own harness; not covered yet.
-export const ALL_SCENARIOS: FaultScenario[] = [...EXECUTOR_SCENARIOS];
+// Every scenario the suite knows, in the order of issue 6's items (the table's order): the kill -9
+// rows (item 1), the SSH cuts (item 2, test/faults/ssh-cut.ts), then items 3-7.
+const isKill = (s: FaultScenario) => s.id.startsWith('kill-');
+export const ALL_SCENARIOS: FaultScenario[] = [
+  ...EXECUTOR_SCENARIOS.filter(isKill),
+  ...SSH_SCENARIOS,
+  ...EXECUTOR_SCENARIOS.filter((s) => !isKill(s)),
+];
 
 const args = process.argv.slice(2);
 const fast = args.includes('--fast');

@@ -4,8 +4,7 @@
 //
 // Extension point: a scenario is any object of type FaultScenario. The SSH-side faults (issue 6
 // item 2: the connection cut at each step, the action reporting the true result after reconnecting)
-// are not covered here; they belong in their own module exporting a FaultScenario[] that run.ts
-// appends to ALL_SCENARIOS.
+// are in ssh-cut.ts (SSH_SCENARIOS), which run.ts adds to ALL_SCENARIOS.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
@@ -67,7 +66,7 @@ export interface FaultScenario {
   run(ctx: FaultContext): Promise<Row[]>;
 }
 
-const newRow = (group: string, fault: string): Row => ({
+export const newRow = (group: string, fault: string): Row => ({
   group,
   fault,
   injected: 0,
