@@ -156,29 +156,39 @@ export async function runOnHost(
 
     if (s.mode === 'deploy' || s.mode === 'rollback') {
       const runKey = makeRunKey(s.runId, s.runAttempt);
-      await core.group(`Upload and start the ${s.mode}`, async () => {
-        let request;
-        if (s.mode === 'deploy') {
-          const passwordFile = s.registry ? `${dir}/registry-password` : undefined;
-          if (s.registry) files.push({ name: 'registry-password', data: s.registry.password, mode: 0o600 });
-          request = buildDeployRequest(
-            s,
-            manifest!.manifest,
-            { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
-            runKey,
-          );
-        } else request = buildRollbackRequest(s, runKey);
-        files.push({ name: 'request.json', data: JSON.stringify(request, null, 2) + '\n', mode: 0o600 });
-        await host.upload(files);
-        core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
-        await host.start(`${dir}/request.json`, runKey);
-      });
+      // From the start on, a lost connection means the outcome is unknown, not failed.
+      const unknownOnLoss = async <T>(phase: () => Promise<T>): Promise<T> => {
+        try {
+          return await phase();
+        } catch (err) {
+          if (err instanceof OutcomeUnknownError) setStatus('unknown');
+          throw err;
+        }
+      };
+      await unknownOnLoss(() =>
+        core.group(`Upload and start the ${s.mode}`, async () => {
+          let request;
+          if (s.mode === 'deploy') {
+            const passwordFile = s.registry ? `${dir}/registry-password` : undefined;
+            if (s.registry) files.push({ name: 'registry-password', data: s.registry.password, mode: 0o600 });
+            request = buildDeployRequest(
+              s,
+              manifest!.manifest,
+              { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
+              runKey,
+            );
+          } else request = buildRollbackRequest(s, runKey);
+          files.push({ name: 'request.json', data: JSON.stringify(request, null, 2) + '\n', mode: 0o600 });
+          await host.upload(files);
+          core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
+          await host.start(`${dir}/request.json`, runKey);
+        }),
+      );
       let result: ResultEvent;
       try {
-        result = await host.follow((l) => renderer.handle(l.event, l.text));
+        result = await unknownOnLoss(() => host.follow((l) => renderer.handle(l.event, l.text)));
       } catch (err) {
         renderer.close();
-        if (err instanceof OutcomeUnknownError) setStatus('unknown');
         throw err;
       }
       await reportResult(result, summaryContext(s, host), renderer);

@@ -346,8 +346,8 @@ export class HostSession {
   async cleanup(): Promise<void> {
     const dir = this.tmpDir;
     if (!dir) return;
-    const alive = this.session && !this.session.closed;
-    if (!TMP_RE.test(dir) || !alive) {
+    if (!TMP_RE.test(dir)) return;
+    if (!(await this.connectedForCleanup())) {
       core.warning(`Could not remove ${dir} on ${this.target.host} (no connection); it holds no secrets`);
       return;
     }
@@ -375,11 +375,28 @@ export class HostSession {
       return;
     }
     const sudoRm = this.settings.remote.sudo ? ` || sudo -n rm -rf -- ${q}` : '';
-    const res = await this.session!.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 30_000 }).catch(
-      (e: Error) => ({ code: -1, stderr: e.message }),
-    );
+    const rm = () =>
+      this.session!.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 30_000 }).catch((e: Error) => ({
+        code: -1,
+        stderr: e.message,
+      }));
+    let res = await rm();
+    // The connection dropped during the rm itself: reconnect once and try again.
+    if (res.code !== 0 && (await this.connectedForCleanup())) res = await rm();
     if (res.code === 0) this.tmpDir = undefined;
     else core.warning(`Could not remove ${dir} on ${this.target.host}: ${res.stderr || 'unknown error'}`);
+  }
+
+  /** Whether there is a live session for cleaning up, reconnecting once if it dropped (not when cancelled). */
+  private async connectedForCleanup(): Promise<boolean> {
+    if (this.session && !this.session.closed) return true;
+    if (this.opts.signal.aborted) return false;
+    try {
+      this.session = await this.connectFn(this.target);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   close(): void {

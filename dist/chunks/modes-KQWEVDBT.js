@@ -683,8 +683,8 @@ var HostSession = class {
   async cleanup() {
     const dir = this.tmpDir;
     if (!dir) return;
-    const alive = this.session && !this.session.closed;
-    if (!TMP_RE.test(dir) || !alive) {
+    if (!TMP_RE.test(dir)) return;
+    if (!await this.connectedForCleanup()) {
       warning(`Could not remove ${dir} on ${this.target.host} (no connection); it holds no secrets`);
       return;
     }
@@ -709,11 +709,25 @@ var HostSession = class {
       return;
     }
     const sudoRm = this.settings.remote.sudo ? ` || sudo -n rm -rf -- ${q}` : "";
-    const res = await this.session.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 3e4 }).catch(
-      (e) => ({ code: -1, stderr: e.message })
-    );
+    const rm = () => this.session.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 3e4 }).catch((e) => ({
+      code: -1,
+      stderr: e.message
+    }));
+    let res = await rm();
+    if (res.code !== 0 && await this.connectedForCleanup()) res = await rm();
     if (res.code === 0) this.tmpDir = void 0;
     else warning(`Could not remove ${dir} on ${this.target.host}: ${res.stderr || "unknown error"}`);
+  }
+  /** Whether there is a live session for cleaning up, reconnecting once if it dropped (not when cancelled). */
+  async connectedForCleanup() {
+    if (this.session && !this.session.closed) return true;
+    if (this.opts.signal.aborted) return false;
+    try {
+      this.session = await this.connectFn(this.target);
+      return true;
+    } catch {
+      return false;
+    }
   }
   close() {
     this.session?.close();
@@ -936,29 +950,38 @@ async function runOnHost(s, target, manifest, opts) {
     if (manifest) files.push({ name: "image-digests.json", data: manifest.text, mode: 384 });
     if (s.mode === "deploy" || s.mode === "rollback") {
       const runKey2 = makeRunKey(s.runId, s.runAttempt);
-      await group(`Upload and start the ${s.mode}`, async () => {
-        let request;
-        if (s.mode === "deploy") {
-          const passwordFile = s.registry ? `${dir}/registry-password` : void 0;
-          if (s.registry) files.push({ name: "registry-password", data: s.registry.password, mode: 384 });
-          request = buildDeployRequest(
-            s,
-            manifest.manifest,
-            { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
-            runKey2
-          );
-        } else request = buildRollbackRequest(s, runKey2);
-        files.push({ name: "request.json", data: JSON.stringify(request, null, 2) + "\n", mode: 384 });
-        await host.upload(files);
-        info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
-        await host.start(`${dir}/request.json`, runKey2);
-      });
+      const unknownOnLoss = async (phase) => {
+        try {
+          return await phase();
+        } catch (err) {
+          if (err instanceof OutcomeUnknownError) setStatus("unknown");
+          throw err;
+        }
+      };
+      await unknownOnLoss(
+        () => group(`Upload and start the ${s.mode}`, async () => {
+          let request;
+          if (s.mode === "deploy") {
+            const passwordFile = s.registry ? `${dir}/registry-password` : void 0;
+            if (s.registry) files.push({ name: "registry-password", data: s.registry.password, mode: 384 });
+            request = buildDeployRequest(
+              s,
+              manifest.manifest,
+              { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
+              runKey2
+            );
+          } else request = buildRollbackRequest(s, runKey2);
+          files.push({ name: "request.json", data: JSON.stringify(request, null, 2) + "\n", mode: 384 });
+          await host.upload(files);
+          info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
+          await host.start(`${dir}/request.json`, runKey2);
+        })
+      );
       let result;
       try {
-        result = await host.follow((l) => renderer.handle(l.event, l.text));
+        result = await unknownOnLoss(() => host.follow((l) => renderer.handle(l.event, l.text)));
       } catch (err) {
         renderer.close();
-        if (err instanceof OutcomeUnknownError) setStatus("unknown");
         throw err;
       }
       await reportResult(result, summaryContext(s, host), renderer);
