@@ -36720,6 +36720,50 @@ function runDetached(requestPath, req, script) {
   return { run_key: key, journal, pid: child.pid ?? 0 };
 }
 
+// remote/cli/stdin-inputs.ts
+import { mkdirSync as mkdirSync9, rmSync as rmSync8, writeFileSync as writeFileSync5 } from "node:fs";
+var envelope = external_exports.strictObject({
+  request: external_exports.record(external_exports.string(), external_exports.unknown()),
+  digest_manifest: external_exports.string().max(1e6).optional(),
+  registry_password: external_exports.string().max(1e4).optional()
+});
+var where = external_exports.object({ stack: stackName, root: commonOptions.root });
+function stageStdinInputs(text, key) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`run -: stdin is not JSON: ${err.message}`, 2);
+  }
+  const e = envelope.safeParse(doc);
+  if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
+  const at = where.safeParse(e.data.request);
+  if (!at.success) throw new DeployError(formatIssues(at.error), 2);
+  const dir = `${layout(at.data.root).runsDir(at.data.stack)}/${key}.inputs`;
+  const request = { ...e.data.request };
+  mkdirSync9(dir, { recursive: true, mode: 448 });
+  try {
+    if (e.data.digest_manifest !== void 0) {
+      writeFileSync5(`${dir}/image-digests.json`, e.data.digest_manifest, { mode: 384 });
+      request.digest_file = `${dir}/image-digests.json`;
+    }
+    const login2 = request.registry_login;
+    if (e.data.registry_password !== void 0 && login2 && typeof login2 === "object") {
+      writeFileSync5(`${dir}/registry-password`, e.data.registry_password, { mode: 384 });
+      request.registry_login = { ...login2, password_file: `${dir}/registry-password` };
+    }
+    const requestFile = `${dir}/request.json`;
+    writeFileSync5(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
+    return { requestFile, dir };
+  } catch (err) {
+    rmSync8(dir, { recursive: true, force: true });
+    throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
+  }
+}
+
+// remote/cli.ts
+import { readFileSync as readFileSync14, rmSync as rmSync9 } from "node:fs";
+
 // remote/ops/argv.ts
 function check2(schema, value) {
   const parsed = schema.safeParse(value);
@@ -37648,8 +37692,8 @@ usage: ${this.usage}`, 2);
     }
   },
   run: {
-    usage: "seisei-deploy run <request.json> [--detach] [--run-key K] [--json]",
-    summary: "run a deploy/rollback request file (used by the GitHub Action)",
+    usage: "seisei-deploy run <request.json | -> [--detach] [--run-key K] [--json]",
+    summary: "run a deploy/rollback request file, or `-`: {request, digest_manifest, registry_password} on stdin (the GitHub Action)",
     async main(argv) {
       const { values: v, positionals: p } = parse3(
         "run",
@@ -37659,10 +37703,26 @@ usage: ${this.usage}`, 2);
       );
       if (p.length !== 1) throw new DeployError(`run takes one request file
 usage: ${this.usage}`, 2);
-      const raw = readRequestFile(p[0]);
-      const req = validateRequest({ ...raw, ...v["run-key"] ? { run_key: v["run-key"] } : {} });
+      const key = v["run-key"];
+      if (key !== void 0 && !runKey.safeParse(key).success)
+        throw new DeployError(
+          `--run-key ${JSON.stringify(key)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
+          2
+        );
+      const stdin = p[0] === "-";
+      const runKeyUsed = key ?? (stdin ? defaultRunKey() : void 0);
+      const staged = stdin ? stageStdinInputs(readFileSync14(0, "utf8"), runKeyUsed) : void 0;
+      const file2 = staged?.requestFile ?? p[0];
+      let req;
+      try {
+        const raw = readRequestFile(file2);
+        req = validateRequest({ ...raw, ...runKeyUsed ? { run_key: runKeyUsed } : {} });
+      } catch (err) {
+        if (staged) rmSync9(staged.dir, { recursive: true, force: true });
+        throw err;
+      }
       if (!v.detach) return runInForeground(req, true);
-      process.stdout.write(JSON.stringify(runDetached(p[0], req, process.argv[1])) + "\n");
+      process.stdout.write(JSON.stringify(runDetached(file2, req, process.argv[1])) + "\n");
       return 0;
     }
   },

@@ -1,7 +1,9 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
 import { defaultActor, imageLines, integer, parse } from './cli/args.js';
-import { readRequestFile, runDetached, runInForeground, validateRequest } from './cli/run.js';
+import { defaultRunKey, readRequestFile, runDetached, runInForeground, validateRequest } from './cli/run.js';
+import { stageStdinInputs } from './cli/stdin-inputs.js';
+import { readFileSync, rmSync } from 'node:fs';
 import { DeployError, isExpected } from './errors.js';
 import { layout } from './layout.js';
 import { runKey, stackName } from '../src/common/names.js';
@@ -103,8 +105,9 @@ const commands: Record<string, Command> = {
     },
   },
   run: {
-    usage: 'seisei-deploy run <request.json> [--detach] [--run-key K] [--json]',
-    summary: 'run a deploy/rollback request file (used by the GitHub Action)',
+    usage: 'seisei-deploy run <request.json | -> [--detach] [--run-key K] [--json]',
+    summary:
+      'run a deploy/rollback request file, or `-`: {request, digest_manifest, registry_password} on stdin (the GitHub Action)',
     async main(argv) {
       const { values: v, positionals: p } = parse(
         'run',
@@ -113,10 +116,26 @@ const commands: Record<string, Command> = {
         this.usage,
       );
       if (p.length !== 1) throw new DeployError(`run takes one request file\nusage: ${this.usage}`, 2);
-      const raw = readRequestFile(p[0]!) as Record<string, unknown>;
-      const req = validateRequest({ ...raw, ...(v['run-key'] ? { run_key: v['run-key'] } : {}) });
+      const key = v['run-key'];
+      if (key !== undefined && !runKey.safeParse(key).success)
+        throw new DeployError(
+          `--run-key ${JSON.stringify(key)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
+          2,
+        );
+      const stdin = p[0] === '-';
+      const runKeyUsed = key ?? (stdin ? defaultRunKey() : undefined);
+      const staged = stdin ? stageStdinInputs(readFileSync(0, 'utf8'), runKeyUsed!) : undefined;
+      const file = staged?.requestFile ?? p[0]!;
+      let req;
+      try {
+        const raw = readRequestFile(file) as Record<string, unknown>;
+        req = validateRequest({ ...raw, ...(runKeyUsed ? { run_key: runKeyUsed } : {}) });
+      } catch (err) {
+        if (staged) rmSync(staged.dir, { recursive: true, force: true }); // bad input leaves nothing
+        throw err;
+      }
       if (!v.detach) return runInForeground(req, true);
-      process.stdout.write(JSON.stringify(runDetached(p[0]!, req, process.argv[1]!)) + '\n');
+      process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1]!)) + '\n');
       return 0;
     },
   },

@@ -19,6 +19,7 @@ import {
   RemoteError,
   localRemoteScript,
   type HostSessionOptions,
+  type RunInputs,
   type UploadFile,
 } from './remote-run.js';
 import { installedExecutor, type ExecResult } from './ssh.js';
@@ -27,6 +28,8 @@ import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
+/** The executor replaces these paths with the private copies it makes of the stdin inputs. */
+const STAGED_ON_SERVER = { dir: '-', digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
 
 const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -144,7 +147,6 @@ export async function runOnHost(
   const renderer = new EventRenderer();
   try {
     const server = await core.group(`Connect to ${host.label}`, () => host.open());
-    const dir = await host.makeTempDir();
     const files: UploadFile[] = [];
     const script = localRemoteScript(opts.env);
     if (server.installedSha256 === sha256File(script)) {
@@ -152,7 +154,16 @@ export async function runOnHost(
       host.executor = installedExecutor(s.remote.root);
       core.info(`Using the executor installed at ${host.executor} (same build as this action)`);
     } else files.push({ name: 'remote.js', local: script, mode: 0o600 });
-    if (manifest) files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
+    if (manifest && s.mode === 'verify')
+      files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
+    /** A private temp dir only when there is something to upload; returns it. */
+    const upload = async (): Promise<string | undefined> => {
+      if (!files.length) return undefined;
+      const dir = await host.makeTempDir();
+      await host.upload(files);
+      core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
+      return dir;
+    };
 
     if (s.mode === 'deploy' || s.mode === 'rollback') {
       const runKey = makeRunKey(s.runId, s.runAttempt);
@@ -167,21 +178,16 @@ export async function runOnHost(
       };
       await unknownOnLoss(() =>
         core.group(`Upload and start the ${s.mode}`, async () => {
-          let request;
-          if (s.mode === 'deploy') {
-            const passwordFile = s.registry ? `${dir}/registry-password` : undefined;
-            if (s.registry) files.push({ name: 'registry-password', data: s.registry.password, mode: 0o600 });
-            request = buildDeployRequest(
-              s,
-              manifest!.manifest,
-              { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
-              runKey,
-            );
-          } else request = buildRollbackRequest(s, runKey);
-          files.push({ name: 'request.json', data: JSON.stringify(request, null, 2) + '\n', mode: 0o600 });
-          await host.upload(files);
-          core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
-          await host.start(`${dir}/request.json`, runKey);
+          await upload();
+          const inputs: RunInputs =
+            s.mode === 'deploy'
+              ? {
+                  request: buildDeployRequest(s, manifest!.manifest, STAGED_ON_SERVER, runKey),
+                  digest_manifest: manifest!.text,
+                  ...(s.registry ? { registry_password: s.registry.password } : {}),
+                }
+              : { request: buildRollbackRequest(s, runKey) };
+          await host.start(inputs, runKey);
         }),
       );
       let result: ResultEvent;
@@ -196,10 +202,7 @@ export async function runOnHost(
     }
 
     if (s.mode === 'verify') {
-      await core.group('Upload', async () => {
-        await host.upload(files);
-        core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
-      });
+      const dir = await core.group('Upload', upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
       const args = ['verify', s.imageTag!, '--digest-file', `${dir}/image-digests.json`, '--note', note];
       if (s.actor) args.push('--actor', s.actor);
@@ -211,10 +214,7 @@ export async function runOnHost(
     }
 
     // status
-    await core.group('Upload', async () => {
-      await host.upload(files);
-      core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
-    });
+    if (files.length) await core.group('Upload', upload);
     const res = await host.runSync([
       'status',
       ...(s.stack ? [s.stack] : []),

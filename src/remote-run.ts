@@ -73,6 +73,13 @@ export function localRemoteScript(env: NodeJS.ProcessEnv = process.env): string 
 
 const TMP_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
 
+/** What `remote.js run -` reads on stdin. */
+export interface RunInputs {
+  request: object;
+  digest_manifest?: string;
+  registry_password?: string;
+}
+
 export class HostSession {
   session?: SshSession;
   tmpDir?: string;
@@ -119,7 +126,7 @@ export class HostSession {
 
   /** The executor command line: only temp paths and validated words, each shell-quoted. */
   cli(args: readonly string[]): string {
-    if (!this.tmpDir) throw new RemoteError('internal: nothing uploaded yet');
+    if (!this.executor && !this.tmpDir) throw new RemoteError('internal: no executor uploaded yet');
     return (
       asRoot(this.settings.remote) +
       shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.js`, ...args])
@@ -166,11 +173,13 @@ export class HostSession {
   }
 
   /** Starts `remote.js run <request> --detach`: validated synchronously, then detached from SSH. */
-  async start(requestFile: string, runKey: string): Promise<StartInfo> {
+  async start(inputs: RunInputs, runKey: string): Promise<StartInfo> {
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
-    const res = await this.live().exec(this.cli(['run', requestFile, '--detach', '--run-key', runKey]), {
+    // `run -`: request, manifest and password travel on stdin; the executor stages them privately.
+    const res = await this.live().exec(this.cli(['run', '-', '--detach', '--run-key', runKey]), {
       timeoutMs: 120_000,
+      stdin: JSON.stringify(inputs),
     });
     if (res.code === 2)
       throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);

@@ -228,10 +228,18 @@ async function cutOnce(env: Env, c: CutCase, row: Row): Promise<void> {
   const r = await running.done;
   const broken: string[] = [];
   const key = runKeyIn(r.lines);
-  if (!cut || !cut.killed) {
-    row.notes.push(
-      `${label}: not injected (${cut ? 'no sshd session to kill' : `no ${GROUP}${c.step} line`})`,
-    );
+  if (!cut) {
+    row.notes.push(`${label}: not injected (no ${GROUP}${c.step} line)`);
+    row.broken.push(`${label}: not injected; exit ${r.code}: ${r.errors.join(' | ')}`);
+    return;
+  }
+  // The step's group arrived with the result and the action, with nothing left to do on the server,
+  // had already closed its connection: the cut lands after the end. The checks below still apply.
+  const afterTheEnd = !cut.killed && cut.hadResult && r.code === (c.failing ? 1 : 0);
+  if (afterTheEnd)
+    row.notes.push(`${label}: the action had read the result and closed its connection before the cut`);
+  else if (!cut.killed) {
+    row.notes.push(`${label}: not injected (no sshd session to kill)`);
     row.broken.push(`${label}: not injected; exit ${r.code}: ${r.errors.join(' | ')}`);
     return;
   }

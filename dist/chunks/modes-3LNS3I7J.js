@@ -482,7 +482,7 @@ var HostSession = class {
   }
   /** The executor command line: only temp paths and validated words, each shell-quoted. */
   cli(args) {
-    if (!this.tmpDir) throw new RemoteError("internal: nothing uploaded yet");
+    if (!this.executor && !this.tmpDir) throw new RemoteError("internal: no executor uploaded yet");
     return asRoot(this.settings.remote) + shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.js`, ...args]);
   }
   /** Creates the private temp dir on the server (mktemp -d: mode 0700, owned by the SSH user). */
@@ -520,11 +520,12 @@ var HostSession = class {
     });
   }
   /** Starts `remote.js run <request> --detach`: validated synchronously, then detached from SSH. */
-  async start(requestFile, runKey2) {
+  async start(inputs, runKey2) {
     if (!RUN_KEY_RE.test(runKey2)) throw new RemoteError(`internal: invalid run key ${runKey2}`);
     this.throwIfCancelled();
-    const res = await this.live().exec(this.cli(["run", requestFile, "--detach", "--run-key", runKey2]), {
-      timeoutMs: 12e4
+    const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey2]), {
+      timeoutMs: 12e4,
+      stdin: JSON.stringify(inputs)
     });
     if (res.code === 2)
       throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
@@ -855,6 +856,7 @@ function buildRollbackRequest(s, runKey2) {
 
 // src/modes.ts
 var PLACEHOLDER_DIR = "/tmp/seisei-deploy.XXXXXXXXXX";
+var STAGED_ON_SERVER = { dir: "-", digestFile: "/dev/stdin", passwordFile: "/dev/stdin" };
 var sha256File = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 var needsManifest = (mode) => mode === "deploy" || mode === "verify";
 function precheckDeploy(s, m) {
@@ -940,14 +942,21 @@ async function runOnHost(s, target, manifest, opts) {
   const renderer = new EventRenderer();
   try {
     const server = await group(`Connect to ${host.label}`, () => host.open());
-    const dir = await host.makeTempDir();
     const files = [];
     const script = localRemoteScript(opts.env);
     if (server.installedSha256 === sha256File(script)) {
       host.executor = installedExecutor(s.remote.root);
       info(`Using the executor installed at ${host.executor} (same build as this action)`);
     } else files.push({ name: "remote.js", local: script, mode: 384 });
-    if (manifest) files.push({ name: "image-digests.json", data: manifest.text, mode: 384 });
+    if (manifest && s.mode === "verify")
+      files.push({ name: "image-digests.json", data: manifest.text, mode: 384 });
+    const upload = async () => {
+      if (!files.length) return void 0;
+      const dir = await host.makeTempDir();
+      await host.upload(files);
+      info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
+      return dir;
+    };
     if (s.mode === "deploy" || s.mode === "rollback") {
       const runKey2 = makeRunKey(s.runId, s.runAttempt);
       const unknownOnLoss = async (phase) => {
@@ -960,21 +969,13 @@ async function runOnHost(s, target, manifest, opts) {
       };
       await unknownOnLoss(
         () => group(`Upload and start the ${s.mode}`, async () => {
-          let request;
-          if (s.mode === "deploy") {
-            const passwordFile = s.registry ? `${dir}/registry-password` : void 0;
-            if (s.registry) files.push({ name: "registry-password", data: s.registry.password, mode: 384 });
-            request = buildDeployRequest(
-              s,
-              manifest.manifest,
-              { dir, digestFile: `${dir}/image-digests.json`, passwordFile },
-              runKey2
-            );
-          } else request = buildRollbackRequest(s, runKey2);
-          files.push({ name: "request.json", data: JSON.stringify(request, null, 2) + "\n", mode: 384 });
-          await host.upload(files);
-          info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
-          await host.start(`${dir}/request.json`, runKey2);
+          await upload();
+          const inputs = s.mode === "deploy" ? {
+            request: buildDeployRequest(s, manifest.manifest, STAGED_ON_SERVER, runKey2),
+            digest_manifest: manifest.text,
+            ...s.registry ? { registry_password: s.registry.password } : {}
+          } : { request: buildRollbackRequest(s, runKey2) };
+          await host.start(inputs, runKey2);
         })
       );
       let result;
@@ -988,10 +989,7 @@ async function runOnHost(s, target, manifest, opts) {
       return result;
     }
     if (s.mode === "verify") {
-      await group("Upload", async () => {
-        await host.upload(files);
-        info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
-      });
+      const dir = await group("Upload", upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || "(local)"}`;
       const args = ["verify", s.imageTag, "--digest-file", `${dir}/image-digests.json`, "--note", note];
       if (s.actor) args.push("--actor", s.actor);
@@ -1001,10 +999,7 @@ async function runOnHost(s, target, manifest, opts) {
       await reportResult(result, summaryContext(s, host), renderer);
       return result;
     }
-    await group("Upload", async () => {
-      await host.upload(files);
-      info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
-    });
+    if (files.length) await group("Upload", upload);
     const res = await host.runSync([
       "status",
       ...s.stack ? [s.stack] : [],

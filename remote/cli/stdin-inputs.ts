@@ -1,0 +1,50 @@
+// `run -`: the action sends the request, the digest manifest and the registry password on stdin as
+// one JSON document, so nothing needs uploading. They are staged in a private directory of the run
+// (0700, beside its journal); the password file there is deleted by the run as soon as it is read.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { commonOptions, formatIssues } from '../../src/common/request.js';
+import { stackName } from '../../src/common/names.js';
+import { DeployError } from '../errors.js';
+import { layout } from '../layout.js';
+
+const envelope = z.strictObject({
+  request: z.record(z.string(), z.unknown()),
+  digest_manifest: z.string().max(1_000_000).optional(),
+  registry_password: z.string().max(10_000).optional(),
+});
+const where = z.object({ stack: stackName, root: commonOptions.root });
+
+/** Writes the inputs of run `key` and returns the request file's path and the staging directory. */
+export function stageStdinInputs(text: string, key: string): { requestFile: string; dir: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`run -: stdin is not JSON: ${(err as Error).message}`, 2);
+  }
+  const e = envelope.safeParse(doc);
+  if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
+  const at = where.safeParse(e.data.request);
+  if (!at.success) throw new DeployError(formatIssues(at.error), 2);
+  const dir = `${layout(at.data.root).runsDir(at.data.stack)}/${key}.inputs`;
+  const request: Record<string, unknown> = { ...e.data.request };
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    if (e.data.digest_manifest !== undefined) {
+      writeFileSync(`${dir}/image-digests.json`, e.data.digest_manifest, { mode: 0o600 });
+      request.digest_file = `${dir}/image-digests.json`;
+    }
+    const login = request.registry_login as Record<string, unknown> | undefined;
+    if (e.data.registry_password !== undefined && login && typeof login === 'object') {
+      writeFileSync(`${dir}/registry-password`, e.data.registry_password, { mode: 0o600 });
+      request.registry_login = { ...login, password_file: `${dir}/registry-password` };
+    }
+    const requestFile = `${dir}/request.json`;
+    writeFileSync(requestFile, JSON.stringify(request, null, 2) + '\n', { mode: 0o600 });
+    return { requestFile, dir };
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new DeployError(`cannot stage the run's inputs in ${dir}: ${(err as Error).message}`);
+  }
+}
