@@ -35705,16 +35705,23 @@ async function smoke(docker, plan, report) {
   let containers = { pass: false, final: false, why: "no containers yet" };
   let containersAt = -Infinity;
   let readWhileUrlsPass = false;
-  for (; ; ) {
-    let urls = { pass: true };
+  const probeAll = async () => {
     for (const check3 of plan.checks) {
-      urls = await probe(check3, Math.max(200, Math.min(5e3, deadline - Date.now())));
-      if (!urls.pass) break;
+      const v = await probe(check3, Math.max(200, Math.min(5e3, deadline - Date.now())));
+      if (!v.pass) return v;
     }
+    return { pass: true };
+  };
+  const readContainers = async () => {
+    containers = judgeContainers(await docker.containers(plan.project), plan);
+    containersAt = Date.now();
+  };
+  let [urls] = await Promise.all([probeAll(), readContainers()]);
+  readWhileUrlsPass = urls.pass;
+  for (; ; ) {
     if (!urls.pass) readWhileUrlsPass = false;
     if (urls.pass && !readWhileUrlsPass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
-      containers = judgeContainers(await docker.containers(plan.project), plan);
-      containersAt = Date.now();
+      await readContainers();
       readWhileUrlsPass = urls.pass;
     }
     const verdict = containers.pass ? urls : containers;
@@ -35731,6 +35738,7 @@ async function smoke(docker, plan, report) {
       throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
     await sleep3(delay);
     delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
+    urls = await probeAll();
   }
 }
 

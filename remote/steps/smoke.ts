@@ -86,16 +86,24 @@ export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): 
   let containers: Verdict = { pass: false, final: false, why: 'no containers yet' };
   let containersAt = -Infinity;
   let readWhileUrlsPass = false; // since the URLs last failed
-  for (;;) {
-    let urls: Verdict = { pass: true };
+  const probeAll = async (): Promise<Verdict> => {
     for (const check of plan.checks) {
-      urls = await probe(check, Math.max(200, Math.min(5000, deadline - Date.now())));
-      if (!urls.pass) break;
+      const v = await probe(check, Math.max(200, Math.min(5000, deadline - Date.now())));
+      if (!v.pass) return v;
     }
+    return { pass: true };
+  };
+  const readContainers = async () => {
+    containers = judgeContainers(await docker.containers(plan.project), plan);
+    containersAt = Date.now();
+  };
+  // The first round reads the containers while probing: a stack that is up passes in one round trip.
+  let [urls] = await Promise.all([probeAll(), readContainers()]);
+  readWhileUrlsPass = urls.pass;
+  for (;;) {
     if (!urls.pass) readWhileUrlsPass = false;
     if ((urls.pass && !readWhileUrlsPass) || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
-      containers = judgeContainers(await docker.containers(plan.project), plan);
-      containersAt = Date.now();
+      await readContainers();
       readWhileUrlsPass = urls.pass;
     }
     const verdict = containers.pass ? urls : containers;
@@ -112,5 +120,6 @@ export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): 
       throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
     await sleep(delay);
     delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
+    urls = await probeAll();
   }
 }
