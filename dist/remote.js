@@ -36171,7 +36171,7 @@ function installCli(l, report, script = process.argv[1]) {
 }
 
 // remote/steps/retention.ts
-import { readdirSync as readdirSync4, rmSync as rmSync6 } from "node:fs";
+import { existsSync as existsSync7, readdirSync as readdirSync4, rmSync as rmSync6, statSync as statSync5 } from "node:fs";
 import { join as join10 } from "node:path";
 
 // remote/steps/cleanup.ts
@@ -36207,6 +36207,22 @@ function cleanupAfterDeploy(l, stack, keep, report) {
   report.log(
     `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
   );
+  const runs = pruneRuns(l, stack);
+  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
+}
+var RUN_JOURNAL_DAYS = 30;
+function pruneRuns(l, stack, now2 = Date.now()) {
+  const dir = l.runsDir(stack);
+  if (!existsSync7(dir)) return 0;
+  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
+  let removed = 0;
+  for (const name of readdirSync4(dir)) {
+    const path = join10(dir, name);
+    if (statSync5(path).mtimeMs >= cutoff) continue;
+    rmSync6(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 function removeLeftovers(l, stack) {
   const dir = l.stackReleases(stack);
@@ -36301,18 +36317,18 @@ function checkSafety(l, stack, env) {
 // remote/steps/solidify.ts
 import {
   cpSync,
-  existsSync as existsSync7,
+  existsSync as existsSync8,
   mkdirSync as mkdirSync7,
   readFileSync as readFileSync10,
   renameSync as renameSync6,
   rmSync as rmSync7,
-  statSync as statSync5,
+  statSync as statSync6,
   writeFileSync as writeFileSync3
 } from "node:fs";
 import { join as join11 } from "node:path";
 import { spawnSync } from "node:child_process";
 function solidify(l, sourceDir, meta3) {
-  if (!existsSync7(sourceDir) || !statSync5(sourceDir).isDirectory()) {
+  if (!existsSync8(sourceDir) || !statSync6(sourceDir).isDirectory()) {
     throw new DeployError(
       `stack source ${sourceDir} does not exist: check stacks_source (--source) and the stack name`
     );
@@ -36324,7 +36340,7 @@ function solidify(l, sourceDir, meta3) {
   const parent = l.stackReleases(meta3.stack);
   mkdirSync7(parent, { recursive: true, mode: 493 });
   const final = join11(parent, meta3.release_id);
-  if (existsSync7(final))
+  if (existsSync8(final))
     throw new DeployError(`release ${final} already exists; wait a second and deploy again`);
   const tmp = join11(parent, `.tmp-${meta3.release_id}-${process.pid}`);
   try {
@@ -36335,10 +36351,10 @@ function solidify(l, sourceDir, meta3) {
       errorOnExist: true
     });
     const envPath = join11(tmp, ".env");
-    const source = existsSync7(envPath) ? readFileSync10(envPath, "utf8") : "";
+    const source = existsSync8(envPath) ? readFileSync10(envPath, "utf8") : "";
     const refs = Object.fromEntries(Object.entries(meta3.images).map(([v, img]) => [v, img.ref]));
     writeFileSync3(envPath, pinEnv(source, refs), {
-      mode: existsSync7(envPath) ? statSync5(envPath).mode & 511 : 384
+      mode: existsSync8(envPath) ? statSync6(envPath).mode & 511 : 384
     });
     const full = {
       ...meta3,
@@ -37252,7 +37268,7 @@ function containerProblems(f, cs, converge, drift) {
 }
 
 // remote/ops/status-facts.ts
-import { existsSync as existsSync8, lstatSync as lstatSync3, readdirSync as readdirSync6, readlinkSync as readlinkSync3, statSync as statSync6 } from "node:fs";
+import { existsSync as existsSync9, lstatSync as lstatSync3, readdirSync as readdirSync6, readlinkSync as readlinkSync3, statSync as statSync7 } from "node:fs";
 import { dirname as dirname6, join as join14, resolve as resolve3 } from "node:path";
 function dockerContainers() {
   const docker = new Docker(new Reporter(void 0, false, () => {
@@ -37293,22 +37309,22 @@ function linkFacts(l, stack) {
     kind: "symlink",
     target: target2,
     releaseId: liveReleaseId(l, stack),
-    targetExists: existsSync8(target2),
+    targetExists: existsSync9(target2),
     unsafe
   };
 }
 function manifestFacts(l, stack) {
   const path = l.currentManifest(stack);
-  if (!existsSync8(path)) return { state: "missing", path };
+  if (!existsSync9(path)) return { state: "missing", path };
   const value = readManifest(l, stack);
   if (!value || typeof value !== "object" || typeof value.release_id !== "string")
     return { state: "unreadable", path };
-  const releaseExists = existsSync8(l.releaseDir(stack, value.release_id));
+  const releaseExists = existsSync9(l.releaseDir(stack, value.release_id));
   return { state: "ok", path, value, releaseExists };
 }
 function lockFacts(l, stack) {
   const path = l.lockFile(stack);
-  if (!existsSync8(path)) return { state: "free" };
+  if (!existsSync9(path)) return { state: "free" };
   const holder = readHolder(path);
   if (!holder) return { state: "unreadable", path };
   return { state: holderAlive(holder) ? "held" : "stale", path, holder };
@@ -37319,7 +37335,7 @@ function lastRunFacts(l, stack, now2 = Date.now()) {
     for (const name of readdirSync6(l.runsDir(stack))) {
       if (!name.endsWith(".jsonl")) continue;
       const journal2 = join14(l.runsDir(stack), name);
-      const mtime2 = statSync6(journal2).mtimeMs;
+      const mtime2 = statSync7(journal2).mtimeMs;
       if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
     }
   } catch {
@@ -37333,7 +37349,7 @@ function lastRunFacts(l, stack, now2 = Date.now()) {
     break;
   }
   const pidFile = `${journal.slice(0, -".jsonl".length)}.pid`;
-  if (existsSync8(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
+  if (existsSync9(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
   return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
 }
 function liveFacts(l, link, stack) {

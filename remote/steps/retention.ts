@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layout } from '../layout.js';
 import type { Reporter } from '../report.js';
@@ -13,6 +13,26 @@ export function cleanupAfterDeploy(l: Layout, stack: string, keep: number, repor
   report.log(
     `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ': ' + plan.remove.map((r) => r.id).join(', ') : ''}`,
   );
+  const runs = pruneRuns(l, stack);
+  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
+}
+
+/** Run journals (and their staged inputs) are kept this long; the history keeps every record forever. */
+export const RUN_JOURNAL_DAYS = 30;
+
+/** Removes this stack's run journals, pid files and staged inputs older than RUN_JOURNAL_DAYS. */
+export function pruneRuns(l: Layout, stack: string, now = Date.now()): number {
+  const dir = l.runsDir(stack);
+  if (!existsSync(dir)) return 0;
+  const cutoff = now - RUN_JOURNAL_DAYS * 24 * 3600 * 1000;
+  let removed = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).mtimeMs >= cutoff) continue;
+    rmSync(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /**
