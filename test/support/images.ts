@@ -140,6 +140,15 @@ async function buildUncached(variant: AppVariant, tag: string): Promise<string> 
   }
 }
 
+// docker-registry's filesystem storage answers 500 when two pushes upload the same layer at once:
+// pushes to one registry go one after the other.
+const pushQueues = new Map<string, Promise<unknown>>();
+function oneAtATime<T>(key: string, job: () => Promise<T>): Promise<T> {
+  const next = (pushQueues.get(key) ?? Promise.resolve()).catch(() => undefined).then(job);
+  pushQueues.set(key, next);
+  return next;
+}
+
 /** Builds the variant, pushes it as `<host>/<repo>:<tag>` and returns its digest reference. */
 export async function buildAndPush(
   registry: RegistryAccess,
@@ -151,7 +160,7 @@ export async function buildAndPush(
   const name = `${registry.host}/${repo}:${tag}`;
   await dockerOk(['tag', imageId, name]);
   const env = await dockerEnv({ DOCKER_CONFIG: await loginOnce(registry) });
-  const { stdout } = await dockerOk(['push', name], { env });
+  const { stdout } = await oneAtATime(registry.host, () => dockerOk(['push', name], { env }));
   const digest = /digest: (sha256:[0-9a-f]{64})/.exec(stdout)?.[1];
   if (!digest) throw new Error(`no digest in docker push output:\n${stdout}`);
   return { ref: `${registry.host}/${repo}@${digest}`, digest, tag };
