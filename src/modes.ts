@@ -110,6 +110,29 @@ export function verifyResult(
   };
 }
 
+interface StackStatus {
+  stack?: string;
+  manifest?: Record<string, unknown>;
+  problems?: { severity?: string; message?: string }[];
+}
+
+/** One line per stack and its problems, then the full report folded away. */
+function logStatus(status: unknown): void {
+  const stacks = ((status as { stacks?: StackStatus[] } | null)?.stacks ?? []) as StackStatus[];
+  for (const st of stacks) {
+    const m = st.manifest ?? {};
+    const problems = st.problems ?? [];
+    core.info(
+      `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
+    );
+    for (const p of problems)
+      (p.severity === 'drift' ? core.warning : core.info)(`  ${st.stack}: ${p.message}`);
+  }
+  core.startGroup('status report (JSON)');
+  core.info(JSON.stringify(status, null, 2));
+  core.endGroup();
+}
+
 /** The live manifest of `stack` in a status report (`{stacks: [{stack, manifest}]}`), or {}. */
 export function currentOf(status: unknown, stack: string): Record<string, unknown> {
   const o = (status && typeof status === 'object' ? status : {}) as Record<string, unknown>;
@@ -232,7 +255,7 @@ export async function runOnHost(
     } catch {
       throw new RemoteError(`status on ${target.host} printed no JSON: ${res.stdout.slice(0, 500)}`);
     }
-    core.info(JSON.stringify(status, null, 2));
+    logStatus(status);
     const current = s.stack ? currentOf(status, s.stack) : {};
     const str = (v: unknown) => (typeof v === 'string' ? v : '');
     setOutputs({

@@ -1,10 +1,10 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-7FUS5GAR.js";
+} from "./chunk-7ZOZVGII.js";
 import {
   setStatus
-} from "./chunk-EVT7XM4E.js";
+} from "./chunk-MVJGOZJA.js";
 import {
   checkDigestManifest
 } from "./chunk-SNCIOZ3S.js";
@@ -15,7 +15,7 @@ import {
   info,
   setOutput,
   summary
-} from "./chunk-NXIOWWTG.js";
+} from "./chunk-RVQ3CD3O.js";
 import "./chunk-GAY4MQBD.js";
 import "./chunk-PAUBQTSJ.js";
 
@@ -82,7 +82,7 @@ async function runManifestMode(s) {
   setOutput("manifest", JSON.stringify(manifest));
   setOutput("manifest_file", file);
   if (s.upload) {
-    const { DefaultArtifactClient } = await import("./artifact-E3SZYWBW.js");
+    const { DefaultArtifactClient } = await import("./artifact-EE3XMMJN.js");
     const res = await new DefaultArtifactClient().uploadArtifact(s.artifact, [file], dir, {
       ...s.retentionDays ? { retentionDays: s.retentionDays } : {}
     });

@@ -7,7 +7,7 @@ import "./chunk-FL6VX4LA.js";
 import {
   info,
   warning
-} from "./chunk-NXIOWWTG.js";
+} from "./chunk-RVQ3CD3O.js";
 import "./chunk-GAY4MQBD.js";
 import "./chunk-PAUBQTSJ.js";
 
@@ -117,7 +117,7 @@ var defaultDeps = () => ({
   env: process.env,
   maxPages: 5,
   artifacts: async () => {
-    const { DefaultArtifactClient } = await import("./artifact-E3SZYWBW.js");
+    const { DefaultArtifactClient } = await import("./artifact-EE3XMMJN.js");
     const client = new DefaultArtifactClient();
     return {
       getArtifact: async (name, findBy) => (await client.getArtifact(name, findBy ? { findBy } : void 0)).artifact,

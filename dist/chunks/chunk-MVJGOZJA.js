@@ -6,7 +6,7 @@ import {
   info,
   setOutput,
   summary
-} from "./chunk-NXIOWWTG.js";
+} from "./chunk-RVQ3CD3O.js";
 
 // src/render.ts
 function neutralize(line) {

@@ -2295,6 +2295,8 @@ export {
   error,
   warning,
   info,
+  startGroup,
+  endGroup,
   group,
   core_exports
 };

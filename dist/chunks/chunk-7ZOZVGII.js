@@ -4,7 +4,7 @@ import {
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunk-EVT7XM4E.js";
+} from "./chunk-MVJGOZJA.js";
 import {
   ENV_RE,
   ENV_VAR_RE,
@@ -17,7 +17,7 @@ import {
 import {
   getInput,
   setSecret
-} from "./chunk-NXIOWWTG.js";
+} from "./chunk-RVQ3CD3O.js";
 
 // src/inputs.ts
 var MODES = ["deploy", "rollback", "verify", "status", "manifest"];

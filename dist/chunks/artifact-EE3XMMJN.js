@@ -16,7 +16,7 @@ import {
   info,
   setSecret,
   warning
-} from "./chunk-NXIOWWTG.js";
+} from "./chunk-RVQ3CD3O.js";
 import "./chunk-GAY4MQBD.js";
 import {
   __commonJS,

@@ -8,7 +8,7 @@ import {
   setOutputs,
   setStatus,
   writeStatusSummary
-} from "./chunk-EVT7XM4E.js";
+} from "./chunk-MVJGOZJA.js";
 import {
   resolveImageVars
 } from "./chunk-SNCIOZ3S.js";
@@ -23,10 +23,12 @@ import {
   stackName
 } from "./chunk-FL6VX4LA.js";
 import {
+  endGroup,
   group,
   info,
+  startGroup,
   warning
-} from "./chunk-NXIOWWTG.js";
+} from "./chunk-RVQ3CD3O.js";
 import "./chunk-GAY4MQBD.js";
 import "./chunk-PAUBQTSJ.js";
 
@@ -916,6 +918,21 @@ function verifyResult(res, renderer, tag, hostName) {
     error: why.slice(-2e3)
   };
 }
+function logStatus(status) {
+  const stacks = status?.stacks ?? [];
+  for (const st of stacks) {
+    const m = st.manifest ?? {};
+    const problems = st.problems ?? [];
+    info(
+      `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}\u2026), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || "?"}` : "no current manifest"}; ${problems.length ? `${problems.length} problem(s)` : "consistent"}`
+    );
+    for (const p of problems)
+      (p.severity === "drift" ? warning : info)(`  ${st.stack}: ${p.message}`);
+  }
+  startGroup("status report (JSON)");
+  info(JSON.stringify(status, null, 2));
+  endGroup();
+}
 function currentOf(status, stack) {
   const o = status && typeof status === "object" ? status : {};
   const entry = Array.isArray(o.stacks) ? o.stacks.find((e) => e?.stack === stack) : void 0;
@@ -1017,7 +1034,7 @@ async function runOnHost(s, target, manifest, opts) {
     } catch {
       throw new RemoteError(`status on ${target.host} printed no JSON: ${res.stdout.slice(0, 500)}`);
     }
-    info(JSON.stringify(status, null, 2));
+    logStatus(status);
     const current = s.stack ? currentOf(status, s.stack) : {};
     const str = (v) => typeof v === "string" ? v : "";
     setOutputs({
