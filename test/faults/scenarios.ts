@@ -142,25 +142,32 @@ function deployKillCases(sb: Sandbox, stack: string, fast: boolean): KillCase[] 
       setup: crashImage,
     },
   ];
-  if (straceAvailable())
-    all.push(
-      {
-        kind: 'deploy',
-        point: {
-          label: 'record: at the manifest rename (strace)',
-          strace: { syscalls: 'rename,renameat,renameat2', nth: 3 },
-          expectLanding: 'record start',
-        },
-      },
-      {
-        kind: 'deploy',
-        point: {
-          label: 'record: at the history append (strace)',
-          strace: { path: history, syscalls: 'write,writev,pwrite64' },
-        },
-      },
-    );
+  if (straceAvailable()) all.push(...recordStraceCases('deploy', history, 3));
   return all.filter((c) => !fast || c.fast);
+}
+
+/**
+ * Kills timed by strace on the record step: at the current manifest's rename (the `nth` rename of
+ * the run) and at the history append.
+ */
+function recordStraceCases(kind: KillCase['kind'], history: string, nthRename: number): KillCase[] {
+  return [
+    {
+      kind,
+      point: {
+        label: 'record: at the manifest rename (strace)',
+        strace: { syscalls: 'rename,renameat,renameat2', nth: nthRename },
+        expectLanding: 'record start',
+      },
+    },
+    {
+      kind,
+      point: {
+        label: 'record: at the history append (strace)',
+        strace: { path: history, syscalls: 'write,writev,pwrite64' },
+      },
+    },
+  ];
 }
 
 function rollbackKillCases(sb: Sandbox, stack: string, fast: boolean): KillCase[] {
@@ -172,24 +179,7 @@ function rollbackKillCases(sb: Sandbox, stack: string, fast: boolean): KillCase[
     { kind: 'rollback', point: { label: 'during smoke', on: stepIs('rollback.1.smoke', 'start') } },
     { kind: 'rollback', point: { label: 'during record', on: stepIs('record', 'start') } },
   ];
-  if (straceAvailable())
-    all.push(
-      {
-        kind: 'rollback',
-        point: {
-          label: 'record: at the manifest rename (strace)',
-          strace: { syscalls: 'rename,renameat,renameat2', nth: 2 },
-          expectLanding: 'record start',
-        },
-      },
-      {
-        kind: 'rollback',
-        point: {
-          label: 'record: at the history append (strace)',
-          strace: { path: history, syscalls: 'write,writev,pwrite64' },
-        },
-      },
-    );
+  if (straceAvailable()) all.push(...recordStraceCases('rollback', history, 2));
   return all.filter((c) => !fast || c.fast);
 }
 
