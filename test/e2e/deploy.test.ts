@@ -300,23 +300,10 @@ describe('executor deploy', () => {
 
   test('10: IMAGE_REF and COMPOSE_PROJECT_NAME in the executor environment do not change what is deployed', async () => {
     const img = await t.image('sha-aaa7777');
-    const passwordFile = path.join(t.tmp, 'pw10');
-    writeFileSync(passwordFile, t.registry.password);
+    const registryArgs = await t.registryArgs();
+    const passwordFile = registryArgs.at(-1)!;
     const r = await t.cli(
-      [
-        'deploy',
-        t.stack,
-        'staging',
-        'sha-aaa7777',
-        '--digest-file',
-        img.manifest,
-        '--registry',
-        t.registry.host,
-        '--registry-username',
-        t.registry.user,
-        '--registry-password-file',
-        passwordFile,
-      ],
+      ['deploy', t.stack, 'staging', 'sha-aaa7777', '--digest-file', img.manifest, ...registryArgs],
       { IMAGE_REF: 'evil/image:latest', COMPOSE_PROJECT_NAME: 'hijacked', COMPOSE_FILE: '/dev/null' },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -43,6 +43,8 @@ export interface Target {
   /** Runs the executor CLI as root with --root/--source set and --json. */
   cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   deploy(tag: string, env?: string, extra?: string[], stack?: string): Promise<CliRun>;
+  /** `--registry … --registry-password-file F` with a fresh password file (each run consumes its own). */
+  registryArgs(): Promise<string[]>;
   history(): Promise<HistoryRecord[]>;
   manifest(stack?: string): Promise<Record<string, unknown> | undefined>;
   addStack(name: string, opts?: Partial<SampleStackOptions>): Promise<number>;
@@ -93,9 +95,19 @@ export async function startTarget(opts: Partial<SampleStackOptions> = {}): Promi
       digestFiles.set(tag, manifest);
       return { ...pushed, manifest };
     },
-    async deploy(tag, env = 'staging', extra = [], name = stack) {
+    async registryArgs() {
       const passwordFile = path.join(tmp, `registry-password-${++deploys}`);
       await writeFile(passwordFile, registry.password, { mode: 0o600 });
+      return [
+        '--registry',
+        registry.host,
+        '--registry-username',
+        registry.user,
+        '--registry-password-file',
+        passwordFile,
+      ];
+    },
+    async deploy(tag, env = 'staging', extra = [], name = stack) {
       const manifest = digestFiles.get(tag) ?? (await t.image(tag)).manifest;
       return cli([
         'deploy',
@@ -108,12 +120,7 @@ export async function startTarget(opts: Partial<SampleStackOptions> = {}): Promi
         'tester',
         '--run-id',
         '77',
-        '--registry',
-        registry.host,
-        '--registry-username',
-        registry.user,
-        '--registry-password-file',
-        passwordFile,
+        ...(await t.registryArgs()),
         ...extra,
       ]);
     },

@@ -70,8 +70,6 @@ export async function startSandbox(): Promise<Sandbox> {
   };
   const deployArgs = async (stack: string, o: DeployOptions = {}) => {
     const tag = o.tag ?? sandbox.tag();
-    const passwordFile = path.join(t.tmp, `pw-${randomBytes(4).toString('hex')}`);
-    await writeFile(passwordFile, t.registry.password, { mode: 0o600 });
     return [
       'deploy',
       stack,
@@ -83,12 +81,7 @@ export async function startSandbox(): Promise<Sandbox> {
       'faults',
       '--run-id',
       '6',
-      '--registry',
-      t.registry.host,
-      '--registry-username',
-      t.registry.user,
-      '--registry-password-file',
-      passwordFile,
+      ...(await t.registryArgs()),
       ...(o.extra ?? []),
     ];
   };
