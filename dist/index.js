@@ -1,12 +1,12 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   getSettings
-} from "./chunks/chunk-7ZOZVGII.js";
+} from "./chunks/chunk-WP3JVOUW.js";
 import {
   haveStatus,
   setStatus
 } from "./chunks/chunk-MVJGOZJA.js";
-import "./chunks/chunk-FL6VX4LA.js";
+import "./chunks/chunk-VSGEQHEJ.js";
 import {
   ExitCode,
   group,
@@ -50,7 +50,7 @@ async function run() {
     const settings = await group("Inputs", async () => describe(getSettings()));
     if (settings.manifest) {
       const m = settings.manifest;
-      const { runManifestMode } = await import("./chunks/manifest-mode-ATDCW5G5.js");
+      const { runManifestMode } = await import("./chunks/manifest-mode-5W66DQK3.js");
       await group(
         "Digest manifest",
         () => runManifestMode({ imageTag: settings.imageTag, artifact: settings.digests.artifact, ...m })
@@ -60,11 +60,11 @@ async function run() {
     const stopIfCancelled = () => {
       if (cancel.signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
     };
-    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-3KOL3LZT.js");
+    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-Z6DWMTRD.js");
     let manifest;
     if (needsManifest(settings.mode)) {
       manifest = await group("Digest manifest", async () => {
-        const { getDigestManifest } = await import("./chunks/digests-7IWNTNY4.js");
+        const { getDigestManifest } = await import("./chunks/digests-AAWGHM6U.js");
         const m = await getDigestManifest(settings.digests, settings.imageTag);
         info(
           `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`

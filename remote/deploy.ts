@@ -1,7 +1,7 @@
 // The deploy flow (DESIGN.md section 7), one step per line. Nothing live changes before `switch`;
 // after it, any failure rolls back to the release that was live before.
 import type { DeployRequest } from '../src/common/request.js';
-import { Docker, detectCompose } from './docker.js';
+import { Docker } from './docker.js';
 import { layout, newReleaseId } from './layout.js';
 import type { Outcome } from './outcome.js';
 import { planRelease } from './plan.js';
@@ -58,7 +58,9 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
   try {
     return await withLock(l, req, releaseId, report, fail, async () => {
       try {
-        await report.step('preflight', () => preflight(l, docker, { needBytes: treeBytes(source) }));
+        const flavor = await report.step('preflight', () =>
+          preflight(l, docker, report, { needBytes: treeBytes(source) }),
+        );
         const plan = await report.step('validate', () => planRelease(req, releaseId));
         const gate = await report.step('gate', () =>
           checkGate(l, {
@@ -81,7 +83,6 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
         const dir = await report.step('solidify', () => solidify(l, source, plan.meta).dir, releaseId);
         const release: Release = { dir, meta: readReleaseMeta(dir) };
         const config = readStackConfig(dir, release.meta.compose_file);
-        const flavor = await detectCompose();
         await report.step(
           'pull',
           () => pullIfMissing(docker, composeTarget(flavor, release), plan.refs, report, login),

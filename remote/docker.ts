@@ -1,8 +1,8 @@
 // Runs docker and compose for one release, with a clean environment and output streamed as events.
-import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { composeVersionProbe, type ComposeFlavor, type ComposeTarget } from './commands/compose.js';
-import { inspect, projectContainers } from './commands/docker.js';
+import type { ComposeFlavor, ComposeTarget } from './commands/compose.js';
+import { dockerVersion, imagePresent, inspect, projectContainers } from './commands/docker.js';
+import { engineContainer, engineImage, engineProjectContainers } from './commands/engine.js';
+import { engineGet, engineJson, engineVersion, localEngineSocket } from './engine-api.js';
 import { run, type RunResult } from './exec.js';
 import { DeployError } from './errors.js';
 import type { Reporter } from './report.js';
@@ -30,49 +30,30 @@ export function composeEnv(dockerConfig?: string): NodeJS.ProcessEnv {
   return env;
 }
 
-let detected: ComposeFlavor | undefined;
 /**
- * Compose v2 is preferred, detected by `docker compose version` (a Go plugin: ~20 ms). v1 is only
- * looked up on PATH, not run: `docker-compose version` starts Python, which cost ~0.5 s of every
- * deploy and rollback; a broken v1 install still fails the pull/up step with its own message.
+ * Docker for one run. Compose, pulls and logins run the CLI; the read-only questions (version,
+ * images present, container states) go to the daemon's local socket when the CLI would use that
+ * socket too (remote/engine-api.ts), and through the CLI otherwise.
  */
-export async function detectCompose(): Promise<ComposeFlavor> {
-  if (detected) return detected;
-  const env = composeEnv();
-  try {
-    if ((await run(composeVersionProbe.v2, { env })).code === 0) return (detected = 'v2');
-  } catch {
-    // no docker CLI: v1 alone cannot work either, but say what is missing below
-  }
-  if (onPath('docker-compose', env.PATH!)) return (detected = 'v1');
-  throw new DeployError(
-    'Docker Compose not found: install the compose plugin (`docker compose`) or docker-compose v1',
-  );
-}
-
-/** True when `cmd` is an executable file in one of PATH's directories (what spawn would run). */
-function onPath(cmd: string, path: string): boolean {
-  return path.split(':').some((dir) => {
-    const file = join(dir || '.', cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  });
-}
-
 export class Docker {
+  private readonly env: NodeJS.ProcessEnv;
+  /** The local daemon socket, or undefined: ask through the CLI. */
+  readonly socket: string | undefined;
+
   constructor(
     private readonly report: Reporter,
     readonly dockerConfig?: string,
-  ) {}
+    /** Override the socket choice: a path, or false for the CLI (tests compare both paths). */
+    engineSocket?: string | false,
+  ) {
+    this.env = composeEnv(dockerConfig);
+    this.socket = engineSocket === undefined ? localEngineSocket(this.env) : engineSocket || undefined;
+  }
 
   /** Runs a command, forwarding its output as log events; throws with the tail of stderr on failure. */
   async must(argv: string[], what: string, input?: string): Promise<RunResult> {
     const r = await run(argv, {
-      env: composeEnv(this.dockerConfig),
+      env: this.env,
       input,
       onLine: (line) => this.report.log(line), // compose writes progress to stderr: not a warning
     });
@@ -84,18 +65,57 @@ export class Docker {
   }
 
   /** Quiet run: output is not forwarded (used for polling). */
-  quiet(argv: string[]): Promise<RunResult> {
-    return run(argv, { env: composeEnv(this.dockerConfig) });
+  quiet(argv: string[], timeoutMs?: number): Promise<RunResult> {
+    return run(argv, { env: this.env, timeoutMs });
+  }
+
+  /** The daemon's version; throws an Error with docker's reason when the daemon does not answer. */
+  async serverVersion(timeoutMs = 30_000): Promise<string> {
+    if (this.socket) return engineVersion(this.socket, timeoutMs);
+    const r = await this.quiet(dockerVersion(), timeoutMs);
+    if (r.code !== 0 || !r.stdout.trim())
+      throw new Error(r.stderr.trim().split('\n').slice(-1)[0] || `docker version exited ${r.code}`);
+    return r.stdout.trim();
+  }
+
+  /** The images that are not on this server (all of them when docker cannot say). */
+  async missingImages(refs: string[]): Promise<string[]> {
+    const present = async (ref: string) => {
+      if (!this.socket) return (await this.quiet(imagePresent(ref))).code === 0;
+      return (await engineGet(this.socket, engineImage(ref)).catch(() => undefined))?.status === 200;
+    };
+    const found = await Promise.all(refs.map(present));
+    return refs.filter((_, i) => !found[i]);
   }
 
   async containers(project: string): Promise<ContainerState[]> {
+    const found = this.socket
+      ? await this.containersFromSocket(this.socket, project)
+      : await this.containersFromCli(project);
+    return found.map(toState);
+  }
+
+  private async containersFromSocket(socket: string, project: string): Promise<InspectedContainer[]> {
+    const list = await engineJson<{ Id: string }[]>(socket, engineProjectContainers(project)).catch(
+      (err: Error) => {
+        throw new DeployError(`listing containers failed (is dockerd running?): ${err.message}`);
+      },
+    );
+    const inspected = await Promise.all(
+      list.map((c) => engineJson<InspectedContainer>(socket, engineContainer(c.Id)).catch(() => undefined)),
+    );
+    // A container vanished between list and inspect: say none, as the CLI path does; the caller polls again.
+    return inspected.every(Boolean) ? (inspected as InspectedContainer[]) : [];
+  }
+
+  private async containersFromCli(project: string): Promise<InspectedContainer[]> {
     const ps = await this.quiet(projectContainers(project));
     if (ps.code !== 0) throw new DeployError(`docker ps failed (is dockerd running?): ${ps.stderr.trim()}`);
     const ids = ps.stdout.split('\n').filter(Boolean);
     if (!ids.length) return [];
     const r = await this.quiet(inspect(ids));
     if (r.code !== 0) return []; // a container vanished between ps and inspect: the caller polls again
-    return (JSON.parse(r.stdout) as InspectedContainer[]).map(toState);
+    return JSON.parse(r.stdout) as InspectedContainer[];
   }
 }
 

@@ -2,7 +2,6 @@
 // promise pending forever (and let the process exit) when a port is accepted by docker-proxy but
 // nothing answers behind it.
 import http from 'node:http';
-import https from 'node:https';
 
 export interface HttpAnswer {
   status: number;
@@ -11,9 +10,10 @@ export interface HttpAnswer {
 
 const MAX_BODY = 64 * 1024;
 
-export function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+export async function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer> {
+  // https (and TLS with it) loads only for https URLs: most smoke URLs are plain http on localhost.
+  const lib = url.startsWith('https:') ? (await import('node:https')).default : http;
   return new Promise((resolve, reject) => {
-    const lib = url.startsWith('https:') ? https : http;
     const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     const req = lib.get(url, { headers: { 'user-agent': 'seisei-deploy-smoke' } }, (res) => {
       let body = '';

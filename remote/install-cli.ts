@@ -6,7 +6,7 @@ import type { Layout } from './layout.js';
 import type { Reporter } from './report.js';
 
 export function installCli(l: Layout, report: Reporter, script = process.argv[1]): void {
-  if (!script || !script.endsWith('.js') || !readFileSync(script, 'utf8').startsWith('#!/usr/bin/env node'))
+  if (!script || !script.endsWith('.cjs') || !readFileSync(script, 'utf8').startsWith('#!/usr/bin/env node'))
     return;
   try {
     mkdirSync(l.binDir, { recursive: true, mode: 0o755 });

@@ -2,7 +2,7 @@
 // check, mark it bad and try the next older one, at most 3 attempts in all.
 import { DeployError } from './errors.js';
 import type { RollbackRequest } from '../src/common/request.js';
-import { Docker, detectCompose } from './docker.js';
+import { Docker } from './docker.js';
 import { layout } from './layout.js';
 import type { Outcome } from './outcome.js';
 import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
@@ -53,7 +53,7 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
 
   return withLock(l, req, `rollback -${req.steps}`, report, fail, async () => {
     try {
-      await report.step('preflight', () => preflight(l, docker));
+      const flavor = await report.step('preflight', () => preflight(l, docker, report));
       await report.step('safety', () => checkSafety(l, req.stack, req.env));
       const liveId = liveToReturnTo(l, req.stack, report);
       if (!liveId)
@@ -69,7 +69,6 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
           `no rollback target ${req.steps} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`,
         );
       report.log(`live: ${liveId}; candidates in order: ${candidates.map((c) => c.id).join(', ')}`);
-      const flavor = await detectCompose();
       const errors: string[] = [];
       for (const [i, c] of candidates.entries()) {
         const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };

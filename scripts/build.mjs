@@ -1,8 +1,9 @@
 // Builds both bundles: dist/index.js (the action, run by the runner; its heavy phases, such as the
 // SSH and artifact clients, are split into dist/chunks/ and loaded only when they run, so a bad
-// input fails fast) and dist/remote.js (the executor, copied to the server: one file, no native
+// input fails fast) and dist/remote.cjs (the executor, copied to the server: one file, no native
 // modules).
 import { build } from 'esbuild';
+import { ajvStandalone } from './ajv-standalone.mjs';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -18,14 +19,11 @@ const common = {
   format: 'esm',
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [ajvStandalone],
 };
-// CommonJS dependencies inside an ESM bundle still call require(); give them one.
-// Some (e.g. ssh2's emscripten-built poly1305) also read __dirname/__filename.
+// CommonJS dependencies inside the action's ESM bundle still call require(); give them one.
 const requireShim =
   "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);";
-const dirnameShim =
-  " import { fileURLToPath as __seiseiFileURLToPath } from 'node:url'; const __filename = __seiseiFileURLToPath(import.meta.url);" +
-  " import { dirname as __seiseiDirname } from 'node:path'; const __dirname = __seiseiDirname(__filename);";
 
 rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 await build({
@@ -46,8 +44,12 @@ await build({
 await build({
   ...common,
   entryPoints: ['remote/cli.ts'],
-  outfile: `${outdir}/remote.js`,
+  outfile: `${outdir}/remote.cjs`,
   target: 'node18',
-  banner: { js: '#!/usr/bin/env node\n' + requireShim + dirnameShim },
+  // CommonJS: runs on every Node.js from 18 on, whatever the file is named or where it lies (Node 18
+  // reads an ESM .js file outside a "type": "module" package as CommonJS and fails), and starts
+  // faster than ESM (no ES module loader, no facades for the built-in modules).
+  format: 'cjs',
+  banner: { js: '#!/usr/bin/env node' },
 });
-chmodSync(`${outdir}/remote.js`, 0o755);
+chmodSync(`${outdir}/remote.cjs`, 0o755);

@@ -2,7 +2,7 @@
 // any network call. Each error names the input and the expected form; all errors are reported at
 // once. Secrets are masked the moment they are read.
 import * as core from '@actions/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   ENV_RE,
   ENV_VAR_RE,

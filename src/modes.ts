@@ -53,7 +53,7 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
 }
 
 /**
- * The result of `remote.js verify --json`: its result event when it prints events; otherwise
+ * The result of `remote.cjs verify --json`: its result event when it prints events; otherwise
  * (one JSON document, e.g. `{path, marker}`) a success built from it; a non-zero exit without a
  * result is a failure carrying the executor's message.
  */
@@ -173,10 +173,10 @@ export async function runOnHost(
     const files: UploadFile[] = [];
     const script = localRemoteScript(opts.env);
     if (server.installedSha256 === sha256File(script)) {
-      // The last deploy installed this very build (root-owned): run it instead of uploading 1.4 MB.
+      // The last deploy installed this very build (root-owned): run it instead of uploading it again.
       host.executor = installedExecutor(s.remote.root);
       core.info(`Using the executor installed at ${host.executor} (same build as this action)`);
-    } else files.push({ name: 'remote.js', local: script, mode: 0o600 });
+    } else files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
     if (manifest && s.mode === 'verify')
       files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
     /** A private temp dir only when there is something to upload; returns it. */

@@ -53,27 +53,27 @@ export interface HostSessionOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** dist/remote.js beside the bundled action (or SEISEI_DEPLOY_REMOTE_JS, for tests). */
+/** dist/remote.cjs beside the bundled action (or SEISEI_DEPLOY_REMOTE_JS, for tests). */
 export function localRemoteScript(env: NodeJS.ProcessEnv = process.env): string {
   if (env.SEISEI_DEPLOY_REMOTE_JS) return env.SEISEI_DEPLOY_REMOTE_JS;
   const here = dirname(fileURLToPath(import.meta.url));
   // dist/index.js, a chunk in dist/chunks/, or src/ when run from source in tests.
   const candidates = [
-    join(here, 'remote.js'),
-    join(here, '..', 'remote.js'),
-    join(here, '..', 'dist', 'remote.js'),
+    join(here, 'remote.cjs'),
+    join(here, '..', 'remote.cjs'),
+    join(here, '..', 'dist', 'remote.cjs'),
   ];
   const found = candidates.find((c) => existsSync(c));
   if (!found)
     throw new RemoteError(
-      `the executor bundle remote.js is missing (looked at ${candidates.join(', ')}); the action is not built correctly`,
+      `the executor bundle remote.cjs is missing (looked at ${candidates.join(', ')}); the action is not built correctly`,
     );
   return found;
 }
 
 const TMP_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
 
-/** What `remote.js run -` reads on stdin. */
+/** What `remote.cjs run -` reads on stdin. */
 export interface RunInputs {
   request: object;
   digest_manifest?: string;
@@ -129,7 +129,7 @@ export class HostSession {
     if (!this.executor && !this.tmpDir) throw new RemoteError('internal: no executor uploaded yet');
     return (
       asRoot(this.settings.remote) +
-      shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.js`, ...args])
+      shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.cjs`, ...args])
     );
   }
 
@@ -172,7 +172,7 @@ export class HostSession {
     });
   }
 
-  /** Starts `remote.js run <request> --detach`: validated synchronously, then detached from SSH. */
+  /** Starts `remote.cjs run <request> --detach`: validated synchronously, then detached from SSH. */
   async start(inputs: RunInputs, runKey: string): Promise<StartInfo> {
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();

@@ -2,7 +2,7 @@
 // one JSON document, so nothing needs uploading. They are staged in a private directory of the run
 // (0700, beside its journal); the password file there is deleted by the run as soon as it is read.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { commonOptions, formatIssues } from '../../src/common/request.js';
 import { stackName } from '../../src/common/names.js';
 import { DeployError } from '../errors.js';

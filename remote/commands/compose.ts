@@ -26,12 +26,16 @@ function base(t: ComposeTarget): string[] {
   ];
 }
 
-export const composeVersionProbe = {
-  v2: ['docker', 'compose', 'version', '--short'],
-  v1: ['docker-compose', 'version', '--short'],
-} as const;
+/** Does the `docker compose` plugin work? */
+export const composeV2Probe = () => ['docker', 'compose', 'version', '--short'];
 
-export const composePull = (t: ComposeTarget) => [...base(t), 'pull', '--quiet'];
+/** Pulls the named services' images (all services when none are named). */
+export const composePull = (t: ComposeTarget, services: readonly string[] = []) => [
+  ...base(t),
+  'pull',
+  '--quiet',
+  ...services,
+];
 
 export const composeUp = (t: ComposeTarget) => [
   ...base(t),

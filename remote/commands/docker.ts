@@ -15,6 +15,9 @@ export const projectContainers = (project: string) => [
 
 export const inspect = (ids: readonly string[]) => ['docker', 'inspect', '--type', 'container', ...ids];
 
+/** One image, by digest; `--quiet` prints only its reference when done. */
+export const dockerPull = (ref: string) => ['docker', 'pull', '--quiet', ref];
+
 export const imagePresent = (ref: string) => ['docker', 'image', 'inspect', '--format', '{{.Id}}', ref];
 
 /** The password goes on stdin, never in argv. */

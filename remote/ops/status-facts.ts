@@ -4,7 +4,6 @@ import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { parseEventLine } from '../../src/common/events.js';
 import { executorAlive } from '../cli/follow.js';
-import { dockerVersion } from '../commands/docker.js';
 import { Docker, type ContainerState } from '../docker.js';
 import { linesFromEnd } from '../history.js';
 import type { Layout } from '../layout.js';
@@ -68,13 +67,13 @@ export interface StatusFacts {
 
 export type ContainerSource = (project: string) => Promise<ContainerFacts>;
 
-/** Lists containers with the docker CLI; says once, for every stack, when docker cannot answer. */
+/** Lists containers through docker; says once, for every stack, when docker cannot answer. */
 export function dockerContainers(): ContainerSource {
   const docker = new Docker(new Reporter(undefined, false, () => {}));
   let probe: Promise<string> | undefined;
   return async (project) => {
-    probe ??= docker.quiet(dockerVersion()).then(
-      (r) => (r.code === 0 ? '' : r.stderr.trim().split('\n').slice(-1)[0] || `docker exited ${r.code}`),
+    probe ??= docker.serverVersion().then(
+      () => '',
       (err: unknown) => errorMessage(err),
     );
     const error = await probe;

@@ -6,7 +6,7 @@ import type { Layout } from '../layout.js';
 import type { ReleaseMeta } from '../releases.js';
 import type { Reporter } from '../report.js';
 import { readEnvFile, readStackConfig, interpolate } from '../stack-config.js';
-import { smoke } from './smoke.js';
+import { smoke, type SmokePlan } from './smoke.js';
 import { switchLive } from './switch.js';
 
 export interface Release {
@@ -22,20 +22,17 @@ export async function bringUp(docker: Docker, flavor: ComposeFlavor, r: Release)
   await docker.must(composeUp(composeTarget(flavor, r)), 'docker compose up');
 }
 
-export async function smokeRelease(docker: Docker, r: Release, report: Reporter): Promise<void> {
+/** What the smoke step checks for a release: its frozen compose file and .env, read once. */
+export function smokePlan(r: Release): SmokePlan {
   const cfg = readStackConfig(r.dir, r.meta.compose_file);
   const vars = readEnvFile(`${r.dir}/.env`);
-  await smoke(
-    docker,
-    {
-      project: r.meta.stack,
-      checks: cfg.smoke.map((c) => ({ ...c, url: interpolate(c.url, vars) })),
-      timeoutS: cfg.smoke_timeout_s,
-      waitHealthy: cfg.wait_healthy,
-      expectImages: Object.values(r.meta.images).map((i) => i.ref),
-    },
-    report,
-  );
+  return {
+    project: r.meta.stack,
+    checks: cfg.smoke.map((c) => ({ ...c, url: interpolate(c.url, vars) })),
+    timeoutS: cfg.smoke_timeout_s,
+    waitHealthy: cfg.wait_healthy,
+    expectImages: Object.values(r.meta.images).map((i) => i.ref),
+  };
 }
 
 /** switch → up → smoke, each as its own step (prefixed for rollbacks so the log tells them apart). */
@@ -52,8 +49,19 @@ export async function activate(
     () => switchLive(l, r.meta.stack, r.dir),
     `stacks/${r.meta.stack} -> ${r.meta.release_id}`,
   );
-  await report.step(`${prefix}up`, () => bringUp(docker, flavor, r));
-  await report.step(`${prefix}smoke`, () => smokeRelease(docker, r, report));
+  let plan: SmokePlan | undefined;
+  await report.step(`${prefix}up`, async () => {
+    const up = bringUp(docker, flavor, r); // compose is spawned at once
+    // Read the smoke plan while compose works (the process is idle until it ends); should it fail,
+    // the smoke step reads it again and fails with the reason.
+    try {
+      plan = smokePlan(r);
+    } catch {
+      plan = undefined;
+    }
+    await up;
+  });
+  await report.step(`${prefix}smoke`, () => smoke(docker, plan ?? smokePlan(r), report));
 }
 
 export async function takeDown(docker: Docker, flavor: ComposeFlavor, r: Release): Promise<void> {

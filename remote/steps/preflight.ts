@@ -1,13 +1,14 @@
-// Preflight (right after the lock, before anything changes): Docker must answer and the releases
-// filesystem must have room for a release and its records. Failing here leaves the server as it was.
+// Preflight (right after the lock, before anything changes): Docker must answer, Compose must be
+// installed, and the releases filesystem must have room for a release and its records. Failing here
+// leaves the server as it was.
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
-import { dockerVersion } from '../commands/docker.js';
-import type { Docker } from '../docker.js';
+import type { ComposeFlavor } from '../commands/compose.js';
+import { detectCompose } from '../compose-detect.js';
+import { composeEnv, type Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
-import { run } from '../exec.js';
-import { composeEnv } from '../docker.js';
 import type { Layout } from '../layout.js';
+import type { Reporter } from '../report.js';
 
 /** Room a deploy needs beyond the release's own files: manifest, history line, journal, lock. */
 export const MIN_FREE_BYTES = 1024 * 1024;
@@ -15,19 +16,20 @@ export const MIN_FREE_BYTES = 1024 * 1024;
 export async function preflight(
   l: Layout,
   docker: Docker,
+  report: Reporter,
   opts: { needBytes?: number; timeoutMs?: number } = {},
-): Promise<string> {
-  const r = await run(dockerVersion(), {
-    env: composeEnv(docker.dockerConfig),
-    timeoutMs: opts.timeoutMs ?? 30_000,
-  }).catch((err: Error) => ({ code: -1, stdout: '', stderr: err.message }));
-  if (r.code !== 0 || !r.stdout.trim()) {
-    const why = r.stderr.trim().split('\n').slice(-1)[0] || `docker version exited ${r.code}`;
-    const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : '';
-    throw new DeployError(
-      `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`,
-    );
-  }
+): Promise<ComposeFlavor> {
+  // Two questions to docker: ask them at once.
+  const [version, flavor] = await Promise.all([
+    docker.serverVersion(opts.timeoutMs ?? 30_000).catch((err: Error) => {
+      const why = err.message.trim().split('\n').slice(-1)[0];
+      const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : '';
+      throw new DeployError(
+        `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`,
+      );
+    }),
+    detectCompose(composeEnv()),
+  ]);
   const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
   const free = freeBytes(l.releasesDir);
   if (free !== undefined && free < need) {
@@ -35,7 +37,8 @@ export async function preflight(
       `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${l.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`,
     );
   }
-  return `docker ${r.stdout.trim()}${free === undefined ? '' : `, ${fmt(free)} free`}`;
+  report.log(`docker ${version}, compose ${flavor}${free === undefined ? '' : `, ${fmt(free)} free`}`);
+  return flavor;
 }
 
 /** Free bytes on the filesystem holding `path` (or its nearest existing parent), as this user may use them. */

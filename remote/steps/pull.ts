@@ -1,12 +1,14 @@
 // Pulls the release's images before anything live changes; optional login in a throwaway DOCKER_CONFIG.
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composePull, type ComposeTarget } from '../commands/compose.js';
-import { imagePresent, login } from '../commands/docker.js';
+import { dockerPull, login } from '../commands/docker.js';
 import type { Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
+import { sameImage, serviceImages } from '../ops/compose-services.js';
 import type { Reporter } from '../report.js';
+import { readEnvFile } from '../stack-config.js';
 
 export interface RegistryLogin {
   registry: string;
@@ -35,6 +37,10 @@ const CONFIG_PREFIX = 'seisei-docker-';
 export function privateDockerConfig(): { dir: string; dispose(): void } {
   removeDeadRunsConfigs();
   const dir = mkdtempSync(join(tmpdir(), `${CONFIG_PREFIX}${process.pid}-`));
+  // The CLI looks for plugins (`docker compose`) under its config dir too: keep finding those
+  // installed in the usual one (e.g. /root/.docker/cli-plugins).
+  const plugins = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'cli-plugins');
+  if (existsSync(plugins)) symlinkSync(plugins, join(dir, 'cli-plugins'));
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
@@ -64,19 +70,14 @@ export async function registryLogin(
   await docker.must(login(registry, username), `docker login to ${registry} as ${username}`, password);
 }
 
-export async function pullImages(docker: Docker, t: ComposeTarget): Promise<void> {
-  await docker.must(
-    composePull(t),
-    'pulling the images (registry down, digest missing or credentials wrong?)',
-  );
-}
+const PULL_FAILED = 'pulling the images (registry down, digest missing or credentials wrong?)';
 
-export async function imagesPresent(docker: Docker, refs: string[]): Promise<boolean> {
-  for (const ref of refs) if ((await docker.quiet(imagePresent(ref))).code !== 0) return false;
-  return true;
-}
-
-/** Digest-pinned images already on the server are identical by definition: pull only what is missing. */
+/**
+ * Digest-pinned images already on the server are identical by definition: pull only what is
+ * missing. The release's pinned images are pulled with `docker pull`, all at once (compose v1 would
+ * first spend ≈ 0.4 s starting Python); services that run other images (a database, a proxy) are
+ * pulled by compose, by name, as before.
+ */
 export async function pullIfMissing(
   docker: Docker,
   t: ComposeTarget,
@@ -84,13 +85,23 @@ export async function pullIfMissing(
   report: Reporter,
   login?: { registry: string; username: string; password: string },
 ): Promise<void> {
-  if (await imagesPresent(docker, refs))
+  const missing = await docker.missingImages(refs);
+  if (!missing.length)
     return report.log('all images are already on this server (pinned by digest): nothing to pull');
+  const others = otherServices(t, refs);
   try {
     if (login) await registryLogin(docker, login.registry, login.username, login.password);
-    await pullImages(docker, t);
+    await Promise.all(missing.map((ref) => docker.must(dockerPull(ref), PULL_FAILED)));
+    if (others.length) await docker.must(composePull(t, others), PULL_FAILED);
   } finally {
     // The login is needed for the pull only: the credentials leave the disk as soon as it ends.
     if (login && docker.dockerConfig) rmSync(join(docker.dockerConfig, 'config.json'), { force: true });
   }
+}
+
+/** Services of the release's compose file whose image is not one of the pinned ones. */
+function otherServices(t: ComposeTarget, pinned: string[]): string[] {
+  return serviceImages(readFileSync(t.file, 'utf8'), readEnvFile(t.envFile))
+    .filter((s) => !pinned.some((ref) => sameImage(ref, s.image)))
+    .map((s) => s.service);
 }

@@ -1,8 +1,7 @@
 // The digest manifest (DESIGN.md section 3): JSON Schema plus the checks a schema cannot express.
 // Used by the action before it connects and by the executor again on the server.
-import Ajv, { type ErrorObject } from 'ajv';
-import addFormats from 'ajv-formats';
-import schema from '../../schema/image-digests.schema.json';
+import type { ErrorObject } from 'ajv';
+import { schemaValidator } from './image-digests-validator.js';
 import { IMAGE_NAME_RE, type ImageMapping } from './names.js';
 
 export interface ImageDigest {
@@ -22,16 +21,6 @@ export class ManifestError extends Error {
     super(`digest manifest is invalid:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ManifestError';
   }
-}
-
-let validator: ReturnType<Ajv['compile']> | undefined;
-function schemaValidator() {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    addFormats(ajv);
-    validator = ajv.compile(schema);
-  }
-  return validator;
 }
 
 function describe(e: ErrorObject): string {

@@ -1,5 +1,5 @@
 // Names that cross the trust boundary (section 2 of DESIGN.md). Every one is checked on both sides.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const STACK_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -1,6 +1,6 @@
 // The request the action sends to the executor and the executor re-validates (the server is the
 // trust boundary). The operator CLI builds the same object from argv.
-import { z } from 'zod';
+import * as z from 'zod';
 import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './names.js';
 
 const absPath = (field: string) =>

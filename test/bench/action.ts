@@ -91,8 +91,8 @@ export async function actionSection(b: Bench): Promise<void> {
     b.summary.add('action', 'action overhead', '-', `≤ ${fmtMs(OVERHEAD_TARGET_MS)}`, 'SKIP');
     return;
   }
-  log(`  bundle sizes: dist/index.js ${kib(ACTION_JS)}, dist/remote.js ${kib(REMOTE_JS)}`);
-  b.summary.add('action', 'bundle size index.js / remote.js', `${kib(ACTION_JS)} / ${kib(REMOTE_JS)}`);
+  log(`  bundle sizes: dist/index.js ${kib(ACTION_JS)}, dist/remote.cjs ${kib(REMOTE_JS)}`);
+  b.summary.add('action', 'bundle size index.js / remote.cjs', `${kib(ACTION_JS)} / ${kib(REMOTE_JS)}`);
 
   // An invalid input fails before anything heavy is loaded; a bare node start is the floor.
   const node = runnerNode();

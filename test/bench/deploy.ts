@@ -96,7 +96,7 @@ const handDeploy = (b: Bench, h: HandRun, ref: string) =>
   runScript(b, 'handrun-deploy.sh', [h.source, h.root, h.stack, ref, h.url]);
 
 export async function deploySection(b: Bench): Promise<void> {
-  heading('1. deploy: dist/remote.js deploy vs test/bench/handrun-deploy.sh');
+  heading('1. deploy: dist/remote.cjs deploy vs test/bench/handrun-deploy.sh');
   const s = await setup(b);
   const { t, refs, hand } = s;
   const tag = (i: number) => TAGS[(i + 1) % 2]!; // warm-up (-1) and runs alternate the two images
@@ -164,15 +164,20 @@ export async function deploySection(b: Bench): Promise<void> {
 }
 
 export async function rollbackSection(b: Bench): Promise<void> {
-  heading('2. rollback: dist/remote.js rollback vs compose up --force-recreate + health wait');
+  heading('2. rollback: dist/remote.cjs rollback vs compose up --force-recreate + health wait');
   const s = await setup(b);
   const { t, hand } = s;
   const l = layout(t.root);
   const stoppedRuns = b.opts.quick ? 1 : 2;
   // Every rollback walks one release further back: make sure there are enough to walk.
   const need = b.opts.runs + (b.opts.warmup ? 1 : 0) + stoppedRuns;
-  for (let i = 0; candidates() < need; i++)
-    expectStatus(await t.deploy(TAGS[i % 2]!), 'success', 'preparing releases');
+  // Keep enough releases on disk for every run (the default keep of 10 would cap them).
+  const keep = ['--keep', String(need + 2)];
+  for (let i = 0; candidates() < need; i++) {
+    if (i > 2 * need)
+      throw new Error(`preparing releases: ${candidates()} rollback targets after ${i} deploys`);
+    expectStatus(await t.deploy(TAGS[i % 2]!, 'staging', keep), 'success', 'preparing releases');
+  }
   function candidates() {
     return rollbackCandidates(l, t.stack, liveReleaseId(l, t.stack)).length;
   }

@@ -2,7 +2,7 @@
 // A synthetic server root: 100,000 history lines over two years for 8 stacks (10 releases each on
 // disk, one of them with a failed release left by a failed pull: the case where a reader cannot
 // stop early), and a 9th stack `bulk` with 1,000 releases for cleanup. The operator commands run
-// as operators run them (dist/remote.js on the server's node, start-up included); the library
+// as operators run them (dist/remote.cjs on the server's node, start-up included); the library
 // functions behind them are timed in this process too.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -256,7 +256,7 @@ export async function scaleSection(b: Bench): Promise<void> {
     ),
   );
 
-  log(`  operator commands (${serverNode()} dist/remote.js, start-up included):`);
+  log(`  operator commands (${serverNode()} dist/remote.cjs, start-up included):`);
   const start = show('--help (node start-up, for reference)', await repeat(n, () => cli(root, ['--help'])));
   // status exits 1 on drift: nothing runs in this synthetic root, so every stack "drifts".
   const status = show(`status ${WATCHED}`, await repeat(n, () => cli(root, ['status', WATCHED], [0, 1])));
@@ -290,7 +290,7 @@ export async function scaleSection(b: Bench): Promise<void> {
     READ_TARGET_MS,
     fmtMs,
   );
-  sum.add('scale', 'node start-up of dist/remote.js (CLI floor)', fmtMs(start.median));
+  sum.add('scale', 'node start-up of dist/remote.cjs (CLI floor)', fmtMs(start.median));
   sum.add(
     'scale',
     'recentRecords / by stack (library)',

@@ -185,7 +185,8 @@ export async function startDeployServer(): Promise<DeployServer> {
     async close() {
       for (const s of stacks) await removeComposeProject(s).catch(() => undefined);
       // Tags are random per run, so these images belong to this file alone.
-      if (images.size) await docker(['image', 'rm', '--force', ...images]).catch(() => undefined);
+      if (images.size)
+        await docker(['image', 'rm', '--force', '--no-prune', ...images]).catch(() => undefined);
       await Promise.all([sshd.stop(), registry.stop()]);
     },
   };

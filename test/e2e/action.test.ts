@@ -402,7 +402,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
   test('7: registry credentials from inputs: a real pull from the authenticated registry; the password is nowhere', async () => {
     const { registry } = srv;
     // Without the image locally, a pull must happen; without credentials it is refused.
-    await dockerOk(['image', 'rm', '--force', img3.imageId]);
+    await dockerOk(['image', 'rm', '--force', '--no-prune', img3.imageId]);
     assert.notEqual((await docker(['image', 'inspect', img3.imageId])).code, 0, 'image removed locally');
     const before = await srv.snapshot(app.name);
     const denied = await deploy(app.name, img3);

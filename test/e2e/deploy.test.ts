@@ -1,5 +1,5 @@
 // Issue 2, acceptance 1, 2, 3, 6, 7, 10: the executor's deploy path against a real dockerd and an
-// authenticated registry, with the committed dist/remote.js run by the server's node.
+// authenticated registry, with the committed dist/remote.cjs run by the server's node.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {

@@ -4,7 +4,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
-import { CGI_HEALTH_PATH, httpGet, type AppVariant } from '../support/sandbox.js';
+import {
+  CGI_HEALTH_PATH,
+  buildAndPush,
+  docker,
+  dockerOk,
+  httpGet,
+  type AppVariant,
+} from '../support/sandbox.js';
 import { containerImages, forgetLocally, startTarget, type Target } from './fixture.js';
 
 describe('executor: failures after and before the switch', () => {
@@ -68,6 +75,26 @@ describe('executor: failures after and before the switch', () => {
       );
     });
   }
+
+  test('a first deploy pulls the pinned image and a sidecar whose image is not in the manifest', async () => {
+    // The pinned image comes with `docker pull`, the sidecar's (a tag, as a database's would be)
+    // with `compose pull <service>`: both through the run's own registry login.
+    const side = await buildAndPush(t.registry, 'sidecar', 'side-1', 'ok');
+    await dockerOk(['image', 'rm', '--force', '--no-prune', `${t.registry.host}/sidecar:side-1`]);
+    const stack = `${t.stack}-side`;
+    await t.addStack(stack, { extraServices: `side:\n  image: ${t.registry.host}/sidecar:side-1\n` });
+    const img = await t.image('sha-side111');
+    await forgetLocally(img.ref, 'sha-side111', t.registry);
+    const r = await t.deploy('sha-side111', 'staging', [], stack);
+    assert.equal(r.result?.status, 'success', r.stderr + r.stdout.slice(-2000));
+    const pull = r.events.find((e) => e.type === 'step' && e.step === 'pull' && e.status === 'ok');
+    assert.ok(pull, 'pull step passed');
+    assert.deepEqual(
+      (await containerImages(stack)).sort(),
+      [img.ref, `${t.registry.host}/sidecar:side-1`].sort(),
+    );
+    assert.equal((await docker(['image', 'inspect', side.ref])).code, 0, 'sidecar image pulled');
+  });
 
   test('5: a digest that is not in the registry fails at pull with the live stack untouched', async () => {
     const before = { link: live(), images: await containerImages(t.stack), manifest: await t.manifest() };

@@ -1,5 +1,5 @@
 // One isolated deploy target for executor tests: a temp root and stack source, a registry with
-// authentication, images built here, and the committed dist/remote.js run as the server runs it.
+// authentication, images built here, and the committed dist/remote.cjs run as the server runs it.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import {
   type SampleStackOptions,
 } from '../support/sandbox.js';
 
-export const REMOTE_JS = path.join(REPO_ROOT, 'dist', 'remote.js');
+export const REMOTE_JS = path.join(REPO_ROOT, 'dist', 'remote.cjs');
 
 export interface CliRun extends RunResult {
   events: DeployEvent[];
@@ -51,7 +51,11 @@ export interface Target {
   close(): Promise<void>;
 }
 
-export async function startTarget(opts: Partial<SampleStackOptions> = {}): Promise<Target> {
+/** `node`: the server's Node.js that runs the executor (default: serverNode()). */
+export async function startTarget(
+  opts: Partial<SampleStackOptions> = {},
+  { node = serverNode() }: { node?: string } = {},
+): Promise<Target> {
   await ensureDocker();
   const registry = await startRegistry();
   const tmp = await makeTempDir('e2e');
@@ -70,7 +74,7 @@ export async function startTarget(opts: Partial<SampleStackOptions> = {}): Promi
   const digestFiles = new Map<string, string>();
 
   const cli = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> => {
-    const r = await run(serverNode(), [REMOTE_JS, ...args, '--root', root, '--source', source, '--json'], {
+    const r = await run(node, [REMOTE_JS, ...args, '--root', root, '--source', source, '--json'], {
       env: { ...process.env, ...env },
     });
     const events = r.stdout
@@ -160,7 +164,9 @@ export function digestManifest(tag: string, images: Record<string, PushedImage>)
 
 /** Removes an image from the local store so the next deploy must pull it from the registry. */
 export async function forgetLocally(ref: string, tag: string, registry: Registry): Promise<void> {
-  await dockerOk(['image', 'rm', '--force', ref, `${registry.host}/app:${tag}`]).catch(() => undefined);
+  await dockerOk(['image', 'rm', '--force', '--no-prune', ref, `${registry.host}/app:${tag}`]).catch(
+    () => undefined,
+  );
 }
 
 export async function containerImages(project: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-// The fault-injection harness (issue 6): runs the committed executor (dist/remote.js) as the server
+// The fault-injection harness (issue 6): runs the committed executor (dist/remote.cjs) as the server
 // runs it, kills it from outside on its own events, and judges what it left behind by looking at the
 // server's files, history and `status` only: black-box, no hooks in the product code.
 import { spawn } from 'node:child_process';

@@ -1,5 +1,5 @@
 // `npm run faults`: the reliability suite of issue 6 against the real sandbox (dockerd, a registry
-// with authentication, the committed dist/remote.js run by the server's node). Prints what it does,
+// with authentication, the committed dist/remote.cjs run by the server's node). Prints what it does,
 // then the tables that docs/reliability.md shows. Exit 1 if any invariant broke or any bad input
 // was accepted, answered vaguely or left a side effect.
 //

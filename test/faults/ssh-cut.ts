@@ -340,7 +340,7 @@ export const sshCut: FaultScenario = {
         cases.some((c) => c.pull) ? srv.image() : undefined,
         cases.some((c) => c.failing) ? srv.image({ variant: 'not-found' }) : undefined,
       ]);
-      if (pulled) await dockerOk(['image', 'rm', '--force', pulled.imageId]);
+      if (pulled) await dockerOk(['image', 'rm', '--force', '--no-prune', pulled.imageId]);
       const env: Env = { ctx, srv, stack, images: [a, b], turn: 0, pulled, failing };
       // A live release to replace (each case's next deploy leaves one more, so rollbacks have targets).
       const first = await cleanDeploy(env);

@@ -110,7 +110,8 @@ async function writeContext(dir: string, variant: AppVariant, tag: string): Prom
   await writeFile(path.join(dir, 'Dockerfile'), dockerfile(variant, tag));
 }
 
-// Same variant + tag = same content: build it once per process.
+// Same variant + tag = same content: build it once per process. Tests that remove an image to force
+// a pull use --no-prune, so the builder's cached intermediate images stay for concurrent builds.
 const builds = new Map<string, Promise<string>>();
 
 /** Builds (or reuses) the image for a variant and tag; returns its local image ID. */

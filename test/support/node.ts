@@ -32,3 +32,6 @@ export function runnerNode(): string {
 export function serverNode(): string {
   return existsSync('/usr/bin/node') ? '/usr/bin/node' : process.execPath;
 }
+
+/** Node 18, the oldest the executor supports (Debian 12's nodejs), fetched by scripts/prepare-machine.sh. */
+export const OLDEST_SERVER_NODE = '/var/cache/seisei-deploy/node-v18.20.4/bin/node';

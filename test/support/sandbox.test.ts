@@ -145,7 +145,7 @@ describe('registry and images', { skip }, () => {
 
       // Drop the local copy so compose must pull it through the authenticated registry.
       const { stdout: imageId } = await dockerOk(['image', 'inspect', '--format', '{{.Id}}', image.ref]);
-      await dockerOk(['rmi', '-f', imageId.trim()]);
+      await dockerOk(['rmi', '-f', '--no-prune', imageId.trim()]);
       const pull = await composeV1(PROJECT, composeFile, envFile, ['pull'], {
         env: await dockerEnv({ DOCKER_CONFIG: await registryLogin(registry) }),
       });

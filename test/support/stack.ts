@@ -22,8 +22,10 @@ export interface SampleStackOptions {
   imageRef?: string;
   /** YAML lines added to the `app` service (indented for you), e.g. 'restart: "no"'. */
   serviceExtra?: string;
-  /** YAML appended at the top level of the compose file, e.g. another service or volumes. */
+  /** YAML appended at the top level of the compose file, e.g. volumes. */
   extraCompose?: string;
+  /** More services (YAML, indented for you), e.g. a sidecar whose image is not in the manifest. */
+  extraServices?: string;
   /** Lines appended to .env. */
   extraEnv?: string;
 }
@@ -60,6 +62,7 @@ services:
     volumes:
       - ./config/app.conf:/etc/app/app.conf:ro
 ${indent(opts.serviceExtra ?? '', 4)}
+${indent(opts.extraServices ?? '', 2)}
 x-seisei-deploy:
 ${extensionYaml(opts)}
 ${opts.extraCompose ?? ''}`;

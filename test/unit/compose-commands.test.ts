@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { composeDown, composePull, composeUp, type ComposeTarget } from '../../remote/commands/compose.js';
-import { inspect, login, projectContainers } from '../../remote/commands/docker.js';
+import { dockerPull, inspect, login, projectContainers } from '../../remote/commands/docker.js';
 
 const t = (flavor: 'v1' | 'v2'): ComposeTarget => ({
   flavor,
@@ -47,6 +47,7 @@ test('compose v1 up has no --pull flag (v1 pulls only missing images, which pull
 test('pull and down use the same project arguments on both flavors', () => {
   for (const f of ['v1', 'v2'] as const) {
     assert.deepEqual(composePull(t(f)), [...head(f), 'pull', '--quiet']);
+    assert.deepEqual(composePull(t(f), ['db', 'proxy']), [...head(f), 'pull', '--quiet', 'db', 'proxy']);
     assert.deepEqual(composeDown(t(f)), [...head(f), 'down', '--remove-orphans']);
   }
 });
@@ -70,4 +71,6 @@ test('docker commands: project filter by compose label, password never in argv',
     '--password-stdin',
     'ghcr.io',
   ]);
+  const ref = `ghcr.io/org/app@sha256:${'a'.repeat(64)}`;
+  assert.deepEqual(dockerPull(ref), ['docker', 'pull', '--quiet', ref]);
 });

@@ -174,7 +174,7 @@ describe('HostSession.follow', () => {
     assert.equal(offsets[2], bytes.subarray(0, cut2).lastIndexOf(0x0a) + 1);
     assert.match(
       sessions[0]!.commands[0]!,
-      /^sudo -n node \/tmp\/seisei-deploy\.abcdef1234\/remote\.js follow odoo18 42-1-abcdef --offset 0 --root \/srv$/,
+      /^sudo -n node \/tmp\/seisei-deploy\.abcdef1234\/remote\.cjs follow odoo18 42-1-abcdef --offset 0 --root \/srv$/,
     );
   });
 

@@ -94,7 +94,7 @@ describe('host keys', () => {
 
 describe('shell quoting', () => {
   it('quotes everything the shell could interpret', () => {
-    assert.equal(shellQuote('/tmp/seisei-deploy.abc/remote.js'), '/tmp/seisei-deploy.abc/remote.js');
+    assert.equal(shellQuote('/tmp/seisei-deploy.abc/remote.cjs'), '/tmp/seisei-deploy.abc/remote.cjs');
     assert.equal(shellQuote("it's $(rm -rf /)"), `'it'\\''s $(rm -rf /)'`);
     assert.equal(shellQuote(''), `''`);
     const words = ['a b', '$HOME', '`x`', "'", '\n', ';'];

@@ -1,16 +1,16 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-7ZOZVGII.js";
+} from "./chunk-WP3JVOUW.js";
 import {
   setStatus
 } from "./chunk-MVJGOZJA.js";
 import {
   checkDigestManifest
-} from "./chunk-SNCIOZ3S.js";
+} from "./chunk-VMNN2XJC.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-FL6VX4LA.js";
+} from "./chunk-VSGEQHEJ.js";
 import {
   info,
   setOutput,

@@ -2,8 +2,8 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-SNCIOZ3S.js";
-import "./chunk-FL6VX4LA.js";
+} from "./chunk-VMNN2XJC.js";
+import "./chunk-VSGEQHEJ.js";
 import {
   info,
   warning

@@ -11,9 +11,10 @@ import {
   IMAGE_NAME_RE,
   STACK_RE,
   TAG_RE,
-  external_exports,
-  freeText
-} from "./chunk-FL6VX4LA.js";
+  freeText,
+  object,
+  string
+} from "./chunk-VSGEQHEJ.js";
 import {
   getInput,
   setSecret
@@ -78,12 +79,12 @@ var REQUIRED = {
 };
 var show = (v) => JSON.stringify(v.length > 60 ? v.slice(0, 57) + "..." : v);
 var issue = (ctx, message) => ctx.addIssue({ code: "custom", message });
-var matching = (name, re, expected) => external_exports.string().transform((v, ctx) => {
+var matching = (name, re, expected) => string().transform((v, ctx) => {
   if (v === "") return void 0;
   if (!re.test(v)) issue(ctx, `${name}: ${show(v)} is not valid; expected ${expected}`);
   return v;
 });
-var integer = (name, min, max, unit = "") => external_exports.string().transform((v, ctx) => {
+var integer = (name, min, max, unit = "") => string().transform((v, ctx) => {
   if (v === "") return void 0;
   const n = /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n < min || n > max) {
@@ -92,27 +93,27 @@ var integer = (name, min, max, unit = "") => external_exports.string().transform
   }
   return n;
 });
-var boolean = (name) => external_exports.string().transform((v, ctx) => {
+var boolean = (name) => string().transform((v, ctx) => {
   if (v === "") return void 0;
   if (/^(true|yes|on|1)$/i.test(v)) return true;
   if (/^(false|no|off|0)$/i.test(v)) return false;
   issue(ctx, `${name}: ${show(v)} is not valid; expected true or false`);
   return void 0;
 });
-var absPath = (name) => external_exports.string().transform((v, ctx) => {
+var absPath = (name) => string().transform((v, ctx) => {
   if (v === "") return void 0;
   const p = v.replace(/\/+$/, "") || "/";
   if (!p.startsWith("/") || p.split("/").includes("..") || /[\0\n\r]/.test(p))
     issue(ctx, `${name}: ${show(v)} is not valid; expected an absolute path without '..' (e.g. /srv)`);
   return p;
 });
-var text = (name, max) => external_exports.string().transform((v, ctx) => {
+var text = (name, max) => string().transform((v, ctx) => {
   const r = freeText(name, max).safeParse(v);
   if (!r.success) issue(ctx, `${name}: ${r.error.issues[0]?.message ?? "invalid"}`);
   return v;
 });
-var anyString = external_exports.string().transform((v) => v === "" ? void 0 : v);
-var imagesInput = external_exports.string().transform((v, ctx) => {
+var anyString = string().transform((v) => v === "" ? void 0 : v);
+var imagesInput = string().transform((v, ctx) => {
   if (v === "") return void 0;
   const out = {};
   v.split(/\r?\n/).forEach((raw, i) => {
@@ -141,8 +142,8 @@ var imagesInput = external_exports.string().transform((v, ctx) => {
   });
   return out;
 });
-var fields = external_exports.object({
-  mode: external_exports.string().transform((v, ctx) => {
+var fields = object({
+  mode: string().transform((v, ctx) => {
     if (v === "") return "deploy";
     if (!MODES.includes(v))
       issue(ctx, `mode: ${show(v)} is not valid; expected one of ${MODES.join(", ")}`);
@@ -177,7 +178,7 @@ var fields = external_exports.object({
     "a workflow file name or id (e.g. build_ghcr.yml)"
   ),
   github_token: anyString,
-  host: external_exports.string().transform((v, ctx) => {
+  host: string().transform((v, ctx) => {
     if (v === "") return void 0;
     const h = v.replace(/^\[(.*)\]$/, "$1");
     if (!/^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(h))
@@ -189,7 +190,7 @@ var fields = external_exports.object({
   }),
   port: integer("port", 1, 65535),
   username: matching("username", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, "a user name (e.g. deploy)"),
-  private_key: external_exports.string().transform((v, ctx) => {
+  private_key: string().transform((v, ctx) => {
     if (v === "") return void 0;
     if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(v))
       issue(
@@ -199,7 +200,7 @@ var fields = external_exports.object({
     return v.endsWith("\n") ? v : v + "\n";
   }),
   passphrase: anyString,
-  host_key: external_exports.string().transform((v, ctx) => {
+  host_key: string().transform((v, ctx) => {
     if (v === "") return void 0;
     try {
       return parseHostKeys(v);

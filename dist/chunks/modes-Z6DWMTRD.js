@@ -11,17 +11,22 @@ import {
 } from "./chunk-MVJGOZJA.js";
 import {
   resolveImageVars
-} from "./chunk-SNCIOZ3S.js";
+} from "./chunk-VMNN2XJC.js";
 import {
   RUN_KEY_RE,
+  array,
+  boolean,
   envName,
-  external_exports,
   freeText,
   imageMapping,
   imageTag,
+  literal,
+  number,
+  object,
   runKey,
-  stackName
-} from "./chunk-FL6VX4LA.js";
+  stackName,
+  string
+} from "./chunk-VSGEQHEJ.js";
 import {
   endGroup,
   group,
@@ -429,14 +434,14 @@ function localRemoteScript(env = process.env) {
   if (env.SEISEI_DEPLOY_REMOTE_JS) return env.SEISEI_DEPLOY_REMOTE_JS;
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    join(here, "remote.js"),
-    join(here, "..", "remote.js"),
-    join(here, "..", "dist", "remote.js")
+    join(here, "remote.cjs"),
+    join(here, "..", "remote.cjs"),
+    join(here, "..", "dist", "remote.cjs")
   ];
   const found = candidates.find((c) => existsSync(c));
   if (!found)
     throw new RemoteError(
-      `the executor bundle remote.js is missing (looked at ${candidates.join(", ")}); the action is not built correctly`
+      `the executor bundle remote.cjs is missing (looked at ${candidates.join(", ")}); the action is not built correctly`
     );
   return found;
 }
@@ -485,7 +490,7 @@ var HostSession = class {
   /** The executor command line: only temp paths and validated words, each shell-quoted. */
   cli(args) {
     if (!this.executor && !this.tmpDir) throw new RemoteError("internal: no executor uploaded yet");
-    return asRoot(this.settings.remote) + shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.js`, ...args]);
+    return asRoot(this.settings.remote) + shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.cjs`, ...args]);
   }
   /** Creates the private temp dir on the server (mktemp -d: mode 0700, owned by the SSH user). */
   async makeTempDir() {
@@ -521,7 +526,7 @@ var HostSession = class {
       }
     });
   }
-  /** Starts `remote.js run <request> --detach`: validated synchronously, then detached from SSH. */
+  /** Starts `remote.cjs run <request> --detach`: validated synchronously, then detached from SSH. */
   async start(inputs, runKey2) {
     if (!RUN_KEY_RE.test(runKey2)) throw new RemoteError(`internal: invalid run key ${runKey2}`);
     this.throwIfCancelled();
@@ -746,7 +751,7 @@ import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 
 // src/common/request.ts
-var absPath = (field) => external_exports.string().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
+var absPath = (field) => string().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
   error: `${field} must be an absolute path without '..'`
 });
 var commonOptions = {
@@ -755,34 +760,34 @@ var commonOptions = {
   actor: freeText("actor", 200).default(""),
   run_id: freeText("run_id", 100).default(""),
   run_key: runKey.optional(),
-  lock_timeout_s: external_exports.number().int().min(0).max(86400).default(600),
-  gated_envs: external_exports.array(envName).default(["production"]),
-  keep_releases: external_exports.number().int().min(1).max(1e3).optional()
+  lock_timeout_s: number().int().min(0).max(86400).default(600),
+  gated_envs: array(envName).default(["production"]),
+  keep_releases: number().int().min(1).max(1e3).optional()
 };
-var registryLogin = external_exports.object({
+var registryLogin = object({
   registry: freeText("registry", 255).regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, {
     error: "registry must be a host name with an optional port, e.g. ghcr.io"
   }),
   username: freeText("registry_username", 255).min(1),
   password_file: absPath("registry password file")
 }).optional();
-var deployRequest = external_exports.object({
-  command: external_exports.literal("deploy"),
+var deployRequest = object({
+  command: literal("deploy"),
   stack: stackName,
   env: envName,
   image_tag: imageTag,
   digest_file: absPath("digest_file"),
   images: imageMapping.optional(),
-  break_glass: external_exports.boolean().default(false),
+  break_glass: boolean().default(false),
   reason: freeText("break_glass_reason", 1e3).default(""),
   registry_login: registryLogin,
   ...commonOptions
 });
-var rollbackRequest = external_exports.object({
-  command: external_exports.literal("rollback"),
+var rollbackRequest = object({
+  command: literal("rollback"),
   stack: stackName,
   env: envName,
-  steps: external_exports.number().int().min(1).max(100).default(1),
+  steps: number().int().min(1).max(100).default(1),
   ...commonOptions
 });
 function formatIssues(err) {
@@ -964,7 +969,7 @@ async function runOnHost(s, target, manifest, opts) {
     if (server.installedSha256 === sha256File(script)) {
       host.executor = installedExecutor(s.remote.root);
       info(`Using the executor installed at ${host.executor} (same build as this action)`);
-    } else files.push({ name: "remote.js", local: script, mode: 384 });
+    } else files.push({ name: "remote.cjs", local: script, mode: 384 });
     if (manifest && s.mode === "verify")
       files.push({ name: "image-digests.json", data: manifest.text, mode: 384 });
     const upload = async () => {
