@@ -50,7 +50,7 @@ async function run() {
     const settings = await group("Inputs", async () => describe(getSettings()));
     if (settings.manifest) {
       const m = settings.manifest;
-      const { runManifestMode } = await import("./chunks/manifest-mode-5W66DQK3.js");
+      const { runManifestMode } = await import("./chunks/manifest-mode-3PZ5KNFY.js");
       await group(
         "Digest manifest",
         () => runManifestMode({ imageTag: settings.imageTag, artifact: settings.digests.artifact, ...m })
@@ -60,11 +60,11 @@ async function run() {
     const stopIfCancelled = () => {
       if (cancel.signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
     };
-    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-Z6DWMTRD.js");
+    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-O2VEO655.js");
     let manifest;
     if (needsManifest(settings.mode)) {
       manifest = await group("Digest manifest", async () => {
-        const { getDigestManifest } = await import("./chunks/digests-AAWGHM6U.js");
+        const { getDigestManifest } = await import("./chunks/digests-LSZTSVHA.js");
         const m = await getDigestManifest(settings.digests, settings.imageTag);
         info(
           `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`

@@ -6,7 +6,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import standalone from 'ajv/dist/standalone/index.js';
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,8 +25,10 @@ export function validatorModule() {
 export const ajvStandalone = {
   name: 'ajv-standalone',
   setup(build) {
+    // A path relative to the repository: it appears in the bundle, which must not depend on where
+    // the checkout lies.
     build.onResolve({ filter: /[/\\]image-digests-validator\.js$/ }, (args) => ({
-      path: resolve(args.resolveDir, args.path),
+      path: relative(ROOT, resolve(args.resolveDir, args.path)),
       namespace: 'ajv-standalone',
     }));
     // The generated code require()s ajv's small runtime helpers; they resolve from the repo root.

@@ -2,7 +2,7 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-VMNN2XJC.js";
+} from "./chunk-BH6SQQTE.js";
 import "./chunk-VSGEQHEJ.js";
 import {
   info,

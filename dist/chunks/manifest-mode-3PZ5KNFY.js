@@ -7,7 +7,7 @@ import {
 } from "./chunk-MVJGOZJA.js";
 import {
   checkDigestManifest
-} from "./chunk-VMNN2XJC.js";
+} from "./chunk-BH6SQQTE.js";
 import {
   IMAGE_NAME_RE
 } from "./chunk-VSGEQHEJ.js";

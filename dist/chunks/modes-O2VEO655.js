@@ -11,7 +11,7 @@ import {
 } from "./chunk-MVJGOZJA.js";
 import {
   resolveImageVars
-} from "./chunk-VMNN2XJC.js";
+} from "./chunk-BH6SQQTE.js";
 import {
   RUN_KEY_RE,
   array,

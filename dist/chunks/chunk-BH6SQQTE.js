@@ -235,7 +235,7 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// ajv-standalone:/work/main/src/common/image-digests-validator.js
+// ajv-standalone:src/common/image-digests-validator.js
 var validate = validate10;
 var pattern0 = new RegExp("^[0-9a-f]{40}$", "u");
 var pattern1 = new RegExp("^[0-9a-f]{7}$", "u");
