@@ -15968,7 +15968,7 @@ var import_node_fs16 = require("node:fs");
 var import_node_os2 = require("node:os");
 var import_node_path11 = require("node:path");
 
-// remote/ops/compose-services.ts
+// remote/compose-services.ts
 var import_node_fs15 = require("node:fs");
 var import_node_path10 = require("node:path");
 var import_yaml2 = __toESM(require_dist(), 1);

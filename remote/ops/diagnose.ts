@@ -2,7 +2,7 @@
 // containers agree? Pure, so every rule is unit-tested without a server or Docker.
 import type { ContainerState } from '../docker.js';
 import { describeHolder } from '../steps/lock.js';
-import { sameImage } from './compose-services.js';
+import { sameImage } from '../compose-services.js';
 import type { StatusFacts } from './status-facts.js';
 
 export interface Problem {

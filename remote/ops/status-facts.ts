@@ -19,7 +19,7 @@ import { errorMessage, Reporter } from '../report.js';
 import { holderAlive, readHolder, type LockHolder } from '../steps/lock.js';
 import { mainImage, readManifest, type CurrentManifest } from '../steps/record.js';
 import { checkLiveLink } from '../steps/safety.js';
-import { releaseServiceImages, type ServiceImage } from './compose-services.js';
+import { releaseServiceImages, type ServiceImage } from '../compose-services.js';
 
 export interface LinkFacts {
   path: string;

@@ -6,7 +6,7 @@ import { composePull, type ComposeTarget } from '../commands/compose.js';
 import { dockerPull, login } from '../commands/docker.js';
 import type { Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
-import { sameImage, serviceImages } from '../ops/compose-services.js';
+import { sameImage, serviceImages } from '../compose-services.js';
 import type { Reporter } from '../report.js';
 import { readEnvFile } from '../stack-config.js';
 

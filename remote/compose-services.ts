@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { interpolate, readEnvFile } from '../stack-config.js';
+import { interpolate, readEnvFile } from './stack-config.js';
 
 export interface ServiceImage {
   service: string;
