@@ -15440,7 +15440,7 @@ async function httpGet(url, timeoutMs) {
   const lib = url.startsWith("https:") ? (await import("node:https")).default : import_node_http2.default;
   return new Promise((resolve4, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    const req = lib.get(url, { headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
+    const req = lib.get(url, { agent: false, headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (chunk) => {

@@ -15,7 +15,9 @@ export async function httpGet(url: string, timeoutMs: number): Promise<HttpAnswe
   const lib = url.startsWith('https:') ? (await import('node:https')).default : http;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    const req = lib.get(url, { headers: { 'user-agent': 'seisei-deploy-smoke' } }, (res) => {
+    // agent: false: a connection per probe, closed after it; a pooled keep-alive one could hold the
+    // process open after the run until the app closes it.
+    const req = lib.get(url, { agent: false, headers: { 'user-agent': 'seisei-deploy-smoke' } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
