@@ -14816,25 +14816,32 @@ var engineProjectContainers = (project) => `/containers/json?all=1&filters=${enc
 var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
 
 // remote/engine-api.ts
-var import_node_fs4 = require("node:fs");
 var import_node_http = __toESM(require("node:http"), 1);
+
+// remote/docker-cli-config.ts
+var import_node_fs4 = require("node:fs");
+var import_node_os2 = require("node:os");
 var import_node_path2 = require("node:path");
+function dockerConfigDir(env) {
+  return env.DOCKER_CONFIG ?? (0, import_node_path2.join)(env.HOME ?? (0, import_node_os2.homedir)(), ".docker");
+}
+function readDockerCliConfig(env) {
+  try {
+    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path2.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    return typeof config2 === "object" && config2 !== null ? config2 : {};
+  } catch {
+    return {};
+  }
+}
+
+// remote/engine-api.ts
 var DEFAULT_SOCKET = "/var/run/docker.sock";
 function localEngineSocket(env) {
   const host = env.DOCKER_HOST;
   if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
   if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
-  const configDir = env.DOCKER_CONFIG ?? (env.HOME ? (0, import_node_path2.join)(env.HOME, ".docker") : void 0);
-  return configDir && currentContext(configDir) ? void 0 : DEFAULT_SOCKET;
-}
-function currentContext(configDir) {
-  try {
-    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path2.join)(configDir, "config.json"), "utf8"));
-    const ctx = config2.currentContext;
-    return typeof ctx === "string" && ctx && ctx !== "default" ? ctx : void 0;
-  } catch {
-    return void 0;
-  }
+  const ctx = readDockerCliConfig(env).currentContext;
+  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
 }
 var EngineError = class extends Error {
 };
@@ -14864,16 +14871,17 @@ function engineGet(socket, path, timeoutMs = 3e4) {
   });
 }
 async function engineVersion(socket, timeoutMs) {
-  const r = await engineGet(socket, enginePing(), timeoutMs);
-  if (r.status !== 200)
-    throw new EngineError(`GET ${enginePing()}: HTTP ${r.status} ${daemonMessage(r.body)}`);
+  const r = await engineOk(socket, enginePing(), timeoutMs);
   const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
   return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
 }
 async function engineJson(socket, path, timeoutMs) {
+  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
+}
+async function engineOk(socket, path, timeoutMs) {
   const r = await engineGet(socket, path, timeoutMs);
   if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
-  return JSON.parse(r.body);
+  return r;
 }
 function daemonMessage(body) {
   try {
@@ -15875,24 +15883,15 @@ var import_node_path9 = require("node:path");
 var import_node_fs14 = require("node:fs");
 var import_node_path8 = require("node:path");
 function composePluginDirs(env) {
-  const configDir = env.DOCKER_CONFIG ?? (0, import_node_path8.join)(env.HOME ?? "/root", ".docker");
+  const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
   return [
-    (0, import_node_path8.join)(configDir, "cli-plugins"),
-    ...extraPluginDirs(configDir),
+    (0, import_node_path8.join)(dockerConfigDir(env), "cli-plugins"),
+    ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
     "/usr/local/lib/docker/cli-plugins",
     "/usr/local/libexec/docker/cli-plugins",
     "/usr/lib/docker/cli-plugins",
     "/usr/libexec/docker/cli-plugins"
   ];
-}
-function extraPluginDirs(configDir) {
-  try {
-    const config2 = JSON.parse((0, import_node_fs14.readFileSync)((0, import_node_path8.join)(configDir, "config.json"), "utf8"));
-    const dirs = config2.cliPluginsExtraDirs;
-    return Array.isArray(dirs) ? dirs.filter((d) => typeof d === "string") : [];
-  } catch {
-    return [];
-  }
 }
 async function detectCompose(env) {
   const path = env.PATH ?? "";
@@ -15965,7 +15964,7 @@ var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${M
 
 // remote/steps/pull.ts
 var import_node_fs16 = require("node:fs");
-var import_node_os2 = require("node:os");
+var import_node_os3 = require("node:os");
 var import_node_path11 = require("node:path");
 
 // remote/compose-services.ts
@@ -16002,16 +16001,16 @@ function takePassword(file) {
 var CONFIG_PREFIX = "seisei-docker-";
 function privateDockerConfig() {
   removeDeadRunsConfigs();
-  const dir = (0, import_node_fs16.mkdtempSync)((0, import_node_path11.join)((0, import_node_os2.tmpdir)(), `${CONFIG_PREFIX}${process.pid}-`));
-  const plugins = (0, import_node_path11.join)(process.env.DOCKER_CONFIG ?? (0, import_node_path11.join)((0, import_node_os2.homedir)(), ".docker"), "cli-plugins");
+  const dir = (0, import_node_fs16.mkdtempSync)((0, import_node_path11.join)((0, import_node_os3.tmpdir)(), `${CONFIG_PREFIX}${process.pid}-`));
+  const plugins = (0, import_node_path11.join)(dockerConfigDir(process.env), "cli-plugins");
   if ((0, import_node_fs16.existsSync)(plugins)) (0, import_node_fs16.symlinkSync)(plugins, (0, import_node_path11.join)(dir, "cli-plugins"));
   return { dir, dispose: () => (0, import_node_fs16.rmSync)(dir, { recursive: true, force: true }) };
 }
 function removeDeadRunsConfigs() {
-  for (const name of (0, import_node_fs16.readdirSync)((0, import_node_os2.tmpdir)())) {
+  for (const name of (0, import_node_fs16.readdirSync)((0, import_node_os3.tmpdir)())) {
     const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
     if (pid && pid !== process.pid && !processAlive(pid))
-      (0, import_node_fs16.rmSync)((0, import_node_path11.join)((0, import_node_os2.tmpdir)(), name), { recursive: true, force: true });
+      (0, import_node_fs16.rmSync)((0, import_node_path11.join)((0, import_node_os3.tmpdir)(), name), { recursive: true, force: true });
   }
 }
 function processAlive(pid) {

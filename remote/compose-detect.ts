@@ -3,36 +3,24 @@
 // plugin file is where the docker CLI looks for it, so a v1-only server pays nothing. v1 is looked
 // up on PATH, not run: `docker-compose version` starts Python (≈ 0.5 s); a broken v1 install still
 // fails the pull or up step with compose's own message.
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeV2Probe, type ComposeFlavor } from './commands/compose.js';
+import { dockerConfigDir, readDockerCliConfig } from './docker-cli-config.js';
 import { DeployError } from './errors.js';
 import { run } from './exec.js';
 
 /** Where the docker CLI looks for the `docker-compose` plugin (docker/cli cli-plugins/manager), in order. */
 export function composePluginDirs(env: NodeJS.ProcessEnv): string[] {
-  const configDir = env.DOCKER_CONFIG ?? join(env.HOME ?? '/root', '.docker');
+  const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
   return [
-    join(configDir, 'cli-plugins'),
-    ...extraPluginDirs(configDir),
+    join(dockerConfigDir(env), 'cli-plugins'),
+    ...(Array.isArray(extra) ? extra.filter((d): d is string => typeof d === 'string') : []),
     '/usr/local/lib/docker/cli-plugins',
     '/usr/local/libexec/docker/cli-plugins',
     '/usr/lib/docker/cli-plugins',
     '/usr/libexec/docker/cli-plugins',
   ];
-}
-
-/** config.json's cliPluginsExtraDirs. */
-function extraPluginDirs(configDir: string): string[] {
-  try {
-    const config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as {
-      cliPluginsExtraDirs?: unknown;
-    };
-    const dirs = config.cliPluginsExtraDirs;
-    return Array.isArray(dirs) ? dirs.filter((d): d is string => typeof d === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 /** Compose v2 (`docker compose`) when it works, else v1 (`docker-compose` on PATH). */

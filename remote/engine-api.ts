@@ -4,10 +4,9 @@
 // that same socket: DOCKER_HOST unset or unix://, and no docker context selected; otherwise every
 // question goes through the docker CLI as before (remote/docker.ts), which knows contexts, TLS and
 // ssh:// hosts. Compose, pulls and logins always use the CLI.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { join } from 'node:path';
 import { enginePing } from './commands/engine.js';
+import { readDockerCliConfig } from './docker-cli-config.js';
 
 export const DEFAULT_SOCKET = '/var/run/docker.sock';
 
@@ -16,21 +15,9 @@ export function localEngineSocket(env: NodeJS.ProcessEnv): string | undefined {
   const host = env.DOCKER_HOST;
   if (host) return host.startsWith('unix://') ? host.slice('unix://'.length) : undefined;
   if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== 'default') return undefined;
-  const configDir = env.DOCKER_CONFIG ?? (env.HOME ? join(env.HOME, '.docker') : undefined);
-  return configDir && currentContext(configDir) ? undefined : DEFAULT_SOCKET;
-}
-
-/** A non-default context selected by `docker context use` (config.json's currentContext). */
-function currentContext(configDir: string): string | undefined {
-  try {
-    const config = JSON.parse(readFileSync(join(configDir, 'config.json'), 'utf8')) as {
-      currentContext?: unknown;
-    };
-    const ctx = config.currentContext;
-    return typeof ctx === 'string' && ctx && ctx !== 'default' ? ctx : undefined;
-  } catch {
-    return undefined; // no config (the usual case for root), or one the CLI would reject too
-  }
+  // A context selected with `docker context use`.
+  const ctx = readDockerCliConfig(env).currentContext;
+  return typeof ctx === 'string' && ctx && ctx !== 'default' ? undefined : DEFAULT_SOCKET;
 }
 
 export interface EngineAnswer {
@@ -73,18 +60,21 @@ export function engineGet(socket: string, path: string, timeoutMs = 30_000): Pro
 
 /** The daemon's version, from the Server header of /_ping ("Docker/20.10.24+dfsg1 (linux)"). */
 export async function engineVersion(socket: string, timeoutMs?: number): Promise<string> {
-  const r = await engineGet(socket, enginePing(), timeoutMs);
-  if (r.status !== 200)
-    throw new EngineError(`GET ${enginePing()}: HTTP ${r.status} ${daemonMessage(r.body)}`);
+  const r = await engineOk(socket, enginePing(), timeoutMs);
   const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ''))?.[1];
   return server ?? `API ${String(r.headers['api-version'] ?? '?')}`;
 }
 
-/** The JSON body of a 200 answer; anything else is an EngineError with the daemon's message. */
+/** The JSON body of a 200 answer. */
 export async function engineJson<T>(socket: string, path: string, timeoutMs?: number): Promise<T> {
+  return JSON.parse((await engineOk(socket, path, timeoutMs)).body) as T;
+}
+
+/** A 200 answer; anything else is an EngineError with the daemon's message. */
+async function engineOk(socket: string, path: string, timeoutMs?: number): Promise<EngineAnswer> {
   const r = await engineGet(socket, path, timeoutMs);
   if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
-  return JSON.parse(r.body) as T;
+  return r;
 }
 
 function daemonMessage(body: string): string {

@@ -1,10 +1,11 @@
 // Pulls the release's images before anything live changes; optional login in a throwaway DOCKER_CONFIG.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composePull, type ComposeTarget } from '../commands/compose.js';
 import { dockerPull, login } from '../commands/docker.js';
 import type { Docker } from '../docker.js';
+import { dockerConfigDir } from '../docker-cli-config.js';
 import { DeployError } from '../errors.js';
 import { sameImage, serviceImages } from '../compose-services.js';
 import type { Reporter } from '../report.js';
@@ -39,7 +40,7 @@ export function privateDockerConfig(): { dir: string; dispose(): void } {
   const dir = mkdtempSync(join(tmpdir(), `${CONFIG_PREFIX}${process.pid}-`));
   // The CLI looks for plugins (`docker compose`) under its config dir too: keep finding those
   // installed in the usual one (e.g. /root/.docker/cli-plugins).
-  const plugins = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'cli-plugins');
+  const plugins = join(dockerConfigDir(process.env), 'cli-plugins');
   if (existsSync(plugins)) symlinkSync(plugins, join(dir, 'cli-plugins'));
   return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
 }
