@@ -16,6 +16,7 @@ import {
   writeManifest,
   type Who,
 } from './record.js';
+import { pullRelease, type Login } from './pull.js';
 import { removeLive } from './switch.js';
 
 export async function autoRollback(
@@ -29,6 +30,8 @@ export async function autoRollback(
     who: Who;
     started: number;
     env: string;
+    /** The run's registry login, if it has one: the previous release may need a pull too. */
+    login?: Login;
   },
   report: Reporter,
 ): Promise<Outcome> {
@@ -66,6 +69,7 @@ export async function autoRollback(
   };
   let rollbackError = '';
   try {
+    await report.step('auto_rollback.pull', () => pullRelease(docker, flavor, previous, report, ctx.login));
     await activate(l, docker, flavor, previous, report, 'auto_rollback.');
     report.end('auto_rollback', 'ok');
   } catch (err) {
