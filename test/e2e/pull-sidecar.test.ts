@@ -1,11 +1,12 @@
-// A sidecar service (an image by tag, not in the digest manifest) missing on the server while the
-// pinned image is present: the deploy pulls it before the switch, with the run's registry login.
+// Pulls decided by the pull plan, against the authenticated registry: a sidecar service (an image by
+// tag, not in the digest manifest) missing while the pinned image is present is pulled before the
+// switch with the run's login; an auto-rollback pulls what the previous release lacks, with it too.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { buildAndPush, docker, dockerEnv, dockerOk } from '../support/sandbox.js';
-import { containerImages, startTarget, type Target } from './fixture.js';
+import { containerImages, forgetLocally, startTarget, type Target } from './fixture.js';
 
 describe('executor: pulling a sidecar whose image is missing', () => {
   let t: Target;
@@ -42,5 +43,27 @@ describe('executor: pulling a sidecar whose image is missing', () => {
     assert.ok(!pullLogs.some((m) => /pulling by digest/.test(m)), 'the pinned image was not pulled again');
     assert.equal((await docker(['image', 'inspect', sideRef])).code, 0, 'the sidecar image is here now');
     assert.deepEqual((await containerImages(stack)).sort(), [img.ref, sideRef].sort());
+  });
+
+  test('an auto-rollback pulls the previous release image it lacks, with the run login', async () => {
+    const stack = `${t.stack}-back`;
+    await t.addStack(stack, { smokeTimeoutS: 4 });
+    const good = await t.image('sha-back111');
+    const first = await t.deploy('sha-back111', 'staging', [], stack);
+    assert.equal(first.result?.status, 'success', first.stdout.slice(-2000));
+    await t.image('sha-back222', 'crash');
+    // The previous release's image is gone from the server (pruned), while its release is live.
+    await forgetLocally(good.ref, 'sha-back111', t.registry);
+    assert.notEqual((await docker(['image', 'inspect', good.ref])).code, 0);
+
+    const r = await t.deploy('sha-back222', 'staging', [], stack);
+    assert.equal(r.result?.status, 'rolled_back', r.stdout.slice(-3000));
+    assert.match(r.result!.msg, /which is live and answering/);
+    const pull = r.events
+      .filter((e) => e.type === 'log' && e.step === 'auto_rollback.pull')
+      .map((e) => e.msg);
+    assert.ok(pull.includes(`pulling by digest: ${good.ref}`), pull.join('\n'));
+    assert.deepEqual(await containerImages(stack), [good.ref]);
+    assert.equal((await t.manifest(stack))!.release_id, first.result!.release_id);
   });
 });
