@@ -21,6 +21,8 @@ import {
   dockerdArgs,
   enterHost,
   holderCommand,
+  hostsFile,
+  hostsFilePath,
   labPlan,
   networkCommands,
   slotDir,
@@ -177,6 +179,7 @@ async function prepareDirs(plan: LabPlan, user: string): Promise<void> {
     await mkdir(home, { mode: 0o755 });
     await chown(home, uid, gid);
     await writeFile(path.join(backingDir(host, '/etc/docker'), 'daemon.json'), daemonConfig(plan));
+    await writeFile(hostsFilePath(host), hostsFile(plan, host), { mode: 0o644 });
     await mkdir(path.join(host.dir, 'docker'), { mode: 0o710 });
   }
 }

@@ -91,6 +91,21 @@ export function backingDir(host: HostPlan, dir: (typeof PRIVATE_DIRS)[number]): 
   return path.join(host.dir, dir.slice(1).replace(/\//g, '-'));
 }
 
+/** The host's own /etc/hosts (a file bind mount): localhost, its hostname, the other lab hosts. */
+export const hostsFilePath = (host: HostPlan) => path.join(host.dir, 'etc-hosts');
+
+/** Its hostname resolves (sudo looks it up on every call), and so do the other hosts and the registry. */
+export function hostsFile(plan: LabPlan, host: HostPlan): string {
+  const lines = [
+    '127.0.0.1 localhost',
+    `127.0.1.1 ${host.netns}`,
+    '::1 localhost ip6-localhost ip6-loopback',
+  ];
+  lines.push(`${plan.registryIp} ${plan.registryNetns}`);
+  for (const h of plan.hosts) if (h !== host) lines.push(`${h.ip} ${h.netns}`);
+  return lines.join('\n') + '\n';
+}
+
 // ---- ip commands ------------------------------------------------------------------------------
 
 const BRIDGE = 'br0';
@@ -150,7 +165,10 @@ export function enterHost(holderPid: number, argv: readonly string[]): string[] 
  * namespace, bind-mounts the host's own dirs, sets the hostname, says it is ready and sleeps.
  */
 export function holderCommand(host: HostPlan): string[] {
-  const binds = PRIVATE_DIRS.map((d) => `mount --bind '${backingDir(host, d)}' '${d}'`).join(' && ');
+  const binds = [
+    ...PRIVATE_DIRS.map((d) => `mount --bind '${backingDir(host, d)}' '${d}'`),
+    `mount --bind '${hostsFilePath(host)}' /etc/hosts`,
+  ].join(' && ');
   const script = `set -e; ${binds}; hostname '${host.netns}'; : > /run/.lab-holder-ready; exec sleep infinity`;
   return [
     'nsenter',
