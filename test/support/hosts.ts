@@ -399,16 +399,16 @@ async function pipeImage(imageId: string, host: LabHost): Promise<void> {
     throw new Error(`docker save | docker load into ${host.name} failed: ${errors}`);
 }
 
-const loginDirs = new Map<string, Promise<string>>();
+const loginDirs = new WeakMap<Lab, Promise<string>>();
 
-/** A DOCKER_CONFIG logged in to the lab registry through the pushing host's dockerd. */
+/** A DOCKER_CONFIG logged in to the lab registry through the pushing host's dockerd (once per lab). */
 function loginDir(lab: Lab, pusher: LabHost): Promise<string> {
-  const dir = path.join(lab.plan.dir, 'push-docker-config');
-  let login = loginDirs.get(dir);
+  let login = loginDirs.get(lab);
   if (!login) {
+    const dir = path.join(lab.plan.dir, 'push-docker-config');
+    const registry = lab.registry!;
     login = (async () => {
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      const registry = lab.registry!;
       await runOk(
         'docker',
         ['login', '--username', registry.username, '--password-stdin', registry.address],
@@ -419,8 +419,8 @@ function loginDir(lab: Lab, pusher: LabHost): Promise<string> {
       );
       return dir;
     })();
-    loginDirs.set(dir, login);
-    login.catch(() => loginDirs.delete(dir));
+    loginDirs.set(lab, login);
+    login.catch(() => loginDirs.delete(lab));
   }
   return login;
 }
