@@ -276,32 +276,7 @@ describe('the host lab: three real hosts and a registry on this machine', { skip
     assert.notEqual((await httpGet(`http://${h1.ip}:${port}/health`).catch(() => undefined))?.status, 200);
   });
 
-  test('after stop() no namespace, veth, mount, cgroup, process or file of the lab is left', async () => {
-    const pids = lab.hosts.flatMap((h) => [h.holderPid, h.sshd.pid]);
-    const namespaces = new Set((await Promise.all(lab.hosts.map((h) => namespacesOf(h.holderPid)))).flat());
-    const before = await labTraces(lab.slot);
-    assert.equal(before.netns.length, 5, 'switch, registry and three hosts');
-    assert.ok(before.processes.length >= 9, `holders, dockerds, sshds, registry: ${before.processes.length}`);
-    assert.ok(before.cgroups.length > 0, 'the container of host 1 ran in the lab cgroups');
-
-    await lab.stop();
-    assert.deepEqual(await labTraces(lab.slot), {
-      netns: [],
-      links: [],
-      mounts: [],
-      cgroups: [],
-      processes: [],
-      dir: false,
-    });
-    assert.deepEqual(pids.filter(isAlive), []);
-    assert.deepEqual(await processesIn(namespaces), []);
-    const links = (await runOk('ip', ['-o', 'link', 'show'])).stdout;
-    assert.ok(!links.includes('seisei-l'), links);
-  });
-});
-
-describe('the host lab after a crash', { skip }, () => {
-  test('a lab whose process was killed is removed by the next clean-up, processes and all', async () => {
+  test('a second lab takes another slot, and when its process is killed the clean-up removes it and leaves the live lab alone', async () => {
     // A child process starts a one-host lab and is killed with SIGKILL: its exit handlers never
     // run, so the holder, dockerd, containerd and sshd stay behind.
     const script = [
@@ -330,6 +305,7 @@ describe('the host lab after a crash', { skip }, () => {
     assert.ok(isAlive(started.sshd), 'so did the sshd');
     assert.equal(left.netns.length, 3, 'switch, registry and the host');
 
+    assert.notEqual(started.slot, lab.slot);
     const cleaned = await cleanupLabLeftovers();
     assert.ok(cleaned.includes(started.slot), `cleaned slots ${cleaned.join(',')}`);
     assert.deepEqual(await labTraces(started.slot), {
@@ -341,5 +317,32 @@ describe('the host lab after a crash', { skip }, () => {
       dir: false,
     });
     assert.equal(isAlive(started.holder) || isAlive(started.sshd), false);
+    // The live lab is untouched.
+    assert.ok(!cleaned.includes(lab.slot));
+    assert.equal((await labTraces(lab.slot)).netns.length, 5);
+    assert.equal((await h1.docker(['version', '--format', '{{.Server.Version}}'])).code, 0);
+  });
+
+  test('after stop() no namespace, veth, mount, cgroup, process or file of the lab is left', async () => {
+    const pids = lab.hosts.flatMap((h) => [h.holderPid, h.sshd.pid]);
+    const namespaces = new Set((await Promise.all(lab.hosts.map((h) => namespacesOf(h.holderPid)))).flat());
+    const before = await labTraces(lab.slot);
+    assert.equal(before.netns.length, 5, 'switch, registry and three hosts');
+    assert.ok(before.processes.length >= 9, `holders, dockerds, sshds, registry: ${before.processes.length}`);
+    assert.ok(before.cgroups.length > 0, 'the container of host 1 ran in the lab cgroups');
+
+    await lab.stop();
+    assert.deepEqual(await labTraces(lab.slot), {
+      netns: [],
+      links: [],
+      mounts: [],
+      cgroups: [],
+      processes: [],
+      dir: false,
+    });
+    assert.deepEqual(pids.filter(isAlive), []);
+    assert.deepEqual(await processesIn(namespaces), []);
+    const links = (await runOk('ip', ['-o', 'link', 'show'])).stdout;
+    assert.ok(!links.includes('seisei-l'), links);
   });
 });

@@ -152,17 +152,20 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
       ),
     );
     const registry = await registryStart;
+    const ownerPid = persistent ? (holders[0]!.pid ?? 0) : process.pid;
+    let stopping: Promise<void> | undefined;
     const lab: Lab = {
       slot,
       plan,
       hosts,
       registry,
       pushImage: (variant, tag, repo = 'app') => pushImage(lab, variant, tag, repo),
-      stop: () => teardownSlot(slot),
+      // Once only: a second stop() must not tear down a lab another process has since started there.
+      stop: () => (stopping ??= withLabLock(() => teardownOwnSlot(slot, ownerPid))),
     };
     return lab;
   } catch (err) {
-    await teardownSlot(slot).catch(() => undefined);
+    await withLabLock(() => teardownSlot(slot)).catch(() => undefined);
     throw err;
   }
 }
@@ -447,18 +450,20 @@ async function writeOwner(slot: number, pid: number): Promise<void> {
   await rename(`${ownerFile(slot)}.tmp`, ownerFile(slot));
 }
 
+/** The slot's owner, or undefined when there is no owner file or a torn one. */
+async function readOwner(slot: number): Promise<Owner | undefined> {
+  const text = await readFile(ownerFile(slot), 'utf8').catch(() => undefined);
+  try {
+    return text === undefined ? undefined : (JSON.parse(text) as Owner);
+  } catch {
+    return undefined; // its writer died mid-write (it writes a temp file and renames, so unlikely)
+  }
+}
+
 /** 'free' (nothing there), 'live' (its owner runs), or 'stale' (left by a process that is gone). */
 async function slotState(slot: number): Promise<'free' | 'live' | 'stale'> {
-  const text = await readFile(ownerFile(slot), 'utf8').catch(() => undefined);
-  if (text !== undefined) {
-    try {
-      const owner = JSON.parse(text) as Owner;
-      if ((await processStart(owner.pid)) === owner.start) return 'live';
-    } catch {
-      // a torn owner file: its writer died mid-write
-    }
-    return 'stale';
-  }
+  const owner = await readOwner(slot);
+  if (owner) return (await processStart(owner.pid)) === owner.start ? 'live' : 'stale';
   return existsSync(slotDir(slot)) || (await slotNamespaces(slot)).length > 0 ? 'stale' : 'free';
 }
 
@@ -579,12 +584,18 @@ export async function slotProcesses(slot: number): Promise<number[]> {
  */
 async function teardownSlot(slot: number): Promise<void> {
   const deadline = Date.now() + TEARDOWN_MS;
+  /** pid -> start time, so a pid reused by another process is never mistaken for ours. */
+  const killed = new Map<number, string>();
   for (;;) {
-    const pids = await slotProcesses(slot);
+    // A killed process leaves its cgroup before it has exited: wait for those too.
+    const pids = [...new Set([...(await slotProcesses(slot)), ...(await stillExiting(killed))])];
     if (!pids.length) break;
     if (Date.now() > deadline)
       throw new Error(`lab slot ${slot}: processes ${pids.join(' ')} survive SIGKILL`);
     for (const pid of pids) {
+      const start = await processStart(pid);
+      if (start === undefined || (killed.has(pid) && killed.get(pid) !== start)) continue;
+      killed.set(pid, start);
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -609,7 +620,34 @@ async function teardownSlot(slot: number): Promise<void> {
   const veth = slotPrefix(slot);
   if ((await run('ip', ['link', 'show', 'dev', veth])).code === 0)
     await run('ip', ['link', 'delete', 'dev', veth], { timeoutMs: 10_000 });
-  await rm(slotDir(slot), { recursive: true, force: true });
+  await removeSlotDir(slot);
+}
+
+/** Those of the killed processes (pid -> start time) that still exist and are not zombies. */
+async function stillExiting(killed: Map<number, string>): Promise<number[]> {
+  const alive: number[] = [];
+  for (const [pid, start] of killed) {
+    const statText = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const fields = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+    if (statText && fields[19] === start && fields[0] !== 'Z' && fields[0] !== 'X') alive.push(pid);
+  }
+  return alive;
+}
+
+/** Tears the slot down unless another process owns it now. */
+async function teardownOwnSlot(slot: number, ownerPid: number): Promise<void> {
+  const owner = await readOwner(slot);
+  if (owner && owner.pid !== ownerPid && (await slotState(slot)) === 'live') return;
+  await teardownSlot(slot);
+}
+
+/** The state dir, its owner file last: until then nobody takes the slot for a free one. */
+async function removeSlotDir(slot: number): Promise<void> {
+  const dir = slotDir(slot);
+  for (const entry of await readdir(dir).catch(() => [] as string[]))
+    if (entry !== 'owner') await rm(path.join(dir, entry), { recursive: true, force: true });
+  await rm(ownerFile(slot), { force: true });
+  await rmdir(dir).catch(() => undefined);
 }
 
 /** Names of the lab's leftovers visible on the machine (for tests of the tear-down). */
