@@ -123,12 +123,14 @@ describe('the host lab: three real hosts and a registry on this machine', { skip
     await lab?.stop();
   });
 
-  test('each host has its own IP on its own network interface and its own hostname', async () => {
+  test('each host has its own IP on its own network interface, no default route and its own hostname', async () => {
     const ips = new Set<string>();
     for (const h of lab.hosts) {
       const addr = await h.execOk(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
       assert.match(addr.stdout, new RegExp(`inet ${h.ip.replace(/\./g, '\\.')}/`));
       assert.equal((await h.execOk(['hostname'])).stdout.trim(), h.netns);
+      // No default route: a host reaches the lab network and its own containers, nothing else.
+      assert.doesNotMatch((await h.execOk(['ip', 'route'])).stdout, /^default/m);
       ips.add(h.ip);
     }
     assert.equal(ips.size, 3);

@@ -133,6 +133,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
   await ensureDocker(); // the machine's dockerd builds the test images
   const user = opts.user ?? 'seisei';
   const persistent = opts.persistent ?? false;
+  labPlan(0, opts.hosts ?? 3); // checks the host count before a slot is taken
   const slot = await claimSlot();
   const plan = labPlan(slot, opts.hosts ?? 3);
   try {
@@ -144,6 +145,7 @@ export async function startLab(opts: LabOptions = {}): Promise<Lab> {
     const privateKey = await readFile(clientKey.path, 'utf8');
 
     const registryStart = opts.registry ? startRegistryHost(plan, persistent) : undefined;
+    registryStart?.catch(() => undefined); // awaited below; a holder may fail first
     const holders = await Promise.all(plan.hosts.map((h) => startHolder(h, persistent)));
     if (persistent) await writeOwner(plan.slot, holders[0]!.pid ?? 0);
     const hosts = await Promise.all(
