@@ -118,9 +118,16 @@ export async function generateKey(keyPath: string, comment: string): Promise<Key
   return { path: keyPath, publicKey, fingerprint };
 }
 
-function sshdConfig(dir: string, port: number, user: string, authorizedKeys: string): string {
+/** The sshd_config of a test server; `listen` is the address it binds (127.0.0.1 unless a lab host's IP). */
+export function sshdConfig(
+  dir: string,
+  port: number,
+  user: string,
+  authorizedKeys: string,
+  listen = '127.0.0.1',
+): string {
   return `Port ${port}
-ListenAddress 127.0.0.1
+ListenAddress ${listen}
 HostKey ${path.join(dir, 'ssh_host_ed25519_key')}
 PidFile ${path.join(dir, 'sshd.pid')}
 AuthorizedKeysFile ${authorizedKeys}
@@ -169,9 +176,9 @@ async function launchOnFreePort(
 }
 
 /** True once the server sends its "SSH-2.0-..." identification. */
-async function hasBanner(port: number): Promise<boolean> {
+export async function hasBanner(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
