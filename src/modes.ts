@@ -23,6 +23,7 @@ import {
   type UploadFile,
 } from './remote-run.js';
 import { installedExecutor, type ExecResult } from './ssh.js';
+import { safeText } from './neutralise.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
@@ -123,13 +124,15 @@ function logStatus(status: unknown): void {
     const m = st.manifest ?? {};
     const problems = st.problems ?? [];
     core.info(
-      `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
+      safeText(
+        `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
+      ),
     );
     for (const p of problems)
-      (p.severity === 'drift' ? core.warning : core.info)(`  ${st.stack}: ${p.message}`);
+      (p.severity === 'drift' ? core.warning : core.info)(safeText(`  ${st.stack}: ${p.message}`));
   }
   core.startGroup('status report (JSON)');
-  core.info(JSON.stringify(status, null, 2));
+  core.info(safeText(JSON.stringify(status, null, 2)));
   core.endGroup();
 }
 
