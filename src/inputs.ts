@@ -405,7 +405,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
   const regPass = strings.registry_password;
   if (regUser && !regPass) problems.push('registry_password: required when registry_username is set');
   if (regPass && !regUser) problems.push('registry_username: required when registry_password is set');
-  if (get('registry') && !regUser)
+  if (get('registry') && !regUser && !regPass)
     problems.push('registry_username: required when registry is set (with registry_password)');
   if ((regUser || regPass) && !get('registry'))
     problems.push(
