@@ -7,9 +7,11 @@ import type { LoadedManifest } from './digests.js';
 import type { Settings, SshTarget } from './inputs.js';
 import {
   EventRenderer,
+  driftMessage,
   reportResult,
   setOutputs,
   setStatus,
+  statusDrift,
   writeStatusSummary,
   type SummaryContext,
 } from './render.js';
@@ -129,11 +131,36 @@ function logStatus(status: unknown): void {
       ),
     );
     for (const p of problems)
-      (p.severity === 'drift' ? core.warning : core.info)(safeText(`  ${st.stack}: ${p.message}`));
+      if (p.severity === 'drift') core.warning(`${st.stack}: ${p.message}`);
+      else core.info(safeText(`  ${st.stack}: ${p.message}`));
   }
   core.startGroup('status report (JSON)');
   core.info(safeText(JSON.stringify(status, null, 2)));
   core.endGroup();
+}
+
+/**
+ * The report of `remote.cjs status --json`: exit 0 (consistent) or 1 (drift) with its JSON on stdout.
+ * Anything else (another exit code, no JSON, exit 1 without drift in the report) is the executor
+ * failing, not a verdict on the stacks, and throws.
+ */
+export function statusReport(res: ExecResult, hostName: string): unknown {
+  const said = () => (res.stderr || res.stdout).trim().slice(-2000);
+  if (res.code !== 0 && res.code !== 1)
+    throw new RemoteError(`status on ${hostName} failed (exit ${res.code}): ${said()}`);
+  let report: unknown;
+  try {
+    report = JSON.parse(res.stdout);
+  } catch {
+    throw new RemoteError(
+      res.code === 0
+        ? `status on ${hostName} printed no JSON: ${res.stdout.slice(0, 500)}`
+        : `status on ${hostName} failed (exit ${res.code}): ${said()}`,
+    );
+  }
+  if (res.code === 1 && !statusDrift(report).length)
+    throw new RemoteError(`status on ${hostName} exited 1 but its report names no drift: ${said()}`);
+  return report;
 }
 
 /** The live manifest of `stack` in a status report (`{stacks: [{stack, manifest}]}`), or {}. */
@@ -248,36 +275,32 @@ export async function runOnHost(
       s.remote.root,
       '--json',
     ]);
-    if (res.code !== 0)
-      throw new RemoteError(
-        `status on ${target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2000)}`,
-      );
-    let status: unknown;
-    try {
-      status = JSON.parse(res.stdout);
-    } catch {
-      throw new RemoteError(`status on ${target.host} printed no JSON: ${res.stdout.slice(0, 500)}`);
-    }
-    logStatus(status);
-    const current = s.stack ? currentOf(status, s.stack) : {};
+    const report = statusReport(res, target.host);
+    logStatus(report);
+    const drift = statusDrift(report);
+    const current = s.stack ? currentOf(report, s.stack) : {};
     const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    const status = drift.length ? 'failed' : 'success';
     setOutputs({
-      status: 'success',
+      status,
       release_id: str(current.release_id),
       release_dir: str(current.release_dir),
       image_ref: str(current.image_ref),
       image_digest: str(current.image_digest),
       previous_release_id: str(current.previous_release_id),
-      manifest: JSON.stringify(status),
+      manifest: JSON.stringify(report),
     });
-    await writeStatusSummary(status, host.target.host);
+    await writeStatusSummary(report, host.target.host);
+    const msg = drift.length ? driftMessage(target.host, drift) : 'status';
+    // Drift fails the step (a scheduled status run is drift detection); outputs and summary are set.
+    if (drift.length) core.setFailed(msg);
     return {
       v: 1,
       ts: new Date().toISOString(),
       type: 'result',
-      status: 'success',
+      status,
       mode: 'status',
-      msg: 'status',
+      msg,
       manifest: current,
     };
   } finally {
