@@ -8,7 +8,6 @@ import type { Settings, SshTarget } from './inputs.js';
 import {
   EventRenderer,
   driftMessage,
-  neutralize,
   reportResult,
   setOutputs,
   setStatus,
@@ -26,6 +25,7 @@ import {
   type UploadFile,
 } from './remote-run.js';
 import { installedExecutor, type ExecResult } from './ssh.js';
+import { safeText } from './neutralise.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
@@ -126,16 +126,16 @@ function logStatus(status: unknown): void {
     const m = st.manifest ?? {};
     const problems = st.problems ?? [];
     core.info(
-      neutralize(
+      safeText(
         `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
       ),
     );
     for (const p of problems)
       if (p.severity === 'drift') core.warning(`${st.stack}: ${p.message}`);
-      else core.info(neutralize(`  ${st.stack}: ${p.message}`));
+      else core.info(safeText(`  ${st.stack}: ${p.message}`));
   }
   core.startGroup('status report (JSON)');
-  for (const line of JSON.stringify(status, null, 2).split('\n')) core.info(neutralize(line));
+  core.info(safeText(JSON.stringify(status, null, 2)));
   core.endGroup();
 }
 

@@ -417,6 +417,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     );
 
     const r = await deploy(app.name, img3, {
+      registry: registry.host,
       registry_username: registry.user,
       registry_password: registry.password,
     });
@@ -611,6 +612,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     const running = await startAction({
       inputs: srv.inputs(
         deployInputs(slow.name, img3, {
+          registry: srv.registry.host,
           registry_username: srv.registry.user,
           registry_password: srv.registry.password,
         }),
