@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ENV_VAR_RE } from '../../src/common/names.js';
 import { DeployError } from '../errors.js';
+import { refuseOptionLikeValues } from './untrusted-argv.js';
 
 export const globalOptions = {
   root: { type: 'string' },
@@ -17,8 +18,9 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   options: O,
   usage: string,
 ) {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...globalOptions, ...options },
       allowPositionals: true,
@@ -27,6 +29,8 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     throw new DeployError(`${command}: ${(err as Error).message}\nusage: ${usage}`, 2);
   }
+  refuseOptionLikeValues(command, parsed.values, usage);
+  return parsed;
 }
 
 /** Who runs an operator command: the sudo caller, else the login user. */
