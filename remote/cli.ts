@@ -59,6 +59,12 @@ async function startRequest(o: StartOptions): Promise<number> {
   let req: RunRequest;
   try {
     const raw = readRequestFile(file);
+    // The gate is the server's policy, not the caller's: under sudo a request may not change it.
+    if (o.caller && raw.gated_envs !== undefined)
+      throw new DeployError(
+        `gated_envs: a request run through sudo by ${o.caller.user} may not set which environments are gated; leave it out (production is gated), or use break_glass with a reason`,
+        2,
+      );
     req = validateRequest({ ...raw, ...(o.key ? { run_key: o.key } : {}) });
     checkTrusted(req);
   } catch (err) {

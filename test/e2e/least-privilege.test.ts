@@ -312,6 +312,28 @@ describe('a deploy user whose sudo allows only the installed executor', () => {
     );
   });
 
+  test('a request through sudo cannot turn the production gate off (gated_envs)', async () => {
+    const prod = await srv.addStack();
+    extraProjects.push(prod.name);
+    const request = {
+      command: 'deploy',
+      stack: prod.name,
+      env: 'production',
+      image_tag: img2.tag,
+      digest_file: '/dev/stdin',
+      gated_envs: [],
+      root: srv.root,
+      source: srv.source,
+    };
+    const res = await asUser(
+      ['sudo', '-n', exe, 'run', '-'],
+      JSON.stringify({ request, digest_manifest: img2.manifestText }),
+    );
+    assert.equal(res.code, 2, res.stdout + res.stderr);
+    assert.match(res.stderr, /gated_envs: a request run through sudo by seisei-exec may not set/);
+    assert.equal(srv.currentManifest(prod.name), undefined, 'an unverified tag went live in production');
+  });
+
   test('option values that look like options are refused', async () => {
     for (const args of [
       ['status', '--root=-x'],
