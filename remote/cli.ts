@@ -60,9 +60,9 @@ async function startRequest(o: StartOptions): Promise<number> {
   try {
     const raw = readRequestFile(file);
     // The gate is the server's policy, not the caller's: under sudo a request may not change it.
-    if (o.caller && raw.gated_envs !== undefined)
+    if (o.caller && raw.gated_envs !== undefined && JSON.stringify(raw.gated_envs) !== '["production"]')
       throw new DeployError(
-        `gated_envs: a request run through sudo by ${o.caller.user} may not set which environments are gated; leave it out (production is gated), or use break_glass with a reason`,
+        `gated_envs: a request run through sudo by ${o.caller.user} may not change which environments are gated (only ["production"]); leave it out, or use break_glass with a reason`,
         2,
       );
     req = validateRequest({ ...raw, ...(o.key ? { run_key: o.key } : {}) });

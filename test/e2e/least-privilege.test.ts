@@ -330,7 +330,10 @@ describe('a deploy user whose sudo allows only the installed executor', () => {
       JSON.stringify({ request, digest_manifest: img2.manifestText }),
     );
     assert.equal(res.code, 2, res.stdout + res.stderr);
-    assert.match(res.stderr, /gated_envs: a request run through sudo by seisei-exec may not set/);
+    assert.match(
+      res.stderr,
+      /gated_envs: a request run through sudo by seisei-exec may not change which environments are gated/,
+    );
     assert.equal(srv.currentManifest(prod.name), undefined, 'an unverified tag went live in production');
   });
 
