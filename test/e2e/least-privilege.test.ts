@@ -78,7 +78,7 @@ describe('a deploy user whose sudo allows only the installed executor', () => {
     await rm(secret, { force: true });
     await rm(pwned, { force: true });
     await srv?.close();
-    // The user keeps the narrow rule; other files start their own users with full sudo.
+    await rm(`/etc/sudoers.d/seisei-test-${USER}`, { force: true }); // the rule names this run's temp root
   });
 
   const act = (inputs: Record<string, string | undefined>) =>
