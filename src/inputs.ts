@@ -13,6 +13,7 @@ import {
   type ImageMapping,
 } from './common/names.js';
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost, type HostKeyPin } from './host-key.js';
+import { EXECUTOR_MISMATCH, type ExecutorMismatch } from './privilege.js';
 
 export const MODES = ['deploy', 'rollback', 'verify', 'status', 'manifest'] as const;
 export type Mode = (typeof MODES)[number];
@@ -39,6 +40,7 @@ export const INPUT_NAMES = [
   'passphrase',
   'host_key',
   'sudo',
+  'executor_mismatch',
   'remote_node',
   'srv_root',
   'stacks_source',
@@ -103,7 +105,7 @@ export interface Settings {
   target?: SshTarget;
   /** manifest mode: the build side's `image-name=repo@sha256:...` lines and where they go. */
   manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number };
-  remote: { sudo: boolean; node: string; root: string; source: string };
+  remote: { sudo: boolean; node: string; root: string; source: string; executorMismatch: ExecutorMismatch };
   breakGlass: boolean;
   breakGlassReason: string;
   stepsBack: number;
@@ -302,6 +304,15 @@ const fields = z.object({
     }
   }),
   sudo: boolean('sudo'),
+  executor_mismatch: z.string().transform((v, ctx) => {
+    if (v === '') return undefined;
+    if (!(EXECUTOR_MISMATCH as readonly string[]).includes(v))
+      issue(
+        ctx,
+        `executor_mismatch: ${show(v)} is not valid; expected one of ${EXECUTOR_MISMATCH.join(', ')}`,
+      );
+    return v as ExecutorMismatch;
+  }),
   remote_node: matching(
     'remote_node',
     /^[A-Za-z0-9_./+-]{1,255}$/,
@@ -484,6 +495,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
           },
     remote: {
       sudo: v.sudo ?? true,
+      executorMismatch: v.executor_mismatch ?? 'fail',
       node: v.remote_node ?? 'node',
       root: v.srv_root ?? '/srv',
       source: v.stacks_source ?? '/opt/seisei-odoo-addons/infra/stacks',

@@ -29,6 +29,7 @@ import { safeText } from './neutralise.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
+import { ACTION_VERSION, chooseExecutor } from './privilege.js';
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
 /** The executor replaces these paths with the private copies it makes of the stdin inputs. */
@@ -202,12 +203,23 @@ export async function runOnHost(
     const server = await core.group(`Connect to ${host.label}`, () => host.open());
     const files: UploadFile[] = [];
     const script = localRemoteScript(opts.env);
-    if (server.installedSha256 === sha256File(script)) {
-      // The last deploy installed this very build (root-owned): run it instead of uploading it again.
-      host.executor = installedExecutor(s.remote.root);
-      core.info(`Using the executor installed at ${host.executor} (same build as this action)`);
-    } else files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
-    if (manifest && s.mode === 'verify')
+    // The installed executor when it is this build (or, with narrow sudo, the only one allowed).
+    const choice = chooseExecutor(
+      server,
+      { sha256: sha256File(script), version: ACTION_VERSION },
+      {
+        root: s.remote.root,
+        installedPath: installedExecutor(s.remote.root),
+        mismatch: s.remote.executorMismatch,
+      },
+    );
+    if (choice.note) core.info(choice.note);
+    host.executor = choice.executor;
+    host.direct = choice.direct;
+    if (!choice.executor) files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
+    // Narrow sudo: the executor cannot read the SSH user's files as root; the manifest goes on stdin.
+    const digestsOnStdin = choice.direct && manifest && s.mode === 'verify' ? manifest.text : undefined;
+    if (manifest && s.mode === 'verify' && digestsOnStdin === undefined)
       files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
     /** A private temp dir only when there is something to upload; returns it. */
     const upload = async (): Promise<string | undefined> => {
@@ -257,10 +269,11 @@ export async function runOnHost(
     if (s.mode === 'verify') {
       const dir = await core.group('Upload', upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
-      const args = ['verify', s.imageTag!, '--digest-file', `${dir}/image-digests.json`, '--note', note];
+      const digestFile = digestsOnStdin !== undefined ? '-' : `${dir}/image-digests.json`;
+      const args = ['verify', s.imageTag!, '--digest-file', digestFile, '--note', note];
       if (s.actor) args.push('--actor', s.actor);
       args.push('--root', s.remote.root, '--json');
-      const res = await host.runSync(args);
+      const res = await host.runSync(args, digestsOnStdin);
       const result = verifyResult(res, renderer, s.imageTag!, target.host);
       await reportResult(result, summaryContext(s, host), renderer);
       return result;

@@ -86,6 +86,8 @@ export class HostSession {
   tmpDir?: string;
   /** The executor to run: the installed one when it is this build, else the uploaded copy. */
   executor?: string;
+  /** Run the executor by its shebang (narrow sudo allows only that file), not `<node> <file>`. */
+  direct = false;
   runKey?: string;
   journal?: string;
   /** pid of the detached executor, from `run --detach`. */
@@ -115,7 +117,9 @@ export class HostSession {
     const info = await preflight(this.session, this.settings.remote);
     core.info(
       safeText(
-        `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
+        info.narrow
+          ? `Server: sudo allows only the installed executor${info.installed ? ` (seisei-deploy ${info.installed.version})` : ''}`
+          : `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
       ),
     );
     return info;
@@ -130,6 +134,8 @@ export class HostSession {
   /** The executor command line: only temp paths and validated words, each shell-quoted. */
   cli(args: readonly string[]): string {
     if (!this.executor && !this.tmpDir) throw new RemoteError('internal: no executor uploaded yet');
+    if (this.direct && this.executor)
+      return asRoot(this.settings.remote) + shellJoin([this.executor, ...args]);
     return (
       asRoot(this.settings.remote) +
       shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.cjs`, ...args])
@@ -332,11 +338,12 @@ export class HostSession {
   }
 
   /** Runs a synchronous executor mode (verify, status) and returns its output. */
-  async runSync(args: readonly string[]): Promise<ExecResult> {
+  async runSync(args: readonly string[], stdin?: string): Promise<ExecResult> {
     this.throwIfCancelled();
     const res = await this.live().exec(this.cli(args), {
       timeoutMs: this.settings.timeoutMinutes * 60_000,
       signal: this.opts.signal,
+      ...(stdin !== undefined ? { stdin } : {}),
     });
     if (res.aborted)
       throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);

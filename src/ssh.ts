@@ -5,6 +5,7 @@
 import type { EventEmitter } from 'node:events';
 import { checkHostKey, describePins, hostKeyAlgorithms, type HostKeyCheck } from './host-key.js';
 import type { SshTarget } from './inputs.js';
+import { narrowPreflight, upgradeHint, type ServerExecutor } from './privilege.js';
 
 export type SshErrorKind =
   'host_key' | 'auth' | 'key' | 'unreachable' | 'timeout' | 'connection' | 'preflight';
@@ -335,7 +336,7 @@ export interface RemoteOptions {
 /** The command prefix that runs something as root (or as the SSH user when sudo is off). */
 export const asRoot = (r: RemoteOptions) => (r.sudo ? 'sudo -n ' : '');
 
-export interface PreflightInfo {
+export interface PreflightInfo extends ServerExecutor {
   nodeVersion: string;
   dockerVersion: string;
   /** sha256 (hex) of the executor installed at <root>/releases/bin/seisei-deploy, if any. */
@@ -351,7 +352,7 @@ export function preflightScript(r: RemoteOptions): string {
     `N=${shellQuote(r.node)}`,
     r.sudo
       ? `if ! command -v sudo >/dev/null 2>&1; then echo sudo=missing; exit 0; fi; ` +
-        `if sudo -n true 2>/dev/null; then echo sudo=ok; else echo sudo=fail; exit 0; fi; S='sudo -n'`
+        `if sudo -n true 2>/dev/null; then echo sudo=ok; ${r.root ? narrowSudoProbe(installedExecutor(r.root)) : 'else echo sudo=fail; exit 0; '}fi; S='sudo -n'`
       : `S=''`,
     `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
     `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
@@ -361,21 +362,36 @@ export function preflightScript(r: RemoteOptions): string {
   ].join('\n');
 }
 
+/**
+ * When `sudo -n true` is refused: is sudo allowed for the installed executor alone (the narrow
+ * rule)? Then report its sha256 (read as the SSH user: it is 0755) and its `version --json`.
+ */
+function narrowSudoProbe(exe: string): string {
+  const q = shellQuote(exe);
+  return (
+    `elif sudo -n -l ${q} >/dev/null 2>&1; then echo sudo=narrow; ` +
+    `echo "cli=$(sha256sum ${q} 2>/dev/null | cut -c1-64)"; ` +
+    `echo "exe=$(sudo -n ${q} version --json 2>/dev/null | head -c 500 | tr '\\n' ' ')"; exit 0; ` +
+    `else echo sudo=fail; exit 0; `
+  );
+}
+
 /** Interprets the preflight output; throws SshError('preflight') listing every problem. */
 export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): PreflightInfo {
   const facts = new Map<string, string>();
   for (const line of stdout.split('\n')) {
-    const m = /^(sudo|node|docker|cli)=(.*)$/.exec(line.trim());
+    const m = /^(sudo|node|docker|cli|exe)=(.*)$/.exec(line.trim());
     if (m) facts.set(m[1]!, m[2]!);
   }
   const problems: string[] = [];
   const via = r.sudo ? ' (run via sudo -n)' : '';
   const sudo = facts.get('sudo');
+  if (r.sudo && sudo === 'narrow') return narrowPreflight(facts.get('cli'), facts.get('exe'));
   if (r.sudo && sudo !== 'ok') {
     problems.push(
       sudo === 'missing'
         ? `sudo is not installed on ${t.host}; install it, or set sudo: false if ${t.username} may run Docker and write srv_root itself`
-        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"), or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
+        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"); or, for sudo that allows only the installed executor, install it (${upgradeHint(r.root ?? '/srv')}) and allow exactly ${installedExecutor(r.root ?? '/srv')}; or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
     );
     throw new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
   }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ENV_VAR_RE } from '../../src/common/names.js';
 import { DeployError } from '../errors.js';
+import { refuseOptionLikeValues } from './untrusted-argv.js';
 
 export const globalOptions = {
   root: { type: 'string' },
@@ -19,8 +20,9 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   options: O,
   usage: string,
 ) {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...globalOptions, ...options },
       allowPositionals: true,
@@ -29,6 +31,8 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     throw new DeployError(`${command}: ${(err as Error).message}\nusage: ${usage}`, 2);
   }
+  refuseOptionLikeValues(command, parsed.values, usage);
+  return parsed;
 }
 
 /** A user name as useradd(8) takes it (and Samba's trailing `$`). */

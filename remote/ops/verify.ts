@@ -4,6 +4,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli.js';
 import { parse, pathArg } from '../cli/args.js';
 import { parseDigestManifest } from '../../src/common/digest-manifest.js';
+import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Layout } from '../layout.js';
@@ -35,12 +36,8 @@ export function readMarker(l: Layout, tag: string): MarkerContent | undefined {
 
 /** `{name: digest}` of every image in the digest manifest, which must carry `tag`. */
 export function digestsFromFile(file: string, tag: string): Record<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DeployError(`--digest-file ${file} cannot be read: ${errorMessage(err)}`, 2);
-  }
+  // `-` is stdin; under sudo the file is read with the caller's rights (caller.ts).
+  const text = readInputFile(file, '--digest-file');
   try {
     const m = parseDigestManifest(text, tag);
     return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
@@ -117,7 +114,7 @@ function describeMarker(m: MarkerContent | undefined): string {
 
 export const verifyCommand: Command = {
   usage:
-    'seisei-deploy verify <image_tag> [--digest-file F] [--note "..."] [--actor A] [--root DIR] [--json]',
+    'seisei-deploy verify <image_tag> [--digest-file F|-] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: 'mark an image tag as verified on staging (production deploys need it)',
   async main(argv) {
     const { values: v, positionals: p } = parse(

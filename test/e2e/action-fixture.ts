@@ -17,6 +17,7 @@ import {
   freePort,
   makeTempDir,
   removeComposeProject,
+  type SshdOptions,
   run,
   serverNode,
   startRegistry,
@@ -73,9 +74,13 @@ export function randomShaTag(): string {
   return `sha-${randomBytes(4).toString('hex').slice(0, 7)}`;
 }
 
-export async function startDeployServer(): Promise<DeployServer> {
+export async function startDeployServer(sshdOptions: SshdOptions = {}): Promise<DeployServer> {
   await ensureDocker();
-  const [sshd, registry, tmp] = await Promise.all([startSshd(), startRegistry(), makeTempDir('action-e2e')]);
+  const [sshd, registry, tmp] = await Promise.all([
+    startSshd(sshdOptions),
+    startRegistry(),
+    makeTempDir('action-e2e'),
+  ]);
   const root = path.join(tmp, 'srv');
   const source = path.join(tmp, 'stacks');
   await mkdir(root, { recursive: true });

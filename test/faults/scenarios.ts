@@ -351,7 +351,7 @@ const diskFull: FaultScenario = {
     const { sb } = ctx;
     const root = path.join(sb.t.tmp, `full-${hex()}`);
     await mkdir(root, { recursive: true });
-    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', root]);
+    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=755', 'tmpfs', root]);
     if (mounted.code !== 0) {
       const row = newRow('4 disk full', 'tmpfs root');
       row.notes.push(`not run: mount failed (${mounted.stderr.trim()}); needs root`);

@@ -41,6 +41,8 @@ export interface SshdOptions {
   dir?: string;
   /** Keep running after this process exits (see DaemonOptions). */
   persistent?: boolean;
+  /** The user's sudoers rule instead of `<user> ALL=(ALL) NOPASSWD: ALL` (e.g. the narrow rule). */
+  sudoers?: string;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -49,7 +51,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   // sshd reads AuthorizedKeysFile as the user, so the dir must be traversable.
   await chmod(dir, 0o755);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir
-  await ensureDeployUser(user);
+  await ensureDeployUser(user, opts.sudoers);
 
   const hostKey = await generateKey(path.join(dir, 'ssh_host_ed25519_key'), 'seisei-test-host');
   const clientKey = await generateKey(path.join(dir, 'client_ed25519'), `${user}@seisei-test`);
@@ -191,8 +193,8 @@ export async function hasBanner(port: number, host = '127.0.0.1'): Promise<boole
 
 // ---- the deploy user ------------------------------------------------------------------------
 
-/** Creates the user (home, bash), unlocks it for key login and grants passwordless sudo. */
-export async function ensureDeployUser(user: string): Promise<void> {
+/** Creates the user (home, bash), unlocks it for key login and grants passwordless sudo (or `sudoers`). */
+export async function ensureDeployUser(user: string, sudoers?: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new Error(`bad user name: ${user}`);
   if ((await run('id', ['-u', user])).code !== 0) {
     // Another test process may create it at the same moment: re-check before failing.
@@ -206,12 +208,12 @@ export async function ensureDeployUser(user: string): Promise<void> {
     const res = await retryOnLock(() => run('usermod', ['-p', '*', user]));
     if (res.code !== 0) throw new Error(`usermod ${user}: ${res.stderr}`);
   }
-  await ensureSudoers(user);
+  await ensureSudoers(user, sudoers);
 }
 
-async function ensureSudoers(user: string): Promise<void> {
+async function ensureSudoers(user: string, rule = `${user} ALL=(ALL) NOPASSWD: ALL`): Promise<void> {
   const file = user === 'seisei' ? '/etc/sudoers.d/seisei-test' : `/etc/sudoers.d/seisei-test-${user}`;
-  const content = `${user} ALL=(ALL) NOPASSWD: ALL\n`;
+  const content = `${rule}\n`;
   if ((await readFile(file, 'utf8').catch(() => '')) === content) return;
   // sudo ignores files with a '.' in their name, so the temp file is inert until renamed.
   const tmp = `/etc/sudoers.d/.seisei-test.${process.pid}.tmp`;
