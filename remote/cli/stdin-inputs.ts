@@ -1,12 +1,13 @@
 // `run -`: the action sends the request, the digest manifest and the registry password on stdin as
 // one JSON document, so nothing needs uploading. They are staged in a private directory of the run
-// (0700, beside its journal); the password file there is deleted by the run as soon as it is read.
+// (0700, beside its journal); the password file there is deleted by the run as soon as it is read
+// (a password file an operator names with --registry-password-file is theirs and stays).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as z from 'zod';
 import { commonOptions, formatIssues } from '../../src/common/request.js';
 import { stackName } from '../../src/common/names.js';
 import { DeployError } from '../errors.js';
-import { layout } from '../layout.js';
+import { layout, type Layout } from '../layout.js';
 
 const envelope = z.strictObject({
   request: z.record(z.string(), z.unknown()),
@@ -14,6 +15,13 @@ const envelope = z.strictObject({
   registry_password: z.string().max(10_000).optional(),
 });
 const where = z.object({ stack: stackName, root: commonOptions.root });
+
+/** Where run `key` of `stack` stages its inputs. */
+const stagingDir = (l: Layout, stack: string, key: string) => `${l.runsDir(stack)}/${key}.inputs`;
+
+/** The password file `run -` stages for run `key`: the only one a run deletes after reading it. */
+export const stagedPasswordFile = (l: Layout, stack: string, key: string | undefined): string | undefined =>
+  key === undefined ? undefined : `${stagingDir(l, stack, key)}/registry-password`;
 
 /** Writes the inputs of run `key` and returns the request file's path and the staging directory. */
 export function stageStdinInputs(text: string, key: string): { requestFile: string; dir: string } {
@@ -27,7 +35,8 @@ export function stageStdinInputs(text: string, key: string): { requestFile: stri
   if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
   const at = where.safeParse(e.data.request);
   if (!at.success) throw new DeployError(formatIssues(at.error), 2);
-  const dir = `${layout(at.data.root).runsDir(at.data.stack)}/${key}.inputs`;
+  const l = layout(at.data.root);
+  const dir = stagingDir(l, at.data.stack, key);
   const request: Record<string, unknown> = { ...e.data.request };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
@@ -37,8 +46,9 @@ export function stageStdinInputs(text: string, key: string): { requestFile: stri
     }
     const login = request.registry_login as Record<string, unknown> | undefined;
     if (e.data.registry_password !== undefined && login && typeof login === 'object') {
-      writeFileSync(`${dir}/registry-password`, e.data.registry_password, { mode: 0o600 });
-      request.registry_login = { ...login, password_file: `${dir}/registry-password` };
+      const file = stagedPasswordFile(l, at.data.stack, key)!;
+      writeFileSync(file, e.data.registry_password, { mode: 0o600 });
+      request.registry_login = { ...login, password_file: file };
     }
     const requestFile = `${dir}/request.json`;
     writeFileSync(requestFile, JSON.stringify(request, null, 2) + '\n', { mode: 0o600 });
