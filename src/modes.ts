@@ -228,7 +228,7 @@ export async function runOnHost(
       const dir = await core.group('Upload', upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
       const args = ['verify', s.imageTag!, '--digest-file', `${dir}/image-digests.json`, '--note', note];
-      if (s.actor) args.push('--actor', s.actor);
+      if (s.actor) args.push(`--actor=${s.actor}`); // one argument: an actor like `--help` stays a value
       args.push('--root', s.remote.root, '--json');
       const res = await host.runSync(args);
       const result = verifyResult(res, renderer, s.imageTag!, target.host);

@@ -11,14 +11,25 @@ export const globalOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Thrown by `parse` when --help/-h is an option of the command line (not the value of one). */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+}
+
+/**
+ * Parses a command's arguments. A value that looks like an option (`--actor --help`) is refused
+ * as ambiguous by parseArgs; `--actor=--help` is the value "--help". Only a real --help or -h
+ * asks for help (HelpRequested): the command then does nothing.
+ */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
   argv: string[],
   options: O,
   usage: string,
 ) {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...globalOptions, ...options },
       allowPositionals: true,
@@ -27,6 +38,8 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     throw new DeployError(`${command}: ${(err as Error).message}\nusage: ${usage}`, 2);
   }
+  if ((parsed.values as { help?: boolean }).help === true) throw new HelpRequested(command);
+  return parsed;
 }
 
 /** Who runs an operator command: the sudo caller, else the login user. */
