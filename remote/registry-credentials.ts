@@ -1,15 +1,6 @@
 // Where a run's registry credentials live on the server: the password it was given and the private
 // DOCKER_CONFIG its `docker login` writes, both in root-owned directories of the run, never in /tmp.
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-} from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerConfigDir } from './docker-cli-config.js';
 import { DeployError } from './errors.js';
@@ -26,7 +17,7 @@ export function takePassword(file: string, staged: boolean): string {
   } catch (err) {
     throw new DeployError(`registry password file ${file} cannot be read: ${(err as Error).message}`, 2);
   }
-  if (staged) unlinkSync(file);
+  if (staged) rmSync(file, { force: true });
   return password;
 }
 
