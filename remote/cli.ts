@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { defaultActor, imageLines, integer, parse, pathArg } from './cli/args.js';
+import { defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
 import {
   defaultRunKey,
   readRequestFile,
@@ -250,11 +250,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new DeployError(`unknown command ${JSON.stringify(name)}\n${help()}`, 2);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  try {
+    return await command.main(rest);
+  } catch (err) {
+    if (!(err instanceof HelpRequested)) throw err;
     process.stdout.write(`${command.summary}\nusage: ${command.usage}\n`);
     return 0;
   }
-  return command.main(rest);
 }
 
 // If the event loop ever drained with work pending, exit non-zero rather than 0.

@@ -13,7 +13,9 @@ import { autoRollback } from './steps/auto-rollback.js';
 import { checkGate } from './steps/gate.js';
 import { runPreDeploy } from './steps/hooks.js';
 import { preflight, treeBytes } from './steps/preflight.js';
-import { privateDockerConfig, pullRelease, takePassword } from './steps/pull.js';
+import { pullRelease } from './steps/pull.js';
+import { privateDockerConfig, takePassword } from './registry-credentials.js';
+import { stagedPasswordFile } from './cli/stdin-inputs.js';
 import { historyRecord, liveToReturnTo, tryRecord, type Who } from './steps/record.js';
 import { recordDeploy } from './steps/record-deploy.js';
 import { checkSafety } from './steps/safety.js';
@@ -53,9 +55,12 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
   };
   const login = req.registry_login && {
     ...req.registry_login,
-    password: takePassword(req.registry_login.password_file),
+    password: takePassword(
+      req.registry_login.password_file,
+      req.registry_login.password_file === stagedPasswordFile(l, req.stack, req.run_key),
+    ),
   };
-  const dockerConfig = login ? privateDockerConfig() : undefined;
+  const dockerConfig = login ? privateDockerConfig(l.runsDir(req.stack)) : undefined;
   const docker = new Docker(report, dockerConfig?.dir);
 
   try {

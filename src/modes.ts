@@ -271,7 +271,7 @@ export async function runOnHost(
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
       const digestFile = digestsOnStdin !== undefined ? '-' : `${dir}/image-digests.json`;
       const args = ['verify', s.imageTag!, '--digest-file', digestFile, '--note', note];
-      if (s.actor) args.push('--actor', s.actor);
+      if (s.actor) args.push(`--actor=${s.actor}`); // one argument: an actor like `--help` stays a value
       args.push('--root', s.remote.root, '--json');
       const res = await host.runSync(args, digestsOnStdin);
       const result = verifyResult(res, renderer, s.imageTag!, target.host);

@@ -14,6 +14,16 @@ export const globalOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Thrown by `parse` when --help/-h is an option of the command line (not the value of one). */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+}
+
+/**
+ * Parses a command's arguments. A value that looks like an option (`--actor --help`) is refused
+ * as ambiguous by parseArgs; `--actor=--help` is the value "--help". Only a real --help or -h
+ * asks for help (HelpRequested): the command then does nothing.
+ */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
   argv: string[],
@@ -32,6 +42,7 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
     throw new DeployError(`${command}: ${(err as Error).message}\nusage: ${usage}`, 2);
   }
   refuseOptionLikeValues(command, parsed.values, usage);
+  if ((parsed.values as { help?: boolean }).help === true) throw new HelpRequested(command);
   return parsed;
 }
 

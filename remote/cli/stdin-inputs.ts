@@ -1,13 +1,14 @@
 // `run -`: the action sends the request, the digest manifest and the registry password on stdin as
 // one JSON document, so nothing needs uploading. They are staged in a private directory of the run
-// (0700, beside its journal); the password file there is deleted by the run as soon as it is read.
+// (0700, beside its journal); the password file there is deleted by the run as soon as it is read
+// (a password file an operator names with --registry-password-file is theirs and stays).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as z from 'zod';
 import { commonOptions, formatIssues } from '../../src/common/request.js';
 import { stackName } from '../../src/common/names.js';
 import { readAsCaller, type Caller } from '../caller.js';
 import { DeployError } from '../errors.js';
-import { layout } from '../layout.js';
+import { layout, type Layout } from '../layout.js';
 import { checkTrustedRoot } from '../ownership.js';
 
 const envelope = z.strictObject({
@@ -16,6 +17,13 @@ const envelope = z.strictObject({
   registry_password: z.string().max(10_000).optional(),
 });
 const where = z.object({ stack: stackName, root: commonOptions.root });
+
+/** Where run `key` of `stack` stages its inputs. */
+const stagingDir = (l: Layout, stack: string, key: string) => `${l.runsDir(stack)}/${key}.inputs`;
+
+/** The password file `run -` stages for run `key`: the only one a run deletes after reading it. */
+export const stagedPasswordFile = (l: Layout, stack: string, key: string | undefined): string | undefined =>
+  key === undefined ? undefined : `${stagingDir(l, stack, key)}/registry-password`;
 
 /**
  * Writes the inputs of run `key` and returns the request file's path and the staging directory.
@@ -38,7 +46,8 @@ export function stageStdinInputs(
   const at = where.safeParse(e.data.request);
   if (!at.success) throw new DeployError(formatIssues(at.error), 2);
   checkTrustedRoot(at.data.root, at.data.stack);
-  const dir = `${layout(at.data.root).runsDir(at.data.stack)}/${key}.inputs`;
+  const l = layout(at.data.root);
+  const dir = stagingDir(l, at.data.stack, key);
   const request: Record<string, unknown> = { ...e.data.request };
   const login = request.registry_login as Record<string, unknown> | undefined;
   const named = (path: unknown, field: string) =>
@@ -55,8 +64,9 @@ export function stageStdinInputs(
       request.digest_file = `${dir}/image-digests.json`;
     }
     if (password !== undefined && login && typeof login === 'object') {
-      writeFileSync(`${dir}/registry-password`, password, { mode: 0o600 });
-      request.registry_login = { ...login, password_file: `${dir}/registry-password` };
+      const file = stagedPasswordFile(l, at.data.stack, key)!;
+      writeFileSync(file, password, { mode: 0o600 });
+      request.registry_login = { ...login, password_file: file };
     }
     const requestFile = `${dir}/request.json`;
     writeFileSync(requestFile, JSON.stringify(request, null, 2) + '\n', { mode: 0o600 });

@@ -1,13 +1,11 @@
-// Pulls what a release needs before anything live changes; optional login in a throwaway DOCKER_CONFIG.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Pulls what a release needs before anything live changes; optional login in the run's private DOCKER_CONFIG
+// (remote/registry-credentials.ts).
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ComposeFlavor } from '../commands/compose.js';
 import { login } from '../commands/docker.js';
 import { releaseServiceImages } from '../compose-services.js';
 import type { Docker } from '../docker.js';
-import { dockerConfigDir } from '../docker-cli-config.js';
-import { DeployError } from '../errors.js';
 import { imagesToCheck, nothingToPull, planPull, pullCommands } from '../pull-plan.js';
 import type { Reporter } from '../report.js';
 import { composeTarget, type Release } from './activate.js';
@@ -16,51 +14,6 @@ export interface RegistryLogin {
   registry: string;
   username: string;
   password_file: string;
-}
-
-/** Reads the password and deletes its file at once: it must not stay on the server. */
-export function takePassword(file: string): string {
-  try {
-    const password = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    unlinkSync(file);
-    return password;
-  } catch (err) {
-    throw new DeployError(`registry password file ${file} cannot be read: ${(err as Error).message}`, 2);
-  }
-}
-
-const CONFIG_PREFIX = 'seisei-docker-';
-
-/**
- * A private docker config directory for this run only, named after this pid; the caller removes it
- * with `dispose`. A run killed with the login in it (kill -9 skips every `finally`) leaves it
- * behind: each new one first removes those of runs whose process is gone.
- */
-export function privateDockerConfig(): { dir: string; dispose(): void } {
-  removeDeadRunsConfigs();
-  const dir = mkdtempSync(join(tmpdir(), `${CONFIG_PREFIX}${process.pid}-`));
-  // The CLI looks for plugins (`docker compose`) under its config dir too: keep finding those
-  // installed in the usual one (e.g. /root/.docker/cli-plugins).
-  const plugins = join(dockerConfigDir(process.env), 'cli-plugins');
-  if (existsSync(plugins)) symlinkSync(plugins, join(dir, 'cli-plugins'));
-  return { dir, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function removeDeadRunsConfigs(): void {
-  for (const name of readdirSync(tmpdir())) {
-    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid))
-      rmSync(join(tmpdir(), name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export async function registryLogin(

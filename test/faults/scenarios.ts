@@ -220,12 +220,12 @@ async function killOnce(ctx: FaultContext, stack: string, c: KillCase, row: Row)
       (k.orphansWaitedMs > 500 ? `; waited ${k.orphansWaitedMs} ms for orphaned compose` : ''),
   );
   const leftLock = after.state.lock !== 'free';
-  const credentials = leftCredentials().length;
+  const credentials = leftCredentials(root).length;
   const next = await sb.deploy(stack);
   const broken = [...after.broken];
   // A kill skips every cleanup: the next run must remove what the dead one left (DESIGN.md 7.6).
-  if (leftCredentials().length)
-    broken.push(`registry credentials left on disk: ${leftCredentials().join(', ')}`);
+  if (leftCredentials(root).length)
+    broken.push(`registry credentials left on disk: ${leftCredentials(root).join(', ')}`);
   if (credentials)
     row.notes.push(
       `the kill left registry credentials in ${credentials} dir(s); the next deploy removed them`,
