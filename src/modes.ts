@@ -7,6 +7,7 @@ import type { LoadedManifest } from './digests.js';
 import type { Settings, SshTarget } from './inputs.js';
 import {
   EventRenderer,
+  neutralize,
   reportResult,
   setOutputs,
   setStatus,
@@ -17,21 +18,20 @@ import {
   HostSession,
   OutcomeUnknownError,
   RemoteError,
+  chooseExecutor,
   localRemoteScript,
+  sha256Hex,
   type HostSessionOptions,
   type RunInputs,
   type UploadFile,
 } from './remote-run.js';
-import { installedExecutor, type ExecResult } from './ssh.js';
-import { createHash } from 'node:crypto';
+import type { ExecResult } from './ssh.js';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
 /** The executor replaces these paths with the private copies it makes of the stdin inputs. */
 const STAGED_ON_SERVER = { dir: '-', digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
-
-const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** Modes that need the digest manifest (verify binds the marker to the digests). */
 export const needsManifest = (mode: Settings['mode']) => mode === 'deploy' || mode === 'verify';
@@ -171,19 +171,18 @@ export async function runOnHost(
   try {
     const server = await core.group(`Connect to ${host.label}`, () => host.open());
     const files: UploadFile[] = [];
-    const script = localRemoteScript(opts.env);
-    if (server.installedSha256 === sha256File(script)) {
-      // The last deploy installed this very build (root-owned): run it instead of uploading it again.
-      host.executor = installedExecutor(s.remote.root);
-      core.info(`Using the executor installed at ${host.executor} (same build as this action)`);
-    } else files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
+    const script = readFileSync(localRemoteScript(opts.env));
+    const choice = chooseExecutor(server.installed, sha256Hex(script));
+    // The installed one is root's and this very build: run it instead of uploading it again.
+    if (choice.use === 'installed') host.executor = choice.path;
+    else files.push({ name: 'remote.cjs', data: script });
+    (choice.use === 'upload' && choice.warn ? core.warning : core.info)(neutralize(choice.note));
     if (manifest && s.mode === 'verify')
-      files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
+      files.push({ name: 'image-digests.json', data: Buffer.from(manifest.text) });
     /** A private temp dir only when there is something to upload; returns it. */
     const upload = async (): Promise<string | undefined> => {
       if (!files.length) return undefined;
-      const dir = await host.makeTempDir();
-      await host.upload(files);
+      const dir = await host.upload(files);
       core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
       return dir;
     };

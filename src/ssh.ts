@@ -1,7 +1,7 @@
 // SSH with node-ssh: pinned host key (checked before authentication), keepalive, timeouts, clear
-// errors; streaming exec that notices a dropped connection; one SFTP session for uploads; and the
-// preflight check of the server (Node.js >= 18, Docker, passwordless sudo). node-ssh is imported
-// lazily so that an input error never pays for loading it.
+// errors; streaming exec that notices a dropped connection (files travel on an exec's stdin: no
+// SFTP); and the preflight check of the server (Node.js >= 18, Docker, passwordless sudo, the
+// installed executor). node-ssh is imported lazily so that an input error never pays for loading it.
 import type { EventEmitter } from 'node:events';
 import { checkHostKey, describePins, hostKeyAlgorithms, type HostKeyCheck } from './host-key.js';
 import type { SshTarget } from './inputs.js';
@@ -36,26 +36,11 @@ interface Ssh2Client extends EventEmitter {
   end(): void;
   destroy?(): void;
 }
-interface SftpAttrs {
-  mode: number;
-}
-export interface Sftp {
-  fastPut(local: string, remote: string, opts: object, cb: (err?: Error | null) => void): void;
-  writeFile(
-    path: string,
-    data: string | Buffer,
-    opts: { mode?: number },
-    cb: (err?: Error | null) => void,
-  ): void;
-  chmod(path: string, mode: number, cb: (err?: Error | null) => void): void;
-  stat(path: string, cb: (err: Error | null | undefined, attrs: SftpAttrs) => void): void;
-  end(): void;
-}
 
 export interface ExecOptions {
   /** Called with each stdout chunk as it arrives (stdout is then not collected). */
   onStdout?: (chunk: Buffer) => void;
-  stdin?: string;
+  stdin?: string | Buffer;
   /** Closes the channel after this long; the result then has timedOut. */
   timeoutMs?: number;
   /** Closes the channel when aborted (the remote process gets SIGHUP/EOF; detached runs are unaffected). */
@@ -150,7 +135,7 @@ export class SshSession {
 
   constructor(
     readonly target: SshTarget,
-    private readonly ssh: { connection: unknown; dispose(): void; requestSFTP(): Promise<unknown> },
+    private readonly ssh: { connection: unknown; dispose(): void },
   ) {
     const client = this.client;
     // After 'ready' node-ssh leaves no 'error' listener: an unhandled one would crash the process.
@@ -269,16 +254,6 @@ export class SshSession {
     });
   }
 
-  /** Runs `fn` with one SFTP session, ended afterwards. */
-  async withSftp<T>(fn: (sftp: Sftp) => Promise<T>): Promise<T> {
-    const sftp = (await this.ssh.requestSFTP()) as Sftp;
-    try {
-      return await fn(sftp);
-    } finally {
-      sftp.end();
-    }
-  }
-
   close(): void {
     this.closedFlag = true;
     try {
@@ -335,17 +310,78 @@ export interface RemoteOptions {
 /** The command prefix that runs something as root (or as the SSH user when sudo is off). */
 export const asRoot = (r: RemoteOptions) => (r.sudo ? 'sudo -n ' : '');
 
+/** What the preflight found at <root>/releases/bin/seisei-deploy, looked at as the SSH user (no sudo). */
+export interface InstalledExecutorInfo {
+  path: string;
+  /**
+   * ok: a regular file that only root can change (root owns it and every directory above it, none
+   * writable by group or others except sticky ones like /tmp), readable by the SSH user: sha256 is
+   * its hash. absent: provably not there. untrusted: there, but someone other than root could
+   * change it. unknown: could not be looked at (a directory not searchable, the file not readable).
+   */
+  state: 'ok' | 'absent' | 'untrusted' | 'unknown';
+  sha256?: string;
+  /** Why it is untrusted or unknown: text from the server (neutralise it before logging). */
+  reason?: string;
+}
+
 export interface PreflightInfo {
   nodeVersion: string;
   dockerVersion: string;
-  /** sha256 (hex) of the executor installed at <root>/releases/bin/seisei-deploy, if any. */
-  installedSha256?: string;
+  /** The installed executor, when a root was given. */
+  installed?: InstalledExecutorInfo;
 }
 
 /** Where each deploy installs the executor, which the action reuses when it is the same build. */
 export const installedExecutor = (root: string) => `${root}/releases/bin/seisei-deploy`;
 
-/** One shell command that reports sudo, node and docker as `key=value` lines. */
+/** Programs the action itself runs as the SSH user (besides sh and the executor). */
+export const USER_TOOLS = ['mktemp', 'cat', 'sha256sum', 'stat', 'dirname', 'rm'] as const;
+
+/**
+ * Shell (POSIX sh, GNU or busybox stat) that prints one `cli=` line about the executor installed at
+ * `path`, run as the SSH user without sudo: `cli=absent`, `cli=ok <sha256>`, `cli=untrusted <why>`
+ * or `cli=unknown <why>`. Trusted only when root alone can change the file: root owns the file and
+ * each directory above it, on the path as given and on the physical path (symlinks resolved), and
+ * none of them is writable by group or others (a sticky directory, like /tmp, excepted).
+ */
+export function installedExecutorScript(path: string): string {
+  return [
+    `F=${shellQuote(path)}`,
+    // One entry: "ok" or the problem (fail-closed: no answer is a problem). A symlink's own mode
+    // means nothing; its owner does.
+    `cli_bad() { o=$(stat -c '%u %a' -- "$1" 2>/dev/null) || { echo "cannot stat $1"; return; }; ` +
+      `u=\${o%% *}; a=\${o#* }; ` +
+      `case $a in [0-7]|[0-7][0-7]|[0-7][0-7][0-7]|[0-7][0-7][0-7][0-7]) ;; *) echo "cannot read the mode of $1"; return;; esac; ` +
+      `if [ "$u" != 0 ]; then echo "$1 is owned by uid $u, not root"; return; fi; ` +
+      `if [ ! -L "$1" ] && [ $((0$a & 022)) -ne 0 ] && ! { [ -d "$1" ] && [ $((0$a & 01000)) -ne 0 ]; }; ` +
+      `then echo "$1 is writable by group or others (mode $a)"; return; fi; echo ok; }`,
+    // The entry and every directory above it, up to /: "ok" or the first problem.
+    `cli_walk() { p=$1; while :; do b=$(cli_bad "$p"); if [ "$b" != ok ]; then echo "\${b:-cannot check $p}"; return; fi; ` +
+      `if [ "$p" = / ]; then echo ok; return; fi; p=$(dirname -- "$p"); done; }`,
+    // Missing for sure: the nearest ancestor that exists is searchable, so its child is really absent.
+    `cli_absent() { c=$F; while [ ! -e "$c" ] && [ ! -L "$c" ]; do p=$(dirname -- "$c"); ` +
+      `if [ -e "$p" ]; then [ -d "$p" ] && [ -x "$p" ]; return; fi; [ "$p" = "$c" ] && return 1; c=$p; done; return 1; }`,
+    `if [ -e "$F" ] || [ -L "$F" ]; then`,
+    `  if [ -L "$F" ] || [ ! -f "$F" ]; then echo "cli=untrusted $F is not a regular file"`,
+    `  else`,
+    `    b=$(cli_walk "$F")`,
+    `    if [ "$b" = ok ]; then d=$(cd -P -- "$(dirname -- "$F")" 2>/dev/null && pwd -P); ` +
+      `if [ -n "$d" ]; then b=$(cli_walk "$d"); else b="cannot resolve the directory of $F"; fi; fi`,
+    `    if [ "$b" != ok ]; then echo "cli=untrusted \${b:-cannot check $F}"`,
+    `    elif h=$(sha256sum < "$F" 2>/dev/null); then echo "cli=ok \${h%% *}"`,
+    `    else echo "cli=unknown $F is not readable by $(id -un 2>/dev/null)"; fi`,
+    `  fi`,
+    `elif cli_absent; then echo cli=absent`,
+    `else echo "cli=unknown a directory above $F is not searchable by $(id -un 2>/dev/null)"; fi`,
+  ].join('\n');
+}
+
+/**
+ * One shell command that reports sudo, node, docker, the SSH user's tools and the installed
+ * executor as `key=value` lines. Under sudo it runs exactly `sudo -n true`, `sudo -n <node> -e ...`
+ * and `sudo -n docker version ...`; everything else runs as the SSH user.
+ */
 export function preflightScript(r: RemoteOptions): string {
   return [
     `N=${shellQuote(r.node)}`,
@@ -355,9 +391,46 @@ export function preflightScript(r: RemoteOptions): string {
       : `S=''`,
     `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
     `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
-    ...(r.root
-      ? [`echo "cli=$($S sha256sum ${shellQuote(installedExecutor(r.root))} 2>/dev/null | cut -c1-64)"`]
-      : []),
+    // command -v only tells whether a name runs (for a builtin it prints the bare name).
+    `m=; for t in ${USER_TOOLS.join(' ')}; do command -v "$t" >/dev/null 2>&1 || m="$m $t"; done; echo "tools=\${m# }"`,
+    ...(r.root ? [installedExecutorScript(installedExecutor(r.root))] : []),
+  ].join('\n');
+}
+
+/** The private temp dir the action creates on the server (mktemp -d: 0700, owned by the SSH user). */
+export const TEMP_DIR_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+const SENT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** A file the action sends: its name in the temp dir and the sha256 (hex) of its bytes. */
+export interface SentFile {
+  name: string;
+  sha256: string;
+}
+
+/**
+ * Shell, run as the SSH user, that writes its stdin to <dir>/<name> (mode 0600, never over an
+ * existing entry) and checks the sha256 of what arrived. Without `dir` it first creates the private
+ * temp dir and prints `dir=<path>`. Prints `sent=<sha256>`; when the bytes differ (stdin cut short
+ * by a lost connection) it removes what it wrote (the dir, when it made it) and exits 3. Files thus
+ * travel on the exec channel, like the request: the server needs no SFTP subsystem.
+ */
+export function sendFileScript(file: SentFile, dir?: string): string {
+  if (!SENT_NAME_RE.test(file.name)) throw new Error(`internal: bad file name ${JSON.stringify(file.name)}`);
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`internal: bad sha256 ${file.sha256}`);
+  if (dir !== undefined && !TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
+  const undo = dir === undefined ? 'rm -rf -- "$d"' : 'rm -f -- "$f"';
+  return [
+    'umask 077; set -C',
+    dir === undefined
+      ? `d=$(mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX") || exit 1; echo "dir=$d"`
+      : `d=${shellQuote(dir)}`,
+    `f="$d/"${shellQuote(file.name)}`,
+    // Never over an existing entry (and set -C makes the redirection refuse one, too).
+    `if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists already" >&2; exit 3; fi`,
+    `cat > "$f" || { echo "cannot write $f" >&2; ${undo}; exit 3; }`,
+    `h=$(sha256sum < "$f"); h=\${h%% *}`,
+    `if [ "$h" = ${file.sha256} ]; then echo "sent=$h"; ` +
+      `else echo "the file arrived with sha256 \${h:-?}, sent ${file.sha256}" >&2; ${undo}; exit 3; fi`,
   ].join('\n');
 }
 
@@ -365,7 +438,7 @@ export function preflightScript(r: RemoteOptions): string {
 export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): PreflightInfo {
   const facts = new Map<string, string>();
   for (const line of stdout.split('\n')) {
-    const m = /^(sudo|node|docker|cli)=(.*)$/.exec(line.trim());
+    const m = /^(sudo|node|docker|tools|cli)=(.*)$/.exec(line.trim());
     if (m) facts.set(m[1]!, m[2]!);
   }
   const problems: string[] = [];
@@ -401,13 +474,32 @@ export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): 
     problems.push(
       `'docker version'${via} failed on ${t.host}: ${docker.replace(/^fail ?/, '') || 'no output'}; install Docker Engine and make sure its daemon is running`,
     );
+  const tools = facts.get('tools');
+  if (tools === undefined) problems.push(`the server check's list of tools got no answer on ${t.host}`);
+  else if (tools.trim())
+    problems.push(
+      `${tools.trim().split(/\s+/).join(', ')} not found in the PATH of ${t.username} on ${t.host}: the action runs them as ${t.username} to send and check the executor (install coreutils)`,
+    );
   if (problems.length)
     throw new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
-  const cli = facts.get('cli');
   return {
     nodeVersion,
     dockerVersion,
-    ...(cli && /^[0-9a-f]{64}$/.test(cli) ? { installedSha256: cli } : {}),
+    ...(r.root ? { installed: parseInstalled(facts.get('cli'), installedExecutor(r.root)) } : {}),
+  };
+}
+
+/** The `cli=` line of the preflight (installedExecutorScript) as InstalledExecutorInfo. */
+export function parseInstalled(line: string | undefined, path: string): InstalledExecutorInfo {
+  const [state = '', ...rest] = (line ?? '').split(' ');
+  const detail = rest.join(' ').slice(0, 500);
+  if (state === 'absent') return { path, state: 'absent' };
+  if (state === 'ok' && /^[0-9a-f]{64}$/.test(detail)) return { path, state: 'ok', sha256: detail };
+  if (state === 'untrusted') return { path, state: 'untrusted', reason: detail || 'no reason given' };
+  return {
+    path,
+    state: 'unknown',
+    reason: detail || (line === undefined ? 'no answer' : `unexpected answer: ${line.slice(0, 200)}`),
   };
 }
 
