@@ -336,7 +336,7 @@ export interface PreflightInfo {
 export const installedExecutor = (root: string) => `${root}/releases/bin/seisei-deploy`;
 
 /** Programs the action itself runs as the SSH user (besides sh and the executor). */
-export const USER_TOOLS = ['mktemp', 'cat', 'sha256sum', 'stat', 'dirname', 'rm'] as const;
+export const USER_TOOLS = ['mktemp', 'cat', 'sha256sum', 'stat', 'rm'] as const;
 
 /**
  * Shell (POSIX sh, GNU or busybox stat) that prints one `cli=` line about the executor installed at
@@ -348,27 +348,29 @@ export const USER_TOOLS = ['mktemp', 'cat', 'sha256sum', 'stat', 'dirname', 'rm'
 export function installedExecutorScript(path: string): string {
   return [
     `F=${shellQuote(path)}`,
-    // One entry: "ok" or the problem (fail-closed: no answer is a problem). A symlink's own mode
-    // means nothing; its owner does.
-    `cli_bad() { o=$(stat -c '%u %a' -- "$1" 2>/dev/null) || { echo "cannot stat $1"; return; }; ` +
-      `u=\${o%% *}; a=\${o#* }; ` +
-      `case $a in [0-7]|[0-7][0-7]|[0-7][0-7][0-7]|[0-7][0-7][0-7][0-7]) ;; *) echo "cannot read the mode of $1"; return;; esac; ` +
-      `if [ "$u" != 0 ]; then echo "$1 is owned by uid $u, not root"; return; fi; ` +
-      `if [ ! -L "$1" ] && [ $((0$a & 022)) -ne 0 ] && ! { [ -d "$1" ] && [ $((0$a & 01000)) -ne 0 ]; }; ` +
-      `then echo "$1 is writable by group or others (mode $a)"; return; fi; echo ok; }`,
-    // The entry and every directory above it, up to /: "ok" or the first problem.
-    `cli_walk() { p=$1; while :; do b=$(cli_bad "$p"); if [ "$b" != ok ]; then echo "\${b:-cannot check $p}"; return; fi; ` +
-      `if [ "$p" = / ]; then echo ok; return; fi; p=$(dirname -- "$p"); done; }`,
+    // cli_walk P: "ok" when root owns P and each directory above it, and none of them (a symlink
+    // aside: its mode means nothing) is writable by group or others unless it is a sticky
+    // directory; otherwise the first problem. One stat for them all; an answer that does not
+    // have one line per path is a problem (fail-closed).
+    `cli_walk() { p=$1; set --; ` +
+      `while :; do set -- "$@" "$p"; [ "$p" = / ] && break; p=\${p%/*}; [ -n "$p" ] || p=/; done; ` +
+      `n=$#; o=$(stat -c '%u %A %n' -- "$@" 2>/dev/null) || { echo "cannot stat $1 or a directory above it"; return; }; ` +
+      `k=0; r=ok; while IFS= read -r l; do k=$((k+1)); u=\${l%% *}; l=\${l#* }; m=\${l%% *}; q=\${l#* }; ` +
+      `if [ "$u" != 0 ]; then r="$q is owned by uid $u, not root"; break; fi; ` +
+      `case $m in l*|d????????[tT]) ;; ?????w*|????????w*) r="$q is writable by group or others ($m)"; break;; ` +
+      `[-d]?????????) ;; *) r="cannot read the mode of $q ($m)"; break;; esac; done <<EOF\n$o\nEOF\n` +
+      `if [ "$r" = ok ] && [ "$k" != "$n" ]; then r="cannot check $1: unexpected answer from stat"; fi; echo "$r"; }`,
     // Missing for sure: the nearest ancestor that exists is searchable, so its child is really absent.
-    `cli_absent() { c=$F; while [ ! -e "$c" ] && [ ! -L "$c" ]; do p=$(dirname -- "$c"); ` +
+    `cli_absent() { c=$F; while [ ! -e "$c" ] && [ ! -L "$c" ]; do p=\${c%/*}; [ -n "$p" ] || p=/; ` +
       `if [ -e "$p" ]; then [ -d "$p" ] && [ -x "$p" ]; return; fi; [ "$p" = "$c" ] && return 1; c=$p; done; return 1; }`,
     `if [ -e "$F" ] || [ -L "$F" ]; then`,
     `  if [ -L "$F" ] || [ ! -f "$F" ]; then echo "cli=untrusted $F is not a regular file"`,
     `  else`,
     `    b=$(cli_walk "$F")`,
-    `    if [ "$b" = ok ]; then d=$(cd -P -- "$(dirname -- "$F")" 2>/dev/null && pwd -P); ` +
+    `    if [ "$b" = ok ]; then d=$(cd -P -- "\${F%/*}" 2>/dev/null && pwd -P); ` +
       `if [ -n "$d" ]; then b=$(cli_walk "$d"); else b="cannot resolve the directory of $F"; fi; fi`,
-    `    if [ "$b" != ok ]; then echo "cli=untrusted \${b:-cannot check $F}"`,
+    // One line, whatever the names hold.
+    `    if [ "$b" != ok ]; then printf 'cli=untrusted %s\\n' "$(printf %s "\${b:-cannot check $F}" | tr '\\n' ' ')"`,
     `    elif h=$(sha256sum < "$F" 2>/dev/null); then echo "cli=ok \${h%% *}"`,
     `    else echo "cli=unknown $F is not readable by $(id -un 2>/dev/null)"; fi`,
     `  fi`,
@@ -439,7 +441,8 @@ export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): 
   const facts = new Map<string, string>();
   for (const line of stdout.split('\n')) {
     const m = /^(sudo|node|docker|tools|cli)=(.*)$/.exec(line.trim());
-    if (m) facts.set(m[1]!, m[2]!);
+    // The first answer counts: a later line (text from a name on the server) cannot override it.
+    if (m && !facts.has(m[1]!)) facts.set(m[1]!, m[2]!);
   }
   const problems: string[] = [];
   const via = r.sudo ? ' (run via sudo -n)' : '';

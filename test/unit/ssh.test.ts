@@ -241,11 +241,16 @@ describe('the installed executor, looked at without sudo', () => {
     const writable = install('writable');
     chmodSync(join(writable, 'releases', 'bin'), 0o777);
     assert.equal(look(writable).state, 'untrusted');
-    assert.match(look(writable).reason ?? '', /releases\/bin is writable by group or others \(mode 777\)/);
+    assert.match(look(writable).reason ?? '', /releases\/bin is writable by group or others \(drwxrwxrwx\)/);
 
     const groupWritable = install('group-writable');
     chmodSync(cliOf(groupWritable), 0o775);
     assert.match(look(groupWritable).reason ?? '', /seisei-deploy is writable by group or others/);
+
+    // A name with a newline makes stat's answer ambiguous: refused, not guessed.
+    const newline = install('new\n0 -rwxr-xr-x line');
+    assert.equal(look(newline).state, 'untrusted');
+    assert.match(look(newline).reason ?? '', /unexpected answer from stat/);
 
     const userDir = install('user-dir');
     chownSync(join(userDir, 'releases'), 1, 1);
