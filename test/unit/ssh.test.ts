@@ -179,6 +179,40 @@ describe('preflight', () => {
       /Node\.js is not runnable as no-such-node on srv: .*not found/,
     );
   });
+
+  it('names the tools the SSH user lacks', () => {
+    fake('sudo', '[ "$1" = -n ] && shift; exec "$@"');
+    fake('node', 'printf 20.11.1');
+    fake('docker', 'echo 27.3.1');
+    // A PATH with the fakes and everything but sha256sum and mktemp.
+    const only = mkdtempSync(join(tmpdir(), 'preflight-path-'));
+    try {
+      for (const tool of ['true', 'tr', 'cut', 'cat', 'stat', 'rm', 'id'])
+        // `which`, not `command -v`: for the builtin `true` that prints just "true".
+        symlinkSync(spawnSync('which', [tool], { encoding: 'utf8' }).stdout.trim(), join(only, tool));
+      const out = spawnSync('/bin/sh', ['-c', preflightScript(r)], {
+        env: { PATH: `${bin}:${only}` },
+        encoding: 'utf8',
+      }).stdout;
+      assert.throws(
+        () => checkPreflight(out, r, t),
+        (e: SshError) =>
+          e.kind === 'preflight' &&
+          e.message.includes('mktemp, sha256sum not found in the PATH of deploy on srv') &&
+          !/Node|docker/.test(e.message),
+      );
+    } finally {
+      rmSync(only, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the installed executor from the first cli= line only', () => {
+    const sha = 'c'.repeat(64);
+    const out = `sudo=ok\nnode=ok 20.11.1\ndocker=ok 27.3.1\ntools=\ncli=untrusted /srv is owned by uid 1000\ncli=ok ${sha}\n`;
+    const info = checkPreflight(out, { ...r, root: '/srv' }, t);
+    assert.equal(info.installed?.state, 'untrusted');
+    assert.equal(info.installed?.sha256, undefined);
+  });
 });
 
 describe('the installed executor, looked at without sudo', () => {
