@@ -1,7 +1,8 @@
 // One per-host session: connect + preflight, send the executor (when the server lacks this build)
-// and other files on an exec's stdin into a private temp dir, start the run detached, follow its journal (reconnecting and
-// resuming from the byte offset when SSH drops), and remove the temp dir. A rolling deploy to
-// several hosts is a loop over HostSession. The action never kills a run on the server.
+// and other files on an exec's stdin into a private temp dir, start the run detached, follow its
+// journal (reconnecting and resuming from the byte offset when SSH drops), and remove the temp dir.
+// A rolling deploy to several hosts is a loop over HostSession. The action never kills a run on
+// the server.
 import * as core from '@actions/core';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
