@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { defaultActor, imageLines, integer, parse } from './cli/args.js';
+import { defaultActor, imageLines, integer, parse, pathArg } from './cli/args.js';
 import { defaultRunKey, readRequestFile, runDetached, runInForeground, validateRequest } from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
 import { readFileSync, rmSync } from 'node:fs';
@@ -17,8 +17,8 @@ export interface Command {
 
 function common(v: { root?: string; source?: string; 'lock-timeout'?: string }) {
   return {
-    ...(v.root ? { root: v.root } : {}),
-    ...(v.source ? { source: v.source } : {}),
+    ...(v.root ? { root: pathArg(v.root) } : {}),
+    ...(v.source ? { source: pathArg(v.source) } : {}),
     ...(v['lock-timeout'] !== undefined
       ? { lock_timeout_s: integer('--lock-timeout', v['lock-timeout']) }
       : {}),
@@ -60,7 +60,7 @@ const commands: Record<string, Command> = {
         stack: p[0],
         env: p[1],
         image_tag: p[2],
-        digest_file: v['digest-file'] ?? '',
+        digest_file: pathArg(v['digest-file']) ?? '',
         images: imageLines(v.images),
         actor: v.actor ?? defaultActor(),
         run_id: v['run-id'] ?? '',
@@ -72,7 +72,7 @@ const commands: Record<string, Command> = {
           ? {
               registry: v.registry,
               username: v['registry-username'] ?? '',
-              password_file: v['registry-password-file'] ?? '',
+              password_file: pathArg(v['registry-password-file']) ?? '',
             }
           : undefined,
         ...common(v),
@@ -148,7 +148,7 @@ const commands: Record<string, Command> = {
       const key = runKey.safeParse(p[1]);
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>\nusage: ${this.usage}`, 2);
-      const journal = layout(v.root ?? '/srv').journal(stack.data, key.data);
+      const journal = layout(pathArg(v.root) ?? '/srv').journal(stack.data, key.data);
       await follow(journal, integer('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));
       return 0;
     },

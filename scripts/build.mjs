@@ -1,7 +1,7 @@
-// Builds both bundles: dist/index.js (the action, run by the runner; its heavy phases, such as the
-// SSH and artifact clients, are split into dist/chunks/ and loaded only when they run, so a bad
-// input fails fast) and dist/remote.cjs (the executor, copied to the server: one file, no native
-// modules).
+// Builds both bundles: dist/index.js (the action, run by the runner; built from src/index.ts, which
+// only calls run() of src/main.ts; its heavy phases, such as the SSH and artifact clients, are split
+// into dist/chunks/ and loaded only when they run, so a bad input fails fast) and dist/remote.cjs
+// (the executor, copied to the server: one file, no native modules).
 import { build } from 'esbuild';
 import { ajvStandalone } from './ajv-standalone.mjs';
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
@@ -28,7 +28,7 @@ const requireShim =
 rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: { index: 'src/main.ts' },
+  entryPoints: { index: 'src/index.ts' },
   outdir,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',

@@ -1,5 +1,7 @@
-// The action: inputs -> digest manifest -> connect + preflight -> remote run -> report.
-// Heavy modules (artifact/GitHub clients, SSH) are imported only when their phase runs.
+// The action's logic, exported as run() (the entry point, src/index.ts, calls it; so do tools
+// that import this module, such as @github/local-action): inputs -> digest manifest -> connect +
+// preflight -> remote run -> report. Heavy modules (artifact/GitHub clients, SSH) are imported
+// only when their phase runs. Importing this module runs nothing.
 import * as core from '@actions/core';
 import { getSettings, type Settings } from './inputs.js';
 import { haveStatus, setStatus } from './render.js';
@@ -74,5 +76,3 @@ export async function run(): Promise<void> {
     if (cancel.signal.aborted) process.exit(process.exitCode ?? core.ExitCode.Failure);
   }
 }
-
-await run();

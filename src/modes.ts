@@ -7,10 +7,11 @@ import type { LoadedManifest } from './digests.js';
 import type { Settings, SshTarget } from './inputs.js';
 import {
   EventRenderer,
-  neutralize,
+  driftMessage,
   reportResult,
   setOutputs,
   setStatus,
+  statusDrift,
   writeStatusSummary,
   type SummaryContext,
 } from './render.js';
@@ -26,6 +27,7 @@ import {
   type UploadFile,
 } from './remote-run.js';
 import type { ExecResult } from './ssh.js';
+import { safeText } from './neutralise.js';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
 
@@ -123,14 +125,41 @@ function logStatus(status: unknown): void {
     const m = st.manifest ?? {};
     const problems = st.problems ?? [];
     core.info(
-      `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
+      safeText(
+        `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
+      ),
     );
     for (const p of problems)
-      (p.severity === 'drift' ? core.warning : core.info)(`  ${st.stack}: ${p.message}`);
+      if (p.severity === 'drift') core.warning(`${st.stack}: ${p.message}`);
+      else core.info(safeText(`  ${st.stack}: ${p.message}`));
   }
   core.startGroup('status report (JSON)');
-  core.info(JSON.stringify(status, null, 2));
+  core.info(safeText(JSON.stringify(status, null, 2)));
   core.endGroup();
+}
+
+/**
+ * The report of `remote.cjs status --json`: exit 0 (consistent) or 1 (drift) with its JSON on stdout.
+ * Anything else (another exit code, no JSON, exit 1 without drift in the report) is the executor
+ * failing, not a verdict on the stacks, and throws.
+ */
+export function statusReport(res: ExecResult, hostName: string): unknown {
+  const said = () => (res.stderr || res.stdout).trim().slice(-2000);
+  if (res.code !== 0 && res.code !== 1)
+    throw new RemoteError(`status on ${hostName} failed (exit ${res.code}): ${said()}`);
+  let report: unknown;
+  try {
+    report = JSON.parse(res.stdout);
+  } catch {
+    throw new RemoteError(
+      res.code === 0
+        ? `status on ${hostName} printed no JSON: ${res.stdout.slice(0, 500)}`
+        : `status on ${hostName} failed (exit ${res.code}): ${said()}`,
+    );
+  }
+  if (res.code === 1 && !statusDrift(report).length)
+    throw new RemoteError(`status on ${hostName} exited 1 but its report names no drift: ${said()}`);
+  return report;
 }
 
 /** The live manifest of `stack` in a status report (`{stacks: [{stack, manifest}]}`), or {}. */
@@ -176,7 +205,7 @@ export async function runOnHost(
     // The installed one is root's and this very build: run it instead of uploading it again.
     if (choice.use === 'installed') host.executor = choice.path;
     else files.push({ name: 'remote.cjs', data: script });
-    (choice.use === 'upload' && choice.warn ? core.warning : core.info)(neutralize(choice.note));
+    (choice.use === 'upload' && choice.warn ? core.warning : core.info)(safeText(choice.note));
     if (manifest && s.mode === 'verify')
       files.push({ name: 'image-digests.json', data: Buffer.from(manifest.text) });
     /** A private temp dir only when there is something to upload; returns it. */
@@ -244,36 +273,32 @@ export async function runOnHost(
       s.remote.root,
       '--json',
     ]);
-    if (res.code !== 0)
-      throw new RemoteError(
-        `status on ${target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2000)}`,
-      );
-    let status: unknown;
-    try {
-      status = JSON.parse(res.stdout);
-    } catch {
-      throw new RemoteError(`status on ${target.host} printed no JSON: ${res.stdout.slice(0, 500)}`);
-    }
-    logStatus(status);
-    const current = s.stack ? currentOf(status, s.stack) : {};
+    const report = statusReport(res, target.host);
+    logStatus(report);
+    const drift = statusDrift(report);
+    const current = s.stack ? currentOf(report, s.stack) : {};
     const str = (v: unknown) => (typeof v === 'string' ? v : '');
+    const status = drift.length ? 'failed' : 'success';
     setOutputs({
-      status: 'success',
+      status,
       release_id: str(current.release_id),
       release_dir: str(current.release_dir),
       image_ref: str(current.image_ref),
       image_digest: str(current.image_digest),
       previous_release_id: str(current.previous_release_id),
-      manifest: JSON.stringify(status),
+      manifest: JSON.stringify(report),
     });
-    await writeStatusSummary(status, host.target.host);
+    await writeStatusSummary(report, host.target.host);
+    const msg = drift.length ? driftMessage(target.host, drift) : 'status';
+    // Drift fails the step (a scheduled status run is drift detection); outputs and summary are set.
+    if (drift.length) core.setFailed(msg);
     return {
       v: 1,
       ts: new Date().toISOString(),
       type: 'result',
-      status: 'success',
+      status,
       mode: 'status',
-      msg: 'status',
+      msg,
       manifest: current,
     };
   } finally {

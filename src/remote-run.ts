@@ -12,6 +12,7 @@ import type { ResultEvent } from './common/events.js';
 import { RUN_KEY_RE } from './common/names.js';
 import type { Settings, SshTarget } from './inputs.js';
 import { JournalReader, backoffSchedule, sleep, type JournalLine } from './journal.js';
+import { safeText } from './neutralise.js';
 import {
   SshError,
   TEMP_DIR_RE,
@@ -159,7 +160,9 @@ export class HostSession {
     this.throwIfCancelled();
     const info = await preflight(this.session, this.settings.remote);
     core.info(
-      `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
+      safeText(
+        `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
+      ),
     );
     return info;
   }
@@ -257,7 +260,9 @@ export class HostSession {
     this.journal = info.journal;
     if (Number.isSafeInteger(info.pid) && (info.pid ?? 0) > 0) this.pid = info.pid;
     core.info(
-      `Run ${runKey} started on ${this.target.host}${info.pid ? ` (pid ${info.pid})` : ''}; journal ${info.journal}`,
+      safeText(
+        `Run ${runKey} started on ${this.target.host}${info.pid ? ` (pid ${info.pid})` : ''}; journal ${info.journal}`,
+      ),
     );
     return info;
   }
@@ -421,9 +426,11 @@ export class HostSession {
         },
       ).catch((e: Error) => ({ code: -1, stderr: e.message }));
       core.info(
-        res.code === 0
-          ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends`
-          : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res.stderr}`,
+        safeText(
+          res.code === 0
+            ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends`
+            : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res.stderr}`,
+        ),
       );
       return;
     }

@@ -3,6 +3,7 @@
 // step's failure.
 import * as core from '@actions/core';
 import type { DeployEvent, LogEvent, ResultEvent, StepEvent } from './common/events.js';
+import { neutraliseLine, neutraliseLines, safeText } from './neutralise.js';
 
 /** The core functions the renderer uses (replaceable in tests). */
 export interface Out {
@@ -13,14 +14,8 @@ export interface Out {
   endGroup(): void;
 }
 
-/**
- * A line from the server must not be read by the runner as a workflow command (`::set-output`,
- * `::add-mask::`, `::stop-commands::`, `##[...]`). Such lines get a visible prefix.
- */
-export function neutralize(line: string): string {
-  const t = line.trimStart();
-  return t.startsWith('::') || t.startsWith('##[') ? `| ${line}` : line;
-}
+/** A line from the server made inert for the runner (see neutralise.ts). */
+export const neutralize = neutraliseLine;
 
 const secs = (ms: number | undefined) =>
   ms === undefined ? '' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
@@ -74,7 +69,7 @@ export class EventRenderer {
   }
 
   private print(text: string): void {
-    for (const line of text.split(/\r?\n/)) this.out.info(neutralize(line));
+    for (const line of neutraliseLines(text)) this.out.info(line);
   }
 
   private record(e: StepEvent): StepRecord {
@@ -258,7 +253,7 @@ export async function reportResult(
   renderer.close();
   setOutputs(outputsOf(r));
   await writeSummary(r, ctx, renderer.steps);
-  if (r.status === 'success') core.info(`✅ ${r.msg || `${ctx.mode} succeeded`}`);
+  if (r.status === 'success') core.info(safeText(`✅ ${r.msg || `${ctx.mode} succeeded`}`));
   else {
     const msg =
       r.msg || `${ctx.mode} ${r.status === 'rolled_back' ? 'failed and was rolled back' : 'failed'}`;
@@ -267,7 +262,40 @@ export async function reportResult(
   }
 }
 
-/** Step summary of mode status: one row per stack. */
+/** One problem of a stack in a status report (`remote.cjs status --json`). */
+export interface StatusProblem {
+  stack: string;
+  severity: string;
+  message: string;
+}
+
+/** Every problem of every stack in a status report, in report order (drift and warnings). */
+export function statusProblems(report: unknown): StatusProblem[] {
+  const o = (report && typeof report === 'object' ? report : {}) as Record<string, unknown>;
+  const stacks = (Array.isArray(o.stacks) ? o.stacks : []) as Record<string, unknown>[];
+  return stacks.flatMap((e) =>
+    (Array.isArray(e?.problems) ? (e.problems as Record<string, unknown>[]) : []).map((p) => ({
+      stack: typeof e.stack === 'string' ? e.stack : '?',
+      severity: typeof p?.severity === 'string' ? p.severity : '',
+      message: typeof p?.message === 'string' ? p.message : JSON.stringify(p),
+    })),
+  );
+}
+
+/** The drift of a status report: the problems that make the executor's `status` exit 1. */
+export const statusDrift = (report: unknown): StatusProblem[] =>
+  statusProblems(report).filter((p) => p.severity === 'drift');
+
+/** The step's failure message on drift: each drifted stack and what drifted. */
+export function driftMessage(host: string, drift: readonly StatusProblem[]): string {
+  const stacks = [...new Set(drift.map((d) => d.stack))];
+  return [
+    `Drift on ${host} in ${stacks.length === 1 ? 'stack' : 'stacks'} ${stacks.join(', ')} (${drift.length} problem${drift.length === 1 ? '' : 's'}):`,
+    ...drift.map((d) => `- ${d.stack}: ${d.message}`),
+  ].join('\n');
+}
+
+/** Step summary of mode status: one row per stack, then the drift and the warnings, if any. */
 export async function writeStatusSummary(status: unknown, host: string): Promise<void> {
   const o = (status && typeof status === 'object' ? status : {}) as Record<string, unknown>;
   const stacks = (Array.isArray(o.stacks) ? o.stacks : []) as Record<string, unknown>[];
@@ -293,6 +321,15 @@ export async function writeStatusSummary(status: unknown, host: string): Promise
       }),
     ]);
   else s.addRaw('No stack found on this server.', true);
+  const problems = statusProblems(status);
+  const listed = (severity: string) =>
+    problems
+      .filter((p) => p.severity === severity)
+      .map((p) => `<code>${escapeHtml(p.stack)}</code>: ${escapeHtml(p.message)}`);
+  const drift = listed('drift');
+  if (drift.length) s.addHeading('❌ Drift', 3).addList(drift);
+  const warnings = listed('warning');
+  if (warnings.length) s.addHeading('⚠️ Warnings', 3).addList(warnings);
   try {
     await s.write();
   } catch (err) {

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { imageTag, stackName, freeText } from '../../src/common/names.js';
 import { commonOptions, formatIssues } from '../../src/common/request.js';
-import { defaultActor, integer } from '../cli/args.js';
+import { defaultActor, integer, pathArg } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import { layout, type Layout } from '../layout.js';
 
@@ -12,8 +12,9 @@ function check<T>(schema: z.ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
-/** `--root` (absolute, default /srv) as a layout. */
-export const rootLayout = (root: string | undefined): Layout => layout(check(commonOptions.root, root));
+/** `--root` (default /srv; a relative one is taken from the working directory) as a layout. */
+export const rootLayout = (root: string | undefined): Layout =>
+  layout(check(commonOptions.root, pathArg(root)));
 
 export const stackArg = (value: string): string => check(stackName, value);
 

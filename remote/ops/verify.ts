@@ -2,7 +2,7 @@
 // (DESIGN.md section 6), recorded in the history with the actor.
 import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli.js';
-import { parse } from '../cli/args.js';
+import { parse, pathArg } from '../cli/args.js';
 import { parseDigestManifest } from '../../src/common/digest-manifest.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
@@ -132,7 +132,8 @@ export const verifyCommand: Command = {
     const l = rootLayout(v.root);
     const note = textArg('note', v.note);
     const actor = actorArg(v.actor);
-    const digests = v['digest-file'] ? digestsFromFile(v['digest-file'], tag) : {};
+    const file = pathArg(v['digest-file']);
+    const digests = file ? digestsFromFile(file, tag) : {};
     const done = verifyTag(l, tag, { digests, note, actor });
     if (v.json) {
       printJson(done);

@@ -422,6 +422,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
 
     forgetInstalledExecutor(); // an upload, so that its temp dir is among the places checked
     const r = await deploy(app.name, img3, {
+      registry: registry.host,
       registry_username: registry.user,
       registry_password: registry.password,
     });
@@ -620,6 +621,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     const running = await startAction({
       inputs: srv.inputs(
         deployInputs(slow.name, img3, {
+          registry: srv.registry.host,
           registry_username: srv.registry.user,
           registry_password: srv.registry.password,
         }),

@@ -166,6 +166,7 @@ async function inputsFor(env: Env, kind: 'deploy' | 'rollback', image?: { tag: s
     mode: 'deploy',
     image_tag: pick.tag,
     digest_file: pick.file,
+    registry: env.srv.registry.host,
     registry_username: env.srv.registry.user,
     registry_password: env.srv.registry.password,
   });

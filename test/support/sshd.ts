@@ -131,10 +131,22 @@ interface SshdConfig {
   sftp: boolean;
 }
 
-/** sshd_config; LogLevel VERBOSE logs each subsystem request ("subsystem request for sftp ..."). */
-function sshdConfig({ dir, user, authorizedKeys, sftp }: SshdConfig, port: number): string {
+/**
+ * The sshd_config of a test server; `listen` is the address it binds (127.0.0.1 unless a lab
+ * host's IP); `sftp: false` leaves out the Subsystem line. LogLevel VERBOSE logs each subsystem
+ * request ("subsystem request for sftp ...").
+ */
+export function sshdConfig(
+  dir: string,
+  port: number,
+  user: string,
+  authorizedKeys: string,
+  listen = '127.0.0.1',
+  opts: { sftp?: boolean } = {},
+): string {
+  const sftp = opts.sftp ?? true;
   return `Port ${port}
-ListenAddress 127.0.0.1
+ListenAddress ${listen}
 HostKey ${path.join(dir, 'ssh_host_ed25519_key')}
 PidFile ${path.join(dir, 'sshd.pid')}
 AuthorizedKeysFile ${authorizedKeys}
@@ -162,7 +174,10 @@ async function launchOnFreePort(
   // freePort() can race with other test processes: try a few ports.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    await writeFile(configPath, sshdConfig(config, port));
+    await writeFile(
+      configPath,
+      sshdConfig(dir, port, config.user, config.authorizedKeys, '127.0.0.1', { sftp: config.sftp }),
+    );
     await runOk(SSHD_BIN, ['-t', '-f', configPath]);
     try {
       const child = await startDaemon(
@@ -182,9 +197,9 @@ async function launchOnFreePort(
 }
 
 /** True once the server sends its "SSH-2.0-..." identification. */
-async function hasBanner(port: number): Promise<boolean> {
+export async function hasBanner(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
