@@ -20,13 +20,13 @@ import {
   OutcomeUnknownError,
   RemoteError,
   localRemoteScript,
+  sha256Hex,
   type HostSessionOptions,
   type RunInputs,
   type UploadFile,
 } from './remote-run.js';
-import { installedExecutor, type ExecResult } from './ssh.js';
+import type { ExecResult } from './ssh.js';
 import { safeText } from './neutralise.js';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
 import { ACTION_VERSION, chooseExecutor } from './privilege.js';
@@ -34,8 +34,6 @@ import { ACTION_VERSION, chooseExecutor } from './privilege.js';
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
 /** The executor replaces these paths with the private copies it makes of the stdin inputs. */
 const STAGED_ON_SERVER = { dir: '-', digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
-
-const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** Modes that need the digest manifest (verify binds the marker to the digests). */
 export const needsManifest = (mode: Settings['mode']) => mode === 'deploy' || mode === 'verify';
@@ -202,30 +200,21 @@ export async function runOnHost(
   try {
     const server = await core.group(`Connect to ${host.label}`, () => host.open());
     const files: UploadFile[] = [];
-    const script = localRemoteScript(opts.env);
+    const script = readFileSync(localRemoteScript(opts.env));
     // The installed executor when it is this build (or, with narrow sudo, the only one allowed).
     const choice = chooseExecutor(
       server,
-      { sha256: sha256File(script), version: ACTION_VERSION },
-      {
-        root: s.remote.root,
-        installedPath: installedExecutor(s.remote.root),
-        mismatch: s.remote.executorMismatch,
-      },
+      { sha256: sha256Hex(script), version: ACTION_VERSION },
+      { root: s.remote.root, mismatch: s.remote.executorMismatch },
     );
-    if (choice.note) core.info(choice.note);
+    (choice.warn ? core.warning : core.info)(safeText(choice.note));
     host.executor = choice.executor;
     host.direct = choice.direct;
-    if (!choice.executor) files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
-    // Narrow sudo: the executor cannot read the SSH user's files as root; the manifest goes on stdin.
-    const digestsOnStdin = choice.direct && manifest && s.mode === 'verify' ? manifest.text : undefined;
-    if (manifest && s.mode === 'verify' && digestsOnStdin === undefined)
-      files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
+    if (!choice.executor) files.push({ name: 'remote.cjs', data: script });
     /** A private temp dir only when there is something to upload; returns it. */
     const upload = async (): Promise<string | undefined> => {
       if (!files.length) return undefined;
-      const dir = await host.makeTempDir();
-      await host.upload(files);
+      const dir = await host.upload(files);
       core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
       return dir;
     };
@@ -267,13 +256,14 @@ export async function runOnHost(
     }
 
     if (s.mode === 'verify') {
-      const dir = await core.group('Upload', upload);
+      if (files.length) await core.group('Upload', upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
-      const digestFile = digestsOnStdin !== undefined ? '-' : `${dir}/image-digests.json`;
-      const args = ['verify', s.imageTag!, '--digest-file', digestFile, '--note', note];
+      // The manifest goes on stdin: nothing to upload for it, and with narrow sudo the executor could
+      // not read the SSH user's files as root anyway.
+      const args = ['verify', s.imageTag!, '--digest-file', '-', '--note', note];
       if (s.actor) args.push(`--actor=${s.actor}`); // one argument: an actor like `--help` stays a value
       args.push('--root', s.remote.root, '--json');
-      const res = await host.runSync(args, digestsOnStdin);
+      const res = await host.runSync(args, manifest!.text);
       const result = verifyResult(res, renderer, s.imageTag!, target.host);
       await reportResult(result, summaryContext(s, host), renderer);
       return result;

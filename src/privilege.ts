@@ -4,6 +4,7 @@
 // the installed executor when it is this build, and otherwise fails saying how to upgrade it (or,
 // with executor_mismatch: use-installed, runs it when it accepts this build's request format).
 import { REQUEST_FORMAT } from './common/request.js';
+import type { InstalledExecutorInfo } from './ssh.js';
 
 export type ExecutorMismatch = 'fail' | 'use-installed';
 export const EXECUTOR_MISMATCH: readonly ExecutorMismatch[] = ['fail', 'use-installed'];
@@ -32,50 +33,86 @@ export interface ExecutorChoice {
   executor?: string;
   /** Run the executor itself (its shebang) under sudo, not `<node> <file>`. */
   direct: boolean;
-  /** A line for the log. */
-  note?: string;
+  /** A line for the log (it may hold text from the server: neutralise it). */
+  note: string;
+  /** Log the note as a warning. */
+  warn: boolean;
 }
 
+/** What the server check found about sudo and the installed executor (src/ssh.ts preflight). */
 export interface ServerExecutor {
   /** The deploy user's sudo allows only the installed executor. */
   narrow?: boolean;
-  installedSha256?: string;
-  installed?: InstalledVersion;
+  installed?: InstalledExecutorInfo;
+  installedVersion?: InstalledVersion;
 }
 
 /** How an administrator installs or upgrades the executor (docs/server-setup.md section 4). */
 export const upgradeHint = (root: string) =>
   `an administrator installs this action's build once with the remote.cjs of this action version (dist/remote.cjs in the action's repository at the ref the workflow uses): sudo node remote.cjs install --root ${root}`;
 
-/** Decides which executor runs; throws Error with the fix when none may. */
+/**
+ * Decides which executor runs. With root-equivalent sudo: the installed one when root alone can
+ * change it and it is this very build, else an upload of this build. With narrow sudo: only the
+ * installed one, never an upload; throws Error with the fix when it may not be used.
+ */
 export function chooseExecutor(
   server: ServerExecutor,
   build: { sha256: string; version: string },
-  opts: { root: string; installedPath: string; mismatch: ExecutorMismatch },
+  opts: { root: string; mismatch: ExecutorMismatch },
 ): ExecutorChoice {
-  const same = server.installedSha256 === build.sha256;
-  if (!server.narrow)
-    return same
-      ? {
-          executor: opts.installedPath,
-          direct: false,
-          note: `Using the executor installed at ${opts.installedPath} (same build as this action)`,
-        }
-      : { direct: false };
-  const narrow = { executor: opts.installedPath, direct: true };
-  if (same)
+  return server.narrow ? chooseNarrow(server, build, opts) : chooseWide(server.installed, build.sha256);
+}
+
+function chooseWide(installed: InstalledExecutorInfo | undefined, sha256: string): ExecutorChoice {
+  const upload = (note: string, warn = false): ExecutorChoice => ({ direct: false, note, warn });
+  if (!installed) return upload('No installed executor to look at; uploading this build');
+  const at = installed.path;
+  switch (installed.state) {
+    case 'ok':
+      return installed.sha256 === sha256
+        ? {
+            executor: at,
+            direct: false,
+            warn: false,
+            note: `Using the executor installed at ${at} (same build as this action)`,
+          }
+        : upload(`The executor installed at ${at} is another build; uploading this one`);
+    case 'absent':
+      return upload(`No executor installed at ${at} yet; uploading this build`);
+    case 'untrusted':
+      return upload(
+        `Not using the executor installed at ${at}: someone other than root could change it (${installed.reason}); uploading this build. Make root the owner of it and of the directories above it, writable by no one else`,
+        true,
+      );
+    case 'unknown':
+      return upload(
+        `Could not check the executor installed at ${at} (${installed.reason}); uploading this build`,
+      );
+  }
+}
+
+function chooseNarrow(
+  server: ServerExecutor,
+  build: { sha256: string; version: string },
+  opts: { root: string; mismatch: ExecutorMismatch },
+): ExecutorChoice {
+  const installed = server.installed;
+  const at = installed?.path ?? `${opts.root}/releases/bin/seisei-deploy`;
+  if (installed?.state !== 'ok')
+    throw new Error(
+      `The deploy user's sudo allows only ${at}, but it ${installed?.state === 'untrusted' ? `is not trustworthy (${installed.reason})` : `cannot be read there${installed?.reason ? ` (${installed.reason})` : ''}`}: ${upgradeHint(opts.root)}`,
+    );
+  const narrow = { executor: at, direct: true, warn: false };
+  if (installed.sha256 === build.sha256)
     return {
       ...narrow,
-      note: `Using the executor installed at ${opts.installedPath} (same build as this action; the deploy user's sudo allows only it)`,
+      note: `Using the executor installed at ${at} (same build as this action; the deploy user's sudo allows only it)`,
     };
-  if (!server.installedSha256)
-    throw new Error(
-      `The deploy user's sudo allows only ${opts.installedPath}, but it cannot be read there: ${upgradeHint(opts.root)}`,
-    );
-  const installed = server.installed;
-  const what = `${opts.installedPath} is another build (${installed ? `version ${installed.version}, request format ${installed.request_format}` : 'an older version'}, sha256 ${server.installedSha256.slice(0, 12)}…) than this action (version ${build.version}, request format ${REQUEST_FORMAT}, sha256 ${build.sha256.slice(0, 12)}…)`;
+  const v = server.installedVersion;
+  const what = `${at} is another build (${v ? `version ${v.version}, request format ${v.request_format}` : 'an older version'}, sha256 ${installed.sha256!.slice(0, 12)}…) than this action (version ${build.version}, request format ${REQUEST_FORMAT}, sha256 ${build.sha256.slice(0, 12)}…)`;
   if (opts.mismatch === 'use-installed') {
-    if (installed?.request_format === REQUEST_FORMAT)
+    if (v?.request_format === REQUEST_FORMAT)
       return { ...narrow, note: `Using the installed executor: ${what} (executor_mismatch: use-installed)` };
     throw new Error(
       `The deploy user's sudo allows only the installed executor, and ${what}; it does not accept this action's request format, so executor_mismatch: use-installed cannot use it: ${upgradeHint(opts.root)}`,
@@ -84,24 +121,6 @@ export function chooseExecutor(
   throw new Error(
     `The deploy user's sudo allows only the installed executor, and ${what}. The action does not upload code to run as root in this mode: ${upgradeHint(opts.root)}; or set executor_mismatch: use-installed to run the installed one when it accepts this action's requests`,
   );
-}
-
-/**
- * The preflight's answer in narrow mode: Node.js and Docker cannot be asked as root (sudo allows
- * only the executor); the executor's own preflight step checks Docker when a run starts.
- */
-export function narrowPreflight(
-  cli: string | undefined,
-  exe: string | undefined,
-): ServerExecutor & { nodeVersion: string; dockerVersion: string } {
-  const installed = parseInstalledVersion(exe?.trim());
-  return {
-    narrow: true,
-    nodeVersion: '',
-    dockerVersion: '',
-    ...(cli && /^[0-9a-f]{64}$/.test(cli) ? { installedSha256: cli } : {}),
-    ...(installed ? { installed } : {}),
-  };
 }
 
 declare const __TOOL_VERSION__: string | undefined;

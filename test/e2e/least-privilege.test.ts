@@ -54,7 +54,7 @@ describe('a deploy user whose sudo allows only the installed executor', () => {
 
   before(async () => {
     // The rule names srv_root, which only exists once the server is started: start, then narrow it.
-    srv = await startDeployServer({ user: USER });
+    srv = await startDeployServer({ sshd: { user: USER } });
     exe = path.join(srv.root, 'releases', 'bin', 'seisei-deploy');
     const rule = narrowRuleFromDoc(srv.root);
     const tmp = `/etc/sudoers.d/.seisei-exec-${process.pid}.tmp`;

@@ -1,4 +1,5 @@
-// A real OpenSSH server on 127.0.0.1 for a deploy user with passwordless sudo.
+// A real OpenSSH server on 127.0.0.1 for a deploy user with passwordless sudo (all of it, or the
+// rule a test gives), with or without the SFTP subsystem.
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -41,7 +42,9 @@ export interface SshdOptions {
   dir?: string;
   /** Keep running after this process exits (see DaemonOptions). */
   persistent?: boolean;
-  /** The user's sudoers rule instead of `<user> ALL=(ALL) NOPASSWD: ALL` (e.g. the narrow rule). */
+  /** Offer the SFTP subsystem (default true); false: no `Subsystem` line at all. */
+  sftp?: boolean;
+  /** The user's sudoers rules, exactly (default `<user> ALL=(ALL) NOPASSWD: ALL`). */
   sudoers?: string;
 }
 
@@ -58,7 +61,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const authorizedKeys = path.join(dir, 'authorized_keys');
   await writeFile(authorizedKeys, clientKey.publicKey + '\n', { mode: 0o644 });
 
-  const { child, port } = await launchOnFreePort(dir, user, authorizedKeys, opts.persistent);
+  const config = { dir, user, authorizedKeys, sftp: opts.sftp ?? true };
+  const { child, port } = await launchOnFreePort(config, opts.persistent);
   const hostPublicKey = hostKey.publicKey.split(' ').slice(0, 2).join(' ');
   const knownHostsLine = `[127.0.0.1]:${port} ${hostPublicKey}`;
   const knownHostsPath = path.join(dir, 'known_hosts');
@@ -120,14 +124,27 @@ export async function generateKey(keyPath: string, comment: string): Promise<Key
   return { path: keyPath, publicKey, fingerprint };
 }
 
-/** The sshd_config of a test server; `listen` is the address it binds (127.0.0.1 unless a lab host's IP). */
+interface SshdConfig {
+  dir: string;
+  user: string;
+  authorizedKeys: string;
+  sftp: boolean;
+}
+
+/**
+ * The sshd_config of a test server; `listen` is the address it binds (127.0.0.1 unless a lab
+ * host's IP); `sftp: false` leaves out the Subsystem line. LogLevel VERBOSE logs each subsystem
+ * request ("subsystem request for sftp ...").
+ */
 export function sshdConfig(
   dir: string,
   port: number,
   user: string,
   authorizedKeys: string,
   listen = '127.0.0.1',
+  opts: { sftp?: boolean } = {},
 ): string {
+  const sftp = opts.sftp ?? true;
   return `Port ${port}
 ListenAddress ${listen}
 HostKey ${path.join(dir, 'ssh_host_ed25519_key')}
@@ -144,21 +161,23 @@ UseDNS no
 PrintMotd no
 MaxStartups 100:30:200
 MaxSessions 50
-Subsystem sftp internal-sftp
-`;
+LogLevel VERBOSE
+${sftp ? 'Subsystem sftp internal-sftp\n' : ''}`;
 }
 
 async function launchOnFreePort(
-  dir: string,
-  user: string,
-  authorizedKeys: string,
+  config: SshdConfig,
   persistent = false,
 ): Promise<{ child: ChildProcess; port: number }> {
+  const dir = config.dir;
   const configPath = path.join(dir, 'sshd_config');
   // freePort() can race with other test processes: try a few ports.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    await writeFile(configPath, sshdConfig(dir, port, user, authorizedKeys));
+    await writeFile(
+      configPath,
+      sshdConfig(dir, port, config.user, config.authorizedKeys, '127.0.0.1', { sftp: config.sftp }),
+    );
     await runOk(SSHD_BIN, ['-t', '-f', configPath]);
     try {
       const child = await startDaemon(
@@ -211,9 +230,9 @@ export async function ensureDeployUser(user: string, sudoers?: string): Promise<
   await ensureSudoers(user, sudoers);
 }
 
-async function ensureSudoers(user: string, rule = `${user} ALL=(ALL) NOPASSWD: ALL`): Promise<void> {
+async function ensureSudoers(user: string, rules = `${user} ALL=(ALL) NOPASSWD: ALL`): Promise<void> {
   const file = user === 'seisei' ? '/etc/sudoers.d/seisei-test' : `/etc/sudoers.d/seisei-test-${user}`;
-  const content = `${rule}\n`;
+  const content = rules.trimEnd() + '\n';
   if ((await readFile(file, 'utf8').catch(() => '')) === content) return;
   // sudo ignores files with a '.' in their name, so the temp file is inert until renamed.
   const tmp = `/etc/sudoers.d/.seisei-test.${process.pid}.tmp`;
