@@ -85,7 +85,10 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
         const config = readStackConfig(dir, release.meta.compose_file);
         await report.step(
           'pull',
-          () => pullIfMissing(docker, composeTarget(flavor, release), plan.refs, report, login),
+          () =>
+            docker.within('pull', config.timeouts.pull, () =>
+              pullIfMissing(docker, composeTarget(flavor, release), plan.refs, report, login),
+            ),
           `compose ${flavor}`,
         );
         await report.step('pre_deploy', () =>
@@ -98,6 +101,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
               env: req.env,
               imageRef: plan.main.ref,
               backupsDir: l.backupsDir,
+              timeoutS: config.timeouts.pre_deploy,
             },
             report,
           ),

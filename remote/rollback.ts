@@ -7,7 +7,7 @@ import { layout } from './layout.js';
 import type { Outcome } from './outcome.js';
 import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
 import { errorMessage, type Reporter } from './report.js';
-import { activate, type Release } from './steps/activate.js';
+import { activate, stepTimeouts, type Release } from './steps/activate.js';
 import { pullIfMissing } from './steps/pull.js';
 import { composeTarget } from './steps/activate.js';
 import {
@@ -76,7 +76,9 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
         try {
           const refs = Object.values(r.meta.images).map((img) => img.ref);
           await report.step(`${prefix}pull`, () =>
-            pullIfMissing(docker, composeTarget(flavor, r), refs, report),
+            docker.within('pull', stepTimeouts(r).pull, () =>
+              pullIfMissing(docker, composeTarget(flavor, r), refs, report),
+            ),
           );
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
