@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { defaultActor, imageLines, integer, parse } from './cli/args.js';
+import { byteOffset, defaultActor, imageLines, integer, parse } from './cli/args.js';
 import { defaultRunKey, readRequestFile, runDetached, runInForeground, validateRequest } from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
 import { readFileSync, rmSync } from 'node:fs';
@@ -149,7 +149,7 @@ const commands: Record<string, Command> = {
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>\nusage: ${this.usage}`, 2);
       const journal = layout(v.root ?? '/srv').journal(stack.data, key.data);
-      await follow(journal, integer('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));
+      await follow(journal, byteOffset('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));
       return 0;
     },
   },
