@@ -2,7 +2,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { appendLineDurable } from './fsutil.js';
 
-export type HistoryMode = 'deploy' | 'rollback' | 'auto-rollback' | 'verify' | 'unverify' | 'cleanup';
+export type HistoryMode =
+  'deploy' | 'rollback' | 'auto-rollback' | 'verify' | 'unverify' | 'cleanup' | 'unlock';
 export type HistoryStatus = 'success' | 'failed' | 'rolled_back';
 
 export interface HistoryRecord {

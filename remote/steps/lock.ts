@@ -108,10 +108,15 @@ export async function acquireLock(
   for (;;) {
     if (tryCreate(path, holder)) return { holder, release: () => releaseLock(path, holder) };
     const current = readHolder(path);
+    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
+    if (Date.now() >= deadline) {
+      throw new DeployError(
+        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`,
+      );
+    }
     if (current && !holderAlive(current)) {
       const taken = takeOver(path, current, report);
-      if (taken === 'removed')
-        report.log(`took over a stale lock left by a dead process (${describeHolder(current)})`, 'warn');
+      if (taken === 'removed') report.log(`took over a stale lock left by a dead process (${desc})`, 'warn');
       if (taken === 'busy') await sleep(20);
       continue;
     }
@@ -121,12 +126,6 @@ export async function acquireLock(
       if (st && Date.now() - st.mtimeMs > 5000) takeOver(path, undefined, report);
       await sleep(100);
       continue;
-    }
-    const desc = describeHolder(current);
-    if (Date.now() >= deadline) {
-      throw new DeployError(
-        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`,
-      );
     }
     if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
     announced = desc;

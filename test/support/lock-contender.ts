@@ -21,7 +21,7 @@ for (const name of ['readFileSync', 'renameSync', 'linkSync'] as const) {
   const real = fs[name] as (...a: unknown[]) => unknown;
   (fs as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
     const r = real(...args);
-    if (touchesLock(args[0])) pause(Math.random() * Number(stallMs));
+    if (touchesLock(args[0])) pause(Number(stallMs));
     return r;
   };
 }

@@ -45,7 +45,7 @@ test('contenders racing for a stale lock never hold it at the same time', async 
       }),
     );
     const runs = Array.from({ length: CONTENDERS }, (_, i) =>
-      exec(process.execPath, [script, lock, markers, String(i * 40), '150', '100']),
+      exec(process.execPath, [script, lock, markers, String(i * 30), '120', '100']),
     );
     for (const r of await Promise.all(runs)) reports.push(`round ${round}: ${r.stdout.trim()}`);
     assert.deepEqual(
