@@ -109,22 +109,22 @@ export async function acquireLock(
     if (tryCreate(path, holder)) return { holder, release: () => releaseLock(path, holder) };
     const current = readHolder(path);
     const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
+    if (current && !holderAlive(current)) {
+      const taken = takeOver(path, current, report);
+      if (taken === 'removed') report.log(`took over a stale lock left by a dead process (${desc})`, 'warn');
+      if (taken !== 'busy') continue; // the lock changed: try again at once
+    } else if (!current) {
+      // Torn or being written: only stale if it stays unreadable.
+      const st = lstatOrUndefined(path);
+      if (st && Date.now() - st.mtimeMs > 5000 && takeOver(path, undefined, report) === 'removed') continue;
+    }
     if (Date.now() >= deadline) {
       throw new DeployError(
         `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`,
       );
     }
-    if (current && !holderAlive(current)) {
-      const taken = takeOver(path, current, report);
-      if (taken === 'removed') report.log(`took over a stale lock left by a dead process (${desc})`, 'warn');
-      if (taken === 'busy') await sleep(20);
-      continue;
-    }
-    if (!current) {
-      // Torn or being written: only stale if it stays unreadable.
-      const st = lstatOrUndefined(path);
-      if (st && Date.now() - st.mtimeMs > 5000) takeOver(path, undefined, report);
-      await sleep(100);
+    if (!current || !holderAlive(current)) {
+      await sleep(current ? 20 : 100); // another taker is at work, or the file is being written
       continue;
     }
     if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
