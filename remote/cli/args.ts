@@ -83,6 +83,17 @@ export function integer(name: string, value: string | undefined): number | undef
   return Number(value);
 }
 
+/** A byte offset into a file: any whole number up to Number.MAX_SAFE_INTEGER (journals grow past 1 GB). */
+export function byteOffset(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER)
+    throw new DeployError(
+      `${name} must be a whole number of bytes up to ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(value)}`,
+      2,
+    );
+  return Number(value);
+}
+
 /** `IMAGE_REF=seisei-odoo18,OCR_IMAGE_REF=seisei-ocr` (commas or newlines). */
 export function imageLines(value: string | undefined): Record<string, string> | undefined {
   if (!value) return undefined;
