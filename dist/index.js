@@ -60,7 +60,7 @@ async function run() {
     const stopIfCancelled = () => {
       if (cancel.signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
     };
-    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-INPHWR5Z.js");
+    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-WMDNCNQY.js");
     let manifest;
     if (needsManifest(settings.mode)) {
       manifest = await group("Digest manifest", async () => {

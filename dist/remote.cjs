@@ -7816,6 +7816,7 @@ function parseEventLine(line) {
 // remote/steps/lock.ts
 var import_node_fs2 = require("node:fs");
 var import_node_os = require("node:os");
+var import_node_path2 = require("node:path");
 
 // remote/fsutil.ts
 var import_node_fs = require("node:fs");
@@ -10087,9 +10088,9 @@ var asciiTabOrNewline = /[\t\n\r]/g;
 function stripTabAndNewline(value) {
   return value.replace(asciiTabOrNewline, "");
 }
-function urlHostnameOk(url, hostname2) {
-  hostname2.lastIndex = 0;
-  return hostname2.test(url.hostname);
+function urlHostnameOk(url, hostname4) {
+  hostname4.lastIndex = 0;
+  return hostname4.test(url.hostname);
 }
 function urlProtocolOk(url, protocol) {
   protocol.lastIndex = 0;
@@ -14535,23 +14536,40 @@ function processStartTime(pid) {
     return void 0;
   }
 }
-function holderAlive(h) {
-  if (h.hostname !== (0, import_node_os.hostname)()) return true;
-  return processStartTime(h.pid) === h.start_time;
+function processAlive(p) {
+  if (p.hostname !== (0, import_node_os.hostname)()) return true;
+  return processStartTime(p.pid) === p.start_time;
 }
-function readHolder(path) {
+function holderAlive(h) {
+  return processAlive(h);
+}
+function readJsonNoFollow(path) {
+  let fd;
   try {
-    return JSON.parse((0, import_node_fs2.readFileSync)(path, "utf8"));
+    fd = (0, import_node_fs2.openSync)(path, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NOFOLLOW | import_node_fs2.constants.O_NONBLOCK);
   } catch {
     return void 0;
   }
+  try {
+    if (!(0, import_node_fs2.fstatSync)(fd).isFile()) return void 0;
+    return JSON.parse((0, import_node_fs2.readFileSync)(fd, "utf8"));
+  } catch {
+    return void 0;
+  } finally {
+    (0, import_node_fs2.closeSync)(fd);
+  }
+}
+function readHolder(path) {
+  const h = readJsonNoFollow(path);
+  return h && typeof h === "object" && typeof h.pid === "number" ? h : void 0;
 }
 function describeHolder(h) {
   return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
 }
+var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
 var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function acquireLock(path, who2, timeoutS, report) {
-  (0, import_node_fs2.mkdirSync)(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 493 });
+  (0, import_node_fs2.mkdirSync)((0, import_node_path2.dirname)(path), { recursive: true, mode: 493 });
   const holder = {
     pid: process.pid,
     start_time: processStartTime(process.pid) ?? "",
@@ -14564,21 +14582,23 @@ async function acquireLock(path, who2, timeoutS, report) {
   for (; ; ) {
     if (tryCreate(path, holder)) return { holder, release: () => releaseLock(path, holder) };
     const current = readHolder(path);
+    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
     if (current && !holderAlive(current)) {
-      if (takeOver(path, current))
-        report.log(`took over a stale lock left by a dead process (${describeHolder(current)})`, "warn");
-      continue;
+      const taken = takeOver(path, current, report);
+      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
+      if (taken !== "busy") continue;
+    } else if (!current) {
+      const st = lstatOrUndefined(path);
+      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
     }
-    if (!current) {
-      if (Date.now() - mtimeMs(path) > 5e3) takeOver(path, void 0);
-      await sleep(100);
-      continue;
-    }
-    const desc = describeHolder(current);
     if (Date.now() >= deadline) {
       throw new DeployError(
-        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes`
+        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
       );
+    }
+    if (!current || !holderAlive(current)) {
+      await sleep(current ? 20 : 100);
+      continue;
     }
     if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
     announced = desc;
@@ -14588,7 +14608,7 @@ async function acquireLock(path, who2, timeoutS, report) {
 function tryCreate(path, holder) {
   const tmp = tempNameBeside(path);
   try {
-    (0, import_node_fs2.writeFileSync)(tmp, JSON.stringify(holder) + "\n", { mode: 420 });
+    (0, import_node_fs2.writeFileSync)(tmp, JSON.stringify(holder) + "\n", { mode: 420, flag: "wx" });
     (0, import_node_fs2.linkSync)(tmp, path);
     return true;
   } catch (err) {
@@ -14601,35 +14621,127 @@ function tryCreate(path, holder) {
     (0, import_node_fs2.rmSync)(tmp, { force: true });
   }
 }
-function takeOver(path, dead) {
-  const aside = tempNameBeside(path) + ".stale";
+function takeOver(path, dead, report) {
+  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
+}
+function removeIf(path, expected) {
+  const st = lstatOrUndefined(path);
+  if (!st) return "changed";
+  if (st.isDirectory())
+    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
+  const now2 = readHolder(path);
+  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
+  if (!same) return "changed";
+  (0, import_node_fs2.unlinkSync)(path);
+  return "removed";
+}
+var MUTEX_BREAK_AFTER_MS = 2e3;
+var TOMBSTONE_KEEP_MS = 36e5;
+var mutexPath = (lock) => `${lock}.takeover`;
+function withTakeoverMutex(lock, report, body) {
+  const mutex = mutexPath(lock);
+  const me = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os.hostname)(),
+    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
+  (0, import_node_fs2.mkdirSync)(fresh, { mode: 448 });
   try {
-    (0, import_node_fs2.renameSync)(path, aside);
+    (0, import_node_fs2.writeFileSync)((0, import_node_path2.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
+    (0, import_node_fs2.renameSync)(fresh, mutex);
+  } catch (err) {
+    removeMutexDir(fresh);
+    const code = err.code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST")
+      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
+    breakIfDead(mutex, report);
+    return void 0;
+  }
+  try {
+    return body();
+  } finally {
+    const owner = readJsonNoFollow((0, import_node_path2.join)(mutex, "owner"));
+    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
+  }
+}
+function breakIfDead(mutex, report) {
+  const before = lstatOrUndefined(mutex);
+  if (!before?.isDirectory()) {
+    if (before)
+      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
+    return;
+  }
+  const owner = readJsonNoFollow((0, import_node_path2.join)(mutex, "owner"));
+  const after = lstatOrUndefined(mutex);
+  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
+  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
+  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
+  try {
+    (0, import_node_fs2.renameSync)(mutex, tomb);
   } catch {
-    return false;
+    return;
   }
-  const moved = readHolder(aside);
-  const same = dead ? moved && moved.pid === dead.pid && moved.start_time === dead.start_time : !moved;
-  if (!same) {
+  const moved = readJsonNoFollow((0, import_node_path2.join)(tomb, "owner"));
+  if (moved?.nonce !== owner.nonce) {
     try {
-      (0, import_node_fs2.linkSync)(aside, path);
+      (0, import_node_fs2.renameSync)(tomb, mutex);
     } catch {
+      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
     }
+    return;
   }
-  (0, import_node_fs2.unlinkSync)(aside);
-  return Boolean(same);
+  report.log(
+    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
+    "warn"
+  );
+  sweepTombstones(mutex);
+}
+function sweepTombstones(mutex) {
+  const dir = (0, import_node_path2.dirname)(mutex);
+  const prefix = (0, import_node_path2.basename)(mutex) + ".";
+  for (const name of (0, import_node_fs2.readdirSync)(dir)) {
+    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
+    const st = lstatOrUndefined((0, import_node_path2.join)(dir, name));
+    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path2.join)(dir, name));
+  }
+}
+function removeMutexDir(dir) {
+  try {
+    (0, import_node_fs2.unlinkSync)((0, import_node_path2.join)(dir, "owner"));
+  } catch {
+  }
+  try {
+    (0, import_node_fs2.rmdirSync)(dir);
+  } catch {
+  }
 }
 function releaseLock(path, holder) {
   const current = readHolder(path);
-  if (current && current.pid === holder.pid && current.start_time === holder.start_time && current.since === holder.since) {
-    (0, import_node_fs2.unlinkSync)(path);
+  if (current && sameHolder(current, holder)) (0, import_node_fs2.unlinkSync)(path);
+}
+async function removeLock(path, expected, report) {
+  for (let tries = 0; ; tries++) {
+    const r = withTakeoverMutex(path, report, () => {
+      if (expected) return removeIf(path, expected);
+      const st = lstatOrUndefined(path);
+      if (!st || st.isDirectory() || readHolder(path)) return "changed";
+      (0, import_node_fs2.unlinkSync)(path);
+      return "removed";
+    });
+    if (r) return r;
+    if (tries >= 250)
+      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
+    await sleep(20);
   }
 }
-function mtimeMs(path) {
+function lstatOrUndefined(path) {
   try {
-    return (0, import_node_fs2.statSync)(path).mtimeMs;
+    return (0, import_node_fs2.lstatSync)(path);
   } catch {
-    return Date.now();
+    return void 0;
   }
 }
 
@@ -14692,7 +14804,7 @@ async function follow(journal, offset, write, opts = {}) {
 
 // remote/cli/args.ts
 var import_node_os2 = require("node:os");
-var import_node_path2 = require("node:path");
+var import_node_path3 = require("node:path");
 var import_node_util = require("node:util");
 
 // remote/cli/untrusted-argv.ts
@@ -14745,12 +14857,21 @@ function defaultActor(env = process.env, currentUser = () => (0, import_node_os2
   }
 }
 function pathArg(value, cwd = process.cwd()) {
-  return value ? (0, import_node_path2.resolve)(cwd, value) : value;
+  return value ? (0, import_node_path3.resolve)(cwd, value) : value;
 }
 function integer2(name, value) {
   if (value === void 0) return void 0;
   if (!/^\d{1,9}$/.test(value))
     throw new DeployError(`${name} must be a whole number, got ${JSON.stringify(value)}`, 2);
+  return Number(value);
+}
+function byteOffset(name, value) {
+  if (value === void 0) return void 0;
+  if (!/^\d{1,16}$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER)
+    throw new DeployError(
+      `${name} must be a whole number of bytes up to ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(value)}`,
+      2
+    );
   return Number(value);
 }
 function imageLines(value) {
@@ -14859,13 +14980,13 @@ var import_node_http = __toESM(require("node:http"), 1);
 // remote/docker-cli-config.ts
 var import_node_fs4 = require("node:fs");
 var import_node_os3 = require("node:os");
-var import_node_path3 = require("node:path");
+var import_node_path4 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path3.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path4.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path3.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path4.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
@@ -14931,6 +15052,84 @@ function daemonMessage(body) {
 
 // remote/exec.ts
 var import_node_child_process = require("node:child_process");
+var STREAMED_KEEP_BYTES = 64 * 1024;
+var CAPTURED_KEEP_BYTES = 16 * 1024 * 1024;
+var MAX_LINE_BYTES = 16 * 1024;
+var DEFAULT_GRACE_MS = 5e3;
+var truncatedMarker = (n) => `\u2026 [truncated ${n} bytes]`;
+var Tail = class {
+  constructor(limit) {
+    this.limit = limit;
+  }
+  limit;
+  chunks = [];
+  size = 0;
+  dropped = 0;
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0].length >= this.limit) {
+      const first = this.chunks.shift();
+      this.size -= first.length;
+      this.dropped += first.length;
+    }
+  }
+  get held() {
+    return this.size;
+  }
+  text() {
+    const all = Buffer.concat(this.chunks);
+    const cut = Math.max(0, all.length - this.limit);
+    this.dropped += cut;
+    return all.subarray(cut).toString("utf8");
+  }
+};
+var LineSplitter = class {
+  constructor(maxBytes, emit) {
+    this.maxBytes = maxBytes;
+    this.emit = emit;
+  }
+  maxBytes;
+  emit;
+  parts = [];
+  kept = 0;
+  cut = 0;
+  push(chunk) {
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b !== 10 && b !== 13) continue;
+      this.add(chunk.subarray(start, i));
+      this.flush();
+      start = i + 1;
+    }
+    if (start < chunk.length) this.add(chunk.subarray(start));
+  }
+  /** The stream ended: emits what is left. */
+  end() {
+    this.flush();
+  }
+  get held() {
+    return this.kept;
+  }
+  add(piece) {
+    const room = this.maxBytes - this.kept;
+    if (piece.length > room) {
+      this.cut += piece.length - Math.max(0, room);
+      piece = piece.subarray(0, Math.max(0, room));
+    }
+    if (!piece.length) return;
+    this.parts.push(Buffer.from(piece));
+    this.kept += piece.length;
+  }
+  flush() {
+    const line = Buffer.concat(this.parts, this.kept).toString("utf8") + (this.cut ? truncatedMarker(this.cut) : "");
+    this.parts = [];
+    this.kept = 0;
+    this.cut = 0;
+    if (line.trim()) this.emit(line);
+  }
+};
 function run(argv, opts = {}) {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("run: empty command");
@@ -14938,33 +15137,74 @@ function run(argv, opts = {}) {
     const child = (0, import_node_child_process.spawn)(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      // Its own process group, so a timeout ends what it started too (`sh -c 'sleep 3600'`).
+      detached: true
     });
-    const out = { stdout: [], stderr: [] };
-    const partial2 = { stdout: "", stderr: "" };
+    const keep = opts.keepBytes ?? (opts.onLine ? STREAMED_KEEP_BYTES : CAPTURED_KEEP_BYTES);
+    const tails = { stdout: new Tail(keep), stderr: new Tail(keep) };
+    const onLine = opts.onLine;
+    const splitters = onLine ? {
+      stdout: new LineSplitter(opts.maxLineBytes ?? MAX_LINE_BYTES, (l) => onLine(l, "stdout")),
+      stderr: new LineSplitter(opts.maxLineBytes ?? MAX_LINE_BYTES, (l) => onLine(l, "stderr"))
+    } : void 0;
+    let peak = 0;
     const collect = (stream) => (chunk) => {
-      const text = chunk.toString("utf8");
-      out[stream].push(text);
-      if (!opts.onLine) return;
-      const lines = (partial2[stream] + text).split(/\r?\n|\r/);
-      partial2[stream] = lines.pop() ?? "";
-      for (const l of lines) if (l.trim()) opts.onLine(l, stream);
+      tails[stream].push(chunk);
+      splitters?.[stream].push(chunk);
+      const held = tails.stdout.held + tails.stderr.held + (splitters ? splitters.stdout.held + splitters.stderr.held : 0);
+      if (held > peak) peak = held;
     };
     child.stdout.on("data", collect("stdout"));
     child.stderr.on("data", collect("stderr"));
-    if (opts.input !== void 0) child.stdin.end(opts.input);
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : void 0;
-    child.on("error", (err) => {
+    if (opts.input !== void 0) {
+      child.stdin.on("error", () => {
+      });
+      child.stdin.end(opts.input);
+    }
+    let timedOut = false;
+    let killTimer;
+    const timer = opts.timeoutMs ? setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, "SIGTERM");
+      killTimer = setTimeout(() => {
+        killGroup(child.pid, "SIGKILL");
+        killTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, 1e3);
+      }, opts.graceMs ?? DEFAULT_GRACE_MS);
+    }, opts.timeoutMs) : void 0;
+    const done = () => {
       clearTimeout(timer);
+      clearTimeout(killTimer);
+      if (timedOut) killGroup(child.pid, "SIGKILL");
+    };
+    child.on("error", (err) => {
+      done();
       reject(err);
     });
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      for (const s of ["stdout", "stderr"])
-        if (opts.onLine && partial2[s].trim()) opts.onLine(partial2[s], s);
-      resolve8({ code: code ?? (signal ? 128 : 1), stdout: out.stdout.join(""), stderr: out.stderr.join("") });
+      done();
+      splitters?.stdout.end();
+      splitters?.stderr.end();
+      resolve8({
+        code: code ?? (signal ? 128 : 1),
+        stdout: tails.stdout.text(),
+        stderr: tails.stderr.text(),
+        ...timedOut ? { timedOut } : {},
+        dropped: { stdout: tails.stdout.dropped, stderr: tails.stderr.dropped },
+        peakHeldBytes: peak
+      });
     });
   });
+}
+function killGroup(pid, signal) {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
 }
 
 // remote/docker.ts
@@ -14997,14 +15237,35 @@ var Docker = class {
   env;
   /** The local daemon socket, or undefined: ask through the CLI. */
   socket;
+  /** The time limit of the step running now (see `within`). */
+  limit;
+  /**
+   * Runs one step's commands under its time limit (x-seisei-deploy.timeouts.<setting>): what is
+   * still running when `seconds` have passed since the start is killed, and the step fails.
+   */
+  async within(setting, seconds2, body) {
+    const outer = this.limit;
+    this.limit = { at: Date.now() + seconds2 * 1e3, seconds: seconds2, setting };
+    try {
+      return await body();
+    } finally {
+      this.limit = outer;
+    }
+  }
   /** Runs a command, forwarding its output as log events; throws with the tail of stderr on failure. */
   async must(argv, what, input) {
+    const limit = this.limit;
     const r = await run(argv, {
       env: this.env,
       input,
-      onLine: (line) => this.report.log(line)
+      onLine: (line) => this.report.log(line),
       // compose writes progress to stderr: not a warning
+      ...limit ? { timeoutMs: Math.max(1, limit.at - Date.now()) } : {}
     });
+    if (r.timedOut && limit)
+      throw new DeployError(
+        `${what} did not finish within ${limit.seconds} s (x-seisei-deploy.timeouts.${limit.setting}): it was stopped`
+      );
     if (r.code !== 0) {
       const tail = r.stderr.trim().split("\n").slice(-3).join(" | ");
       throw new DeployError(`${what} failed (exit ${r.code})${tail ? ": " + tail : ""}`);
@@ -15080,31 +15341,31 @@ function toState(c) {
 }
 
 // remote/layout.ts
-var import_node_path4 = require("node:path");
+var import_node_path5 = require("node:path");
 function layout(root) {
-  const releasesDir = (0, import_node_path4.join)(root, "releases");
-  const stackReleases = (stack) => (0, import_node_path4.join)(releasesDir, "stacks", stack);
+  const releasesDir = (0, import_node_path5.join)(root, "releases");
+  const stackReleases = (stack) => (0, import_node_path5.join)(releasesDir, "stacks", stack);
   return {
     root,
-    stacksDir: (0, import_node_path4.join)(root, "stacks"),
-    liveLink: (stack) => (0, import_node_path4.join)(root, "stacks", stack),
+    stacksDir: (0, import_node_path5.join)(root, "stacks"),
+    liveLink: (stack) => (0, import_node_path5.join)(root, "stacks", stack),
     releasesDir,
     stackReleases,
-    releaseDir: (stack, id) => (0, import_node_path4.join)(stackReleases(stack), id),
-    verifiedDir: (0, import_node_path4.join)(releasesDir, "verified"),
-    marker: (tag) => (0, import_node_path4.join)(releasesDir, "verified", tag),
-    currentDir: (0, import_node_path4.join)(releasesDir, "current"),
-    currentManifest: (stack) => (0, import_node_path4.join)(releasesDir, "current", `${stack}.json`),
-    history: (0, import_node_path4.join)(releasesDir, "deploy_history.log"),
-    locksDir: (0, import_node_path4.join)(releasesDir, "locks"),
-    lockFile: (stack) => (0, import_node_path4.join)(releasesDir, "locks", `${stack}.lock`),
-    runsDir: (stack) => (0, import_node_path4.join)(releasesDir, "runs", stack),
-    journal: (stack, key) => (0, import_node_path4.join)(releasesDir, "runs", stack, `${key}.jsonl`),
-    binDir: (0, import_node_path4.join)(releasesDir, "bin"),
-    cli: (0, import_node_path4.join)(releasesDir, "bin", "seisei-deploy"),
-    backupsDir: (0, import_node_path4.join)(root, "backups"),
+    releaseDir: (stack, id) => (0, import_node_path5.join)(stackReleases(stack), id),
+    verifiedDir: (0, import_node_path5.join)(releasesDir, "verified"),
+    marker: (tag) => (0, import_node_path5.join)(releasesDir, "verified", tag),
+    currentDir: (0, import_node_path5.join)(releasesDir, "current"),
+    currentManifest: (stack) => (0, import_node_path5.join)(releasesDir, "current", `${stack}.json`),
+    history: (0, import_node_path5.join)(releasesDir, "deploy_history.log"),
+    locksDir: (0, import_node_path5.join)(releasesDir, "locks"),
+    lockFile: (stack) => (0, import_node_path5.join)(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => (0, import_node_path5.join)(releasesDir, "runs", stack),
+    journal: (stack, key) => (0, import_node_path5.join)(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: (0, import_node_path5.join)(releasesDir, "bin"),
+    cli: (0, import_node_path5.join)(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: (0, import_node_path5.join)(root, "backups"),
     // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
-    badMarker: (stack, id) => (0, import_node_path4.join)(stackReleases(stack), `.bad-${id}`)
+    badMarker: (stack, id) => (0, import_node_path5.join)(stackReleases(stack), `.bad-${id}`)
   };
 }
 function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
@@ -15117,7 +15378,7 @@ var import_node_fs6 = require("node:fs");
 
 // remote/report.ts
 var import_node_fs5 = require("node:fs");
-var import_node_path5 = require("node:path");
+var import_node_path6 = require("node:path");
 var Reporter = class {
   constructor(journal, json, out = (l) => process.stdout.write(l + "\n")) {
     this.journal = journal;
@@ -15135,7 +15396,7 @@ var Reporter = class {
   journalWarned = false;
   toJournalDir(journal) {
     try {
-      (0, import_node_fs5.mkdirSync)((0, import_node_path5.dirname)(journal), { recursive: true, mode: 488 });
+      (0, import_node_fs5.mkdirSync)((0, import_node_path6.dirname)(journal), { recursive: true, mode: 488 });
     } catch (err) {
       this.journalError = errorMessage(err);
     }
@@ -15254,7 +15515,7 @@ function chooseReleaseId(l, stack, tag, now2 = /* @__PURE__ */ new Date()) {
 
 // remote/releases.ts
 var import_node_fs9 = require("node:fs");
-var import_node_path6 = require("node:path");
+var import_node_path7 = require("node:path");
 
 // remote/history.ts
 var import_node_fs8 = require("node:fs");
@@ -15281,23 +15542,27 @@ function* linesFromEnd(path, chunkSize = 64 * 1024) {
   }
   try {
     let pos = (0, import_node_fs8.fstatSync)(fd).size;
-    let rest = Buffer.alloc(0);
+    let rest = [];
+    const take = (head) => {
+      const line = rest.length ? Buffer.concat([head, ...rest]) : head;
+      rest = [];
+      return line.toString("utf8");
+    };
     while (pos > 0) {
       const len = Math.min(chunkSize, pos);
       pos -= len;
       const chunk = Buffer.alloc(len);
       (0, import_node_fs8.readSync)(fd, chunk, 0, len, pos);
-      let buf = Buffer.concat([chunk, rest]);
-      let nl = buf.lastIndexOf(10);
-      while (nl !== -1) {
-        const line = buf.subarray(nl + 1).toString("utf8");
+      let end = len;
+      for (let nl = chunk.lastIndexOf(10, end - 1); nl !== -1; nl = end ? chunk.lastIndexOf(10, end - 1) : -1) {
+        const line = take(chunk.subarray(nl + 1, end));
         if (line) yield line;
-        buf = buf.subarray(0, nl);
-        nl = buf.lastIndexOf(10);
+        end = nl;
       }
-      rest = buf;
+      if (end) rest.unshift(chunk.subarray(0, end));
     }
-    if (rest.length) yield rest.toString("utf8");
+    const first = take(Buffer.alloc(0));
+    if (first) yield first;
   } finally {
     (0, import_node_fs8.closeSync)(fd);
   }
@@ -15324,7 +15589,7 @@ function recentRecords(path, opts) {
 // remote/releases.ts
 var RELEASE_META = ".seisei-release.json";
 function readReleaseMeta(dir) {
-  return JSON.parse((0, import_node_fs9.readFileSync)((0, import_node_path6.join)(dir, RELEASE_META), "utf8"));
+  return JSON.parse((0, import_node_fs9.readFileSync)((0, import_node_path7.join)(dir, RELEASE_META), "utf8"));
 }
 function compareReleaseIds(a, b) {
   const [sa, na] = stampOf(a);
@@ -15341,7 +15606,7 @@ function releaseIds(l, stack) {
   const dir = l.stackReleases(stack);
   if (!(0, import_node_fs9.existsSync)(dir)) return [];
   return (0, import_node_fs9.readdirSync)(dir, { withFileTypes: true }).filter(
-    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs9.existsSync)((0, import_node_path6.join)(dir, e.name, RELEASE_META))
+    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs9.existsSync)((0, import_node_path7.join)(dir, e.name, RELEASE_META))
   ).map((e) => e.name).sort(compareReleaseIds);
 }
 function isBad(l, stack, id) {
@@ -15394,8 +15659,8 @@ function liveReleaseId(l, stack) {
   } catch {
     return void 0;
   }
-  const target2 = (0, import_node_path6.resolve)((0, import_node_path6.dirname)(link), (0, import_node_fs9.readlinkSync)(link));
-  return (0, import_node_path6.dirname)(target2) === l.stackReleases(stack) ? (0, import_node_path6.basename)(target2) : void 0;
+  const target2 = (0, import_node_path7.resolve)((0, import_node_path7.dirname)(link), (0, import_node_fs9.readlinkSync)(link));
+  return (0, import_node_path7.dirname)(target2) === l.stackReleases(stack) ? (0, import_node_path7.basename)(target2) : void 0;
 }
 function rollbackCandidates(l, stack, than) {
   return listReleases(l, stack).filter(
@@ -15437,7 +15702,7 @@ var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
 
 // remote/stack-config.ts
 var import_node_fs10 = require("node:fs");
-var import_node_path7 = require("node:path");
+var import_node_path8 = require("node:path");
 var import_yaml = __toESM(require_dist(), 1);
 var import_dotenv = __toESM(require_dist2(), 1);
 var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
@@ -15446,15 +15711,23 @@ var smokeCheck = strictObject({
   expect_status: number2().int().min(100).max(599).optional(),
   contains: string2().optional()
 });
+var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
+var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
+var timeouts = strictObject({
+  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
+  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
+  up: seconds("up", DEFAULT_TIMEOUTS.up)
+}).default({ ...DEFAULT_TIMEOUTS });
 var stackConfig = strictObject({
   smoke: array(smokeCheck).default([]),
   smoke_timeout_s: number2().positive().max(3600).default(60),
   wait_healthy: boolean2().default(true),
   hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
-  keep_releases: number2().int().min(1).max(1e3).optional()
+  keep_releases: number2().int().min(1).max(1e3).optional(),
+  timeouts
 });
 function readStackConfig(dir, composeFile) {
-  const path = (0, import_node_path7.join)(dir, composeFile);
+  const path = (0, import_node_path8.join)(dir, composeFile);
   let doc;
   try {
     doc = parseYaml((0, import_node_fs10.readFileSync)(path, "utf8"));
@@ -15662,8 +15935,19 @@ function removeLive(l, stack) {
 function composeTarget(flavor, r) {
   return target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
 }
+function stepTimeouts(r) {
+  try {
+    return readStackConfig(r.dir, r.meta.compose_file).timeouts;
+  } catch {
+    return { ...DEFAULT_TIMEOUTS };
+  }
+}
 async function bringUp(docker, flavor, r) {
-  await docker.must(composeUp(composeTarget(flavor, r)), "docker compose up");
+  await docker.within(
+    "up",
+    stepTimeouts(r).up,
+    () => docker.must(composeUp(composeTarget(flavor, r)), "docker compose up")
+  );
 }
 function smokePlan(r) {
   const cfg = readStackConfig(r.dir, r.meta.compose_file);
@@ -15695,12 +15979,16 @@ async function activate(l, docker, flavor, r, report, prefix = "") {
   await report.step(`${prefix}smoke`, () => smoke(docker, plan ?? smokePlan(r), report));
 }
 async function takeDown(docker, flavor, r) {
-  await docker.must(composeDown(composeTarget(flavor, r)), "docker compose down");
+  await docker.within(
+    "up",
+    stepTimeouts(r).up,
+    () => docker.must(composeDown(composeTarget(flavor, r)), "docker compose down")
+  );
 }
 
 // remote/steps/record.ts
 var import_node_fs12 = require("node:fs");
-var import_node_path8 = require("node:path");
+var import_node_path9 = require("node:path");
 
 // remote/version.ts
 var TOOL_VERSION = true ? "1.0.0" : "dev";
@@ -15779,7 +16067,7 @@ function tryRecord(l, rec) {
 function recordedLiveId(l, stack) {
   const m = readManifest(l, stack);
   const id = typeof m?.release_id === "string" ? m.release_id : "";
-  if (RELEASE_ID_RE.test(id) && (0, import_node_fs12.existsSync)((0, import_node_path8.join)(l.releaseDir(stack, id), RELEASE_META))) return id;
+  if (RELEASE_ID_RE.test(id) && (0, import_node_fs12.existsSync)((0, import_node_path9.join)(l.releaseDir(stack, id), RELEASE_META))) return id;
   return liveReleaseId(l, stack);
 }
 function liveToReturnTo(l, stack, report) {
@@ -15795,11 +16083,11 @@ function liveToReturnTo(l, stack, report) {
 
 // remote/steps/pull.ts
 var import_node_fs14 = require("node:fs");
-var import_node_path10 = require("node:path");
+var import_node_path11 = require("node:path");
 
 // remote/compose-services.ts
 var import_node_fs13 = require("node:fs");
-var import_node_path9 = require("node:path");
+var import_node_path10 = require("node:path");
 function serviceImages(composeYaml, vars) {
   const doc = parseYaml(composeYaml);
   return Object.entries(doc?.services ?? {}).filter(
@@ -15807,7 +16095,7 @@ function serviceImages(composeYaml, vars) {
   ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
 }
 function releaseServiceImages(dir, composeFile) {
-  return serviceImages((0, import_node_fs13.readFileSync)((0, import_node_path9.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path9.join)(dir, ".env")));
+  return serviceImages((0, import_node_fs13.readFileSync)((0, import_node_path10.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path10.join)(dir, ".env")));
 }
 function normalizeImage(ref) {
   let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
@@ -15864,7 +16152,7 @@ async function pullRelease(docker, flavor, r, report, login2) {
       pullCommands(plan, composeTarget(flavor, r)).map((argv) => docker.must(argv, PULL_FAILED))
     );
   } finally {
-    if (login2 && docker.dockerConfig) (0, import_node_fs14.rmSync)((0, import_node_path10.join)(docker.dockerConfig, "config.json"), { force: true });
+    if (login2 && docker.dockerConfig) (0, import_node_fs14.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
   }
 }
 
@@ -15900,7 +16188,14 @@ async function autoRollback(l, docker, flavor, ctx, report) {
     meta: readReleaseMeta(l.releaseDir(stack, previousId))
   };
   let rollbackError = "";
-  const notPulled = await report.step("auto_rollback.pull", () => pullRelease(docker, flavor, previous, report, ctx.login)).then(() => "", errorMessage);
+  const notPulled = await report.step(
+    "auto_rollback.pull",
+    () => docker.within(
+      "pull",
+      stepTimeouts(previous).pull,
+      () => pullRelease(docker, flavor, previous, report, ctx.login)
+    )
+  ).then(() => "", errorMessage);
   try {
     await activate(l, docker, flavor, previous, report, "auto_rollback.");
     report.end("auto_rollback", "ok");
@@ -16019,25 +16314,32 @@ async function runPreDeploy(argv, ctx, report) {
     IMAGE_REF: ctx.imageRef,
     BACKUPS_DIR: ctx.backupsDir
   };
-  const r = await run(argv, { env, cwd: ctx.releaseDir, onLine: (line) => report.log(line) }).catch(
-    (err) => {
-      throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
-    }
-  );
+  const r = await run(argv, {
+    env,
+    cwd: ctx.releaseDir,
+    onLine: (line) => report.log(line),
+    timeoutMs: ctx.timeoutS * 1e3
+  }).catch((err) => {
+    throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
+  });
+  if (r.timedOut)
+    throw new DeployError(
+      `pre_deploy hook ${JSON.stringify(argv[0])} did not finish within ${ctx.timeoutS} s (x-seisei-deploy.timeouts.pre_deploy): its processes were stopped; nothing was switched`
+    );
   if (r.code !== 0) throw new DeployError(`pre_deploy hook failed (exit ${r.code}); nothing was switched`);
 }
 
 // remote/steps/preflight.ts
 var fs = __toESM(require("node:fs"), 1);
-var import_node_path12 = require("node:path");
+var import_node_path13 = require("node:path");
 
 // remote/compose-detect.ts
 var import_node_fs17 = require("node:fs");
-var import_node_path11 = require("node:path");
+var import_node_path12 = require("node:path");
 function composePluginDirs(env) {
   const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
   return [
-    (0, import_node_path11.join)(dockerConfigDir(env), "cli-plugins"),
+    (0, import_node_path12.join)(dockerConfigDir(env), "cli-plugins"),
     ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
     "/usr/local/lib/docker/cli-plugins",
     "/usr/local/libexec/docker/cli-plugins",
@@ -16049,7 +16351,7 @@ async function detectCompose(env) {
   const path = env.PATH ?? "";
   if (!onPath("docker", path))
     throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
-  if (composePluginDirs(env).some((dir) => executable((0, import_node_path11.join)(dir, "docker-compose")))) {
+  if (composePluginDirs(env).some((dir) => executable((0, import_node_path12.join)(dir, "docker-compose")))) {
     const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
     if (probe2?.code === 0) return "v2";
   }
@@ -16059,7 +16361,7 @@ async function detectCompose(env) {
   );
 }
 function onPath(cmd, path) {
-  return path.split(":").some((dir) => executable((0, import_node_path11.join)(dir || ".", cmd)));
+  return path.split(":").some((dir) => executable((0, import_node_path12.join)(dir || ".", cmd)));
 }
 function executable(file) {
   try {
@@ -16096,7 +16398,7 @@ async function preflight(l, docker, report, opts = {}) {
 function freeBytes(path) {
   if (typeof fs.statfsSync !== "function") return void 0;
   let p = path;
-  while (!fs.existsSync(p) && (0, import_node_path12.dirname)(p) !== p) p = (0, import_node_path12.dirname)(p);
+  while (!fs.existsSync(p) && (0, import_node_path13.dirname)(p) !== p) p = (0, import_node_path13.dirname)(p);
   const s = fs.statfsSync(p);
   return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
 }
@@ -16104,7 +16406,7 @@ function treeBytes(dir) {
   let total = 0;
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = (0, import_node_path12.join)(d, e.name);
+      const p = (0, import_node_path13.join)(d, e.name);
       if (e.isDirectory()) walk(p);
       total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
     }
@@ -16116,7 +16418,7 @@ var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${M
 
 // remote/registry-credentials.ts
 var import_node_fs18 = require("node:fs");
-var import_node_path13 = require("node:path");
+var import_node_path14 = require("node:path");
 function takePassword(file, staged) {
   let password;
   try {
@@ -16132,13 +16434,13 @@ function privateDockerConfig(runsDir) {
   (0, import_node_fs18.mkdirSync)(runsDir, { recursive: true, mode: 488 });
   checkPrivateDir(runsDir);
   removeDeadRunsConfigs(runsDir);
-  const dir = (0, import_node_path13.join)(
+  const dir = (0, import_node_path14.join)(
     runsDir,
     `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
   );
   (0, import_node_fs18.mkdirSync)(dir, { mode: 448 });
-  const plugins = (0, import_node_path13.join)(dockerConfigDir(process.env), "cli-plugins");
-  if ((0, import_node_fs18.existsSync)(plugins)) (0, import_node_fs18.symlinkSync)(plugins, (0, import_node_path13.join)(dir, "cli-plugins"));
+  const plugins = (0, import_node_path14.join)(dockerConfigDir(process.env), "cli-plugins");
+  if ((0, import_node_fs18.existsSync)(plugins)) (0, import_node_fs18.symlinkSync)(plugins, (0, import_node_path14.join)(dir, "cli-plugins"));
   return { dir, dispose: () => (0, import_node_fs18.rmSync)(dir, { recursive: true, force: true }) };
 }
 function checkPrivateDir(dir) {
@@ -16152,11 +16454,11 @@ function checkPrivateDir(dir) {
 function removeDeadRunsConfigs(runsDir) {
   for (const name of (0, import_node_fs18.readdirSync)(runsDir)) {
     const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid))
-      (0, import_node_fs18.rmSync)((0, import_node_path13.join)(runsDir, name), { recursive: true, force: true });
+    if (pid && pid !== process.pid && !processAlive2(pid))
+      (0, import_node_fs18.rmSync)((0, import_node_path14.join)(runsDir, name), { recursive: true, force: true });
   }
 }
-function processAlive(pid) {
+function processAlive2(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -16171,11 +16473,11 @@ var import_node_fs21 = require("node:fs");
 // remote/caller.ts
 var import_node_child_process2 = require("node:child_process");
 var import_node_fs20 = require("node:fs");
-var import_node_path15 = require("node:path");
+var import_node_path16 = require("node:path");
 
 // remote/ownership.ts
 var import_node_fs19 = require("node:fs");
-var import_node_path14 = require("node:path");
+var import_node_path15 = require("node:path");
 var runsAsRoot = () => process.geteuid?.() === 0;
 var MAX_LINKS = 40;
 function refuse(field, path, why) {
@@ -16193,11 +16495,11 @@ function untrustedReason(st, ancestor) {
   return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
 }
 function checkRootOwnedPath(path, field, hops = 0) {
-  const abs = (0, import_node_path14.resolve)(path);
+  const abs = (0, import_node_path15.resolve)(path);
   const parts = abs.split("/").filter(Boolean);
   let at = "/";
   for (let i = 0; i <= parts.length; i++) {
-    if (i > 0) at = (0, import_node_path14.join)(at, parts[i - 1]);
+    if (i > 0) at = (0, import_node_path15.join)(at, parts[i - 1]);
     let st;
     try {
       st = (0, import_node_fs19.lstatSync)(at);
@@ -16208,8 +16510,8 @@ function checkRootOwnedPath(path, field, hops = 0) {
     if (st.isSymbolicLink()) {
       if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
       if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
-      const target2 = (0, import_node_path14.resolve)((0, import_node_path14.dirname)(at), (0, import_node_fs19.readlinkSync)(at));
-      return checkRootOwnedPath((0, import_node_path14.join)(target2, ...parts.slice(i)), field, hops + 1);
+      const target2 = (0, import_node_path15.resolve)((0, import_node_path15.dirname)(at), (0, import_node_fs19.readlinkSync)(at));
+      return checkRootOwnedPath((0, import_node_path15.join)(target2, ...parts.slice(i)), field, hops + 1);
     }
     const why = untrustedReason(st, i < parts.length);
     if (why) refuse(field, at, why);
@@ -16227,7 +16529,7 @@ function checkRootOwnedTree(dir, field) {
       throw err;
     }
     for (const name of names3) {
-      const p = (0, import_node_path14.join)(d, name);
+      const p = (0, import_node_path15.join)(d, name);
       const st = (0, import_node_fs19.lstatSync)(p);
       if (st.isSymbolicLink()) {
         if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
@@ -16252,7 +16554,7 @@ function layoutDirs(root, stack) {
     l.locksDir,
     l.binDir
   ];
-  dirs.push((0, import_node_path14.join)(l.releasesDir, "stacks"), (0, import_node_path14.join)(l.releasesDir, "runs"));
+  dirs.push((0, import_node_path15.join)(l.releasesDir, "stacks"), (0, import_node_path15.join)(l.releasesDir, "runs"));
   if (stack) dirs.push(l.stackReleases(stack), l.runsDir(stack));
   return dirs;
 }
@@ -16262,7 +16564,7 @@ function checkTrustedRoot(root, stack) {
 }
 function checkTrustedSource(source, stack) {
   if (!runsAsRoot()) return;
-  checkRootOwnedTree((0, import_node_path14.join)(source, stack), "--source (stacks_source)");
+  checkRootOwnedTree((0, import_node_path15.join)(source, stack), "--source (stacks_source)");
 }
 
 // remote/caller.ts
@@ -16304,9 +16606,9 @@ function readInputFile(path, field) {
   }
 }
 function isStagedRequest(file) {
-  const path = (0, import_node_path15.resolve)(file);
-  const dir = (0, import_node_path15.dirname)(path);
-  if ((0, import_node_path15.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path15.basename)((0, import_node_path15.dirname)((0, import_node_path15.dirname)(dir))) !== "runs" || (0, import_node_path15.basename)((0, import_node_path15.dirname)((0, import_node_path15.dirname)((0, import_node_path15.dirname)(dir)))) !== "releases")
+  const path = (0, import_node_path16.resolve)(file);
+  const dir = (0, import_node_path16.dirname)(path);
+  if ((0, import_node_path16.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_path16.dirname)(dir))) !== "runs" || (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_path16.dirname)((0, import_node_path16.dirname)(dir)))) !== "releases")
     return false;
   try {
     checkRootOwnedPath(path, "request file");
@@ -16457,11 +16759,11 @@ usage: ${this.usage}`, 2);
 
 // remote/steps/retention.ts
 var import_node_fs24 = require("node:fs");
-var import_node_path17 = require("node:path");
+var import_node_path18 = require("node:path");
 
 // remote/steps/cleanup.ts
 var import_node_fs23 = require("node:fs");
-var import_node_path16 = require("node:path");
+var import_node_path17 = require("node:path");
 function planCleanup(l, stack, keepN) {
   const all = listReleases(l, stack);
   const live = liveReleaseId(l, stack);
@@ -16476,7 +16778,7 @@ function planCleanup(l, stack, keepN) {
 }
 function removeReleases(l, stack, doomed) {
   for (const r of doomed) {
-    const trash = (0, import_node_path16.join)(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
+    const trash = (0, import_node_path17.join)(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
     (0, import_node_fs23.renameSync)(r.dir, trash);
     (0, import_node_fs23.rmSync)(trash, { recursive: true, force: true });
     (0, import_node_fs23.rmSync)(l.badMarker(stack, r.id), { force: true });
@@ -16502,7 +16804,7 @@ function pruneRuns(l, stack, now2 = Date.now()) {
   const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
   let removed = 0;
   for (const name of (0, import_node_fs24.readdirSync)(dir)) {
-    const path = (0, import_node_path17.join)(dir, name);
+    const path = (0, import_node_path18.join)(dir, name);
     if ((0, import_node_fs24.statSync)(path).mtimeMs >= cutoff) continue;
     (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
     removed++;
@@ -16512,7 +16814,7 @@ function pruneRuns(l, stack, now2 = Date.now()) {
 function removeLeftovers(l, stack) {
   const dir = l.stackReleases(stack);
   const names3 = (0, import_node_fs24.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
-  for (const n of names3) (0, import_node_fs24.rmSync)((0, import_node_path17.join)(dir, n), { recursive: true, force: true });
+  for (const n of names3) (0, import_node_fs24.rmSync)((0, import_node_path18.join)(dir, n), { recursive: true, force: true });
   return names3;
 }
 
@@ -16566,7 +16868,7 @@ async function recordDeploy(l, docker, flavor, d, report) {
 
 // remote/steps/safety.ts
 var import_node_fs25 = require("node:fs");
-var import_node_path18 = require("node:path");
+var import_node_path19 = require("node:path");
 function checkLiveLink(l, stack) {
   const link = l.liveLink(stack);
   let st;
@@ -16581,8 +16883,8 @@ function checkLiveLink(l, stack) {
       `${link} is a real ${st.isDirectory() ? "directory" : "file"}, not a symlink into ${l.stackReleases(stack)}/. ${how}`
     );
   }
-  const target2 = (0, import_node_path18.resolve)((0, import_node_path18.dirname)(link), (0, import_node_fs25.readlinkSync)(link));
-  if ((0, import_node_path18.dirname)(target2) !== l.stackReleases(stack)) {
+  const target2 = (0, import_node_path19.resolve)((0, import_node_path19.dirname)(link), (0, import_node_fs25.readlinkSync)(link));
+  if ((0, import_node_path19.dirname)(target2) !== l.stackReleases(stack)) {
     throw new DeployError(`${link} points to ${target2}, outside ${l.stackReleases(stack)}/. ${how}`);
   }
 }
@@ -16601,15 +16903,15 @@ function checkSafety(l, stack, env) {
 
 // remote/steps/solidify.ts
 var import_node_fs27 = require("node:fs");
-var import_node_path20 = require("node:path");
+var import_node_path21 = require("node:path");
 var import_node_child_process3 = require("node:child_process");
 
 // remote/copy-tree.ts
 var import_node_fs26 = require("node:fs");
-var import_node_path19 = require("node:path");
-var inside = (root, p) => p === root || p.startsWith(root + import_node_path19.sep);
+var import_node_path20 = require("node:path");
+var inside = (root, p) => p === root || p.startsWith(root + import_node_path20.sep);
 function copyStackTree(src, dest) {
-  const root = (0, import_node_path19.resolve)(src);
+  const root = (0, import_node_path20.resolve)(src);
   const st = (0, import_node_fs26.lstatSync)(root);
   if (!st.isDirectory()) throw new DeployError(`stack source ${root} must be a directory, not a link`);
   copyChildren(root, root, dest);
@@ -16618,7 +16920,7 @@ function copyStackTree(src, dest) {
   checkLinksStayInside(root, dest);
 }
 function copyChildren(root, s, d) {
-  for (const name of (0, import_node_fs26.readdirSync)(s)) copyEntry(root, (0, import_node_path19.join)(s, name), (0, import_node_path19.join)(d, name));
+  for (const name of (0, import_node_fs26.readdirSync)(s)) copyEntry(root, (0, import_node_path20.join)(s, name), (0, import_node_path20.join)(d, name));
 }
 function copyEntry(root, s, d) {
   const st = (0, import_node_fs26.lstatSync)(s);
@@ -16640,9 +16942,9 @@ function copyEntry(root, s, d) {
 }
 function linkTarget(root, link) {
   const target2 = (0, import_node_fs26.readlinkSync)(link);
-  const to = (0, import_node_path19.resolve)((0, import_node_path19.dirname)(link), target2);
+  const to = (0, import_node_path20.resolve)((0, import_node_path20.dirname)(link), target2);
   if (!inside(root, to)) throw outsideLink(link, target2, root);
-  return (0, import_node_path19.isAbsolute)(target2) ? (0, import_node_path19.relative)((0, import_node_path19.dirname)(link), to) || "." : target2;
+  return (0, import_node_path20.isAbsolute)(target2) ? (0, import_node_path20.relative)((0, import_node_path20.dirname)(link), to) || "." : target2;
 }
 function copyRegularFile(s, d, st) {
   const from = (0, import_node_fs26.openSync)(s, import_node_fs26.constants.O_RDONLY | import_node_fs26.constants.O_NOFOLLOW | import_node_fs26.constants.O_NONBLOCK);
@@ -16667,18 +16969,18 @@ function copyRegularFile(s, d, st) {
 function checkLinksStayInside(srcRoot, dest) {
   const top = (0, import_node_fs26.realpathSync)(dest);
   const walk = (rel) => {
-    for (const entry of (0, import_node_fs26.readdirSync)((0, import_node_path19.join)(dest, rel), { withFileTypes: true })) {
-      const r = (0, import_node_path19.join)(rel, entry.name);
+    for (const entry of (0, import_node_fs26.readdirSync)((0, import_node_path20.join)(dest, rel), { withFileTypes: true })) {
+      const r = (0, import_node_path20.join)(rel, entry.name);
       if (entry.isDirectory()) walk(r);
       else if (entry.isSymbolicLink()) {
         let real;
         try {
-          real = (0, import_node_fs26.realpathSync)((0, import_node_path19.join)(dest, r));
+          real = (0, import_node_fs26.realpathSync)((0, import_node_path20.join)(dest, r));
         } catch {
           real = void 0;
         }
         if (real === void 0 || !inside(top, real))
-          throw outsideLink((0, import_node_path19.join)(srcRoot, r), (0, import_node_fs26.readlinkSync)((0, import_node_path19.join)(dest, r)), srcRoot, real === void 0);
+          throw outsideLink((0, import_node_path20.join)(srcRoot, r), (0, import_node_fs26.readlinkSync)((0, import_node_path20.join)(dest, r)), srcRoot, real === void 0);
       }
     }
   };
@@ -16710,17 +17012,17 @@ function solidify(l, sourceDir, meta2) {
   readStackConfig(sourceDir, composeFile);
   const parent = l.stackReleases(meta2.stack);
   (0, import_node_fs27.mkdirSync)(parent, { recursive: true, mode: 493 });
-  const final = (0, import_node_path20.join)(parent, meta2.release_id);
+  const final = (0, import_node_path21.join)(parent, meta2.release_id);
   if ((0, import_node_fs27.existsSync)(final))
     throw new DeployError(`release ${final} already exists; wait a second and deploy again`);
-  const tmp = (0, import_node_path20.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
+  const tmp = (0, import_node_path21.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
   let made = false;
   try {
     (0, import_node_fs27.mkdirSync)(tmp, { mode: 448 });
     made = true;
     copyStackTree(sourceDir, tmp);
     checkSource(tmp, sourceDir);
-    const envPath = (0, import_node_path20.join)(tmp, ".env");
+    const envPath = (0, import_node_path21.join)(tmp, ".env");
     const had = (0, import_node_fs27.lstatSync)(envPath, { throwIfNoEntry: false });
     const source = had ? (0, import_node_fs27.readFileSync)(envPath, "utf8") : "";
     const refs = Object.fromEntries(Object.entries(meta2.images).map(([v, img]) => [v, img.ref]));
@@ -16730,7 +17032,7 @@ function solidify(l, sourceDir, meta2) {
       compose_file: composeFile,
       created_at_utc: (/* @__PURE__ */ new Date()).toISOString()
     };
-    writeNewFile((0, import_node_path20.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
+    writeNewFile((0, import_node_path21.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
     syncTree(tmp);
     (0, import_node_fs27.renameSync)(tmp, final);
     fsyncDir(parent);
@@ -16759,10 +17061,10 @@ function checkSource(dir, shownAs = dir) {
   if (!composeFile)
     throw new DeployError(`stack source ${shownAs} has no docker-compose.yml (or compose.yaml)`);
   for (const name of [composeFile, ".env"]) {
-    const f = (0, import_node_fs27.lstatSync)((0, import_node_path20.join)(dir, name), { throwIfNoEntry: false });
+    const f = (0, import_node_fs27.lstatSync)((0, import_node_path21.join)(dir, name), { throwIfNoEntry: false });
     if (f && !f.isFile())
       throw new DeployError(
-        `stack source ${(0, import_node_path20.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
+        `stack source ${(0, import_node_path21.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
       );
   }
   return composeFile;
@@ -16880,7 +17182,11 @@ async function deploy(req, report) {
         const config2 = readStackConfig(dir, release.meta.compose_file);
         await report.step(
           "pull",
-          () => pullRelease(docker, flavor, release, report, login2),
+          () => docker.within(
+            "pull",
+            config2.timeouts.pull,
+            () => pullRelease(docker, flavor, release, report, login2)
+          ),
           `compose ${flavor}`
         );
         await report.step(
@@ -16893,7 +17199,8 @@ async function deploy(req, report) {
               stack: req.stack,
               env: req.env,
               imageRef: plan.main.ref,
-              backupsDir: l.backupsDir
+              backupsDir: l.backupsDir,
+              timeoutS: config2.timeouts.pre_deploy
             },
             report
           )
@@ -16987,7 +17294,10 @@ async function rollback(req, report) {
         const r = { dir: c.dir, meta: readReleaseMeta(c.dir) };
         const prefix = `rollback.${i + 1}.`;
         try {
-          await report.step(`${prefix}pull`, () => pullRelease(docker, flavor, r, report));
+          await report.step(
+            `${prefix}pull`,
+            () => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(docker, flavor, r, report))
+          );
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
           errors.push(`${c.id}: ${errorMessage(err)}`);
@@ -17149,7 +17459,7 @@ function runDetached(requestPath, req, script) {
 }
 
 // remote/cli.ts
-var import_node_fs32 = require("node:fs");
+var import_node_fs33 = require("node:fs");
 
 // remote/ops/argv.ts
 function check(schema, value) {
@@ -17175,7 +17485,7 @@ var lockTimeoutArg = (value) => check(commonOptions.lock_timeout_s, integer2("--
 
 // remote/ops/stacks.ts
 var import_node_fs29 = require("node:fs");
-var import_node_path21 = require("node:path");
+var import_node_path22 = require("node:path");
 function names(dir, suffix = "") {
   try {
     return (0, import_node_fs29.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
@@ -17187,7 +17497,7 @@ function knownStacks(l) {
   const all = [
     ...names(l.currentDir, ".json"),
     ...names(l.stacksDir),
-    ...names((0, import_node_path21.join)(l.releasesDir, "stacks"))
+    ...names((0, import_node_path22.join)(l.releasesDir, "stacks"))
   ].filter((n) => STACK_RE.test(n));
   return [...new Set(all)].sort();
 }
@@ -17455,6 +17765,7 @@ var historyCommand = {
 };
 
 // remote/ops/diagnose.ts
+var import_node_os4 = require("node:os");
 function diagnose(f) {
   const out = [];
   const drift = (code, message) => out.push({ severity: "drift", code, message });
@@ -17542,7 +17853,7 @@ function diagnose(f) {
   if (f.lock.state === "held")
     warn(
       "lock-held",
-      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change`
+      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os4.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
     );
   if (f.lock.state === "unreadable")
     warn(
@@ -17615,7 +17926,7 @@ function containerProblems(f, cs, converge, drift) {
 
 // remote/ops/status-facts.ts
 var import_node_fs30 = require("node:fs");
-var import_node_path22 = require("node:path");
+var import_node_path23 = require("node:path");
 function dockerContainers() {
   const docker = new Docker(new Reporter(void 0, false, () => {
   }));
@@ -17649,7 +17960,7 @@ function linkFacts(l, stack) {
   }
   if (!st.isSymbolicLink())
     return { path, kind: st.isDirectory() ? "directory" : "file", targetExists: true, unsafe };
-  const target2 = (0, import_node_path22.resolve)((0, import_node_path22.dirname)(path), (0, import_node_fs30.readlinkSync)(path));
+  const target2 = (0, import_node_path23.resolve)((0, import_node_path23.dirname)(path), (0, import_node_fs30.readlinkSync)(path));
   return {
     path,
     kind: "symlink",
@@ -17680,7 +17991,7 @@ function lastRunFacts(l, stack, now2 = Date.now()) {
   try {
     for (const name of (0, import_node_fs30.readdirSync)(l.runsDir(stack))) {
       if (!name.endsWith(".jsonl")) continue;
-      const journal2 = (0, import_node_path22.join)(l.runsDir(stack), name);
+      const journal2 = (0, import_node_path23.join)(l.runsDir(stack), name);
       const mtime2 = (0, import_node_fs30.statSync)(journal2).mtimeMs;
       if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
     }
@@ -17825,12 +18136,86 @@ var statusCommand = {
   }
 };
 
-// remote/ops/verify.ts
+// remote/ops/unlock.ts
 var import_node_fs31 = require("node:fs");
+var import_node_os5 = require("node:os");
+function describeLockState(holder) {
+  if (!holder) return "an unreadable lock file (torn, or not written by seisei-deploy)";
+  const where2 = holder.hostname !== (0, import_node_os5.hostname)() ? `recorded on another host (${holder.hostname}): this server cannot tell whether it still runs` : holderAlive(holder) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
+  return `held by ${describeHolder(holder)}; ${where2}`;
+}
+var unlockCommand = {
+  usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
+  summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
+  async main(argv) {
+    const { values: v, positionals: p } = parse2(
+      "unlock",
+      argv,
+      { yes: { type: "boolean", default: false }, reason: { type: "string" }, actor: { type: "string" } },
+      this.usage
+    );
+    positionals(p, 1, this.usage);
+    if (!p[0]) throw new DeployError(`unlock takes <stack>
+usage: ${this.usage}`, 2);
+    const stack = stackArg(p[0]);
+    const l = rootLayout(v.root);
+    const reason = textArg("reason", v.reason);
+    const actor = actorArg(v.actor);
+    const path = l.lockFile(stack);
+    if (!exists(path)) {
+      if (v.json) printJson({ stack, lock: path, locked: false, removed: false });
+      else print(`${stack} is not locked (${path} does not exist)`);
+      return 0;
+    }
+    const holder = readHolder(path);
+    const state = describeLockState(holder);
+    if (!v.yes) {
+      if (v.json) printJson({ stack, lock: path, locked: true, holder: holder ?? null, removed: false });
+      else print(`${path}: ${state}`);
+      throw new DeployError(
+        `not removed: run again with --yes to remove the lock of ${stack} (seisei-deploy unlock ${stack} --yes)`,
+        2
+      );
+    }
+    const started = Date.now();
+    const report = new Reporter(void 0, true, (line) => process.stderr.write(line + "\n"));
+    const done = await removeLock(path, holder, report);
+    if (done === "changed") {
+      const now2 = readHolder(path);
+      throw new DeployError(
+        `not removed: the lock of ${stack} changed while it was being removed${now2 ? ` (now ${describeHolder(now2)})` : ""}; look again with: seisei-deploy unlock ${stack}`
+      );
+    }
+    record2(
+      l,
+      historyRecord(
+        { stack, env: "", mode: "unlock", status: "success", started },
+        { actor, run_id: "", break_glass: false, break_glass_reason: "" },
+        { release_id: holder?.release ?? "" },
+        "",
+        { lock_holder: holder ?? null, note: reason }
+      )
+    );
+    if (v.json) printJson({ stack, lock: path, locked: false, holder: holder ?? null, removed: true });
+    else print(`removed the lock of ${stack}, ${state}`);
+    return 0;
+  }
+};
+function exists(path) {
+  try {
+    (0, import_node_fs31.lstatSync)(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// remote/ops/verify.ts
+var import_node_fs32 = require("node:fs");
 function readMarker(l, tag) {
   let text;
   try {
-    text = (0, import_node_fs31.readFileSync)(l.marker(tag), "utf8");
+    text = (0, import_node_fs32.readFileSync)(l.marker(tag), "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -17882,7 +18267,7 @@ function unverifyTag(l, tag, opts) {
   const removed = readMarker(l, tag);
   if (removed === void 0)
     throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
-  (0, import_node_fs31.unlinkSync)(path);
+  (0, import_node_fs32.unlinkSync)(path);
   fsyncDir(l.verifiedDir);
   record2(
     l,
@@ -17969,7 +18354,8 @@ var operatorCommands = {
   unverify: unverifyCommand,
   status: statusCommand,
   history: historyCommand,
-  cleanup: cleanupCommand
+  cleanup: cleanupCommand,
+  unlock: unlockCommand
 };
 
 // remote/cli.ts
@@ -17998,7 +18384,7 @@ async function startRequest(o) {
     req = validateRequest({ ...raw, ...o.key ? { run_key: o.key } : {} });
     checkTrusted(req);
   } catch (err) {
-    if (staged) (0, import_node_fs32.rmSync)(staged.dir, { recursive: true, force: true });
+    if (staged) (0, import_node_fs33.rmSync)(staged.dir, { recursive: true, force: true });
     throw err;
   }
   if (!o.detach) return runInForeground(req, o.json);
@@ -18121,7 +18507,7 @@ usage: ${this.usage}`, 2);
       const stdin = p[0] === "-";
       const stage = stdin || caller !== void 0 && !isStagedRequest(p[0]);
       const runKeyUsed = key ?? (stage ? defaultRunKey() : void 0);
-      const envelope2 = stdin ? (0, import_node_fs32.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
+      const envelope2 = stdin ? (0, import_node_fs33.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
       return startRequest({
         file: p[0],
         envelope: envelope2,
@@ -18145,7 +18531,7 @@ usage: ${this.usage}`, 2);
       const root = pathArg(v.root) ?? "/srv";
       checkTrustedRoot(root, stack.data);
       const journal = layout(root).journal(stack.data, key.data);
-      await follow(journal, integer2("--offset", v.offset) ?? 0, (t) => process.stdout.write(t));
+      await follow(journal, byteOffset("--offset", v.offset) ?? 0, (t) => process.stdout.write(t));
       return 0;
     }
   },

@@ -54,36 +54,56 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/journal.ts
+var MAX_JOURNAL_LINE_BYTES = 4 * 1024 * 1024;
+var cutMarker = (n) => `\u2026 [truncated ${n} bytes]`;
 var JournalReader = class {
   /** @param offset bytes of the journal already consumed (the next `--offset`). */
-  constructor(offset = 0) {
+  constructor(offset = 0, maxLineBytes = MAX_JOURNAL_LINE_BYTES) {
     this.offset = offset;
+    this.maxLineBytes = maxLineBytes;
   }
   offset;
-  partial = Buffer.alloc(0);
+  maxLineBytes;
+  parts = [];
+  kept = 0;
+  pending = 0;
   /** Feeds one chunk; returns the complete lines it finished. Partial lines wait for the next chunk. */
   push(chunk) {
-    const buf = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
     const lines = [];
     let start = 0;
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      const text = buf.subarray(start, nl).toString("utf8").replace(/\r$/, "");
-      this.offset += nl + 1 - start;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.add(chunk.subarray(start, nl));
+      const cut = this.pending - this.kept;
+      const text = Buffer.concat(this.parts, this.kept).toString("utf8").replace(/\r$/, "");
+      this.offset += this.pending + 1;
+      this.parts = [];
+      this.kept = this.pending = 0;
       start = nl + 1;
-      lines.push({ text, event: parseEventLine(text), end: this.offset });
+      lines.push(
+        cut ? { text: text + cutMarker(cut), end: this.offset } : { text, event: parseEventLine(text), end: this.offset }
+      );
     }
-    this.partial = Buffer.from(buf.subarray(start));
+    this.add(chunk.subarray(start));
     return lines;
   }
   /** Bytes received after the last complete line. */
   get pendingBytes() {
-    return this.partial.length;
+    return this.pending;
   }
   /** Drops an unfinished line (the stream ended mid-line): the next follow re-reads it from `offset`. */
   discardPartial() {
-    const n = this.partial.length;
-    this.partial = Buffer.alloc(0);
+    const n = this.pending;
+    this.parts = [];
+    this.kept = this.pending = 0;
     return n;
+  }
+  add(piece) {
+    this.pending += piece.length;
+    const room = this.maxLineBytes - this.kept;
+    if (room <= 0 || !piece.length) return;
+    const part = piece.length > room ? piece.subarray(0, room) : piece;
+    this.parts.push(Buffer.from(part));
+    this.kept += part.length;
   }
 };
 function backoffSchedule(totalMs, baseMs = 1e3, capMs = 3e4) {
