@@ -14857,7 +14857,7 @@ function defaultActor(env = process.env, currentUser = () => (0, import_node_os2
   }
 }
 function pathArg(value, cwd = process.cwd()) {
-  return value ? (0, import_node_path3.resolve)(cwd, value) : value;
+  return value && value !== "-" ? (0, import_node_path3.resolve)(cwd, value) : value;
 }
 function integer2(name, value) {
   if (value === void 0) return void 0;

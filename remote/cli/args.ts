@@ -70,10 +70,10 @@ export function defaultActor(
 /**
  * A path given on the command line: a relative one is taken from the working directory, as every
  * shell tool does (the request schema then sees an absolute path without '..'). The same rule for
- * every path option: --root, --source, --digest-file, --registry-password-file.
+ * every path option: --root, --source, --digest-file, --registry-password-file. '-' (stdin) stays.
  */
 export function pathArg(value: string | undefined, cwd = process.cwd()): string | undefined {
-  return value ? resolve(cwd, value) : value;
+  return value && value !== '-' ? resolve(cwd, value) : value; // '-' is stdin
 }
 
 export function integer(name: string, value: string | undefined): number | undefined {

@@ -37,6 +37,7 @@ describe('path options', () => {
   it('a relative path is taken from the working directory; an absolute one is kept', () => {
     assert.equal(pathArg('./m.json', '/home/ops'), '/home/ops/m.json');
     assert.equal(pathArg('../m.json', '/home/ops/x'), '/home/ops/m.json');
+    assert.equal(pathArg('-', '/home/ops'), '-'); // stdin stays stdin
     assert.equal(pathArg('/srv', '/home/ops'), '/srv');
     assert.equal(pathArg(undefined, '/home/ops'), undefined);
   });
