@@ -7802,7 +7802,7 @@ module.exports = __toCommonJS(cli_exports);
 // remote/cli/follow.ts
 var import_node_fs3 = require("node:fs");
 
-// src/common/events.ts
+// common/events.ts
 function parseEventLine(line) {
   if (!line.trim()) return void 0;
   try {
@@ -7892,7 +7892,7 @@ function cutOwnTail(fd, part) {
   }
 }
 
-// ajv-standalone:src/common/image-digests-validator.js
+// ajv-standalone:common/image-digests-validator.js
 var validate = validate10;
 var pattern0 = new RegExp("^[0-9a-f]{40}$", "u");
 var pattern1 = new RegExp("^[0-9a-f]{7}$", "u");
@@ -14415,7 +14415,7 @@ function superRefine(fn, params) {
   return _superRefine(fn, params);
 }
 
-// src/common/names.ts
+// common/names.ts
 var STACK_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 var TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 var ENV_RE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -14444,7 +14444,7 @@ var imageMapping = record(
   string2().regex(IMAGE_NAME_RE, { error: "image names are [a-z0-9][a-z0-9._-]*" })
 );
 
-// src/common/digest-manifest.ts
+// common/digest-manifest.ts
 var ManifestError = class extends Error {
   constructor(problems) {
     super(`digest manifest is invalid:
@@ -14895,7 +14895,7 @@ function imageLines(value) {
 var import_node_child_process4 = require("node:child_process");
 var import_node_fs28 = require("node:fs");
 
-// src/common/request.ts
+// common/request.ts
 var REQUEST_FORMAT = 1;
 var absPath = (field) => string2().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
   error: `${field} must be an absolute path without '..'`

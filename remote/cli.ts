@@ -16,7 +16,7 @@ import { DeployError, isExpected } from './errors.js';
 import { installCommand, versionCommand } from './install-cli.js';
 import { layout } from './layout.js';
 import { checkTrustedRoot, checkTrustedSource } from './ownership.js';
-import { runKey, stackName } from '../src/common/names.js';
+import { runKey, stackName } from '../common/names.js';
 import { operatorCommands } from './ops/index.js';
 
 export interface Command {

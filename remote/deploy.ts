@@ -1,6 +1,6 @@
 // The deploy flow (DESIGN.md section 7), one step per line. Nothing live changes before `switch`;
 // after it, any failure rolls back to the release that was live before.
-import type { DeployRequest } from '../src/common/request.js';
+import type { DeployRequest } from '../common/request.js';
 import { Docker } from './docker.js';
 import { layout } from './layout.js';
 import type { Outcome } from './outcome.js';

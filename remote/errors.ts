@@ -1,4 +1,4 @@
-import { ManifestError } from '../src/common/digest-manifest.js';
+import { ManifestError } from '../common/digest-manifest.js';
 
 /** An expected failure with a message meant for the user (no stack trace). `code` is the exit code. */
 export class DeployError extends Error {

@@ -19,7 +19,7 @@ import { DeployError } from './errors.js';
 import { fsyncDir, tempNameBeside } from './fsutil.js';
 import { layout, type Layout } from './layout.js';
 import { checkRootOwnedPath, runsAsRoot } from './ownership.js';
-import { commonOptions, REQUEST_FORMAT } from '../src/common/request.js';
+import { commonOptions, REQUEST_FORMAT } from '../common/request.js';
 import type { Reporter } from './report.js';
 import { TOOL_VERSION } from './version.js';
 

@@ -1,4 +1,4 @@
-import type { ResultEvent } from '../src/common/events.js';
+import type { ResultEvent } from '../common/events.js';
 
 /** What a deploy or rollback ended with; becomes the `result` event and the exit code. */
 export type Outcome = Omit<ResultEvent, 'v' | 'ts' | 'type' | 'durations' | 'mode'>;

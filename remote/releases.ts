@@ -1,7 +1,7 @@
 // What releases a stack has on disk and what the history says of them.
 import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RELEASE_ID_RE } from '../src/common/names.js';
+import { RELEASE_ID_RE } from '../common/names.js';
 import { recordsFromEnd, stackNeedle } from './history.js';
 import type { Layout } from './layout.js';
 

@@ -1,7 +1,7 @@
 // Emits the events of one run (DESIGN.md section 9) to the run journal and to stdout.
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeployEvent, ResultEvent } from '../src/common/events.js';
+import type { DeployEvent, ResultEvent } from '../common/events.js';
 
 type Out = (line: string) => void;
 

@@ -1,7 +1,7 @@
 // Rollback (DESIGN.md section 7): go back N successful releases; if the target fails its smoke
 // check, mark it bad and try the next older one, at most 3 attempts in all.
 import { DeployError } from './errors.js';
-import type { RollbackRequest } from '../src/common/request.js';
+import type { RollbackRequest } from '../common/request.js';
 import { Docker } from './docker.js';
 import { layout } from './layout.js';
 import type { Outcome } from './outcome.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
 import * as z from 'zod';
-import { formatIssues } from '../src/common/request.js';
+import { formatIssues } from '../common/request.js';
 import { DeployError } from './errors.js';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];

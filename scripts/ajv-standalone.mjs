@@ -1,4 +1,4 @@
-// An esbuild plugin: src/common/image-digests-validator.ts compiles the digest manifest schema with
+// An esbuild plugin: common/image-digests-validator.ts compiles the digest manifest schema with
 // ajv when first used; in the bundles it is replaced by the validator ajv generates here, at build
 // time, from the same schema and options (ajv's "standalone validation code"). The run-time ajv
 // compile (≈ 40 ms) and most of ajv's code leave dist/.
@@ -10,7 +10,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-// Must equal AJV_OPTIONS in src/common/image-digests-validator.ts (test/unit/ajv-standalone.test.ts).
+// Must equal AJV_OPTIONS in common/image-digests-validator.ts (test/unit/ajv-standalone.test.ts).
 export const AJV_OPTIONS = { allErrors: true, strict: true };
 
 /** ESM source of a module with the same exports as image-digests-validator.ts. */

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { ManifestError, parseDigestManifest, type DigestManifest } from './common/digest-manifest.js';
+import { ManifestError, parseDigestManifest, type DigestManifest } from '../common/digest-manifest.js';
 import type { DigestSource } from './inputs.js';
 import { safeText } from './neutralise.js';
 import { isZip, listZip, readZipEntry } from './unzip.js';

@@ -11,7 +11,7 @@ import {
   TAG_RE,
   freeText,
   type ImageMapping,
-} from './common/names.js';
+} from '../common/names.js';
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost, type HostKeyPin } from './host-key.js';
 import { EXECUTOR_MISMATCH, type ExecutorMismatch } from './privilege.js';
 

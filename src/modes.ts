@@ -1,8 +1,8 @@
 // What each mode does on one host, as phases: connect + preflight, upload, run (detached and
 // followed for deploy/rollback; synchronous for verify/status), report, clean up.
 import * as core from '@actions/core';
-import { parseEventLine, type ResultEvent } from './common/events.js';
-import { resolveImageVars } from './common/digest-manifest.js';
+import { parseEventLine, type ResultEvent } from '../common/events.js';
+import { resolveImageVars } from '../common/digest-manifest.js';
 import type { LoadedManifest } from './digests.js';
 import type { Settings, SshTarget } from './inputs.js';
 import {

@@ -3,7 +3,7 @@
 // sudo allows only <root>/releases/bin/seisei-deploy, it never uploads code to run as root: it runs
 // the installed executor when it is this build, and otherwise fails saying how to upgrade it (or,
 // with executor_mismatch: use-installed, runs it when it accepts this build's request format).
-import { REQUEST_FORMAT } from './common/request.js';
+import { REQUEST_FORMAT } from '../common/request.js';
 import type { InstalledExecutorInfo } from './ssh.js';
 
 export type ExecutorMismatch = 'fail' | 'use-installed';

@@ -2,7 +2,7 @@
 // as annotations; the result -> outputs (DESIGN.md section 11), a step-summary table, and the
 // step's failure.
 import * as core from '@actions/core';
-import type { DeployEvent, LogEvent, ResultEvent, StepEvent } from './common/events.js';
+import type { DeployEvent, LogEvent, ResultEvent, StepEvent } from '../common/events.js';
 import { neutraliseLine, neutraliseLines, safeText } from './neutralise.js';
 
 /** The core functions the renderer uses (replaceable in tests). */

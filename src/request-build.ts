@@ -1,16 +1,16 @@
-// Settings -> the request object the executor accepts (src/common/request.ts). Everything
+// Settings -> the request object the executor accepts (common/request.ts). Everything
 // untrusted travels in request.json, never on a command line. Validated here with the same zod
 // schema the server uses, so a bad request fails before anything is uploaded.
 import { randomBytes } from 'node:crypto';
-import { resolveImageVars, type DigestManifest } from './common/digest-manifest.js';
-import { RUN_KEY_RE } from './common/names.js';
+import { resolveImageVars, type DigestManifest } from '../common/digest-manifest.js';
+import { RUN_KEY_RE } from '../common/names.js';
 import {
   deployRequest,
   formatIssues,
   rollbackRequest,
   type DeployRequest,
   type RollbackRequest,
-} from './common/request.js';
+} from '../common/request.js';
 import type { Settings } from './inputs.js';
 
 export class RequestError extends Error {

@@ -2,7 +2,7 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ENV_VAR_RE } from '../../src/common/names.js';
+import { ENV_VAR_RE } from '../../common/names.js';
 import { DeployError } from '../errors.js';
 import { refuseOptionLikeValues } from './untrusted-argv.js';
 

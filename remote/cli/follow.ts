@@ -1,7 +1,7 @@
 // `follow`: streams a run journal from a byte offset until its result event. The action runs it
 // over SSH and, after a dropped connection, runs it again from where it stopped.
 import { closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
-import { parseEventLine } from '../../src/common/events.js';
+import { parseEventLine } from '../../common/events.js';
 import { processStartTime } from '../steps/lock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@ import {
   rollbackRequest,
   type DeployRequest,
   type RollbackRequest,
-} from '../../src/common/request.js';
+} from '../../common/request.js';
 import { deploy } from '../deploy.js';
 import { planRelease } from '../plan.js';
 import { DeployError, isExpected } from '../errors.js';

@@ -4,8 +4,8 @@
 // (a password file an operator names with --registry-password-file is theirs and stays).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as z from 'zod';
-import { commonOptions, formatIssues } from '../../src/common/request.js';
-import { stackName } from '../../src/common/names.js';
+import { commonOptions, formatIssues } from '../../common/request.js';
+import { stackName } from '../../common/names.js';
 import { readAsCaller, type Caller } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { layout, type Layout } from '../layout.js';

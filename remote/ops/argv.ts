@@ -1,7 +1,7 @@
 // Checks shared by the operator commands' arguments; bad input is a DeployError with exit code 2.
 import type { z } from 'zod';
-import { imageTag, stackName, freeText } from '../../src/common/names.js';
-import { commonOptions, formatIssues } from '../../src/common/request.js';
+import { imageTag, stackName, freeText } from '../../common/names.js';
+import { commonOptions, formatIssues } from '../../common/request.js';
 import { defaultActor, integer, pathArg } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import { layout, type Layout } from '../layout.js';

@@ -1,7 +1,7 @@
 // Which stacks this server knows: a current manifest, a live symlink or a release directory.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { STACK_RE } from '../../src/common/names.js';
+import { STACK_RE } from '../../common/names.js';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../layout.js';
 import { stackArg } from './argv.js';

@@ -2,7 +2,7 @@
 // release, the running containers, the lock and the last run. No judgement here (see diagnose.ts).
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseEventLine } from '../../src/common/events.js';
+import { parseEventLine } from '../../common/events.js';
 import { executorAlive } from '../cli/follow.js';
 import { Docker, type ContainerState } from '../docker.js';
 import { linesFromEnd } from '../history.js';

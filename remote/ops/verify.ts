@@ -3,7 +3,7 @@
 import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli.js';
 import { parse, pathArg } from '../cli/args.js';
-import { parseDigestManifest } from '../../src/common/digest-manifest.js';
+import { parseDigestManifest } from '../../common/digest-manifest.js';
 import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';

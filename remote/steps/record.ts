@@ -1,7 +1,7 @@
 // The current manifest (DESIGN.md section 4) and history records (section 5) of a deploy or rollback.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RELEASE_ID_RE } from '../../src/common/names.js';
+import { RELEASE_ID_RE } from '../../common/names.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from '../history.js';
 import type { Layout } from '../layout.js';

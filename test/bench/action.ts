@@ -6,7 +6,7 @@
 // span the action only follows it (from "Run ... started" to the result it reports).
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseEventLine, type DeployEvent } from '../../src/common/events.js';
+import { parseEventLine, type DeployEvent } from '../../common/events.js';
 import { startDeployServer } from '../e2e/action-fixture.js';
 import {
   ACTION_JS,

@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { HistoryRecord } from '../../remote/history.js';
-import { parseEventLine, type DeployEvent } from '../../src/common/events.js';
+import { parseEventLine, type DeployEvent } from '../../common/events.js';
 import {
   buildAndPush,
   buildImage,

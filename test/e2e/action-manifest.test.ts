@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseDigestManifest, type DigestManifest } from '../../src/common/digest-manifest.js';
+import { parseDigestManifest, type DigestManifest } from '../../common/digest-manifest.js';
 import {
   sha256Digest,
   startGitHubStandin,

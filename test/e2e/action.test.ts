@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { DeployEvent, ResultEvent, StepEvent } from '../../src/common/events.js';
+import type { DeployEvent, ResultEvent, StepEvent } from '../../common/events.js';
 import { docker, dockerOk, generateKey, httpGet, waitFor } from '../support/sandbox.js';
 import {
   filesContaining,

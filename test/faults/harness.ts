@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseEventLine, type DeployEvent, type ResultEvent } from '../../src/common/events.js';
-import { RELEASE_ID_RE } from '../../src/common/names.js';
+import { parseEventLine, type DeployEvent, type ResultEvent } from '../../common/events.js';
+import { RELEASE_ID_RE } from '../../common/names.js';
 import { REMOTE_JS, digestManifest, startTarget, type CliRun, type Target } from '../e2e/fixture.js';
 import { run, serverNode, sleep, type PushedImage } from '../support/sandbox.js';
 

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { parseEventLine, type DeployEvent } from '../../src/common/events.js';
+import { parseEventLine, type DeployEvent } from '../../common/events.js';
 import { containerImages, forgetLocally, type CliRun } from '../e2e/fixture.js';
 import {
   CGI_HEALTH_PATH,

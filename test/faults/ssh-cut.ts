@@ -12,7 +12,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { parseEventLine, type DeployEvent, type ResultEvent } from '../../src/common/events.js';
+import { parseEventLine, type DeployEvent, type ResultEvent } from '../../common/events.js';
 import { EventRenderer, outputsOf, type Out } from '../../src/render.js';
 import {
   randomShaTag,

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import type { ValidateFunction } from 'ajv';
 import { ajvStandalone, AJV_OPTIONS as BUILD_OPTIONS } from '../../scripts/ajv-standalone.mjs';
-import { AJV_OPTIONS, schemaValidator } from '../../src/common/image-digests-validator.js';
+import { AJV_OPTIONS, schemaValidator } from '../../common/image-digests-validator.js';
 
 const D = 'sha256:' + 'b'.repeat(64);
 const img = { tag: 'sha-abc1234', ref: `ghcr.io/org/app@${D}`, digest: D };
@@ -40,7 +40,7 @@ async function bundledValidator(): Promise<ValidateFunction> {
     const outfile = path.join(dir, 'validator.mjs');
     await build({
       stdin: {
-        contents: "export { schemaValidator } from './src/common/image-digests-validator.js';",
+        contents: "export { schemaValidator } from './common/image-digests-validator.js';",
         resolveDir: process.cwd(),
       },
       bundle: true,

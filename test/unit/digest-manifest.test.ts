@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDigestManifest, resolveImageVars } from '../../src/common/digest-manifest.js';
+import { parseDigestManifest, resolveImageVars } from '../../common/digest-manifest.js';
 
 const D = 'sha256:' + 'b'.repeat(64);
 const good = () => ({

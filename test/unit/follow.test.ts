@@ -1,7 +1,7 @@
 // Following the run journal: offsets of complete lines only, resume without duplicates or gaps.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeployEvent } from '../../src/common/events.js';
+import type { DeployEvent } from '../../common/events.js';
 import { fingerprintOfBlob } from '../../src/host-key.js';
 import { parseSettings, type SshTarget } from '../../src/inputs.js';
 import { JournalReader, backoffSchedule } from '../../src/journal.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDigestManifest } from '../../src/common/digest-manifest.js';
+import { parseDigestManifest } from '../../common/digest-manifest.js';
 import { buildDigestManifest, parseDigestLines } from '../../src/manifest-mode.js';
 import { parseSettings } from '../../src/inputs.js';
 

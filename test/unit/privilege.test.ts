@@ -4,7 +4,7 @@
 // executor_mismatch: use-installed when it accepts this request format.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { REQUEST_FORMAT } from '../../src/common/request.js';
+import { REQUEST_FORMAT } from '../../common/request.js';
 import { chooseExecutor, parseInstalledVersion } from '../../src/privilege.js';
 import type { InstalledExecutorInfo } from '../../src/ssh.js';
 

@@ -2,7 +2,7 @@
 // must come from that host: a digest manifest cannot choose where the password is sent.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DigestManifest } from '../../src/common/digest-manifest.js';
+import type { DigestManifest } from '../../common/digest-manifest.js';
 import { checkImageHosts, registryOf } from '../../src/request-build.js';
 
 const digest = `sha256:${'a'.repeat(64)}`;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEventLine } from '../../src/common/events.js';
+import { parseEventLine } from '../../common/events.js';
 import { executorAlive, follow } from '../../remote/cli/follow.js';
 import { processStartTime } from '../../remote/steps/lock.js';
 import { tempDir } from './helpers/temp.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import * as core from '@actions/core';
-import type { DeployEvent, ResultEvent } from '../../src/common/events.js';
+import type { DeployEvent, ResultEvent } from '../../common/events.js';
 import { EventRenderer, neutralize, outputsOf, reportResult } from '../../src/render.js';
 import { verifyResult } from '../../src/modes.js';
 

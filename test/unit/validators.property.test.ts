@@ -5,8 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { parse as parseDotenv } from 'dotenv';
-import { ManifestError, checkDigestManifest } from '../../src/common/digest-manifest.js';
-import { envName, imageTag, stackName } from '../../src/common/names.js';
+import { ManifestError, checkDigestManifest } from '../../common/digest-manifest.js';
+import { envName, imageTag, stackName } from '../../common/names.js';
 import { pinEnv } from '../../remote/stack-config.js';
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';

@@ -5,7 +5,7 @@ import {
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunk-7J3AKXYM.js";
+} from "./chunk-PNKRVA2X.js";
 import {
   ENV_RE,
   ENV_VAR_RE,
@@ -15,7 +15,7 @@ import {
   freeText,
   object,
   string
-} from "./chunk-ALIYDXTM.js";
+} from "./chunk-IJEQNBWD.js";
 import {
   getInput,
   setSecret

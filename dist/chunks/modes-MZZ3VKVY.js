@@ -17,14 +17,14 @@ import {
   statusDrift,
   upgradeHint,
   writeStatusSummary
-} from "./chunk-7J3AKXYM.js";
+} from "./chunk-PNKRVA2X.js";
 import {
   resolveImageVars
-} from "./chunk-J5QKCMAR.js";
+} from "./chunk-BZFUAFCP.js";
 import {
   RUN_KEY_RE,
   safeText
-} from "./chunk-ALIYDXTM.js";
+} from "./chunk-IJEQNBWD.js";
 import {
   endGroup,
   group,
@@ -36,7 +36,7 @@ import {
 import "./chunk-GAY4MQBD.js";
 import "./chunk-PAUBQTSJ.js";
 
-// src/common/events.ts
+// common/events.ts
 function parseEventLine(line) {
   if (!line.trim()) return void 0;
   try {

@@ -14,7 +14,7 @@ import {
   safeText,
   stackName,
   string
-} from "./chunk-ALIYDXTM.js";
+} from "./chunk-IJEQNBWD.js";
 import {
   ExitCode,
   core_exports,
@@ -24,7 +24,7 @@ import {
   summary
 } from "./chunk-RVQ3CD3O.js";
 
-// src/common/request.ts
+// common/request.ts
 var REQUEST_FORMAT = 1;
 var absPath = (field) => string().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
   error: `${field} must be an absolute path without '..'`

@@ -1,16 +1,16 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-HZQ7RH2T.js";
+} from "./chunk-QBY4ABAZ.js";
 import {
   setStatus
-} from "./chunk-7J3AKXYM.js";
+} from "./chunk-PNKRVA2X.js";
 import {
   checkDigestManifest
-} from "./chunk-J5QKCMAR.js";
+} from "./chunk-BZFUAFCP.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-ALIYDXTM.js";
+} from "./chunk-IJEQNBWD.js";
 import {
   info,
   setOutput,

@@ -2,10 +2,10 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-J5QKCMAR.js";
+} from "./chunk-BZFUAFCP.js";
 import {
   safeText
-} from "./chunk-ALIYDXTM.js";
+} from "./chunk-IJEQNBWD.js";
 import {
   info,
   warning

@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   IMAGE_NAME_RE
-} from "./chunk-ALIYDXTM.js";
+} from "./chunk-IJEQNBWD.js";
 import {
   __commonJS
 } from "./chunk-PAUBQTSJ.js";
@@ -235,7 +235,7 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// ajv-standalone:src/common/image-digests-validator.js
+// ajv-standalone:common/image-digests-validator.js
 var validate = validate10;
 var pattern0 = new RegExp("^[0-9a-f]{40}$", "u");
 var pattern1 = new RegExp("^[0-9a-f]{7}$", "u");
@@ -548,7 +548,7 @@ function schemaValidator() {
   return validate;
 }
 
-// src/common/digest-manifest.ts
+// common/digest-manifest.ts
 var ManifestError = class extends Error {
   constructor(problems) {
     super(`digest manifest is invalid:

@@ -6205,7 +6205,7 @@ function superRefine(fn, params) {
   return _superRefine(fn, params);
 }
 
-// src/common/names.ts
+// common/names.ts
 var STACK_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 var TAG_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 var ENV_RE = /^[a-z][a-z0-9-]{0,31}$/;

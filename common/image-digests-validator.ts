@@ -4,7 +4,7 @@
 // took ≈ 40 ms of every deploy and every action run.
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import schema from '../../schema/image-digests.schema.json';
+import schema from '../schema/image-digests.schema.json';
 
 export const AJV_OPTIONS = { allErrors: true, strict: true } as const;
 
