@@ -15340,32 +15340,33 @@ function toState(c) {
   };
 }
 
-// remote/layout.ts
+// common/layout.ts
 var import_node_path5 = require("node:path");
+var { join: join4 } = import_node_path5.posix;
 function layout(root) {
-  const releasesDir = (0, import_node_path5.join)(root, "releases");
-  const stackReleases = (stack) => (0, import_node_path5.join)(releasesDir, "stacks", stack);
+  const releasesDir = join4(root, "releases");
+  const stackReleases = (stack) => join4(releasesDir, "stacks", stack);
   return {
     root,
-    stacksDir: (0, import_node_path5.join)(root, "stacks"),
-    liveLink: (stack) => (0, import_node_path5.join)(root, "stacks", stack),
+    stacksDir: join4(root, "stacks"),
+    liveLink: (stack) => join4(root, "stacks", stack),
     releasesDir,
     stackReleases,
-    releaseDir: (stack, id) => (0, import_node_path5.join)(stackReleases(stack), id),
-    verifiedDir: (0, import_node_path5.join)(releasesDir, "verified"),
-    marker: (tag) => (0, import_node_path5.join)(releasesDir, "verified", tag),
-    currentDir: (0, import_node_path5.join)(releasesDir, "current"),
-    currentManifest: (stack) => (0, import_node_path5.join)(releasesDir, "current", `${stack}.json`),
-    history: (0, import_node_path5.join)(releasesDir, "deploy_history.log"),
-    locksDir: (0, import_node_path5.join)(releasesDir, "locks"),
-    lockFile: (stack) => (0, import_node_path5.join)(releasesDir, "locks", `${stack}.lock`),
-    runsDir: (stack) => (0, import_node_path5.join)(releasesDir, "runs", stack),
-    journal: (stack, key) => (0, import_node_path5.join)(releasesDir, "runs", stack, `${key}.jsonl`),
-    binDir: (0, import_node_path5.join)(releasesDir, "bin"),
-    cli: (0, import_node_path5.join)(releasesDir, "bin", "seisei-deploy"),
-    backupsDir: (0, import_node_path5.join)(root, "backups"),
+    releaseDir: (stack, id) => join4(stackReleases(stack), id),
+    verifiedDir: join4(releasesDir, "verified"),
+    marker: (tag) => join4(releasesDir, "verified", tag),
+    currentDir: join4(releasesDir, "current"),
+    currentManifest: (stack) => join4(releasesDir, "current", `${stack}.json`),
+    history: join4(releasesDir, "deploy_history.log"),
+    locksDir: join4(releasesDir, "locks"),
+    lockFile: (stack) => join4(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => join4(releasesDir, "runs", stack),
+    journal: (stack, key) => join4(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: join4(releasesDir, "bin"),
+    cli: join4(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: join4(root, "backups"),
     // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
-    badMarker: (stack, id) => (0, import_node_path5.join)(stackReleases(stack), `.bad-${id}`)
+    badMarker: (stack, id) => join4(stackReleases(stack), `.bad-${id}`)
   };
 }
 function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {

@@ -14,7 +14,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
 import { installCommand, versionCommand } from './install-cli.js';
-import { layout } from './layout.js';
+import { layout } from '../common/layout.js';
 import { checkTrustedRoot, checkTrustedSource } from './ownership.js';
 import { runKey, stackName } from '../common/names.js';
 import { operatorCommands } from './ops/index.js';

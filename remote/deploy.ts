@@ -2,7 +2,7 @@
 // after it, any failure rolls back to the release that was live before.
 import type { DeployRequest } from '../common/request.js';
 import { Docker } from './docker.js';
-import { layout } from './layout.js';
+import { layout } from '../common/layout.js';
 import type { Outcome } from './outcome.js';
 import { planRelease } from './plan.js';
 import { chooseReleaseId } from './release-id.js';

@@ -17,7 +17,7 @@ import type { Command } from './cli.js';
 import { parse } from './cli/args.js';
 import { DeployError } from './errors.js';
 import { fsyncDir, tempNameBeside } from './fsutil.js';
-import { layout, type Layout } from './layout.js';
+import { layout, type Layout } from '../common/layout.js';
 import { checkRootOwnedPath, runsAsRoot } from './ownership.js';
 import { commonOptions, REQUEST_FORMAT } from '../common/request.js';
 import type { Reporter } from './report.js';

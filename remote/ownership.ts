@@ -4,7 +4,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { DeployError } from './errors.js';
-import { layout } from './layout.js';
+import { layout } from '../common/layout.js';
 
 /** True when this process runs as root: only then is there a privilege to protect. */
 export const runsAsRoot = (): boolean => process.geteuid?.() === 0;

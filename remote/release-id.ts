@@ -2,7 +2,7 @@
 // that name is already used (a killed run's directory, another deploy of the tag in that second).
 import { existsSync } from 'node:fs';
 import { DeployError } from './errors.js';
-import { newReleaseId, type Layout } from './layout.js';
+import { newReleaseId, type Layout } from '../common/layout.js';
 
 const MAX_SUFFIX = 9999;
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFi
 import { basename, dirname, join, resolve } from 'node:path';
 import { RELEASE_ID_RE } from '../common/names.js';
 import { recordsFromEnd, stackNeedle } from './history.js';
-import type { Layout } from './layout.js';
+import type { Layout } from '../common/layout.js';
 
 export const RELEASE_META = '.seisei-release.json';
 

@@ -3,7 +3,7 @@
 import { DeployError } from './errors.js';
 import type { RollbackRequest } from '../common/request.js';
 import { Docker } from './docker.js';
-import { layout } from './layout.js';
+import { layout } from '../common/layout.js';
 import type { Outcome } from './outcome.js';
 import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
 import { errorMessage, type Reporter } from './report.js';

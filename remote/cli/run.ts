@@ -12,7 +12,7 @@ import {
 import { deploy } from '../deploy.js';
 import { planRelease } from '../plan.js';
 import { DeployError, isExpected } from '../errors.js';
-import { layout } from '../layout.js';
+import { layout } from '../../common/layout.js';
 import { exitCode } from '../outcome.js';
 import { errorMessage, Reporter } from '../report.js';
 import { rollback } from '../rollback.js';

@@ -8,7 +8,7 @@ import { commonOptions, formatIssues } from '../../common/request.js';
 import { stackName } from '../../common/names.js';
 import { readAsCaller, type Caller } from '../caller.js';
 import { DeployError } from '../errors.js';
-import { layout, type Layout } from '../layout.js';
+import { layout, type Layout } from '../../common/layout.js';
 import { checkTrustedRoot } from '../ownership.js';
 
 const envelope = z.strictObject({

@@ -4,7 +4,7 @@ import { imageTag, stackName, freeText } from '../../common/names.js';
 import { commonOptions, formatIssues } from '../../common/request.js';
 import { defaultActor, integer, pathArg } from '../cli/args.js';
 import { DeployError } from '../errors.js';
-import { layout, type Layout } from '../layout.js';
+import { layout, type Layout } from '../../common/layout.js';
 import { checkTrustedRoot } from '../ownership.js';
 
 function check<T>(schema: z.ZodType<T>, value: unknown): T {

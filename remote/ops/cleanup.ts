@@ -2,7 +2,7 @@
 import type { Command } from '../cli.js';
 import { integer, parse } from '../cli/args.js';
 import { DeployError } from '../errors.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import { compareReleaseIds, liveReleaseId, readReleaseMeta, type ReleaseInfo } from '../releases.js';
 import { errorMessage, Reporter } from '../report.js';
 import { readStackConfig } from '../stack-config.js';

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { STACK_RE } from '../../common/names.js';
 import { DeployError } from '../errors.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import { stackArg } from './argv.js';
 
 function names(dir: string, suffix = ''): string[] {

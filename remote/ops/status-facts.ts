@@ -6,7 +6,7 @@ import { parseEventLine } from '../../common/events.js';
 import { executorAlive } from '../cli/follow.js';
 import { Docker, type ContainerState } from '../docker.js';
 import { linesFromEnd } from '../history.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import {
   isBad,
   liveReleaseId,

@@ -7,7 +7,7 @@ import { parseDigestManifest } from '../../common/digest-manifest.js';
 import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import { errorMessage } from '../report.js';
 import type { VerifiedMarker } from '../steps/gate.js';
 import { historyRecord, record } from '../steps/record.js';

@@ -2,7 +2,7 @@
 // rollback and auto-rollback.
 import { composeDown, composeUp, type ComposeFlavor } from '../commands/compose.js';
 import { target, type Docker } from '../docker.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import type { ReleaseMeta } from '../releases.js';
 import type { Reporter } from '../report.js';
 import {

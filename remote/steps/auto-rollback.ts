@@ -2,7 +2,7 @@
 // and record both. With nothing to go back to, the failed stack is taken down.
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { Docker } from '../docker.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import type { Outcome } from '../outcome.js';
 import { markBad, readReleaseMeta } from '../releases.js';
 import { errorMessage, type Reporter } from '../report.js';

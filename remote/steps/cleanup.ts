@@ -1,7 +1,7 @@
 // Retention (DESIGN.md section 7 step 12): keep the newest N successful releases of one stack.
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import { compareReleaseIds, listReleases, liveReleaseId, type ReleaseInfo } from '../releases.js';
 
 export interface CleanupPlan {

@@ -1,7 +1,7 @@
 // The verified gate (DESIGN.md section 6).
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { DeployError } from '../errors.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 
 export type GateOutcome = 'not-gated' | 'verified' | 'verified-empty-marker' | 'break-glass';
 

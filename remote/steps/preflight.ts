@@ -7,7 +7,7 @@ import type { ComposeFlavor } from '../commands/compose.js';
 import { detectCompose } from '../compose-detect.js';
 import { composeEnv, type Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import type { Reporter } from '../report.js';
 
 /** Room a deploy needs beyond the release's own files: manifest, history line, journal, lock. */

@@ -4,7 +4,7 @@ import type { ComposeFlavor } from '../commands/compose.js';
 import type { Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
 import { installCli } from '../install-cli.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import type { Outcome } from '../outcome.js';
 import { errorMessage, type Reporter } from '../report.js';
 import type { Release } from './activate.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RELEASE_ID_RE } from '../../common/names.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from '../history.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import { liveReleaseId, RELEASE_META, type ReleaseMeta } from '../releases.js';
 import type { Reporter } from '../report.js';
 import { TOOL_VERSION } from '../version.js';

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import type { Reporter } from '../report.js';
 import { planCleanup, removeReleases } from './cleanup.js';
 

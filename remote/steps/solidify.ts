@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { DeployError } from '../errors.js';
 import { copyStackTree } from '../copy-tree.js';
 import { fsyncDir } from '../fsutil.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import { RELEASE_META, type ReleaseMeta } from '../releases.js';
 import { COMPOSE_FILES, pinEnv, readStackConfig } from '../stack-config.js';
 

@@ -1,7 +1,7 @@
 // Atomic switch of the live symlink: a new link under a temporary name, then rename(2) over the old.
 import { mkdirSync, renameSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { fsyncDir, tempNameBeside } from '../fsutil.js';
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 
 export function switchLive(l: Layout, stack: string, releaseDir: string): void {
   mkdirSync(l.stacksDir, { recursive: true, mode: 0o755 });

@@ -1,5 +1,5 @@
 // Runs a body under the stack's lock, recording a lock timeout like any other failure.
-import type { Layout } from '../layout.js';
+import type { Layout } from '../../common/layout.js';
 import type { Outcome } from '../outcome.js';
 import type { Reporter } from '../report.js';
 import { acquireLock, type Lock } from './lock.js';

@@ -2,7 +2,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { liveReleaseId, rollbackCandidates } from '../../remote/releases.js';
 import { forgetLocally, type CliRun, type Target } from '../e2e/fixture.js';
 import { type Bench, expectStatus, runScript, uniqueName } from './context.js';

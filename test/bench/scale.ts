@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { recentRecords, type HistoryRecord } from '../../remote/history.js';
-import { layout, newReleaseId, type Layout } from '../../remote/layout.js';
+import { layout, newReleaseId, type Layout } from '../../common/layout.js';
 import { RELEASE_META, rollbackCandidates, type ReleaseMeta } from '../../remote/releases.js';
 import { planCleanup } from '../../remote/steps/cleanup.js';
 import { REMOTE_JS } from '../e2e/fixture.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { checkGate } from '../../remote/steps/gate.js';
 import { tempDir } from './helpers/temp.js';
 

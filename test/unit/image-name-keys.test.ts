@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DeployError } from '../../remote/errors.js';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { validateRequest } from '../../remote/cli/run.js';
 import { planRelease } from '../../remote/plan.js';
 import { checkGate } from '../../remote/steps/gate.js';

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { layout, type Layout } from '../../remote/layout.js';
+import { layout, type Layout } from '../../common/layout.js';
 import { markBad, RELEASE_META, type ReleaseMeta } from '../../remote/releases.js';
 import { buildManifest, historyRecord, record, writeManifest } from '../../remote/steps/record.js';
 import { switchLive } from '../../remote/steps/switch.js';

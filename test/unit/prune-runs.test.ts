@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { pruneRuns, RUN_JOURNAL_DAYS } from '../../remote/steps/retention.js';
 import { tempDir } from './helpers/temp.js';
 

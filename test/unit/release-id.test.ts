@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RELEASE_ID_RE } from '../../common/names.js';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { chooseReleaseId, freeReleaseId } from '../../remote/release-id.js';
 import { compareReleaseIds, releaseIds, RELEASE_META } from '../../remote/releases.js';
 

@@ -18,7 +18,7 @@ import {
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { solidify } from '../../remote/steps/solidify.js';
 
 const COMPOSE = 'services:\n  app:\n    image: ${IMAGE_REF}\n';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import type { HistoryRecord } from '../../remote/history.js';
-import { layout } from '../../remote/layout.js';
+import { layout } from '../../common/layout.js';
 import { succeededIds } from '../../remote/releases.js';
 import { tempDir } from './helpers/temp.js';
 

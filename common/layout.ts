@@ -1,5 +1,8 @@
-// Every path of the server layout (DESIGN.md section 2) in one place.
-import { join } from 'node:path';
+// Every path of the server layout (design.md section 2) in one place, for the executor and the
+// action alike (POSIX paths: the server's, whatever the runner's OS).
+import { posix } from 'node:path';
+
+const { join } = posix;
 
 export interface Layout {
   root: string;
