@@ -52,6 +52,7 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
       passwordFile: s.registry ? `${PLACEHOLDER_DIR}/registry-password` : undefined,
     },
     makeRunKey(s.runId, s.runAttempt),
+    m.provenance,
   );
 }
 
@@ -235,7 +236,13 @@ export async function runOnHost(
           const inputs: RunInputs =
             s.mode === 'deploy'
               ? {
-                  request: buildDeployRequest(s, manifest!.manifest, STAGED_ON_SERVER, runKey),
+                  request: buildDeployRequest(
+                    s,
+                    manifest!.manifest,
+                    STAGED_ON_SERVER,
+                    runKey,
+                    manifest!.provenance,
+                  ),
                   digest_manifest: manifest!.text,
                   ...(s.registry ? { registry_password: s.registry.password } : {}),
                 }

@@ -11,6 +11,7 @@ import {
   type DeployRequest,
   type RollbackRequest,
 } from './common/request.js';
+import type { ProvenanceRecord } from './common/request.js';
 import type { Settings } from './inputs.js';
 
 export class RequestError extends Error {
@@ -64,6 +65,7 @@ export function buildDeployRequest(
   manifest: DigestManifest,
   paths: RemotePaths,
   runKey: string,
+  provenance?: ProvenanceRecord,
 ): DeployRequest {
   const registry =
     s.registry && paths.passwordFile
@@ -83,6 +85,7 @@ export function buildDeployRequest(
     break_glass: s.breakGlass,
     reason: s.breakGlass ? s.breakGlassReason : '',
     ...(registry ? { registry_login: registry } : {}),
+    ...(provenance ? { provenance } : {}),
     ...common(s, runKey),
   });
   if (!r.success) throw new RequestError(`the deploy request is invalid: ${formatIssues(r.error)}`);

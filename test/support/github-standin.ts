@@ -6,6 +6,10 @@
 //   GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/zip     302 to a signed blob URL
 //   GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs       runs, newest first, paged,
 //                                                                     ?status=success filters
+//   GET /repos/{owner}/{repo}                                          {default_branch: 'main', ...}
+//   GET /repos/{owner}/{repo}/attestations/{subject_digest}            {attestations: [{bundle,
+//        repository_id, bundle_url}]} as stored with addAttestation or POSTed; 404 when none
+//   POST /repos/{owner}/{repo}/attestations  {bundle} -> 201 {id}; stored under each subject digest
 // The Actions results service (point ACTIONS_RESULTS_URL here, with ACTIONS_RUNTIME_TOKEN =
 // runtimeToken(): a JWT whose `scp` claim holds `Actions.Results:<runBackendId>:<jobBackendId>`,
 // which @actions/artifact v6 decodes to find the current run), Twirp with JSON bodies:
@@ -127,6 +131,9 @@ export interface GitHubStandin {
   runtimeToken(runId: number, job?: string): string;
   /** Artifacts created (CreateArtifact) but not finalized yet. */
   pendingUploads(): { runId: number; name: string; committed: boolean }[];
+  /** Attestation bundles by subject digest (`sha256:<hex>`), as the attestations API serves them. */
+  attestations: Map<string, unknown[]>;
+  addAttestation(digest: string, bundle: unknown): void;
   /** Requests of the REST API (not Twirp, not blobs). */
   restRequests(): StandinRequest[];
   twirpRequests(): StandinRequest[];
@@ -181,6 +188,9 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     ...[...jobIds].filter(([k]) => k.startsWith(`${run.id}/`)).map(([, v]) => v),
   ];
   let nextArtifactId = 9000;
+  const attestations = new Map<string, unknown[]>();
+  const addAttestation = (digest: string, bundle: unknown) =>
+    attestations.set(digest, [...(attestations.get(digest) ?? []), bundle]);
   let url = '';
 
   const addRun: GitHubStandin['addRun'] = (r) => {
@@ -278,6 +288,7 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
         documentation_url: 'https://docs.github.com/rest/actions/artifacts',
         status: '403',
       });
+    if (attestationsApi(req, res, u, rec)) return;
     const base = `/repos/${owner}/${repo}/actions/`;
     if (req.method !== 'GET' || !u.pathname.startsWith(base)) return notFound(res);
     const rel = u.pathname.slice(base.length);
@@ -312,6 +323,38 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       });
     }
     return notFound(res);
+  }
+
+  /** The repository and attestations endpoints; false when the request is for another path. */
+  function attestationsApi(req: IncomingMessage, res: ServerResponse, u: URL, rec: StandinRequest): boolean {
+    const repoPath = `/repos/${owner}/${repo}`;
+    if (req.method === 'GET' && u.pathname === repoPath) {
+      send(res, 200, { id: 1, full_name: `${owner}/${repo}`, default_branch: 'main', visibility: 'public' });
+      return true;
+    }
+    if (req.method === 'POST' && u.pathname === `${repoPath}/attestations`) {
+      const bundle = (rec.body as { bundle?: { dsseEnvelope?: { payload?: string } } })?.bundle;
+      const payload = bundle?.dsseEnvelope?.payload;
+      if (!payload) return (send(res, 422, { message: 'Validation Failed', status: '422' }), true);
+      const st = JSON.parse(Buffer.from(payload, 'base64').toString()) as {
+        subject?: { digest?: { sha256?: string } }[];
+      };
+      for (const sub of st.subject ?? []) addAttestation(`sha256:${sub.digest?.sha256}`, bundle);
+      send(res, 201, { id: [...attestations.values()].flat().length });
+      return true;
+    }
+    const m = new RegExp(`^${repoPath}/attestations/([^/]+)$`).exec(u.pathname);
+    if (req.method !== 'GET' || !m) return false;
+    const list = attestations.get(decodeURIComponent(m[1]!)) ?? [];
+    if (!list.length) return (notFound(res), true);
+    send(res, 200, {
+      attestations: list.map((bundle, i) => ({
+        bundle,
+        repository_id: 1,
+        bundle_url: `${url}/bundles/${m[1]}/${i + 1}`,
+      })),
+    });
+    return true;
   }
 
   function twirp(req: IncomingMessage, res: ServerResponse, u: URL, rec: StandinRequest): void {
@@ -617,6 +660,8 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     requests,
     runs,
     artifacts,
+    attestations,
+    addAttestation,
     addRun,
     addArtifact({ runId, name, bytes, digest }) {
       if (!runs.some((r) => r.id === runId)) addRun({ id: runId });
