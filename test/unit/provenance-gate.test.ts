@@ -139,3 +139,28 @@ test('the bundled public-good root rejects a bundle from the test CA', async () 
     /does not verify against the trusted root/,
   );
 });
+
+test('break_glass turns a require failure into a warning and records warned', async () => {
+  const s = settings({
+    environment: 'production',
+    break_glass: 'true',
+    break_glass_reason: 'registry outage',
+  });
+  const rec = await checkProvenance(s, manifest, reads({}));
+  assert.equal(rec.state, 'warned');
+  assert.equal(rec.mode, 'require');
+});
+
+test('GitHub unreachable: require fails naming the digest, warn goes on', async () => {
+  const down: GitHubReads = {
+    defaultBranch: async () => 'main',
+    attestations: async () => {
+      throw new Error('connect ECONNREFUSED');
+    },
+  };
+  await assert.rejects(
+    checkProvenance(settings({ environment: 'production' }), manifest, down),
+    new RegExp(`sha256:${D1}: cannot read its attestations from GitHub: connect ECONNREFUSED`),
+  );
+  assert.equal((await checkProvenance(settings({ environment: 'staging' }), manifest, down)).state, 'warned');
+});
