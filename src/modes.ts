@@ -210,6 +210,8 @@ export async function runOnHost(
     } else files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
     if (manifest && s.mode === 'verify')
       files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
+    if (manifest?.provenance && s.mode === 'verify')
+      files.push({ name: 'provenance.json', data: JSON.stringify(manifest.provenance), mode: 0o600 });
     /** A private temp dir only when there is something to upload; returns it. */
     const upload = async (): Promise<string | undefined> => {
       if (!files.length) return undefined;
@@ -265,6 +267,7 @@ export async function runOnHost(
       const dir = await core.group('Upload', upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
       const args = ['verify', s.imageTag!, '--digest-file', `${dir}/image-digests.json`, '--note', note];
+      if (manifest?.provenance) args.push('--provenance-file', `${dir}/provenance.json`);
       if (s.actor) args.push('--actor', s.actor);
       args.push('--root', s.remote.root, '--json');
       const res = await host.runSync(args);

@@ -4,6 +4,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli.js';
 import { parse } from '../cli/args.js';
 import { parseDigestManifest } from '../../src/common/digest-manifest.js';
+import { formatIssues, provenanceRecord, type ProvenanceRecord } from '../../src/common/request.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Layout } from '../layout.js';
@@ -49,12 +50,25 @@ export function digestsFromFile(file: string, tag: string): Record<string, strin
   }
 }
 
+/** The action's provenance result for the marker (--provenance-file), validated like a request field. */
+export function provenanceFromFile(file: string): ProvenanceRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new DeployError(`--provenance-file ${file} cannot be read as JSON: ${errorMessage(err)}`, 2);
+  }
+  const r = provenanceRecord.safeParse(data);
+  if (!r.success) throw new DeployError(`--provenance-file ${file}: ${formatIssues(r.error)}`, 2);
+  return r.data;
+}
+
 const who = (actor: string) => ({ actor, run_id: '', break_glass: false, break_glass_reason: '' });
 
 export function verifyTag(
   l: Layout,
   tag: string,
-  opts: { digests: Record<string, string>; note: string; actor: string },
+  opts: { digests: Record<string, string>; note: string; actor: string; provenance?: ProvenanceRecord },
 ): { path: string; marker: VerifiedMarker; replaced: MarkerContent | undefined } {
   const started = Date.now();
   const replaced = readMarker(l, tag);
@@ -64,6 +78,7 @@ export function verifyTag(
     verified_at: new Date().toISOString(),
     verified_by: opts.actor,
     note: opts.note,
+    ...(opts.provenance ? { provenance: opts.provenance } : {}),
   };
   writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + '\n');
   record(
@@ -73,7 +88,12 @@ export function verifyTag(
       who(opts.actor),
       { image_tag: tag },
       '',
-      { digests: opts.digests, note: opts.note, marker: l.marker(tag) },
+      {
+        digests: opts.digests,
+        note: opts.note,
+        marker: l.marker(tag),
+        ...(opts.provenance ? { provenance: opts.provenance } : {}),
+      },
     ),
   );
   return { path: l.marker(tag), marker, replaced };
@@ -108,6 +128,12 @@ export function unverifyTag(
   return { path, removed };
 }
 
+export function describeProvenance(p: Partial<ProvenanceRecord> | undefined): string {
+  if (!p?.state) return 'not checked';
+  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? '?'}` : '';
+  return `${p.state}${signer}`;
+}
+
 function describeMarker(m: MarkerContent | undefined): string {
   if (m === undefined) return 'none';
   if (m === 'empty') return 'an empty marker (touch)';
@@ -117,13 +143,18 @@ function describeMarker(m: MarkerContent | undefined): string {
 
 export const verifyCommand: Command = {
   usage:
-    'seisei-deploy verify <image_tag> [--digest-file F] [--note "..."] [--actor A] [--root DIR] [--json]',
+    'seisei-deploy verify <image_tag> [--digest-file F] [--provenance-file F] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: 'mark an image tag as verified on staging (production deploys need it)',
   async main(argv) {
     const { values: v, positionals: p } = parse(
       'verify',
       argv,
-      { 'digest-file': { type: 'string' }, note: { type: 'string' }, actor: { type: 'string' } },
+      {
+        'digest-file': { type: 'string' },
+        'provenance-file': { type: 'string' },
+        note: { type: 'string' },
+        actor: { type: 'string' },
+      },
       this.usage,
     );
     positionals(p, 1, this.usage);
@@ -133,7 +164,8 @@ export const verifyCommand: Command = {
     const note = textArg('note', v.note);
     const actor = actorArg(v.actor);
     const digests = v['digest-file'] ? digestsFromFile(v['digest-file'], tag) : {};
-    const done = verifyTag(l, tag, { digests, note, actor });
+    const provenance = v['provenance-file'] ? provenanceFromFile(v['provenance-file']) : undefined;
+    const done = verifyTag(l, tag, { digests, note, actor, provenance });
     if (v.json) {
       printJson(done);
       return 0;
@@ -143,6 +175,7 @@ export const verifyCommand: Command = {
       [
         `verified ${tag} by ${actor}: ${done.path}`,
         done.replaced !== undefined ? `  (replaced ${describeMarker(done.replaced)})` : '',
+        `  provenance: ${describeProvenance(provenance)}`,
         names.length
           ? table(names, { indent: '  ' })
           : '  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)',
