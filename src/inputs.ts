@@ -106,7 +106,7 @@ export interface Settings {
   /** Absent only in manifest mode, which builds the digest manifest and connects nowhere. */
   target?: SshTarget;
   /** manifest mode: the build side's `image-name=repo@sha256:...` lines and where they go. */
-  manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number };
+  manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number; attest: boolean };
   remote: { sudo: boolean; node: string; root: string; source: string };
   breakGlass: boolean;
   breakGlassReason: string;
@@ -121,8 +121,6 @@ export interface Settings {
   runAttempt: string;
   /** The provenance gate (docs/design.md, provenance): default require for gated environments. */
   provenance: { mode: ProvenanceMode; refs?: string; trustedRoot?: string };
-  /** manifest mode: attest each image digest with @actions/attest. */
-  attest: boolean;
   /** Link to this workflow run, when the GitHub context has one (used as the verify note). */
   runUrl?: string;
 }
@@ -459,6 +457,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
             gitSha,
             upload: v.upload_artifact ?? true,
             retentionDays: v.retention_days,
+            attest: v.attest ?? false,
           }
         : undefined,
     target:
@@ -502,7 +501,6 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
       refs: v.provenance_refs,
       trustedRoot: v.trusted_root || undefined,
     },
-    attest: v.attest ?? false,
     runAttempt: /^\d+$/.test(env.GITHUB_RUN_ATTEMPT ?? '') ? env.GITHUB_RUN_ATTEMPT! : '1',
     runUrl: repo && envRunId ? `${server}/${repo[1]}/${repo[2]}/actions/runs/${envRunId}` : undefined,
   };

@@ -52,7 +52,12 @@ export async function run(): Promise<void> {
       const m = settings.manifest;
       const { runManifestMode } = await import('./manifest-mode.js');
       await core.group('Digest manifest', () =>
-        runManifestMode({ imageTag: settings.imageTag!, artifact: settings.digests.artifact, ...m }),
+        runManifestMode({
+          imageTag: settings.imageTag!,
+          artifact: settings.digests.artifact,
+          token: settings.digests.token,
+          ...m,
+        }),
       );
       return;
     }
