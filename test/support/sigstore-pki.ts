@@ -4,6 +4,7 @@
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { initializeCA, initializeTSA } from '@sigstore/mock';
 
+type CA = Awaited<ReturnType<typeof initializeCA>>;
 type TSA = Awaited<ReturnType<typeof initializeTSA>>;
 
 export const GITHUB_ISSUER = 'https://token.actions.githubusercontent.com';
@@ -34,7 +35,11 @@ export interface BundleOptions {
 }
 
 export interface TestPki {
+  /** The trusted Fulcio-like CA (for a Fulcio stand-in: @sigstore/mock's fulcioHandler). */
+  ca: CA;
   tsa: TSA;
+  /** Sets the TSA's clock to the next whole second; call before each timestamp. */
+  tsaTick(): void;
   trustedRoot: Record<string, unknown>;
   bundle(opts: BundleOptions): Promise<Record<string, unknown>>;
 }
@@ -86,6 +91,7 @@ export async function makeTestPki(): Promise<TestPki> {
   // the TSA writes 500 ms as ".5".
   const tsaClock = new Date();
   const tsa = await initializeTSA(ecKeys(), tsaClock);
+  const tsaTick = () => void tsaClock.setTime(Math.ceil(Date.now() / 1000) * 1000);
   const start = new Date(Date.now() - 7 * 86_400_000);
   const trustedRoot = {
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',
@@ -119,7 +125,7 @@ export async function makeTestPki(): Promise<TestPki> {
       }),
     );
     const sig = signWith(keys.privateKey, pae(INTOTO, statement));
-    tsaClock.setTime(Math.ceil(Date.now() / 1000) * 1000);
+    tsaTick();
     const ts = await tsa.timestamp({
       artifactHash: createHash('sha256').update(sig).digest(),
       hashAlgorithmOID: '2.16.840.1.101.3.4.2.1',
@@ -141,7 +147,7 @@ export async function makeTestPki(): Promise<TestPki> {
       },
     };
   }
-  return { tsa, trustedRoot, bundle };
+  return { ca, tsa, tsaTick, trustedRoot, bundle };
 }
 
 function signWith(key: KeyObject, data: Buffer): Buffer {
