@@ -74,6 +74,11 @@ export function parseTrustedRoots(text: string): TrustedRoot[] {
   return docs.map((d) => TrustedRoot.fromJSON(d));
 }
 
+/** The API's bundle_url when it is a plain https URL (it is printed and recorded), else undefined. */
+export function safeUrl(url: unknown): string | undefined {
+  return typeof url === 'string' && /^https?:\/\/[\x21-\x7e]{1,400}$/.test(url) ? url : undefined;
+}
+
 const hex = (digest: string) => digest.replace(/^sha256:/, '').toLowerCase();
 
 function extText(cert: X509Certificate, oid: string): string | undefined {
@@ -176,7 +181,8 @@ export function verifyBundle(
     signer_workflow: signer.slice(p.serverUrl.length + 1, at),
     signer_ref: signer.slice(at + 1),
     bundle:
-      att.bundle_url ?? `sha256:${createHash('sha256').update(JSON.stringify(att.bundle)).digest('hex')}`,
+      safeUrl(att.bundle_url) ??
+      `sha256:${createHash('sha256').update(JSON.stringify(att.bundle)).digest('hex')}`,
   };
 }
 
@@ -195,7 +201,7 @@ export function verifyDigest(
       return verifyBundle(digest, att, roots, p);
     } catch (e) {
       reasons.push(
-        `attestation ${i + 1}${att.bundle_url ? ` (${att.bundle_url})` : ''}: ${e instanceof Error ? e.message : String(e)}`,
+        `attestation ${i + 1}${safeUrl(att.bundle_url) ? ` (${safeUrl(att.bundle_url)})` : ''}: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
   }

@@ -168,3 +168,15 @@ test('trusted roots read from one JSON document or from JSON lines', () => {
   assert.equal(parseTrustedRoots(one).length, 1);
   assert.equal(parseTrustedRoots(`${one}\n${one}\n`).length, 2);
 });
+
+test('a bundle_url that is not a plain URL is neither printed nor recorded; the bundle hash stands in', async () => {
+  const bundle = await pki.bundle({ signer: GOOD, subjects: [D1] });
+  const hostile = 'https://x.test/a\n::add-mask::secret';
+  const v = verifyDigest(D1, [{ bundle, bundle_url: hostile }], roots, policy);
+  assert.match(v.bundle, /^sha256:[0-9a-f]{64}$/);
+  const bad = await pki.bundle({ signer: { ...GOOD, workflowFile: 'x.yml' }, subjects: [D1] });
+  assert.doesNotMatch(
+    rejection(() => verifyDigest(D1, [{ bundle: bad, bundle_url: hostile }], roots, policy)),
+    /::/,
+  );
+});
