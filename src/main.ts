@@ -73,8 +73,8 @@ export async function run(): Promise<void> {
         core.info(
           `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`,
         );
-        if (settings.provenance.mode !== 'off') m.provenance = await provenanceOf(settings, m.manifest);
         if (settings.mode === 'deploy') precheckDeploy(settings, m);
+        if (settings.provenance.mode !== 'off') m.provenance = await provenanceOf(settings, m.manifest);
         return m;
       });
     }

@@ -93,10 +93,13 @@ export async function checkProvenance(
   const mode = s.provenance.mode;
   if (mode === 'off') return { state: 'off', mode };
   const repo = s.digests.repository;
-  if (!repo)
-    throw new Error(
-      'provenance: GITHUB_REPOSITORY is not set, so the build workflow cannot be named; set provenance: off',
-    );
+  if (!repo) {
+    const why = 'provenance: GITHUB_REPOSITORY is not set, so the build workflow cannot be named';
+    if (mode === 'require' && !s.breakGlass)
+      throw new Error(`${why}; set provenance: off to deploy without the check`);
+    core.warning(`${why}; the images are not checked`);
+    return { state: 'warned', mode };
+  }
   const roots = readRoots(s.provenance.trustedRoot);
   // Break-glass bypasses the gate as it bypasses the verified marker: failures become warnings.
   const enforce = mode === 'require' && !s.breakGlass;
