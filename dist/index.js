@@ -1,12 +1,12 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   getSettings
-} from "./chunks/chunk-WP3JVOUW.js";
+} from "./chunks/chunk-HZQ7RH2T.js";
 import {
   haveStatus,
   setStatus
-} from "./chunks/chunk-MVJGOZJA.js";
-import "./chunks/chunk-VSGEQHEJ.js";
+} from "./chunks/chunk-7J3AKXYM.js";
+import "./chunks/chunk-ALIYDXTM.js";
 import {
   ExitCode,
   group,
@@ -50,7 +50,7 @@ async function run() {
     const settings = await group("Inputs", async () => describe(getSettings()));
     if (settings.manifest) {
       const m = settings.manifest;
-      const { runManifestMode } = await import("./chunks/manifest-mode-3PZ5KNFY.js");
+      const { runManifestMode } = await import("./chunks/manifest-mode-I4B557YR.js");
       await group(
         "Digest manifest",
         () => runManifestMode({ imageTag: settings.imageTag, artifact: settings.digests.artifact, ...m })
@@ -60,11 +60,11 @@ async function run() {
     const stopIfCancelled = () => {
       if (cancel.signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
     };
-    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-O2VEO655.js");
+    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-WMDNCNQY.js");
     let manifest;
     if (needsManifest(settings.mode)) {
       manifest = await group("Digest manifest", async () => {
-        const { getDigestManifest } = await import("./chunks/digests-LSZTSVHA.js");
+        const { getDigestManifest } = await import("./chunks/digests-37XUNEPO.js");
         const m = await getDigestManifest(settings.digests, settings.imageTag);
         info(
           `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`
@@ -84,7 +84,6 @@ async function run() {
     if (cancel.signal.aborted) process.exit(process.exitCode ?? ExitCode.Failure);
   }
 }
+
+// src/index.ts
 await run();
-export {
-  run
-};

@@ -3937,7 +3937,7 @@ var require_Document = __commonJS({
 var require_errors = __commonJS({
   "node_modules/yaml/dist/errors.js"(exports2) {
     "use strict";
-    var YAMLError = class extends Error {
+    var YAMLError2 = class extends Error {
       constructor(name, pos, code, message) {
         super();
         this.name = name;
@@ -3946,12 +3946,12 @@ var require_errors = __commonJS({
         this.pos = pos;
       }
     };
-    var YAMLParseError = class extends YAMLError {
+    var YAMLParseError = class extends YAMLError2 {
       constructor(pos, code, message) {
         super("YAMLParseError", pos, code, message);
       }
     };
-    var YAMLWarning = class extends YAMLError {
+    var YAMLWarning = class extends YAMLError2 {
       constructor(pos, code, message) {
         super("YAMLWarning", pos, code, message);
       }
@@ -3991,7 +3991,7 @@ ${pointer}
 `;
       }
     };
-    exports2.YAMLError = YAMLError;
+    exports2.YAMLError = YAMLError2;
     exports2.YAMLParseError = YAMLParseError;
     exports2.YAMLWarning = YAMLWarning;
     exports2.prettifyError = prettifyError;
@@ -4227,10 +4227,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -4244,7 +4244,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -4268,7 +4268,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -4284,7 +4284,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -4375,7 +4375,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -4389,13 +4389,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -4438,18 +4438,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -4503,8 +4503,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -4516,7 +4516,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -4527,8 +4527,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -4545,7 +4545,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -4725,7 +4725,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -4742,24 +4742,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -4942,25 +4942,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -5770,14 +5770,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -6944,18 +6944,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -7108,15 +7108,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -7310,13 +7310,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -7494,7 +7494,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse3(src, reviver, options) {
+    function parse4(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7535,7 +7535,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse3;
+    exports2.parse = parse4;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument;
     exports2.stringify = stringify;
@@ -7816,6 +7816,7 @@ function parseEventLine(line) {
 // remote/steps/lock.ts
 var import_node_fs2 = require("node:fs");
 var import_node_os = require("node:os");
+var import_node_path2 = require("node:path");
 
 // remote/fsutil.ts
 var import_node_fs = require("node:fs");
@@ -7853,11 +7854,14 @@ function writeFileAtomic(path, data, mode = 420) {
 function writeAll(fd, buf) {
   for (let off = 0; off < buf.length; ) off += (0, import_node_fs.writeSync)(fd, buf, off, buf.length - off);
 }
-function appendLineDurable(path, line) {
+function appendLineDurable(path, line, mode = 420) {
   (0, import_node_fs.mkdirSync)((0, import_node_path.dirname)(path), { recursive: true });
-  const fd = (0, import_node_fs.openSync)(path, "a+", 420);
+  const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW } = import_node_fs.constants;
+  const fd = (0, import_node_fs.openSync)(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
   try {
-    const size = (0, import_node_fs.fstatSync)(fd).size;
+    const st = (0, import_node_fs.fstatSync)(fd);
+    if ((st.mode & 4095) !== mode) (0, import_node_fs.fchmodSync)(fd, mode);
+    const size = st.size;
     const last = Buffer.alloc(1);
     const torn = size > 0 && (0, import_node_fs.readSync)(fd, last, 0, 1, size - 1) === 1 && last[0] !== 10;
     const buf = Buffer.from((torn ? "\n" : "") + (line.endsWith("\n") ? line : line + "\n"));
@@ -9394,17 +9398,17 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse3(schema, value, ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var _decode = (_Err) => {
-  const parse3 = _parse(_Err);
+  const parse4 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse3(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -10084,9 +10088,9 @@ var asciiTabOrNewline = /[\t\n\r]/g;
 function stripTabAndNewline(value) {
   return value.replace(asciiTabOrNewline, "");
 }
-function urlHostnameOk(url, hostname2) {
-  hostname2.lastIndex = 0;
-  return hostname2.test(url.hostname);
+function urlHostnameOk(url, hostname4) {
+  hostname4.lastIndex = 0;
+  return hostname4.test(url.hostname);
 }
 function urlProtocolOk(url, protocol) {
   protocol.lastIndex = 0;
@@ -10423,7 +10427,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse3 = inst._zod.parse;
+  const parse4 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -10437,7 +10441,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse3(payload, ctx);
+    return parse4(payload, ctx);
   };
 }
 var arraySize = (input) => Array.isArray(input) ? input.length : -1;
@@ -11447,7 +11451,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve4) {
+function isRecursive(inst, stack, resolve8) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -11457,7 +11461,7 @@ function isRecursive(inst, stack, resolve4) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve4);
+      const answer = isRecursive(child, stack, resolve8);
       if (answer > result)
         result = answer;
     }
@@ -11468,7 +11472,7 @@ function isRecursive(inst, stack, resolve4) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve4) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve8) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -11479,8 +11483,8 @@ function isRecursive(inst, stack, resolve4) {
       result = answer;
   };
   const def = inst._zod.def;
-  const kind = def.type;
-  switch (kind) {
+  const kind2 = def.type;
+  switch (kind2) {
     case "object": {
       const raw = rawShape(def);
       merge2(raw ? shape(raw, true) : ASSUMED);
@@ -11532,7 +11536,7 @@ function isRecursive(inst, stack, resolve4) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve4 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve8 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -11560,7 +11564,7 @@ function isRecursive(inst, stack, resolve4) {
     case "custom":
       break;
     default: {
-      kind;
+      kind2;
       for (const key in def) {
         const desc = Object.getOwnPropertyDescriptor(def, key);
         if (!desc || desc.get)
@@ -14418,7 +14422,7 @@ var ENV_RE = /^[a-z][a-z0-9-]{0,31}$/;
 var IMAGE_NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 var ENV_VAR_RE = /^[A-Z_][A-Z0-9_]{0,63}$/;
 var RUN_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-var RELEASE_ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}__\d{8}T\d{6}Z$/;
+var RELEASE_ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}__\d{8}T\d{6}Z(?:-[2-9]|-[1-9]\d{1,3})?$/;
 var show = (v) => JSON.stringify(v.length > 80 ? v.slice(0, 77) + "..." : v);
 var stackName = string2().refine((v) => STACK_RE.test(v), {
   error: (i) => `stack ${show(String(i.input))} is not a valid stack name: use 1-63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit (e.g. odoo18-prod)`
@@ -14500,7 +14504,7 @@ function resolveImageVars(m, mapping) {
   })();
   const out = {};
   for (const [envVar, name] of Object.entries(wanted)) {
-    const img = m.images[name];
+    const img = Object.hasOwn(m.images, name) ? m.images[name] : void 0;
     if (!img)
       throw new ManifestError([
         `images: ${envVar}=${name} names an image that is not in the manifest (it has: ${names3.join(", ")})`
@@ -14532,23 +14536,40 @@ function processStartTime(pid) {
     return void 0;
   }
 }
-function holderAlive(h) {
-  if (h.hostname !== (0, import_node_os.hostname)()) return true;
-  return processStartTime(h.pid) === h.start_time;
+function processAlive(p) {
+  if (p.hostname !== (0, import_node_os.hostname)()) return true;
+  return processStartTime(p.pid) === p.start_time;
 }
-function readHolder(path) {
+function holderAlive(h) {
+  return processAlive(h);
+}
+function readJsonNoFollow(path) {
+  let fd;
   try {
-    return JSON.parse((0, import_node_fs2.readFileSync)(path, "utf8"));
+    fd = (0, import_node_fs2.openSync)(path, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NOFOLLOW | import_node_fs2.constants.O_NONBLOCK);
   } catch {
     return void 0;
   }
+  try {
+    if (!(0, import_node_fs2.fstatSync)(fd).isFile()) return void 0;
+    return JSON.parse((0, import_node_fs2.readFileSync)(fd, "utf8"));
+  } catch {
+    return void 0;
+  } finally {
+    (0, import_node_fs2.closeSync)(fd);
+  }
+}
+function readHolder(path) {
+  const h = readJsonNoFollow(path);
+  return h && typeof h === "object" && typeof h.pid === "number" ? h : void 0;
 }
 function describeHolder(h) {
   return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
 }
+var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
 var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function acquireLock(path, who2, timeoutS, report) {
-  (0, import_node_fs2.mkdirSync)(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 493 });
+  (0, import_node_fs2.mkdirSync)((0, import_node_path2.dirname)(path), { recursive: true, mode: 493 });
   const holder = {
     pid: process.pid,
     start_time: processStartTime(process.pid) ?? "",
@@ -14561,21 +14582,23 @@ async function acquireLock(path, who2, timeoutS, report) {
   for (; ; ) {
     if (tryCreate(path, holder)) return { holder, release: () => releaseLock(path, holder) };
     const current = readHolder(path);
+    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
     if (current && !holderAlive(current)) {
-      if (takeOver(path, current))
-        report.log(`took over a stale lock left by a dead process (${describeHolder(current)})`, "warn");
-      continue;
+      const taken = takeOver(path, current, report);
+      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
+      if (taken !== "busy") continue;
+    } else if (!current) {
+      const st = lstatOrUndefined(path);
+      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
     }
-    if (!current) {
-      if (Date.now() - mtimeMs(path) > 5e3) takeOver(path, void 0);
-      await sleep(100);
-      continue;
-    }
-    const desc = describeHolder(current);
     if (Date.now() >= deadline) {
       throw new DeployError(
-        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes`
+        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
       );
+    }
+    if (!current || !holderAlive(current)) {
+      await sleep(current ? 20 : 100);
+      continue;
     }
     if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
     announced = desc;
@@ -14585,7 +14608,7 @@ async function acquireLock(path, who2, timeoutS, report) {
 function tryCreate(path, holder) {
   const tmp = tempNameBeside(path);
   try {
-    (0, import_node_fs2.writeFileSync)(tmp, JSON.stringify(holder) + "\n", { mode: 420 });
+    (0, import_node_fs2.writeFileSync)(tmp, JSON.stringify(holder) + "\n", { mode: 420, flag: "wx" });
     (0, import_node_fs2.linkSync)(tmp, path);
     return true;
   } catch (err) {
@@ -14598,35 +14621,127 @@ function tryCreate(path, holder) {
     (0, import_node_fs2.rmSync)(tmp, { force: true });
   }
 }
-function takeOver(path, dead) {
-  const aside = tempNameBeside(path) + ".stale";
+function takeOver(path, dead, report) {
+  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
+}
+function removeIf(path, expected) {
+  const st = lstatOrUndefined(path);
+  if (!st) return "changed";
+  if (st.isDirectory())
+    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
+  const now2 = readHolder(path);
+  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
+  if (!same) return "changed";
+  (0, import_node_fs2.unlinkSync)(path);
+  return "removed";
+}
+var MUTEX_BREAK_AFTER_MS = 2e3;
+var TOMBSTONE_KEEP_MS = 36e5;
+var mutexPath = (lock) => `${lock}.takeover`;
+function withTakeoverMutex(lock, report, body) {
+  const mutex = mutexPath(lock);
+  const me = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os.hostname)(),
+    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
+  (0, import_node_fs2.mkdirSync)(fresh, { mode: 448 });
   try {
-    (0, import_node_fs2.renameSync)(path, aside);
+    (0, import_node_fs2.writeFileSync)((0, import_node_path2.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
+    (0, import_node_fs2.renameSync)(fresh, mutex);
+  } catch (err) {
+    removeMutexDir(fresh);
+    const code = err.code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST")
+      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
+    breakIfDead(mutex, report);
+    return void 0;
+  }
+  try {
+    return body();
+  } finally {
+    const owner = readJsonNoFollow((0, import_node_path2.join)(mutex, "owner"));
+    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
+  }
+}
+function breakIfDead(mutex, report) {
+  const before = lstatOrUndefined(mutex);
+  if (!before?.isDirectory()) {
+    if (before)
+      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
+    return;
+  }
+  const owner = readJsonNoFollow((0, import_node_path2.join)(mutex, "owner"));
+  const after = lstatOrUndefined(mutex);
+  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
+  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
+  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
+  try {
+    (0, import_node_fs2.renameSync)(mutex, tomb);
   } catch {
-    return false;
+    return;
   }
-  const moved = readHolder(aside);
-  const same = dead ? moved && moved.pid === dead.pid && moved.start_time === dead.start_time : !moved;
-  if (!same) {
+  const moved = readJsonNoFollow((0, import_node_path2.join)(tomb, "owner"));
+  if (moved?.nonce !== owner.nonce) {
     try {
-      (0, import_node_fs2.linkSync)(aside, path);
+      (0, import_node_fs2.renameSync)(tomb, mutex);
     } catch {
+      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
     }
+    return;
   }
-  (0, import_node_fs2.unlinkSync)(aside);
-  return Boolean(same);
+  report.log(
+    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
+    "warn"
+  );
+  sweepTombstones(mutex);
+}
+function sweepTombstones(mutex) {
+  const dir = (0, import_node_path2.dirname)(mutex);
+  const prefix = (0, import_node_path2.basename)(mutex) + ".";
+  for (const name of (0, import_node_fs2.readdirSync)(dir)) {
+    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
+    const st = lstatOrUndefined((0, import_node_path2.join)(dir, name));
+    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path2.join)(dir, name));
+  }
+}
+function removeMutexDir(dir) {
+  try {
+    (0, import_node_fs2.unlinkSync)((0, import_node_path2.join)(dir, "owner"));
+  } catch {
+  }
+  try {
+    (0, import_node_fs2.rmdirSync)(dir);
+  } catch {
+  }
 }
 function releaseLock(path, holder) {
   const current = readHolder(path);
-  if (current && current.pid === holder.pid && current.start_time === holder.start_time && current.since === holder.since) {
-    (0, import_node_fs2.unlinkSync)(path);
+  if (current && sameHolder(current, holder)) (0, import_node_fs2.unlinkSync)(path);
+}
+async function removeLock(path, expected, report) {
+  for (let tries = 0; ; tries++) {
+    const r = withTakeoverMutex(path, report, () => {
+      if (expected) return removeIf(path, expected);
+      const st = lstatOrUndefined(path);
+      if (!st || st.isDirectory() || readHolder(path)) return "changed";
+      (0, import_node_fs2.unlinkSync)(path);
+      return "removed";
+    });
+    if (r) return r;
+    if (tries >= 250)
+      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
+    await sleep(20);
   }
 }
-function mtimeMs(path) {
+function lstatOrUndefined(path) {
   try {
-    return (0, import_node_fs2.statSync)(path).mtimeMs;
+    return (0, import_node_fs2.lstatSync)(path);
   } catch {
-    return Date.now();
+    return void 0;
   }
 }
 
@@ -14688,7 +14803,22 @@ async function follow(journal, offset, write, opts = {}) {
 }
 
 // remote/cli/args.ts
+var import_node_os2 = require("node:os");
+var import_node_path3 = require("node:path");
 var import_node_util = require("node:util");
+
+// remote/cli/untrusted-argv.ts
+function refuseOptionLikeValues(command, values, usage) {
+  for (const [name, value] of Object.entries(values))
+    if (typeof value === "string" && value.startsWith("-") && value !== "-")
+      throw new DeployError(
+        `${command}: the value of --${name} starts with '-' (${JSON.stringify(value.slice(0, 40))}); option values may not look like options
+usage: ${usage}`,
+        2
+      );
+}
+
+// remote/cli/args.ts
 var globalOptions = {
   root: { type: "string" },
   source: { type: "string" },
@@ -14696,9 +14826,13 @@ var globalOptions = {
   "lock-timeout": { type: "string" },
   help: { type: "boolean", short: "h", default: false }
 };
+var HelpRequested = class extends Error {
+  name = "HelpRequested";
+};
 function parse2(command, argv, options, usage) {
+  let parsed;
   try {
-    return (0, import_node_util.parseArgs)({
+    parsed = (0, import_node_util.parseArgs)({
       args: argv,
       options: { ...globalOptions, ...options },
       allowPositionals: true,
@@ -14708,12 +14842,36 @@ function parse2(command, argv, options, usage) {
     throw new DeployError(`${command}: ${err.message}
 usage: ${usage}`, 2);
   }
+  refuseOptionLikeValues(command, parsed.values, usage);
+  if (parsed.values.help === true) throw new HelpRequested(command);
+  return parsed;
 }
-var defaultActor = () => process.env.SUDO_USER || process.env.USER || "operator";
+var USER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+function defaultActor(env = process.env, currentUser = () => (0, import_node_os2.userInfo)().username) {
+  const sudo = env.SUDO_USER;
+  if (sudo && USER_NAME_RE.test(sudo)) return sudo;
+  try {
+    return currentUser();
+  } catch {
+    return `uid ${process.getuid?.() ?? "?"}`;
+  }
+}
+function pathArg(value, cwd = process.cwd()) {
+  return value && value !== "-" ? (0, import_node_path3.resolve)(cwd, value) : value;
+}
 function integer2(name, value) {
   if (value === void 0) return void 0;
   if (!/^\d{1,9}$/.test(value))
     throw new DeployError(`${name} must be a whole number, got ${JSON.stringify(value)}`, 2);
+  return Number(value);
+}
+function byteOffset(name, value) {
+  if (value === void 0) return void 0;
+  if (!/^\d{1,16}$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER)
+    throw new DeployError(
+      `${name} must be a whole number of bytes up to ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(value)}`,
+      2
+    );
   return Number(value);
 }
 function imageLines(value) {
@@ -14734,10 +14892,11 @@ function imageLines(value) {
 }
 
 // remote/cli/run.ts
-var import_node_child_process3 = require("node:child_process");
-var import_node_fs22 = require("node:fs");
+var import_node_child_process4 = require("node:child_process");
+var import_node_fs28 = require("node:fs");
 
 // src/common/request.ts
+var REQUEST_FORMAT = 1;
 var absPath = (field) => string2().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
   error: `${field} must be an absolute path without '..'`
 });
@@ -14820,14 +14979,14 @@ var import_node_http = __toESM(require("node:http"), 1);
 
 // remote/docker-cli-config.ts
 var import_node_fs4 = require("node:fs");
-var import_node_os2 = require("node:os");
-var import_node_path2 = require("node:path");
+var import_node_os3 = require("node:os");
+var import_node_path4 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path2.join)(env.HOME ?? (0, import_node_os2.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path4.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path2.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path4.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
@@ -14846,14 +15005,14 @@ function localEngineSocket(env) {
 var EngineError = class extends Error {
 };
 function engineGet(socket, path, timeoutMs = 3e4) {
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve8, reject) => {
     const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
     const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
         clearTimeout(timer);
-        resolve4({
+        resolve8({
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks).toString("utf8")
@@ -14893,40 +15052,159 @@ function daemonMessage(body) {
 
 // remote/exec.ts
 var import_node_child_process = require("node:child_process");
+var STREAMED_KEEP_BYTES = 64 * 1024;
+var CAPTURED_KEEP_BYTES = 16 * 1024 * 1024;
+var MAX_LINE_BYTES = 16 * 1024;
+var DEFAULT_GRACE_MS = 5e3;
+var truncatedMarker = (n) => `\u2026 [truncated ${n} bytes]`;
+var Tail = class {
+  constructor(limit) {
+    this.limit = limit;
+  }
+  limit;
+  chunks = [];
+  size = 0;
+  dropped = 0;
+  push(chunk) {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.chunks.length > 1 && this.size - this.chunks[0].length >= this.limit) {
+      const first = this.chunks.shift();
+      this.size -= first.length;
+      this.dropped += first.length;
+    }
+  }
+  get held() {
+    return this.size;
+  }
+  text() {
+    const all = Buffer.concat(this.chunks);
+    const cut = Math.max(0, all.length - this.limit);
+    this.dropped += cut;
+    return all.subarray(cut).toString("utf8");
+  }
+};
+var LineSplitter = class {
+  constructor(maxBytes, emit) {
+    this.maxBytes = maxBytes;
+    this.emit = emit;
+  }
+  maxBytes;
+  emit;
+  parts = [];
+  kept = 0;
+  cut = 0;
+  push(chunk) {
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b !== 10 && b !== 13) continue;
+      this.add(chunk.subarray(start, i));
+      this.flush();
+      start = i + 1;
+    }
+    if (start < chunk.length) this.add(chunk.subarray(start));
+  }
+  /** The stream ended: emits what is left. */
+  end() {
+    this.flush();
+  }
+  get held() {
+    return this.kept;
+  }
+  add(piece) {
+    const room = this.maxBytes - this.kept;
+    if (piece.length > room) {
+      this.cut += piece.length - Math.max(0, room);
+      piece = piece.subarray(0, Math.max(0, room));
+    }
+    if (!piece.length) return;
+    this.parts.push(Buffer.from(piece));
+    this.kept += piece.length;
+  }
+  flush() {
+    const line = Buffer.concat(this.parts, this.kept).toString("utf8") + (this.cut ? truncatedMarker(this.cut) : "");
+    this.parts = [];
+    this.kept = 0;
+    this.cut = 0;
+    if (line.trim()) this.emit(line);
+  }
+};
 function run(argv, opts = {}) {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("run: empty command");
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
-      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"]
+      stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
+      // Its own process group, so a timeout ends what it started too (`sh -c 'sleep 3600'`).
+      detached: true
     });
-    const out = { stdout: [], stderr: [] };
-    const partial2 = { stdout: "", stderr: "" };
+    const keep = opts.keepBytes ?? (opts.onLine ? STREAMED_KEEP_BYTES : CAPTURED_KEEP_BYTES);
+    const tails = { stdout: new Tail(keep), stderr: new Tail(keep) };
+    const onLine = opts.onLine;
+    const splitters = onLine ? {
+      stdout: new LineSplitter(opts.maxLineBytes ?? MAX_LINE_BYTES, (l) => onLine(l, "stdout")),
+      stderr: new LineSplitter(opts.maxLineBytes ?? MAX_LINE_BYTES, (l) => onLine(l, "stderr"))
+    } : void 0;
+    let peak = 0;
     const collect = (stream) => (chunk) => {
-      const text = chunk.toString("utf8");
-      out[stream].push(text);
-      if (!opts.onLine) return;
-      const lines = (partial2[stream] + text).split(/\r?\n|\r/);
-      partial2[stream] = lines.pop() ?? "";
-      for (const l of lines) if (l.trim()) opts.onLine(l, stream);
+      tails[stream].push(chunk);
+      splitters?.[stream].push(chunk);
+      const held = tails.stdout.held + tails.stderr.held + (splitters ? splitters.stdout.held + splitters.stderr.held : 0);
+      if (held > peak) peak = held;
     };
     child.stdout.on("data", collect("stdout"));
     child.stderr.on("data", collect("stderr"));
-    if (opts.input !== void 0) child.stdin.end(opts.input);
-    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : void 0;
-    child.on("error", (err) => {
+    if (opts.input !== void 0) {
+      child.stdin.on("error", () => {
+      });
+      child.stdin.end(opts.input);
+    }
+    let timedOut = false;
+    let killTimer;
+    const timer = opts.timeoutMs ? setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, "SIGTERM");
+      killTimer = setTimeout(() => {
+        killGroup(child.pid, "SIGKILL");
+        killTimer = setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+        }, 1e3);
+      }, opts.graceMs ?? DEFAULT_GRACE_MS);
+    }, opts.timeoutMs) : void 0;
+    const done = () => {
       clearTimeout(timer);
+      clearTimeout(killTimer);
+      if (timedOut) killGroup(child.pid, "SIGKILL");
+    };
+    child.on("error", (err) => {
+      done();
       reject(err);
     });
     child.on("close", (code, signal) => {
-      clearTimeout(timer);
-      for (const s of ["stdout", "stderr"])
-        if (opts.onLine && partial2[s].trim()) opts.onLine(partial2[s], s);
-      resolve4({ code: code ?? (signal ? 128 : 1), stdout: out.stdout.join(""), stderr: out.stderr.join("") });
+      done();
+      splitters?.stdout.end();
+      splitters?.stderr.end();
+      resolve8({
+        code: code ?? (signal ? 128 : 1),
+        stdout: tails.stdout.text(),
+        stderr: tails.stderr.text(),
+        ...timedOut ? { timedOut } : {},
+        dropped: { stdout: tails.stdout.dropped, stderr: tails.stderr.dropped },
+        peakHeldBytes: peak
+      });
     });
   });
+}
+function killGroup(pid, signal) {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+  }
 }
 
 // remote/docker.ts
@@ -14959,14 +15237,35 @@ var Docker = class {
   env;
   /** The local daemon socket, or undefined: ask through the CLI. */
   socket;
+  /** The time limit of the step running now (see `within`). */
+  limit;
+  /**
+   * Runs one step's commands under its time limit (x-seisei-deploy.timeouts.<setting>): what is
+   * still running when `seconds` have passed since the start is killed, and the step fails.
+   */
+  async within(setting, seconds2, body) {
+    const outer = this.limit;
+    this.limit = { at: Date.now() + seconds2 * 1e3, seconds: seconds2, setting };
+    try {
+      return await body();
+    } finally {
+      this.limit = outer;
+    }
+  }
   /** Runs a command, forwarding its output as log events; throws with the tail of stderr on failure. */
   async must(argv, what, input) {
+    const limit = this.limit;
     const r = await run(argv, {
       env: this.env,
       input,
-      onLine: (line) => this.report.log(line)
+      onLine: (line) => this.report.log(line),
       // compose writes progress to stderr: not a warning
+      ...limit ? { timeoutMs: Math.max(1, limit.at - Date.now()) } : {}
     });
+    if (r.timedOut && limit)
+      throw new DeployError(
+        `${what} did not finish within ${limit.seconds} s (x-seisei-deploy.timeouts.${limit.setting}): it was stopped`
+      );
     if (r.code !== 0) {
       const tail = r.stderr.trim().split("\n").slice(-3).join(" | ");
       throw new DeployError(`${what} failed (exit ${r.code})${tail ? ": " + tail : ""}`);
@@ -15042,31 +15341,31 @@ function toState(c) {
 }
 
 // remote/layout.ts
-var import_node_path3 = require("node:path");
+var import_node_path5 = require("node:path");
 function layout(root) {
-  const releasesDir = (0, import_node_path3.join)(root, "releases");
-  const stackReleases = (stack) => (0, import_node_path3.join)(releasesDir, "stacks", stack);
+  const releasesDir = (0, import_node_path5.join)(root, "releases");
+  const stackReleases = (stack) => (0, import_node_path5.join)(releasesDir, "stacks", stack);
   return {
     root,
-    stacksDir: (0, import_node_path3.join)(root, "stacks"),
-    liveLink: (stack) => (0, import_node_path3.join)(root, "stacks", stack),
+    stacksDir: (0, import_node_path5.join)(root, "stacks"),
+    liveLink: (stack) => (0, import_node_path5.join)(root, "stacks", stack),
     releasesDir,
     stackReleases,
-    releaseDir: (stack, id) => (0, import_node_path3.join)(stackReleases(stack), id),
-    verifiedDir: (0, import_node_path3.join)(releasesDir, "verified"),
-    marker: (tag) => (0, import_node_path3.join)(releasesDir, "verified", tag),
-    currentDir: (0, import_node_path3.join)(releasesDir, "current"),
-    currentManifest: (stack) => (0, import_node_path3.join)(releasesDir, "current", `${stack}.json`),
-    history: (0, import_node_path3.join)(releasesDir, "deploy_history.log"),
-    locksDir: (0, import_node_path3.join)(releasesDir, "locks"),
-    lockFile: (stack) => (0, import_node_path3.join)(releasesDir, "locks", `${stack}.lock`),
-    runsDir: (stack) => (0, import_node_path3.join)(releasesDir, "runs", stack),
-    journal: (stack, key) => (0, import_node_path3.join)(releasesDir, "runs", stack, `${key}.jsonl`),
-    binDir: (0, import_node_path3.join)(releasesDir, "bin"),
-    cli: (0, import_node_path3.join)(releasesDir, "bin", "seisei-deploy"),
-    backupsDir: (0, import_node_path3.join)(root, "backups"),
+    releaseDir: (stack, id) => (0, import_node_path5.join)(stackReleases(stack), id),
+    verifiedDir: (0, import_node_path5.join)(releasesDir, "verified"),
+    marker: (tag) => (0, import_node_path5.join)(releasesDir, "verified", tag),
+    currentDir: (0, import_node_path5.join)(releasesDir, "current"),
+    currentManifest: (stack) => (0, import_node_path5.join)(releasesDir, "current", `${stack}.json`),
+    history: (0, import_node_path5.join)(releasesDir, "deploy_history.log"),
+    locksDir: (0, import_node_path5.join)(releasesDir, "locks"),
+    lockFile: (stack) => (0, import_node_path5.join)(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => (0, import_node_path5.join)(releasesDir, "runs", stack),
+    journal: (stack, key) => (0, import_node_path5.join)(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: (0, import_node_path5.join)(releasesDir, "bin"),
+    cli: (0, import_node_path5.join)(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: (0, import_node_path5.join)(root, "backups"),
     // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
-    badMarker: (stack, id) => (0, import_node_path3.join)(stackReleases(stack), `.bad-${id}`)
+    badMarker: (stack, id) => (0, import_node_path5.join)(stackReleases(stack), `.bad-${id}`)
   };
 }
 function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
@@ -15079,7 +15378,7 @@ var import_node_fs6 = require("node:fs");
 
 // remote/report.ts
 var import_node_fs5 = require("node:fs");
-var import_node_path4 = require("node:path");
+var import_node_path6 = require("node:path");
 var Reporter = class {
   constructor(journal, json, out = (l) => process.stdout.write(l + "\n")) {
     this.journal = journal;
@@ -15097,7 +15396,7 @@ var Reporter = class {
   journalWarned = false;
   toJournalDir(journal) {
     try {
-      (0, import_node_fs5.mkdirSync)((0, import_node_path4.dirname)(journal), { recursive: true, mode: 488 });
+      (0, import_node_fs5.mkdirSync)((0, import_node_path6.dirname)(journal), { recursive: true, mode: 488 });
     } catch (err) {
       this.journalError = errorMessage(err);
     }
@@ -15199,14 +15498,30 @@ function planRelease(req, releaseId) {
   };
 }
 
+// remote/release-id.ts
+var import_node_fs7 = require("node:fs");
+var MAX_SUFFIX = 9999;
+function freeReleaseId(base2, taken) {
+  if (!taken(base2)) return base2;
+  for (let n = 2; n <= MAX_SUFFIX; n++) if (!taken(`${base2}-${n}`)) return `${base2}-${n}`;
+  throw new DeployError(`every release id from ${base2} to ${base2}-${MAX_SUFFIX} is taken`);
+}
+function chooseReleaseId(l, stack, tag, now2 = /* @__PURE__ */ new Date()) {
+  return freeReleaseId(
+    newReleaseId(tag, now2),
+    (id) => (0, import_node_fs7.existsSync)(l.releaseDir(stack, id)) || (0, import_node_fs7.existsSync)(l.badMarker(stack, id))
+  );
+}
+
 // remote/releases.ts
-var import_node_fs8 = require("node:fs");
-var import_node_path5 = require("node:path");
+var import_node_fs9 = require("node:fs");
+var import_node_path7 = require("node:path");
 
 // remote/history.ts
-var import_node_fs7 = require("node:fs");
+var import_node_fs8 = require("node:fs");
+var HISTORY_MODE = 416;
 function appendHistory(path, record3) {
-  appendLineDurable(path, JSON.stringify(record3));
+  appendLineDurable(path, JSON.stringify(record3), HISTORY_MODE);
 }
 function parseRecord(line) {
   if (!line.startsWith("{")) return void 0;
@@ -15220,32 +15535,36 @@ function parseRecord(line) {
 function* linesFromEnd(path, chunkSize = 64 * 1024) {
   let fd;
   try {
-    fd = (0, import_node_fs7.openSync)(path, "r");
+    fd = (0, import_node_fs8.openSync)(path, "r");
   } catch (err) {
     if (err.code === "ENOENT") return;
     throw err;
   }
   try {
-    let pos = (0, import_node_fs7.fstatSync)(fd).size;
-    let rest = Buffer.alloc(0);
+    let pos = (0, import_node_fs8.fstatSync)(fd).size;
+    let rest = [];
+    const take = (head) => {
+      const line = rest.length ? Buffer.concat([head, ...rest]) : head;
+      rest = [];
+      return line.toString("utf8");
+    };
     while (pos > 0) {
       const len = Math.min(chunkSize, pos);
       pos -= len;
       const chunk = Buffer.alloc(len);
-      (0, import_node_fs7.readSync)(fd, chunk, 0, len, pos);
-      let buf = Buffer.concat([chunk, rest]);
-      let nl = buf.lastIndexOf(10);
-      while (nl !== -1) {
-        const line = buf.subarray(nl + 1).toString("utf8");
+      (0, import_node_fs8.readSync)(fd, chunk, 0, len, pos);
+      let end = len;
+      for (let nl = chunk.lastIndexOf(10, end - 1); nl !== -1; nl = end ? chunk.lastIndexOf(10, end - 1) : -1) {
+        const line = take(chunk.subarray(nl + 1, end));
         if (line) yield line;
-        buf = buf.subarray(0, nl);
-        nl = buf.lastIndexOf(10);
+        end = nl;
       }
-      rest = buf;
+      if (end) rest.unshift(chunk.subarray(0, end));
     }
-    if (rest.length) yield rest.toString("utf8");
+    const first = take(Buffer.alloc(0));
+    if (first) yield first;
   } finally {
-    (0, import_node_fs7.closeSync)(fd);
+    (0, import_node_fs8.closeSync)(fd);
   }
 }
 function* recordsFromEnd(path, filter = () => true, needle) {
@@ -15270,26 +15589,32 @@ function recentRecords(path, opts) {
 // remote/releases.ts
 var RELEASE_META = ".seisei-release.json";
 function readReleaseMeta(dir) {
-  return JSON.parse((0, import_node_fs8.readFileSync)((0, import_node_path5.join)(dir, RELEASE_META), "utf8"));
+  return JSON.parse((0, import_node_fs9.readFileSync)((0, import_node_path7.join)(dir, RELEASE_META), "utf8"));
 }
 function compareReleaseIds(a, b) {
-  const sa = a.slice(a.lastIndexOf("__") + 2);
-  const sb = b.slice(b.lastIndexOf("__") + 2);
-  return sa === sb ? a < b ? -1 : a > b ? 1 : 0 : sa < sb ? -1 : 1;
+  const [sa, na] = stampOf(a);
+  const [sb, nb] = stampOf(b);
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  if (na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function stampOf(id) {
+  const m = /^(.*?)(?:-(\d+))?$/.exec(id.slice(id.lastIndexOf("__") + 2));
+  return [m[1], m[2] ? Number(m[2]) : 1];
 }
 function releaseIds(l, stack) {
   const dir = l.stackReleases(stack);
-  if (!(0, import_node_fs8.existsSync)(dir)) return [];
-  return (0, import_node_fs8.readdirSync)(dir, { withFileTypes: true }).filter(
-    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs8.existsSync)((0, import_node_path5.join)(dir, e.name, RELEASE_META))
+  if (!(0, import_node_fs9.existsSync)(dir)) return [];
+  return (0, import_node_fs9.readdirSync)(dir, { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs9.existsSync)((0, import_node_path7.join)(dir, e.name, RELEASE_META))
   ).map((e) => e.name).sort(compareReleaseIds);
 }
 function isBad(l, stack, id) {
-  return (0, import_node_fs8.existsSync)(l.badMarker(stack, id));
+  return (0, import_node_fs9.existsSync)(l.badMarker(stack, id));
 }
 function markBad(l, stack, id, why) {
   try {
-    (0, import_node_fs8.writeFileSync)(
+    (0, import_node_fs9.writeFileSync)(
       l.badMarker(stack, id),
       JSON.stringify({ release_id: id, marked_at: (/* @__PURE__ */ new Date()).toISOString(), why }) + "\n"
     );
@@ -15330,12 +15655,12 @@ function listReleases(l, stack) {
 function liveReleaseId(l, stack) {
   const link = l.liveLink(stack);
   try {
-    if (!(0, import_node_fs8.lstatSync)(link).isSymbolicLink()) return void 0;
+    if (!(0, import_node_fs9.lstatSync)(link).isSymbolicLink()) return void 0;
   } catch {
     return void 0;
   }
-  const target2 = (0, import_node_path5.resolve)((0, import_node_path5.dirname)(link), (0, import_node_fs8.readlinkSync)(link));
-  return (0, import_node_path5.dirname)(target2) === l.stackReleases(stack) ? (0, import_node_path5.basename)(target2) : void 0;
+  const target2 = (0, import_node_path7.resolve)((0, import_node_path7.dirname)(link), (0, import_node_fs9.readlinkSync)(link));
+  return (0, import_node_path7.dirname)(target2) === l.stackReleases(stack) ? (0, import_node_path7.basename)(target2) : void 0;
 }
 function rollbackCandidates(l, stack, than) {
   return listReleases(l, stack).filter(
@@ -15376,8 +15701,8 @@ var composeUp = (t) => [
 var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
 
 // remote/stack-config.ts
-var import_node_fs9 = require("node:fs");
-var import_node_path6 = require("node:path");
+var import_node_fs10 = require("node:fs");
+var import_node_path8 = require("node:path");
 var import_yaml = __toESM(require_dist(), 1);
 var import_dotenv = __toESM(require_dist2(), 1);
 var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
@@ -15386,23 +15711,28 @@ var smokeCheck = strictObject({
   expect_status: number2().int().min(100).max(599).optional(),
   contains: string2().optional()
 });
+var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
+var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
+var timeouts = strictObject({
+  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
+  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
+  up: seconds("up", DEFAULT_TIMEOUTS.up)
+}).default({ ...DEFAULT_TIMEOUTS });
 var stackConfig = strictObject({
   smoke: array(smokeCheck).default([]),
   smoke_timeout_s: number2().positive().max(3600).default(60),
   wait_healthy: boolean2().default(true),
   hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
-  keep_releases: number2().int().min(1).max(1e3).optional()
+  keep_releases: number2().int().min(1).max(1e3).optional(),
+  timeouts
 });
-function findComposeFile(dir) {
-  return COMPOSE_FILES.find((f) => (0, import_node_fs9.existsSync)((0, import_node_path6.join)(dir, f)));
-}
 function readStackConfig(dir, composeFile) {
-  const path = (0, import_node_path6.join)(dir, composeFile);
+  const path = (0, import_node_path8.join)(dir, composeFile);
   let doc;
   try {
-    doc = (0, import_yaml.parse)((0, import_node_fs9.readFileSync)(path, "utf8"));
+    doc = parseYaml((0, import_node_fs10.readFileSync)(path, "utf8"));
   } catch (err) {
-    throw new DeployError(`${path} is not valid YAML: ${err.message}`);
+    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
   }
   const block = doc?.["x-seisei-deploy"] ?? {};
   const parsed = stackConfig.safeParse(block);
@@ -15414,8 +15744,26 @@ ${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
   }
   return parsed.data;
 }
+function parseYaml(text) {
+  try {
+    return (0, import_yaml.parse)(text, { logLevel: "error" });
+  } catch (err) {
+    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
+    throw err;
+  }
+}
+var YamlSyntaxError = class extends Error {
+  name = "YamlSyntaxError";
+};
+function yamlErrorText(err) {
+  if (err instanceof YamlSyntaxError) return err.message;
+  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
+  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
+  const at = err.linePos?.[0];
+  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
+}
 function readEnvFile(path) {
-  return (0, import_node_fs9.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs9.readFileSync)(path)) : {};
+  return (0, import_node_fs10.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs10.readFileSync)(path)) : {};
 }
 function interpolate(text, vars) {
   return text.replace(
@@ -15446,7 +15794,7 @@ var import_node_http2 = __toESM(require("node:http"), 1);
 var MAX_BODY = 64 * 1024;
 async function httpGet(url, timeoutMs) {
   const lib = url.startsWith("https:") ? (await import("node:https")).default : import_node_http2.default;
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve8, reject) => {
     const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
     const req = lib.get(url, { agent: false, headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
       let body = "";
@@ -15456,7 +15804,7 @@ async function httpGet(url, timeoutMs) {
       });
       res.on("end", () => {
         clearTimeout(timer);
-        resolve4({ status: res.statusCode ?? 0, body });
+        resolve8({ status: res.statusCode ?? 0, body });
       });
       res.on("error", (err) => {
         clearTimeout(timer);
@@ -15564,22 +15912,22 @@ async function smoke(docker, plan, report) {
 }
 
 // remote/steps/switch.ts
-var import_node_fs10 = require("node:fs");
+var import_node_fs11 = require("node:fs");
 function switchLive(l, stack, releaseDir) {
-  (0, import_node_fs10.mkdirSync)(l.stacksDir, { recursive: true, mode: 493 });
+  (0, import_node_fs11.mkdirSync)(l.stacksDir, { recursive: true, mode: 493 });
   const link = l.liveLink(stack);
   const tmp = tempNameBeside(link);
-  (0, import_node_fs10.symlinkSync)(releaseDir, tmp);
+  (0, import_node_fs11.symlinkSync)(releaseDir, tmp);
   try {
-    (0, import_node_fs10.renameSync)(tmp, link);
+    (0, import_node_fs11.renameSync)(tmp, link);
   } catch (err) {
-    (0, import_node_fs10.unlinkSync)(tmp);
+    (0, import_node_fs11.unlinkSync)(tmp);
     throw err;
   }
   fsyncDir(l.stacksDir);
 }
 function removeLive(l, stack) {
-  (0, import_node_fs10.rmSync)(l.liveLink(stack), { force: true });
+  (0, import_node_fs11.rmSync)(l.liveLink(stack), { force: true });
   fsyncDir(l.stacksDir);
 }
 
@@ -15587,8 +15935,19 @@ function removeLive(l, stack) {
 function composeTarget(flavor, r) {
   return target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
 }
+function stepTimeouts(r) {
+  try {
+    return readStackConfig(r.dir, r.meta.compose_file).timeouts;
+  } catch {
+    return { ...DEFAULT_TIMEOUTS };
+  }
+}
 async function bringUp(docker, flavor, r) {
-  await docker.must(composeUp(composeTarget(flavor, r)), "docker compose up");
+  await docker.within(
+    "up",
+    stepTimeouts(r).up,
+    () => docker.must(composeUp(composeTarget(flavor, r)), "docker compose up")
+  );
 }
 function smokePlan(r) {
   const cfg = readStackConfig(r.dir, r.meta.compose_file);
@@ -15620,12 +15979,16 @@ async function activate(l, docker, flavor, r, report, prefix = "") {
   await report.step(`${prefix}smoke`, () => smoke(docker, plan ?? smokePlan(r), report));
 }
 async function takeDown(docker, flavor, r) {
-  await docker.must(composeDown(composeTarget(flavor, r)), "docker compose down");
+  await docker.within(
+    "up",
+    stepTimeouts(r).up,
+    () => docker.must(composeDown(composeTarget(flavor, r)), "docker compose down")
+  );
 }
 
 // remote/steps/record.ts
-var import_node_fs11 = require("node:fs");
-var import_node_path7 = require("node:path");
+var import_node_fs12 = require("node:fs");
+var import_node_path9 = require("node:path");
 
 // remote/version.ts
 var TOOL_VERSION = true ? "1.0.0" : "dev";
@@ -15664,7 +16027,7 @@ function writeManifest(l, m) {
 }
 function readManifest(l, stack) {
   try {
-    return JSON.parse((0, import_node_fs11.readFileSync)(l.currentManifest(stack), "utf8"));
+    return JSON.parse((0, import_node_fs12.readFileSync)(l.currentManifest(stack), "utf8"));
   } catch {
     return void 0;
   }
@@ -15704,7 +16067,7 @@ function tryRecord(l, rec) {
 function recordedLiveId(l, stack) {
   const m = readManifest(l, stack);
   const id = typeof m?.release_id === "string" ? m.release_id : "";
-  if (RELEASE_ID_RE.test(id) && (0, import_node_fs11.existsSync)((0, import_node_path7.join)(l.releaseDir(stack, id), RELEASE_META))) return id;
+  if (RELEASE_ID_RE.test(id) && (0, import_node_fs12.existsSync)((0, import_node_path9.join)(l.releaseDir(stack, id), RELEASE_META))) return id;
   return liveReleaseId(l, stack);
 }
 function liveToReturnTo(l, stack, report) {
@@ -15716,6 +16079,81 @@ function liveToReturnTo(l, stack, report) {
       "warn"
     );
   return recorded;
+}
+
+// remote/steps/pull.ts
+var import_node_fs14 = require("node:fs");
+var import_node_path11 = require("node:path");
+
+// remote/compose-services.ts
+var import_node_fs13 = require("node:fs");
+var import_node_path10 = require("node:path");
+function serviceImages(composeYaml, vars) {
+  const doc = parseYaml(composeYaml);
+  return Object.entries(doc?.services ?? {}).filter(
+    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
+  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
+}
+function releaseServiceImages(dir, composeFile) {
+  return serviceImages((0, import_node_fs13.readFileSync)((0, import_node_path10.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path10.join)(dir, ".env")));
+}
+function normalizeImage(ref) {
+  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
+  const lastPart = r.slice(r.lastIndexOf("/") + 1);
+  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
+  return r;
+}
+var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
+
+// remote/pull-plan.ts
+function planPull(services, pinned, present) {
+  const here = (ref) => present.some((p) => sameImage(p, ref));
+  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
+  return {
+    refs: unique(pinned.filter((ref) => !here(ref))),
+    services: unique(
+      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
+    )
+  };
+}
+function imagesToCheck(services, pinned) {
+  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
+}
+var nothingToPull = (p) => !p.refs.length && !p.services.length;
+function pullCommands(p, t) {
+  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
+}
+function unique(xs) {
+  return [...new Set(xs)];
+}
+
+// remote/steps/pull.ts
+async function registryLogin2(docker, registry2, username, password) {
+  await docker.must(login(registry2, username), `docker login to ${registry2} as ${username}`, password);
+}
+var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
+async function pullRelease(docker, flavor, r, report, login2) {
+  const services = releaseServiceImages(r.dir, r.meta.compose_file);
+  const pinned = Object.values(r.meta.images).map((img) => img.ref);
+  const wanted = imagesToCheck(services, pinned);
+  const missing = await docker.missingImages(wanted);
+  const plan = planPull(
+    services,
+    pinned,
+    wanted.filter((ref) => !missing.includes(ref))
+  );
+  if (nothingToPull(plan))
+    return report.log("every image of the release is already on this server: nothing to pull");
+  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
+  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
+  try {
+    if (login2) await registryLogin2(docker, login2.registry, login2.username, login2.password);
+    await Promise.all(
+      pullCommands(plan, composeTarget(flavor, r)).map((argv) => docker.must(argv, PULL_FAILED))
+    );
+  } finally {
+    if (login2 && docker.dockerConfig) (0, import_node_fs14.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
+  }
 }
 
 // remote/steps/auto-rollback.ts
@@ -15750,11 +16188,19 @@ async function autoRollback(l, docker, flavor, ctx, report) {
     meta: readReleaseMeta(l.releaseDir(stack, previousId))
   };
   let rollbackError = "";
+  const notPulled = await report.step(
+    "auto_rollback.pull",
+    () => docker.within(
+      "pull",
+      stepTimeouts(previous).pull,
+      () => pullRelease(docker, flavor, previous, report, ctx.login)
+    )
+  ).then(() => "", errorMessage);
   try {
     await activate(l, docker, flavor, previous, report, "auto_rollback.");
     report.end("auto_rollback", "ok");
   } catch (err) {
-    rollbackError = errorMessage(err);
+    rollbackError = errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : "");
     report.end("auto_rollback", "failed", rollbackError);
   }
   const before = readManifest(l, stack);
@@ -15804,19 +16250,19 @@ function refOf(r) {
 }
 
 // remote/steps/gate.ts
-var import_node_fs12 = require("node:fs");
+var import_node_fs15 = require("node:fs");
 function checkGate(l, opts) {
   if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
   const path = l.marker(opts.tag);
-  if (!(0, import_node_fs12.existsSync)(path)) {
+  if (!(0, import_node_fs15.existsSync)(path)) {
     if (opts.breakGlass) return "break-glass";
     throw new DeployError(`Version not verified: ${path} does not exist`);
   }
-  if (!(0, import_node_fs12.statSync)(path).isFile())
+  if (!(0, import_node_fs15.statSync)(path).isFile())
     throw new DeployError(
       `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
     );
-  const text = (0, import_node_fs12.readFileSync)(path, "utf8");
+  const text = (0, import_node_fs15.readFileSync)(path, "utf8");
   if (!text.trim()) return "verified-empty-marker";
   let marker;
   try {
@@ -15831,8 +16277,9 @@ function checkGate(l, opts) {
     throw new DeployError(
       `verified marker ${path} is not a marker (${shape}); rewrite it with: seisei-deploy verify ${opts.tag}`
     );
-  const differ = Object.entries(marker.digests ?? {}).filter(([name, digest]) => opts.digests[name] !== void 0 && opts.digests[name] !== digest).map(([name, digest]) => `${name}: verified ${digest}, deploying ${opts.digests[name]}`);
-  const missing = Object.keys(marker.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !(n in marker.digests)).map((n) => `${n}: not in the marker`) : [];
+  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
+  const differ = Object.entries(marker.digests ?? {}).filter(([name, digest]) => deploying(name) !== void 0 && deploying(name) !== digest).map(([name, digest]) => `${name}: verified ${digest}, deploying ${opts.digests[name]}`);
+  const missing = Object.keys(marker.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker.digests, n)).map((n) => `${n}: not in the marker`) : [];
   if (differ.length || missing.length) {
     if (opts.breakGlass) return "break-glass";
     throw new DeployError(
@@ -15854,10 +16301,10 @@ function markerShapeProblem(m) {
 }
 
 // remote/steps/hooks.ts
-var import_node_fs13 = require("node:fs");
+var import_node_fs16 = require("node:fs");
 async function runPreDeploy(argv, ctx, report) {
   if (!argv?.length) return;
-  (0, import_node_fs13.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
+  (0, import_node_fs16.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
   const env = {
     ...composeEnv(),
     RELEASE_ID: ctx.releaseId,
@@ -15867,25 +16314,32 @@ async function runPreDeploy(argv, ctx, report) {
     IMAGE_REF: ctx.imageRef,
     BACKUPS_DIR: ctx.backupsDir
   };
-  const r = await run(argv, { env, cwd: ctx.releaseDir, onLine: (line) => report.log(line) }).catch(
-    (err) => {
-      throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
-    }
-  );
+  const r = await run(argv, {
+    env,
+    cwd: ctx.releaseDir,
+    onLine: (line) => report.log(line),
+    timeoutMs: ctx.timeoutS * 1e3
+  }).catch((err) => {
+    throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
+  });
+  if (r.timedOut)
+    throw new DeployError(
+      `pre_deploy hook ${JSON.stringify(argv[0])} did not finish within ${ctx.timeoutS} s (x-seisei-deploy.timeouts.pre_deploy): its processes were stopped; nothing was switched`
+    );
   if (r.code !== 0) throw new DeployError(`pre_deploy hook failed (exit ${r.code}); nothing was switched`);
 }
 
 // remote/steps/preflight.ts
 var fs = __toESM(require("node:fs"), 1);
-var import_node_path9 = require("node:path");
+var import_node_path13 = require("node:path");
 
 // remote/compose-detect.ts
-var import_node_fs14 = require("node:fs");
-var import_node_path8 = require("node:path");
+var import_node_fs17 = require("node:fs");
+var import_node_path12 = require("node:path");
 function composePluginDirs(env) {
   const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
   return [
-    (0, import_node_path8.join)(dockerConfigDir(env), "cli-plugins"),
+    (0, import_node_path12.join)(dockerConfigDir(env), "cli-plugins"),
     ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
     "/usr/local/lib/docker/cli-plugins",
     "/usr/local/libexec/docker/cli-plugins",
@@ -15897,7 +16351,7 @@ async function detectCompose(env) {
   const path = env.PATH ?? "";
   if (!onPath("docker", path))
     throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
-  if (composePluginDirs(env).some((dir) => executable((0, import_node_path8.join)(dir, "docker-compose")))) {
+  if (composePluginDirs(env).some((dir) => executable((0, import_node_path12.join)(dir, "docker-compose")))) {
     const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
     if (probe2?.code === 0) return "v2";
   }
@@ -15907,12 +16361,12 @@ async function detectCompose(env) {
   );
 }
 function onPath(cmd, path) {
-  return path.split(":").some((dir) => executable((0, import_node_path8.join)(dir || ".", cmd)));
+  return path.split(":").some((dir) => executable((0, import_node_path12.join)(dir || ".", cmd)));
 }
 function executable(file) {
   try {
-    (0, import_node_fs14.accessSync)(file, import_node_fs14.constants.X_OK);
-    return (0, import_node_fs14.statSync)(file).isFile();
+    (0, import_node_fs17.accessSync)(file, import_node_fs17.constants.X_OK);
+    return (0, import_node_fs17.statSync)(file).isFile();
   } catch {
     return false;
   }
@@ -15944,7 +16398,7 @@ async function preflight(l, docker, report, opts = {}) {
 function freeBytes(path) {
   if (typeof fs.statfsSync !== "function") return void 0;
   let p = path;
-  while (!fs.existsSync(p) && (0, import_node_path9.dirname)(p) !== p) p = (0, import_node_path9.dirname)(p);
+  while (!fs.existsSync(p) && (0, import_node_path13.dirname)(p) !== p) p = (0, import_node_path13.dirname)(p);
   const s = fs.statfsSync(p);
   return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
 }
@@ -15952,7 +16406,7 @@ function treeBytes(dir) {
   let total = 0;
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = (0, import_node_path9.join)(d, e.name);
+      const p = (0, import_node_path13.join)(d, e.name);
       if (e.isDirectory()) walk(p);
       total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
     }
@@ -15962,58 +16416,49 @@ function treeBytes(dir) {
 }
 var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
 
-// remote/steps/pull.ts
-var import_node_fs16 = require("node:fs");
-var import_node_os3 = require("node:os");
-var import_node_path11 = require("node:path");
-
-// remote/compose-services.ts
-var import_node_fs15 = require("node:fs");
-var import_node_path10 = require("node:path");
-var import_yaml2 = __toESM(require_dist(), 1);
-function serviceImages(composeYaml, vars) {
-  const doc = (0, import_yaml2.parse)(composeYaml);
-  return Object.entries(doc?.services ?? {}).filter(
-    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
-  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
-}
-function releaseServiceImages(dir, composeFile) {
-  return serviceImages((0, import_node_fs15.readFileSync)((0, import_node_path10.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path10.join)(dir, ".env")));
-}
-function normalizeImage(ref) {
-  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
-  const lastPart = r.slice(r.lastIndexOf("/") + 1);
-  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
-  return r;
-}
-var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
-
-// remote/steps/pull.ts
-function takePassword(file) {
+// remote/registry-credentials.ts
+var import_node_fs18 = require("node:fs");
+var import_node_path14 = require("node:path");
+function takePassword(file, staged) {
+  let password;
   try {
-    const password = (0, import_node_fs16.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
-    (0, import_node_fs16.unlinkSync)(file);
-    return password;
+    password = (0, import_node_fs18.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
   } catch (err) {
     throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
   }
+  if (staged) (0, import_node_fs18.rmSync)(file, { force: true });
+  return password;
 }
-var CONFIG_PREFIX = "seisei-docker-";
-function privateDockerConfig() {
-  removeDeadRunsConfigs();
-  const dir = (0, import_node_fs16.mkdtempSync)((0, import_node_path11.join)((0, import_node_os3.tmpdir)(), `${CONFIG_PREFIX}${process.pid}-`));
-  const plugins = (0, import_node_path11.join)(dockerConfigDir(process.env), "cli-plugins");
-  if ((0, import_node_fs16.existsSync)(plugins)) (0, import_node_fs16.symlinkSync)(plugins, (0, import_node_path11.join)(dir, "cli-plugins"));
-  return { dir, dispose: () => (0, import_node_fs16.rmSync)(dir, { recursive: true, force: true }) };
+var CONFIG_PREFIX = "docker-config-";
+function privateDockerConfig(runsDir) {
+  (0, import_node_fs18.mkdirSync)(runsDir, { recursive: true, mode: 488 });
+  checkPrivateDir(runsDir);
+  removeDeadRunsConfigs(runsDir);
+  const dir = (0, import_node_path14.join)(
+    runsDir,
+    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
+  );
+  (0, import_node_fs18.mkdirSync)(dir, { mode: 448 });
+  const plugins = (0, import_node_path14.join)(dockerConfigDir(process.env), "cli-plugins");
+  if ((0, import_node_fs18.existsSync)(plugins)) (0, import_node_fs18.symlinkSync)(plugins, (0, import_node_path14.join)(dir, "cli-plugins"));
+  return { dir, dispose: () => (0, import_node_fs18.rmSync)(dir, { recursive: true, force: true }) };
 }
-function removeDeadRunsConfigs() {
-  for (const name of (0, import_node_fs16.readdirSync)((0, import_node_os3.tmpdir)())) {
+function checkPrivateDir(dir) {
+  const st = (0, import_node_fs18.lstatSync)(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
+    throw new DeployError(
+      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
+    );
+}
+function removeDeadRunsConfigs(runsDir) {
+  for (const name of (0, import_node_fs18.readdirSync)(runsDir)) {
     const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid))
-      (0, import_node_fs16.rmSync)((0, import_node_path11.join)((0, import_node_os3.tmpdir)(), name), { recursive: true, force: true });
+    if (pid && pid !== process.pid && !processAlive2(pid))
+      (0, import_node_fs18.rmSync)((0, import_node_path14.join)(runsDir, name), { recursive: true, force: true });
   }
 }
-function processAlive(pid) {
+function processAlive2(pid) {
   try {
     process.kill(pid, 0);
     return true;
@@ -16021,51 +16466,304 @@ function processAlive(pid) {
     return err.code === "EPERM";
   }
 }
-async function registryLogin2(docker, registry2, username, password) {
-  await docker.must(login(registry2, username), `docker login to ${registry2} as ${username}`, password);
+
+// remote/cli/stdin-inputs.ts
+var import_node_fs21 = require("node:fs");
+
+// remote/caller.ts
+var import_node_child_process2 = require("node:child_process");
+var import_node_fs20 = require("node:fs");
+var import_node_path16 = require("node:path");
+
+// remote/ownership.ts
+var import_node_fs19 = require("node:fs");
+var import_node_path15 = require("node:path");
+var runsAsRoot = () => process.geteuid?.() === 0;
+var MAX_LINKS = 40;
+function refuse(field, path, why) {
+  throw new DeployError(
+    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
+    2
+  );
 }
-var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
-async function pullIfMissing(docker, t, refs, report, login2) {
-  const missing = await docker.missingImages(refs);
-  if (!missing.length)
-    return report.log("all images are already on this server (pinned by digest): nothing to pull");
-  const others = otherServices(t, refs);
-  try {
-    if (login2) await registryLogin2(docker, login2.registry, login2.username, login2.password);
-    await Promise.all(missing.map((ref) => docker.must(dockerPull(ref), PULL_FAILED)));
-    if (others.length) await docker.must(composePull(t, others), PULL_FAILED);
-  } finally {
-    if (login2 && docker.dockerConfig) (0, import_node_fs16.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
+function untrustedReason(st, ancestor) {
+  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+  const writable = st.mode & 18;
+  if (!writable) return void 0;
+  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
+  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
+  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
+}
+function checkRootOwnedPath(path, field, hops = 0) {
+  const abs = (0, import_node_path15.resolve)(path);
+  const parts = abs.split("/").filter(Boolean);
+  let at = "/";
+  for (let i = 0; i <= parts.length; i++) {
+    if (i > 0) at = (0, import_node_path15.join)(at, parts[i - 1]);
+    let st;
+    try {
+      st = (0, import_node_fs19.lstatSync)(at);
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      refuse(field, at, `cannot be checked (${err.message})`);
+    }
+    if (st.isSymbolicLink()) {
+      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
+      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
+      const target2 = (0, import_node_path15.resolve)((0, import_node_path15.dirname)(at), (0, import_node_fs19.readlinkSync)(at));
+      return checkRootOwnedPath((0, import_node_path15.join)(target2, ...parts.slice(i)), field, hops + 1);
+    }
+    const why = untrustedReason(st, i < parts.length);
+    if (why) refuse(field, at, why);
   }
 }
-function otherServices(t, pinned) {
-  return serviceImages((0, import_node_fs16.readFileSync)(t.file, "utf8"), readEnvFile(t.envFile)).filter((s) => !pinned.some((ref) => sameImage(ref, s.image))).map((s) => s.service);
+function checkRootOwnedTree(dir, field) {
+  checkRootOwnedPath(dir, field);
+  const walk = (d) => {
+    let names3;
+    try {
+      names3 = (0, import_node_fs19.readdirSync)(d);
+    } catch (err) {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR")
+        return;
+      throw err;
+    }
+    for (const name of names3) {
+      const p = (0, import_node_path15.join)(d, name);
+      const st = (0, import_node_fs19.lstatSync)(p);
+      if (st.isSymbolicLink()) {
+        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
+        continue;
+      }
+      const why = untrustedReason(st, false);
+      if (why) refuse(field, p, why);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+}
+function layoutDirs(root, stack) {
+  const l = layout(root);
+  const dirs = [
+    l.root,
+    l.releasesDir,
+    l.stacksDir,
+    l.backupsDir,
+    l.verifiedDir,
+    l.currentDir,
+    l.locksDir,
+    l.binDir
+  ];
+  dirs.push((0, import_node_path15.join)(l.releasesDir, "stacks"), (0, import_node_path15.join)(l.releasesDir, "runs"));
+  if (stack) dirs.push(l.stackReleases(stack), l.runsDir(stack));
+  return dirs;
+}
+function checkTrustedRoot(root, stack) {
+  if (!runsAsRoot()) return;
+  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
+}
+function checkTrustedSource(source, stack) {
+  if (!runsAsRoot()) return;
+  checkRootOwnedTree((0, import_node_path15.join)(source, stack), "--source (stacks_source)");
+}
+
+// remote/caller.ts
+var ID_RE = /^[0-9]{1,10}$/;
+function sudoCaller(env = process.env) {
+  if (!runsAsRoot()) return void 0;
+  const uid = env.SUDO_UID ?? "";
+  if (!ID_RE.test(uid) || Number(uid) === 0) return void 0;
+  const gid = ID_RE.test(env.SUDO_GID ?? "") ? Number(env.SUDO_GID) : Number(uid);
+  return { uid: Number(uid), gid, user: env.SUDO_USER || `uid ${uid}` };
+}
+var MAX_INPUT_BYTES = 2 * 1024 * 1024;
+function readAsCaller(path, field, caller) {
+  const res = (0, import_node_child_process2.spawnSync)("/bin/cat", ["--", path], {
+    uid: caller.uid,
+    gid: caller.gid,
+    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: MAX_INPUT_BYTES,
+    timeout: 1e4,
+    encoding: "utf8"
+  });
+  const why = res.error?.code === "ENOBUFS" ? `is larger than ${MAX_INPUT_BYTES} bytes` : res.error ? `cannot be read (${res.error.message})` : res.status !== 0 ? `cannot be read by ${caller.user}: ${String(res.stderr).trim().split("\n")[0]?.slice(0, 300) || `exit ${res.status}`}` : void 0;
+  if (why)
+    throw new DeployError(
+      `${field}: ${path} ${why}. Under sudo the executor reads files with the rights of the user who ran it (${caller.user}); give a file that user can read, or send it on stdin`,
+      2
+    );
+  return String(res.stdout);
+}
+function readInputFile(path, field) {
+  if (path === "-") return (0, import_node_fs20.readFileSync)(0, "utf8");
+  const caller = sudoCaller();
+  if (caller) return readAsCaller(path, field, caller);
+  try {
+    return (0, import_node_fs20.readFileSync)(path, "utf8");
+  } catch (err) {
+    throw new DeployError(`${field}: ${path} cannot be read: ${err.message}`, 2);
+  }
+}
+function isStagedRequest(file) {
+  const path = (0, import_node_path16.resolve)(file);
+  const dir = (0, import_node_path16.dirname)(path);
+  if ((0, import_node_path16.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_path16.dirname)(dir))) !== "runs" || (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_path16.dirname)((0, import_node_path16.dirname)(dir)))) !== "releases")
+    return false;
+  try {
+    checkRootOwnedPath(path, "request file");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// remote/cli/stdin-inputs.ts
+var envelope = strictObject({
+  request: record(string2(), unknown()),
+  digest_manifest: string2().max(1e6).optional(),
+  registry_password: string2().max(1e4).optional()
+});
+var where = object({ stack: stackName, root: commonOptions.root });
+var stagingDir = (l, stack, key) => `${l.runsDir(stack)}/${key}.inputs`;
+var stagedPasswordFile = (l, stack, key) => key === void 0 ? void 0 : `${stagingDir(l, stack, key)}/registry-password`;
+function stageStdinInputs(text, key, caller) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`run -: stdin is not JSON: ${err.message}`, 2);
+  }
+  const e = envelope.safeParse(doc);
+  if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
+  const at = where.safeParse(e.data.request);
+  if (!at.success) throw new DeployError(formatIssues(at.error), 2);
+  checkTrustedRoot(at.data.root, at.data.stack);
+  const l = layout(at.data.root);
+  const dir = stagingDir(l, at.data.stack, key);
+  const request = { ...e.data.request };
+  const login2 = request.registry_login;
+  const named = (path, field) => caller && typeof path === "string" && path ? readAsCaller(path, field, caller) : void 0;
+  const digests = e.data.digest_manifest ?? named(request.digest_file, "digest_file");
+  const password = login2 && typeof login2 === "object" ? e.data.registry_password ?? named(login2.password_file, "registry password file") : void 0;
+  (0, import_node_fs21.mkdirSync)(dir, { recursive: true, mode: 448 });
+  try {
+    if (digests !== void 0) {
+      (0, import_node_fs21.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
+      request.digest_file = `${dir}/image-digests.json`;
+    }
+    if (password !== void 0 && login2 && typeof login2 === "object") {
+      const file = stagedPasswordFile(l, at.data.stack, key);
+      (0, import_node_fs21.writeFileSync)(file, password, { mode: 384 });
+      request.registry_login = { ...login2, password_file: file };
+    }
+    const requestFile = `${dir}/request.json`;
+    (0, import_node_fs21.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
+    return { requestFile, dir };
+  } catch (err) {
+    (0, import_node_fs21.rmSync)(dir, { recursive: true, force: true });
+    throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
+  }
 }
 
 // remote/install-cli.ts
-var import_node_fs17 = require("node:fs");
-function installCli(l, report, script = process.argv[1]) {
-  if (!script || !script.endsWith(".cjs") || !(0, import_node_fs17.readFileSync)(script, "utf8").startsWith("#!/usr/bin/env node"))
-    return;
+var import_node_crypto = require("node:crypto");
+var import_node_fs22 = require("node:fs");
+var SHEBANG = "#!/usr/bin/env node";
+function installable(script) {
+  if (!script || !script.endsWith(".cjs")) return void 0;
+  return (0, import_node_fs22.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
+}
+function installExecutor(l, script) {
+  (0, import_node_fs22.mkdirSync)(l.binDir, { recursive: true, mode: 493 });
+  (0, import_node_fs22.chmodSync)(l.binDir, 493);
+  const tmp = tempNameBeside(l.cli);
   try {
-    (0, import_node_fs17.mkdirSync)(l.binDir, { recursive: true, mode: 493 });
-    (0, import_node_fs17.chmodSync)(l.binDir, 493);
-    const tmp = tempNameBeside(l.cli);
-    (0, import_node_fs17.copyFileSync)(script, tmp);
-    (0, import_node_fs17.chmodSync)(tmp, 493);
-    (0, import_node_fs17.renameSync)(tmp, l.cli);
+    (0, import_node_fs22.copyFileSync)(script, tmp);
+    (0, import_node_fs22.chmodSync)(tmp, 493);
+    const fd = (0, import_node_fs22.openSync)(tmp, "r");
+    try {
+      (0, import_node_fs22.fsyncSync)(fd);
+    } finally {
+      (0, import_node_fs22.closeSync)(fd);
+    }
+    (0, import_node_fs22.renameSync)(tmp, l.cli);
+  } catch (err) {
+    (0, import_node_fs22.rmSync)(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(l.binDir);
+  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs22.readFileSync)(l.cli)).digest("hex");
+}
+function installCli(l, report, script = process.argv[1]) {
+  const bundle = installable(script);
+  if (!bundle) return;
+  try {
+    installExecutor(l, bundle);
   } catch (err) {
     report.log(`could not install the operator CLI at ${l.cli}: ${err.message}`, "warn");
   }
 }
+var installCommand = {
+  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
+  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
+  async main(argv) {
+    const { values: v, positionals: p } = parse2("install", argv, {}, this.usage);
+    if (p.length) throw new DeployError(`install takes no arguments
+usage: ${this.usage}`, 2);
+    const parsed = commonOptions.root.safeParse(v.root);
+    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
+    const bundle = installable(process.argv[1]);
+    if (!bundle)
+      throw new DeployError(
+        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    if (!runsAsRoot())
+      throw new DeployError(
+        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    const l = layout(parsed.data);
+    for (const d of [l.root, l.releasesDir, l.binDir]) checkRootOwnedPath(d, "--root");
+    for (const d of [l.root, l.releasesDir]) (0, import_node_fs22.mkdirSync)(d, { recursive: true, mode: 493 });
+    const sha256 = installExecutor(l, bundle);
+    checkRootOwnedPath(l.cli, "--root");
+    const info = { installed: l.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
+    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
+    else
+      process.stdout.write(
+        `installed ${l.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
+sudoers rule for a deploy user that may run only this executor:
+  deploy ALL=(root) NOPASSWD: ${l.cli}
+`
+      );
+    return 0;
+  }
+};
+var versionCommand = {
+  usage: "seisei-deploy version [--json]",
+  summary: "print the tool version and the request format this executor accepts",
+  async main(argv) {
+    const { values: v, positionals: p } = parse2("version", argv, {}, this.usage);
+    if (p.length) throw new DeployError(`version takes no arguments
+usage: ${this.usage}`, 2);
+    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
+    process.stdout.write(
+      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
+`
+    );
+    return 0;
+  }
+};
 
 // remote/steps/retention.ts
-var import_node_fs19 = require("node:fs");
-var import_node_path13 = require("node:path");
+var import_node_fs24 = require("node:fs");
+var import_node_path18 = require("node:path");
 
 // remote/steps/cleanup.ts
-var import_node_fs18 = require("node:fs");
-var import_node_path12 = require("node:path");
+var import_node_fs23 = require("node:fs");
+var import_node_path17 = require("node:path");
 function planCleanup(l, stack, keepN) {
   const all = listReleases(l, stack);
   const live = liveReleaseId(l, stack);
@@ -16080,10 +16778,10 @@ function planCleanup(l, stack, keepN) {
 }
 function removeReleases(l, stack, doomed) {
   for (const r of doomed) {
-    const trash = (0, import_node_path12.join)(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
-    (0, import_node_fs18.renameSync)(r.dir, trash);
-    (0, import_node_fs18.rmSync)(trash, { recursive: true, force: true });
-    (0, import_node_fs18.rmSync)(l.badMarker(stack, r.id), { force: true });
+    const trash = (0, import_node_path17.join)(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
+    (0, import_node_fs23.renameSync)(r.dir, trash);
+    (0, import_node_fs23.rmSync)(trash, { recursive: true, force: true });
+    (0, import_node_fs23.rmSync)(l.badMarker(stack, r.id), { force: true });
   }
 }
 
@@ -16102,21 +16800,21 @@ function cleanupAfterDeploy(l, stack, keep, report) {
 var RUN_JOURNAL_DAYS = 30;
 function pruneRuns(l, stack, now2 = Date.now()) {
   const dir = l.runsDir(stack);
-  if (!(0, import_node_fs19.existsSync)(dir)) return 0;
+  if (!(0, import_node_fs24.existsSync)(dir)) return 0;
   const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
   let removed = 0;
-  for (const name of (0, import_node_fs19.readdirSync)(dir)) {
-    const path = (0, import_node_path13.join)(dir, name);
-    if ((0, import_node_fs19.statSync)(path).mtimeMs >= cutoff) continue;
-    (0, import_node_fs19.rmSync)(path, { recursive: true, force: true });
+  for (const name of (0, import_node_fs24.readdirSync)(dir)) {
+    const path = (0, import_node_path18.join)(dir, name);
+    if ((0, import_node_fs24.statSync)(path).mtimeMs >= cutoff) continue;
+    (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
     removed++;
   }
   return removed;
 }
 function removeLeftovers(l, stack) {
   const dir = l.stackReleases(stack);
-  const names3 = (0, import_node_fs19.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
-  for (const n of names3) (0, import_node_fs19.rmSync)((0, import_node_path13.join)(dir, n), { recursive: true, force: true });
+  const names3 = (0, import_node_fs24.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
+  for (const n of names3) (0, import_node_fs24.rmSync)((0, import_node_path18.join)(dir, n), { recursive: true, force: true });
   return names3;
 }
 
@@ -16169,13 +16867,13 @@ async function recordDeploy(l, docker, flavor, d, report) {
 }
 
 // remote/steps/safety.ts
-var import_node_fs20 = require("node:fs");
-var import_node_path14 = require("node:path");
+var import_node_fs25 = require("node:fs");
+var import_node_path19 = require("node:path");
 function checkLiveLink(l, stack) {
   const link = l.liveLink(stack);
   let st;
   try {
-    st = (0, import_node_fs20.lstatSync)(link);
+    st = (0, import_node_fs25.lstatSync)(link);
   } catch {
     return;
   }
@@ -16185,8 +16883,8 @@ function checkLiveLink(l, stack) {
       `${link} is a real ${st.isDirectory() ? "directory" : "file"}, not a symlink into ${l.stackReleases(stack)}/. ${how}`
     );
   }
-  const target2 = (0, import_node_path14.resolve)((0, import_node_path14.dirname)(link), (0, import_node_fs20.readlinkSync)(link));
-  if ((0, import_node_path14.dirname)(target2) !== l.stackReleases(stack)) {
+  const target2 = (0, import_node_path19.resolve)((0, import_node_path19.dirname)(link), (0, import_node_fs25.readlinkSync)(link));
+  if ((0, import_node_path19.dirname)(target2) !== l.stackReleases(stack)) {
     throw new DeployError(`${link} points to ${target2}, outside ${l.stackReleases(stack)}/. ${how}`);
   }
 }
@@ -16204,59 +16902,186 @@ function checkSafety(l, stack, env) {
 }
 
 // remote/steps/solidify.ts
-var import_node_fs21 = require("node:fs");
-var import_node_path15 = require("node:path");
-var import_node_child_process2 = require("node:child_process");
-function solidify(l, sourceDir, meta2) {
-  if (!(0, import_node_fs21.existsSync)(sourceDir) || !(0, import_node_fs21.statSync)(sourceDir).isDirectory()) {
+var import_node_fs27 = require("node:fs");
+var import_node_path21 = require("node:path");
+var import_node_child_process3 = require("node:child_process");
+
+// remote/copy-tree.ts
+var import_node_fs26 = require("node:fs");
+var import_node_path20 = require("node:path");
+var inside = (root, p) => p === root || p.startsWith(root + import_node_path20.sep);
+function copyStackTree(src, dest) {
+  const root = (0, import_node_path20.resolve)(src);
+  const st = (0, import_node_fs26.lstatSync)(root);
+  if (!st.isDirectory()) throw new DeployError(`stack source ${root} must be a directory, not a link`);
+  copyChildren(root, root, dest);
+  (0, import_node_fs26.utimesSync)(dest, st.atime, st.mtime);
+  chmodDir(dest, st.mode & 511);
+  checkLinksStayInside(root, dest);
+}
+function copyChildren(root, s, d) {
+  for (const name of (0, import_node_fs26.readdirSync)(s)) copyEntry(root, (0, import_node_path20.join)(s, name), (0, import_node_path20.join)(d, name));
+}
+function copyEntry(root, s, d) {
+  const st = (0, import_node_fs26.lstatSync)(s);
+  if (st.isDirectory()) {
+    (0, import_node_fs26.mkdirSync)(d, { mode: 448 });
+    copyChildren(root, s, d);
+    (0, import_node_fs26.utimesSync)(d, st.atime, st.mtime);
+    chmodDir(d, st.mode & 511);
+  } else if (st.isSymbolicLink()) {
+    (0, import_node_fs26.symlinkSync)(linkTarget(root, s), d);
+    (0, import_node_fs26.lutimesSync)(d, st.atime, st.mtime);
+  } else if (st.isFile()) {
+    copyRegularFile(s, d, st);
+  } else {
     throw new DeployError(
-      `stack source ${sourceDir} does not exist: check stacks_source (--source) and the stack name`
+      `stack source ${s} is ${kind(st)}: a stack directory may hold only directories, regular files and links inside it`
     );
   }
-  const composeFile = findComposeFile(sourceDir);
-  if (!composeFile)
-    throw new DeployError(`stack source ${sourceDir} has no docker-compose.yml (or compose.yaml)`);
+}
+function linkTarget(root, link) {
+  const target2 = (0, import_node_fs26.readlinkSync)(link);
+  const to = (0, import_node_path20.resolve)((0, import_node_path20.dirname)(link), target2);
+  if (!inside(root, to)) throw outsideLink(link, target2, root);
+  return (0, import_node_path20.isAbsolute)(target2) ? (0, import_node_path20.relative)((0, import_node_path20.dirname)(link), to) || "." : target2;
+}
+function copyRegularFile(s, d, st) {
+  const from = (0, import_node_fs26.openSync)(s, import_node_fs26.constants.O_RDONLY | import_node_fs26.constants.O_NOFOLLOW | import_node_fs26.constants.O_NONBLOCK);
+  try {
+    const fst = (0, import_node_fs26.fstatSync)(from);
+    if (!fst.isFile() || fst.ino !== st.ino || fst.dev !== st.dev)
+      throw new DeployError(`stack source ${s} changed while it was copied; deploy again`);
+    const to = (0, import_node_fs26.openSync)(d, "wx", 384);
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(fst.size, 1)));
+      for (let n = (0, import_node_fs26.readSync)(from, buf); n > 0; n = (0, import_node_fs26.readSync)(from, buf))
+        for (let off = 0; off < n; ) off += (0, import_node_fs26.writeSync)(to, buf, off, n - off);
+      (0, import_node_fs26.fchmodSync)(to, fst.mode & 511);
+      (0, import_node_fs26.futimesSync)(to, fst.atime, fst.mtime);
+    } finally {
+      (0, import_node_fs26.closeSync)(to);
+    }
+  } finally {
+    (0, import_node_fs26.closeSync)(from);
+  }
+}
+function checkLinksStayInside(srcRoot, dest) {
+  const top = (0, import_node_fs26.realpathSync)(dest);
+  const walk = (rel) => {
+    for (const entry of (0, import_node_fs26.readdirSync)((0, import_node_path20.join)(dest, rel), { withFileTypes: true })) {
+      const r = (0, import_node_path20.join)(rel, entry.name);
+      if (entry.isDirectory()) walk(r);
+      else if (entry.isSymbolicLink()) {
+        let real;
+        try {
+          real = (0, import_node_fs26.realpathSync)((0, import_node_path20.join)(dest, r));
+        } catch {
+          real = void 0;
+        }
+        if (real === void 0 || !inside(top, real))
+          throw outsideLink((0, import_node_path20.join)(srcRoot, r), (0, import_node_fs26.readlinkSync)((0, import_node_path20.join)(dest, r)), srcRoot, real === void 0);
+      }
+    }
+  };
+  walk("");
+}
+function outsideLink(link, target2, root, missing = false) {
+  return new DeployError(
+    `stack source ${link} is a symbolic link to ${JSON.stringify(target2)}, which ${missing ? "does not resolve to an existing path" : "leads outside the stack directory"} ${root}: a release may only hold links to files inside it; put the file itself in the stack directory`
+  );
+}
+function chmodDir(path, mode) {
+  const fd = (0, import_node_fs26.openSync)(path, import_node_fs26.constants.O_RDONLY | import_node_fs26.constants.O_DIRECTORY | import_node_fs26.constants.O_NOFOLLOW);
+  try {
+    (0, import_node_fs26.fchmodSync)(fd, mode);
+  } finally {
+    (0, import_node_fs26.closeSync)(fd);
+  }
+}
+function kind(st) {
+  if (st.isFIFO()) return "a named pipe";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+// remote/steps/solidify.ts
+function solidify(l, sourceDir, meta2) {
+  const composeFile = checkSource(sourceDir);
   readStackConfig(sourceDir, composeFile);
   const parent = l.stackReleases(meta2.stack);
-  (0, import_node_fs21.mkdirSync)(parent, { recursive: true, mode: 493 });
-  const final = (0, import_node_path15.join)(parent, meta2.release_id);
-  if ((0, import_node_fs21.existsSync)(final))
+  (0, import_node_fs27.mkdirSync)(parent, { recursive: true, mode: 493 });
+  const final = (0, import_node_path21.join)(parent, meta2.release_id);
+  if ((0, import_node_fs27.existsSync)(final))
     throw new DeployError(`release ${final} already exists; wait a second and deploy again`);
-  const tmp = (0, import_node_path15.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
+  const tmp = (0, import_node_path21.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
+  let made = false;
   try {
-    (0, import_node_fs21.cpSync)(sourceDir, tmp, {
-      recursive: true,
-      preserveTimestamps: true,
-      verbatimSymlinks: true,
-      errorOnExist: true
-    });
-    const envPath = (0, import_node_path15.join)(tmp, ".env");
-    const source = (0, import_node_fs21.existsSync)(envPath) ? (0, import_node_fs21.readFileSync)(envPath, "utf8") : "";
+    (0, import_node_fs27.mkdirSync)(tmp, { mode: 448 });
+    made = true;
+    copyStackTree(sourceDir, tmp);
+    checkSource(tmp, sourceDir);
+    const envPath = (0, import_node_path21.join)(tmp, ".env");
+    const had = (0, import_node_fs27.lstatSync)(envPath, { throwIfNoEntry: false });
+    const source = had ? (0, import_node_fs27.readFileSync)(envPath, "utf8") : "";
     const refs = Object.fromEntries(Object.entries(meta2.images).map(([v, img]) => [v, img.ref]));
-    (0, import_node_fs21.writeFileSync)(envPath, pinEnv(source, refs), {
-      mode: (0, import_node_fs21.existsSync)(envPath) ? (0, import_node_fs21.statSync)(envPath).mode & 511 : 384
-    });
+    writeNewFile(envPath, pinEnv(source, refs), had ? had.mode & 511 : 384);
     const full = {
       ...meta2,
       compose_file: composeFile,
       created_at_utc: (/* @__PURE__ */ new Date()).toISOString()
     };
-    (0, import_node_fs21.writeFileSync)((0, import_node_path15.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", { mode: 420 });
+    writeNewFile((0, import_node_path21.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
     syncTree(tmp);
-    (0, import_node_fs21.renameSync)(tmp, final);
+    (0, import_node_fs27.renameSync)(tmp, final);
     fsyncDir(parent);
   } catch (err) {
-    (0, import_node_fs21.rmSync)(tmp, { recursive: true, force: true });
-    if (err instanceof DeployError) throw err;
+    if (made) (0, import_node_fs27.rmSync)(tmp, { recursive: true, force: true });
     const e = err;
+    if (err instanceof DeployError) throw err;
     throw new DeployError(
       `could not write release ${final}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
     );
   }
   return { dir: final, composeFile };
 }
+function checkSource(dir, shownAs = dir) {
+  const st = (0, import_node_fs27.lstatSync)(dir, { throwIfNoEntry: false });
+  if (!st)
+    throw new DeployError(
+      `stack source ${shownAs} does not exist: check stacks_source (--source) and the stack name`
+    );
+  if (!st.isDirectory())
+    throw new DeployError(
+      `stack source ${shownAs} must be a directory${st.isSymbolicLink() ? ", not a symbolic link" : ""}: releases are copies of a real directory`
+    );
+  const names3 = (0, import_node_fs27.readdirSync)(dir);
+  const composeFile = COMPOSE_FILES.find((f) => names3.includes(f));
+  if (!composeFile)
+    throw new DeployError(`stack source ${shownAs} has no docker-compose.yml (or compose.yaml)`);
+  for (const name of [composeFile, ".env"]) {
+    const f = (0, import_node_fs27.lstatSync)((0, import_node_path21.join)(dir, name), { throwIfNoEntry: false });
+    if (f && !f.isFile())
+      throw new DeployError(
+        `stack source ${(0, import_node_path21.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
+      );
+  }
+  return composeFile;
+}
+function writeNewFile(path, data, mode) {
+  (0, import_node_fs27.rmSync)(path, { force: true });
+  const fd = (0, import_node_fs27.openSync)(path, "wx", mode);
+  try {
+    (0, import_node_fs27.fchmodSync)(fd, mode);
+    for (let off = 0, buf = Buffer.from(data); off < buf.length; )
+      off += (0, import_node_fs27.writeSync)(fd, buf, off, buf.length - off);
+  } finally {
+    (0, import_node_fs27.closeSync)(fd);
+  }
+}
 function syncTree(dir) {
-  const r = (0, import_node_child_process2.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
+  const r = (0, import_node_child_process3.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
   if (r.status !== 0)
     throw new DeployError(`could not flush ${dir} to disk (sync -f exited ${r.status ?? r.signal})`);
 }
@@ -16296,7 +17121,7 @@ async function deploy(req, report) {
     break_glass: req.break_glass,
     break_glass_reason: req.reason
   };
-  const releaseId = newReleaseId(req.image_tag);
+  let releaseId = "";
   const source = `${req.source}/${req.stack}`;
   let facts = {};
   const fail = (err) => {
@@ -16311,19 +17136,23 @@ async function deploy(req, report) {
     return {
       status: "failed",
       msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ""),
-      release_id: releaseId,
+      ...releaseId ? { release_id: releaseId } : {},
       ...facts
     };
   };
   const login2 = req.registry_login && {
     ...req.registry_login,
-    password: takePassword(req.registry_login.password_file)
+    password: takePassword(
+      req.registry_login.password_file,
+      req.registry_login.password_file === stagedPasswordFile(l, req.stack, req.run_key)
+    )
   };
-  const dockerConfig = login2 ? privateDockerConfig() : void 0;
+  const dockerConfig = login2 ? privateDockerConfig(l.runsDir(req.stack)) : void 0;
   const docker = new Docker(report, dockerConfig?.dir);
   try {
-    return await withLock(l, req, releaseId, report, fail, async () => {
+    return await withLock(l, req, `deploy ${req.image_tag}`, report, fail, async () => {
       try {
+        releaseId = chooseReleaseId(l, req.stack, req.image_tag);
         const flavor = await report.step(
           "preflight",
           () => preflight(l, docker, report, { needBytes: treeBytes(source) })
@@ -16353,7 +17182,11 @@ async function deploy(req, report) {
         const config2 = readStackConfig(dir, release.meta.compose_file);
         await report.step(
           "pull",
-          () => pullIfMissing(docker, composeTarget(flavor, release), plan.refs, report, login2),
+          () => docker.within(
+            "pull",
+            config2.timeouts.pull,
+            () => pullRelease(docker, flavor, release, report, login2)
+          ),
           `compose ${flavor}`
         );
         await report.step(
@@ -16366,7 +17199,8 @@ async function deploy(req, report) {
               stack: req.stack,
               env: req.env,
               imageRef: plan.main.ref,
-              backupsDir: l.backupsDir
+              backupsDir: l.backupsDir,
+              timeoutS: config2.timeouts.pre_deploy
             },
             report
           )
@@ -16378,7 +17212,7 @@ async function deploy(req, report) {
             l,
             docker,
             flavor,
-            { failed: release, previousId, err, who: who2, started, env: req.env },
+            { failed: release, previousId, err, who: who2, started, env: req.env, login: login2 },
             report
           );
         }
@@ -16460,10 +17294,9 @@ async function rollback(req, report) {
         const r = { dir: c.dir, meta: readReleaseMeta(c.dir) };
         const prefix = `rollback.${i + 1}.`;
         try {
-          const refs = Object.values(r.meta.images).map((img) => img.ref);
           await report.step(
             `${prefix}pull`,
-            () => pullIfMissing(docker, composeTarget(flavor, r), refs, report)
+            () => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(docker, flavor, r, report))
           );
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
@@ -16566,7 +17399,7 @@ function validateRequest(input) {
 function readRequestFile(path) {
   let data;
   try {
-    data = JSON.parse((0, import_node_fs22.readFileSync)(path, "utf8"));
+    data = JSON.parse((0, import_node_fs28.readFileSync)(path, "utf8"));
   } catch (err) {
     throw new DeployError(`request file ${path} is not readable JSON: ${errorMessage(err)}`, 2);
   }
@@ -16585,8 +17418,8 @@ async function runInForeground(req, json) {
   const key = req.run_key ?? defaultRunKey();
   const journal = l.journal(req.stack, key);
   try {
-    (0, import_node_fs22.mkdirSync)(l.runsDir(req.stack), { recursive: true, mode: 488 });
-    (0, import_node_fs22.writeFileSync)(
+    (0, import_node_fs28.mkdirSync)(l.runsDir(req.stack), { recursive: true, mode: 488 });
+    (0, import_node_fs28.writeFileSync)(
       `${journal.slice(0, -".jsonl".length)}.pid`,
       JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + "\n"
     );
@@ -16614,9 +17447,9 @@ function runDetached(requestPath, req, script) {
   const l = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
   const journal = l.journal(req.stack, key);
-  (0, import_node_fs22.mkdirSync)(l.runsDir(req.stack), { recursive: true, mode: 488 });
-  (0, import_node_fs22.closeSync)((0, import_node_fs22.openSync)(journal, "a", 416));
-  const child = (0, import_node_child_process3.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
+  (0, import_node_fs28.mkdirSync)(l.runsDir(req.stack), { recursive: true, mode: 488 });
+  (0, import_node_fs28.closeSync)((0, import_node_fs28.openSync)(journal, "a", 416));
+  const child = (0, import_node_child_process4.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
     detached: true,
     stdio: "ignore",
     env: process.env
@@ -16625,49 +17458,8 @@ function runDetached(requestPath, req, script) {
   return { run_key: key, journal, pid: child.pid ?? 0 };
 }
 
-// remote/cli/stdin-inputs.ts
-var import_node_fs23 = require("node:fs");
-var envelope = strictObject({
-  request: record(string2(), unknown()),
-  digest_manifest: string2().max(1e6).optional(),
-  registry_password: string2().max(1e4).optional()
-});
-var where = object({ stack: stackName, root: commonOptions.root });
-function stageStdinInputs(text, key) {
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new DeployError(`run -: stdin is not JSON: ${err.message}`, 2);
-  }
-  const e = envelope.safeParse(doc);
-  if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
-  const at = where.safeParse(e.data.request);
-  if (!at.success) throw new DeployError(formatIssues(at.error), 2);
-  const dir = `${layout(at.data.root).runsDir(at.data.stack)}/${key}.inputs`;
-  const request = { ...e.data.request };
-  (0, import_node_fs23.mkdirSync)(dir, { recursive: true, mode: 448 });
-  try {
-    if (e.data.digest_manifest !== void 0) {
-      (0, import_node_fs23.writeFileSync)(`${dir}/image-digests.json`, e.data.digest_manifest, { mode: 384 });
-      request.digest_file = `${dir}/image-digests.json`;
-    }
-    const login2 = request.registry_login;
-    if (e.data.registry_password !== void 0 && login2 && typeof login2 === "object") {
-      (0, import_node_fs23.writeFileSync)(`${dir}/registry-password`, e.data.registry_password, { mode: 384 });
-      request.registry_login = { ...login2, password_file: `${dir}/registry-password` };
-    }
-    const requestFile = `${dir}/request.json`;
-    (0, import_node_fs23.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
-    return { requestFile, dir };
-  } catch (err) {
-    (0, import_node_fs23.rmSync)(dir, { recursive: true, force: true });
-    throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
-  }
-}
-
 // remote/cli.ts
-var import_node_fs27 = require("node:fs");
+var import_node_fs33 = require("node:fs");
 
 // remote/ops/argv.ts
 function check(schema, value) {
@@ -16675,7 +17467,11 @@ function check(schema, value) {
   if (!parsed.success) throw new DeployError(formatIssues(parsed.error), 2);
   return parsed.data;
 }
-var rootLayout = (root) => layout(check(commonOptions.root, root));
+function rootLayout(root) {
+  const l = layout(check(commonOptions.root, pathArg(root)));
+  checkTrustedRoot(l.root);
+  return l;
+}
 var stackArg = (value) => check(stackName, value);
 var tagArg = (value) => check(imageTag, value);
 var actorArg = (value) => check(freeText("actor", 200), value ?? defaultActor());
@@ -16688,11 +17484,11 @@ usage: ${usage}`, 2);
 var lockTimeoutArg = (value) => check(commonOptions.lock_timeout_s, integer2("--lock-timeout", value));
 
 // remote/ops/stacks.ts
-var import_node_fs24 = require("node:fs");
-var import_node_path16 = require("node:path");
+var import_node_fs29 = require("node:fs");
+var import_node_path22 = require("node:path");
 function names(dir, suffix = "") {
   try {
-    return (0, import_node_fs24.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
+    return (0, import_node_fs29.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
   } catch {
     return [];
   }
@@ -16701,7 +17497,7 @@ function knownStacks(l) {
   const all = [
     ...names(l.currentDir, ".json"),
     ...names(l.stacksDir),
-    ...names((0, import_node_path16.join)(l.releasesDir, "stacks"))
+    ...names((0, import_node_path22.join)(l.releasesDir, "stacks"))
   ].filter((n) => STACK_RE.test(n));
   return [...new Set(all)].sort();
 }
@@ -16969,6 +17765,7 @@ var historyCommand = {
 };
 
 // remote/ops/diagnose.ts
+var import_node_os4 = require("node:os");
 function diagnose(f) {
   const out = [];
   const drift = (code, message) => out.push({ severity: "drift", code, message });
@@ -17056,7 +17853,7 @@ function diagnose(f) {
   if (f.lock.state === "held")
     warn(
       "lock-held",
-      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change`
+      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os4.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
     );
   if (f.lock.state === "unreadable")
     warn(
@@ -17128,8 +17925,8 @@ function containerProblems(f, cs, converge, drift) {
 }
 
 // remote/ops/status-facts.ts
-var import_node_fs25 = require("node:fs");
-var import_node_path17 = require("node:path");
+var import_node_fs30 = require("node:fs");
+var import_node_path23 = require("node:path");
 function dockerContainers() {
   const docker = new Docker(new Reporter(void 0, false, () => {
   }));
@@ -17151,7 +17948,7 @@ function linkFacts(l, stack) {
   const path = l.liveLink(stack);
   let st;
   try {
-    st = (0, import_node_fs25.lstatSync)(path);
+    st = (0, import_node_fs30.lstatSync)(path);
   } catch {
     return { path, kind: "missing", targetExists: false };
   }
@@ -17163,28 +17960,28 @@ function linkFacts(l, stack) {
   }
   if (!st.isSymbolicLink())
     return { path, kind: st.isDirectory() ? "directory" : "file", targetExists: true, unsafe };
-  const target2 = (0, import_node_path17.resolve)((0, import_node_path17.dirname)(path), (0, import_node_fs25.readlinkSync)(path));
+  const target2 = (0, import_node_path23.resolve)((0, import_node_path23.dirname)(path), (0, import_node_fs30.readlinkSync)(path));
   return {
     path,
     kind: "symlink",
     target: target2,
     releaseId: liveReleaseId(l, stack),
-    targetExists: (0, import_node_fs25.existsSync)(target2),
+    targetExists: (0, import_node_fs30.existsSync)(target2),
     unsafe
   };
 }
 function manifestFacts(l, stack) {
   const path = l.currentManifest(stack);
-  if (!(0, import_node_fs25.existsSync)(path)) return { state: "missing", path };
+  if (!(0, import_node_fs30.existsSync)(path)) return { state: "missing", path };
   const value = readManifest(l, stack);
   if (!value || typeof value !== "object" || typeof value.release_id !== "string")
     return { state: "unreadable", path };
-  const releaseExists = (0, import_node_fs25.existsSync)(l.releaseDir(stack, value.release_id));
+  const releaseExists = (0, import_node_fs30.existsSync)(l.releaseDir(stack, value.release_id));
   return { state: "ok", path, value, releaseExists };
 }
 function lockFacts(l, stack) {
   const path = l.lockFile(stack);
-  if (!(0, import_node_fs25.existsSync)(path)) return { state: "free" };
+  if (!(0, import_node_fs30.existsSync)(path)) return { state: "free" };
   const holder = readHolder(path);
   if (!holder) return { state: "unreadable", path };
   return { state: holderAlive(holder) ? "held" : "stale", path, holder };
@@ -17192,10 +17989,10 @@ function lockFacts(l, stack) {
 function lastRunFacts(l, stack, now2 = Date.now()) {
   let newest;
   try {
-    for (const name of (0, import_node_fs25.readdirSync)(l.runsDir(stack))) {
+    for (const name of (0, import_node_fs30.readdirSync)(l.runsDir(stack))) {
       if (!name.endsWith(".jsonl")) continue;
-      const journal2 = (0, import_node_path17.join)(l.runsDir(stack), name);
-      const mtime2 = (0, import_node_fs25.statSync)(journal2).mtimeMs;
+      const journal2 = (0, import_node_path23.join)(l.runsDir(stack), name);
+      const mtime2 = (0, import_node_fs30.statSync)(journal2).mtimeMs;
       if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
     }
   } catch {
@@ -17209,7 +18006,7 @@ function lastRunFacts(l, stack, now2 = Date.now()) {
     break;
   }
   const pidFile = `${journal.slice(0, -".jsonl".length)}.pid`;
-  if ((0, import_node_fs25.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
+  if ((0, import_node_fs30.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
   return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
 }
 function liveFacts(l, link, stack) {
@@ -17339,12 +18136,86 @@ var statusCommand = {
   }
 };
 
+// remote/ops/unlock.ts
+var import_node_fs31 = require("node:fs");
+var import_node_os5 = require("node:os");
+function describeLockState(holder) {
+  if (!holder) return "an unreadable lock file (torn, or not written by seisei-deploy)";
+  const where2 = holder.hostname !== (0, import_node_os5.hostname)() ? `recorded on another host (${holder.hostname}): this server cannot tell whether it still runs` : holderAlive(holder) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
+  return `held by ${describeHolder(holder)}; ${where2}`;
+}
+var unlockCommand = {
+  usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
+  summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
+  async main(argv) {
+    const { values: v, positionals: p } = parse2(
+      "unlock",
+      argv,
+      { yes: { type: "boolean", default: false }, reason: { type: "string" }, actor: { type: "string" } },
+      this.usage
+    );
+    positionals(p, 1, this.usage);
+    if (!p[0]) throw new DeployError(`unlock takes <stack>
+usage: ${this.usage}`, 2);
+    const stack = stackArg(p[0]);
+    const l = rootLayout(v.root);
+    const reason = textArg("reason", v.reason);
+    const actor = actorArg(v.actor);
+    const path = l.lockFile(stack);
+    if (!exists(path)) {
+      if (v.json) printJson({ stack, lock: path, locked: false, removed: false });
+      else print(`${stack} is not locked (${path} does not exist)`);
+      return 0;
+    }
+    const holder = readHolder(path);
+    const state = describeLockState(holder);
+    if (!v.yes) {
+      if (v.json) printJson({ stack, lock: path, locked: true, holder: holder ?? null, removed: false });
+      else print(`${path}: ${state}`);
+      throw new DeployError(
+        `not removed: run again with --yes to remove the lock of ${stack} (seisei-deploy unlock ${stack} --yes)`,
+        2
+      );
+    }
+    const started = Date.now();
+    const report = new Reporter(void 0, true, (line) => process.stderr.write(line + "\n"));
+    const done = await removeLock(path, holder, report);
+    if (done === "changed") {
+      const now2 = readHolder(path);
+      throw new DeployError(
+        `not removed: the lock of ${stack} changed while it was being removed${now2 ? ` (now ${describeHolder(now2)})` : ""}; look again with: seisei-deploy unlock ${stack}`
+      );
+    }
+    record2(
+      l,
+      historyRecord(
+        { stack, env: "", mode: "unlock", status: "success", started },
+        { actor, run_id: "", break_glass: false, break_glass_reason: "" },
+        { release_id: holder?.release ?? "" },
+        "",
+        { lock_holder: holder ?? null, note: reason }
+      )
+    );
+    if (v.json) printJson({ stack, lock: path, locked: false, holder: holder ?? null, removed: true });
+    else print(`removed the lock of ${stack}, ${state}`);
+    return 0;
+  }
+};
+function exists(path) {
+  try {
+    (0, import_node_fs31.lstatSync)(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 // remote/ops/verify.ts
-var import_node_fs26 = require("node:fs");
+var import_node_fs32 = require("node:fs");
 function readMarker(l, tag) {
   let text;
   try {
-    text = (0, import_node_fs26.readFileSync)(l.marker(tag), "utf8");
+    text = (0, import_node_fs32.readFileSync)(l.marker(tag), "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -17358,12 +18229,7 @@ function readMarker(l, tag) {
   }
 }
 function digestsFromFile(file, tag) {
-  let text;
-  try {
-    text = (0, import_node_fs26.readFileSync)(file, "utf8");
-  } catch (err) {
-    throw new DeployError(`--digest-file ${file} cannot be read: ${errorMessage(err)}`, 2);
-  }
+  const text = readInputFile(file, "--digest-file");
   try {
     const m = parseDigestManifest(text, tag);
     return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
@@ -17401,7 +18267,7 @@ function unverifyTag(l, tag, opts) {
   const removed = readMarker(l, tag);
   if (removed === void 0)
     throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
-  (0, import_node_fs26.unlinkSync)(path);
+  (0, import_node_fs32.unlinkSync)(path);
   fsyncDir(l.verifiedDir);
   record2(
     l,
@@ -17426,7 +18292,7 @@ function describeMarker(m) {
   return `the marker written ${m.verified_at ?? "?"} by ${m.verified_by || "?"}`;
 }
 var verifyCommand = {
-  usage: 'seisei-deploy verify <image_tag> [--digest-file F] [--note "..."] [--actor A] [--root DIR] [--json]',
+  usage: 'seisei-deploy verify <image_tag> [--digest-file F|-] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: "mark an image tag as verified on staging (production deploys need it)",
   async main(argv) {
     const { values: v, positionals: p } = parse2(
@@ -17442,7 +18308,8 @@ usage: ${this.usage}`, 2);
     const l = rootLayout(v.root);
     const note = textArg("note", v.note);
     const actor = actorArg(v.actor);
-    const digests = v["digest-file"] ? digestsFromFile(v["digest-file"], tag) : {};
+    const file = pathArg(v["digest-file"]);
+    const digests = file ? digestsFromFile(file, tag) : {};
     const done = verifyTag(l, tag, { digests, note, actor });
     if (v.json) {
       printJson(done);
@@ -17487,16 +18354,50 @@ var operatorCommands = {
   unverify: unverifyCommand,
   status: statusCommand,
   history: historyCommand,
-  cleanup: cleanupCommand
+  cleanup: cleanupCommand,
+  unlock: unlockCommand
 };
 
 // remote/cli.ts
 function common(v) {
   return {
-    ...v.root ? { root: v.root } : {},
-    ...v.source ? { source: v.source } : {},
+    ...v.root ? { root: pathArg(v.root) } : {},
+    ...v.source ? { source: pathArg(v.source) } : {},
     ...v["lock-timeout"] !== void 0 ? { lock_timeout_s: integer2("--lock-timeout", v["lock-timeout"]) } : {}
   };
+}
+function checkTrusted(req) {
+  checkTrustedRoot(req.root, req.stack);
+  if (req.command === "deploy") checkTrustedSource(req.source, req.stack);
+}
+async function startRequest(o) {
+  const staged = o.envelope !== void 0 ? stageStdinInputs(o.envelope, o.key, o.caller) : void 0;
+  const file = staged?.requestFile ?? o.file;
+  let req;
+  try {
+    const raw = readRequestFile(file);
+    if (o.caller && raw.gated_envs !== void 0 && JSON.stringify(raw.gated_envs) !== '["production"]')
+      throw new DeployError(
+        `gated_envs: a request run through sudo by ${o.caller.user} may not change which environments are gated (only ["production"]); leave it out, or use break_glass with a reason`,
+        2
+      );
+    req = validateRequest({ ...raw, ...o.key ? { run_key: o.key } : {} });
+    checkTrusted(req);
+  } catch (err) {
+    if (staged) (0, import_node_fs33.rmSync)(staged.dir, { recursive: true, force: true });
+    throw err;
+  }
+  if (!o.detach) return runInForeground(req, o.json);
+  process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1])) + "\n");
+  return 0;
+}
+function callerEnvelope(file, caller) {
+  const text = readAsCaller(file, "request file", caller);
+  try {
+    return JSON.stringify({ request: JSON.parse(text) });
+  } catch (err) {
+    throw new DeployError(`request file ${file} is not readable JSON: ${err.message}`, 2);
+  }
 }
 var runOptions = {
   actor: { type: "string" },
@@ -17527,12 +18428,12 @@ var commands = {
       if (p.length !== 3)
         throw new DeployError(`deploy takes <stack> <env> <image_tag>
 usage: ${this.usage}`, 2);
-      const req = validateRequest({
+      const raw = {
         command: "deploy",
         stack: p[0],
         env: p[1],
         image_tag: p[2],
-        digest_file: v["digest-file"] ?? "",
+        digest_file: pathArg(v["digest-file"]) ?? "",
         images: imageLines(v.images),
         actor: v.actor ?? defaultActor(),
         run_id: v["run-id"] ?? "",
@@ -17543,10 +18444,18 @@ usage: ${this.usage}`, 2);
         registry_login: v.registry ? {
           registry: v.registry,
           username: v["registry-username"] ?? "",
-          password_file: v["registry-password-file"] ?? ""
+          password_file: pathArg(v["registry-password-file"]) ?? ""
         } : void 0,
         ...common(v)
-      });
+      };
+      const caller = sudoCaller();
+      if (caller) {
+        const key = raw.run_key ?? defaultRunKey();
+        const envelope2 = JSON.stringify({ request: { ...raw, run_key: key } });
+        return startRequest({ envelope: envelope2, key, caller, detach: false, json: v.json });
+      }
+      const req = validateRequest(raw);
+      checkTrusted(req);
       return runInForeground(req, v.json);
     }
   },
@@ -17572,6 +18481,7 @@ usage: ${this.usage}`, 2);
         run_key: v["run-key"],
         ...common(v)
       });
+      checkTrusted(req);
       return runInForeground(req, v.json);
     }
   },
@@ -17593,21 +18503,19 @@ usage: ${this.usage}`, 2);
           `--run-key ${JSON.stringify(key)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
           2
         );
+      const caller = sudoCaller();
       const stdin = p[0] === "-";
-      const runKeyUsed = key ?? (stdin ? defaultRunKey() : void 0);
-      const staged = stdin ? stageStdinInputs((0, import_node_fs27.readFileSync)(0, "utf8"), runKeyUsed) : void 0;
-      const file = staged?.requestFile ?? p[0];
-      let req;
-      try {
-        const raw = readRequestFile(file);
-        req = validateRequest({ ...raw, ...runKeyUsed ? { run_key: runKeyUsed } : {} });
-      } catch (err) {
-        if (staged) (0, import_node_fs27.rmSync)(staged.dir, { recursive: true, force: true });
-        throw err;
-      }
-      if (!v.detach) return runInForeground(req, true);
-      process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1])) + "\n");
-      return 0;
+      const stage = stdin || caller !== void 0 && !isStagedRequest(p[0]);
+      const runKeyUsed = key ?? (stage ? defaultRunKey() : void 0);
+      const envelope2 = stdin ? (0, import_node_fs33.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
+      return startRequest({
+        file: p[0],
+        envelope: envelope2,
+        key: runKeyUsed,
+        caller,
+        detach: v.detach,
+        json: true
+      });
     }
   },
   follow: {
@@ -17620,12 +18528,16 @@ usage: ${this.usage}`, 2);
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>
 usage: ${this.usage}`, 2);
-      const journal = layout(v.root ?? "/srv").journal(stack.data, key.data);
-      await follow(journal, integer2("--offset", v.offset) ?? 0, (t) => process.stdout.write(t));
+      const root = pathArg(v.root) ?? "/srv";
+      checkTrustedRoot(root, stack.data);
+      const journal = layout(root).journal(stack.data, key.data);
+      await follow(journal, byteOffset("--offset", v.offset) ?? 0, (t) => process.stdout.write(t));
       return 0;
     }
   },
-  ...operatorCommands
+  ...operatorCommands,
+  install: installCommand,
+  version: versionCommand
 };
 function help() {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
@@ -17647,13 +18559,15 @@ async function main(argv) {
   const command = commands[name];
   if (!command) throw new DeployError(`unknown command ${JSON.stringify(name)}
 ${help()}`, 2);
-  if (rest.includes("--help") || rest.includes("-h")) {
+  try {
+    return await command.main(rest);
+  } catch (err) {
+    if (!(err instanceof HelpRequested)) throw err;
     process.stdout.write(`${command.summary}
 usage: ${command.usage}
 `);
     return 0;
   }
-  return command.main(rest);
 }
 process.exitCode = 70;
 main(process.argv.slice(2)).then(

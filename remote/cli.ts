@@ -1,11 +1,21 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { defaultActor, imageLines, integer, parse } from './cli/args.js';
-import { defaultRunKey, readRequestFile, runDetached, runInForeground, validateRequest } from './cli/run.js';
+import { defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
+import {
+  defaultRunKey,
+  readRequestFile,
+  runDetached,
+  runInForeground,
+  validateRequest,
+  type RunRequest,
+} from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
 import { readFileSync, rmSync } from 'node:fs';
+import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
+import { installCommand, versionCommand } from './install-cli.js';
 import { layout } from './layout.js';
+import { checkTrustedRoot, checkTrustedSource } from './ownership.js';
 import { runKey, stackName } from '../src/common/names.js';
 import { operatorCommands } from './ops/index.js';
 
@@ -17,12 +27,63 @@ export interface Command {
 
 function common(v: { root?: string; source?: string; 'lock-timeout'?: string }) {
   return {
-    ...(v.root ? { root: v.root } : {}),
-    ...(v.source ? { source: v.source } : {}),
+    ...(v.root ? { root: pathArg(v.root) } : {}),
+    ...(v.source ? { source: pathArg(v.source) } : {}),
     ...(v['lock-timeout'] !== undefined
       ? { lock_timeout_s: integer('--lock-timeout', v['lock-timeout']) }
       : {}),
   };
+}
+
+/** Under root, the layout (and a deploy's stack source) must be root's before anything is touched. */
+function checkTrusted(req: RunRequest): void {
+  checkTrustedRoot(req.root, req.stack);
+  if (req.command === 'deploy') checkTrustedSource(req.source, req.stack);
+}
+
+interface StartOptions {
+  /** A request file to read as it is (root's own, or given by root). */
+  file?: string;
+  /** Or an envelope `{request, digest_manifest?, registry_password?}` to stage first. */
+  envelope?: string;
+  key?: string;
+  caller?: Caller;
+  detach: boolean;
+  json: boolean;
+}
+
+/** Stages (when given an envelope), validates, checks ownership, then runs or detaches. */
+async function startRequest(o: StartOptions): Promise<number> {
+  const staged = o.envelope !== undefined ? stageStdinInputs(o.envelope, o.key!, o.caller) : undefined;
+  const file = staged?.requestFile ?? o.file!;
+  let req: RunRequest;
+  try {
+    const raw = readRequestFile(file);
+    // The gate is the server's policy, not the caller's: under sudo a request may not change it.
+    if (o.caller && raw.gated_envs !== undefined && JSON.stringify(raw.gated_envs) !== '["production"]')
+      throw new DeployError(
+        `gated_envs: a request run through sudo by ${o.caller.user} may not change which environments are gated (only ["production"]); leave it out, or use break_glass with a reason`,
+        2,
+      );
+    req = validateRequest({ ...raw, ...(o.key ? { run_key: o.key } : {}) });
+    checkTrusted(req);
+  } catch (err) {
+    if (staged) rmSync(staged.dir, { recursive: true, force: true }); // bad input leaves nothing
+    throw err;
+  }
+  if (!o.detach) return runInForeground(req, o.json);
+  process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1]!)) + '\n');
+  return 0;
+}
+
+/** A request file named by a sudo caller, read with the caller's rights, as a `run -` envelope. */
+function callerEnvelope(file: string, caller: Caller): string {
+  const text = readAsCaller(file, 'request file', caller);
+  try {
+    return JSON.stringify({ request: JSON.parse(text) as unknown });
+  } catch (err) {
+    throw new DeployError(`request file ${file} is not readable JSON: ${(err as Error).message}`, 2);
+  }
 }
 
 const runOptions = {
@@ -55,12 +116,12 @@ const commands: Record<string, Command> = {
       );
       if (p.length !== 3)
         throw new DeployError(`deploy takes <stack> <env> <image_tag>\nusage: ${this.usage}`, 2);
-      const req = validateRequest({
+      const raw = {
         command: 'deploy',
         stack: p[0],
         env: p[1],
         image_tag: p[2],
-        digest_file: v['digest-file'] ?? '',
+        digest_file: pathArg(v['digest-file']) ?? '',
         images: imageLines(v.images),
         actor: v.actor ?? defaultActor(),
         run_id: v['run-id'] ?? '',
@@ -72,11 +133,20 @@ const commands: Record<string, Command> = {
           ? {
               registry: v.registry,
               username: v['registry-username'] ?? '',
-              password_file: v['registry-password-file'] ?? '',
+              password_file: pathArg(v['registry-password-file']) ?? '',
             }
           : undefined,
         ...common(v),
-      });
+      };
+      const caller = sudoCaller();
+      if (caller) {
+        // The files it names are read with the caller's rights and staged like `run -` inputs.
+        const key = raw.run_key ?? defaultRunKey();
+        const envelope = JSON.stringify({ request: { ...raw, run_key: key } });
+        return startRequest({ envelope, key, caller, detach: false, json: v.json });
+      }
+      const req = validateRequest(raw);
+      checkTrusted(req);
       return runInForeground(req, v.json);
     },
   },
@@ -101,6 +171,7 @@ const commands: Record<string, Command> = {
         run_key: v['run-key'],
         ...common(v),
       });
+      checkTrusted(req);
       return runInForeground(req, v.json);
     },
   },
@@ -122,21 +193,20 @@ const commands: Record<string, Command> = {
           `--run-key ${JSON.stringify(key)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
           2,
         );
+      const caller = sudoCaller();
       const stdin = p[0] === '-';
-      const runKeyUsed = key ?? (stdin ? defaultRunKey() : undefined);
-      const staged = stdin ? stageStdinInputs(readFileSync(0, 'utf8'), runKeyUsed!) : undefined;
-      const file = staged?.requestFile ?? p[0]!;
-      let req;
-      try {
-        const raw = readRequestFile(file) as Record<string, unknown>;
-        req = validateRequest({ ...raw, ...(runKeyUsed ? { run_key: runKeyUsed } : {}) });
-      } catch (err) {
-        if (staged) rmSync(staged.dir, { recursive: true, force: true }); // bad input leaves nothing
-        throw err;
-      }
-      if (!v.detach) return runInForeground(req, true);
-      process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1]!)) + '\n');
-      return 0;
+      // Under sudo, a request file is the caller's: read with their rights and staged like stdin.
+      const stage = stdin || (caller !== undefined && !isStagedRequest(p[0]!));
+      const runKeyUsed = key ?? (stage ? defaultRunKey() : undefined);
+      const envelope = stdin ? readFileSync(0, 'utf8') : stage ? callerEnvelope(p[0]!, caller!) : undefined;
+      return startRequest({
+        file: p[0]!,
+        envelope,
+        key: runKeyUsed,
+        caller,
+        detach: v.detach,
+        json: true,
+      });
     },
   },
   follow: {
@@ -148,12 +218,16 @@ const commands: Record<string, Command> = {
       const key = runKey.safeParse(p[1]);
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>\nusage: ${this.usage}`, 2);
-      const journal = layout(v.root ?? '/srv').journal(stack.data, key.data);
+      const root = pathArg(v.root) ?? '/srv';
+      checkTrustedRoot(root, stack.data);
+      const journal = layout(root).journal(stack.data, key.data);
       await follow(journal, integer('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));
       return 0;
     },
   },
   ...operatorCommands,
+  install: installCommand,
+  version: versionCommand,
 };
 
 function help(): string {
@@ -176,11 +250,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = commands[name];
   if (!command) throw new DeployError(`unknown command ${JSON.stringify(name)}\n${help()}`, 2);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  try {
+    return await command.main(rest);
+  } catch (err) {
+    if (!(err instanceof HelpRequested)) throw err;
     process.stdout.write(`${command.summary}\nusage: ${command.usage}\n`);
     return 0;
   }
-  return command.main(rest);
 }
 
 // If the event loop ever drained with work pending, exit non-zero rather than 0.

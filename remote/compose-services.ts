@@ -1,8 +1,7 @@
 // Which image each service of a release's compose file should run, as compose would expand it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { interpolate, readEnvFile } from './stack-config.js';
+import { interpolate, parseYaml, readEnvFile } from './stack-config.js';
 
 export interface ServiceImage {
   service: string;

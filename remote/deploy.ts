@@ -2,17 +2,20 @@
 // after it, any failure rolls back to the release that was live before.
 import type { DeployRequest } from '../src/common/request.js';
 import { Docker } from './docker.js';
-import { layout, newReleaseId } from './layout.js';
+import { layout } from './layout.js';
 import type { Outcome } from './outcome.js';
 import { planRelease } from './plan.js';
+import { chooseReleaseId } from './release-id.js';
 import { readReleaseMeta } from './releases.js';
 import { errorMessage, type Reporter } from './report.js';
-import { activate, composeTarget, type Release } from './steps/activate.js';
+import { activate, type Release } from './steps/activate.js';
 import { autoRollback } from './steps/auto-rollback.js';
 import { checkGate } from './steps/gate.js';
 import { runPreDeploy } from './steps/hooks.js';
 import { preflight, treeBytes } from './steps/preflight.js';
-import { privateDockerConfig, pullIfMissing, takePassword } from './steps/pull.js';
+import { pullRelease } from './steps/pull.js';
+import { privateDockerConfig, takePassword } from './registry-credentials.js';
+import { stagedPasswordFile } from './cli/stdin-inputs.js';
 import { historyRecord, liveToReturnTo, tryRecord, type Who } from './steps/record.js';
 import { recordDeploy } from './steps/record-deploy.js';
 import { checkSafety } from './steps/safety.js';
@@ -29,7 +32,9 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
     break_glass: req.break_glass,
     break_glass_reason: req.reason,
   };
-  const releaseId = newReleaseId(req.image_tag);
+  // Chosen under the lock (below): only then can no other run take the same name. A failure before
+  // that (the lock) names no release.
+  let releaseId = '';
   const source = `${req.source}/${req.stack}`;
   let facts: Partial<Record<'image_ref' | 'image_digest' | 'previous_release_id', string>> = {};
   const fail = (err: unknown): Outcome => {
@@ -44,20 +49,24 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
     return {
       status: 'failed',
       msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ''),
-      release_id: releaseId,
+      ...(releaseId ? { release_id: releaseId } : {}),
       ...facts,
     };
   };
   const login = req.registry_login && {
     ...req.registry_login,
-    password: takePassword(req.registry_login.password_file),
+    password: takePassword(
+      req.registry_login.password_file,
+      req.registry_login.password_file === stagedPasswordFile(l, req.stack, req.run_key),
+    ),
   };
-  const dockerConfig = login ? privateDockerConfig() : undefined;
+  const dockerConfig = login ? privateDockerConfig(l.runsDir(req.stack)) : undefined;
   const docker = new Docker(report, dockerConfig?.dir);
 
   try {
-    return await withLock(l, req, releaseId, report, fail, async () => {
+    return await withLock(l, req, `deploy ${req.image_tag}`, report, fail, async () => {
       try {
+        releaseId = chooseReleaseId(l, req.stack, req.image_tag);
         const flavor = await report.step('preflight', () =>
           preflight(l, docker, report, { needBytes: treeBytes(source) }),
         );
@@ -86,7 +95,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
         const config = readStackConfig(dir, release.meta.compose_file);
         await report.step(
           'pull',
-          () => pullIfMissing(docker, composeTarget(flavor, release), plan.refs, report, login),
+          () => pullRelease(docker, flavor, release, report, login),
           `compose ${flavor}`,
         );
         await report.step('pre_deploy', () =>
@@ -110,7 +119,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
             l,
             docker,
             flavor,
-            { failed: release, previousId, err, who, started, env: req.env },
+            { failed: release, previousId, err, who, started, env: req.env, login },
             report,
           );
         }

@@ -1,5 +1,7 @@
 // Durable file operations: what is written is complete under its final name or not there at all.
 import {
+  constants,
+  fchmodSync,
   fstatSync,
   readSync,
   closeSync,
@@ -59,12 +61,17 @@ function writeAll(fd: number, buf: Buffer): void {
  * a torn last line, the new line starts on a line of its own so it is never glued to the wreck.
  * If the write is short or fails (ENOSPC), the part that landed is cut off again and it throws:
  * a failed append never leaves a torn line in the middle of the file.
+ * The file gets `mode` when created and keeps it: a file found with other permission bits (one
+ * made by an older version) is changed to `mode` first. A link at `path` is not followed.
  */
-export function appendLineDurable(path: string, line: string): void {
+export function appendLineDurable(path: string, line: string, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, 'a+', 0o644);
+  const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW } = constants;
+  const fd = openSync(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
   try {
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if ((st.mode & 0o7777) !== mode) fchmodSync(fd, mode);
+    const size = st.size;
     const last = Buffer.alloc(1);
     const torn = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a;
     const buf = Buffer.from((torn ? '\n' : '') + (line.endsWith('\n') ? line : line + '\n'));

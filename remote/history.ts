@@ -25,8 +25,11 @@ export interface HistoryRecord {
   [extra: string]: unknown;
 }
 
+/** Not world-readable: records carry actors, reasons and error texts. Root and its group read it. */
+export const HISTORY_MODE = 0o640;
+
 export function appendHistory(path: string, record: HistoryRecord): void {
-  appendLineDurable(path, JSON.stringify(record));
+  appendLineDurable(path, JSON.stringify(record), HISTORY_MODE);
 }
 
 function parseRecord(line: string): HistoryRecord | undefined {

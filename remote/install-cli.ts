@@ -1,21 +1,119 @@
-// Each deploy installs the executor it ran as <root>/releases/bin/seisei-deploy, so the operator CLI
-// on the server always matches the last deploy.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { tempNameBeside } from './fsutil.js';
-import type { Layout } from './layout.js';
+// The installed executor <root>/releases/bin/seisei-deploy: each deploy run from an uploaded bundle
+// installs itself there (the operator CLI then matches the last deploy), and `install` lets an
+// administrator put a chosen build there once, for deploy users whose sudo allows only that file.
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import type { Command } from './cli.js';
+import { parse } from './cli/args.js';
+import { DeployError } from './errors.js';
+import { fsyncDir, tempNameBeside } from './fsutil.js';
+import { layout, type Layout } from './layout.js';
+import { checkRootOwnedPath, runsAsRoot } from './ownership.js';
+import { commonOptions, REQUEST_FORMAT } from '../src/common/request.js';
 import type { Reporter } from './report.js';
+import { TOOL_VERSION } from './version.js';
 
-export function installCli(l: Layout, report: Reporter, script = process.argv[1]): void {
-  if (!script || !script.endsWith('.cjs') || !readFileSync(script, 'utf8').startsWith('#!/usr/bin/env node'))
-    return;
+const SHEBANG = '#!/usr/bin/env node';
+
+/** The bundle this process runs, when it is one that can be installed (remote.cjs with its shebang). */
+function installable(script: string | undefined): string | undefined {
+  if (!script || !script.endsWith('.cjs')) return undefined;
+  return readFileSync(script, 'utf8').startsWith(SHEBANG) ? script : undefined;
+}
+
+/** Copies `script` to l.cli (root's, 0755) under a temp name, fsyncs, renames; throws on failure. */
+export function installExecutor(l: Layout, script: string): string {
+  mkdirSync(l.binDir, { recursive: true, mode: 0o755 });
+  chmodSync(l.binDir, 0o755);
+  const tmp = tempNameBeside(l.cli);
   try {
-    mkdirSync(l.binDir, { recursive: true, mode: 0o755 });
-    chmodSync(l.binDir, 0o755);
-    const tmp = tempNameBeside(l.cli);
     copyFileSync(script, tmp);
     chmodSync(tmp, 0o755);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, l.cli);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(l.binDir);
+  return createHash('sha256').update(readFileSync(l.cli)).digest('hex');
+}
+
+/** After a deploy from an uploaded bundle: install it, warning (not failing) when that is impossible. */
+export function installCli(l: Layout, report: Reporter, script = process.argv[1]): void {
+  const bundle = installable(script);
+  if (!bundle) return;
+  try {
+    installExecutor(l, bundle);
   } catch (err) {
     report.log(`could not install the operator CLI at ${l.cli}: ${(err as Error).message}`, 'warn');
   }
 }
+
+export const installCommand: Command = {
+  usage: 'node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)',
+  summary: 'install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)',
+  async main(argv) {
+    const { values: v, positionals: p } = parse('install', argv, {}, this.usage);
+    if (p.length) throw new DeployError(`install takes no arguments\nusage: ${this.usage}`, 2);
+    const parsed = commonOptions.root.safeParse(v.root);
+    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
+    const bundle = installable(process.argv[1]);
+    if (!bundle)
+      throw new DeployError(
+        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
+        2,
+      );
+    if (!runsAsRoot())
+      throw new DeployError(
+        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
+        2,
+      );
+    const l = layout(parsed.data);
+    // Refuse before creating anything when a directory on the way is not root's.
+    for (const d of [l.root, l.releasesDir, l.binDir]) checkRootOwnedPath(d, '--root');
+    for (const d of [l.root, l.releasesDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
+    const sha256 = installExecutor(l, bundle);
+    checkRootOwnedPath(l.cli, '--root');
+    const info = { installed: l.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
+    if (v.json) process.stdout.write(JSON.stringify(info) + '\n');
+    else
+      process.stdout.write(
+        `installed ${l.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})\n` +
+          `sudoers rule for a deploy user that may run only this executor:\n` +
+          `  deploy ALL=(root) NOPASSWD: ${l.cli}\n`,
+      );
+    return 0;
+  },
+};
+
+export const versionCommand: Command = {
+  usage: 'seisei-deploy version [--json]',
+  summary: 'print the tool version and the request format this executor accepts',
+  async main(argv) {
+    const { values: v, positionals: p } = parse('version', argv, {}, this.usage);
+    if (p.length) throw new DeployError(`version takes no arguments\nusage: ${this.usage}`, 2);
+    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
+    process.stdout.write(
+      v.json
+        ? JSON.stringify(info) + '\n'
+        : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})\n`,
+    );
+    return 0;
+  },
+};

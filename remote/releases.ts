@@ -30,11 +30,19 @@ export function readReleaseMeta(dir: string): ReleaseMeta {
   return JSON.parse(readFileSync(join(dir, RELEASE_META), 'utf8')) as ReleaseMeta;
 }
 
-/** Release ids sort by their UTC stamp, then by the whole id. */
+/** Release ids sort by their UTC stamp, then by the suffix of a taken second (`-2` before `-10`), then by the whole id. */
 export function compareReleaseIds(a: string, b: string): number {
-  const sa = a.slice(a.lastIndexOf('__') + 2);
-  const sb = b.slice(b.lastIndexOf('__') + 2);
-  return sa === sb ? (a < b ? -1 : a > b ? 1 : 0) : sa < sb ? -1 : 1;
+  const [sa, na] = stampOf(a);
+  const [sb, nb] = stampOf(b);
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  if (na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `tag__20260131T120000Z-2` → ['20260131T120000Z', 2]; no suffix counts as 1. */
+function stampOf(id: string): [string, number] {
+  const m = /^(.*?)(?:-(\d+))?$/.exec(id.slice(id.lastIndexOf('__') + 2))!;
+  return [m[1]!, m[2] ? Number(m[2]) : 1];
 }
 
 /** Complete release directories of a stack (temp and trash names are not releases), oldest first. */

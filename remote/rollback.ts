@@ -8,8 +8,7 @@ import type { Outcome } from './outcome.js';
 import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
 import { errorMessage, type Reporter } from './report.js';
 import { activate, type Release } from './steps/activate.js';
-import { pullIfMissing } from './steps/pull.js';
-import { composeTarget } from './steps/activate.js';
+import { pullRelease } from './steps/pull.js';
 import {
   buildManifest,
   historyRecord,
@@ -74,10 +73,7 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
         const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };
         const prefix = `rollback.${i + 1}.`;
         try {
-          const refs = Object.values(r.meta.images).map((img) => img.ref);
-          await report.step(`${prefix}pull`, () =>
-            pullIfMissing(docker, composeTarget(flavor, r), refs, report),
-          );
+          await report.step(`${prefix}pull`, () => pullRelease(docker, flavor, r, report));
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
           errors.push(`${c.id}: ${errorMessage(err)}`);

@@ -1,7 +1,7 @@
 // The stack's own deploy settings: the `x-seisei-deploy` block of its compose file (DESIGN.md section 10).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse, YAMLError } from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
 import * as z from 'zod';
 import { formatIssues } from '../src/common/request.js';
@@ -35,7 +35,7 @@ export function readStackConfig(dir: string, composeFile: string): StackConfig {
   try {
     doc = parseYaml(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new DeployError(`${path} is not valid YAML: ${(err as Error).message}`);
+    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
   }
   const block = (doc as Record<string, unknown> | null)?.['x-seisei-deploy'] ?? {};
   const parsed = stackConfig.safeParse(block);
@@ -45,6 +45,41 @@ export function readStackConfig(dir: string, composeFile: string): StackConfig {
     );
   }
   return parsed.data;
+}
+
+/**
+ * Parses YAML (a compose file) the one way the executor does: errors throw (warnings are not
+ * printed) and say only where and what, never the source excerpt the library adds, which may hold
+ * a secret of the file (`DB_PASSWORD: "..."`) and would reach the job log and the history.
+ */
+export function parseYaml(text: string): unknown {
+  try {
+    return parse(text, { logLevel: 'error' });
+  } catch (err) {
+    if (err instanceof YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
+    throw err;
+  }
+}
+
+/** A YAML error reduced to line, column and reason. */
+export class YamlSyntaxError extends Error {
+  override name = 'YamlSyntaxError';
+}
+
+/**
+ * `line 5, column 1: All mapping items must start at the same column (BAD_INDENT)`. The reason is
+ * the library's first line without its position and without anything after a colon (some reasons
+ * quote the source: `Unresolved tag: !…`).
+ */
+export function yamlErrorText(err: unknown): string {
+  if (err instanceof YamlSyntaxError) return err.message;
+  if (!(err instanceof YAMLError)) return err instanceof Error ? err.message : String(err);
+  const reason = (err.message.split('\n')[0] ?? '')
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .replace(/:.*$/, '')
+    .slice(0, 120);
+  const at = err.linePos?.[0];
+  return `${at ? `line ${at.line}, column ${at.col}: ` : ''}${reason} (${err.code})`;
 }
 
 /** Reads a .env file into variables (as compose reads it). */

@@ -5,7 +5,9 @@
 # e2e test that runs it there. Idempotent; used by .ci/run, `npm test` and `npm run demo`. Needs root.
 set -euo pipefail
 
-PACKAGES=(docker.io docker-compose busybox-static docker-registry openssh-server sudo apache2-utils curl jq)
+# iproute2 (ip netns, veth, bridge), util-linux (nsenter, unshare, flock) and openssh-client are
+# what the multi-host test lab (test/support/hosts.ts) needs besides the rest.
+PACKAGES=(docker.io docker-compose busybox-static docker-registry openssh-server openssh-client sudo apache2-utils curl jq iproute2 util-linux)
 
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = 'install ok installed' ]; }
 

@@ -1,6 +1,8 @@
 // Gets the digest manifest (DESIGN.md section 3) for the requested image tag, in this order:
 // `digest_file`; the artifact of `build_run_id`; the artifact of the current run; the artifact of
-// the newest successful run of `build_workflow` whose head SHA starts with the tag's SHA.
+// the newest successful run of `build_workflow` that built the tag's commit in this repository from
+// a trusted trigger (push, workflow_dispatch, release, schedule) on the default branch, a
+// `build_branches` branch or a tag (see `judgeRun`): a fork's pull request cannot supply it.
 // Downloads are raw bytes whose SHA-256 is checked against the digest GitHub recorded at upload
 // before anything is unpacked or parsed. @actions/artifact and @actions/github are loaded lazily.
 import * as core from '@actions/core';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ManifestError, parseDigestManifest, type DigestManifest } from './common/digest-manifest.js';
 import type { DigestSource } from './inputs.js';
+import { safeText } from './neutralise.js';
 import { isZip, listZip, readZipEntry } from './unzip.js';
 
 import type { ProvenanceRecord } from './common/request.js';
@@ -43,25 +46,54 @@ export interface ArtifactBackend {
   ): Promise<{ digestMismatch?: boolean }>;
 }
 
+/** The repository a run's code came from (the fork, for a pull request from a fork). */
+export interface RunRepository {
+  id?: number;
+  full_name?: string;
+}
+
 export interface WorkflowRun {
   id: number;
   head_sha: string;
+  /** Branch, or tag name for a tag push or a release. */
+  head_branch?: string | null;
+  /** What triggered the run: push, pull_request, workflow_dispatch, ... */
+  event?: string;
+  head_repository?: RunRepository | null;
+  repository?: RunRepository | null;
   created_at?: string;
   run_number?: number;
   conclusion?: string | null;
   html_url?: string;
 }
 
-/** One page (newest first) of successful runs of a workflow. */
+/** GET /repos/{owner}/{repo}: what the lookup trusts about this repository. */
+export interface RepoInfo {
+  id?: number;
+  full_name: string;
+  default_branch: string;
+}
+
+/** The GitHub REST calls of the build-run lookup (a fake in unit tests). */
 export interface RunsBackend {
+  /** One page (newest first) of successful runs of a workflow, at `headSha` when the API filters. */
   listSuccessfulRuns(q: {
     owner: string;
     repo: string;
     workflow: string;
+    headSha: string;
     page: number;
     perPage: number;
   }): Promise<WorkflowRun[]>;
+  repository(q: { owner: string; repo: string }): Promise<RepoInfo>;
+  /** The full SHA of a commit named by a (short) SHA: GET /repos/{owner}/{repo}/commits/{ref}. */
+  commitSha(q: { owner: string; repo: string; ref: string }): Promise<string>;
+  /** Whether refs/tags/<tag> exists in the repository and points (peeled) at commit `sha`. */
+  tagAt(q: { owner: string; repo: string; tag: string; sha: string }): Promise<boolean>;
 }
+
+/** Events whose runs only people with write access can cause, on code of this repository. */
+export const TRUSTED_EVENTS = ['push', 'workflow_dispatch', 'release', 'schedule'] as const;
 
 export interface Deps {
   artifacts: () => Promise<ArtifactBackend>;
@@ -87,18 +119,73 @@ export function shaOfTag(tag: string): string | undefined {
   return /^sha-([0-9a-f]{7,40})$/.exec(tag)?.[1];
 }
 
-/** The newest run (by creation time, then id) whose head SHA starts with the prefix. */
-export function selectBuildRun(runs: readonly WorkflowRun[], shaPrefix: string): WorkflowRun | undefined {
-  const prefix = shaPrefix.toLowerCase();
-  return runs
-    .filter(
-      (r) =>
-        r.head_sha.toLowerCase().startsWith(prefix) && (r.conclusion == null || r.conclusion === 'success'),
-    )
-    .sort(
-      (a, b) => (Date.parse(b.created_at ?? '') || 0) - (Date.parse(a.created_at ?? '') || 0) || b.id - a.id,
-    )[0];
+/** Newest first: by creation time, then id. */
+const newestFirst = (a: WorkflowRun, b: WorkflowRun) =>
+  (Date.parse(b.created_at ?? '') || 0) - (Date.parse(a.created_at ?? '') || 0) || b.id - a.id;
+
+/** `*` matches within one path segment, `**` across segments, `?` one character (not `/`). */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      re += '.*';
+      i++;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
 }
+
+/** What a build run must be to supply the digests of a commit. */
+export interface RunRules {
+  /** owner/name, id and default branch of this repository (from the API). */
+  repo: RepoInfo;
+  /** The full 40-hex commit SHA of the image tag. */
+  sha: string;
+  /** build_branches: more branches (globs) whose runs are trusted besides the default branch. */
+  branches: readonly string[];
+}
+
+export type RunVerdict =
+  | { ok: true }
+  | { ok: false; why: string[] }
+  /** Everything fits except the branch, which is not trusted by name: trusted if it is a tag at the commit. */
+  | { ok: 'if-tag'; tag: string };
+
+const sameRepo = (r: RunRepository | null | undefined, repo: RepoInfo) =>
+  !!r &&
+  typeof r.full_name === 'string' &&
+  r.full_name.toLowerCase() === repo.full_name.toLowerCase() &&
+  (repo.id === undefined || r.id === undefined || r.id === repo.id);
+
+/** Judges one run against the rules (without API calls; a tag check may remain). */
+export function judgeRun(run: WorkflowRun, rules: RunRules): RunVerdict {
+  const why: string[] = [];
+  if (run.conclusion !== 'success')
+    why.push(`its conclusion is ${run.conclusion ?? 'not known'}, not success`);
+  if (run.head_sha.toLowerCase() !== rules.sha)
+    why.push(`it built commit ${run.head_sha}, not ${rules.sha} (only the short SHA matches)`);
+  if (!sameRepo(run.head_repository, rules.repo))
+    why.push(
+      `its code came from ${run.head_repository?.full_name ?? 'an unknown repository'}, not ${rules.repo.full_name}`,
+    );
+  if (run.repository && !sameRepo(run.repository, rules.repo))
+    why.push(`it ran in ${run.repository.full_name ?? 'another repository'}, not ${rules.repo.full_name}`);
+  if (!(TRUSTED_EVENTS as readonly string[]).includes(run.event ?? ''))
+    why.push(`it was triggered by ${run.event ?? 'an unknown event'}, not ${TRUSTED_EVENTS.join(', ')}`);
+  if (why.length) return { ok: false, why };
+  const branch = run.head_branch ?? '';
+  if (branch === rules.repo.default_branch || rules.branches.some((g) => globToRegExp(g).test(branch)))
+    return { ok: true };
+  if (!branch) return { ok: false, why: ['it names no branch or tag'] };
+  return { ok: 'if-tag', tag: branch };
+}
+
+/** "run 7 (pull_request from evil/app, branch main)" */
+const describeRun = (r: WorkflowRun) =>
+  `run ${r.id} (${r.event ?? '?'} from ${r.head_repository?.full_name ?? '?'}, ${r.head_branch ? `ref ${r.head_branch}` : 'no ref'})`;
 
 function statusOf(err: unknown): number | undefined {
   const s = (err as { status?: unknown })?.status;
@@ -134,17 +221,54 @@ export const defaultDeps = (): Deps => ({
   runs: async (token) => {
     const { getOctokit } = await import('@actions/github');
     const octokit = getOctokit(token);
+    const path = (ref: string) => ref.split('/').map(encodeURIComponent).join('/');
     return {
-      listSuccessfulRuns: async ({ owner, repo, workflow, page, perPage }) => {
+      listSuccessfulRuns: async ({ owner, repo, workflow, headSha, page, perPage }) => {
         const res = await octokit.request('GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs', {
           owner,
           repo,
           workflow_id: workflow,
           status: 'success',
+          head_sha: headSha,
           per_page: perPage,
           page,
         });
         return (res.data.workflow_runs ?? []) as WorkflowRun[];
+      },
+      repository: async ({ owner, repo }) => {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}', { owner, repo });
+        return { id: Number(data.id), full_name: data.full_name, default_branch: data.default_branch };
+      },
+      commitSha: async ({ owner, repo, ref }) => {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}', {
+          owner,
+          repo,
+          ref,
+          headers: { accept: 'application/vnd.github.sha' },
+        });
+        const d = data as unknown;
+        return (typeof d === 'string' ? d : String((d as { sha?: unknown })?.sha ?? '')).trim();
+      },
+      tagAt: async ({ owner, repo, tag, sha }) => {
+        let obj: { type?: string; sha?: string };
+        try {
+          ({
+            data: { object: obj },
+          } = await octokit.request(`GET /repos/{owner}/{repo}/git/ref/tags/${path(tag)}`, { owner, repo }));
+        } catch (err) {
+          if (statusOf(err) === 404) return false;
+          throw err;
+        }
+        // An annotated tag points at a tag object: peel it (a few levels at most).
+        for (let i = 0; i < 5 && obj.type === 'tag' && obj.sha; i++)
+          ({
+            data: { object: obj },
+          } = await octokit.request('GET /repos/{owner}/{repo}/git/tags/{tag_sha}', {
+            owner,
+            repo,
+            tag_sha: obj.sha,
+          }));
+        return obj.type === 'commit' && obj.sha?.toLowerCase() === sha;
       },
     };
   },
@@ -249,22 +373,85 @@ function findByFor(src: DigestSource, runId: number, why: string): FindBy {
   return { token: tokenOf(src, why), workflowRunId: runId, repositoryOwner: owner, repositoryName: repo };
 }
 
-/** Finds the build run for a `sha-<hex>` tag: newest successful run of build_workflow at that commit. */
+const apiProblem = (err: unknown) =>
+  statusOf(err) ? `HTTP ${statusOf(err)}: ${(err as Error).message}` : (err as Error).message;
+
+/**
+ * The full commit SHA of a `sha-<hex>` tag: the tag itself when it has 40 hex digits, else the
+ * `git_sha` input (checked to start with the tag's hex), else GitHub's answer for the short SHA.
+ */
+export async function resolveCommit(
+  src: DigestSource,
+  hex: string,
+  imageTag: string,
+  runs: RunsBackend,
+): Promise<string> {
+  if (hex.length === 40) return hex;
+  if (src.gitSha) {
+    if (!src.gitSha.startsWith(hex))
+      throw new DigestError(
+        `git_sha ${src.gitSha} is not the commit of image_tag ${imageTag} (it does not start with ${hex})`,
+      );
+    return src.gitSha;
+  }
+  const { owner, repo } = repoOf(src, `resolve the commit of ${imageTag}`);
+  let sha: string;
+  try {
+    sha = (await runs.commitSha({ owner, repo, ref: hex })).toLowerCase();
+  } catch (err) {
+    throw new DigestError(
+      `cannot resolve commit ${hex} of image_tag ${imageTag} in ${owner}/${repo} (${apiProblem(err)}); set git_sha to the full commit SHA (or build_run_id)`,
+    );
+  }
+  if (!/^[0-9a-f]{40}$/.test(sha) || !sha.startsWith(hex))
+    throw new DigestError(
+      `GitHub resolved ${hex} of image_tag ${imageTag} to ${JSON.stringify(sha.slice(0, 60))}, not a commit starting with ${hex}; set git_sha to the full commit SHA`,
+    );
+  return sha;
+}
+
+/**
+ * Finds the build run for a `sha-<hex>` tag: the newest successful run of build_workflow at exactly
+ * that commit that `judgeRun` trusts (this repository, a trusted event, default branch, a
+ * build_branches branch or a tag at the commit). Says which runs were skipped and why otherwise.
+ */
 export async function findBuildRun(src: DigestSource, imageTag: string, deps: Deps): Promise<WorkflowRun> {
-  const sha = shaOfTag(imageTag);
-  if (!sha)
+  const hex = shaOfTag(imageTag);
+  if (!hex)
     throw new DigestError(
       `cannot find the build of image_tag "${imageTag}": only tags of the form sha-<commit sha> can be looked up; set build_run_id or digest_file`,
     );
   const why = `find the build run of ${imageTag}`;
   const { owner, repo } = repoOf(src, why);
   const runs = await deps.runs(tokenOf(src, why));
+  let repoInfo: RepoInfo;
+  try {
+    repoInfo = await runs.repository({ owner, repo });
+  } catch (err) {
+    throw new DigestError(
+      `cannot read repository ${owner}/${repo} to ${why} (${apiProblem(err)}); ${PERMISSION_HINT}`,
+    );
+  }
+  const rules: RunRules = {
+    repo: repoInfo,
+    sha: await resolveCommit(src, hex, imageTag, runs),
+    branches: src.buildBranches ?? [],
+  };
   const perPage = 100;
-  const seen: WorkflowRun[] = [];
+  const seen = new Map<number, WorkflowRun>();
+  const skipped = new Map<number, string>();
+  const tagChecked = new Map<number, boolean>();
   for (let page = 1; page <= deps.maxPages; page++) {
     let batch: WorkflowRun[];
     try {
-      batch = await runs.listSuccessfulRuns({ owner, repo, workflow: src.buildWorkflow, page, perPage });
+      batch = await runs.listSuccessfulRuns({
+        owner,
+        repo,
+        workflow: src.buildWorkflow,
+        headSha: rules.sha,
+        page,
+        perPage,
+      });
     } catch (err) {
       const status = statusOf(err);
       throw new DigestError(
@@ -273,13 +460,45 @@ export async function findBuildRun(src: DigestSource, imageTag: string, deps: De
           : `cannot list runs of workflow "${src.buildWorkflow}" in ${owner}/${repo}: ${(err as Error).message}`,
       );
     }
-    seen.push(...batch);
-    const hit = selectBuildRun(seen, sha);
-    if (hit) return hit;
+    for (const r of batch) seen.set(r.id, r);
+    for (const run of [...seen.values()].sort(newestFirst)) {
+      if (skipped.has(run.id)) continue;
+      const verdict = judgeRun(run, rules);
+      if (verdict.ok === true) return run;
+      if (verdict.ok === false) {
+        // Runs of other commits are only worth naming when their short SHA collides with the tag's.
+        if (run.head_sha.toLowerCase().startsWith(hex)) skipped.set(run.id, verdict.why.join('; '));
+        else skipped.set(run.id, '');
+        continue;
+      }
+      let isTag = tagChecked.get(run.id);
+      if (isTag === undefined) {
+        try {
+          isTag = await runs.tagAt({ owner, repo, tag: verdict.tag, sha: rules.sha });
+        } catch (err) {
+          throw new DigestError(
+            `cannot check whether ${verdict.tag} is a tag of ${owner}/${repo} (${apiProblem(err)})`,
+          );
+        }
+        tagChecked.set(run.id, isTag);
+      }
+      if (isTag) return run;
+      skipped.set(
+        run.id,
+        `${verdict.tag} is not the default branch ${rules.repo.default_branch}, matches no build_branches pattern${rules.branches.length ? ` (${rules.branches.join(', ')})` : ''} and is not a tag at the commit`,
+      );
+    }
     if (batch.length < perPage) break;
   }
+  const named = [...seen.values()].sort(newestFirst).filter((r) => skipped.get(r.id));
+  const list = named
+    .slice(0, 20)
+    .map((r) => `\n  - ${describeRun(r)}: ${skipped.get(r.id)}`)
+    .join('');
   throw new DigestError(
-    `no successful run of workflow "${src.buildWorkflow}" in ${owner}/${repo} has a head SHA starting with ${sha} (searched the newest ${seen.length} successful runs); set build_run_id, or check image_tag and that ${PERMISSION_HINT}`,
+    `no run of workflow "${src.buildWorkflow}" in ${owner}/${repo} can supply the digests of ${imageTag}: none is a successful ${TRUSTED_EVENTS.join('/')} run of commit ${rules.sha} in ${rules.repo.full_name} on ${rules.repo.default_branch}${rules.branches.length ? `, a build_branches branch` : ''} or a tag ` +
+      `(searched ${seen.size} successful run${seen.size === 1 ? '' : 's'}${named.length ? `; skipped:${list}${named.length > 20 ? `\n  - and ${named.length - 20} more` : ''}` : ''}` +
+      `${named.length ? '\n' : ''}); set build_run_id, widen build_branches, or check image_tag and that ${PERMISSION_HINT}`,
   );
 }
 
@@ -292,7 +511,8 @@ export async function getDigestManifest(
   let text: string;
   let source: string;
   let runId: number | undefined;
-  let lookedUp = false;
+  /** The commit the lookup proved (the manifest must say the same). */
+  let lookedUpSha: string | undefined;
   if (src.file) {
     source = `digest_file ${src.file}`;
     try {
@@ -330,9 +550,11 @@ export async function getDigestManifest(
     else {
       const run = await findBuildRun(src, imageTag, deps);
       runId = run.id;
-      lookedUp = true;
       const where = `run ${run.id} of ${src.repository!.owner}/${src.repository!.repo} (newest successful ${src.buildWorkflow} run at ${run.head_sha.slice(0, 12)})`;
-      core.info(`Build run of ${imageTag}: ${run.html_url ?? run.id}`);
+      core.info(
+        safeText(`Build run of ${imageTag}: ${run.html_url ?? run.id} (${run.event} on ${run.head_branch})`),
+      );
+      lookedUpSha = run.head_sha.toLowerCase();
       source = `artifact "${src.artifact}" of ${where}`;
       ({ text } = await downloadFromRun(src, deps, where, findByFor(src, run.id, 'download the artifact')));
     }
@@ -348,10 +570,13 @@ export async function getDigestManifest(
     throw err;
   }
   const sha = shaOfTag(imageTag);
-  if (sha && !manifest.git_sha.startsWith(sha)) {
-    const msg = `the digest manifest from ${source!} was built from commit ${manifest.git_sha}, which does not start with ${sha} (from image_tag ${imageTag})`;
-    if (lookedUp) throw new DigestError(msg);
-    core.warning(msg);
-  }
+  if (lookedUpSha && manifest.git_sha !== lookedUpSha)
+    throw new DigestError(
+      `the digest manifest from ${source!} says commit ${manifest.git_sha}, but the run built ${lookedUpSha} (the commit of image_tag ${imageTag}); refusing to use it`,
+    );
+  if (sha && !manifest.git_sha.startsWith(sha))
+    core.warning(
+      `the digest manifest from ${source!} was built from commit ${manifest.git_sha}, which does not start with ${sha} (from image_tag ${imageTag})`,
+    );
   return { manifest, text, source: source!, runId };
 }

@@ -13,6 +13,7 @@ import {
   type ImageMapping,
 } from './common/names.js';
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost, type HostKeyPin } from './host-key.js';
+import { EXECUTOR_MISMATCH, type ExecutorMismatch } from './privilege.js';
 
 export const PROVENANCE_MODES = ['off', 'warn', 'require'] as const;
 export type ProvenanceMode = (typeof PROVENANCE_MODES)[number];
@@ -35,6 +36,7 @@ export const INPUT_NAMES = [
   'digest_artifact',
   'build_run_id',
   'build_workflow',
+  'build_branches',
   'github_token',
   'host',
   'port',
@@ -43,6 +45,7 @@ export const INPUT_NAMES = [
   'passphrase',
   'host_key',
   'sudo',
+  'executor_mismatch',
   'remote_node',
   'srv_root',
   'stacks_source',
@@ -90,6 +93,10 @@ export interface DigestSource {
   artifact: string;
   buildRunId?: number;
   buildWorkflow: string;
+  /** build_branches: branch globs whose build runs are trusted besides the default branch (and tags). */
+  buildBranches?: string[];
+  /** git_sha in deploy/verify: the full commit of image_tag (else resolved through the API). */
+  gitSha?: string;
   token: string;
   /** owner/name from GITHUB_REPOSITORY. */
   repository?: { owner: string; repo: string };
@@ -107,7 +114,7 @@ export interface Settings {
   target?: SshTarget;
   /** manifest mode: the build side's `image-name=repo@sha256:...` lines and where they go. */
   manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number; attest: boolean };
-  remote: { sudo: boolean; node: string; root: string; source: string };
+  remote: { sudo: boolean; node: string; root: string; source: string; executorMismatch: ExecutorMismatch };
   breakGlass: boolean;
   breakGlassReason: string;
   stepsBack: number;
@@ -115,7 +122,8 @@ export interface Settings {
   lockTimeoutS: number;
   timeoutMinutes: number;
   reconnectTimeoutS: number;
-  registry?: { registry?: string; username: string; password: string };
+  /** Credentials and the one host they may be sent to (the registry input, never the manifest). */
+  registry?: { registry: string; username: string; password: string };
   actor: string;
   runId: string;
   runAttempt: string;
@@ -223,6 +231,21 @@ const imagesInput = z.string().transform((v, ctx) => {
   return out;
 });
 
+/** build_branches: globs (`*`, `**`, `?`) of branch names, one per line or comma-separated. */
+const branchGlobs = z.string().transform((v, ctx) => {
+  const globs = v
+    .split(/[\r\n,]+/)
+    .map((g) => g.trim())
+    .filter(Boolean);
+  for (const g of globs)
+    if (!/^[A-Za-z0-9._/*?+@=-]{1,255}$/.test(g) || g.startsWith('/') || g.endsWith('/'))
+      issue(
+        ctx,
+        `build_branches: ${show(g)} is not valid; expected branch names or globs (* within a path segment, ** across, ?), one per line, e.g. release/*`,
+      );
+  return globs;
+});
+
 const fields = z.object({
   mode: z.string().transform((v, ctx) => {
     if (v === '') return 'deploy' as Mode;
@@ -258,6 +281,7 @@ const fields = z.object({
     /^[A-Za-z0-9_.-]{1,200}$/,
     'a workflow file name or id (e.g. build_ghcr.yml)',
   ),
+  build_branches: branchGlobs,
   github_token: anyString,
   host: z.string().transform((v, ctx) => {
     if (v === '') return undefined;
@@ -291,6 +315,15 @@ const fields = z.object({
     }
   }),
   sudo: boolean('sudo'),
+  executor_mismatch: z.string().transform((v, ctx) => {
+    if (v === '') return undefined;
+    if (!(EXECUTOR_MISMATCH as readonly string[]).includes(v))
+      issue(
+        ctx,
+        `executor_mismatch: ${show(v)} is not valid; expected one of ${EXECUTOR_MISMATCH.join(', ')}`,
+      );
+    return v as ExecutorMismatch;
+  }),
   remote_node: matching(
     'remote_node',
     /^[A-Za-z0-9_./+-]{1,255}$/,
@@ -407,12 +440,21 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
   const regPass = strings.registry_password;
   if (regUser && !regPass) problems.push('registry_password: required when registry_username is set');
   if (regPass && !regUser) problems.push('registry_username: required when registry_password is set');
-  if (get('registry') && !regUser)
+  if (get('registry') && !regUser && !regPass)
     problems.push('registry_username: required when registry is set (with registry_password)');
+  if ((regUser || regPass) && !get('registry'))
+    problems.push(
+      'registry: required when registry_username/registry_password are set: the registry host those credentials are for (e.g. ghcr.io); they are sent to that host only, never to one named in the digest manifest',
+    );
 
   const v = parsed.success ? parsed.data : undefined;
   let hostKeys: HostKeyPin[] = [];
   const gitSha = v?.git_sha || env.GITHUB_SHA || '';
+  const tagHex = /^sha-([0-9a-f]{7,40})$/.exec(get('image_tag'))?.[1];
+  if (mode !== 'manifest' && v?.git_sha && tagHex && !v.git_sha.startsWith(tagHex))
+    problems.push(
+      `git_sha: ${v.git_sha} is not the commit of image_tag ${get('image_tag')} (it does not start with ${tagHex}); give the full SHA of that commit, or leave git_sha empty`,
+    );
   if (mode === 'manifest' && !/^[0-9a-f]{40}$/.test(gitSha) && !failed.has('git_sha'))
     problems.push('git_sha: required in manifest mode when GITHUB_SHA is not set (a full 40-hex commit SHA)');
   if (v?.host_key && v.host) {
@@ -446,6 +488,8 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
       artifact: v.digest_artifact ?? 'image-digests',
       buildRunId: v.build_run_id,
       buildWorkflow: v.build_workflow ?? 'build_ghcr.yml',
+      buildBranches: v.build_branches,
+      ...(mode !== 'manifest' && v.git_sha ? { gitSha: v.git_sha } : {}),
       token: v.github_token ?? '',
       repository: repo ? { owner: repo[1]!, repo: repo[2]! } : undefined,
       currentRunId: envRunId,
@@ -476,6 +520,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
           },
     remote: {
       sudo: v.sudo ?? true,
+      executorMismatch: v.executor_mismatch ?? 'fail',
       node: v.remote_node ?? 'node',
       root: v.srv_root ?? '/srv',
       source: v.stacks_source ?? '/opt/seisei-odoo-addons/infra/stacks',
@@ -487,7 +532,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
     lockTimeoutS: v.lock_timeout ?? 600,
     timeoutMinutes: v.timeout_minutes ?? 30,
     reconnectTimeoutS: v.reconnect_timeout ?? 120,
-    registry: regUser ? { registry: v.registry, username: regUser, password: regPass } : undefined,
+    registry: regUser ? { registry: v.registry!, username: regUser, password: regPass } : undefined,
     actor,
     runId,
     provenance: {

@@ -32,7 +32,7 @@ export function parseDigestLines(text: string): Record<string, { ref: string; di
       return void problems.push(
         `${where}: image name ${JSON.stringify(name)} must match [a-z0-9][a-z0-9._-]*`,
       );
-    if (images[name]) return void problems.push(`${where}: image ${name} is listed twice`);
+    if (Object.hasOwn(images, name)) return void problems.push(`${where}: image ${name} is listed twice`);
     images[name] = { ref, digest: m[2]! };
   });
   if (!problems.length && !Object.keys(images).length)

@@ -8,7 +8,6 @@ import type { Settings, SshTarget } from './inputs.js';
 import {
   EventRenderer,
   driftMessage,
-  neutralize,
   reportResult,
   setOutputs,
   setStatus,
@@ -21,20 +20,20 @@ import {
   OutcomeUnknownError,
   RemoteError,
   localRemoteScript,
+  sha256Hex,
   type HostSessionOptions,
   type RunInputs,
   type UploadFile,
 } from './remote-run.js';
-import { installedExecutor, type ExecResult } from './ssh.js';
-import { createHash } from 'node:crypto';
+import type { ExecResult } from './ssh.js';
+import { safeText } from './neutralise.js';
 import { readFileSync } from 'node:fs';
 import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request-build.js';
+import { ACTION_VERSION, chooseExecutor } from './privilege.js';
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
 /** The executor replaces these paths with the private copies it makes of the stdin inputs. */
 const STAGED_ON_SERVER = { dir: '-', digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
-
-const sha256File = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 /** Modes that need the digest manifest (verify binds the marker to the digests). */
 export const needsManifest = (mode: Settings['mode']) => mode === 'deploy' || mode === 'verify';
@@ -127,16 +126,16 @@ function logStatus(status: unknown): void {
     const m = st.manifest ?? {};
     const problems = st.problems ?? [];
     core.info(
-      neutralize(
+      safeText(
         `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}…), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || '?'}` : 'no current manifest'}; ${problems.length ? `${problems.length} problem(s)` : 'consistent'}`,
       ),
     );
     for (const p of problems)
       if (p.severity === 'drift') core.warning(`${st.stack}: ${p.message}`);
-      else core.info(neutralize(`  ${st.stack}: ${p.message}`));
+      else core.info(safeText(`  ${st.stack}: ${p.message}`));
   }
   core.startGroup('status report (JSON)');
-  for (const line of JSON.stringify(status, null, 2).split('\n')) core.info(neutralize(line));
+  core.info(safeText(JSON.stringify(status, null, 2)));
   core.endGroup();
 }
 
@@ -202,21 +201,21 @@ export async function runOnHost(
   try {
     const server = await core.group(`Connect to ${host.label}`, () => host.open());
     const files: UploadFile[] = [];
-    const script = localRemoteScript(opts.env);
-    if (server.installedSha256 === sha256File(script)) {
-      // The last deploy installed this very build (root-owned): run it instead of uploading it again.
-      host.executor = installedExecutor(s.remote.root);
-      core.info(`Using the executor installed at ${host.executor} (same build as this action)`);
-    } else files.push({ name: 'remote.cjs', local: script, mode: 0o600 });
-    if (manifest && s.mode === 'verify')
-      files.push({ name: 'image-digests.json', data: manifest.text, mode: 0o600 });
-    if (manifest?.provenance && s.mode === 'verify')
-      files.push({ name: 'provenance.json', data: JSON.stringify(manifest.provenance), mode: 0o600 });
+    const script = readFileSync(localRemoteScript(opts.env));
+    // The installed executor when it is this build (or, with narrow sudo, the only one allowed).
+    const choice = chooseExecutor(
+      server,
+      { sha256: sha256Hex(script), version: ACTION_VERSION },
+      { root: s.remote.root, mismatch: s.remote.executorMismatch },
+    );
+    (choice.warn ? core.warning : core.info)(safeText(choice.note));
+    host.executor = choice.executor;
+    host.direct = choice.direct;
+    if (!choice.executor) files.push({ name: 'remote.cjs', data: script });
     /** A private temp dir only when there is something to upload; returns it. */
     const upload = async (): Promise<string | undefined> => {
       if (!files.length) return undefined;
-      const dir = await host.makeTempDir();
-      await host.upload(files);
+      const dir = await host.upload(files);
       core.info(`Uploaded ${files.map((f) => f.name).join(', ')} to ${dir}`);
       return dir;
     };
@@ -264,13 +263,15 @@ export async function runOnHost(
     }
 
     if (s.mode === 'verify') {
-      const dir = await core.group('Upload', upload);
+      if (files.length) await core.group('Upload', upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || '(local)'}`;
-      const args = ['verify', s.imageTag!, '--digest-file', `${dir}/image-digests.json`, '--note', note];
-      if (manifest?.provenance) args.push('--provenance-file', `${dir}/provenance.json`);
-      if (s.actor) args.push('--actor', s.actor);
+      // The manifest goes on stdin: nothing to upload for it, and with narrow sudo the executor could
+      // not read the SSH user's files as root anyway.
+      const args = ['verify', s.imageTag!, '--digest-file', '-', '--note', note];
+      if (s.actor) args.push(`--actor=${s.actor}`); // one argument: an actor like `--help` stays a value
+      if (manifest?.provenance) args.push(`--provenance=${JSON.stringify(manifest.provenance)}`);
       args.push('--root', s.remote.root, '--json');
-      const res = await host.runSync(args);
+      const res = await host.runSync(args, manifest!.text);
       const result = verifyResult(res, renderer, s.imageTag!, target.host);
       await reportResult(result, summaryContext(s, host), renderer);
       return result;

@@ -1,8 +1,10 @@
-// One per-host session: connect + preflight, upload the executor and its inputs over one SFTP
-// session into a private temp dir, start the run detached, follow its journal (reconnecting and
-// resuming from the byte offset when SSH drops), and remove the temp dir. A rolling deploy to
-// several hosts is a loop over HostSession. The action never kills a run on the server.
+// One per-host session: connect + preflight, send the executor (when the server lacks this build)
+// and other files on an exec's stdin into a private temp dir, start the run detached, follow its
+// journal (reconnecting and resuming from the byte offset when SSH drops), and remove the temp dir.
+// A rolling deploy to several hosts is a loop over HostSession. The action never kills a run on
+// the server.
 import * as core from '@actions/core';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,14 +12,18 @@ import type { ResultEvent } from './common/events.js';
 import { RUN_KEY_RE } from './common/names.js';
 import type { Settings, SshTarget } from './inputs.js';
 import { JournalReader, backoffSchedule, sleep, type JournalLine } from './journal.js';
+import { safeText } from './neutralise.js';
 import {
   SshError,
+  TEMP_DIR_RE,
   asRoot,
   connect,
   preflight,
+  sendFileScript,
   shellJoin,
   shellQuote,
   type ExecResult,
+  type InstalledExecutorInfo,
   type PreflightInfo,
   type SshSession,
 } from './ssh.js';
@@ -30,13 +36,13 @@ export class OutcomeUnknownError extends RemoteError {
   override name = 'OutcomeUnknownError';
 }
 
+/** A file for the private temp dir on the server (written 0600, owned by the SSH user). */
 export interface UploadFile {
   name: string;
-  /** Local file to copy, or content to write. */
-  local?: string;
-  data?: string;
-  mode: number;
+  data: Buffer;
 }
+
+export const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 export interface StartInfo {
   run_key: string;
@@ -71,7 +77,7 @@ export function localRemoteScript(env: NodeJS.ProcessEnv = process.env): string 
   return found;
 }
 
-const TMP_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+const TMP_RE = TEMP_DIR_RE;
 
 /** What `remote.cjs run -` reads on stdin. */
 export interface RunInputs {
@@ -85,6 +91,8 @@ export class HostSession {
   tmpDir?: string;
   /** The executor to run: the installed one when it is this build, else the uploaded copy. */
   executor?: string;
+  /** Run the executor by its shebang (narrow sudo allows only that file), not `<node> <file>`. */
+  direct = false;
   runKey?: string;
   journal?: string;
   /** pid of the detached executor, from `run --detach`. */
@@ -113,7 +121,11 @@ export class HostSession {
     this.throwIfCancelled();
     const info = await preflight(this.session, this.settings.remote);
     core.info(
-      `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
+      safeText(
+        info.narrow
+          ? `Server: sudo allows only the installed executor${info.installedVersion ? ` (seisei-deploy ${info.installedVersion.version})` : ''}`
+          : `Server: Node.js ${info.nodeVersion}, Docker ${info.dockerVersion}${this.settings.remote.sudo ? ', passwordless sudo' : ''}`,
+      ),
     );
     return info;
   }
@@ -127,49 +139,49 @@ export class HostSession {
   /** The executor command line: only temp paths and validated words, each shell-quoted. */
   cli(args: readonly string[]): string {
     if (!this.executor && !this.tmpDir) throw new RemoteError('internal: no executor uploaded yet');
+    if (this.direct && this.executor)
+      return asRoot(this.settings.remote) + shellJoin([this.executor, ...args]);
     return (
       asRoot(this.settings.remote) +
       shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.cjs`, ...args])
     );
   }
 
-  /** Creates the private temp dir on the server (mktemp -d: mode 0700, owned by the SSH user). */
-  async makeTempDir(): Promise<string> {
-    const mk = await this.live().exec(`umask 077 && mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX"`, {
-      timeoutMs: 30_000,
-    });
-    const dir = mk.stdout.trim();
-    if (mk.code !== 0 || !TMP_RE.test(dir))
-      throw new RemoteError(
-        `cannot create a temporary directory on ${this.target.host}: ${mk.stderr.trim() || dir || `exit ${mk.code}`}`,
-      );
-    this.tmpDir = dir;
-    return dir;
+  /**
+   * Sends the files into a new private temp dir (mktemp -d: 0700, owned by the SSH user), one exec
+   * per file with the bytes on stdin (no SFTP); the server checks each file's sha256 before it is
+   * used. Returns the dir.
+   */
+  async upload(files: readonly UploadFile[]): Promise<string> {
+    if (!files.length) throw new RemoteError('internal: nothing to upload');
+    for (const f of files) await this.sendFile(f);
+    return this.tmpDir!;
   }
 
-  /** Uploads all files into the temp dir over one SFTP session. */
-  async upload(files: readonly UploadFile[]): Promise<void> {
-    const dir = this.tmpDir;
-    if (!dir) throw new RemoteError('internal: upload before makeTempDir');
-    if (!files.length) return;
-    await this.live().withSftp(async (sftp) => {
-      for (const f of files) {
-        const path = `${dir}/${f.name}`;
-        await new Promise<void>((resolve, reject) => {
-          const done = (err?: Error | null) =>
-            err
-              ? reject(
-                  new RemoteError(`cannot upload ${f.name} to ${this.target.host}:${path}: ${err.message}`),
-                )
-              : resolve();
-          if (f.local !== undefined) sftp.fastPut(f.local, path, { mode: f.mode }, done);
-          else sftp.writeFile(path, f.data ?? '', { mode: f.mode }, done);
-        });
-        await new Promise<void>((resolve, reject) =>
-          sftp.chmod(path, f.mode, (err) => (err ? reject(err) : resolve())),
-        );
-      }
+  private async sendFile(f: UploadFile): Promise<void> {
+    const sha256 = sha256Hex(f.data);
+    const res = await this.live().exec(sendFileScript({ name: f.name, sha256 }, this.tmpDir), {
+      stdin: f.data,
+      timeoutMs: 120_000,
     });
+    const dir = /^dir=(.*)$/m.exec(res.stdout)?.[1];
+    if (dir !== undefined && !this.tmpDir) {
+      if (!TMP_RE.test(dir))
+        throw new RemoteError(
+          `cannot create a temporary directory on ${this.target.host}: mktemp -d answered ${JSON.stringify(dir.slice(0, 200))}`,
+        );
+      this.tmpDir = dir;
+    }
+    if (res.code === 0 && this.tmpDir && new RegExp(`^sent=${sha256}$`, 'm').test(res.stdout)) return;
+    const why =
+      res.code === null
+        ? res.timedOut
+          ? 'timed out'
+          : (this.session?.closeReason ?? 'connection lost')
+        : `exit ${res.code}: ${(res.stderr || res.stdout).trim().slice(-500) || 'no output'}`;
+    throw new RemoteError(
+      `cannot send ${f.name} to ${this.target.host}${this.tmpDir ? `:${this.tmpDir}` : ''}: ${why}`,
+    );
   }
 
   /** Starts `remote.cjs run <request> --detach`: validated synchronously, then detached from SSH. */
@@ -213,7 +225,9 @@ export class HostSession {
     this.journal = info.journal;
     if (Number.isSafeInteger(info.pid) && (info.pid ?? 0) > 0) this.pid = info.pid;
     core.info(
-      `Run ${runKey} started on ${this.target.host}${info.pid ? ` (pid ${info.pid})` : ''}; journal ${info.journal}`,
+      safeText(
+        `Run ${runKey} started on ${this.target.host}${info.pid ? ` (pid ${info.pid})` : ''}; journal ${info.journal}`,
+      ),
     );
     return info;
   }
@@ -327,11 +341,12 @@ export class HostSession {
   }
 
   /** Runs a synchronous executor mode (verify, status) and returns its output. */
-  async runSync(args: readonly string[]): Promise<ExecResult> {
+  async runSync(args: readonly string[], stdin?: string): Promise<ExecResult> {
     this.throwIfCancelled();
     const res = await this.live().exec(this.cli(args), {
       timeoutMs: this.settings.timeoutMinutes * 60_000,
       signal: this.opts.signal,
+      ...(stdin !== undefined ? { stdin } : {}),
     });
     if (res.aborted)
       throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);
@@ -377,15 +392,17 @@ export class HostSession {
         },
       ).catch((e: Error) => ({ code: -1, stderr: e.message }));
       core.info(
-        res.code === 0
-          ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends`
-          : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res.stderr}`,
+        safeText(
+          res.code === 0
+            ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends`
+            : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res.stderr}`,
+        ),
       );
       return;
     }
-    const sudoRm = this.settings.remote.sudo ? ` || sudo -n rm -rf -- ${q}` : '';
+    // The SSH user made the dir and everything in it (the executor writes nothing there): no sudo.
     const rm = () =>
-      this.session!.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 30_000 }).catch((e: Error) => ({
+      this.session!.exec(`rm -rf -- ${q}`, { timeoutMs: 30_000 }).catch((e: Error) => ({
         code: -1,
         stderr: e.message,
       }));

@@ -3,6 +3,7 @@
 // step's failure.
 import * as core from '@actions/core';
 import type { DeployEvent, LogEvent, ResultEvent, StepEvent } from './common/events.js';
+import { neutraliseLine, neutraliseLines, safeText } from './neutralise.js';
 
 /** The core functions the renderer uses (replaceable in tests). */
 export interface Out {
@@ -13,14 +14,8 @@ export interface Out {
   endGroup(): void;
 }
 
-/**
- * A line from the server must not be read by the runner as a workflow command (`::set-output`,
- * `::add-mask::`, `::stop-commands::`, `##[...]`). Such lines get a visible prefix.
- */
-export function neutralize(line: string): string {
-  const t = line.trimStart();
-  return t.startsWith('::') || t.startsWith('##[') ? `| ${line}` : line;
-}
+/** A line from the server made inert for the runner (see neutralise.ts). */
+export const neutralize = neutraliseLine;
 
 const secs = (ms: number | undefined) =>
   ms === undefined ? '' : ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
@@ -74,7 +69,7 @@ export class EventRenderer {
   }
 
   private print(text: string): void {
-    for (const line of text.split(/\r?\n/)) this.out.info(neutralize(line));
+    for (const line of neutraliseLines(text)) this.out.info(line);
   }
 
   private record(e: StepEvent): StepRecord {
@@ -258,7 +253,7 @@ export async function reportResult(
   renderer.close();
   setOutputs(outputsOf(r));
   await writeSummary(r, ctx, renderer.steps);
-  if (r.status === 'success') core.info(`✅ ${r.msg || `${ctx.mode} succeeded`}`);
+  if (r.status === 'success') core.info(safeText(`✅ ${r.msg || `${ctx.mode} succeeded`}`));
   else {
     const msg =
       r.msg || `${ctx.mode} ${r.status === 'rolled_back' ? 'failed and was rolled back' : 'failed'}`;

@@ -34,14 +34,30 @@ export function registryOf(ref: string): string {
     : 'docker.io';
 }
 
-/** The registry to log in to: the input, else the one registry all deployed images come from. */
-export function defaultRegistry(manifest: DigestManifest, images: Settings['images']): string {
-  const hosts = [...new Set(Object.values(resolveImageVars(manifest, images)).map((i) => registryOf(i.ref)))];
-  if (hosts.length !== 1)
+/** Docker Hub's names for itself, as `docker login` and image references use them. */
+const DOCKER_HUB = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+const sameRegistry = (a: string, b: string) => {
+  const norm = (h: string) => (DOCKER_HUB.has(h.toLowerCase()) ? 'docker.io' : h.toLowerCase());
+  return norm(a) === norm(b);
+};
+
+/**
+ * Registry credentials go to the `registry` input's host only. The images deployed with them must
+ * come from that host: a manifest naming another host is refused rather than pulled without (or
+ * with someone else's) credentials.
+ */
+export function checkImageHosts(
+  manifest: DigestManifest,
+  images: Settings['images'],
+  registry: string,
+): void {
+  const foreign = Object.entries(resolveImageVars(manifest, images)).filter(
+    ([, img]) => !sameRegistry(registryOf(img.ref), registry),
+  );
+  if (foreign.length)
     throw new RequestError(
-      `registry: the images come from ${hosts.length} registries (${hosts.join(', ')}); set registry to the one registry_username/registry_password are for`,
+      `registry: the credentials are for ${registry}, but ${foreign.map(([v, img]) => `${v}=${img.ref}`).join(', ')} ${foreign.length === 1 ? 'is' : 'are'} hosted elsewhere; refusing to deploy. Set registry to the host of the deployed images, or deploy without registry credentials`,
     );
-  return hosts[0]!;
 }
 
 const common = (s: Settings, runKey: string) => ({
@@ -67,10 +83,11 @@ export function buildDeployRequest(
   runKey: string,
   provenance?: ProvenanceRecord,
 ): DeployRequest {
+  if (s.registry) checkImageHosts(manifest, s.images, s.registry.registry);
   const registry =
     s.registry && paths.passwordFile
       ? {
-          registry: s.registry.registry ?? defaultRegistry(manifest, s.images),
+          registry: s.registry.registry,
           username: s.registry.username,
           password_file: paths.passwordFile,
         }

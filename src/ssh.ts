@@ -1,8 +1,9 @@
 // SSH with node-ssh: pinned host key (checked before authentication), keepalive, timeouts, clear
-// errors; streaming exec that notices a dropped connection; one SFTP session for uploads; and the
-// preflight check of the server (Node.js >= 18, Docker, passwordless sudo). node-ssh is imported
-// lazily so that an input error never pays for loading it.
+// errors; streaming exec that notices a dropped connection (files travel on an exec's stdin: no
+// SFTP); and the preflight check of the server (Node.js >= 18, Docker, passwordless sudo, the
+// installed executor). node-ssh is imported lazily so that an input error never pays for loading it.
 import type { EventEmitter } from 'node:events';
+import { parseInstalledVersion, upgradeHint, type InstalledVersion } from './privilege.js';
 import { checkHostKey, describePins, hostKeyAlgorithms, type HostKeyCheck } from './host-key.js';
 import type { SshTarget } from './inputs.js';
 
@@ -36,26 +37,11 @@ interface Ssh2Client extends EventEmitter {
   end(): void;
   destroy?(): void;
 }
-interface SftpAttrs {
-  mode: number;
-}
-export interface Sftp {
-  fastPut(local: string, remote: string, opts: object, cb: (err?: Error | null) => void): void;
-  writeFile(
-    path: string,
-    data: string | Buffer,
-    opts: { mode?: number },
-    cb: (err?: Error | null) => void,
-  ): void;
-  chmod(path: string, mode: number, cb: (err?: Error | null) => void): void;
-  stat(path: string, cb: (err: Error | null | undefined, attrs: SftpAttrs) => void): void;
-  end(): void;
-}
 
 export interface ExecOptions {
   /** Called with each stdout chunk as it arrives (stdout is then not collected). */
   onStdout?: (chunk: Buffer) => void;
-  stdin?: string;
+  stdin?: string | Buffer;
   /** Closes the channel after this long; the result then has timedOut. */
   timeoutMs?: number;
   /** Closes the channel when aborted (the remote process gets SIGHUP/EOF; detached runs are unaffected). */
@@ -150,7 +136,7 @@ export class SshSession {
 
   constructor(
     readonly target: SshTarget,
-    private readonly ssh: { connection: unknown; dispose(): void; requestSFTP(): Promise<unknown> },
+    private readonly ssh: { connection: unknown; dispose(): void },
   ) {
     const client = this.client;
     // After 'ready' node-ssh leaves no 'error' listener: an unhandled one would crash the process.
@@ -269,16 +255,6 @@ export class SshSession {
     });
   }
 
-  /** Runs `fn` with one SFTP session, ended afterwards. */
-  async withSftp<T>(fn: (sftp: Sftp) => Promise<T>): Promise<T> {
-    const sftp = (await this.ssh.requestSFTP()) as Sftp;
-    try {
-      return await fn(sftp);
-    } finally {
-      sftp.end();
-    }
-  }
-
   close(): void {
     this.closedFlag = true;
     try {
@@ -335,29 +311,151 @@ export interface RemoteOptions {
 /** The command prefix that runs something as root (or as the SSH user when sudo is off). */
 export const asRoot = (r: RemoteOptions) => (r.sudo ? 'sudo -n ' : '');
 
+/** What the preflight found at <root>/releases/bin/seisei-deploy, looked at as the SSH user (no sudo). */
+export interface InstalledExecutorInfo {
+  path: string;
+  /**
+   * ok: a regular file that only root can change (root owns it and every directory above it, none
+   * writable by group or others except sticky ones like /tmp), readable by the SSH user: sha256 is
+   * its hash. absent: provably not there. untrusted: there, but someone other than root could
+   * change it. unknown: could not be looked at (a directory not searchable, the file not readable).
+   */
+  state: 'ok' | 'absent' | 'untrusted' | 'unknown';
+  sha256?: string;
+  /** Why it is untrusted or unknown: text from the server (neutralise it before logging). */
+  reason?: string;
+}
+
 export interface PreflightInfo {
   nodeVersion: string;
   dockerVersion: string;
-  /** sha256 (hex) of the executor installed at <root>/releases/bin/seisei-deploy, if any. */
-  installedSha256?: string;
+  /** The installed executor, when a root was given. */
+  installed?: InstalledExecutorInfo;
+  /** The deploy user's sudo allows only the installed executor (docs/server-setup.md section 4). */
+  narrow?: boolean;
+  /** In narrow mode: what the installed executor's `version --json` said, if it answered. */
+  installedVersion?: InstalledVersion;
 }
 
 /** Where each deploy installs the executor, which the action reuses when it is the same build. */
 export const installedExecutor = (root: string) => `${root}/releases/bin/seisei-deploy`;
 
-/** One shell command that reports sudo, node and docker as `key=value` lines. */
+/** Programs the action itself runs as the SSH user (besides sh and the executor). */
+export const USER_TOOLS = ['mktemp', 'cat', 'sha256sum', 'stat', 'rm'] as const;
+
+/**
+ * Shell (POSIX sh, GNU or busybox stat) that prints one `cli=` line about the executor installed at
+ * `path`, run as the SSH user without sudo: `cli=absent`, `cli=ok <sha256>`, `cli=untrusted <why>`
+ * or `cli=unknown <why>`. Trusted only when root alone can change the file: root owns the file and
+ * each directory above it, on the path as given and on the physical path (symlinks resolved), and
+ * none of them is writable by group or others (a sticky directory, like /tmp, excepted).
+ */
+export function installedExecutorScript(path: string): string {
+  return [
+    `F=${shellQuote(path)}`,
+    // cli_walk P: "ok" when root owns P and each directory above it, and none of them (a symlink
+    // aside: its mode means nothing) is writable by group or others unless it is a sticky
+    // directory; otherwise the first problem. One stat for them all; an answer that does not
+    // have one line per path is a problem (fail-closed).
+    `cli_walk() { p=$1; set --; ` +
+      `while :; do set -- "$@" "$p"; [ "$p" = / ] && break; p=\${p%/*}; [ -n "$p" ] || p=/; done; ` +
+      `n=$#; o=$(stat -c '%u %A %n' -- "$@" 2>/dev/null) || { echo "cannot stat $1 or a directory above it"; return; }; ` +
+      `k=0; r=ok; while IFS= read -r l; do k=$((k+1)); u=\${l%% *}; l=\${l#* }; m=\${l%% *}; q=\${l#* }; ` +
+      `if [ "$u" != 0 ]; then r="$q is owned by uid $u, not root"; break; fi; ` +
+      `case $m in l*|d????????[tT]) ;; ?????w*|????????w*) r="$q is writable by group or others ($m)"; break;; ` +
+      `[-d]?????????) ;; *) r="cannot read the mode of $q ($m)"; break;; esac; done <<EOF\n$o\nEOF\n` +
+      `if [ "$r" = ok ] && [ "$k" != "$n" ]; then r="cannot check $1: unexpected answer from stat"; fi; echo "$r"; }`,
+    // Missing for sure: the nearest ancestor that exists is searchable, so its child is really absent.
+    `cli_absent() { c=$F; while [ ! -e "$c" ] && [ ! -L "$c" ]; do p=\${c%/*}; [ -n "$p" ] || p=/; ` +
+      `if [ -e "$p" ]; then [ -d "$p" ] && [ -x "$p" ]; return; fi; [ "$p" = "$c" ] && return 1; c=$p; done; return 1; }`,
+    `if [ -e "$F" ] || [ -L "$F" ]; then`,
+    `  if [ -L "$F" ] || [ ! -f "$F" ]; then echo "cli=untrusted $F is not a regular file"`,
+    `  else`,
+    `    b=$(cli_walk "$F")`,
+    `    if [ "$b" = ok ]; then d=$(cd -P -- "\${F%/*}" 2>/dev/null && pwd -P); ` +
+      `if [ -n "$d" ]; then b=$(cli_walk "$d"); else b="cannot resolve the directory of $F"; fi; fi`,
+    // One line, whatever the names hold.
+    `    if [ "$b" != ok ]; then printf 'cli=untrusted %s\\n' "$(printf %s "\${b:-cannot check $F}" | tr '\\n' ' ')"`,
+    `    elif h=$(sha256sum < "$F" 2>/dev/null); then echo "cli=ok \${h%% *}"`,
+    `    else echo "cli=unknown $F is not readable by $(id -un 2>/dev/null)"; fi`,
+    `  fi`,
+    `elif cli_absent; then echo cli=absent`,
+    `else echo "cli=unknown a directory above $F is not searchable by $(id -un 2>/dev/null)"; fi`,
+  ].join('\n');
+}
+
+/**
+ * One shell command that reports sudo, node, docker, the SSH user's tools and the installed
+ * executor as `key=value` lines. Under sudo it runs exactly `sudo -n true`, `sudo -n <node> -e ...`
+ * and `sudo -n docker version ...`; everything else runs as the SSH user.
+ */
 export function preflightScript(r: RemoteOptions): string {
   return [
     `N=${shellQuote(r.node)}`,
     r.sudo
       ? `if ! command -v sudo >/dev/null 2>&1; then echo sudo=missing; exit 0; fi; ` +
-        `if sudo -n true 2>/dev/null; then echo sudo=ok; else echo sudo=fail; exit 0; fi; S='sudo -n'`
+        `if sudo -n true 2>/dev/null; then echo sudo=ok; S='sudo -n'; ` +
+        (r.root ? narrowSudoProbe(installedExecutor(r.root)) : '') +
+        `else echo sudo=fail; exit 0; fi`
       : `S=''`,
+    // With narrow sudo, Node.js and Docker cannot be asked as root; the executor's preflight checks Docker.
+    `if [ "$S" != narrow ]; then`,
     `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
     `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
-    ...(r.root
-      ? [`echo "cli=$($S sha256sum ${shellQuote(installedExecutor(r.root))} 2>/dev/null | cut -c1-64)"`]
-      : []),
+    `fi`,
+    // command -v only tells whether a name runs (for a builtin it prints the bare name).
+    `m=; for t in ${USER_TOOLS.join(' ')}; do command -v "$t" >/dev/null 2>&1 || m="$m $t"; done; echo "tools=\${m# }"`,
+    ...(r.root ? [installedExecutorScript(installedExecutor(r.root))] : []),
+  ].join('\n');
+}
+
+/**
+ * When `sudo -n true` is refused: does sudo allow the installed executor alone (the narrow rule)?
+ * `sudo -n -l <file>` exits 0 only when the rule allows it and the file exists. Then ask its
+ * `version --json` (the one command sudo allows); its hash is read as the SSH user, like any.
+ */
+function narrowSudoProbe(exe: string): string {
+  const q = shellQuote(exe);
+  return (
+    `elif sudo -n -l ${q} >/dev/null 2>&1; then echo sudo=narrow; S=narrow; ` +
+    `echo "exe=$(sudo -n ${q} version --json 2>/dev/null | head -c 500 | tr '\\n' ' ')"; `
+  );
+}
+
+/** The private temp dir the action creates on the server (mktemp -d: 0700, owned by the SSH user). */
+export const TEMP_DIR_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+const SENT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/** A file the action sends: its name in the temp dir and the sha256 (hex) of its bytes. */
+export interface SentFile {
+  name: string;
+  sha256: string;
+}
+
+/**
+ * Shell, run as the SSH user, that writes its stdin to <dir>/<name> (mode 0600, never over an
+ * existing entry) and checks the sha256 of what arrived. Without `dir` it first creates the private
+ * temp dir and prints `dir=<path>`. Prints `sent=<sha256>`; when the bytes differ (stdin cut short
+ * by a lost connection) it removes what it wrote (the dir, when it made it) and exits 3. Files thus
+ * travel on the exec channel, like the request: the server needs no SFTP subsystem.
+ */
+export function sendFileScript(file: SentFile, dir?: string): string {
+  if (!SENT_NAME_RE.test(file.name)) throw new Error(`internal: bad file name ${JSON.stringify(file.name)}`);
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`internal: bad sha256 ${file.sha256}`);
+  if (dir !== undefined && !TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
+  const undo = dir === undefined ? 'rm -rf -- "$d"' : 'rm -f -- "$f"';
+  return [
+    'umask 077; set -C',
+    dir === undefined
+      ? `d=$(mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX") || exit 1; echo "dir=$d"`
+      : `d=${shellQuote(dir)}`,
+    `f="$d/"${shellQuote(file.name)}`,
+    // Never over an existing entry (and set -C makes the redirection refuse one, too).
+    `if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists already" >&2; exit 3; fi`,
+    `cat > "$f" || { echo "cannot write $f" >&2; ${undo}; exit 3; }`,
+    `h=$(sha256sum < "$f"); h=\${h%% *}`,
+    `if [ "$h" = ${file.sha256} ]; then echo "sent=$h"; ` +
+      `else echo "the file arrived with sha256 \${h:-?}, sent ${file.sha256}" >&2; ${undo}; exit 3; fi`,
   ].join('\n');
 }
 
@@ -365,20 +463,47 @@ export function preflightScript(r: RemoteOptions): string {
 export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): PreflightInfo {
   const facts = new Map<string, string>();
   for (const line of stdout.split('\n')) {
-    const m = /^(sudo|node|docker|cli)=(.*)$/.exec(line.trim());
-    if (m) facts.set(m[1]!, m[2]!);
+    const m = /^(sudo|node|docker|tools|cli|exe)=(.*)$/.exec(line.trim());
+    // The first answer counts: a later line (text from a name on the server) cannot override it.
+    if (m && !facts.has(m[1]!)) facts.set(m[1]!, m[2]!);
   }
-  const problems: string[] = [];
-  const via = r.sudo ? ' (run via sudo -n)' : '';
+  const fail = (problems: string[]) =>
+    new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
   const sudo = facts.get('sudo');
-  if (r.sudo && sudo !== 'ok') {
-    problems.push(
+  // With narrow sudo, Node.js and Docker cannot be asked as root: the executor's preflight step checks Docker.
+  const narrow = r.sudo && sudo === 'narrow';
+  if (r.sudo && sudo !== 'ok' && !narrow)
+    throw fail([
       sudo === 'missing'
         ? `sudo is not installed on ${t.host}; install it, or set sudo: false if ${t.username} may run Docker and write srv_root itself`
-        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"), or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
+        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"); or, for sudo that allows only the installed executor, install it (${upgradeHint(r.root ?? '/srv')}) and allow exactly ${installedExecutor(r.root ?? '/srv')}; or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
+    ]);
+  const problems: string[] = [];
+  const runtime = narrow ? { nodeVersion: '', dockerVersion: '' } : checkRuntime(facts, r, t, problems);
+  const tools = facts.get('tools');
+  if (tools === undefined) problems.push(`the server check's list of tools got no answer on ${t.host}`);
+  else if (tools.trim())
+    problems.push(
+      `${tools.trim().split(/\s+/).join(', ')} not found in the PATH of ${t.username} on ${t.host}: the action runs them as ${t.username} to send and check the executor (install coreutils)`,
     );
-    throw new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
-  }
+  if (problems.length) throw fail(problems);
+  const installedVersion = narrow ? parseInstalledVersion(facts.get('exe')?.trim()) : undefined;
+  return {
+    ...runtime,
+    ...(r.root ? { installed: parseInstalled(facts.get('cli'), installedExecutor(r.root)) } : {}),
+    ...(narrow ? { narrow } : {}),
+    ...(installedVersion ? { installedVersion } : {}),
+  };
+}
+
+/** Node.js (>= 18) and Docker as the executor will run them; problems are appended. */
+function checkRuntime(
+  facts: Map<string, string>,
+  r: RemoteOptions,
+  t: SshTarget,
+  problems: string[],
+): { nodeVersion: string; dockerVersion: string } {
+  const via = r.sudo ? ' (run via sudo -n)' : '';
   const node = facts.get('node') ?? 'fail (no answer)';
   let nodeVersion = '';
   const nv = /^ok v?(\d+)\.(\d+)\.(\d+)/.exec(node);
@@ -401,13 +526,20 @@ export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): 
     problems.push(
       `'docker version'${via} failed on ${t.host}: ${docker.replace(/^fail ?/, '') || 'no output'}; install Docker Engine and make sure its daemon is running`,
     );
-  if (problems.length)
-    throw new SshError('preflight', `Server check failed on ${t.host}:\n  - ${problems.join('\n  - ')}`);
-  const cli = facts.get('cli');
+  return { nodeVersion, dockerVersion };
+}
+
+/** The `cli=` line of the preflight (installedExecutorScript) as InstalledExecutorInfo. */
+export function parseInstalled(line: string | undefined, path: string): InstalledExecutorInfo {
+  const [state = '', ...rest] = (line ?? '').split(' ');
+  const detail = rest.join(' ').slice(0, 500);
+  if (state === 'absent') return { path, state: 'absent' };
+  if (state === 'ok' && /^[0-9a-f]{64}$/.test(detail)) return { path, state: 'ok', sha256: detail };
+  if (state === 'untrusted') return { path, state: 'untrusted', reason: detail || 'no reason given' };
   return {
-    nodeVersion,
-    dockerVersion,
-    ...(cli && /^[0-9a-f]{64}$/.test(cli) ? { installedSha256: cli } : {}),
+    path,
+    state: 'unknown',
+    reason: detail || (line === undefined ? 'no answer' : `unexpected answer: ${line.slice(0, 200)}`),
   };
 }
 

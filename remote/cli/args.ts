@@ -1,7 +1,10 @@
 // Argument parsing for the executor CLI (node's parseArgs: no dependency), one spec per command.
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ENV_VAR_RE } from '../../src/common/names.js';
 import { DeployError } from '../errors.js';
+import { refuseOptionLikeValues } from './untrusted-argv.js';
 
 export const globalOptions = {
   root: { type: 'string' },
@@ -11,14 +14,25 @@ export const globalOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Thrown by `parse` when --help/-h is an option of the command line (not the value of one). */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+}
+
+/**
+ * Parses a command's arguments. A value that looks like an option (`--actor --help`) is refused
+ * as ambiguous by parseArgs; `--actor=--help` is the value "--help". Only a real --help or -h
+ * asks for help (HelpRequested): the command then does nothing.
+ */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   command: string,
   argv: string[],
   options: O,
   usage: string,
 ) {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...globalOptions, ...options },
       allowPositionals: true,
@@ -27,10 +41,41 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   } catch (err) {
     throw new DeployError(`${command}: ${(err as Error).message}\nusage: ${usage}`, 2);
   }
+  refuseOptionLikeValues(command, parsed.values, usage);
+  if ((parsed.values as { help?: boolean }).help === true) throw new HelpRequested(command);
+  return parsed;
 }
 
-/** Who runs an operator command: the sudo caller, else the login user. */
-export const defaultActor = () => process.env.SUDO_USER || process.env.USER || 'operator';
+/** A user name as useradd(8) takes it (and Samba's trailing `$`). */
+const USER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
+
+/**
+ * Who runs an operator command: the caller of sudo (`SUDO_USER`, when it is a user name), else the
+ * user this process runs as, from the password database rather than `$USER` (absent under cron,
+ * `docker exec` or `env -i`).
+ */
+export function defaultActor(
+  env: NodeJS.ProcessEnv = process.env,
+  currentUser: () => string = () => userInfo().username,
+): string {
+  const sudo = env.SUDO_USER;
+  if (sudo && USER_NAME_RE.test(sudo)) return sudo;
+  try {
+    return currentUser();
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}`; // a uid with no passwd entry (a container's)
+  }
+}
+
+/**
+ * A path given on the command line: a relative one is taken from the working directory, as every
+ * shell tool does (the request schema then sees an absolute path without '..'). The same rule for
+ * every path option: --root, --source, --digest-file, --registry-password-file.
+ */
+export function pathArg(value: string | undefined, cwd = process.cwd()): string | undefined {
+  // `-` is stdin for the file options that read one (--digest-file -), not a file named `-`.
+  return value && value !== '-' ? resolve(cwd, value) : value;
+}
 
 export function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;

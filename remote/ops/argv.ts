@@ -2,9 +2,10 @@
 import type { z } from 'zod';
 import { imageTag, stackName, freeText } from '../../src/common/names.js';
 import { commonOptions, formatIssues } from '../../src/common/request.js';
-import { defaultActor, integer } from '../cli/args.js';
+import { defaultActor, integer, pathArg } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import { layout, type Layout } from '../layout.js';
+import { checkTrustedRoot } from '../ownership.js';
 
 function check<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
@@ -12,8 +13,13 @@ function check<T>(schema: z.ZodType<T>, value: unknown): T {
   return parsed.data;
 }
 
-/** `--root` (absolute, default /srv) as a layout. */
-export const rootLayout = (root: string | undefined): Layout => layout(check(commonOptions.root, root));
+/** `--root` (default /srv; a relative one is taken from the working directory) as a layout; under
+ * root it must be root's (ownership.ts). */
+export function rootLayout(root: string | undefined): Layout {
+  const l = layout(check(commonOptions.root, pathArg(root)));
+  checkTrustedRoot(l.root);
+  return l;
+}
 
 export const stackArg = (value: string): string => check(stackName, value);
 

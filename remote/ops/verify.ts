@@ -2,9 +2,10 @@
 // (DESIGN.md section 6), recorded in the history with the actor.
 import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli.js';
-import { parse } from '../cli/args.js';
+import { parse, pathArg } from '../cli/args.js';
 import { parseDigestManifest } from '../../src/common/digest-manifest.js';
 import { formatIssues, provenanceRecord, type ProvenanceRecord } from '../../src/common/request.js';
+import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Layout } from '../layout.js';
@@ -36,12 +37,8 @@ export function readMarker(l: Layout, tag: string): MarkerContent | undefined {
 
 /** `{name: digest}` of every image in the digest manifest, which must carry `tag`. */
 export function digestsFromFile(file: string, tag: string): Record<string, string> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new DeployError(`--digest-file ${file} cannot be read: ${errorMessage(err)}`, 2);
-  }
+  // `-` is stdin; under sudo the file is read with the caller's rights (caller.ts).
+  const text = readInputFile(file, '--digest-file');
   try {
     const m = parseDigestManifest(text, tag);
     return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
@@ -50,16 +47,16 @@ export function digestsFromFile(file: string, tag: string): Record<string, strin
   }
 }
 
-/** The action's provenance result for the marker (--provenance-file), validated like a request field. */
-export function provenanceFromFile(file: string): ProvenanceRecord {
+/** The action's provenance result for the marker (--provenance=JSON), validated like a request field. */
+export function provenanceArg(text: string): ProvenanceRecord {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (err) {
-    throw new DeployError(`--provenance-file ${file} cannot be read as JSON: ${errorMessage(err)}`, 2);
+    throw new DeployError(`--provenance is not JSON: ${errorMessage(err)}`, 2);
   }
   const r = provenanceRecord.safeParse(data);
-  if (!r.success) throw new DeployError(`--provenance-file ${file}: ${formatIssues(r.error)}`, 2);
+  if (!r.success) throw new DeployError(`--provenance: ${formatIssues(r.error)}`, 2);
   return r.data;
 }
 
@@ -143,7 +140,7 @@ function describeMarker(m: MarkerContent | undefined): string {
 
 export const verifyCommand: Command = {
   usage:
-    'seisei-deploy verify <image_tag> [--digest-file F] [--provenance-file F] [--note "..."] [--actor A] [--root DIR] [--json]',
+    'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: 'mark an image tag as verified on staging (production deploys need it)',
   async main(argv) {
     const { values: v, positionals: p } = parse(
@@ -151,7 +148,7 @@ export const verifyCommand: Command = {
       argv,
       {
         'digest-file': { type: 'string' },
-        'provenance-file': { type: 'string' },
+        provenance: { type: 'string' },
         note: { type: 'string' },
         actor: { type: 'string' },
       },
@@ -163,8 +160,9 @@ export const verifyCommand: Command = {
     const l = rootLayout(v.root);
     const note = textArg('note', v.note);
     const actor = actorArg(v.actor);
-    const digests = v['digest-file'] ? digestsFromFile(v['digest-file'], tag) : {};
-    const provenance = v['provenance-file'] ? provenanceFromFile(v['provenance-file']) : undefined;
+    const file = pathArg(v['digest-file']);
+    const digests = file ? digestsFromFile(file, tag) : {};
+    const provenance = v.provenance ? provenanceArg(v.provenance) : undefined;
     const done = verifyTag(l, tag, { digests, note, actor, provenance });
     if (v.json) {
       printJson(done);

@@ -16,6 +16,7 @@ import {
   writeManifest,
   type Who,
 } from './record.js';
+import { pullRelease, type Login } from './pull.js';
 import { removeLive } from './switch.js';
 
 export async function autoRollback(
@@ -29,6 +30,8 @@ export async function autoRollback(
     who: Who;
     started: number;
     env: string;
+    /** The run's registry login, if it has one: the previous release may need a pull too. */
+    login?: Login;
   },
   report: Reporter,
 ): Promise<Outcome> {
@@ -65,11 +68,16 @@ export async function autoRollback(
     meta: readReleaseMeta(l.releaseDir(stack, previousId)),
   };
   let rollbackError = '';
+  // A failed pull does not stop the way back: the switch goes on, so the records below stay true
+  // to what is live, and `up` may still find the images (v1 with root's own login).
+  const notPulled = await report
+    .step('auto_rollback.pull', () => pullRelease(docker, flavor, previous, report, ctx.login))
+    .then(() => '', errorMessage);
   try {
     await activate(l, docker, flavor, previous, report, 'auto_rollback.');
     report.end('auto_rollback', 'ok');
   } catch (err) {
-    rollbackError = errorMessage(err);
+    rollbackError = errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : '');
     report.end('auto_rollback', 'failed', rollbackError);
   }
   const before = readManifest(l, stack);

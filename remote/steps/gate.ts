@@ -52,12 +52,14 @@ export function checkGate(
     throw new DeployError(
       `verified marker ${path} is not a marker (${shape}); rewrite it with: seisei-deploy verify ${opts.tag}`,
     );
+  // Own keys only: image names like `constructor` are also names of Object.prototype's members.
+  const deploying = (name: string) => (Object.hasOwn(opts.digests, name) ? opts.digests[name] : undefined);
   const differ = Object.entries(marker.digests ?? {})
-    .filter(([name, digest]) => opts.digests[name] !== undefined && opts.digests[name] !== digest)
+    .filter(([name, digest]) => deploying(name) !== undefined && deploying(name) !== digest)
     .map(([name, digest]) => `${name}: verified ${digest}, deploying ${opts.digests[name]}`);
   const missing = Object.keys(marker.digests ?? {}).length
     ? Object.keys(opts.digests)
-        .filter((n) => !(n in marker.digests!))
+        .filter((n) => !Object.hasOwn(marker.digests!, n))
         .map((n) => `${n}: not in the marker`)
     : [];
   if (differ.length || missing.length) {

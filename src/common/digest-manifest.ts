@@ -88,7 +88,8 @@ export function resolveImageVars(
           })();
   const out: Record<string, ImageDigest> = {};
   for (const [envVar, name] of Object.entries(wanted)) {
-    const img = m.images[name];
+    // Own keys only: an image named `constructor` must not find Object.prototype.constructor.
+    const img = Object.hasOwn(m.images, name) ? m.images[name] : undefined;
     if (!img)
       throw new ManifestError([
         `images: ${envVar}=${name} names an image that is not in the manifest (it has: ${names.join(', ')})`,

@@ -3,6 +3,13 @@
 import * as z from 'zod';
 import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './names.js';
 
+/**
+ * The request format this build writes and accepts. Bump it whenever an older executor would
+ * misread a request of this build (a new required field, a changed meaning): the action then
+ * refuses to run an installed executor of another format (executor_mismatch: use-installed).
+ */
+export const REQUEST_FORMAT = 1;
+
 const absPath = (field: string) =>
   z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..') && !v.includes('\0'), {
     error: `${field} must be an absolute path without '..'`,

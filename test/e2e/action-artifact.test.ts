@@ -70,10 +70,11 @@ describe('the action downloads the digest manifest artifact (real @actions/artif
     await srv?.close();
   });
 
-  /** A manifest of the test image whose git_sha starts with the tag's SHA (a fresh one unless given). */
+  /** The one commit of the test image's tag: two commits sharing the tag's short SHA would make it ambiguous. */
+  const suffix = randomBytes(20).toString('hex');
+  /** A manifest of the test image, built from the commit of its tag. */
   const manifest = (over: Record<string, unknown> = {}) => {
-    const hex = img.tag.slice('sha-'.length);
-    const gitSha = (hex + randomBytes(20).toString('hex')).slice(0, 40);
+    const gitSha = (img.tag.slice('sha-'.length) + suffix).slice(0, 40);
     return {
       git_sha: gitSha,
       git_sha7: gitSha.slice(0, 7),
@@ -148,10 +149,10 @@ describe('the action downloads the digest manifest artifact (real @actions/artif
     );
   });
 
-  test('by tag lookup: newest successful run of build_workflow at the tag SHA (page 2); the current run is tried first', async () => {
+  test("by tag lookup: newest trusted run of build_workflow at the tag's full commit; the current run is tried first", async () => {
     const m = manifest();
     const older = { ...m, built_at_utc: '2026-01-01T10:00:00Z' };
-    // Page 1: 100 newer successful runs of other commits. Page 2: the matches.
+    // 100 newer successful runs of other commits: GitHub filters them out (?head_sha=).
     for (let i = 0; i < 100; i++)
       gh.addRun({
         id: 3000 + i,
@@ -180,21 +181,22 @@ describe('the action downloads the digest manifest artifact (real @actions/artif
     assert.deepEqual(
       reqs.map((q) => q.path),
       [
-        runsList,
+        '/repos/org/app',
+        `/repos/org/app/commits/${img.tag.slice('sha-'.length)}`,
         runsList,
         '/repos/org/app/actions/runs/2002/artifacts',
         `/repos/org/app/actions/artifacts/${wanted.id}/zip`,
       ],
     );
-    for (const [i, page] of [
-      [0, '1'],
-      [1, '2'],
-    ] as const) {
-      const q = new URLSearchParams(reqs[i]!.search);
-      assert.deepEqual([q.get('status'), q.get('per_page'), q.get('page')], ['success', '100', page]);
-    }
+    const q = new URLSearchParams(reqs[2]!.search);
+    assert.deepEqual(
+      [q.get('status'), q.get('head_sha'), q.get('per_page'), q.get('page')],
+      ['success', m.git_sha, '100', '1'],
+    );
     assert.ok(
-      r.lines.includes(`Build run of ${img.tag}: https://github.com/org/app/actions/runs/2002`),
+      r.lines.includes(
+        `Build run of ${img.tag}: https://github.com/org/app/actions/runs/2002 (push on main)`,
+      ),
       describeRun(r),
     );
   });

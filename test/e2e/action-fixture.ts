@@ -3,7 +3,7 @@
 // sources in temp dirs. One per test file; each test picks its stack and image tags.
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { HistoryRecord } from '../../remote/history.js';
@@ -28,6 +28,7 @@ import {
   type SampleStackOptions,
   type Sshd,
 } from '../support/sandbox.js';
+import type { SshdOptions } from '../support/sshd.js';
 
 export interface TestImage extends PushedImage {
   /** Local image ID (what `docker image rm` needs to force a real pull). */
@@ -63,9 +64,17 @@ export interface DeployServer {
   history(stack?: string): HistoryRecord[];
   journal(stack: string, runKey: string): DeployEvent[];
   snapshot(stack: string): Promise<ServerSnapshot>;
-  /** Lines of the sshd log (LogLevel INFO). */
+  /** Lines of the sshd log (LogLevel VERBOSE). */
   sshdLog(): string[];
   close(): Promise<void>;
+}
+
+/** The layout root as docs/server-setup.md creates it: `install -d -m 755 root root/releases ...`. */
+export async function makeServerRoot(root: string): Promise<void> {
+  for (const dir of [root, ...['releases', 'stacks', 'backups'].map((d) => path.join(root, d))]) {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+  }
 }
 
 /** A random `sha-<7 hex>` tag (unique image content, so removing it locally touches no other test). */
@@ -73,12 +82,19 @@ export function randomShaTag(): string {
   return `sha-${randomBytes(4).toString('hex').slice(0, 7)}`;
 }
 
-export async function startDeployServer(): Promise<DeployServer> {
+export async function startDeployServer(opts: { sshd?: SshdOptions } = {}): Promise<DeployServer> {
   await ensureDocker();
-  const [sshd, registry, tmp] = await Promise.all([startSshd(), startRegistry(), makeTempDir('action-e2e')]);
+  const [sshd, registry, tmp] = await Promise.all([
+    startSshd(opts.sshd),
+    startRegistry(),
+    makeTempDir('action-e2e'),
+  ]);
   const root = path.join(tmp, 'srv');
   const source = path.join(tmp, 'stacks');
-  await mkdir(root, { recursive: true });
+  // As on a server set up by docs/server-setup.md (section 6: /srv, /srv/releases, ... 0755), the
+  // deploy user can read the installed executor below the root without sudo; mkdtemp made tmp 0700.
+  await chmod(tmp, 0o755);
+  await makeServerRoot(root);
   const stacks = new Set<string>();
   const images = new Set<string>();
 

@@ -178,6 +178,8 @@ export interface ActionResult {
   /** Exit code; null when ended by a signal. */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** Date.now() just before the spawn; durationMs is from then to the process's close. */
+  startedAt: number;
   durationMs: number;
   stdout: string;
   stderr: string;
@@ -401,6 +403,7 @@ export async function startAction(opts: ActionOptions): Promise<RunningAction> {
     return analyse({
       code,
       signal,
+      startedAt: started,
       durationMs: Date.now() - started,
       stdout,
       stderr,
@@ -450,7 +453,17 @@ export async function runAction(opts: ActionOptions): Promise<ActionResult> {
 
 type RawResult = Pick<
   ActionResult,
-  'code' | 'signal' | 'durationMs' | 'stdout' | 'stderr' | 'lines' | 'outputs' | 'summary' | 'workDir' | 'env'
+  | 'code'
+  | 'signal'
+  | 'startedAt'
+  | 'durationMs'
+  | 'stdout'
+  | 'stderr'
+  | 'lines'
+  | 'outputs'
+  | 'summary'
+  | 'workDir'
+  | 'env'
 >;
 
 function analyse(r: RawResult): ActionResult {

@@ -3,7 +3,7 @@
 // passwordless sudo, the real dockerd and an authenticated registry; the server root and the stack
 // sources are temp dirs (inputs srv_root, stacks_source; remote_node=/usr/bin/node).
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DeployEvent, ResultEvent, StepEvent } from '../../src/common/events.js';
@@ -59,6 +59,7 @@ const runKeyOf = (r: ActionResult) => {
 };
 const tempDirOf = (r: ActionResult) =>
   r.lines.map((l) => /^Uploaded .* to (\/\S+)$/.exec(l)?.[1]).find(Boolean);
+const TEMP_DIR = /^\/tmp\/seisei-deploy\.\w+$/;
 const stepGroups = (r: ActionResult) =>
   r.groups.filter((g) => g.title.startsWith(STEP_PREFIX)).map((g) => g.title.slice(STEP_PREFIX.length));
 const startedSteps = (events: DeployEvent[]) =>
@@ -94,6 +95,9 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     await srv?.close();
   });
 
+  /** Removes the executor earlier deploys installed, so that the next run must upload one. */
+  const forgetInstalledExecutor = () =>
+    rmSync(path.join(srv.root, 'releases', 'bin', 'seisei-deploy'), { force: true });
   const run = (inputs: Record<string, string | undefined>, extra: Partial<ActionOptions> = {}) =>
     runAction({ inputs: srv.inputs(inputs), context: CONTEXT, env: TEST_ENV, ...extra });
   const deployInputs = (stack: string, img: TestImage, over: Record<string, string | undefined> = {}) => ({
@@ -267,7 +271,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
 
     // the private temp dir on the server is gone
     const tmp = tempDirOf(r);
-    assert.match(tmp ?? '', /^\/tmp\/seisei-deploy\.\w+$/);
+    assert.match(tmp ?? '', TEMP_DIR);
     assert.equal(existsSync(tmp!), false, `${tmp} removed`);
     releases.first = o.release_id!;
   });
@@ -416,7 +420,9 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
       'a failed pull changes nothing live',
     );
 
+    forgetInstalledExecutor(); // an upload, so that its temp dir is among the places checked
     const r = await deploy(app.name, img3, {
+      registry: registry.host,
       registry_username: registry.user,
       registry_password: registry.password,
     });
@@ -448,7 +454,9 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
       (f) => !f.startsWith(registry.dir + '/'),
     );
     assert.deepEqual(files, [], 'no file under the server root, /tmp or the user home holds the password');
-    assert.equal(existsSync(tempDirOf(r)!), false);
+    const tmp = tempDirOf(r);
+    assert.match(tmp ?? '', TEMP_DIR, describeRun(r));
+    assert.equal(existsSync(tmp!), false, `${tmp} removed`);
     releases.pulled = r.outputs.release_id!;
   });
 
@@ -608,9 +616,12 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
   });
 
   test('6: SIGTERM to the action during a deploy: it stops following; the deploy completes on the server', async () => {
+    // The run is then still using its uploaded executor: the temp dir goes only when the run ends.
+    forgetInstalledExecutor();
     const running = await startAction({
       inputs: srv.inputs(
         deployInputs(slow.name, img3, {
+          registry: srv.registry.host,
           registry_username: srv.registry.user,
           registry_password: srv.registry.password,
         }),
@@ -655,8 +666,13 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     const h = srv.history(slow.name).at(-1)!;
     assert.deepEqual([h.status, h.release_id], ['success', result.release_id]);
     assert.deepEqual(await runningImages(slow.name), [{ id: img3.imageId, ref: img3.ref, state: 'running' }]);
-    // The temp dir is removed once the executor has ended.
-    const tmp = tempDirOf(r)!;
-    await waitFor(`${tmp} to be removed`, async () => !existsSync(tmp), { timeoutMs: 30_000 });
+    // The temp dir is removed once the executor has ended (the delayed cleanup on the server).
+    const tmp = tempDirOf(r);
+    assert.match(tmp ?? '', TEMP_DIR, describeRun(r));
+    assert.ok(
+      r.lines.some((l) => l.startsWith(`${tmp} on 127.0.0.1 will be removed when the run (pid `)),
+      describeRun(r),
+    );
+    await waitFor(`${tmp} to be removed`, async () => !existsSync(tmp!), { timeoutMs: 30_000 });
   });
 });

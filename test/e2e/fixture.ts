@@ -43,7 +43,7 @@ export interface Target {
   /** Runs the executor CLI as root with --root/--source set and --json. */
   cli(args: string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   deploy(tag: string, env?: string, extra?: string[], stack?: string): Promise<CliRun>;
-  /** `--registry … --registry-password-file F` with a fresh password file (each run consumes its own). */
+  /** `--registry … --registry-password-file F` with a fresh password file (the executor reads it and leaves it). */
   registryArgs(): Promise<string[]>;
   history(): Promise<HistoryRecord[]>;
   manifest(stack?: string): Promise<Record<string, unknown> | undefined>;

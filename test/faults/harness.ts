@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { parseEventLine, type DeployEvent, type ResultEvent } from '../../src/common/events.js';
 import { RELEASE_ID_RE } from '../../src/common/names.js';
@@ -447,15 +446,16 @@ export async function checkConverged(
 
 /**
  * Registry credentials that runs whose process is gone left on disk: the executor's private
- * DOCKER_CONFIG dirs (`<tmp>/seisei-docker-<pid>-*`) that still hold a config.json.
+ * DOCKER_CONFIG dirs (`<root>/releases/runs/<stack>/docker-config-<pid>-*`) that still hold a config.json.
  */
-export function leftCredentials(): string[] {
-  return readdirSync(os.tmpdir())
-    .map((name) => ({ name, pid: Number(/^seisei-docker-(\d+)-/.exec(name)?.[1]) }))
-    .filter(
-      ({ name, pid }) => pid && !pidAlive(pid) && existsSync(path.join(os.tmpdir(), name, 'config.json')),
-    )
-    .map(({ name }) => path.join(os.tmpdir(), name));
+export function leftCredentials(root: string): string[] {
+  const runs = path.join(root, 'releases', 'runs');
+  if (!existsSync(runs)) return [];
+  return readdirSync(runs)
+    .flatMap((stack) => readdirSync(path.join(runs, stack)).map((name) => path.join(runs, stack, name)))
+    .map((dir) => ({ dir, pid: Number(/^docker-config-(\d+)-/.exec(path.basename(dir))?.[1]) }))
+    .filter(({ dir, pid }) => pid && !pidAlive(pid) && existsSync(path.join(dir, 'config.json')))
+    .map(({ dir }) => dir);
 }
 
 export const journalOf = (root: string, stack: string, key: string) =>

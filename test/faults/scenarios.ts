@@ -220,12 +220,12 @@ async function killOnce(ctx: FaultContext, stack: string, c: KillCase, row: Row)
       (k.orphansWaitedMs > 500 ? `; waited ${k.orphansWaitedMs} ms for orphaned compose` : ''),
   );
   const leftLock = after.state.lock !== 'free';
-  const credentials = leftCredentials().length;
+  const credentials = leftCredentials(root).length;
   const next = await sb.deploy(stack);
   const broken = [...after.broken];
   // A kill skips every cleanup: the next run must remove what the dead one left (DESIGN.md 7.6).
-  if (leftCredentials().length)
-    broken.push(`registry credentials left on disk: ${leftCredentials().join(', ')}`);
+  if (leftCredentials(root).length)
+    broken.push(`registry credentials left on disk: ${leftCredentials(root).join(', ')}`);
   if (credentials)
     row.notes.push(
       `the kill left registry credentials in ${credentials} dir(s); the next deploy removed them`,
@@ -351,7 +351,7 @@ const diskFull: FaultScenario = {
     const { sb } = ctx;
     const root = path.join(sb.t.tmp, `full-${hex()}`);
     await mkdir(root, { recursive: true });
-    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', root]);
+    const mounted = await run('mount', ['-t', 'tmpfs', '-o', 'size=8m,mode=755', 'tmpfs', root]);
     if (mounted.code !== 0) {
       const row = newRow('4 disk full', 'tmpfs root');
       row.notes.push(`not run: mount failed (${mounted.stderr.trim()}); needs root`);

@@ -166,6 +166,7 @@ async function inputsFor(env: Env, kind: 'deploy' | 'rollback', image?: { tag: s
     mode: 'deploy',
     image_tag: pick.tag,
     digest_file: pick.file,
+    registry: env.srv.registry.host,
     registry_username: env.srv.registry.user,
     registry_password: env.srv.registry.password,
   });
@@ -205,6 +206,9 @@ async function cutOnce(env: Env, c: CutCase, row: Row): Promise<void> {
   const inputs = await inputsFor(env, c.kind, own && { tag: own.tag, file: own.manifestFile });
   const before = { history: readHistory(root), hadLive: stackState(root, stack).live !== '' };
   const manifestBefore = srv.currentManifest(stack);
+  // Without the installed executor the action uploads one into a temp dir, whose removal (after a
+  // cut, by a reconnect) is then checked below.
+  rmSync(path.join(root, 'releases', 'bin', 'seisei-deploy'), { force: true });
   let cut: Cut | undefined;
   let reconnectedAt = 0;
   const running = await startAction({
@@ -303,7 +307,8 @@ async function cutOnce(env: Env, c: CutCase, row: Row): Promise<void> {
     );
   if (journalText) broken.push(...compareGroups(r, journalText));
   const tmp = tempDirIn(r.lines);
-  if (tmp && existsSync(tmp)) {
+  if (!tmp) broken.push('the action uploaded nothing, so there was no temp dir to remove');
+  else if (existsSync(tmp)) {
     // Even a cut during the action's own cleanup is followed by one reconnect to remove it.
     broken.push(`the action left its temp dir ${tmp} (${readdirSync(tmp).join(', ')})`);
     rmSync(tmp, { recursive: true, force: true });

@@ -5,11 +5,18 @@
 //   GET /repos/{owner}/{repo}/actions/runs/{run_id}/artifacts?name=   list a run's artifacts
 //   GET /repos/{owner}/{repo}/actions/artifacts/{artifact_id}/zip     302 to a signed blob URL
 //   GET /repos/{owner}/{repo}/actions/workflows/{workflow}/runs       runs, newest first, paged,
-//                                                                     ?status=success filters
-//   GET /repos/{owner}/{repo}                                          {default_branch: 'main', ...}
+//                                                                     ?status=success, ?head_sha= filter
+//   GET /repos/{owner}/{repo}                                         id, full_name, default_branch
+//   GET /repos/{owner}/{repo}/commits/{ref}     a (short) SHA of the repository's commits -> the
+//        commit (JSON, or the bare SHA with `accept: application/vnd.github.sha`); 422 when no
+//        commit or more than one matches. The commits are those of runs whose code came from this
+//        repository, plus addCommit(); a fork's commits are not the repository's.
+//   GET /repos/{owner}/{repo}/git/ref/tags/{tag}                      a lightweight tag (addTag())
 //   GET /repos/{owner}/{repo}/attestations/{subject_digest}            {attestations: [{bundle,
 //        repository_id, bundle_url}]} as stored with addAttestation or POSTed; 404 when none
 //   POST /repos/{owner}/{repo}/attestations  {bundle} -> 201 {id}; stored under each subject digest
+// Runs carry event, head_branch and head_repository (default: push on main of this repository), so
+// pull requests from forks, pull_request_target runs and feature branches can be listed as decoys.
 // The Actions results service (point ACTIONS_RESULTS_URL here, with ACTIONS_RUNTIME_TOKEN =
 // runtimeToken(): a JWT whose `scp` claim holds `Actions.Results:<runBackendId>:<jobBackendId>`,
 // which @actions/artifact v6 decodes to find the current run), Twirp with JSON bodies:
@@ -64,6 +71,12 @@ export interface StandinRun {
   created_at: string;
   /** Workflow file name, e.g. build_ghcr.yml. */
   workflow: string;
+  /** What triggered it; default push. */
+  event: string;
+  /** Branch (or tag) of the run; default main. */
+  head_branch: string;
+  /** Where its code came from; default this repository. A fork: another full_name and id. */
+  head_repository: { id: number; full_name: string };
   conclusion: 'success' | 'failure' | 'cancelled';
   run_number: number;
   /** The results service's id of this run and of its job (the runtime token names them). */
@@ -108,6 +121,9 @@ export interface StandinOptions {
   token?: string;
   /** Tokens that authenticate but lack `actions: read`: REST answers 403. */
   tokensWithoutActionsRead?: string[];
+  /** The repository's id (default 1) and default branch (default main). */
+  repoId?: number;
+  defaultBranch?: string;
 }
 
 export interface GitHubStandin {
@@ -120,7 +136,12 @@ export interface GitHubStandin {
   requests: StandinRequest[];
   runs: StandinRun[];
   artifacts: StandinArtifact[];
+  repoId: number;
   addRun(run: Partial<StandinRun> & { id: number; head_sha?: string }): StandinRun;
+  /** A commit of the repository (runs of this repository add theirs). */
+  addCommit(sha: string): void;
+  /** A lightweight tag refs/tags/<name> at `sha`. */
+  addTag(name: string, sha: string): void;
   /** Adds an artifact to a run (created if missing); digest defaults to the SHA-256 of `bytes`. */
   addArtifact(a: { runId: number; name: string; bytes: Buffer; digest?: string | null }): StandinArtifact;
   /**
@@ -175,6 +196,16 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
   const repo = opts.repo ?? 'app';
   const token = opts.token ?? `ghs_${randomBytes(18).toString('hex')}`;
   const noActionsRead = new Set(opts.tokensWithoutActionsRead ?? []);
+  const repoId = opts.repoId ?? 1;
+  const defaultBranch = opts.defaultBranch ?? 'main';
+  const extraCommits = new Set<string>();
+  const tags = new Map<string, string>();
+  const repoCommits = () => [
+    ...new Set([
+      ...extraCommits,
+      ...runs.filter((r) => r.head_repository.id === repoId).map((r) => r.head_sha),
+    ]),
+  ];
   const requests: StandinRequest[] = [];
   const runs: StandinRun[] = [];
   const artifacts: StandinArtifact[] = [];
@@ -200,6 +231,9 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       head_sha: randomBytes(20).toString('hex'),
       created_at: new Date(Date.UTC(2026, 0, 1) + r.id * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
       workflow: 'build_ghcr.yml',
+      event: 'push',
+      head_branch: defaultBranch,
+      head_repository: { id: repoId, full_name: `${owner}/${repo}` },
       conclusion: 'success',
       run_number: r.id,
       backendId: randomUUID(),
@@ -214,11 +248,19 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     id: r.id,
     name: 'build',
     node_id: `WFR_${r.id}`,
-    head_branch: 'main',
+    head_branch: r.head_branch,
     head_sha: r.head_sha,
     path: `.github/workflows/${r.workflow}`,
     run_number: r.run_number,
-    event: 'push',
+    event: r.event,
+    head_repository: {
+      id: r.head_repository.id,
+      name: r.head_repository.full_name.split('/')[1],
+      full_name: r.head_repository.full_name,
+      owner: { login: r.head_repository.full_name.split('/')[0] },
+      fork: r.head_repository.id !== repoId,
+    },
+    repository: { id: repoId, name: repo, full_name: `${owner}/${repo}`, fork: false },
     status: 'completed',
     conclusion: r.conclusion,
     workflow_id: 1,
@@ -289,6 +331,39 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
         status: '403',
       });
     if (attestationsApi(req, res, u, rec)) return;
+    const repoBase = `/repos/${owner}/${repo}`;
+    if (req.method === 'GET' && u.pathname === repoBase)
+      return send(res, 200, {
+        id: repoId,
+        name: repo,
+        full_name: `${owner}/${repo}`,
+        owner: { login: owner },
+        private: true,
+        fork: false,
+        default_branch: defaultBranch,
+      });
+    let c: RegExpExecArray | null;
+    if (req.method === 'GET' && (c = /^\/commits\/([^/]+)$/.exec(u.pathname.slice(repoBase.length)))) {
+      const ref = decodeURIComponent(c[1]!).toLowerCase();
+      const hits = /^[0-9a-f]{4,40}$/.test(ref) ? repoCommits().filter((s) => s.startsWith(ref)) : [];
+      if (hits.length !== 1)
+        return send(res, 422, {
+          message: hits.length ? `The SHA ${ref} is ambiguous` : `No commit found for SHA: ${ref}`,
+          documentation_url: 'https://docs.github.com/rest/commits/commits#get-a-commit',
+          status: '422',
+        });
+      if (/application\/vnd\.github(?:\.v3)?\.sha/.test(String(req.headers.accept ?? ''))) {
+        res.writeHead(200, { 'content-type': 'application/vnd.github.sha; charset=utf-8' });
+        return void res.end(hits[0]);
+      }
+      return send(res, 200, { sha: hits[0], commit: { message: 'a commit' } });
+    }
+    if (req.method === 'GET' && (c = /^\/git\/ref\/tags\/(.+)$/.exec(u.pathname.slice(repoBase.length)))) {
+      const name = c[1]!.split('/').map(decodeURIComponent).join('/');
+      const sha = tags.get(name);
+      if (!sha) return notFound(res);
+      return send(res, 200, { ref: `refs/tags/${name}`, object: { type: 'commit', sha } });
+    }
     const base = `/repos/${owner}/${repo}/actions/`;
     if (req.method !== 'GET' || !u.pathname.startsWith(base)) return notFound(res);
     const rel = u.pathname.slice(base.length);
@@ -310,11 +385,15 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       const workflow = decodeURIComponent(m[1]!);
       if (!runs.some((r) => r.workflow === workflow)) return notFound(res);
       const status = u.searchParams.get('status');
+      const headSha = u.searchParams.get('head_sha');
       const perPage = Math.min(Number(u.searchParams.get('per_page') ?? 30) || 30, 100);
       const page = Math.max(Number(u.searchParams.get('page') ?? 1) || 1, 1);
       const list = runs
         .filter(
-          (r) => r.workflow === workflow && (!status || status === 'completed' || r.conclusion === status),
+          (r) =>
+            r.workflow === workflow &&
+            (!status || status === 'completed' || r.conclusion === status) &&
+            (!headSha || r.head_sha === headSha),
         )
         .sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id - a.id);
       return send(res, 200, {
@@ -325,13 +404,9 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     return notFound(res);
   }
 
-  /** The repository and attestations endpoints; false when the request is for another path. */
+  /** The attestations endpoints; false when the request is for another path. */
   function attestationsApi(req: IncomingMessage, res: ServerResponse, u: URL, rec: StandinRequest): boolean {
     const repoPath = `/repos/${owner}/${repo}`;
-    if (req.method === 'GET' && u.pathname === repoPath) {
-      send(res, 200, { id: 1, full_name: `${owner}/${repo}`, default_branch: 'main', visibility: 'public' });
-      return true;
-    }
     if (req.method === 'POST' && u.pathname === `${repoPath}/attestations`) {
       const bundle = (rec.body as { bundle?: { dsseEnvelope?: { payload?: string } } })?.bundle;
       const payload = bundle?.dsseEnvelope?.payload;
@@ -350,7 +425,7 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     send(res, 200, {
       attestations: list.map((bundle, i) => ({
         bundle,
-        repository_id: 1,
+        repository_id: repoId,
         bundle_url: `${url}/bundles/${m[1]}/${i + 1}`,
       })),
     });
@@ -662,7 +737,10 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     artifacts,
     attestations,
     addAttestation,
+    repoId,
     addRun,
+    addCommit: (sha) => void extraCommits.add(sha),
+    addTag: (name, sha) => void tags.set(name, sha),
     addArtifact({ runId, name, bytes, digest }) {
       if (!runs.some((r) => r.id === runId)) addRun({ id: runId });
       const a: StandinArtifact = {

@@ -69,14 +69,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Registr
   };
 }
 
-async function writeHtpasswd(dir: string, user: string, password: string): Promise<void> {
+export async function writeHtpasswd(dir: string, user: string, password: string): Promise<void> {
   // -B bcrypt is the only hash distribution accepts; the password goes through argv, which is
   // fine for a throwaway test registry.
   const { stdout } = await runOk('htpasswd', ['-Bbn', user, password]);
   await writeFile(path.join(dir, 'htpasswd'), stdout.trim() + '\n');
 }
 
-async function writeConfig(dir: string, port: number): Promise<void> {
+/** Writes `<dir>/config.yml`: filesystem storage in `<dir>/data`, htpasswd auth, listening on `listen`:port. */
+export async function writeConfig(dir: string, port: number, listen = '127.0.0.1'): Promise<void> {
   const config = `version: 0.1
 log:
   level: warn
@@ -88,7 +89,7 @@ storage:
   delete:
     enabled: true
 http:
-  addr: 127.0.0.1:${port}
+  addr: ${listen}:${port}
   secret: ${randomBytes(16).toString('hex')}
 auth:
   htpasswd:

@@ -53,3 +53,12 @@ export {
   type SshdOptions,
 } from './sshd.js';
 export { REPO_ROOT, runnerNode, serverNode } from './node.js';
+export {
+  cleanupLabLeftovers,
+  startLab,
+  type Lab,
+  type LabHost,
+  type LabOptions,
+  type LabRegistry,
+  type LabSshd,
+} from './hosts.js';

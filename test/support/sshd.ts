@@ -1,4 +1,5 @@
-// A real OpenSSH server on 127.0.0.1 for a deploy user with passwordless sudo.
+// A real OpenSSH server on 127.0.0.1 for a deploy user with passwordless sudo (all of it, or the
+// rule a test gives), with or without the SFTP subsystem.
 import type { ChildProcess } from 'node:child_process';
 import { chmod, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -41,6 +42,10 @@ export interface SshdOptions {
   dir?: string;
   /** Keep running after this process exits (see DaemonOptions). */
   persistent?: boolean;
+  /** Offer the SFTP subsystem (default true); false: no `Subsystem` line at all. */
+  sftp?: boolean;
+  /** The user's sudoers rules, exactly (default `<user> ALL=(ALL) NOPASSWD: ALL`). */
+  sudoers?: string;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -49,14 +54,15 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   // sshd reads AuthorizedKeysFile as the user, so the dir must be traversable.
   await chmod(dir, 0o755);
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }); // privilege separation dir
-  await ensureDeployUser(user);
+  await ensureDeployUser(user, opts.sudoers);
 
   const hostKey = await generateKey(path.join(dir, 'ssh_host_ed25519_key'), 'seisei-test-host');
   const clientKey = await generateKey(path.join(dir, 'client_ed25519'), `${user}@seisei-test`);
   const authorizedKeys = path.join(dir, 'authorized_keys');
   await writeFile(authorizedKeys, clientKey.publicKey + '\n', { mode: 0o644 });
 
-  const { child, port } = await launchOnFreePort(dir, user, authorizedKeys, opts.persistent);
+  const config = { dir, user, authorizedKeys, sftp: opts.sftp ?? true };
+  const { child, port } = await launchOnFreePort(config, opts.persistent);
   const hostPublicKey = hostKey.publicKey.split(' ').slice(0, 2).join(' ');
   const knownHostsLine = `[127.0.0.1]:${port} ${hostPublicKey}`;
   const knownHostsPath = path.join(dir, 'known_hosts');
@@ -118,9 +124,29 @@ export async function generateKey(keyPath: string, comment: string): Promise<Key
   return { path: keyPath, publicKey, fingerprint };
 }
 
-function sshdConfig(dir: string, port: number, user: string, authorizedKeys: string): string {
+interface SshdConfig {
+  dir: string;
+  user: string;
+  authorizedKeys: string;
+  sftp: boolean;
+}
+
+/**
+ * The sshd_config of a test server; `listen` is the address it binds (127.0.0.1 unless a lab
+ * host's IP); `sftp: false` leaves out the Subsystem line. LogLevel VERBOSE logs each subsystem
+ * request ("subsystem request for sftp ...").
+ */
+export function sshdConfig(
+  dir: string,
+  port: number,
+  user: string,
+  authorizedKeys: string,
+  listen = '127.0.0.1',
+  opts: { sftp?: boolean } = {},
+): string {
+  const sftp = opts.sftp ?? true;
   return `Port ${port}
-ListenAddress 127.0.0.1
+ListenAddress ${listen}
 HostKey ${path.join(dir, 'ssh_host_ed25519_key')}
 PidFile ${path.join(dir, 'sshd.pid')}
 AuthorizedKeysFile ${authorizedKeys}
@@ -135,21 +161,23 @@ UseDNS no
 PrintMotd no
 MaxStartups 100:30:200
 MaxSessions 50
-Subsystem sftp internal-sftp
-`;
+LogLevel VERBOSE
+${sftp ? 'Subsystem sftp internal-sftp\n' : ''}`;
 }
 
 async function launchOnFreePort(
-  dir: string,
-  user: string,
-  authorizedKeys: string,
+  config: SshdConfig,
   persistent = false,
 ): Promise<{ child: ChildProcess; port: number }> {
+  const dir = config.dir;
   const configPath = path.join(dir, 'sshd_config');
   // freePort() can race with other test processes: try a few ports.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
-    await writeFile(configPath, sshdConfig(dir, port, user, authorizedKeys));
+    await writeFile(
+      configPath,
+      sshdConfig(dir, port, config.user, config.authorizedKeys, '127.0.0.1', { sftp: config.sftp }),
+    );
     await runOk(SSHD_BIN, ['-t', '-f', configPath]);
     try {
       const child = await startDaemon(
@@ -169,9 +197,9 @@ async function launchOnFreePort(
 }
 
 /** True once the server sends its "SSH-2.0-..." identification. */
-async function hasBanner(port: number): Promise<boolean> {
+export async function hasBanner(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
@@ -184,8 +212,8 @@ async function hasBanner(port: number): Promise<boolean> {
 
 // ---- the deploy user ------------------------------------------------------------------------
 
-/** Creates the user (home, bash), unlocks it for key login and grants passwordless sudo. */
-export async function ensureDeployUser(user: string): Promise<void> {
+/** Creates the user (home, bash), unlocks it for key login and grants passwordless sudo (or `sudoers`). */
+export async function ensureDeployUser(user: string, sudoers?: string): Promise<void> {
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new Error(`bad user name: ${user}`);
   if ((await run('id', ['-u', user])).code !== 0) {
     // Another test process may create it at the same moment: re-check before failing.
@@ -199,12 +227,12 @@ export async function ensureDeployUser(user: string): Promise<void> {
     const res = await retryOnLock(() => run('usermod', ['-p', '*', user]));
     if (res.code !== 0) throw new Error(`usermod ${user}: ${res.stderr}`);
   }
-  await ensureSudoers(user);
+  await ensureSudoers(user, sudoers);
 }
 
-async function ensureSudoers(user: string): Promise<void> {
+async function ensureSudoers(user: string, rules = `${user} ALL=(ALL) NOPASSWD: ALL`): Promise<void> {
   const file = user === 'seisei' ? '/etc/sudoers.d/seisei-test' : `/etc/sudoers.d/seisei-test-${user}`;
-  const content = `${user} ALL=(ALL) NOPASSWD: ALL\n`;
+  const content = rules.trimEnd() + '\n';
   if ((await readFile(file, 'utf8').catch(() => '')) === content) return;
   // sudo ignores files with a '.' in their name, so the temp file is inert until renamed.
   const tmp = `/etc/sudoers.d/.seisei-test.${process.pid}.tmp`;

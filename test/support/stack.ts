@@ -5,6 +5,8 @@ import path from 'node:path';
 export interface SampleStackOptions {
   /** Host port on 127.0.0.1 published for the app (APP_PORT in .env). */
   port: number;
+  /** Address the port is published on; default 127.0.0.1 ('0.0.0.0' to answer on a lab host's IP too). */
+  publishAddress?: string;
   /** Smoke URL path; default '/health'. See healthPath()/CGI_HEALTH_PATH in images.ts. */
   healthPath?: string;
   /** Default 10. */
@@ -58,7 +60,7 @@ services:
   app:
     image: \${IMAGE_REF}
     ports:
-      - "127.0.0.1:\${APP_PORT}:8080"
+      - "${opts.publishAddress ?? '127.0.0.1'}:\${APP_PORT}:8080"
     volumes:
       - ./config/app.conf:/etc/app/app.conf:ro
 ${indent(opts.serviceExtra ?? '', 4)}

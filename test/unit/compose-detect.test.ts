@@ -4,7 +4,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, write
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { composePluginDirs, detectCompose } from '../../remote/compose-detect.js';
-import { privateDockerConfig } from '../../remote/steps/pull.js';
+import { privateDockerConfig } from '../../remote/registry-credentials.js';
 
 const SYSTEM_DIRS = composePluginDirs({ DOCKER_CONFIG: '/nonexistent' }).slice(1);
 const systemHasPlugin = SYSTEM_DIRS.some((d) => existsSync(path.join(d, 'docker-compose')));
@@ -73,7 +73,7 @@ test('the private docker config of a run still finds the plugins of the usual co
   process.env.DOCKER_CONFIG = base;
   try {
     executable(path.join(base, 'cli-plugins', 'docker-compose'));
-    const priv = privateDockerConfig();
+    const priv = privateDockerConfig(path.join(base, 'runs'));
     const link = path.join(priv.dir, 'cli-plugins');
     assert.ok(lstatSync(link).isSymbolicLink());
     assert.deepEqual(composePluginDirs({ DOCKER_CONFIG: priv.dir })[0], link);

@@ -80,4 +80,68 @@ describe('real artifact and GitHub clients against a local REST stand-in', () =>
       /not found in run 500 of org\/app \(input build_run_id\) \(HTTP 401\).*actions: read/,
     );
   });
+
+  it('with the real client: a newer fork pull request and decoys are skipped; a tag at the commit is trusted', async () => {
+    const { getDigestManifest, defaultDeps } = await import('../../src/digests.js');
+    const sha = 'bbb2222' + 'd'.repeat(33);
+    const colliding = 'bbb2222' + 'e'.repeat(33);
+    const m = JSON.stringify({
+      ...JSON.parse(manifest),
+      git_sha: sha,
+      git_sha7: sha.slice(0, 7),
+      images: { odoo: { tag: 'sha-bbb2222', ref: `ghcr.io/org/odoo@${digestA}`, digest: digestA } },
+    });
+    const at = (min: number) => `2026-03-01T00:${String(min).padStart(2, '0')}:00Z`;
+    gh.addRun({ id: 700, head_sha: sha, created_at: at(1), head_branch: 'v2.0.0' });
+    gh.addRun({ id: 701, head_sha: sha, created_at: at(2), event: 'pull_request_target' });
+    gh.addRun({ id: 702, head_sha: sha, created_at: at(3), head_branch: 'feature/x' });
+    gh.addRun({
+      id: 703,
+      head_sha: colliding,
+      created_at: at(4),
+      event: 'pull_request',
+      head_repository: { id: 666, full_name: 'evil/app' },
+    });
+    gh.addRun({
+      id: 704,
+      head_sha: sha,
+      created_at: at(5),
+      event: 'pull_request',
+      head_repository: { id: 666, full_name: 'evil/app' },
+    });
+    for (const id of [700, 701, 702, 703, 704])
+      gh.addArtifact({ runId: id, name: 'image-digests', bytes: zipOf({ 'image-digests.json': m }) });
+    const deps = { ...defaultDeps(), env: {} };
+    await assert.rejects(getDigestManifest(src(), 'sha-bbb2222', deps), (e: Error) => {
+      assert.match(
+        e.message,
+        /run 704 \(pull_request from evil\/app, ref main\): its code came from evil\/app/,
+      );
+      assert.match(
+        e.message,
+        /run 702 \(push from org\/app, ref feature\/x\): feature\/x is not the default branch main/,
+      );
+      assert.match(
+        e.message,
+        /run 701 \(pull_request_target from org\/app, ref main\): it was triggered by pull_request_target/,
+      );
+      assert.match(
+        e.message,
+        /run 700 \(push from org\/app, ref v2\.0\.0\): v2\.0\.0 is not the default branch main, .*not a tag at the commit/,
+      );
+      assert.ok(!e.message.includes('run 703'), 'GitHub lists only runs of the full commit (?head_sha=)');
+      return true;
+    });
+    gh.addTag('v2.0.0', sha);
+    gh.requests.length = 0;
+    const got = await getDigestManifest(src(), 'sha-bbb2222', deps);
+    assert.equal(got.runId, 700);
+    const paths = gh.restRequests().map((r) => `${r.path}${r.search}`);
+    assert.deepEqual(paths.slice(0, 3), [
+      '/repos/org/app',
+      '/repos/org/app/commits/bbb2222',
+      `/repos/org/app/actions/workflows/build_ghcr.yml/runs?status=success&head_sha=${sha}&per_page=100&page=1`,
+    ]);
+    assert.ok(paths.includes('/repos/org/app/git/ref/tags/v2.0.0'));
+  });
 });

@@ -1,4 +1,5 @@
-// Getting the digest manifest: sources in order, hash check before parsing, SHA-prefix run lookup.
+// Getting the digest manifest: sources in order, hash check before parsing, and the build-run
+// lookup that only trusts runs of this repository at the tag's full commit from a trusted trigger.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,8 +11,10 @@ import {
   DigestError,
   getDigestManifest,
   manifestTextFromArtifact,
-  selectBuildRun,
+  globToRegExp,
+  judgeRun,
   shaOfTag,
+  type RunRules,
   type ArtifactBackend,
   type Deps,
   type FindBy,
@@ -45,12 +48,35 @@ interface Stored {
   digest?: string;
 }
 
+/** A run GitHub would list for a push to main of org/app at SHA (override what a decoy changes). */
+const run = (over: Partial<WorkflowRun> & { id: number }): WorkflowRun => ({
+  head_sha: SHA,
+  head_branch: 'main',
+  event: 'push',
+  conclusion: 'success',
+  head_repository: { id: 1, full_name: 'org/app' },
+  repository: { id: 1, full_name: 'org/app' },
+  created_at: new Date(Date.UTC(2026, 0, 1) + over.id * 60_000).toISOString(),
+  ...over,
+});
+const FORK = { id: 666, full_name: 'evil/app' };
+/** The same 7 hex as SHA, another commit. */
+const COLLIDING = SHA.slice(0, 7) + 'f'.repeat(33);
+
 function fakeDeps(opts: {
   artifacts?: Record<string, Stored>; // key: run id, or 'current'
   runs?: WorkflowRun[];
   env?: NodeJS.ProcessEnv;
+  /** The repository's commits (short SHA resolution); default: SHA. */
+  commits?: string[];
+  tags?: Record<string, string>;
 }) {
-  const calls: { get: (FindBy | undefined)[]; pages: number[] } = { get: [], pages: [] };
+  const calls: { get: (FindBy | undefined)[]; pages: number[]; headShas: string[]; resolved: string[] } = {
+    get: [],
+    pages: [],
+    headShas: [],
+    resolved: [],
+  };
   const backend: ArtifactBackend = {
     async getArtifact(name, findBy) {
       calls.get.push(findBy);
@@ -71,10 +97,25 @@ function fakeDeps(opts: {
     env: opts.env ?? {},
     maxPages: 3,
     artifacts: async () => backend,
+    // Like an old API that ignores ?head_sha=: every run, newest first; the lookup must filter.
     runs: async () => ({
-      async listSuccessfulRuns({ page, perPage }) {
+      async listSuccessfulRuns({ page, perPage, headSha }) {
         calls.pages.push(page);
+        calls.headShas.push(headSha);
         return (opts.runs ?? []).slice((page - 1) * perPage, page * perPage);
+      },
+      async repository() {
+        return { id: 1, full_name: 'org/app', default_branch: 'main' };
+      },
+      async commitSha({ ref }) {
+        calls.resolved.push(ref);
+        const hits = (opts.commits ?? [SHA]).filter((c) => c.startsWith(ref));
+        if (hits.length !== 1)
+          throw Object.assign(new Error(hits.length ? 'ambiguous' : 'No commit found'), { status: 422 });
+        return hits[0]!;
+      },
+      async tagAt({ tag, sha }) {
+        return opts.tags?.[tag] === sha;
       },
     }),
   };
@@ -93,7 +134,7 @@ const src = (over: Partial<DigestSource> = {}): DigestSource => ({
 const tmp = mkdtempSync(join(tmpdir(), 'digests-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe('shaOfTag and selectBuildRun', () => {
+describe('shaOfTag, globs and judgeRun', () => {
   it('extracts the commit SHA of sha- tags only', () => {
     assert.equal(shaOfTag('sha-abc1234'), 'abc1234');
     assert.equal(shaOfTag(`sha-${SHA}`), SHA);
@@ -101,16 +142,53 @@ describe('shaOfTag and selectBuildRun', () => {
     assert.equal(shaOfTag('sha-abc'), undefined);
   });
 
-  it('picks the newest successful run whose head SHA starts with the prefix', () => {
-    const runs: WorkflowRun[] = [
-      { id: 1, head_sha: SHA, created_at: '2026-01-01T00:00:00Z' },
-      { id: 5, head_sha: 'abc1235' + SHA.slice(7), created_at: '2026-03-01T00:00:00Z' },
-      { id: 3, head_sha: SHA, created_at: '2026-02-01T00:00:00Z' },
-      { id: 4, head_sha: SHA, created_at: '2026-02-01T00:00:00Z', conclusion: 'failure' },
-      { id: 2, head_sha: SHA.toUpperCase(), created_at: '2026-02-01T00:00:00Z' },
-    ];
-    assert.equal(selectBuildRun(runs, 'abc1234')!.id, 3);
-    assert.equal(selectBuildRun(runs, 'fff0000'), undefined);
+  it('matches build_branches globs: * within a segment, ** across, ? one character', () => {
+    assert.ok(globToRegExp('release/*').test('release/1.2'));
+    assert.ok(!globToRegExp('release/*').test('release/1/2'));
+    assert.ok(globToRegExp('release/**').test('release/1/2'));
+    assert.ok(globToRegExp('v?.x').test('v1.x'));
+    assert.ok(!globToRegExp('v?.x').test('v1-x'), 'the dot is literal');
+    assert.ok(!globToRegExp('main').test('main2'));
+  });
+
+  const rules: RunRules = {
+    repo: { id: 1, full_name: 'org/app', default_branch: 'main' },
+    sha: SHA,
+    branches: ['release/*'],
+  };
+
+  it('trusts a successful push, dispatch, release or schedule run of this repository at the commit on main', () => {
+    for (const event of ['push', 'workflow_dispatch', 'release', 'schedule'])
+      assert.deepEqual(judgeRun(run({ id: 1, event }), rules), { ok: true }, event);
+    assert.deepEqual(judgeRun(run({ id: 1, head_branch: 'release/2' }), rules), { ok: true });
+    assert.deepEqual(judgeRun(run({ id: 1, head_branch: 'v1.0.0' }), rules), { ok: 'if-tag', tag: 'v1.0.0' });
+  });
+
+  it('says every reason a decoy is not trusted', () => {
+    const fork = judgeRun(
+      run({ id: 2, event: 'pull_request', head_repository: FORK, head_sha: COLLIDING }),
+      rules,
+    );
+    assert.equal(fork.ok, false);
+    assert.deepEqual((fork as { why: string[] }).why, [
+      `it built commit ${COLLIDING}, not ${SHA} (only the short SHA matches)`,
+      'its code came from evil/app, not org/app',
+      'it was triggered by pull_request, not push, workflow_dispatch, release, schedule',
+    ]);
+    const why = (r: WorkflowRun) => (judgeRun(r, rules) as { why?: string[] }).why?.join('; ');
+    assert.equal(
+      why(run({ id: 3, event: 'pull_request_target' })),
+      'it was triggered by pull_request_target, not push, workflow_dispatch, release, schedule',
+    );
+    assert.equal(why(run({ id: 4, conclusion: 'failure' })), 'its conclusion is failure, not success');
+    assert.match(
+      why(run({ id: 5, head_repository: { id: 9, full_name: 'org/app' } }))!,
+      /code came from org\/app, not org\/app/,
+      'same name, other id (a re-created repository)',
+    );
+    assert.match(why(run({ id: 6, head_repository: null }))!, /code came from an unknown repository/);
+    assert.match(why(run({ id: 7, event: undefined }))!, /triggered by an unknown event/);
+    assert.equal(why(run({ id: 8, head_sha: SHA.toUpperCase() })), undefined, 'SHA case does not matter');
   });
 });
 
@@ -227,17 +305,20 @@ describe('getDigestManifest', () => {
     const bytes = zipOf({ 'image-digests.json': manifest() });
     const runs: WorkflowRun[] = [];
     for (let i = 0; i < 150; i++)
-      runs.push({
-        id: 1000 - i,
-        head_sha: `f${i.toString().padStart(6, '0')}${SHA.slice(7)}`,
-        created_at: new Date(2026, 0, 200 - i).toISOString(),
-      });
-    runs.push({
-      id: 500,
-      head_sha: SHA,
-      created_at: '2025-01-01T00:00:00Z',
-      html_url: 'https://github.com/org/app/actions/runs/500',
-    });
+      runs.push(
+        run({
+          id: 1000 - i,
+          head_sha: `f${i.toString().padStart(6, '0')}${SHA.slice(7)}`,
+          created_at: new Date(2026, 0, 200 - i).toISOString(),
+        }),
+      );
+    runs.push(
+      run({
+        id: 500,
+        created_at: '2025-01-01T00:00:00Z',
+        html_url: 'https://github.com/org/app/actions/runs/500',
+      }),
+    );
     const env = { ACTIONS_RUNTIME_TOKEN: 'x', ACTIONS_RESULTS_URL: 'http://results' };
     const { deps, calls } = fakeDeps({
       artifacts: { '500': { id: 5, bytes, digest: sha256(bytes) } },
@@ -247,17 +328,148 @@ describe('getDigestManifest', () => {
     const m = await getDigestManifest(src(), TAG, deps);
     assert.equal(m.runId, 500);
     assert.deepEqual(calls.pages, [1, 2]);
+    assert.deepEqual(calls.headShas, [SHA, SHA], 'asks GitHub for runs of the full commit');
+    assert.deepEqual(calls.resolved, ['abc1234'], 'the short SHA resolved through the API');
     assert.equal(calls.get[0], undefined, 'tried the current run first');
     assert.equal(calls.get[1]!.workflowRunId, 500);
     assert.match(m.source, /newest successful build_ghcr\.yml run at abc1234def56/);
   });
 
-  it('says when no run matches, and when the tag carries no SHA', async () => {
-    const { deps } = fakeDeps({ runs: [{ id: 1, head_sha: 'f'.repeat(40) }] });
+  it('skips a newer fork pull request at the same short SHA and other decoys, and takes the trusted run', async () => {
+    const bytes = zipOf({ 'image-digests.json': manifest() });
+    const forkBytes = zipOf({ 'image-digests.json': manifest({ git_sha: COLLIDING }) });
+    const runs = [
+      run({ id: 90, event: 'pull_request', head_repository: FORK, head_sha: COLLIDING }),
+      run({ id: 89, event: 'pull_request', head_repository: FORK }),
+      run({ id: 88, event: 'pull_request_target' }),
+      run({ id: 87, head_branch: 'feature/x' }),
+      run({ id: 86, head_sha: COLLIDING }),
+      run({ id: 10 }),
+    ].sort((a, b) => b.id - a.id);
+    const { deps } = fakeDeps({
+      artifacts: {
+        '90': { id: 90, bytes: forkBytes, digest: sha256(forkBytes) },
+        '89': { id: 89, bytes: forkBytes, digest: sha256(forkBytes) },
+        '10': { id: 10, bytes, digest: sha256(bytes) },
+      },
+      runs,
+    });
+    const m = await getDigestManifest(src(), TAG, deps);
+    assert.equal(m.runId, 10);
+    assert.equal(m.manifest.git_sha, SHA);
+  });
+
+  it('with only decoys, fails naming each skipped run and why', async () => {
+    const runs = [
+      run({ id: 90, event: 'pull_request', head_repository: FORK, head_sha: COLLIDING }),
+      run({ id: 88, event: 'pull_request_target' }),
+      run({ id: 87, head_branch: 'feature/x' }),
+      run({ id: 86, head_sha: COLLIDING }),
+      run({ id: 85, head_sha: 'f'.repeat(40) }),
+    ];
+    const { deps } = fakeDeps({ runs });
+    await assert.rejects(getDigestManifest(src(), TAG, deps), (e: Error) => {
+      const lines = e.message.split('\n');
+      assert.equal(
+        lines[0],
+        `no run of workflow "build_ghcr.yml" in org/app can supply the digests of ${TAG}: none is a successful push/workflow_dispatch/release/schedule run of commit ${SHA} in org/app on main or a tag (searched 5 successful runs; skipped:`,
+      );
+      assert.deepEqual(lines.slice(1, 5), [
+        `  - run 90 (pull_request from evil/app, ref main): it built commit ${COLLIDING}, not ${SHA} (only the short SHA matches); its code came from evil/app, not org/app; it was triggered by pull_request, not push, workflow_dispatch, release, schedule`,
+        '  - run 88 (pull_request_target from org/app, ref main): it was triggered by pull_request_target, not push, workflow_dispatch, release, schedule',
+        '  - run 87 (push from org/app, ref feature/x): feature/x is not the default branch main, matches no build_branches pattern and is not a tag at the commit',
+        `  - run 86 (push from org/app, ref main): it built commit ${COLLIDING}, not ${SHA} (only the short SHA matches)`,
+      ]);
+      assert.ok(!e.message.includes('run 85'), 'runs of unrelated commits are only counted');
+      assert.match(
+        lines.at(-1)!,
+        /^\); set build_run_id, widen build_branches, or check image_tag and that .*actions: read/,
+      );
+      return true;
+    });
+  });
+
+  it('trusts a feature branch only through build_branches, and a tag only when it points at the commit', async () => {
+    const bytes = zipOf({ 'image-digests.json': manifest() });
+    const artifacts = { '87': { id: 87, bytes, digest: sha256(bytes) } };
+    const feature = [run({ id: 87, head_branch: 'feature/x' })];
+    assert.equal(
+      (
+        await getDigestManifest(
+          src({ buildBranches: ['feature/*'] }),
+          TAG,
+          fakeDeps({ artifacts, runs: feature }).deps,
+        )
+      ).runId,
+      87,
+    );
+    const tagged = [run({ id: 87, head_branch: 'v1.0.0' })];
+    assert.equal(
+      (
+        await getDigestManifest(
+          src(),
+          TAG,
+          fakeDeps({ artifacts, runs: tagged, tags: { 'v1.0.0': SHA } }).deps,
+        )
+      ).runId,
+      87,
+    );
+    await assert.rejects(
+      getDigestManifest(
+        src(),
+        TAG,
+        fakeDeps({ artifacts, runs: tagged, tags: { 'v1.0.0': COLLIDING } }).deps,
+      ),
+      /run 87 \(push from org\/app, ref v1\.0\.0\): v1\.0\.0 is not the default branch main, .* not a tag at the commit/,
+    );
+  });
+
+  it('fails closed when the short SHA is ambiguous in the repository; git_sha or a full-SHA tag settles it', async () => {
+    const bytes = zipOf({ 'image-digests.json': manifest() });
+    const runs = [run({ id: 86, head_sha: COLLIDING }), run({ id: 10 })];
+    const artifacts = { '10': { id: 10, bytes, digest: sha256(bytes) } };
+    const { deps, calls } = fakeDeps({ artifacts, runs, commits: [SHA, COLLIDING] });
     await assert.rejects(
       getDigestManifest(src(), TAG, deps),
-      /no successful run of workflow "build_ghcr\.yml" in org\/app has a head SHA starting with abc1234 \(searched the newest 1 successful runs\).*actions: read/,
+      /cannot resolve commit abc1234 of image_tag sha-abc1234 in org\/app \(HTTP 422: ambiguous\); set git_sha to the full commit SHA/,
     );
+    assert.deepEqual(calls.pages, [], 'no run was considered');
+    assert.equal((await getDigestManifest(src({ gitSha: SHA }), TAG, deps)).runId, 10);
+    const full = `sha-${SHA}`;
+    const fullManifest = zipOf({
+      'image-digests.json': manifest({
+        images: {
+          'seisei-odoo18': {
+            tag: full,
+            ref: `ghcr.io/org/seisei-odoo18@${digest('a')}`,
+            digest: digest('a'),
+          },
+        },
+      }),
+    });
+    const d2 = fakeDeps({
+      artifacts: { '10': { id: 10, bytes: fullManifest, digest: sha256(fullManifest) } },
+      runs,
+      commits: [SHA, COLLIDING],
+    });
+    assert.equal((await getDigestManifest(src(), full, d2.deps)).runId, 10);
+    assert.deepEqual(d2.calls.resolved, [], 'a 40-hex tag needs no resolution');
+  });
+
+  it('refuses a looked-up manifest that names another commit than the run built', async () => {
+    const bytes = zipOf({ 'image-digests.json': manifest({ git_sha: COLLIDING }) });
+    const { deps } = fakeDeps({
+      artifacts: { '10': { id: 10, bytes, digest: sha256(bytes) } },
+      runs: [run({ id: 10 })],
+    });
+    await assert.rejects(
+      getDigestManifest(src(), TAG, deps),
+      /says commit abc1234f+, but the run built abc1234def5678901234567890abcdef12345678 .*refusing to use it/,
+    );
+  });
+
+  it('says when the tag carries no SHA', async () => {
+    const { deps } = fakeDeps({ runs: [] });
     await assert.rejects(
       getDigestManifest(src(), 'v1.0.0', deps),
       /only tags of the form sha-<commit sha> can be looked up; set build_run_id or digest_file/,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recentRecords } from '../../remote/history.js';
 import { layout } from '../../remote/layout.js';
-import { provenanceFromFile, verifyTag } from '../../remote/ops/verify.js';
+import { provenanceArg, verifyTag } from '../../remote/ops/verify.js';
 import { checkGate } from '../../remote/steps/gate.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
@@ -84,11 +84,11 @@ test('break-glass bypasses an unattested marker under require', () => {
   assert.equal(checkGate(l, opts({ breakGlass: true })), 'break-glass');
 });
 
-test('a provenance file that is not a provenance record is a usage error naming the field', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'prov-file-'));
-  const bad = join(dir, 'p.json');
-  writeFileSync(bad, JSON.stringify({ state: 'trusted', mode: 'require' }));
-  assert.throws(() => provenanceFromFile(bad), /--provenance-file .*state/);
-  writeFileSync(bad, JSON.stringify(VERIFIED));
-  assert.deepEqual(provenanceFromFile(bad), VERIFIED);
+test('a --provenance value that is not a provenance record is a usage error naming the field', () => {
+  assert.throws(
+    () => provenanceArg(JSON.stringify({ state: 'trusted', mode: 'require' })),
+    /--provenance: .*state/,
+  );
+  assert.throws(() => provenanceArg('{not json'), /--provenance is not JSON/);
+  assert.deepEqual(provenanceArg(JSON.stringify(VERIFIED)), VERIFIED);
 });

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { layout } from '../../remote/layout.js';
 import { checkGate } from '../../remote/steps/gate.js';
+import { tempDir } from './helpers/temp.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + '2'.repeat(64);
 function setup() {
-  const l = layout(mkdtempSync(join(tmpdir(), 'gate-')));
+  const l = layout(tempDir('gate-'));
   mkdirSync(l.verifiedDir, { recursive: true });
   return l;
 }

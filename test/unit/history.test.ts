@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appendHistory, recentRecords, type HistoryRecord } from '../../remote/history.js';
+import { tempDir } from './helpers/temp.js';
 
 const rec = (i: number, stack = 'web'): HistoryRecord => ({
   ts: `t${i}`,
@@ -25,7 +26,7 @@ const rec = (i: number, stack = 'web'): HistoryRecord => ({
 });
 
 test('a torn last line is skipped by readers and the next append starts on its own line', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'hist-')), 'h.log');
+  const path = join(tempDir('hist-'), 'h.log');
   appendHistory(path, rec(1));
   appendFileSync(path, '{"ts":"t2","stack":"web","env":"stag'); // crash mid-write
   assert.deepEqual(
@@ -42,7 +43,7 @@ test('a torn last line is skipped by readers and the next append starts on its o
 });
 
 test('reading from the end across chunk boundaries, filtered by stack', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'hist-')), 'h.log');
+  const path = join(tempDir('hist-'), 'h.log');
   for (let i = 0; i < 3000; i++) appendFileSync(path, JSON.stringify(rec(i, i % 3 ? 'web' : 'db')) + '\n');
   const got = recentRecords(path, { stack: 'db', limit: 3 }).map((r) => r.release_id);
   assert.deepEqual(got, ['r2997', 'r2994', 'r2991']);

@@ -193,11 +193,32 @@ describe('inputs', () => {
     );
   });
 
-  it('registry credentials come as a pair', () => {
-    rejects({ ...base, registry_username: 'bot' }, 'registry_password', /required/);
-    rejects({ ...base, registry_password: 'secret' }, 'registry_username', /required/);
-    const s = parseSettings({ ...base, registry_username: 'bot', registry_password: ' pa ss \n' }, env);
-    assert.deepEqual(s.registry, { registry: undefined, username: 'bot', password: ' pa ss ' });
+  it('registry credentials come as a pair, with the registry they are for', () => {
+    rejects({ ...base, registry: 'ghcr.io', registry_username: 'bot' }, 'registry_password', /required/);
+    rejects({ ...base, registry: 'ghcr.io', registry_password: 'secret' }, 'registry_username', /required/);
+    const s = parseSettings(
+      { ...base, registry: 'ghcr.io', registry_username: 'bot', registry_password: ' pa ss \n' },
+      env,
+    );
+    assert.deepEqual(s.registry, { registry: 'ghcr.io', username: 'bot', password: ' pa ss ' });
+  });
+
+  it('credentials without registry are refused: the manifest never chooses where they go', () => {
+    rejects(
+      { ...base, registry_username: 'bot', registry_password: 'secret' },
+      'registry',
+      /^registry: required when registry_username\/registry_password are set: the registry host those credentials are for \(e\.g\. ghcr\.io\)/,
+    );
+  });
+
+  it('build_branches takes globs, one per line or comma-separated; git_sha must be the commit of image_tag', () => {
+    const full = 'abc1234' + '0'.repeat(33);
+    const s = parseSettings({ ...base, build_branches: 'release/*\n hotfix/**, stable', git_sha: full }, env);
+    assert.deepEqual(s.digests.buildBranches, ['release/*', 'hotfix/**', 'stable']);
+    assert.equal(s.digests.gitSha, full);
+    assert.deepEqual(parseSettings(base, env).digests.buildBranches, []);
+    rejects({ ...base, build_branches: 'release/ x' }, 'build_branches', /branch names or globs/);
+    rejects({ ...base, git_sha: 'f'.repeat(40) }, 'git_sha', /is not the commit of image_tag sha-abc1234/);
   });
 
   it('actor and run_id default from the GitHub context, inputs win', () => {

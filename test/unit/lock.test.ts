@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, writeFileSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, processStartTime } from '../../remote/steps/lock.js';
 import { Reporter } from '../../remote/report.js';
+import { tempDir } from './helpers/temp.js';
 
 const quiet = () => {
   const lines: string[] = [];
@@ -14,17 +15,24 @@ const quiet = () => {
 const who = { actor: 'alice', run_id: '42', release: 'r1' };
 
 test('a second acquirer waits, then times out naming the holder', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const path = join(tempDir('lock-'), 'x.lock');
   const a = await acquireLock(path, who, 1, quiet().report);
-  const started = Date.now();
+  const waiter = quiet();
   await assert.rejects(
-    acquireLock(path, { ...who, actor: 'bob' }, 1, quiet().report),
+    acquireLock(path, { ...who, actor: 'bob' }, 1, waiter.report),
     (e: Error) =>
       e.message.includes(`pid ${process.pid}`) &&
       e.message.includes('actor alice') &&
-      e.message.includes('run 42'),
+      e.message.includes('run 42') &&
+      e.message.includes('waited 1 s'),
   );
-  assert.ok(Date.now() - started >= 900);
+  assert.ok(
+    waiter.lines.some(
+      (line) => line.includes('waiting up to 1 s for the lock held by') && line.includes('actor alice'),
+    ),
+    'the waiter said whom it waited for before giving up',
+  );
+  assert.equal(JSON.parse(readFileSync(path, 'utf8')).actor, 'alice', 'the holder kept its lock');
   a.release();
   assert.equal(existsSync(path), false);
   const b = await acquireLock(path, who, 1, quiet().report);
@@ -32,16 +40,24 @@ test('a second acquirer waits, then times out naming the holder', async () => {
 });
 
 test('the waiter gets the lock as soon as the holder releases it', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const path = join(tempDir('lock-'), 'x.lock');
   const a = await acquireLock(path, who, 1, quiet().report);
-  setTimeout(() => a.release(), 300);
-  const b = await acquireLock(path, who, 5, quiet().report);
-  assert.equal(JSON.parse(readFileSync(path, 'utf8')).since, b.holder.since);
+  const waiter = quiet();
+  const waiting = acquireLock(path, { ...who, actor: 'bob' }, 30, waiter.report);
+  // Release once the waiter has found the lock taken (its first wait message), not after a delay.
+  const said = () => waiter.lines.some((line) => line.includes('waiting up to 30 s'));
+  for (let i = 0; !said() && i < 10_000; i++) await new Promise((r) => setImmediate(r));
+  assert.ok(said(), 'the waiter found the lock taken');
+  a.release();
+  const b = await waiting;
+  const onDisk = JSON.parse(readFileSync(path, 'utf8'));
+  assert.deepEqual([onDisk.actor, onDisk.since], ['bob', b.holder.since]);
   b.release();
+  assert.equal(existsSync(path), false);
 });
 
 test('a lock left by a dead process is taken over and said so', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const path = join(tempDir('lock-'), 'x.lock');
   const child = spawn('sleep', ['10']);
   const pid = child.pid!;
   const start = processStartTime(pid)!;
@@ -66,7 +82,7 @@ test('a lock left by a dead process is taken over and said so', async () => {
 });
 
 test('a pid reused by another process (different start time) counts as dead', async () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'lock-')), 'x.lock');
+  const path = join(tempDir('lock-'), 'x.lock');
   writeFileSync(
     path,
     JSON.stringify({

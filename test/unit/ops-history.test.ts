@@ -1,4 +1,5 @@
-// `history` on a 100,000-line log with a torn last line: right records, newest at the bottom, fast.
+// `history` on a 100,000-line log with a torn last line: right records, newest at the bottom.
+// How long it takes is measured by `npm run bench` (test/bench/scale.ts), not asserted here.
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -34,12 +35,6 @@ function rec(i: number): HistoryRecord {
   };
 }
 
-function timed<T>(f: () => T): { value: T; ms: number } {
-  const t0 = performance.now();
-  const value = f();
-  return { value, ms: performance.now() - t0 };
-}
-
 describe('history on 100,000 lines with a torn last line', () => {
   before(() => {
     const lines = Array.from({ length: LINES }, (_, i) => JSON.stringify(rec(i)));
@@ -49,30 +44,24 @@ describe('history on 100,000 lines with a torn last line', () => {
   });
   after(() => fx.dispose());
 
-  it('returns the last 20 valid records, newest first, skipping the torn line', (t) => {
-    const { value, ms } = timed(() => recentRecords(fx.l.history, { limit: 20 }));
-    t.diagnostic(`recentRecords -n 20 (no stack) on ${LINES} lines: ${ms.toFixed(1)} ms`);
+  it('returns the last 20 valid records, newest first, skipping the torn line', () => {
+    const value = recentRecords(fx.l.history, { limit: 20 });
     assert.deepEqual(
       value.map((r) => r.run_id),
       Array.from({ length: 20 }, (_, k) => String(LINES - 1 - k)),
     );
-    assert.ok(ms < 500, `took ${ms} ms`);
   });
 
-  it('filters by stack, including one whose records are all at the start (a full scan)', (t) => {
-    const beta = timed(() => recentRecords(fx.l.history, { stack: 'beta', limit: 20 }));
-    assert.equal(beta.value.length, 20);
-    assert.ok(beta.value.every((r) => r.stack === 'beta'));
-    assert.equal(beta.value[0]!.run_id, String(LINES - 1 - ((LINES - 1) % 3))); // newest multiple of 3
-    const rare = timed(() => recentRecords(fx.l.history, { stack: 'rare', limit: 20 }));
-    t.diagnostic(
-      `recentRecords beta -n 20: ${beta.ms.toFixed(1)} ms; rare (full scan of ${LINES} lines): ${rare.ms.toFixed(1)} ms`,
-    );
+  it('filters by stack, including one whose records are all at the start (a full scan)', () => {
+    const beta = recentRecords(fx.l.history, { stack: 'beta', limit: 20 });
+    assert.equal(beta.length, 20);
+    assert.ok(beta.every((r) => r.stack === 'beta'));
+    assert.equal(beta[0]!.run_id, String(LINES - 1 - ((LINES - 1) % 3))); // newest multiple of 3
+    const rare = recentRecords(fx.l.history, { stack: 'rare', limit: 20 });
     assert.deepEqual(
-      rare.value.map((r) => r.run_id),
+      rare.map((r) => r.run_id),
       ['4', '3', '2', '1', '0'],
     );
-    assert.ok(rare.ms < 3000, `full scan took ${rare.ms} ms`);
   });
 
   it('formats a table with the newest record at the bottom and long errors shortened', () => {
@@ -90,11 +79,8 @@ describe('history on 100,000 lines with a torn last line', () => {
     assert.ok(failed.length < 260);
   });
 
-  it('`seisei-deploy history` answers from the CLI (time includes starting node and tsx)', (t) => {
-    const t0 = performance.now();
+  it('`seisei-deploy history` answers from the CLI, as a table and as JSON lines', () => {
     const r = cli(fx.root, ['history', 'alpha', '-n', '5']);
-    const ms = performance.now() - t0;
-    t.diagnostic(`CLI history alpha -n 5: ${ms.toFixed(0)} ms end to end`);
     assert.equal(r.status, 0, r.stderr);
     const rows = r.stdout.trim().split('\n');
     assert.equal(rows.length, 6);

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { layout } from '../../remote/layout.js';
 import { pruneRuns, RUN_JOURNAL_DAYS } from '../../remote/steps/retention.js';
+import { tempDir } from './helpers/temp.js';
 
 test('run journals and staged inputs older than the retention period go; newer ones and other stacks stay', () => {
-  const l = layout(mkdtempSync(join(tmpdir(), 'runs-')));
+  const l = layout(tempDir('runs-'));
   const old = (Date.now() - (RUN_JOURNAL_DAYS + 1) * 86400_000) / 1000;
   for (const stack of ['web', 'db']) {
     mkdirSync(join(l.runsDir(stack), 'k1.inputs'), { recursive: true });

@@ -129,7 +129,7 @@ describe('EventRenderer', () => {
     const r = new EventRenderer();
     r.handle(ev({ type: 'log', step: 'up', level: 'error', msg: 'bad\n::set-output name=x::y' }));
     assert.ok(stdout.join('').includes('::error::bad%0A::set-output name=x::y\n'));
-    assert.equal(neutralize('  ##[error]x'), '|   ##[error]x');
+    assert.equal(neutralize('  ##[error]x'), '  ## [error]x');
     assert.equal(neutralize('plain :: text'), 'plain :: text');
   });
 });

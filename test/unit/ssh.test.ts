@@ -2,7 +2,19 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,7 +30,18 @@ import {
   pinsForHost,
 } from '../../src/host-key.js';
 import type { SshTarget } from '../../src/inputs.js';
-import { SshError, checkPreflight, connect, preflightScript, shellJoin, shellQuote } from '../../src/ssh.js';
+import { sha256Hex } from '../../src/remote-run.js';
+import {
+  SshError,
+  checkPreflight,
+  connect,
+  installedExecutorScript,
+  parseInstalled,
+  preflightScript,
+  sendFileScript,
+  shellJoin,
+  shellQuote,
+} from '../../src/ssh.js';
 import { ed25519Key } from './helpers/keys.js';
 
 // ssh2 (node-ssh's SSH implementation) ships no type declarations.
@@ -155,6 +178,236 @@ describe('preflight', () => {
       () => checkPreflight(runScript(missing), missing, t),
       /Node\.js is not runnable as no-such-node on srv: .*not found/,
     );
+  });
+
+  it('names the tools the SSH user lacks', () => {
+    fake('sudo', '[ "$1" = -n ] && shift; exec "$@"');
+    fake('node', 'printf 20.11.1');
+    fake('docker', 'echo 27.3.1');
+    // A PATH with the fakes and everything but sha256sum and mktemp.
+    const only = mkdtempSync(join(tmpdir(), 'preflight-path-'));
+    try {
+      for (const tool of ['true', 'tr', 'cut', 'cat', 'stat', 'rm', 'id'])
+        // `which`, not `command -v`: for the builtin `true` that prints just "true".
+        symlinkSync(spawnSync('which', [tool], { encoding: 'utf8' }).stdout.trim(), join(only, tool));
+      const out = spawnSync('/bin/sh', ['-c', preflightScript(r)], {
+        env: { PATH: `${bin}:${only}` },
+        encoding: 'utf8',
+      }).stdout;
+      assert.throws(
+        () => checkPreflight(out, r, t),
+        (e: SshError) =>
+          e.kind === 'preflight' &&
+          e.message.includes('mktemp, sha256sum not found in the PATH of deploy on srv') &&
+          !/Node|docker/.test(e.message),
+      );
+    } finally {
+      rmSync(only, { recursive: true, force: true });
+    }
+  });
+
+  it('narrow sudo: sudo -n true refused, sudo -l allows only the installed executor; no node or docker asked', () => {
+    const root = mkdtempSync(join(tmpdir(), 'preflight-narrow-'));
+    try {
+      const exe = join(root, 'releases', 'bin', 'seisei-deploy');
+      const version = JSON.stringify({ version: '1.0.0', request_format: 1 });
+      // sudo allows `-l <exe>` and `<exe> version --json`, nothing else.
+      fake(
+        'sudo',
+        `[ "$1" = -n ] && shift; if [ "$1" = -l ] && [ "$2" = '${exe}' ]; then exit 0; fi; ` +
+          `if [ "$1" = '${exe}' ] && [ "$2" = version ]; then echo '${version}'; exit 0; fi; ` +
+          `echo "sudo: a password is required" >&2; exit 1`,
+      );
+      fake('node', 'echo node-was-asked >&2; exit 9');
+      fake('docker', 'echo docker-was-asked >&2; exit 9');
+      const narrow = { ...r, root };
+      const out = runScript(narrow);
+      assert.doesNotMatch(out, /^(node|docker)=/m);
+      const info = checkPreflight(out, narrow, t);
+      assert.deepEqual(
+        [info.narrow, info.installedVersion, info.nodeVersion, info.installed?.state],
+        [true, { version: '1.0.0', request_format: 1 }, '', 'absent'],
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the installed executor from the first cli= line only', () => {
+    const sha = 'c'.repeat(64);
+    const out = `sudo=ok\nnode=ok 20.11.1\ndocker=ok 27.3.1\ntools=\ncli=untrusted /srv is owned by uid 1000\ncli=ok ${sha}\n`;
+    const info = checkPreflight(out, { ...r, root: '/srv' }, t);
+    assert.equal(info.installed?.state, 'untrusted');
+    assert.equal(info.installed?.sha256, undefined);
+  });
+});
+
+describe('the installed executor, looked at without sudo', () => {
+  // The script runs in a real sh against real files; ownership needs root (chown), as on a server.
+  const asRoot = process.getuid?.() === 0;
+  let base: string;
+  before(() => {
+    base = mkdtempSync(join(tmpdir(), 'installed-cli-'));
+  });
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  /** A root <root>/releases/bin/seisei-deploy (0755, dirs 0755), as each deploy installs it. */
+  function install(name: string, content = '#!/usr/bin/env node\n// build A\n'): string {
+    const root = join(base, name);
+    mkdirSync(join(root, 'releases', 'bin'), { recursive: true, mode: 0o755 });
+    for (const d of [root, join(root, 'releases'), join(root, 'releases', 'bin')]) chmodSync(d, 0o755);
+    writeFileSync(join(root, 'releases', 'bin', 'seisei-deploy'), content, { mode: 0o755 });
+    return root;
+  }
+  const cliOf = (root: string) => join(root, 'releases', 'bin', 'seisei-deploy');
+  const look = (root: string, user?: string) => {
+    const script = installedExecutorScript(cliOf(root));
+    const r = user
+      ? spawnSync('runuser', ['-u', user, '--', 'sh', '-c', script], { encoding: 'utf8' })
+      : spawnSync('sh', ['-c', script], { encoding: 'utf8' });
+    const line = /^cli=(.*)$/m.exec(r.stdout)?.[1];
+    return parseInstalled(line, cliOf(root));
+  };
+
+  it('hashes a root-owned executor that only root can change', { skip: !asRoot }, () => {
+    const root = install('good');
+    chmodSync(base, 0o755);
+    const content = readFileSync(cliOf(root));
+    assert.deepEqual(look(root), { path: cliOf(root), state: 'ok', sha256: sha256Hex(content) });
+    // The same answer for an unprivileged user: no sudo needed to read it.
+    assert.deepEqual(look(root, 'nobody'), { path: cliOf(root), state: 'ok', sha256: sha256Hex(content) });
+  });
+
+  it('says absent only when it is provably not there', { skip: !asRoot }, () => {
+    const root = join(base, 'empty');
+    mkdirSync(join(root, 'releases'), { recursive: true, mode: 0o755 });
+    chmodSync(root, 0o755);
+    chmodSync(base, 0o755);
+    assert.deepEqual(look(root), { path: cliOf(root), state: 'absent' });
+    chmodSync(root, 0o700); // not searchable by nobody: it cannot know
+    const hidden = look(root, 'nobody');
+    assert.equal(hidden.state, 'unknown');
+    assert.match(hidden.reason ?? '', /not searchable by nobody/);
+  });
+
+  it('refuses a file someone other than root owns or could replace', { skip: !asRoot }, () => {
+    const owned = install('owned');
+    chownSync(cliOf(owned), 1, 1);
+    assert.deepEqual(look(owned), {
+      path: cliOf(owned),
+      state: 'untrusted',
+      reason: `${cliOf(owned)} is owned by uid 1, not root`,
+    });
+
+    const writable = install('writable');
+    chmodSync(join(writable, 'releases', 'bin'), 0o777);
+    assert.equal(look(writable).state, 'untrusted');
+    assert.match(look(writable).reason ?? '', /releases\/bin is writable by group or others \(drwxrwxrwx\)/);
+
+    const groupWritable = install('group-writable');
+    chmodSync(cliOf(groupWritable), 0o775);
+    assert.match(look(groupWritable).reason ?? '', /seisei-deploy is writable by group or others/);
+
+    // A name with a newline makes stat's answer ambiguous: refused, not guessed.
+    const newline = install('new\n0 -rwxr-xr-x line');
+    assert.equal(look(newline).state, 'untrusted');
+    assert.match(look(newline).reason ?? '', /unexpected answer from stat/);
+
+    const userDir = install('user-dir');
+    chownSync(join(userDir, 'releases'), 1, 1);
+    assert.match(look(userDir).reason ?? '', /releases is owned by uid 1, not root/);
+  });
+
+  it(
+    'refuses a symlink, and a root-owned link into a directory another user controls',
+    { skip: !asRoot },
+    () => {
+      const linked = install('linked');
+      const real = cliOf(install('link-target'));
+      rmSync(cliOf(linked));
+      symlinkSync(real, cliOf(linked));
+      assert.deepEqual(look(linked), {
+        path: cliOf(linked),
+        state: 'untrusted',
+        reason: `${cliOf(linked)} is not a regular file`,
+      });
+
+      // releases/bin -> a directory whose parent belongs to uid 1: the physical path is checked too.
+      const viaLink = install('via-link');
+      const elsewhere = join(base, 'elsewhere');
+      mkdirSync(join(elsewhere, 'bin'), { recursive: true, mode: 0o755 });
+      writeFileSync(join(elsewhere, 'bin', 'seisei-deploy'), 'x', { mode: 0o755 });
+      chownSync(elsewhere, 1, 1);
+      rmSync(join(viaLink, 'releases', 'bin'), { recursive: true });
+      symlinkSync(join(elsewhere, 'bin'), join(viaLink, 'releases', 'bin'));
+      const r = look(viaLink);
+      assert.equal(r.state, 'untrusted');
+      assert.match(r.reason ?? '', /elsewhere is owned by uid 1, not root/);
+    },
+  );
+
+  it('says unknown when the SSH user cannot read it', { skip: !asRoot }, () => {
+    const root = install('unreadable');
+    chmodSync(base, 0o755);
+    chmodSync(cliOf(root), 0o700);
+    const r = look(root, 'nobody');
+    assert.deepEqual([r.state, r.sha256], ['unknown', undefined]);
+    assert.match(r.reason ?? '', /is not readable by nobody/);
+  });
+
+  it('never takes a malformed answer for a hash', () => {
+    const path = '/srv/releases/bin/seisei-deploy';
+    const sha = 'a'.repeat(64);
+    assert.equal(parseInstalled(`ok ${sha} trailing`, path).state, 'unknown');
+    assert.equal(parseInstalled(undefined, path).state, 'unknown');
+  });
+});
+
+describe('sending a file on the exec channel (no SFTP)', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'send-file-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const send = (script: string, input: Buffer) =>
+    spawnSync('sh', ['-c', script], { input, env: { PATH: '/usr/bin:/bin', TMPDIR: tmp }, encoding: 'utf8' });
+  const data = Buffer.concat([Buffer.from('#!/usr/bin/env node\n'), randomBytes(300_000)]);
+
+  it('creates a private temp dir, writes stdin into it and checks the sha256', () => {
+    const r = send(sendFileScript({ name: 'remote.cjs', sha256: sha256Hex(data) }), data);
+    assert.equal(r.status, 0, r.stderr);
+    const dir = /^dir=(.*)$/m.exec(r.stdout)?.[1] ?? '';
+    assert.match(dir, new RegExp(`^${tmp}/seisei-deploy\\.\\w{10}$`));
+    assert.match(r.stdout, new RegExp(`^sent=${sha256Hex(data)}$`, 'm'));
+    assert.ok(readFileSync(join(dir, 'remote.cjs')).equals(data));
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.equal(statSync(join(dir, 'remote.cjs')).mode & 0o777, 0o600);
+
+    // A second file into the same dir; an existing name is never written over.
+    const manifest = Buffer.from('{"images":{}}\n');
+    const second = sendFileScript({ name: 'image-digests.json', sha256: sha256Hex(manifest) }, dir);
+    assert.equal(send(second, manifest).status, 0);
+    assert.ok(readFileSync(join(dir, 'image-digests.json')).equals(manifest));
+    const again = send(sendFileScript({ name: 'remote.cjs', sha256: sha256Hex(manifest) }, dir), manifest);
+    assert.notEqual(again.status, 0);
+    assert.ok(readFileSync(join(dir, 'remote.cjs')).equals(data), 'the first remote.cjs is untouched');
+  });
+
+  it('removes what it wrote when the bytes that arrived differ (stdin cut short)', () => {
+    const before = readdirSync(tmp);
+    const r = send(sendFileScript({ name: 'remote.cjs', sha256: sha256Hex(data) }), data.subarray(0, 65_536));
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /arrived with sha256 [0-9a-f]{64}, sent [0-9a-f]{64}/);
+    const dir = /^dir=(.*)$/m.exec(r.stdout)?.[1] ?? '';
+    assert.ok(dir && !existsSync(dir), `${dir} removed`);
+    assert.deepEqual(readdirSync(tmp), before);
+  });
+
+  it('quotes the names it is given and refuses anything else', () => {
+    assert.throws(() => sendFileScript({ name: '../x', sha256: 'a'.repeat(64) }), /bad file name/);
+    assert.throws(() => sendFileScript({ name: 'x', sha256: 'a'.repeat(64) }, '/tmp/$(id)'), /bad temp dir/);
+    assert.throws(() => sendFileScript({ name: 'x', sha256: 'not-hex' }), /bad sha256/);
   });
 });
 

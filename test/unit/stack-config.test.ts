@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { interpolate, pinEnv, readStackConfig } from '../../remote/stack-config.js';
+import { tempDir } from './helpers/temp.js';
 
 const REF = 'ghcr.io/org/app@sha256:' + 'a'.repeat(64);
 
@@ -30,7 +30,7 @@ test('interpolate expands ${VAR} and ${VAR:-default} from the release .env', () 
 });
 
 test('x-seisei-deploy: defaults, and a clear error naming the bad field', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const dir = tempDir('cfg-');
   writeFileSync(join(dir, 'docker-compose.yml'), 'services: {app: {image: x}}\n');
   assert.deepEqual(readStackConfig(dir, 'docker-compose.yml'), {
     smoke: [],

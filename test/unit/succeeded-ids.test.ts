@@ -2,17 +2,16 @@
 // through all of it when a failed release is left on disk (issue 7, scale).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import type { HistoryRecord } from '../../remote/history.js';
 import { layout } from '../../remote/layout.js';
 import { succeededIds } from '../../remote/releases.js';
+import { tempDir } from './helpers/temp.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function setup() {
-  const l = layout(mkdtempSync(join(tmpdir(), 'succeeded-')));
+  const l = layout(tempDir('succeeded-'));
   mkdirSync(l.releasesDir, { recursive: true });
   const add = (
     minute: number,

@@ -2,8 +2,10 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-BH6SQQTE.js";
-import "./chunk-VSGEQHEJ.js";
+} from "./chunk-J5QKCMAR.js";
+import {
+  safeText
+} from "./chunk-ALIYDXTM.js";
 import {
   info,
   warning
@@ -94,17 +96,47 @@ var MANIFEST_FILE = "image-digests.json";
 var DigestError = class extends Error {
   name = "DigestError";
 };
+var TRUSTED_EVENTS = ["push", "workflow_dispatch", "release", "schedule"];
 function shaOfTag(tag) {
   return /^sha-([0-9a-f]{7,40})$/.exec(tag)?.[1];
 }
-function selectBuildRun(runs, shaPrefix) {
-  const prefix = shaPrefix.toLowerCase();
-  return runs.filter(
-    (r) => r.head_sha.toLowerCase().startsWith(prefix) && (r.conclusion == null || r.conclusion === "success")
-  ).sort(
-    (a, b) => (Date.parse(b.created_at ?? "") || 0) - (Date.parse(a.created_at ?? "") || 0) || b.id - a.id
-  )[0];
+var newestFirst = (a, b) => (Date.parse(b.created_at ?? "") || 0) - (Date.parse(a.created_at ?? "") || 0) || b.id - a.id;
+function globToRegExp(glob) {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      re += ".*";
+      i++;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
 }
+var sameRepo = (r, repo) => !!r && typeof r.full_name === "string" && r.full_name.toLowerCase() === repo.full_name.toLowerCase() && (repo.id === void 0 || r.id === void 0 || r.id === repo.id);
+function judgeRun(run, rules) {
+  const why = [];
+  if (run.conclusion !== "success")
+    why.push(`its conclusion is ${run.conclusion ?? "not known"}, not success`);
+  if (run.head_sha.toLowerCase() !== rules.sha)
+    why.push(`it built commit ${run.head_sha}, not ${rules.sha} (only the short SHA matches)`);
+  if (!sameRepo(run.head_repository, rules.repo))
+    why.push(
+      `its code came from ${run.head_repository?.full_name ?? "an unknown repository"}, not ${rules.repo.full_name}`
+    );
+  if (run.repository && !sameRepo(run.repository, rules.repo))
+    why.push(`it ran in ${run.repository.full_name ?? "another repository"}, not ${rules.repo.full_name}`);
+  if (!TRUSTED_EVENTS.includes(run.event ?? ""))
+    why.push(`it was triggered by ${run.event ?? "an unknown event"}, not ${TRUSTED_EVENTS.join(", ")}`);
+  if (why.length) return { ok: false, why };
+  const branch = run.head_branch ?? "";
+  if (branch === rules.repo.default_branch || rules.branches.some((g) => globToRegExp(g).test(branch)))
+    return { ok: true };
+  if (!branch) return { ok: false, why: ["it names no branch or tag"] };
+  return { ok: "if-tag", tag: branch };
+}
+var describeRun = (r) => `run ${r.id} (${r.event ?? "?"} from ${r.head_repository?.full_name ?? "?"}, ${r.head_branch ? `ref ${r.head_branch}` : "no ref"})`;
 function statusOf(err) {
   const s = err?.status;
   return typeof s === "number" ? s : void 0;
@@ -132,17 +164,53 @@ var defaultDeps = () => ({
   runs: async (token) => {
     const { getOctokit } = await import("./github-HJJBVNVM.js");
     const octokit = getOctokit(token);
+    const path = (ref) => ref.split("/").map(encodeURIComponent).join("/");
     return {
-      listSuccessfulRuns: async ({ owner, repo, workflow, page, perPage }) => {
+      listSuccessfulRuns: async ({ owner, repo, workflow, headSha, page, perPage }) => {
         const res = await octokit.request("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", {
           owner,
           repo,
           workflow_id: workflow,
           status: "success",
+          head_sha: headSha,
           per_page: perPage,
           page
         });
         return res.data.workflow_runs ?? [];
+      },
+      repository: async ({ owner, repo }) => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo });
+        return { id: Number(data.id), full_name: data.full_name, default_branch: data.default_branch };
+      },
+      commitSha: async ({ owner, repo, ref }) => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+          owner,
+          repo,
+          ref,
+          headers: { accept: "application/vnd.github.sha" }
+        });
+        const d = data;
+        return (typeof d === "string" ? d : String(d?.sha ?? "")).trim();
+      },
+      tagAt: async ({ owner, repo, tag, sha }) => {
+        let obj;
+        try {
+          ({
+            data: { object: obj }
+          } = await octokit.request(`GET /repos/{owner}/{repo}/git/ref/tags/${path(tag)}`, { owner, repo }));
+        } catch (err) {
+          if (statusOf(err) === 404) return false;
+          throw err;
+        }
+        for (let i = 0; i < 5 && obj.type === "tag" && obj.sha; i++)
+          ({
+            data: { object: obj }
+          } = await octokit.request("GET /repos/{owner}/{repo}/git/tags/{tag_sha}", {
+            owner,
+            repo,
+            tag_sha: obj.sha
+          }));
+        return obj.type === "commit" && obj.sha?.toLowerCase() === sha;
       }
     };
   }
@@ -234,41 +302,116 @@ function findByFor(src, runId, why) {
   const { owner, repo } = repoOf(src, why);
   return { token: tokenOf(src, why), workflowRunId: runId, repositoryOwner: owner, repositoryName: repo };
 }
+var apiProblem = (err) => statusOf(err) ? `HTTP ${statusOf(err)}: ${err.message}` : err.message;
+async function resolveCommit(src, hex, imageTag, runs) {
+  if (hex.length === 40) return hex;
+  if (src.gitSha) {
+    if (!src.gitSha.startsWith(hex))
+      throw new DigestError(
+        `git_sha ${src.gitSha} is not the commit of image_tag ${imageTag} (it does not start with ${hex})`
+      );
+    return src.gitSha;
+  }
+  const { owner, repo } = repoOf(src, `resolve the commit of ${imageTag}`);
+  let sha;
+  try {
+    sha = (await runs.commitSha({ owner, repo, ref: hex })).toLowerCase();
+  } catch (err) {
+    throw new DigestError(
+      `cannot resolve commit ${hex} of image_tag ${imageTag} in ${owner}/${repo} (${apiProblem(err)}); set git_sha to the full commit SHA (or build_run_id)`
+    );
+  }
+  if (!/^[0-9a-f]{40}$/.test(sha) || !sha.startsWith(hex))
+    throw new DigestError(
+      `GitHub resolved ${hex} of image_tag ${imageTag} to ${JSON.stringify(sha.slice(0, 60))}, not a commit starting with ${hex}; set git_sha to the full commit SHA`
+    );
+  return sha;
+}
 async function findBuildRun(src, imageTag, deps) {
-  const sha = shaOfTag(imageTag);
-  if (!sha)
+  const hex = shaOfTag(imageTag);
+  if (!hex)
     throw new DigestError(
       `cannot find the build of image_tag "${imageTag}": only tags of the form sha-<commit sha> can be looked up; set build_run_id or digest_file`
     );
   const why = `find the build run of ${imageTag}`;
   const { owner, repo } = repoOf(src, why);
   const runs = await deps.runs(tokenOf(src, why));
+  let repoInfo;
+  try {
+    repoInfo = await runs.repository({ owner, repo });
+  } catch (err) {
+    throw new DigestError(
+      `cannot read repository ${owner}/${repo} to ${why} (${apiProblem(err)}); ${PERMISSION_HINT}`
+    );
+  }
+  const rules = {
+    repo: repoInfo,
+    sha: await resolveCommit(src, hex, imageTag, runs),
+    branches: src.buildBranches ?? []
+  };
   const perPage = 100;
-  const seen = [];
+  const seen = /* @__PURE__ */ new Map();
+  const skipped = /* @__PURE__ */ new Map();
+  const tagChecked = /* @__PURE__ */ new Map();
   for (let page = 1; page <= deps.maxPages; page++) {
     let batch;
     try {
-      batch = await runs.listSuccessfulRuns({ owner, repo, workflow: src.buildWorkflow, page, perPage });
+      batch = await runs.listSuccessfulRuns({
+        owner,
+        repo,
+        workflow: src.buildWorkflow,
+        headSha: rules.sha,
+        page,
+        perPage
+      });
     } catch (err) {
       const status = statusOf(err);
       throw new DigestError(
         status === 404 || status === 403 || status === 401 ? `workflow "${src.buildWorkflow}" (input build_workflow) was not found in ${owner}/${repo} (HTTP ${status}); check the file name and that ${PERMISSION_HINT}` : `cannot list runs of workflow "${src.buildWorkflow}" in ${owner}/${repo}: ${err.message}`
       );
     }
-    seen.push(...batch);
-    const hit = selectBuildRun(seen, sha);
-    if (hit) return hit;
+    for (const r of batch) seen.set(r.id, r);
+    for (const run of [...seen.values()].sort(newestFirst)) {
+      if (skipped.has(run.id)) continue;
+      const verdict = judgeRun(run, rules);
+      if (verdict.ok === true) return run;
+      if (verdict.ok === false) {
+        if (run.head_sha.toLowerCase().startsWith(hex)) skipped.set(run.id, verdict.why.join("; "));
+        else skipped.set(run.id, "");
+        continue;
+      }
+      let isTag = tagChecked.get(run.id);
+      if (isTag === void 0) {
+        try {
+          isTag = await runs.tagAt({ owner, repo, tag: verdict.tag, sha: rules.sha });
+        } catch (err) {
+          throw new DigestError(
+            `cannot check whether ${verdict.tag} is a tag of ${owner}/${repo} (${apiProblem(err)})`
+          );
+        }
+        tagChecked.set(run.id, isTag);
+      }
+      if (isTag) return run;
+      skipped.set(
+        run.id,
+        `${verdict.tag} is not the default branch ${rules.repo.default_branch}, matches no build_branches pattern${rules.branches.length ? ` (${rules.branches.join(", ")})` : ""} and is not a tag at the commit`
+      );
+    }
     if (batch.length < perPage) break;
   }
+  const named = [...seen.values()].sort(newestFirst).filter((r) => skipped.get(r.id));
+  const list = named.slice(0, 20).map((r) => `
+  - ${describeRun(r)}: ${skipped.get(r.id)}`).join("");
   throw new DigestError(
-    `no successful run of workflow "${src.buildWorkflow}" in ${owner}/${repo} has a head SHA starting with ${sha} (searched the newest ${seen.length} successful runs); set build_run_id, or check image_tag and that ${PERMISSION_HINT}`
+    `no run of workflow "${src.buildWorkflow}" in ${owner}/${repo} can supply the digests of ${imageTag}: none is a successful ${TRUSTED_EVENTS.join("/")} run of commit ${rules.sha} in ${rules.repo.full_name} on ${rules.repo.default_branch}${rules.branches.length ? `, a build_branches branch` : ""} or a tag (searched ${seen.size} successful run${seen.size === 1 ? "" : "s"}${named.length ? `; skipped:${list}${named.length > 20 ? `
+  - and ${named.length - 20} more` : ""}` : ""}${named.length ? "\n" : ""}); set build_run_id, widen build_branches, or check image_tag and that ${PERMISSION_HINT}`
   );
 }
 async function getDigestManifest(src, imageTag, deps = defaultDeps()) {
   let text;
   let source;
   let runId;
-  let lookedUp = false;
+  let lookedUpSha;
   if (src.file) {
     source = `digest_file ${src.file}`;
     try {
@@ -306,9 +449,11 @@ async function getDigestManifest(src, imageTag, deps = defaultDeps()) {
     else {
       const run = await findBuildRun(src, imageTag, deps);
       runId = run.id;
-      lookedUp = true;
       const where = `run ${run.id} of ${src.repository.owner}/${src.repository.repo} (newest successful ${src.buildWorkflow} run at ${run.head_sha.slice(0, 12)})`;
-      info(`Build run of ${imageTag}: ${run.html_url ?? run.id}`);
+      info(
+        safeText(`Build run of ${imageTag}: ${run.html_url ?? run.id} (${run.event} on ${run.head_branch})`)
+      );
+      lookedUpSha = run.head_sha.toLowerCase();
       source = `artifact "${src.artifact}" of ${where}`;
       ({ text } = await downloadFromRun(src, deps, where, findByFor(src, run.id, "download the artifact")));
     }
@@ -325,20 +470,26 @@ async function getDigestManifest(src, imageTag, deps = defaultDeps()) {
     throw err;
   }
   const sha = shaOfTag(imageTag);
-  if (sha && !manifest.git_sha.startsWith(sha)) {
-    const msg = `the digest manifest from ${source} was built from commit ${manifest.git_sha}, which does not start with ${sha} (from image_tag ${imageTag})`;
-    if (lookedUp) throw new DigestError(msg);
-    warning(msg);
-  }
+  if (lookedUpSha && manifest.git_sha !== lookedUpSha)
+    throw new DigestError(
+      `the digest manifest from ${source} says commit ${manifest.git_sha}, but the run built ${lookedUpSha} (the commit of image_tag ${imageTag}); refusing to use it`
+    );
+  if (sha && !manifest.git_sha.startsWith(sha))
+    warning(
+      `the digest manifest from ${source} was built from commit ${manifest.git_sha}, which does not start with ${sha} (from image_tag ${imageTag})`
+    );
   return { manifest, text, source, runId };
 }
 export {
   DigestError,
   MANIFEST_FILE,
+  TRUSTED_EVENTS,
   defaultDeps,
   findBuildRun,
   getDigestManifest,
+  globToRegExp,
+  judgeRun,
   manifestTextFromArtifact,
-  selectBuildRun,
+  resolveCommit,
   shaOfTag
 };

@@ -1,10 +1,11 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  EXECUTOR_MISMATCH,
   HostKeyError,
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunk-MVJGOZJA.js";
+} from "./chunk-7J3AKXYM.js";
 import {
   ENV_RE,
   ENV_VAR_RE,
@@ -14,7 +15,7 @@ import {
   freeText,
   object,
   string
-} from "./chunk-VSGEQHEJ.js";
+} from "./chunk-ALIYDXTM.js";
 import {
   getInput,
   setSecret
@@ -33,6 +34,7 @@ var INPUT_NAMES = [
   "digest_artifact",
   "build_run_id",
   "build_workflow",
+  "build_branches",
   "github_token",
   "host",
   "port",
@@ -41,6 +43,7 @@ var INPUT_NAMES = [
   "passphrase",
   "host_key",
   "sudo",
+  "executor_mismatch",
   "remote_node",
   "srv_root",
   "stacks_source",
@@ -142,6 +145,16 @@ var imagesInput = string().transform((v, ctx) => {
   });
   return out;
 });
+var branchGlobs = string().transform((v, ctx) => {
+  const globs = v.split(/[\r\n,]+/).map((g) => g.trim()).filter(Boolean);
+  for (const g of globs)
+    if (!/^[A-Za-z0-9._/*?+@=-]{1,255}$/.test(g) || g.startsWith("/") || g.endsWith("/"))
+      issue(
+        ctx,
+        `build_branches: ${show(g)} is not valid; expected branch names or globs (* within a path segment, ** across, ?), one per line, e.g. release/*`
+      );
+  return globs;
+});
 var fields = object({
   mode: string().transform((v, ctx) => {
     if (v === "") return "deploy";
@@ -177,6 +190,7 @@ var fields = object({
     /^[A-Za-z0-9_.-]{1,200}$/,
     "a workflow file name or id (e.g. build_ghcr.yml)"
   ),
+  build_branches: branchGlobs,
   github_token: anyString,
   host: string().transform((v, ctx) => {
     if (v === "") return void 0;
@@ -210,6 +224,15 @@ var fields = object({
     }
   }),
   sudo: boolean("sudo"),
+  executor_mismatch: string().transform((v, ctx) => {
+    if (v === "") return void 0;
+    if (!EXECUTOR_MISMATCH.includes(v))
+      issue(
+        ctx,
+        `executor_mismatch: ${show(v)} is not valid; expected one of ${EXECUTOR_MISMATCH.join(", ")}`
+      );
+    return v;
+  }),
   remote_node: matching(
     "remote_node",
     /^[A-Za-z0-9_./+-]{1,255}$/,
@@ -298,11 +321,20 @@ function parseSettings(raw, env = process.env) {
   const regPass = strings.registry_password;
   if (regUser && !regPass) problems.push("registry_password: required when registry_username is set");
   if (regPass && !regUser) problems.push("registry_username: required when registry_password is set");
-  if (get("registry") && !regUser)
+  if (get("registry") && !regUser && !regPass)
     problems.push("registry_username: required when registry is set (with registry_password)");
+  if ((regUser || regPass) && !get("registry"))
+    problems.push(
+      "registry: required when registry_username/registry_password are set: the registry host those credentials are for (e.g. ghcr.io); they are sent to that host only, never to one named in the digest manifest"
+    );
   const v = parsed.success ? parsed.data : void 0;
   let hostKeys = [];
   const gitSha = v?.git_sha || env.GITHUB_SHA || "";
+  const tagHex = /^sha-([0-9a-f]{7,40})$/.exec(get("image_tag"))?.[1];
+  if (mode !== "manifest" && v?.git_sha && tagHex && !v.git_sha.startsWith(tagHex))
+    problems.push(
+      `git_sha: ${v.git_sha} is not the commit of image_tag ${get("image_tag")} (it does not start with ${tagHex}); give the full SHA of that commit, or leave git_sha empty`
+    );
   if (mode === "manifest" && !/^[0-9a-f]{40}$/.test(gitSha) && !failed.has("git_sha"))
     problems.push("git_sha: required in manifest mode when GITHUB_SHA is not set (a full 40-hex commit SHA)");
   if (v?.host_key && v.host) {
@@ -335,6 +367,8 @@ function parseSettings(raw, env = process.env) {
       artifact: v.digest_artifact ?? "image-digests",
       buildRunId: v.build_run_id,
       buildWorkflow: v.build_workflow ?? "build_ghcr.yml",
+      buildBranches: v.build_branches,
+      ...mode !== "manifest" && v.git_sha ? { gitSha: v.git_sha } : {},
       token: v.github_token ?? "",
       repository: repo ? { owner: repo[1], repo: repo[2] } : void 0,
       currentRunId: envRunId
@@ -358,6 +392,7 @@ function parseSettings(raw, env = process.env) {
     },
     remote: {
       sudo: v.sudo ?? true,
+      executorMismatch: v.executor_mismatch ?? "fail",
       node: v.remote_node ?? "node",
       root: v.srv_root ?? "/srv",
       source: v.stacks_source ?? "/opt/seisei-odoo-addons/infra/stacks"

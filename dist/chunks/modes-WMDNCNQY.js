@@ -1,36 +1,35 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  ACTION_VERSION,
   EventRenderer,
   checkHostKey,
+  chooseExecutor,
+  deployRequest,
   describePins,
+  driftMessage,
+  formatIssues,
   hostKeyAlgorithms,
+  parseInstalledVersion,
   reportResult,
+  rollbackRequest,
   setOutputs,
   setStatus,
+  statusDrift,
+  upgradeHint,
   writeStatusSummary
-} from "./chunk-MVJGOZJA.js";
+} from "./chunk-7J3AKXYM.js";
 import {
   resolveImageVars
-} from "./chunk-BH6SQQTE.js";
+} from "./chunk-J5QKCMAR.js";
 import {
   RUN_KEY_RE,
-  array,
-  boolean,
-  envName,
-  freeText,
-  imageMapping,
-  imageTag,
-  literal,
-  number,
-  object,
-  runKey,
-  stackName,
-  string
-} from "./chunk-VSGEQHEJ.js";
+  safeText
+} from "./chunk-ALIYDXTM.js";
 import {
   endGroup,
   group,
   info,
+  setFailed,
   startGroup,
   warning
 } from "./chunk-RVQ3CD3O.js";
@@ -49,41 +48,62 @@ function parseEventLine(line) {
 }
 
 // src/remote-run.ts
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 // src/journal.ts
+var MAX_JOURNAL_LINE_BYTES = 4 * 1024 * 1024;
+var cutMarker = (n) => `\u2026 [truncated ${n} bytes]`;
 var JournalReader = class {
   /** @param offset bytes of the journal already consumed (the next `--offset`). */
-  constructor(offset = 0) {
+  constructor(offset = 0, maxLineBytes = MAX_JOURNAL_LINE_BYTES) {
     this.offset = offset;
+    this.maxLineBytes = maxLineBytes;
   }
   offset;
-  partial = Buffer.alloc(0);
+  maxLineBytes;
+  parts = [];
+  kept = 0;
+  pending = 0;
   /** Feeds one chunk; returns the complete lines it finished. Partial lines wait for the next chunk. */
   push(chunk) {
-    const buf = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
     const lines = [];
     let start = 0;
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      const text = buf.subarray(start, nl).toString("utf8").replace(/\r$/, "");
-      this.offset += nl + 1 - start;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, start)) {
+      this.add(chunk.subarray(start, nl));
+      const cut = this.pending - this.kept;
+      const text = Buffer.concat(this.parts, this.kept).toString("utf8").replace(/\r$/, "");
+      this.offset += this.pending + 1;
+      this.parts = [];
+      this.kept = this.pending = 0;
       start = nl + 1;
-      lines.push({ text, event: parseEventLine(text), end: this.offset });
+      lines.push(
+        cut ? { text: text + cutMarker(cut), end: this.offset } : { text, event: parseEventLine(text), end: this.offset }
+      );
     }
-    this.partial = Buffer.from(buf.subarray(start));
+    this.add(chunk.subarray(start));
     return lines;
   }
   /** Bytes received after the last complete line. */
   get pendingBytes() {
-    return this.partial.length;
+    return this.pending;
   }
   /** Drops an unfinished line (the stream ended mid-line): the next follow re-reads it from `offset`. */
   discardPartial() {
-    const n = this.partial.length;
-    this.partial = Buffer.alloc(0);
+    const n = this.pending;
+    this.parts = [];
+    this.kept = this.pending = 0;
     return n;
+  }
+  add(piece) {
+    this.pending += piece.length;
+    const room = this.maxLineBytes - this.kept;
+    if (room <= 0 || !piece.length) return;
+    const part = piece.length > room ? piece.subarray(0, room) : piece;
+    this.parts.push(Buffer.from(part));
+    this.kept += part.length;
   }
 };
 function backoffSchedule(totalMs, baseMs = 1e3, capMs = 3e4) {
@@ -305,15 +325,6 @@ var SshSession = class {
       if (ok === false && !channel && this.closed) finish();
     });
   }
-  /** Runs `fn` with one SFTP session, ended afterwards. */
-  async withSftp(fn) {
-    const sftp = await this.ssh.requestSFTP();
-    try {
-      return await fn(sftp);
-    } finally {
-      sftp.end();
-    }
-  }
   close() {
     this.closedFlag = true;
     try {
@@ -357,31 +368,103 @@ async function connect(target) {
 }
 var asRoot = (r) => r.sudo ? "sudo -n " : "";
 var installedExecutor = (root) => `${root}/releases/bin/seisei-deploy`;
+var USER_TOOLS = ["mktemp", "cat", "sha256sum", "stat", "rm"];
+function installedExecutorScript(path) {
+  return [
+    `F=${shellQuote(path)}`,
+    // cli_walk P: "ok" when root owns P and each directory above it, and none of them (a symlink
+    // aside: its mode means nothing) is writable by group or others unless it is a sticky
+    // directory; otherwise the first problem. One stat for them all; an answer that does not
+    // have one line per path is a problem (fail-closed).
+    `cli_walk() { p=$1; set --; while :; do set -- "$@" "$p"; [ "$p" = / ] && break; p=\${p%/*}; [ -n "$p" ] || p=/; done; n=$#; o=$(stat -c '%u %A %n' -- "$@" 2>/dev/null) || { echo "cannot stat $1 or a directory above it"; return; }; k=0; r=ok; while IFS= read -r l; do k=$((k+1)); u=\${l%% *}; l=\${l#* }; m=\${l%% *}; q=\${l#* }; if [ "$u" != 0 ]; then r="$q is owned by uid $u, not root"; break; fi; case $m in l*|d????????[tT]) ;; ?????w*|????????w*) r="$q is writable by group or others ($m)"; break;; [-d]?????????) ;; *) r="cannot read the mode of $q ($m)"; break;; esac; done <<EOF
+$o
+EOF
+if [ "$r" = ok ] && [ "$k" != "$n" ]; then r="cannot check $1: unexpected answer from stat"; fi; echo "$r"; }`,
+    // Missing for sure: the nearest ancestor that exists is searchable, so its child is really absent.
+    `cli_absent() { c=$F; while [ ! -e "$c" ] && [ ! -L "$c" ]; do p=\${c%/*}; [ -n "$p" ] || p=/; if [ -e "$p" ]; then [ -d "$p" ] && [ -x "$p" ]; return; fi; [ "$p" = "$c" ] && return 1; c=$p; done; return 1; }`,
+    `if [ -e "$F" ] || [ -L "$F" ]; then`,
+    `  if [ -L "$F" ] || [ ! -f "$F" ]; then echo "cli=untrusted $F is not a regular file"`,
+    `  else`,
+    `    b=$(cli_walk "$F")`,
+    `    if [ "$b" = ok ]; then d=$(cd -P -- "\${F%/*}" 2>/dev/null && pwd -P); if [ -n "$d" ]; then b=$(cli_walk "$d"); else b="cannot resolve the directory of $F"; fi; fi`,
+    // One line, whatever the names hold.
+    `    if [ "$b" != ok ]; then printf 'cli=untrusted %s\\n' "$(printf %s "\${b:-cannot check $F}" | tr '\\n' ' ')"`,
+    `    elif h=$(sha256sum < "$F" 2>/dev/null); then echo "cli=ok \${h%% *}"`,
+    `    else echo "cli=unknown $F is not readable by $(id -un 2>/dev/null)"; fi`,
+    `  fi`,
+    `elif cli_absent; then echo cli=absent`,
+    `else echo "cli=unknown a directory above $F is not searchable by $(id -un 2>/dev/null)"; fi`
+  ].join("\n");
+}
 function preflightScript(r) {
   return [
     `N=${shellQuote(r.node)}`,
-    r.sudo ? `if ! command -v sudo >/dev/null 2>&1; then echo sudo=missing; exit 0; fi; if sudo -n true 2>/dev/null; then echo sudo=ok; else echo sudo=fail; exit 0; fi; S='sudo -n'` : `S=''`,
+    r.sudo ? `if ! command -v sudo >/dev/null 2>&1; then echo sudo=missing; exit 0; fi; if sudo -n true 2>/dev/null; then echo sudo=ok; S='sudo -n'; ` + (r.root ? narrowSudoProbe(installedExecutor(r.root)) : "") + `else echo sudo=fail; exit 0; fi` : `S=''`,
+    // With narrow sudo, Node.js and Docker cannot be asked as root; the executor's preflight checks Docker.
+    `if [ "$S" != narrow ]; then`,
     `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
     `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
-    ...r.root ? [`echo "cli=$($S sha256sum ${shellQuote(installedExecutor(r.root))} 2>/dev/null | cut -c1-64)"`] : []
+    `fi`,
+    // command -v only tells whether a name runs (for a builtin it prints the bare name).
+    `m=; for t in ${USER_TOOLS.join(" ")}; do command -v "$t" >/dev/null 2>&1 || m="$m $t"; done; echo "tools=\${m# }"`,
+    ...r.root ? [installedExecutorScript(installedExecutor(r.root))] : []
+  ].join("\n");
+}
+function narrowSudoProbe(exe) {
+  const q = shellQuote(exe);
+  return `elif sudo -n -l ${q} >/dev/null 2>&1; then echo sudo=narrow; S=narrow; echo "exe=$(sudo -n ${q} version --json 2>/dev/null | head -c 500 | tr '\\n' ' ')"; `;
+}
+var TEMP_DIR_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+var SENT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+function sendFileScript(file, dir) {
+  if (!SENT_NAME_RE.test(file.name)) throw new Error(`internal: bad file name ${JSON.stringify(file.name)}`);
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`internal: bad sha256 ${file.sha256}`);
+  if (dir !== void 0 && !TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
+  const undo = dir === void 0 ? 'rm -rf -- "$d"' : 'rm -f -- "$f"';
+  return [
+    "umask 077; set -C",
+    dir === void 0 ? `d=$(mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX") || exit 1; echo "dir=$d"` : `d=${shellQuote(dir)}`,
+    `f="$d/"${shellQuote(file.name)}`,
+    // Never over an existing entry (and set -C makes the redirection refuse one, too).
+    `if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists already" >&2; exit 3; fi`,
+    `cat > "$f" || { echo "cannot write $f" >&2; ${undo}; exit 3; }`,
+    `h=$(sha256sum < "$f"); h=\${h%% *}`,
+    `if [ "$h" = ${file.sha256} ]; then echo "sent=$h"; else echo "the file arrived with sha256 \${h:-?}, sent ${file.sha256}" >&2; ${undo}; exit 3; fi`
   ].join("\n");
 }
 function checkPreflight(stdout, r, t) {
   const facts = /* @__PURE__ */ new Map();
   for (const line of stdout.split("\n")) {
-    const m = /^(sudo|node|docker|cli)=(.*)$/.exec(line.trim());
-    if (m) facts.set(m[1], m[2]);
+    const m = /^(sudo|node|docker|tools|cli|exe)=(.*)$/.exec(line.trim());
+    if (m && !facts.has(m[1])) facts.set(m[1], m[2]);
   }
-  const problems = [];
-  const via = r.sudo ? " (run via sudo -n)" : "";
+  const fail = (problems2) => new SshError("preflight", `Server check failed on ${t.host}:
+  - ${problems2.join("\n  - ")}`);
   const sudo = facts.get("sudo");
-  if (r.sudo && sudo !== "ok") {
+  const narrow = r.sudo && sudo === "narrow";
+  if (r.sudo && sudo !== "ok" && !narrow)
+    throw fail([
+      sudo === "missing" ? `sudo is not installed on ${t.host}; install it, or set sudo: false if ${t.username} may run Docker and write srv_root itself` : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"); or, for sudo that allows only the installed executor, install it (${upgradeHint(r.root ?? "/srv")}) and allow exactly ${installedExecutor(r.root ?? "/srv")}; or set sudo: false if ${t.username} may run Docker and write srv_root itself`
+    ]);
+  const problems = [];
+  const runtime = narrow ? { nodeVersion: "", dockerVersion: "" } : checkRuntime(facts, r, t, problems);
+  const tools = facts.get("tools");
+  if (tools === void 0) problems.push(`the server check's list of tools got no answer on ${t.host}`);
+  else if (tools.trim())
     problems.push(
-      sudo === "missing" ? `sudo is not installed on ${t.host}; install it, or set sudo: false if ${t.username} may run Docker and write srv_root itself` : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"), or set sudo: false if ${t.username} may run Docker and write srv_root itself`
+      `${tools.trim().split(/\s+/).join(", ")} not found in the PATH of ${t.username} on ${t.host}: the action runs them as ${t.username} to send and check the executor (install coreutils)`
     );
-    throw new SshError("preflight", `Server check failed on ${t.host}:
-  - ${problems.join("\n  - ")}`);
-  }
+  if (problems.length) throw fail(problems);
+  const installedVersion = narrow ? parseInstalledVersion(facts.get("exe")?.trim()) : void 0;
+  return {
+    ...runtime,
+    ...r.root ? { installed: parseInstalled(facts.get("cli"), installedExecutor(r.root)) } : {},
+    ...narrow ? { narrow } : {},
+    ...installedVersion ? { installedVersion } : {}
+  };
+}
+function checkRuntime(facts, r, t, problems) {
+  const via = r.sudo ? " (run via sudo -n)" : "";
   const node = facts.get("node") ?? "fail (no answer)";
   let nodeVersion = "";
   const nv = /^ok v?(\d+)\.(\d+)\.(\d+)/.exec(node);
@@ -403,14 +486,18 @@ function checkPreflight(stdout, r, t) {
     problems.push(
       `'docker version'${via} failed on ${t.host}: ${docker.replace(/^fail ?/, "") || "no output"}; install Docker Engine and make sure its daemon is running`
     );
-  if (problems.length)
-    throw new SshError("preflight", `Server check failed on ${t.host}:
-  - ${problems.join("\n  - ")}`);
-  const cli = facts.get("cli");
+  return { nodeVersion, dockerVersion };
+}
+function parseInstalled(line, path) {
+  const [state = "", ...rest] = (line ?? "").split(" ");
+  const detail = rest.join(" ").slice(0, 500);
+  if (state === "absent") return { path, state: "absent" };
+  if (state === "ok" && /^[0-9a-f]{64}$/.test(detail)) return { path, state: "ok", sha256: detail };
+  if (state === "untrusted") return { path, state: "untrusted", reason: detail || "no reason given" };
   return {
-    nodeVersion,
-    dockerVersion,
-    ...cli && /^[0-9a-f]{64}$/.test(cli) ? { installedSha256: cli } : {}
+    path,
+    state: "unknown",
+    reason: detail || (line === void 0 ? "no answer" : `unexpected answer: ${line.slice(0, 200)}`)
   };
 }
 async function preflight(session, r) {
@@ -430,6 +517,7 @@ var RemoteError = class extends Error {
 var OutcomeUnknownError = class extends RemoteError {
   name = "OutcomeUnknownError";
 };
+var sha256Hex = (data) => createHash("sha256").update(data).digest("hex");
 function localRemoteScript(env = process.env) {
   if (env.SEISEI_DEPLOY_REMOTE_JS) return env.SEISEI_DEPLOY_REMOTE_JS;
   const here = dirname(fileURLToPath(import.meta.url));
@@ -445,7 +533,7 @@ function localRemoteScript(env = process.env) {
     );
   return found;
 }
-var TMP_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+var TMP_RE = TEMP_DIR_RE;
 var HostSession = class {
   constructor(settings, target, opts) {
     this.settings = settings;
@@ -459,6 +547,8 @@ var HostSession = class {
   tmpDir;
   /** The executor to run: the installed one when it is this build, else the uploaded copy. */
   executor;
+  /** Run the executor by its shebang (narrow sudo allows only that file), not `<node> <file>`. */
+  direct = false;
   runKey;
   journal;
   /** pid of the detached executor, from `run --detach`. */
@@ -478,7 +568,9 @@ var HostSession = class {
     this.throwIfCancelled();
     const info2 = await preflight(this.session, this.settings.remote);
     info(
-      `Server: Node.js ${info2.nodeVersion}, Docker ${info2.dockerVersion}${this.settings.remote.sudo ? ", passwordless sudo" : ""}`
+      safeText(
+        info2.narrow ? `Server: sudo allows only the installed executor${info2.installedVersion ? ` (seisei-deploy ${info2.installedVersion.version})` : ""}` : `Server: Node.js ${info2.nodeVersion}, Docker ${info2.dockerVersion}${this.settings.remote.sudo ? ", passwordless sudo" : ""}`
+      )
     );
     return info2;
   }
@@ -490,57 +582,55 @@ var HostSession = class {
   /** The executor command line: only temp paths and validated words, each shell-quoted. */
   cli(args) {
     if (!this.executor && !this.tmpDir) throw new RemoteError("internal: no executor uploaded yet");
+    if (this.direct && this.executor)
+      return asRoot(this.settings.remote) + shellJoin([this.executor, ...args]);
     return asRoot(this.settings.remote) + shellJoin([this.settings.remote.node, this.executor ?? `${this.tmpDir}/remote.cjs`, ...args]);
   }
-  /** Creates the private temp dir on the server (mktemp -d: mode 0700, owned by the SSH user). */
-  async makeTempDir() {
-    const mk = await this.live().exec(`umask 077 && mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX"`, {
-      timeoutMs: 3e4
-    });
-    const dir = mk.stdout.trim();
-    if (mk.code !== 0 || !TMP_RE.test(dir))
-      throw new RemoteError(
-        `cannot create a temporary directory on ${this.target.host}: ${mk.stderr.trim() || dir || `exit ${mk.code}`}`
-      );
-    this.tmpDir = dir;
-    return dir;
-  }
-  /** Uploads all files into the temp dir over one SFTP session. */
+  /**
+   * Sends the files into a new private temp dir (mktemp -d: 0700, owned by the SSH user), one exec
+   * per file with the bytes on stdin (no SFTP); the server checks each file's sha256 before it is
+   * used. Returns the dir.
+   */
   async upload(files) {
-    const dir = this.tmpDir;
-    if (!dir) throw new RemoteError("internal: upload before makeTempDir");
-    if (!files.length) return;
-    await this.live().withSftp(async (sftp) => {
-      for (const f of files) {
-        const path = `${dir}/${f.name}`;
-        await new Promise((resolve, reject) => {
-          const done = (err) => err ? reject(
-            new RemoteError(`cannot upload ${f.name} to ${this.target.host}:${path}: ${err.message}`)
-          ) : resolve();
-          if (f.local !== void 0) sftp.fastPut(f.local, path, { mode: f.mode }, done);
-          else sftp.writeFile(path, f.data ?? "", { mode: f.mode }, done);
-        });
-        await new Promise(
-          (resolve, reject) => sftp.chmod(path, f.mode, (err) => err ? reject(err) : resolve())
-        );
-      }
+    if (!files.length) throw new RemoteError("internal: nothing to upload");
+    for (const f of files) await this.sendFile(f);
+    return this.tmpDir;
+  }
+  async sendFile(f) {
+    const sha256 = sha256Hex(f.data);
+    const res = await this.live().exec(sendFileScript({ name: f.name, sha256 }, this.tmpDir), {
+      stdin: f.data,
+      timeoutMs: 12e4
     });
+    const dir = /^dir=(.*)$/m.exec(res.stdout)?.[1];
+    if (dir !== void 0 && !this.tmpDir) {
+      if (!TMP_RE.test(dir))
+        throw new RemoteError(
+          `cannot create a temporary directory on ${this.target.host}: mktemp -d answered ${JSON.stringify(dir.slice(0, 200))}`
+        );
+      this.tmpDir = dir;
+    }
+    if (res.code === 0 && this.tmpDir && new RegExp(`^sent=${sha256}$`, "m").test(res.stdout)) return;
+    const why = res.code === null ? res.timedOut ? "timed out" : this.session?.closeReason ?? "connection lost" : `exit ${res.code}: ${(res.stderr || res.stdout).trim().slice(-500) || "no output"}`;
+    throw new RemoteError(
+      `cannot send ${f.name} to ${this.target.host}${this.tmpDir ? `:${this.tmpDir}` : ""}: ${why}`
+    );
   }
   /** Starts `remote.cjs run <request> --detach`: validated synchronously, then detached from SSH. */
-  async start(inputs, runKey2) {
-    if (!RUN_KEY_RE.test(runKey2)) throw new RemoteError(`internal: invalid run key ${runKey2}`);
+  async start(inputs, runKey) {
+    if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
-    const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey2]), {
+    const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey]), {
       timeoutMs: 12e4,
       stdin: JSON.stringify(inputs)
     });
     if (res.code === 2)
       throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
-    this.runKey = runKey2;
+    this.runKey = runKey;
     if (res.code !== 0) {
       if (res.code === null) {
         this.started = true;
-        this.journal = `${this.settings.remote.root}/releases/runs/${this.settings.stack ?? ""}/${runKey2}.jsonl`;
+        this.journal = `${this.settings.remote.root}/releases/runs/${this.settings.stack ?? ""}/${runKey}.jsonl`;
         throw new OutcomeUnknownError(
           `Lost the connection while starting the run on ${this.label} (${res.timedOut ? "timed out" : this.session?.closeReason ?? "connection lost"}); it may have started. ` + this.howToCheck()
         );
@@ -559,12 +649,14 @@ var HostSession = class {
         `The executor started but printed no run information (stdout: ${JSON.stringify(res.stdout.slice(-500))})`
       );
     }
-    if (info2.run_key !== runKey2 || typeof info2.journal !== "string")
+    if (info2.run_key !== runKey || typeof info2.journal !== "string")
       throw new RemoteError(`The executor answered with an unexpected run (${line.slice(0, 300)})`);
     this.journal = info2.journal;
     if (Number.isSafeInteger(info2.pid) && (info2.pid ?? 0) > 0) this.pid = info2.pid;
     info(
-      `Run ${runKey2} started on ${this.target.host}${info2.pid ? ` (pid ${info2.pid})` : ""}; journal ${info2.journal}`
+      safeText(
+        `Run ${runKey} started on ${this.target.host}${info2.pid ? ` (pid ${info2.pid})` : ""}; journal ${info2.journal}`
+      )
     );
     return info2;
   }
@@ -664,11 +756,12 @@ var HostSession = class {
     );
   }
   /** Runs a synchronous executor mode (verify, status) and returns its output. */
-  async runSync(args) {
+  async runSync(args, stdin) {
     this.throwIfCancelled();
     const res = await this.live().exec(this.cli(args), {
       timeoutMs: this.settings.timeoutMinutes * 6e4,
-      signal: this.opts.signal
+      signal: this.opts.signal,
+      ...stdin !== void 0 ? { stdin } : {}
     });
     if (res.aborted)
       throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);
@@ -712,12 +805,13 @@ var HostSession = class {
         }
       ).catch((e) => ({ code: -1, stderr: e.message }));
       info(
-        res2.code === 0 ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends` : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res2.stderr}`
+        safeText(
+          res2.code === 0 ? `${dir} on ${this.target.host} will be removed when the run (pid ${this.pid}) ends` : `Left ${dir} on ${this.target.host} (it holds no secrets): ${res2.stderr}`
+        )
       );
       return;
     }
-    const sudoRm = this.settings.remote.sudo ? ` || sudo -n rm -rf -- ${q}` : "";
-    const rm = () => this.session.exec(`rm -rf -- ${q} 2>/dev/null${sudoRm}`, { timeoutMs: 3e4 }).catch((e) => ({
+    const rm = () => this.session.exec(`rm -rf -- ${q}`, { timeoutMs: 3e4 }).catch((e) => ({
       code: -1,
       stderr: e.message
     }));
@@ -744,60 +838,10 @@ var HostSession = class {
 };
 
 // src/modes.ts
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 // src/request-build.ts
 import { randomBytes } from "node:crypto";
-
-// src/common/request.ts
-var absPath = (field) => string().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
-  error: `${field} must be an absolute path without '..'`
-});
-var commonOptions = {
-  root: absPath("root").default("/srv"),
-  source: absPath("source").default("/opt/seisei-odoo-addons/infra/stacks"),
-  actor: freeText("actor", 200).default(""),
-  run_id: freeText("run_id", 100).default(""),
-  run_key: runKey.optional(),
-  lock_timeout_s: number().int().min(0).max(86400).default(600),
-  gated_envs: array(envName).default(["production"]),
-  keep_releases: number().int().min(1).max(1e3).optional()
-};
-var registryLogin = object({
-  registry: freeText("registry", 255).regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, {
-    error: "registry must be a host name with an optional port, e.g. ghcr.io"
-  }),
-  username: freeText("registry_username", 255).min(1),
-  password_file: absPath("registry password file")
-}).optional();
-var deployRequest = object({
-  command: literal("deploy"),
-  stack: stackName,
-  env: envName,
-  image_tag: imageTag,
-  digest_file: absPath("digest_file"),
-  images: imageMapping.optional(),
-  break_glass: boolean().default(false),
-  reason: freeText("break_glass_reason", 1e3).default(""),
-  registry_login: registryLogin,
-  ...commonOptions
-});
-var rollbackRequest = object({
-  command: literal("rollback"),
-  stack: stackName,
-  env: envName,
-  steps: number().int().min(1).max(100).default(1),
-  ...commonOptions
-});
-function formatIssues(err) {
-  return err.issues.map((i) => {
-    const field = i.path.join(".");
-    return field && !i.message.startsWith(field) ? `${field}: ${i.message}` : i.message;
-  }).join("\n");
-}
-
-// src/request-build.ts
 var RequestError = class extends Error {
   name = "RequestError";
 };
@@ -811,26 +855,33 @@ function registryOf(ref) {
   const first = ref.split("/")[0];
   return ref.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
 }
-function defaultRegistry(manifest, images) {
-  const hosts = [...new Set(Object.values(resolveImageVars(manifest, images)).map((i) => registryOf(i.ref)))];
-  if (hosts.length !== 1)
+var DOCKER_HUB = /* @__PURE__ */ new Set(["docker.io", "index.docker.io", "registry-1.docker.io"]);
+var sameRegistry = (a, b) => {
+  const norm = (h) => DOCKER_HUB.has(h.toLowerCase()) ? "docker.io" : h.toLowerCase();
+  return norm(a) === norm(b);
+};
+function checkImageHosts(manifest, images, registry) {
+  const foreign = Object.entries(resolveImageVars(manifest, images)).filter(
+    ([, img]) => !sameRegistry(registryOf(img.ref), registry)
+  );
+  if (foreign.length)
     throw new RequestError(
-      `registry: the images come from ${hosts.length} registries (${hosts.join(", ")}); set registry to the one registry_username/registry_password are for`
+      `registry: the credentials are for ${registry}, but ${foreign.map(([v, img]) => `${v}=${img.ref}`).join(", ")} ${foreign.length === 1 ? "is" : "are"} hosted elsewhere; refusing to deploy. Set registry to the host of the deployed images, or deploy without registry credentials`
     );
-  return hosts[0];
 }
-var common = (s, runKey2) => ({
+var common = (s, runKey) => ({
   root: s.remote.root,
   source: s.remote.source,
   actor: s.actor,
   run_id: s.runId,
-  run_key: runKey2,
+  run_key: runKey,
   lock_timeout_s: s.lockTimeoutS,
   ...s.keepReleases !== void 0 ? { keep_releases: s.keepReleases } : {}
 });
-function buildDeployRequest(s, manifest, paths, runKey2) {
+function buildDeployRequest(s, manifest, paths, runKey) {
+  if (s.registry) checkImageHosts(manifest, s.images, s.registry.registry);
   const registry = s.registry && paths.passwordFile ? {
-    registry: s.registry.registry ?? defaultRegistry(manifest, s.images),
+    registry: s.registry.registry,
     username: s.registry.username,
     password_file: paths.passwordFile
   } : void 0;
@@ -844,18 +895,18 @@ function buildDeployRequest(s, manifest, paths, runKey2) {
     break_glass: s.breakGlass,
     reason: s.breakGlass ? s.breakGlassReason : "",
     ...registry ? { registry_login: registry } : {},
-    ...common(s, runKey2)
+    ...common(s, runKey)
   });
   if (!r.success) throw new RequestError(`the deploy request is invalid: ${formatIssues(r.error)}`);
   return r.data;
 }
-function buildRollbackRequest(s, runKey2) {
+function buildRollbackRequest(s, runKey) {
   const r = rollbackRequest.safeParse({
     command: "rollback",
     stack: s.stack,
     env: s.environment,
     steps: s.stepsBack,
-    ...common(s, runKey2)
+    ...common(s, runKey)
   });
   if (!r.success) throw new RequestError(`the rollback request is invalid: ${formatIssues(r.error)}`);
   return r.data;
@@ -864,7 +915,6 @@ function buildRollbackRequest(s, runKey2) {
 // src/modes.ts
 var PLACEHOLDER_DIR = "/tmp/seisei-deploy.XXXXXXXXXX";
 var STAGED_ON_SERVER = { dir: "-", digestFile: "/dev/stdin", passwordFile: "/dev/stdin" };
-var sha256File = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 var needsManifest = (mode) => mode === "deploy" || mode === "verify";
 function precheckDeploy(s, m) {
   const vars = resolveImageVars(m.manifest, s.images);
@@ -929,14 +979,33 @@ function logStatus(status) {
     const m = st.manifest ?? {};
     const problems = st.problems ?? [];
     info(
-      `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}\u2026), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || "?"}` : "no current manifest"}; ${problems.length ? `${problems.length} problem(s)` : "consistent"}`
+      safeText(
+        `${st.stack}: ${m.release_id ? `live ${String(m.release_id)} (${String(m.env)}, ${String(m.image_digest).slice(0, 19)}\u2026), deployed ${String(m.deployed_at_utc)} by ${String(m.actor) || "?"}` : "no current manifest"}; ${problems.length ? `${problems.length} problem(s)` : "consistent"}`
+      )
     );
     for (const p of problems)
-      (p.severity === "drift" ? warning : info)(`  ${st.stack}: ${p.message}`);
+      if (p.severity === "drift") warning(`${st.stack}: ${p.message}`);
+      else info(safeText(`  ${st.stack}: ${p.message}`));
   }
   startGroup("status report (JSON)");
-  info(JSON.stringify(status, null, 2));
+  info(safeText(JSON.stringify(status, null, 2)));
   endGroup();
+}
+function statusReport(res, hostName) {
+  const said = () => (res.stderr || res.stdout).trim().slice(-2e3);
+  if (res.code !== 0 && res.code !== 1)
+    throw new RemoteError(`status on ${hostName} failed (exit ${res.code}): ${said()}`);
+  let report;
+  try {
+    report = JSON.parse(res.stdout);
+  } catch {
+    throw new RemoteError(
+      res.code === 0 ? `status on ${hostName} printed no JSON: ${res.stdout.slice(0, 500)}` : `status on ${hostName} failed (exit ${res.code}): ${said()}`
+    );
+  }
+  if (res.code === 1 && !statusDrift(report).length)
+    throw new RemoteError(`status on ${hostName} exited 1 but its report names no drift: ${said()}`);
+  return report;
 }
 function currentOf(status, stack) {
   const o = status && typeof status === "object" ? status : {};
@@ -965,22 +1034,24 @@ async function runOnHost(s, target, manifest, opts) {
   try {
     const server = await group(`Connect to ${host.label}`, () => host.open());
     const files = [];
-    const script = localRemoteScript(opts.env);
-    if (server.installedSha256 === sha256File(script)) {
-      host.executor = installedExecutor(s.remote.root);
-      info(`Using the executor installed at ${host.executor} (same build as this action)`);
-    } else files.push({ name: "remote.cjs", local: script, mode: 384 });
-    if (manifest && s.mode === "verify")
-      files.push({ name: "image-digests.json", data: manifest.text, mode: 384 });
+    const script = readFileSync(localRemoteScript(opts.env));
+    const choice = chooseExecutor(
+      server,
+      { sha256: sha256Hex(script), version: ACTION_VERSION },
+      { root: s.remote.root, mismatch: s.remote.executorMismatch }
+    );
+    (choice.warn ? warning : info)(safeText(choice.note));
+    host.executor = choice.executor;
+    host.direct = choice.direct;
+    if (!choice.executor) files.push({ name: "remote.cjs", data: script });
     const upload = async () => {
       if (!files.length) return void 0;
-      const dir = await host.makeTempDir();
-      await host.upload(files);
+      const dir = await host.upload(files);
       info(`Uploaded ${files.map((f) => f.name).join(", ")} to ${dir}`);
       return dir;
     };
     if (s.mode === "deploy" || s.mode === "rollback") {
-      const runKey2 = makeRunKey(s.runId, s.runAttempt);
+      const runKey = makeRunKey(s.runId, s.runAttempt);
       const unknownOnLoss = async (phase) => {
         try {
           return await phase();
@@ -993,11 +1064,11 @@ async function runOnHost(s, target, manifest, opts) {
         () => group(`Upload and start the ${s.mode}`, async () => {
           await upload();
           const inputs = s.mode === "deploy" ? {
-            request: buildDeployRequest(s, manifest.manifest, STAGED_ON_SERVER, runKey2),
+            request: buildDeployRequest(s, manifest.manifest, STAGED_ON_SERVER, runKey),
             digest_manifest: manifest.text,
             ...s.registry ? { registry_password: s.registry.password } : {}
-          } : { request: buildRollbackRequest(s, runKey2) };
-          await host.start(inputs, runKey2);
+          } : { request: buildRollbackRequest(s, runKey) };
+          await host.start(inputs, runKey);
         })
       );
       let result;
@@ -1011,12 +1082,12 @@ async function runOnHost(s, target, manifest, opts) {
       return result;
     }
     if (s.mode === "verify") {
-      const dir = await group("Upload", upload);
+      if (files.length) await group("Upload", upload);
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || "(local)"}`;
-      const args = ["verify", s.imageTag, "--digest-file", `${dir}/image-digests.json`, "--note", note];
-      if (s.actor) args.push("--actor", s.actor);
+      const args = ["verify", s.imageTag, "--digest-file", "-", "--note", note];
+      if (s.actor) args.push(`--actor=${s.actor}`);
       args.push("--root", s.remote.root, "--json");
-      const res2 = await host.runSync(args);
+      const res2 = await host.runSync(args, manifest.text);
       const result = verifyResult(res2, renderer, s.imageTag, target.host);
       await reportResult(result, summaryContext(s, host), renderer);
       return result;
@@ -1029,36 +1100,31 @@ async function runOnHost(s, target, manifest, opts) {
       s.remote.root,
       "--json"
     ]);
-    if (res.code !== 0)
-      throw new RemoteError(
-        `status on ${target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2e3)}`
-      );
-    let status;
-    try {
-      status = JSON.parse(res.stdout);
-    } catch {
-      throw new RemoteError(`status on ${target.host} printed no JSON: ${res.stdout.slice(0, 500)}`);
-    }
-    logStatus(status);
-    const current = s.stack ? currentOf(status, s.stack) : {};
+    const report = statusReport(res, target.host);
+    logStatus(report);
+    const drift = statusDrift(report);
+    const current = s.stack ? currentOf(report, s.stack) : {};
     const str = (v) => typeof v === "string" ? v : "";
+    const status = drift.length ? "failed" : "success";
     setOutputs({
-      status: "success",
+      status,
       release_id: str(current.release_id),
       release_dir: str(current.release_dir),
       image_ref: str(current.image_ref),
       image_digest: str(current.image_digest),
       previous_release_id: str(current.previous_release_id),
-      manifest: JSON.stringify(status)
+      manifest: JSON.stringify(report)
     });
-    await writeStatusSummary(status, host.target.host);
+    await writeStatusSummary(report, host.target.host);
+    const msg = drift.length ? driftMessage(target.host, drift) : "status";
+    if (drift.length) setFailed(msg);
     return {
       v: 1,
       ts: (/* @__PURE__ */ new Date()).toISOString(),
       type: "result",
-      status: "success",
+      status,
       mode: "status",
-      msg: "status",
+      msg,
       manifest: current
     };
   } finally {
@@ -1072,5 +1138,6 @@ export {
   needsManifest,
   precheckDeploy,
   runOnHost,
+  statusReport,
   verifyResult
 };

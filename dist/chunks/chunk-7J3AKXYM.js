@@ -1,5 +1,21 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  array,
+  boolean,
+  envName,
+  freeText,
+  imageMapping,
+  imageTag,
+  literal,
+  neutraliseLines,
+  number,
+  object,
+  runKey,
+  safeText,
+  stackName,
+  string
+} from "./chunk-ALIYDXTM.js";
+import {
   ExitCode,
   core_exports,
   debug,
@@ -8,11 +24,124 @@ import {
   summary
 } from "./chunk-RVQ3CD3O.js";
 
-// src/render.ts
-function neutralize(line) {
-  const t = line.trimStart();
-  return t.startsWith("::") || t.startsWith("##[") ? `| ${line}` : line;
+// src/common/request.ts
+var REQUEST_FORMAT = 1;
+var absPath = (field) => string().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
+  error: `${field} must be an absolute path without '..'`
+});
+var commonOptions = {
+  root: absPath("root").default("/srv"),
+  source: absPath("source").default("/opt/seisei-odoo-addons/infra/stacks"),
+  actor: freeText("actor", 200).default(""),
+  run_id: freeText("run_id", 100).default(""),
+  run_key: runKey.optional(),
+  lock_timeout_s: number().int().min(0).max(86400).default(600),
+  gated_envs: array(envName).default(["production"]),
+  keep_releases: number().int().min(1).max(1e3).optional()
+};
+var registryLogin = object({
+  registry: freeText("registry", 255).regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, {
+    error: "registry must be a host name with an optional port, e.g. ghcr.io"
+  }),
+  username: freeText("registry_username", 255).min(1),
+  password_file: absPath("registry password file")
+}).optional();
+var deployRequest = object({
+  command: literal("deploy"),
+  stack: stackName,
+  env: envName,
+  image_tag: imageTag,
+  digest_file: absPath("digest_file"),
+  images: imageMapping.optional(),
+  break_glass: boolean().default(false),
+  reason: freeText("break_glass_reason", 1e3).default(""),
+  registry_login: registryLogin,
+  ...commonOptions
+});
+var rollbackRequest = object({
+  command: literal("rollback"),
+  stack: stackName,
+  env: envName,
+  steps: number().int().min(1).max(100).default(1),
+  ...commonOptions
+});
+function formatIssues(err) {
+  return err.issues.map((i) => {
+    const field = i.path.join(".");
+    return field && !i.message.startsWith(field) ? `${field}: ${i.message}` : i.message;
+  }).join("\n");
 }
+
+// src/privilege.ts
+var EXECUTOR_MISMATCH = ["fail", "use-installed"];
+function parseInstalledVersion(text) {
+  if (!text) return void 0;
+  try {
+    const v = JSON.parse(text);
+    if (typeof v.version === "string" && Number.isSafeInteger(v.request_format))
+      return { version: v.version.slice(0, 100), request_format: v.request_format };
+  } catch {
+  }
+  return void 0;
+}
+var upgradeHint = (root) => `an administrator installs this action's build once with the remote.cjs of this action version (dist/remote.cjs in the action's repository at the ref the workflow uses): sudo node remote.cjs install --root ${root}`;
+function chooseExecutor(server, build, opts) {
+  return server.narrow ? chooseNarrow(server, build, opts) : chooseWide(server.installed, build.sha256);
+}
+function chooseWide(installed, sha256) {
+  const upload = (note, warn = false) => ({ direct: false, note, warn });
+  if (!installed) return upload("No installed executor to look at; uploading this build");
+  const at = installed.path;
+  switch (installed.state) {
+    case "ok":
+      return installed.sha256 === sha256 ? {
+        executor: at,
+        direct: false,
+        warn: false,
+        note: `Using the executor installed at ${at} (same build as this action)`
+      } : upload(`The executor installed at ${at} is another build; uploading this one`);
+    case "absent":
+      return upload(`No executor installed at ${at} yet; uploading this build`);
+    case "untrusted":
+      return upload(
+        `Not using the executor installed at ${at}: someone other than root could change it (${installed.reason}); uploading this build. Make root the owner of it and of the directories above it, writable by no one else`,
+        true
+      );
+    case "unknown":
+      return upload(
+        `Could not check the executor installed at ${at} (${installed.reason}); uploading this build`
+      );
+  }
+}
+function chooseNarrow(server, build, opts) {
+  const installed = server.installed;
+  const at = installed?.path ?? `${opts.root}/releases/bin/seisei-deploy`;
+  if (installed?.state !== "ok")
+    throw new Error(
+      `The deploy user's sudo allows only ${at}, but it ${installed?.state === "untrusted" ? `is not trustworthy (${installed.reason})` : `cannot be read there${installed?.reason ? ` (${installed.reason})` : ""}`}: ${upgradeHint(opts.root)}`
+    );
+  const narrow = { executor: at, direct: true, warn: false };
+  if (installed.sha256 === build.sha256)
+    return {
+      ...narrow,
+      note: `Using the executor installed at ${at} (same build as this action; the deploy user's sudo allows only it)`
+    };
+  const v = server.installedVersion;
+  const what = `${at} is another build (${v ? `version ${v.version}, request format ${v.request_format}` : "an older version"}, sha256 ${installed.sha256.slice(0, 12)}\u2026) than this action (version ${build.version}, request format ${REQUEST_FORMAT}, sha256 ${build.sha256.slice(0, 12)}\u2026)`;
+  if (opts.mismatch === "use-installed") {
+    if (v?.request_format === REQUEST_FORMAT)
+      return { ...narrow, note: `Using the installed executor: ${what} (executor_mismatch: use-installed)` };
+    throw new Error(
+      `The deploy user's sudo allows only the installed executor, and ${what}; it does not accept this action's request format, so executor_mismatch: use-installed cannot use it: ${upgradeHint(opts.root)}`
+    );
+  }
+  throw new Error(
+    `The deploy user's sudo allows only the installed executor, and ${what}. The action does not upload code to run as root in this mode: ${upgradeHint(opts.root)}; or set executor_mismatch: use-installed to run the installed one when it accepts this action's requests`
+  );
+}
+var ACTION_VERSION = true ? "1.0.0" : "dev";
+
+// src/render.ts
 var secs = (ms) => ms === void 0 ? "" : ms < 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms / 1e3)} s`;
 var EventRenderer = class {
   constructor(out = core_exports) {
@@ -53,7 +182,7 @@ var EventRenderer = class {
     }
   }
   print(text) {
-    for (const line of text.split(/\r?\n/)) this.out.info(neutralize(line));
+    for (const line of neutraliseLines(text)) this.out.info(line);
   }
   record(e) {
     let rec = [...this.steps].reverse().find((s) => s.step === e.step && s.status === "start");
@@ -192,12 +321,31 @@ async function reportResult(r, ctx, renderer) {
   renderer.close();
   setOutputs(outputsOf(r));
   await writeSummary(r, ctx, renderer.steps);
-  if (r.status === "success") info(`\u2705 ${r.msg || `${ctx.mode} succeeded`}`);
+  if (r.status === "success") info(safeText(`\u2705 ${r.msg || `${ctx.mode} succeeded`}`));
   else {
     const msg = r.msg || `${ctx.mode} ${r.status === "rolled_back" ? "failed and was rolled back" : "failed"}`;
     renderer.annotate(msg);
     process.exitCode = ExitCode.Failure;
   }
+}
+function statusProblems(report) {
+  const o = report && typeof report === "object" ? report : {};
+  const stacks = Array.isArray(o.stacks) ? o.stacks : [];
+  return stacks.flatMap(
+    (e) => (Array.isArray(e?.problems) ? e.problems : []).map((p) => ({
+      stack: typeof e.stack === "string" ? e.stack : "?",
+      severity: typeof p?.severity === "string" ? p.severity : "",
+      message: typeof p?.message === "string" ? p.message : JSON.stringify(p)
+    }))
+  );
+}
+var statusDrift = (report) => statusProblems(report).filter((p) => p.severity === "drift");
+function driftMessage(host, drift) {
+  const stacks = [...new Set(drift.map((d) => d.stack))];
+  return [
+    `Drift on ${host} in ${stacks.length === 1 ? "stack" : "stacks"} ${stacks.join(", ")} (${drift.length} problem${drift.length === 1 ? "" : "s"}):`,
+    ...drift.map((d) => `- ${d.stack}: ${d.message}`)
+  ].join("\n");
 }
 async function writeStatusSummary(status, host) {
   const o = status && typeof status === "object" ? status : {};
@@ -223,6 +371,12 @@ async function writeStatusSummary(status, host) {
       })
     ]);
   else s.addRaw("No stack found on this server.", true);
+  const problems = statusProblems(status);
+  const listed = (severity) => problems.filter((p) => p.severity === severity).map((p) => `<code>${escapeHtml(p.stack)}</code>: ${escapeHtml(p.message)}`);
+  const drift = listed("drift");
+  if (drift.length) s.addHeading("\u274C Drift", 3).addList(drift);
+  const warnings = listed("warning");
+  if (warnings.length) s.addHeading("\u26A0\uFE0F Warnings", 3).addList(warnings);
   try {
     await s.write();
   } catch (err) {
@@ -351,10 +505,20 @@ export {
   checkHostKey,
   hostKeyAlgorithms,
   describePins,
+  deployRequest,
+  rollbackRequest,
+  formatIssues,
+  EXECUTOR_MISMATCH,
+  parseInstalledVersion,
+  upgradeHint,
+  chooseExecutor,
+  ACTION_VERSION,
   EventRenderer,
   haveStatus,
   setStatus,
   setOutputs,
   reportResult,
+  statusDrift,
+  driftMessage,
   writeStatusSummary
 };

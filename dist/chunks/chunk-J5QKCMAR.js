@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   IMAGE_NAME_RE
-} from "./chunk-VSGEQHEJ.js";
+} from "./chunk-ALIYDXTM.js";
 import {
   __commonJS
 } from "./chunk-PAUBQTSJ.js";
@@ -608,7 +608,7 @@ function resolveImageVars(m, mapping) {
   })();
   const out = {};
   for (const [envVar, name] of Object.entries(wanted)) {
-    const img = m.images[name];
+    const img = Object.hasOwn(m.images, name) ? m.images[name] : void 0;
     if (!img)
       throw new ManifestError([
         `images: ${envVar}=${name} names an image that is not in the manifest (it has: ${names.join(", ")})`

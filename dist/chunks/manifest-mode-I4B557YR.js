@@ -1,16 +1,16 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-WP3JVOUW.js";
+} from "./chunk-HZQ7RH2T.js";
 import {
   setStatus
-} from "./chunk-MVJGOZJA.js";
+} from "./chunk-7J3AKXYM.js";
 import {
   checkDigestManifest
-} from "./chunk-BH6SQQTE.js";
+} from "./chunk-J5QKCMAR.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-VSGEQHEJ.js";
+} from "./chunk-ALIYDXTM.js";
 import {
   info,
   setOutput,
@@ -43,7 +43,7 @@ function parseDigestLines(text) {
       return void problems.push(
         `${where}: image name ${JSON.stringify(name)} must match [a-z0-9][a-z0-9._-]*`
       );
-    if (images[name]) return void problems.push(`${where}: image ${name} is listed twice`);
+    if (Object.hasOwn(images, name)) return void problems.push(`${where}: image ${name} is listed twice`);
     images[name] = { ref, digest: m[2] };
   });
   if (!problems.length && !Object.keys(images).length)
