@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
+import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
 import {
   defaultRunKey,
   readRequestFile,
@@ -221,7 +221,7 @@ const commands: Record<string, Command> = {
       const root = pathArg(v.root) ?? '/srv';
       checkTrustedRoot(root, stack.data);
       const journal = layout(root).journal(stack.data, key.data);
-      await follow(journal, integer('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));
+      await follow(journal, byteOffset('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));
       return 0;
     },
   },

@@ -95,7 +95,10 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
         const config = readStackConfig(dir, release.meta.compose_file);
         await report.step(
           'pull',
-          () => pullRelease(docker, flavor, release, report, login),
+          () =>
+            docker.within('pull', config.timeouts.pull, () =>
+              pullRelease(docker, flavor, release, report, login),
+            ),
           `compose ${flavor}`,
         );
         await report.step('pre_deploy', () =>
@@ -108,6 +111,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
               env: req.env,
               imageRef: plan.main.ref,
               backupsDir: l.backupsDir,
+              timeoutS: config.timeouts.pre_deploy,
             },
             report,
           ),

@@ -50,13 +50,36 @@ export class Docker {
     this.socket = engineSocket === undefined ? localEngineSocket(this.env) : engineSocket || undefined;
   }
 
+  /** The time limit of the step running now (see `within`). */
+  private limit: { at: number; seconds: number; setting: string } | undefined;
+
+  /**
+   * Runs one step's commands under its time limit (x-seisei-deploy.timeouts.<setting>): what is
+   * still running when `seconds` have passed since the start is killed, and the step fails.
+   */
+  async within<T>(setting: string, seconds: number, body: () => Promise<T>): Promise<T> {
+    const outer = this.limit;
+    this.limit = { at: Date.now() + seconds * 1000, seconds, setting };
+    try {
+      return await body();
+    } finally {
+      this.limit = outer;
+    }
+  }
+
   /** Runs a command, forwarding its output as log events; throws with the tail of stderr on failure. */
   async must(argv: string[], what: string, input?: string): Promise<RunResult> {
+    const limit = this.limit;
     const r = await run(argv, {
       env: this.env,
       input,
       onLine: (line) => this.report.log(line), // compose writes progress to stderr: not a warning
+      ...(limit ? { timeoutMs: Math.max(1, limit.at - Date.now()) } : {}),
     });
+    if (r.timedOut && limit)
+      throw new DeployError(
+        `${what} did not finish within ${limit.seconds} s (x-seisei-deploy.timeouts.${limit.setting}): it was stopped`,
+      );
     if (r.code !== 0) {
       const tail = r.stderr.trim().split('\n').slice(-3).join(' | ');
       throw new DeployError(`${what} failed (exit ${r.code})${tail ? ': ' + tail : ''}`);

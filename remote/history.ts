@@ -2,7 +2,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { appendLineDurable } from './fsutil.js';
 
-export type HistoryMode = 'deploy' | 'rollback' | 'auto-rollback' | 'verify' | 'unverify' | 'cleanup';
+export type HistoryMode =
+  'deploy' | 'rollback' | 'auto-rollback' | 'verify' | 'unverify' | 'cleanup' | 'unlock';
 export type HistoryStatus = 'success' | 'failed' | 'rolled_back';
 
 export interface HistoryRecord {
@@ -42,7 +43,10 @@ function parseRecord(line: string): HistoryRecord | undefined {
   }
 }
 
-/** Lines of a file from the last to the first, reading fixed-size chunks backwards. */
+/**
+ * Lines of a file from the last to the first, reading fixed-size chunks backwards. Each byte is
+ * looked at once: a line longer than a chunk is gathered as its chunks, joined once when complete.
+ */
 export function* linesFromEnd(path: string, chunkSize = 64 * 1024): Generator<string> {
   let fd: number;
   try {
@@ -53,23 +57,31 @@ export function* linesFromEnd(path: string, chunkSize = 64 * 1024): Generator<st
   }
   try {
     let pos = fstatSync(fd).size;
-    let rest = Buffer.alloc(0);
+    let rest: Buffer[] = []; // the (later) part of the line being gathered, first chunk first
+    const take = (head: Buffer): string => {
+      const line = rest.length ? Buffer.concat([head, ...rest]) : head;
+      rest = [];
+      return line.toString('utf8');
+    };
     while (pos > 0) {
       const len = Math.min(chunkSize, pos);
       pos -= len;
       const chunk = Buffer.alloc(len);
       readSync(fd, chunk, 0, len, pos);
-      let buf = Buffer.concat([chunk, rest]);
-      let nl = buf.lastIndexOf(0x0a);
-      while (nl !== -1) {
-        const line = buf.subarray(nl + 1).toString('utf8');
+      let end = len;
+      for (
+        let nl = chunk.lastIndexOf(0x0a, end - 1);
+        nl !== -1;
+        nl = end ? chunk.lastIndexOf(0x0a, end - 1) : -1
+      ) {
+        const line = take(chunk.subarray(nl + 1, end));
         if (line) yield line;
-        buf = buf.subarray(0, nl);
-        nl = buf.lastIndexOf(0x0a);
+        end = nl;
       }
-      rest = buf;
+      if (end) rest.unshift(chunk.subarray(0, end));
     }
-    if (rest.length) yield rest.toString('utf8');
+    const first = take(Buffer.alloc(0));
+    if (first) yield first;
   } finally {
     closeSync(fd);
   }

@@ -7,7 +7,7 @@ import { layout } from './layout.js';
 import type { Outcome } from './outcome.js';
 import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
 import { errorMessage, type Reporter } from './report.js';
-import { activate, type Release } from './steps/activate.js';
+import { activate, stepTimeouts, type Release } from './steps/activate.js';
 import { pullRelease } from './steps/pull.js';
 import {
   buildManifest,
@@ -73,7 +73,9 @@ export async function rollback(req: RollbackRequest, report: Reporter): Promise<
         const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };
         const prefix = `rollback.${i + 1}.`;
         try {
-          await report.step(`${prefix}pull`, () => pullRelease(docker, flavor, r, report));
+          await report.step(`${prefix}pull`, () =>
+            docker.within('pull', stepTimeouts(r).pull, () => pullRelease(docker, flavor, r, report)),
+          );
           await activate(l, docker, flavor, r, report, prefix);
         } catch (err) {
           errors.push(`${c.id}: ${errorMessage(err)}`);

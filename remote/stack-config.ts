@@ -15,12 +15,34 @@ const smokeCheck = z.strictObject({
   contains: z.string().optional(),
 });
 
+/**
+ * Seconds each external step may run before its process group is killed and the deploy fails
+ * (a hanging hook, pull or `up` must not hold the stack's lock forever). The defaults leave room
+ * for a large database dump, a slow registry and images whose healthchecks take minutes.
+ */
+export const DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 } as const;
+const seconds = (field: string, fallback: number) =>
+  z
+    .number({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` })
+    .positive({ error: `timeouts.${field} must be more than 0 seconds` })
+    .max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` })
+    .default(fallback);
+const timeouts = z
+  .strictObject({
+    pre_deploy: seconds('pre_deploy', DEFAULT_TIMEOUTS.pre_deploy),
+    pull: seconds('pull', DEFAULT_TIMEOUTS.pull),
+    up: seconds('up', DEFAULT_TIMEOUTS.up),
+  })
+  .default({ ...DEFAULT_TIMEOUTS });
+export type StepTimeouts = z.infer<typeof timeouts>;
+
 const stackConfig = z.strictObject({
   smoke: z.array(smokeCheck).default([]),
   smoke_timeout_s: z.number().positive().max(3600).default(60),
   wait_healthy: z.boolean().default(true),
   hooks: z.strictObject({ pre_deploy: z.array(z.string()).min(1).optional() }).default({}),
   keep_releases: z.number().int().min(1).max(1000).optional(),
+  timeouts,
 });
 export type StackConfig = z.infer<typeof stackConfig>;
 export type SmokeCheck = z.infer<typeof smokeCheck>;

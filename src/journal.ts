@@ -11,38 +11,69 @@ export interface JournalLine {
   end: number;
 }
 
-/** Splits the byte stream of `follow` into lines and counts the bytes of complete lines. */
+/** Longest journal line kept, in bytes: a longer one (only a broken or hostile server sends it) is cut. */
+export const MAX_JOURNAL_LINE_BYTES = 4 * 1024 * 1024;
+
+export const cutMarker = (n: number) => `… [truncated ${n} bytes]`;
+
+/**
+ * Splits the byte stream of `follow` into lines and counts the bytes of complete lines. Each byte is
+ * looked at once, however long the line; a line longer than `maxLineBytes` keeps its head and a
+ * marker (its bytes still count towards the offset).
+ */
 export class JournalReader {
-  private partial: Buffer = Buffer.alloc(0);
+  private parts: Buffer[] = [];
+  private kept = 0;
+  private pending = 0;
 
   /** @param offset bytes of the journal already consumed (the next `--offset`). */
-  constructor(public offset = 0) {}
+  constructor(
+    public offset = 0,
+    private readonly maxLineBytes = MAX_JOURNAL_LINE_BYTES,
+  ) {}
 
   /** Feeds one chunk; returns the complete lines it finished. Partial lines wait for the next chunk. */
   push(chunk: Buffer): JournalLine[] {
-    const buf = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
     const lines: JournalLine[] = [];
     let start = 0;
-    for (let nl = buf.indexOf(0x0a, start); nl !== -1; nl = buf.indexOf(0x0a, start)) {
-      const text = buf.subarray(start, nl).toString('utf8').replace(/\r$/, '');
-      this.offset += nl + 1 - start;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      this.add(chunk.subarray(start, nl));
+      const cut = this.pending - this.kept;
+      const text = Buffer.concat(this.parts, this.kept).toString('utf8').replace(/\r$/, '');
+      this.offset += this.pending + 1;
+      this.parts = [];
+      this.kept = this.pending = 0;
       start = nl + 1;
-      lines.push({ text, event: parseEventLine(text), end: this.offset });
+      lines.push(
+        cut
+          ? { text: text + cutMarker(cut), end: this.offset }
+          : { text, event: parseEventLine(text), end: this.offset },
+      );
     }
-    this.partial = Buffer.from(buf.subarray(start));
+    this.add(chunk.subarray(start));
     return lines;
   }
 
   /** Bytes received after the last complete line. */
   get pendingBytes(): number {
-    return this.partial.length;
+    return this.pending;
   }
 
   /** Drops an unfinished line (the stream ended mid-line): the next follow re-reads it from `offset`. */
   discardPartial(): number {
-    const n = this.partial.length;
-    this.partial = Buffer.alloc(0);
+    const n = this.pending;
+    this.parts = [];
+    this.kept = this.pending = 0;
     return n;
+  }
+
+  private add(piece: Buffer): void {
+    this.pending += piece.length;
+    const room = this.maxLineBytes - this.kept;
+    if (room <= 0 || !piece.length) return;
+    const part = piece.length > room ? piece.subarray(0, room) : piece;
+    this.parts.push(Buffer.from(part)); // a copy: the chunk it came from can be freed
+    this.kept += part.length;
   }
 }
 

@@ -23,7 +23,6 @@ import {
   shellJoin,
   shellQuote,
   type ExecResult,
-  type InstalledExecutorInfo,
   type PreflightInfo,
   type SshSession,
 } from './ssh.js';

@@ -70,17 +70,27 @@ export function defaultActor(
 /**
  * A path given on the command line: a relative one is taken from the working directory, as every
  * shell tool does (the request schema then sees an absolute path without '..'). The same rule for
- * every path option: --root, --source, --digest-file, --registry-password-file.
+ * every path option: --root, --source, --digest-file, --registry-password-file. '-' (stdin) stays.
  */
 export function pathArg(value: string | undefined, cwd = process.cwd()): string | undefined {
-  // `-` is stdin for the file options that read one (--digest-file -), not a file named `-`.
-  return value && value !== '-' ? resolve(cwd, value) : value;
+  return value && value !== '-' ? resolve(cwd, value) : value; // '-' is stdin
 }
 
 export function integer(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d{1,9}$/.test(value))
     throw new DeployError(`${name} must be a whole number, got ${JSON.stringify(value)}`, 2);
+  return Number(value);
+}
+
+/** A byte offset into a file: any whole number up to Number.MAX_SAFE_INTEGER (journals grow past 1 GB). */
+export function byteOffset(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(value) || Number(value) > Number.MAX_SAFE_INTEGER)
+    throw new DeployError(
+      `${name} must be a whole number of bytes up to ${Number.MAX_SAFE_INTEGER}, got ${JSON.stringify(value)}`,
+      2,
+    );
   return Number(value);
 }
 

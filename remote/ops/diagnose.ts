@@ -2,6 +2,7 @@
 // containers agree? Pure, so every rule is unit-tested without a server or Docker.
 import type { ContainerState } from '../docker.js';
 import { describeHolder } from '../steps/lock.js';
+import { hostname } from 'node:os';
 import { sameImage } from '../compose-services.js';
 import type { StatusFacts } from './status-facts.js';
 
@@ -103,7 +104,11 @@ export function diagnose(f: StatusFacts): Problem[] {
   if (f.lock.state === 'held')
     warn(
       'lock-held',
-      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change`,
+      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${
+        f.lock.holder.hostname !== hostname()
+          ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes`
+          : ''
+      }`,
     );
   if (f.lock.state === 'unreadable')
     warn(

@@ -5,7 +5,13 @@ import { target, type Docker } from '../docker.js';
 import type { Layout } from '../layout.js';
 import type { ReleaseMeta } from '../releases.js';
 import type { Reporter } from '../report.js';
-import { readEnvFile, readStackConfig, interpolate } from '../stack-config.js';
+import {
+  DEFAULT_TIMEOUTS,
+  interpolate,
+  readEnvFile,
+  readStackConfig,
+  type StepTimeouts,
+} from '../stack-config.js';
 import { smoke, type SmokePlan } from './smoke.js';
 import { switchLive } from './switch.js';
 
@@ -18,8 +24,19 @@ export function composeTarget(flavor: ComposeFlavor, r: Release) {
   return target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
 }
 
+/** The release's own step time limits (the defaults when its frozen config cannot be read). */
+export function stepTimeouts(r: Release): StepTimeouts {
+  try {
+    return readStackConfig(r.dir, r.meta.compose_file).timeouts;
+  } catch {
+    return { ...DEFAULT_TIMEOUTS };
+  }
+}
+
 export async function bringUp(docker: Docker, flavor: ComposeFlavor, r: Release): Promise<void> {
-  await docker.must(composeUp(composeTarget(flavor, r)), 'docker compose up');
+  await docker.within('up', stepTimeouts(r).up, () =>
+    docker.must(composeUp(composeTarget(flavor, r)), 'docker compose up'),
+  );
 }
 
 /** What the smoke step checks for a release: its frozen compose file and .env, read once. */
@@ -65,5 +82,7 @@ export async function activate(
 }
 
 export async function takeDown(docker: Docker, flavor: ComposeFlavor, r: Release): Promise<void> {
-  await docker.must(composeDown(composeTarget(flavor, r)), 'docker compose down');
+  await docker.within('up', stepTimeouts(r).up, () =>
+    docker.must(composeDown(composeTarget(flavor, r)), 'docker compose down'),
+  );
 }

@@ -6,7 +6,7 @@ import type { Layout } from '../layout.js';
 import type { Outcome } from '../outcome.js';
 import { markBad, readReleaseMeta } from '../releases.js';
 import { errorMessage, type Reporter } from '../report.js';
-import { activate, takeDown, type Release } from './activate.js';
+import { activate, stepTimeouts, takeDown, type Release } from './activate.js';
 import {
   buildManifest,
   historyRecord,
@@ -71,7 +71,11 @@ export async function autoRollback(
   // A failed pull does not stop the way back: the switch goes on, so the records below stay true
   // to what is live, and `up` may still find the images (v1 with root's own login).
   const notPulled = await report
-    .step('auto_rollback.pull', () => pullRelease(docker, flavor, previous, report, ctx.login))
+    .step('auto_rollback.pull', () =>
+      docker.within('pull', stepTimeouts(previous).pull, () =>
+        pullRelease(docker, flavor, previous, report, ctx.login),
+      ),
+    )
     .then(() => '', errorMessage);
   try {
     await activate(l, docker, flavor, previous, report, 'auto_rollback.');

@@ -14,6 +14,8 @@ export async function runPreDeploy(
     env: string;
     imageRef: string;
     backupsDir: string;
+    /** x-seisei-deploy.timeouts.pre_deploy */
+    timeoutS: number;
   },
   report: Reporter,
 ): Promise<void> {
@@ -28,10 +30,17 @@ export async function runPreDeploy(
     IMAGE_REF: ctx.imageRef,
     BACKUPS_DIR: ctx.backupsDir,
   };
-  const r = await run(argv, { env, cwd: ctx.releaseDir, onLine: (line) => report.log(line) }).catch(
-    (err: Error) => {
-      throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
-    },
-  );
+  const r = await run(argv, {
+    env,
+    cwd: ctx.releaseDir,
+    onLine: (line) => report.log(line),
+    timeoutMs: ctx.timeoutS * 1000,
+  }).catch((err: Error) => {
+    throw new DeployError(`pre_deploy hook ${JSON.stringify(argv[0])} could not start: ${err.message}`);
+  });
+  if (r.timedOut)
+    throw new DeployError(
+      `pre_deploy hook ${JSON.stringify(argv[0])} did not finish within ${ctx.timeoutS} s (x-seisei-deploy.timeouts.pre_deploy): its processes were stopped; nothing was switched`,
+    );
   if (r.code !== 0) throw new DeployError(`pre_deploy hook failed (exit ${r.code}); nothing was switched`);
 }

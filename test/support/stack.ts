@@ -20,6 +20,8 @@ export interface SampleStackOptions {
   /** Written into x-seisei-deploy.hooks, e.g. { pre_deploy: ['sh', '-c', 'echo hi'] }. */
   hooks?: Record<string, string[]>;
   keepReleases?: number;
+  /** Written into x-seisei-deploy.timeouts (seconds), e.g. { pre_deploy: 2 }. */
+  timeouts?: Record<string, number>;
   /** IMAGE_REF in the source .env; default 'placeholder' (deploys replace it). */
   imageRef?: string;
   /** YAML lines added to the `app` service (indented for you), e.g. 'restart: "no"'. */
@@ -85,6 +87,7 @@ function extensionYaml(opts: SampleStackOptions): string {
     for (const [name, argv] of Object.entries(opts.hooks)) lines.push(`    ${name}: ${JSON.stringify(argv)}`);
   }
   if (opts.keepReleases !== undefined) lines.push(`  keep_releases: ${opts.keepReleases}`);
+  if (opts.timeouts) lines.push(`  timeouts: ${JSON.stringify(opts.timeouts)}`);
   return lines.join('\n') + '\n';
 }
 

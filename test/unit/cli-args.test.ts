@@ -37,9 +37,9 @@ describe('path options', () => {
   it('a relative path is taken from the working directory; an absolute one is kept', () => {
     assert.equal(pathArg('./m.json', '/home/ops'), '/home/ops/m.json');
     assert.equal(pathArg('../m.json', '/home/ops/x'), '/home/ops/m.json');
+    assert.equal(pathArg('-', '/home/ops'), '-'); // stdin stays stdin
     assert.equal(pathArg('/srv', '/home/ops'), '/srv');
     assert.equal(pathArg(undefined, '/home/ops'), undefined);
-    assert.equal(pathArg('-', '/home/ops'), '-', 'stdin stays stdin');
   });
 
   it('deploy reads --digest-file ./m.json from the working directory, as verify does', () => {

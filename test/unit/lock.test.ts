@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import {
+  existsSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, processStartTime } from '../../remote/steps/lock.js';
 import { Reporter } from '../../remote/report.js';
@@ -97,5 +107,76 @@ test('a pid reused by another process (different start time) counts as dead', as
   );
   const l = await acquireLock(path, who, 1, quiet().report);
   assert.equal(l.holder.pid, process.pid);
+  l.release();
+});
+
+const deadHolder = (actor: string) => ({
+  pid: 2 ** 22 - 1, // not a running process
+  start_time: '1',
+  hostname: hostname(),
+  actor,
+  run_id: '',
+  release: '',
+  since: 'then',
+});
+
+test('a takeover mutex left by a taker that died inside it is broken, and the stale lock still taken over', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+  const path = join(dir, 'x.lock');
+  writeFileSync(path, JSON.stringify(deadHolder('ghost')));
+  const mutex = `${path}.takeover`;
+  mkdirSync(mutex);
+  const owner = { pid: 2 ** 22 - 2, start_time: '1', hostname: hostname(), nonce: 'abc', since: 'then' };
+  writeFileSync(join(mutex, 'owner'), JSON.stringify(owner));
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(mutex, old, old);
+  const q = quiet();
+  const l = await acquireLock(path, who, 5, q.report);
+  assert.ok(q.lines.some((line) => line.includes('takeover mutex left by a dead process (pid 4194302')));
+  assert.ok(q.lines.some((line) => line.includes('took over a stale lock') && line.includes('actor ghost')));
+  assert.equal(existsSync(mutex), false);
+  assert.ok(existsSync(`${mutex}.dead-${owner.pid}-1-abc`), 'the broken mutex stays as a tombstone');
+  l.release();
+});
+
+test('a takeover mutex whose owner is alive is waited for, not broken', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+  const path = join(dir, 'x.lock');
+  writeFileSync(path, JSON.stringify(deadHolder('ghost')));
+  const mutex = `${path}.takeover`;
+  mkdirSync(mutex);
+  const me = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid),
+    hostname: hostname(),
+    nonce: 'live',
+    since: 'now',
+  };
+  writeFileSync(join(mutex, 'owner'), JSON.stringify(me));
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(mutex, old, old);
+  await assert.rejects(acquireLock(path, who, 1, quiet().report), /locked by another run .*actor ghost/);
+  assert.equal(JSON.parse(readFileSync(join(mutex, 'owner'), 'utf8')).nonce, 'live');
+});
+
+test('a lock that is a symlink is never followed: its target is neither read as the holder nor removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lock-'));
+  const path = join(dir, 'x.lock');
+  const target = join(dir, 'elsewhere.json');
+  // A live-looking holder behind the link: followed, it would block the stack for the whole timeout.
+  const content = JSON.stringify({
+    ...deadHolder('linked'),
+    pid: process.pid,
+    start_time: processStartTime(process.pid),
+  });
+  writeFileSync(target, content);
+  symlinkSync(target, path);
+  const old = new Date(Date.now() - 60_000);
+  lutimesSync(path, old, old);
+  const q = quiet();
+  const l = await acquireLock(path, who, 3, q.report);
+  assert.equal(lstatSync(path).isSymbolicLink(), false);
+  assert.equal(readFileSync(target, 'utf8'), content);
+  assert.ok(!q.lines.some((line) => line.includes('actor linked')));
   l.release();
 });

@@ -37,6 +37,7 @@ test('x-seisei-deploy: defaults, and a clear error naming the bad field', () => 
     smoke_timeout_s: 60,
     wait_healthy: true,
     hooks: {},
+    timeouts: { pre_deploy: 1800, pull: 900, up: 600 },
   });
   writeFileSync(
     join(dir, 'docker-compose.yml'),
