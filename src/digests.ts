@@ -15,6 +15,8 @@ import type { DigestSource } from './inputs.js';
 import { safeText } from './neutralise.js';
 import { isZip, listZip, readZipEntry } from './unzip.js';
 
+import type { ProvenanceRecord } from '../common/request.js';
+
 export const MANIFEST_FILE = 'image-digests.json';
 
 export class DigestError extends Error {
@@ -108,6 +110,8 @@ export interface LoadedManifest {
   /** Where it came from, for logs and errors. */
   source: string;
   runId?: number;
+  /** What the provenance gate found, once it ran (src/provenance/gate.ts). */
+  provenance?: ProvenanceRecord;
 }
 
 /** `sha-abc1234` -> `abc1234`; undefined for tags that do not carry a commit SHA. */

@@ -15,6 +15,11 @@ import {
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost, type HostKeyPin } from './host-key.js';
 import { EXECUTOR_MISMATCH, type ExecutorMismatch } from './privilege.js';
 
+export const PROVENANCE_MODES = ['off', 'warn', 'require'] as const;
+export type ProvenanceMode = (typeof PROVENANCE_MODES)[number];
+/** Environments the server's verified gate guards (the request's gated_envs default). */
+export const GATED_ENVS = ['production'];
+
 export const MODES = ['deploy', 'rollback', 'verify', 'status', 'manifest'] as const;
 export type Mode = (typeof MODES)[number];
 
@@ -60,6 +65,10 @@ export const INPUT_NAMES = [
   'git_sha',
   'upload_artifact',
   'retention_days',
+  'provenance',
+  'provenance_refs',
+  'trusted_root',
+  'attest',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 export type RawInputs = Partial<Record<InputName, string>>;
@@ -104,7 +113,7 @@ export interface Settings {
   /** Absent only in manifest mode, which builds the digest manifest and connects nowhere. */
   target?: SshTarget;
   /** manifest mode: the build side's `image-name=repo@sha256:...` lines and where they go. */
-  manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number };
+  manifest?: { digests: string; gitSha: string; upload: boolean; retentionDays?: number; attest: boolean };
   remote: { sudo: boolean; node: string; root: string; source: string; executorMismatch: ExecutorMismatch };
   breakGlass: boolean;
   breakGlassReason: string;
@@ -118,6 +127,8 @@ export interface Settings {
   actor: string;
   runId: string;
   runAttempt: string;
+  /** The provenance gate (docs/design.md, provenance): default require for gated environments. */
+  provenance: { mode: ProvenanceMode; refs?: string; trustedRoot?: string };
   /** Link to this workflow run, when the GitHub context has one (used as the verify note). */
   runUrl?: string;
 }
@@ -340,6 +351,19 @@ const fields = z.object({
   git_sha: matching('git_sha', /^[0-9a-f]{40}$/, 'a full 40-hex commit SHA (default: GITHUB_SHA)'),
   upload_artifact: boolean('upload_artifact'),
   retention_days: integer('retention_days', 1, 90, ' (days)'),
+  provenance: z.string().transform((v, ctx) => {
+    if (v === '') return undefined;
+    if (!(PROVENANCE_MODES as readonly string[]).includes(v))
+      issue(ctx, `provenance: ${show(v)} is not valid; expected one of ${PROVENANCE_MODES.join(', ')}`);
+    return v as ProvenanceMode;
+  }),
+  provenance_refs: matching(
+    'provenance_refs',
+    /^refs\/[A-Za-z0-9_.*/-]{1,200}$/,
+    'a full ref pattern where * matches any characters (e.g. refs/tags/v*)',
+  ),
+  trusted_root: anyString,
+  attest: boolean('attest'),
 });
 
 /** Reads every input with core.getInput and masks the secrets immediately. */
@@ -477,6 +501,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
             gitSha,
             upload: v.upload_artifact ?? true,
             retentionDays: v.retention_days,
+            attest: v.attest ?? false,
           }
         : undefined,
     target:
@@ -510,6 +535,17 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
     registry: regUser ? { registry: v.registry!, username: regUser, password: regPass } : undefined,
     actor,
     runId,
+    provenance: {
+      mode:
+        v.provenance ??
+        (mode === 'status' || mode === 'rollback'
+          ? 'off'
+          : v.environment && GATED_ENVS.includes(v.environment)
+            ? 'require'
+            : 'warn'),
+      refs: v.provenance_refs,
+      trustedRoot: v.trusted_root || undefined,
+    },
     runAttempt: /^\d+$/.test(env.GITHUB_RUN_ATTEMPT ?? '') ? env.GITHUB_RUN_ATTEMPT! : '1',
     runUrl: repo && envRunId ? `${server}/${repo[1]}/${repo[2]}/actions/runs/${envRunId}` : undefined,
   };

@@ -5,6 +5,8 @@
 import * as core from '@actions/core';
 import { getSettings, type Settings } from './inputs.js';
 import { haveStatus, setStatus } from './render.js';
+import type { DigestManifest } from '../common/digest-manifest.js';
+import type { ProvenanceRecord } from '../common/request.js';
 
 function describe(s: Settings): Settings {
   core.info(`mode: ${s.mode}`);
@@ -22,6 +24,14 @@ function describe(s: Settings): Settings {
   if (s.breakGlass)
     core.warning(`break_glass: the verification gate is bypassed. Reason: ${s.breakGlassReason}`);
   return s;
+}
+
+/** The provenance gate; loads the Sigstore code only when it runs. */
+async function provenanceOf(s: Settings, m: DigestManifest): Promise<ProvenanceRecord> {
+  const { checkProvenance, githubReads } = await import('./provenance/gate.js');
+  const repo = s.digests.repository;
+  core.info(`provenance: ${s.provenance.mode}`);
+  return checkProvenance(s, m, githubReads(s.digests.token, repo?.owner ?? '', repo?.repo ?? ''));
 }
 
 export async function run(): Promise<void> {
@@ -42,7 +52,12 @@ export async function run(): Promise<void> {
       const m = settings.manifest;
       const { runManifestMode } = await import('./manifest-mode.js');
       await core.group('Digest manifest', () =>
-        runManifestMode({ imageTag: settings.imageTag!, artifact: settings.digests.artifact, ...m }),
+        runManifestMode({
+          imageTag: settings.imageTag!,
+          artifact: settings.digests.artifact,
+          token: settings.digests.token,
+          ...m,
+        }),
       );
       return;
     }
@@ -59,6 +74,7 @@ export async function run(): Promise<void> {
           `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`,
         );
         if (settings.mode === 'deploy') precheckDeploy(settings, m);
+        if (settings.provenance.mode !== 'off') m.provenance = await provenanceOf(settings, m.manifest);
         return m;
       });
     }

@@ -51,6 +51,7 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
       passwordFile: s.registry ? `${PLACEHOLDER_DIR}/registry-password` : undefined,
     },
     makeRunKey(s.runId, s.runAttempt),
+    m.provenance,
   );
 }
 
@@ -236,7 +237,13 @@ export async function runOnHost(
           const inputs: RunInputs =
             s.mode === 'deploy'
               ? {
-                  request: buildDeployRequest(s, manifest!.manifest, STAGED_ON_SERVER, runKey),
+                  request: buildDeployRequest(
+                    s,
+                    manifest!.manifest,
+                    STAGED_ON_SERVER,
+                    runKey,
+                    manifest!.provenance,
+                  ),
                   digest_manifest: manifest!.text,
                   ...(s.registry ? { registry_password: s.registry.password } : {}),
                 }
@@ -262,6 +269,7 @@ export async function runOnHost(
       // not read the SSH user's files as root anyway.
       const args = ['verify', s.imageTag!, '--digest-file', '-', '--note', note];
       if (s.actor) args.push(`--actor=${s.actor}`); // one argument: an actor like `--help` stays a value
+      if (manifest?.provenance) args.push(`--provenance=${JSON.stringify(manifest.provenance)}`);
       args.push('--root', s.remote.root, '--json');
       const res = await host.runSync(args, manifest!.text);
       const result = verifyResult(res, renderer, s.imageTag!, target.host);
