@@ -16,6 +16,8 @@ export const HOST_LABEL = 'seisei.lab.host';
 export const CLIENT_CONFIG_DIR = '/run/seisei-swarm-client';
 /** Current states of a task whose container may still run (`docker service ps` CURRENT STATE). */
 const LIVE_STATE = /^(New|Pending|Assigned|Accepted|Preparing|Ready|Starting|Running)\b/;
+/** Update states that are not converged: in progress, or paused half done (failure_action: pause). */
+const UNSETTLED_UPDATE = ['updating', 'paused', 'rollback_started', 'rollback_paused'];
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // ---- argv (pure) --------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ export interface Swarm {
   tasks(service: string): Promise<SwarmTask[]>;
   /**
    * Waits until the service has `replicas` running tasks, no task that was told to stop still
-   * running, and no update in progress.
+   * running, and no update in progress or paused.
    */
   waitConverged(service: string, replicas: number, timeoutMs?: number): Promise<void>;
 }
@@ -175,11 +177,7 @@ export async function formSwarm(lab: Lab): Promise<Swarm> {
               service,
             ])
           ).stdout.trim();
-          return (
-            running.length === replicas &&
-            !stopping.length &&
-            !['updating', 'rollback_started'].includes(update)
-          );
+          return running.length === replicas && !stopping.length && !UNSETTLED_UPDATE.includes(update);
         },
         { timeoutMs, intervalMs: 250 },
       );
