@@ -3,6 +3,8 @@
 // credentials), rolling updates in host mode lose no request behind a failover client
 // (lb-client.ts), and stopping the lab leaves no swarm state behind.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { labTraces, startLab, type Lab } from './hosts.js';
 import { runLbClient, type LbResult } from './lb-client.js';
@@ -176,6 +178,21 @@ describe('a three-node swarm on the host lab', { skip }, () => {
     const r = await run('docker', ['pull', v1.ref], { env, timeoutMs: 30_000 });
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /no basic auth credentials|unauthorized/i);
+  });
+
+  test('without --with-registry-auth a task on a worker cannot pull the digest', async () => {
+    await swarm.cliOk([
+      ...['service', 'create', '--detach', '--name', 'noauth', '--restart-condition', 'none'],
+      ...['--constraint', `node.labels.${HOST_LABEL}==h2`, v2.ref],
+    ]);
+    const task = await waitFor('the noauth task to be rejected', async () =>
+      (await swarm.tasks('noauth')).find((t) => t.error !== ''),
+    );
+    assert.equal(task.node, lab.hosts[1]!.netns);
+    assert.match(task.error, /No such image|unauthorized|no basic auth/i);
+    const log = await readFile(path.join(lab.hosts[1]!.dir, 'dockerd.log'), 'utf8');
+    assert.match(log, new RegExp(`${v2.digest}.*(no basic auth credentials|unauthorized)`, 'i'));
+    await swarm.cliOk(['service', 'rm', 'noauth']);
   });
 
   test("the stack runs one web task per node, each the pinned digest pulled with the run's credentials", async () => {
