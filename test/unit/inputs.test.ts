@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError, parseSettings, readRawInputs, type RawInputs } from '../../src/inputs.js';
-import { fingerprintOfBlob } from '../../src/host-key.js';
+import { InputError } from '../../src/inputs/fields.js';
+import { readRawInputs, type RawInputs } from '../../src/inputs/raw.js';
+import { parseSettings } from '../../src/inputs/settings.js';
+import { testKnobs } from '../../src/test-knobs.js';
+import { fingerprintOfBlob } from '../../src/ssh/host-key.js';
 import { ed25519Key } from './helpers/keys.js';
 
 const key = ed25519Key('server');
@@ -68,8 +71,29 @@ describe('inputs', () => {
     assert.equal(s.runId, '42');
     assert.equal(s.runAttempt, '2');
     assert.equal(s.registry, undefined);
-    assert.equal(s.target!.readyTimeoutMs, 20_000);
-    assert.equal(s.target!.keepaliveIntervalMs, 10_000);
+  });
+
+  it('takes the SSH timings from the test knobs in the environment, not from the inputs', () => {
+    assert.deepEqual(testKnobs({}).ssh, {
+      readyTimeoutMs: 20_000,
+      keepaliveIntervalMs: 10_000,
+      keepaliveCountMax: 3,
+    });
+    const knobs = testKnobs({
+      SEISEI_DEPLOY_TEST_READY_TIMEOUT_MS: '500',
+      SEISEI_DEPLOY_TEST_KEEPALIVE_MS: '250',
+      SEISEI_DEPLOY_TEST_BACKOFF_BASE_MS: '7',
+      SEISEI_DEPLOY_REMOTE_JS: '/tmp/r.cjs',
+    });
+    assert.deepEqual(knobs, {
+      ssh: { readyTimeoutMs: 500, keepaliveIntervalMs: 250, keepaliveCountMax: 3 },
+      backoffBaseMs: 7,
+      remoteScript: '/tmp/r.cjs',
+    });
+    assert.equal(
+      'readyTimeoutMs' in parseSettings(base, { ...env, SEISEI_DEPLOY_TEST_READY_TIMEOUT_MS: '500' }).target!,
+      false,
+    );
   });
 
   it('mode must be deploy, rollback, verify or status', () =>

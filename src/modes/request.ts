@@ -2,16 +2,16 @@
 // untrusted travels in request.json, never on a command line. Validated here with the same zod
 // schema the server uses, so a bad request fails before anything is uploaded.
 import { randomBytes } from 'node:crypto';
-import { resolveImageVars, type DigestManifest } from '../common/digest-manifest.js';
-import { RUN_KEY_RE } from '../common/names.js';
+import { resolveImageVars, type DigestManifest } from '../../common/digest-manifest.js';
+import { RUN_KEY_RE } from '../../common/names.js';
 import {
   deployRequest,
   formatIssues,
   rollbackRequest,
   type DeployRequest,
   type RollbackRequest,
-} from '../common/request.js';
-import type { Settings } from './inputs.js';
+} from '../../common/request.js';
+import type { Settings } from '../inputs/settings.js';
 
 export class RequestError extends Error {
   override name = 'RequestError';
