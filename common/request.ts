@@ -36,6 +36,17 @@ export const registryLogin = z
   })
   .optional();
 
+/** What the action's provenance gate found (docs/design.md, provenance); the executor records it. */
+export const provenanceRecord = z.object({
+  state: z.enum(['verified', 'warned', 'off']),
+  mode: z.enum(['off', 'warn', 'require']),
+  signer_workflow: freeText('provenance.signer_workflow', 300).optional(),
+  signer_ref: freeText('provenance.signer_ref', 300).optional(),
+  /** digest -> where its bundle is */
+  bundles: z.record(z.string().regex(/^sha256:[0-9a-f]{64}$/), freeText('provenance bundle', 500)).optional(),
+});
+export type ProvenanceRecord = z.infer<typeof provenanceRecord>;
+
 export const deployRequest = z.object({
   command: z.literal('deploy'),
   stack: stackName,
@@ -46,6 +57,7 @@ export const deployRequest = z.object({
   break_glass: z.boolean().default(false),
   reason: freeText('break_glass_reason', 1000).default(''),
   registry_login: registryLogin,
+  provenance: provenanceRecord.optional(),
   ...commonOptions,
 });
 export type DeployRequest = z.infer<typeof deployRequest>;

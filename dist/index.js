@@ -1,21 +1,21 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   getSettings
-} from "./chunks/chunk-QBY4ABAZ.js";
+} from "./chunks/chunk-OJ2C3ICB.js";
 import {
   haveStatus,
   setStatus
-} from "./chunks/chunk-PNKRVA2X.js";
-import "./chunks/chunk-IJEQNBWD.js";
+} from "./chunks/chunk-KXNCHVPW.js";
+import "./chunks/chunk-F2Z5YPSB.js";
 import {
   ExitCode,
   group,
   info,
   setFailed,
   warning
-} from "./chunks/chunk-RVQ3CD3O.js";
-import "./chunks/chunk-GAY4MQBD.js";
-import "./chunks/chunk-PAUBQTSJ.js";
+} from "./chunks/chunk-3TX4BVXH.js";
+import "./chunks/chunk-YJNYZRAZ.js";
+import "./chunks/chunk-B54QJ254.js";
 
 // src/main.ts
 function describe(s) {
@@ -35,6 +35,12 @@ function describe(s) {
     warning(`break_glass: the verification gate is bypassed. Reason: ${s.breakGlassReason}`);
   return s;
 }
+async function provenanceOf(s, m) {
+  const { checkProvenance, githubReads } = await import("./chunks/gate-7ARKFYJR.js");
+  const repo = s.digests.repository;
+  info(`provenance: ${s.provenance.mode}`);
+  return checkProvenance(s, m, githubReads(s.digests.token, repo?.owner ?? "", repo?.repo ?? ""));
+}
 async function run() {
   const cancel = new AbortController();
   const onSignal = (sig) => {
@@ -50,26 +56,32 @@ async function run() {
     const settings = await group("Inputs", async () => describe(getSettings()));
     if (settings.manifest) {
       const m = settings.manifest;
-      const { runManifestMode } = await import("./chunks/manifest-mode-JDOWYKPO.js");
+      const { runManifestMode } = await import("./chunks/manifest-mode-QLWWQKGX.js");
       await group(
         "Digest manifest",
-        () => runManifestMode({ imageTag: settings.imageTag, artifact: settings.digests.artifact, ...m })
+        () => runManifestMode({
+          imageTag: settings.imageTag,
+          artifact: settings.digests.artifact,
+          token: settings.digests.token,
+          ...m
+        })
       );
       return;
     }
     const stopIfCancelled = () => {
       if (cancel.signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
     };
-    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-MZZ3VKVY.js");
+    const { needsManifest, precheckDeploy, runOnHost } = await import("./chunks/modes-XVTOWX2L.js");
     let manifest;
     if (needsManifest(settings.mode)) {
       manifest = await group("Digest manifest", async () => {
-        const { getDigestManifest } = await import("./chunks/digests-AXHOYCVU.js");
+        const { getDigestManifest } = await import("./chunks/digests-ZIVX4FWL.js");
         const m = await getDigestManifest(settings.digests, settings.imageTag);
         info(
           `Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`
         );
         if (settings.mode === "deploy") precheckDeploy(settings, m);
+        if (settings.provenance.mode !== "off") m.provenance = await provenanceOf(settings, m.manifest);
         return m;
       });
     }

@@ -78,6 +78,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
             tag: req.image_tag,
             digests: plan.digests,
             breakGlass: req.break_glass,
+            requireProvenance: req.provenance?.mode === 'require',
           }),
         );
         if (gate === 'break-glass')
@@ -139,6 +140,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
             env: req.env,
             facts,
             keep: req.keep_releases ?? config.keep_releases ?? 10,
+            provenance: req.provenance,
           },
           report,
         );

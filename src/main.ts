@@ -3,6 +3,8 @@
 // host (one today): connect + preflight -> remote run -> report. Heavy modules (artifact/GitHub
 // clients, SSH) are imported only when their phase runs. Importing this module runs nothing.
 import * as core from '@actions/core';
+import type { DigestManifest } from '../common/digest-manifest.js';
+import type { ProvenanceRecord } from '../common/request.js';
 import type { LoadedManifest } from './digests/load.js';
 import type { HostConfig } from './host/config.js';
 import { getSettings, type Settings } from './inputs/settings.js';
@@ -41,13 +43,25 @@ export function hostConfig(endpoint: SshEndpoint, s: Settings, knobs: TestKnobs)
 /** Modes that need the digest manifest (verify binds the marker to the digests). */
 const needsManifest = (mode: Settings['mode']) => mode === 'deploy' || mode === 'verify';
 
-/** Gets the digest manifest and, for a deploy, checks the request before connecting. */
+/** The provenance gate; loads the Sigstore code only when it runs. */
+async function provenanceOf(s: Settings, m: DigestManifest): Promise<ProvenanceRecord> {
+  const { checkProvenance, githubReads } = await import('./provenance/gate.js');
+  const repo = s.digests.repository;
+  core.info(`provenance: ${s.provenance.mode}`);
+  return checkProvenance(s, m, githubReads(s.digests.token, repo?.owner ?? '', repo?.repo ?? ''));
+}
+
+/**
+ * Gets the digest manifest and, for a deploy, checks the request before connecting; then the
+ * provenance gate, unless it is off.
+ */
 async function loadManifest(settings: Settings): Promise<LoadedManifest> {
   return core.group('Digest manifest', async () => {
     const { getDigestManifest } = await import('./digests/load.js');
     const m = await getDigestManifest(settings.digests, settings.imageTag!);
     core.info(`Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`);
     if (settings.mode === 'deploy') (await import('./modes/deploy.js')).precheckDeploy(settings, m);
+    if (settings.provenance.mode !== 'off') m.provenance = await provenanceOf(settings, m.manifest);
     return m;
   });
 }
@@ -57,7 +71,12 @@ async function runModes(settings: Settings, signal: AbortSignal): Promise<void> 
     const m = settings.manifest;
     const { runManifestMode } = await import('./modes/manifest.js');
     await core.group('Digest manifest', () =>
-      runManifestMode({ imageTag: settings.imageTag!, artifact: settings.digests.artifact, ...m }),
+      runManifestMode({
+        imageTag: settings.imageTag!,
+        artifact: settings.digests.artifact,
+        token: settings.digests.token,
+        ...m,
+      }),
     );
     return;
   }

@@ -1,5 +1,6 @@
 // `status`: per stack, what is live and whether the symlink, the manifest and the running containers
 // agree. Exit code 0 when every stack is consistent, 1 when any drift is found, 2 for bad input.
+import { describeProvenance } from './verify.js';
 import type { Command } from '../cli.js';
 import { parse } from '../cli/args.js';
 import { describeHolder } from '../steps/lock.js';
@@ -70,6 +71,7 @@ export function renderStatus(s: StackStatus, c: Paint = paint(false)): string {
       ['digest', m.image_digest],
       ['deployed', `${m.deployed_at_utc} by ${m.actor || '?'}${m.run_id ? ` (run ${m.run_id})` : ''}`],
       ['break-glass', m.break_glass ? `YES: ${m.break_glass_reason}` : 'no'],
+      ['provenance', describeProvenance(m.provenance)],
     );
   facts.push(['lock', lockText(f)]);
   if (f.lastRun)

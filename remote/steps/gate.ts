@@ -11,6 +11,8 @@ export interface VerifiedMarker {
   verified_at: string;
   verified_by: string;
   note: string;
+  /** What the action's provenance gate found when it verified the tag (absent: not checked). */
+  provenance?: { state: string; signer_workflow?: string; signer_ref?: string };
 }
 
 export function checkGate(
@@ -21,6 +23,8 @@ export function checkGate(
     tag: string;
     digests: Record<string, string>;
     breakGlass: boolean;
+    /** The action runs with provenance: require; the marker must vouch for verified provenance. */
+    requireProvenance?: boolean;
   },
 ): GateOutcome {
   if (!opts.gatedEnvs.includes(opts.env)) return 'not-gated';
@@ -34,7 +38,7 @@ export function checkGate(
       `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`,
     );
   const text = readFileSync(path, 'utf8');
-  if (!text.trim()) return 'verified-empty-marker';
+  if (!text.trim()) return unattested(opts, path, 'an empty marker') ?? 'verified-empty-marker';
   let marker: Partial<VerifiedMarker>;
   try {
     marker = JSON.parse(text) as Partial<VerifiedMarker>;
@@ -64,7 +68,31 @@ export function checkGate(
       `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join('; ')}`,
     );
   }
+  const state = marker.provenance?.state;
+  if (state !== 'verified') {
+    const what = state
+      ? `a marker whose provenance was ${state}`
+      : 'a marker made without a provenance check';
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
   return Object.keys(marker.digests ?? {}).length ? 'verified' : 'verified-empty-marker';
+}
+
+/**
+ * Under provenance: require, a marker that does not vouch for verified provenance does not open
+ * the gate: break-glass bypasses it, otherwise this throws. Returns undefined when it does not apply.
+ */
+function unattested(
+  opts: { tag: string; breakGlass: boolean; requireProvenance?: boolean },
+  path: string,
+  what: string,
+): GateOutcome | undefined {
+  if (!opts.requireProvenance) return undefined;
+  if (opts.breakGlass) return 'break-glass';
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`,
+  );
 }
 
 /** Why parsed JSON is not a marker object whose `digests`, if any, map image names to sha256 digests. */

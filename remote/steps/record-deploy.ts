@@ -1,5 +1,6 @@
 // Steps 11-12 of a deploy that went live: record it (manifest, then history), apply retention,
 // install the operator CLI. Records must never contradict what is live.
+import type { ProvenanceRecord } from '../../common/request.js';
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
@@ -21,6 +22,7 @@ export interface DeployFacts {
   env: string;
   facts: Partial<Record<'image_ref' | 'image_digest' | 'previous_release_id', string>>;
   keep: number;
+  provenance?: ProvenanceRecord;
 }
 
 export async function recordDeploy(
@@ -40,6 +42,7 @@ export async function recordDeploy(
     gate: d.gate,
     compose: flavor,
   });
+  if (d.provenance) current.provenance = d.provenance;
   try {
     await report.step('record', () => writeManifest(l, current));
   } catch (err) {
@@ -57,6 +60,7 @@ export async function recordDeploy(
   const rec = historyRecord(base, who, { release_id: releaseId, image_tag, ...d.facts }, '', {
     gate: d.gate,
     images: current.images,
+    ...(d.provenance ? { provenance: d.provenance } : {}),
   });
   const unrecorded = tryRecord(l, rec);
   const live = { release_id: releaseId, release_dir: release.dir, ...d.facts, manifest: current };

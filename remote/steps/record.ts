@@ -1,4 +1,5 @@
 // The current manifest (DESIGN.md section 4) and history records (section 5) of a deploy or rollback.
+import type { ProvenanceRecord } from '../../common/request.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RELEASE_ID_RE } from '../../common/names.js';
@@ -36,6 +37,8 @@ export interface CurrentManifest {
   gate: string;
   compose: string;
   tool_version: string;
+  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
+  provenance?: ProvenanceRecord;
 }
 
 /** The image the manifest's top-level fields describe: IMAGE_REF, else the first variable. */

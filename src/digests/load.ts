@@ -8,6 +8,7 @@
 import * as core from '@actions/core';
 import { readFile } from 'node:fs/promises';
 import { ManifestError, parseDigestManifest, type DigestManifest } from '../../common/digest-manifest.js';
+import type { ProvenanceRecord } from '../../common/request.js';
 import type { DigestSource } from '../inputs/digest-source.js';
 import { safeText } from '../neutralise.js';
 import { downloadFromRun, findByFor } from './artifact.js';
@@ -22,6 +23,8 @@ export interface LoadedManifest {
   /** Where it came from, for logs and errors. */
   source: string;
   runId?: number;
+  /** What the provenance gate found, once it ran (src/provenance/gate.ts). */
+  provenance?: ProvenanceRecord;
 }
 
 /** Gets, verifies and validates the digest manifest for `imageTag`. */

@@ -5,6 +5,7 @@ export const MANIFEST_FIELDS = {
   digests: anyString,
   upload_artifact: boolean('upload_artifact'),
   retention_days: integer('retention_days', 1, 90, ' (days)'),
+  attest: boolean('attest'),
 };
 
 /** manifest mode: the build side's `image-name=repo@sha256:...` lines and where they go. */
@@ -13,6 +14,8 @@ export interface ManifestInputs {
   gitSha: string;
   upload: boolean;
   retentionDays?: number;
+  /** Sign a SLSA build provenance attestation per image digest (src/provenance/attest.ts). */
+  attest: boolean;
 }
 
 /** The manifest-mode settings; the commit is git_sha, else GITHUB_SHA. */
@@ -29,5 +32,6 @@ export function manifestInputs(
     gitSha,
     upload: v.upload_artifact ?? true,
     retentionDays: v.retention_days,
+    attest: v.attest ?? false,
   };
 }

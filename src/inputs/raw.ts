@@ -41,6 +41,10 @@ export const INPUT_NAMES = [
   'git_sha',
   'upload_artifact',
   'retention_days',
+  'provenance',
+  'provenance_refs',
+  'trusted_root',
+  'attest',
 ] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 export type RawInputs = Partial<Record<InputName, string>>;

@@ -8,6 +8,7 @@ import { InputError, Problems, parseFields } from './fields.js';
 import { MANIFEST_FIELDS, manifestInputs, type ManifestInputs } from './manifest.js';
 import { inputStrings, readRawInputs, type InputName, type RawInputs } from './raw.js';
 import { REGISTRY_FIELDS, registryCredentials, type RegistryCredentials } from './registry.js';
+import { PROVENANCE_FIELDS, provenanceSettings, type ProvenanceSettings } from './provenance.js';
 import { RUN_FIELDS, githubContext, runSettings, type Mode, type RunSettings } from './run.js';
 import { TARGET_FIELDS, TARGET_REQUIRED_WHY, serverOptions, sshEndpoint } from './target.js';
 
@@ -20,6 +21,8 @@ export interface Settings extends RunSettings {
   remote: ServerOptions;
   /** Credentials and the one host they may be sent to (the registry input, never the manifest). */
   registry?: RegistryCredentials;
+  /** The provenance gate (design.md section 12): default require for gated environments. */
+  provenance: ProvenanceSettings;
 }
 
 /** The parsers of every input, by concern: each input belongs to exactly one. */
@@ -29,6 +32,7 @@ export const FIELDS_BY_CONCERN = {
   digestSource: DIGEST_SOURCE_FIELDS,
   registry: REGISTRY_FIELDS,
   manifest: MANIFEST_FIELDS,
+  provenance: PROVENANCE_FIELDS,
 };
 
 /** Which inputs each mode needs. */
@@ -49,8 +53,16 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
   const source = parseFields(FIELDS_BY_CONCERN.digestSource, strings, p);
   const reg = parseFields(FIELDS_BY_CONCERN.registry, strings, p);
   const build = parseFields(FIELDS_BY_CONCERN.manifest, strings, p);
+  const gate = parseFields(FIELDS_BY_CONCERN.provenance, strings, p);
   const mode = p.failed.has('mode') ? undefined : (run.mode ?? 'deploy');
-  const values: Partial<Record<InputName, unknown>> = { ...run, ...target, ...source, ...reg, ...build };
+  const values: Partial<Record<InputName, unknown>> = {
+    ...run,
+    ...target,
+    ...source,
+    ...reg,
+    ...build,
+    ...gate,
+  };
   for (const name of mode ? REQUIRED[mode] : [])
     p.require(
       name,
@@ -80,6 +92,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
     target: manifestMode ? undefined : endpoint,
     remote: serverOptions(target),
     registry,
+    provenance: provenanceSettings(gate, mode, run.environment),
   };
 }
 

@@ -27,6 +27,7 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
       passwordFile: s.registry ? `${PLACEHOLDER_DIR}/registry-password` : undefined,
     },
     makeRunKey(s.runId, s.runAttempt),
+    m.provenance,
   );
 }
 
@@ -34,7 +35,7 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
 function runInputs(s: Settings, manifest: LoadedManifest | undefined, runKey: string): RunInputs {
   if (s.mode !== 'deploy') return { request: buildRollbackRequest(s, runKey) };
   return {
-    request: buildDeployRequest(s, manifest!.manifest, STAGED_ON_SERVER, runKey),
+    request: buildDeployRequest(s, manifest!.manifest, STAGED_ON_SERVER, runKey, manifest!.provenance),
     digest_manifest: manifest!.text,
     ...(s.registry ? { registry_password: s.registry.password } : {}),
   };

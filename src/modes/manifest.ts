@@ -76,10 +76,19 @@ export interface ManifestModeSettings {
   artifact: string;
   upload: boolean;
   retentionDays?: number;
+  /** Sign a SLSA build provenance attestation per image digest (src/provenance/attest.ts). */
+  attest?: boolean;
+  token?: string;
 }
 
 export async function runManifestMode(s: ManifestModeSettings): Promise<void> {
   const manifest = buildDigestManifest(s.digests, s.imageTag, s.gitSha);
+  if (s.attest) {
+    const { attestImages } = await import('../provenance/attest.js');
+    const refs = await attestImages(manifest, s.token ?? '');
+    for (const [name, ref] of Object.entries(refs)) manifest.images[name]!.attestation = ref;
+    checkDigestManifest(manifest, s.imageTag);
+  }
   const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'seisei-manifest-'));
   const file = join(dir, 'image-digests.json');
   writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');

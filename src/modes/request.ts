@@ -9,6 +9,7 @@ import {
   formatIssues,
   rollbackRequest,
   type DeployRequest,
+  type ProvenanceRecord,
   type RollbackRequest,
 } from '../../common/request.js';
 import type { Settings } from '../inputs/settings.js';
@@ -80,6 +81,7 @@ export function buildDeployRequest(
   manifest: DigestManifest,
   paths: RemotePaths,
   runKey: string,
+  provenance?: ProvenanceRecord,
 ): DeployRequest {
   if (s.registry) checkImageHosts(manifest, s.images, s.registry.registry);
   const registry =
@@ -100,6 +102,7 @@ export function buildDeployRequest(
     break_glass: s.breakGlass,
     reason: s.breakGlass ? s.breakGlassReason : '',
     ...(registry ? { registry_login: registry } : {}),
+    ...(provenance ? { provenance } : {}),
     ...common(s, runKey),
   });
   if (!r.success) throw new RequestError(`the deploy request is invalid: ${formatIssues(r.error)}`);

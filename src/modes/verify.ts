@@ -1,6 +1,7 @@
 // Mode verify on one host: the executor writes the verified marker of the image tag, bound to the
 // digests of the manifest (sent on stdin), and answers synchronously; then report.
 import { parseEventLine, type ResultEvent } from '../../common/events.js';
+import type { ProvenanceRecord } from '../../common/request.js';
 import type { EventRenderer } from '../report/renderer.js';
 import { reportResult } from '../report/summary.js';
 import type { ExecResult } from '../ssh/connection.js';
@@ -74,10 +75,17 @@ export function verifyResult(
   };
 }
 
-/** The executor's arguments: the manifest comes on stdin; note and actor are single arguments. */
-export function verifyArgs(tag: string, note: string, actor: string, root: string): string[] {
+/** The executor's arguments: the manifest comes on stdin; note, actor, provenance: one argument each. */
+export function verifyArgs(
+  tag: string,
+  note: string,
+  actor: string,
+  root: string,
+  provenance?: ProvenanceRecord,
+): string[] {
   const args = ['verify', tag, '--digest-file', '-', '--note', note];
   if (actor) args.push(`--actor=${actor}`); // one argument: an actor like `--help` stays a value
+  if (provenance) args.push(`--provenance=${JSON.stringify(provenance)}`);
   args.push('--root', root, '--json');
   return args;
 }
@@ -89,7 +97,7 @@ export async function runVerify({ s, host, renderer, manifest, upload }: ModeRun
   // On stdin: nothing to upload for it, and with narrow sudo the executor could not read the SSH
   // user's files as root anyway.
   const res = await host.runSync(
-    verifyArgs(s.imageTag!, note, s.actor, host.config.server.root),
+    verifyArgs(s.imageTag!, note, s.actor, host.config.server.root, manifest!.provenance),
     manifest!.text,
   );
   const result = verifyResult(res, renderer, s.imageTag!, host.target.host);

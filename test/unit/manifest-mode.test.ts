@@ -55,6 +55,7 @@ test('manifest mode needs image_tag and digests, not SSH inputs; git_sha default
     gitSha: SHA,
     upload: true,
     retentionDays: undefined,
+    attest: false,
   });
   assert.throws(
     () => parseSettings({ mode: 'manifest' }, {}),

@@ -2,12 +2,12 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   require_tunnel,
   require_undici
-} from "./chunk-GAY4MQBD.js";
+} from "./chunk-YJNYZRAZ.js";
 import {
   __commonJS,
   __require,
   __toESM
-} from "./chunk-PAUBQTSJ.js";
+} from "./chunk-B54QJ254.js";
 
 // node_modules/@actions/github/node_modules/@actions/http-client/lib/proxy.js
 var require_proxy = __commonJS({

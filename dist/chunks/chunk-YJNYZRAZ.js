@@ -2,7 +2,7 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   __commonJS,
   __require
-} from "./chunk-PAUBQTSJ.js";
+} from "./chunk-B54QJ254.js";
 
 // node_modules/undici/lib/core/symbols.js
 var require_symbols = __commonJS({

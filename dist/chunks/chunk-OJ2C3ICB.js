@@ -5,7 +5,7 @@ import {
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunk-PNKRVA2X.js";
+} from "./chunk-KXNCHVPW.js";
 import {
   ENV_RE,
   ENV_VAR_RE,
@@ -15,13 +15,15 @@ import {
   freeText,
   object,
   string
-} from "./chunk-IJEQNBWD.js";
+} from "./chunk-F2Z5YPSB.js";
 import {
   getInput,
   setSecret
-} from "./chunk-RVQ3CD3O.js";
+} from "./chunk-3TX4BVXH.js";
 
 // src/inputs.ts
+var PROVENANCE_MODES = ["off", "warn", "require"];
+var GATED_ENVS = ["production"];
 var MODES = ["deploy", "rollback", "verify", "status", "manifest"];
 var SECRET_INPUTS = ["private_key", "passphrase", "registry_password", "github_token"];
 var INPUT_NAMES = [
@@ -62,7 +64,11 @@ var INPUT_NAMES = [
   "digests",
   "git_sha",
   "upload_artifact",
-  "retention_days"
+  "retention_days",
+  "provenance",
+  "provenance_refs",
+  "trusted_root",
+  "attest"
 ];
 var InputError = class extends Error {
   constructor(problems) {
@@ -259,7 +265,20 @@ var fields = object({
   digests: anyString,
   git_sha: matching("git_sha", /^[0-9a-f]{40}$/, "a full 40-hex commit SHA (default: GITHUB_SHA)"),
   upload_artifact: boolean("upload_artifact"),
-  retention_days: integer("retention_days", 1, 90, " (days)")
+  retention_days: integer("retention_days", 1, 90, " (days)"),
+  provenance: string().transform((v, ctx) => {
+    if (v === "") return void 0;
+    if (!PROVENANCE_MODES.includes(v))
+      issue(ctx, `provenance: ${show(v)} is not valid; expected one of ${PROVENANCE_MODES.join(", ")}`);
+    return v;
+  }),
+  provenance_refs: matching(
+    "provenance_refs",
+    /^refs\/[A-Za-z0-9_.*/-]{1,200}$/,
+    "a full ref pattern where * matches any characters (e.g. refs/tags/v*)"
+  ),
+  trusted_root: anyString,
+  attest: boolean("attest")
 });
 function readRawInputs() {
   const raw = {};
@@ -377,7 +396,8 @@ function parseSettings(raw, env = process.env) {
       digests: v.digests ?? "",
       gitSha,
       upload: v.upload_artifact ?? true,
-      retentionDays: v.retention_days
+      retentionDays: v.retention_days,
+      attest: v.attest ?? false
     } : void 0,
     target: mode === "manifest" ? void 0 : {
       host: v.host,
@@ -407,6 +427,11 @@ function parseSettings(raw, env = process.env) {
     registry: regUser ? { registry: v.registry, username: regUser, password: regPass } : void 0,
     actor,
     runId,
+    provenance: {
+      mode: v.provenance ?? (mode === "status" || mode === "rollback" ? "off" : v.environment && GATED_ENVS.includes(v.environment) ? "require" : "warn"),
+      refs: v.provenance_refs,
+      trustedRoot: v.trusted_root || void 0
+    },
     runAttempt: /^\d+$/.test(env.GITHUB_RUN_ATTEMPT ?? "") ? env.GITHUB_RUN_ATTEMPT : "1",
     runUrl: repo && envRunId ? `${server}/${repo[1]}/${repo[2]}/actions/runs/${envRunId}` : void 0
   };

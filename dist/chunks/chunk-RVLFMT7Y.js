@@ -1,10 +1,10 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   IMAGE_NAME_RE
-} from "./chunk-IJEQNBWD.js";
+} from "./chunk-F2Z5YPSB.js";
 import {
   __commonJS
-} from "./chunk-PAUBQTSJ.js";
+} from "./chunk-B54QJ254.js";
 
 // node_modules/ajv-formats/dist/formats.js
 var require_formats = __commonJS({
@@ -512,32 +512,63 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
+            if (data4.attestation !== void 0) {
+              let data8 = data4.attestation;
+              if (typeof data8 === "string") {
+                if (func2(data8) > 500) {
+                  const err25 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/maxLength", keyword: "maxLength", params: { limit: 500 }, message: "must NOT have more than 500 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err25];
+                  } else {
+                    vErrors.push(err25);
+                  }
+                  errors++;
+                }
+                if (func2(data8) < 1) {
+                  const err26 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err26];
+                  } else {
+                    vErrors.push(err26);
+                  }
+                  errors++;
+                }
+              } else {
+                const err27 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err27];
+                } else {
+                  vErrors.push(err27);
+                }
+                errors++;
+              }
+            }
           } else {
-            const err25 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err28 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err25];
+              vErrors = [err28];
             } else {
-              vErrors.push(err25);
+              vErrors.push(err28);
             }
             errors++;
           }
         }
       } else {
-        const err26 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err29 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err26];
+          vErrors = [err29];
         } else {
-          vErrors.push(err26);
+          vErrors.push(err29);
         }
         errors++;
       }
     }
   } else {
-    const err27 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err30 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err27];
+      vErrors = [err30];
     } else {
-      vErrors.push(err27);
+      vErrors.push(err30);
     }
     errors++;
   }

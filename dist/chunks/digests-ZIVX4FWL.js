@@ -2,16 +2,16 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-BZFUAFCP.js";
+} from "./chunk-RVLFMT7Y.js";
 import {
   safeText
-} from "./chunk-IJEQNBWD.js";
+} from "./chunk-F2Z5YPSB.js";
 import {
   info,
   warning
-} from "./chunk-RVQ3CD3O.js";
-import "./chunk-GAY4MQBD.js";
-import "./chunk-PAUBQTSJ.js";
+} from "./chunk-3TX4BVXH.js";
+import "./chunk-YJNYZRAZ.js";
+import "./chunk-B54QJ254.js";
 
 // src/digests.ts
 import { createHash } from "node:crypto";
@@ -149,7 +149,7 @@ var defaultDeps = () => ({
   env: process.env,
   maxPages: 5,
   artifacts: async () => {
-    const { DefaultArtifactClient } = await import("./artifact-EE3XMMJN.js");
+    const { DefaultArtifactClient } = await import("./artifact-Q4CLK7RZ.js");
     const client = new DefaultArtifactClient();
     return {
       getArtifact: async (name, findBy) => (await client.getArtifact(name, findBy ? { findBy } : void 0)).artifact,
@@ -162,7 +162,7 @@ var defaultDeps = () => ({
     };
   },
   runs: async (token) => {
-    const { getOctokit } = await import("./github-HJJBVNVM.js");
+    const { getOctokit } = await import("./github-NAPL7LBR.js");
     const octokit = getOctokit(token);
     const path = (ref) => ref.split("/").map(encodeURIComponent).join("/");
     return {

@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   __export
-} from "./chunk-PAUBQTSJ.js";
+} from "./chunk-B54QJ254.js";
 
 // node_modules/zod/v4/core/util.js
 var util_exports = {};
@@ -6255,6 +6255,8 @@ export {
   boolean2 as boolean,
   array,
   object,
+  record,
+  _enum,
   literal,
   STACK_RE,
   TAG_RE,

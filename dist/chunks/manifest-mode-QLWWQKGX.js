@@ -1,23 +1,23 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  checkDigestManifest
+} from "./chunk-RVLFMT7Y.js";
+import {
   InputError
-} from "./chunk-QBY4ABAZ.js";
+} from "./chunk-OJ2C3ICB.js";
 import {
   setStatus
-} from "./chunk-PNKRVA2X.js";
-import {
-  checkDigestManifest
-} from "./chunk-BZFUAFCP.js";
+} from "./chunk-KXNCHVPW.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-IJEQNBWD.js";
+} from "./chunk-F2Z5YPSB.js";
 import {
   info,
   setOutput,
   summary
-} from "./chunk-RVQ3CD3O.js";
-import "./chunk-GAY4MQBD.js";
-import "./chunk-PAUBQTSJ.js";
+} from "./chunk-3TX4BVXH.js";
+import "./chunk-YJNYZRAZ.js";
+import "./chunk-B54QJ254.js";
 
 // src/manifest-mode.ts
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -74,6 +74,12 @@ function buildDigestManifest(lines, imageTag, gitSha, now = /* @__PURE__ */ new 
 }
 async function runManifestMode(s) {
   const manifest = buildDigestManifest(s.digests, s.imageTag, s.gitSha);
+  if (s.attest) {
+    const { attestImages } = await import("./attest-QH35QCFD.js");
+    const refs = await attestImages(manifest, s.token ?? "");
+    for (const [name, ref] of Object.entries(refs)) manifest.images[name].attestation = ref;
+    checkDigestManifest(manifest, s.imageTag);
+  }
   const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), "seisei-manifest-"));
   const file = join(dir, "image-digests.json");
   writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n");
@@ -82,7 +88,7 @@ async function runManifestMode(s) {
   setOutput("manifest", JSON.stringify(manifest));
   setOutput("manifest_file", file);
   if (s.upload) {
-    const { DefaultArtifactClient } = await import("./artifact-EE3XMMJN.js");
+    const { DefaultArtifactClient } = await import("./artifact-Q4CLK7RZ.js");
     const res = await new DefaultArtifactClient().uploadArtifact(s.artifact, [file], dir, {
       ...s.retentionDays ? { retentionDays: s.retentionDays } : {}
     });

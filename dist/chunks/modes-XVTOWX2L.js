@@ -1,5 +1,8 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  resolveImageVars
+} from "./chunk-RVLFMT7Y.js";
+import {
   ACTION_VERSION,
   EventRenderer,
   checkHostKey,
@@ -17,14 +20,11 @@ import {
   statusDrift,
   upgradeHint,
   writeStatusSummary
-} from "./chunk-PNKRVA2X.js";
-import {
-  resolveImageVars
-} from "./chunk-BZFUAFCP.js";
+} from "./chunk-KXNCHVPW.js";
 import {
   RUN_KEY_RE,
   safeText
-} from "./chunk-IJEQNBWD.js";
+} from "./chunk-F2Z5YPSB.js";
 import {
   endGroup,
   group,
@@ -32,9 +32,9 @@ import {
   setFailed,
   startGroup,
   warning
-} from "./chunk-RVQ3CD3O.js";
-import "./chunk-GAY4MQBD.js";
-import "./chunk-PAUBQTSJ.js";
+} from "./chunk-3TX4BVXH.js";
+import "./chunk-YJNYZRAZ.js";
+import "./chunk-B54QJ254.js";
 
 // common/events.ts
 function parseEventLine(line) {
@@ -334,7 +334,7 @@ var SshSession = class {
   }
 };
 async function connect(target) {
-  const { NodeSSH } = await import("./esm-BLWZ6WHM.js");
+  const { NodeSSH } = await import("./esm-QV4GCI5Y.js");
   const ssh = new NodeSSH();
   let presented;
   const algorithms = hostKeyAlgorithms(target.hostKeys);
@@ -878,7 +878,7 @@ var common = (s, runKey) => ({
   lock_timeout_s: s.lockTimeoutS,
   ...s.keepReleases !== void 0 ? { keep_releases: s.keepReleases } : {}
 });
-function buildDeployRequest(s, manifest, paths, runKey) {
+function buildDeployRequest(s, manifest, paths, runKey, provenance) {
   if (s.registry) checkImageHosts(manifest, s.images, s.registry.registry);
   const registry = s.registry && paths.passwordFile ? {
     registry: s.registry.registry,
@@ -895,6 +895,7 @@ function buildDeployRequest(s, manifest, paths, runKey) {
     break_glass: s.breakGlass,
     reason: s.breakGlass ? s.breakGlassReason : "",
     ...registry ? { registry_login: registry } : {},
+    ...provenance ? { provenance } : {},
     ...common(s, runKey)
   });
   if (!r.success) throw new RequestError(`the deploy request is invalid: ${formatIssues(r.error)}`);
@@ -927,7 +928,8 @@ function precheckDeploy(s, m) {
       digestFile: `${PLACEHOLDER_DIR}/image-digests.json`,
       passwordFile: s.registry ? `${PLACEHOLDER_DIR}/registry-password` : void 0
     },
-    makeRunKey(s.runId, s.runAttempt)
+    makeRunKey(s.runId, s.runAttempt),
+    m.provenance
   );
 }
 function verifyResult(res, renderer, tag, hostName) {
@@ -1064,7 +1066,13 @@ async function runOnHost(s, target, manifest, opts) {
         () => group(`Upload and start the ${s.mode}`, async () => {
           await upload();
           const inputs = s.mode === "deploy" ? {
-            request: buildDeployRequest(s, manifest.manifest, STAGED_ON_SERVER, runKey),
+            request: buildDeployRequest(
+              s,
+              manifest.manifest,
+              STAGED_ON_SERVER,
+              runKey,
+              manifest.provenance
+            ),
             digest_manifest: manifest.text,
             ...s.registry ? { registry_password: s.registry.password } : {}
           } : { request: buildRollbackRequest(s, runKey) };
@@ -1086,6 +1094,7 @@ async function runOnHost(s, target, manifest, opts) {
       const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || "(local)"}`;
       const args = ["verify", s.imageTag, "--digest-file", "-", "--note", note];
       if (s.actor) args.push(`--actor=${s.actor}`);
+      if (manifest?.provenance) args.push(`--provenance=${JSON.stringify(manifest.provenance)}`);
       args.push("--root", s.remote.root, "--json");
       const res2 = await host.runSync(args, manifest.text);
       const result = verifyResult(res2, renderer, s.imageTag, target.host);

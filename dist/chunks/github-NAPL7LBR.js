@@ -2,9 +2,9 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   context,
   getOctokit
-} from "./chunk-MSDNW4J4.js";
-import "./chunk-GAY4MQBD.js";
-import "./chunk-PAUBQTSJ.js";
+} from "./chunk-GCITCBUB.js";
+import "./chunk-YJNYZRAZ.js";
+import "./chunk-B54QJ254.js";
 export {
   context,
   getOctokit

@@ -2,11 +2,11 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   require_tunnel,
   require_undici
-} from "./chunk-GAY4MQBD.js";
+} from "./chunk-YJNYZRAZ.js";
 import {
   __export,
   __toESM
-} from "./chunk-PAUBQTSJ.js";
+} from "./chunk-B54QJ254.js";
 
 // node_modules/@actions/core/lib/summary.js
 import { EOL } from "os";
@@ -2298,5 +2298,6 @@ export {
   startGroup,
   endGroup,
   group,
+  getIDToken,
   core_exports
 };

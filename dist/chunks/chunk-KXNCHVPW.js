@@ -1,5 +1,6 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  _enum,
   array,
   boolean,
   envName,
@@ -10,11 +11,12 @@ import {
   neutraliseLines,
   number,
   object,
+  record,
   runKey,
   safeText,
   stackName,
   string
-} from "./chunk-IJEQNBWD.js";
+} from "./chunk-F2Z5YPSB.js";
 import {
   ExitCode,
   core_exports,
@@ -22,7 +24,7 @@ import {
   info,
   setOutput,
   summary
-} from "./chunk-RVQ3CD3O.js";
+} from "./chunk-3TX4BVXH.js";
 
 // common/request.ts
 var REQUEST_FORMAT = 1;
@@ -46,6 +48,14 @@ var registryLogin = object({
   username: freeText("registry_username", 255).min(1),
   password_file: absPath("registry password file")
 }).optional();
+var provenanceRecord = object({
+  state: _enum(["verified", "warned", "off"]),
+  mode: _enum(["off", "warn", "require"]),
+  signer_workflow: freeText("provenance.signer_workflow", 300).optional(),
+  signer_ref: freeText("provenance.signer_ref", 300).optional(),
+  /** digest -> where its bundle is */
+  bundles: record(string().regex(/^sha256:[0-9a-f]{64}$/), freeText("provenance bundle", 500)).optional()
+});
 var deployRequest = object({
   command: literal("deploy"),
   stack: stackName,
@@ -56,6 +66,7 @@ var deployRequest = object({
   break_glass: boolean().default(false),
   reason: freeText("break_glass_reason", 1e3).default(""),
   registry_login: registryLogin,
+  provenance: provenanceRecord.optional(),
   ...commonOptions
 });
 var rollbackRequest = object({
