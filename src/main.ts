@@ -23,7 +23,7 @@ function describe(s: Settings): Settings {
     `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? '' : 's'})`,
   );
   core.info(
-    `server: root ${s.remote.root}, source ${s.remote.source}, node ${s.remote.node}, sudo ${s.remote.sudo}`,
+    `server: root ${s.server.root}, source ${s.server.source}, node ${s.server.node}, sudo ${s.server.sudo}`,
   );
   if (s.breakGlass)
     core.warning(`break_glass: the verification gate is bypassed. Reason: ${s.breakGlassReason}`);
@@ -34,7 +34,7 @@ function describe(s: Settings): Settings {
 export function hostConfig(endpoint: SshEndpoint, s: Settings, knobs: TestKnobs): HostConfig {
   return {
     target: { ...endpoint, ...knobs.ssh },
-    server: s.remote,
+    server: s.server,
     timeoutMinutes: s.timeoutMinutes,
     reconnectTimeoutS: s.reconnectTimeoutS,
   };

@@ -110,4 +110,16 @@ export const text = (name: InputName, max: number) =>
     return v;
   });
 
+/** A parser from a function that returns the value or throws the problem's message. */
+export const parsedBy = <T>(parse: (v: string) => T) =>
+  z.string().transform((v, ctx) => {
+    if (v === '') return undefined;
+    try {
+      return parse(v);
+    } catch (err) {
+      issue(ctx, (err as Error).message);
+      return undefined;
+    }
+  });
+
 export const anyString = z.string().transform((v) => (v === '' ? undefined : v));

@@ -18,7 +18,7 @@ export interface Settings extends RunSettings {
   target?: SshEndpoint;
   /** Present only in manifest mode. */
   manifest?: ManifestInputs;
-  remote: ServerOptions;
+  server: ServerOptions;
   /** Credentials and the one host they may be sent to (the registry input, never the manifest). */
   registry?: RegistryCredentials;
   /** The provenance gate (design.md section 12): default require for gated environments. */
@@ -90,7 +90,7 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
     digests,
     manifest,
     target: manifestMode ? undefined : endpoint,
-    remote: serverOptions(target),
+    server: serverOptions(target),
     registry,
     provenance: provenanceSettings(gate, mode, run.environment),
   };

@@ -1,6 +1,5 @@
 // The inputs that say where to connect and how to run things there: host, port, user, key, pinned
 // host keys, sudo, the executor policy, remote Node.js, srv_root and stacks_source.
-import * as z from 'zod';
 import type { ServerOptions } from '../host/config.js';
 import { EXECUTOR_MISMATCH } from '../host/executor.js';
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost } from '../ssh/host-key.js';
@@ -10,44 +9,39 @@ import {
   anyString,
   boolean,
   integer,
-  issue,
   matching,
   oneOf,
+  parsedBy,
   show,
   type Problems,
   type Values,
 } from './fields.js';
 
+const PRIVATE_KEY_FORM =
+  'private_key: is not valid; expected a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)';
+
 export const TARGET_FIELDS = {
-  host: z.string().transform((v, ctx) => {
-    if (v === '') return undefined;
+  host: parsedBy((v) => {
     const h = v.replace(/^\[(.*)\]$/, '$1'); // [::1] -> ::1
     if (!/^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(h))
-      issue(
-        ctx,
+      throw new Error(
         `host: ${show(v)} is not valid; expected a host name or IP address (e.g. deploy.example.com)`,
       );
     return h;
   }),
   port: integer('port', 1, 65535),
   username: matching('username', /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a user name (e.g. deploy)'),
-  private_key: z.string().transform((v, ctx) => {
-    if (v === '') return undefined;
+  private_key: parsedBy((v) => {
     if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(v))
-      issue(
-        ctx,
-        'private_key: is not valid; expected a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)',
-      );
+      throw new Error(PRIVATE_KEY_FORM);
     return v.endsWith('\n') ? v : v + '\n';
   }),
   passphrase: anyString,
-  host_key: z.string().transform((v, ctx) => {
-    if (v === '') return undefined;
+  host_key: parsedBy((v) => {
     try {
       return parseHostKeys(v);
     } catch (err) {
-      issue(ctx, err instanceof HostKeyError ? err.message : `host_key: ${(err as Error).message}`);
-      return undefined;
+      throw err instanceof HostKeyError ? err : new Error(`host_key: ${(err as Error).message}`);
     }
   }),
   sudo: boolean('sudo'),

@@ -56,11 +56,11 @@ export interface OnHostOptions extends Omit<HostSessionOptions, 'mode'> {
 }
 
 /** The installed executor when it is this build (or, with narrow sudo, the only one allowed). */
-function useExecutor(host: HostSession, server: PreflightInfo, remoteScript?: string): Upload {
+function useExecutor(host: HostSession, found: PreflightInfo, remoteScript?: string): Upload {
   const script = readFileSync(localRemoteScript(remoteScript));
   const { root, executorMismatch } = host.config.server;
   const choice = chooseExecutor(
-    server,
+    found,
     { sha256: sha256Hex(script), version: ACTION_VERSION },
     { root, mismatch: executorMismatch },
   );
@@ -99,8 +99,8 @@ export async function runOnHost(
   const host = new HostSession(config, { ...sessionOpts, mode: s.mode });
   const renderer = new EventRenderer();
   try {
-    const server = await core.group(`Connect to ${host.label}`, () => host.open());
-    const upload = useExecutor(host, server, remoteScript);
+    const found = await core.group(`Connect to ${host.label}`, () => host.open());
+    const upload = useExecutor(host, found, remoteScript);
     return await runner({ s, host, renderer, manifest, upload });
   } finally {
     renderer.close();

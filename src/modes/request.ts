@@ -61,8 +61,8 @@ export function checkImageHosts(
 }
 
 const common = (s: Settings, runKey: string) => ({
-  root: s.remote.root,
-  source: s.remote.source,
+  root: s.server.root,
+  source: s.server.source,
   actor: s.actor,
   run_id: s.runId,
   run_key: runKey,

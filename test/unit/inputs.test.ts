@@ -54,10 +54,10 @@ describe('inputs', () => {
     assert.equal(s.imageTag, 'sha-abc1234');
     assert.equal(s.target!.port, 2222);
     assert.equal(s.target!.hostKeys.length, 1);
-    assert.equal(s.remote.sudo, true);
-    assert.equal(s.remote.node, 'node');
-    assert.equal(s.remote.root, '/srv');
-    assert.equal(s.remote.source, '/opt/seisei-odoo-addons/infra/stacks');
+    assert.equal(s.server.sudo, true);
+    assert.equal(s.server.node, 'node');
+    assert.equal(s.server.root, '/srv');
+    assert.equal(s.server.source, '/opt/seisei-odoo-addons/infra/stacks');
     assert.equal(s.breakGlass, false);
     assert.equal(s.stepsBack, 1);
     assert.equal(s.keepReleases, undefined);
@@ -203,9 +203,9 @@ describe('inputs', () => {
   it('paths, booleans and other formats', () => {
     rejects({ ...base, srv_root: 'srv' }, 'srv_root', /absolute path/);
     rejects({ ...base, stacks_source: '/opt/../etc' }, 'stacks_source');
-    assert.equal(parseSettings({ ...base, srv_root: '/data/srv/' }, env).remote.root, '/data/srv');
+    assert.equal(parseSettings({ ...base, srv_root: '/data/srv/' }, env).server.root, '/data/srv');
     rejects({ ...base, sudo: 'sometimes' }, 'sudo', /true or false/);
-    assert.equal(parseSettings({ ...base, sudo: 'false' }, env).remote.sudo, false);
+    assert.equal(parseSettings({ ...base, sudo: 'false' }, env).server.sudo, false);
     rejects({ ...base, remote_node: 'node; rm -rf /' }, 'remote_node');
     rejects({ ...base, username: 'a b' }, 'username');
     rejects({ ...base, host: 'bad host' }, 'host');
