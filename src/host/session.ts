@@ -16,7 +16,8 @@ import { TEMP_DIR_RE } from '../ssh/send-file.js';
 import { asRoot, shellJoin } from '../ssh/shell.js';
 import type { SshTarget } from '../ssh/target.js';
 import type { HostConfig } from './config.js';
-import { JournalReader, backoffSchedule, sleep, type JournalLine } from './journal.js';
+import { followJournal, type FollowLink } from './follow.js';
+import type { JournalLine } from './journal.js';
 import { RemoteError, removeAfterScript, removeNowScript, sendFile, type UploadFile } from './upload.js';
 
 export { RemoteError, type UploadFile } from './upload.js';
@@ -196,72 +197,32 @@ export class HostSession {
     core.info(`Reconnected to ${this.label}`);
   }
 
-  /**
-   * Follows the journal until the result event, resuming from the consumed byte offset after a
-   * dropped connection. Each complete line goes to onLine exactly once.
-   */
+  /** Follows the run's journal to its result (host/follow.ts), reconnecting as needed. */
   async follow(onLine: (l: JournalLine) => void): Promise<ResultEvent> {
     const { stack, runKey } = this;
     if (!runKey || !stack) throw new RemoteError('internal: follow before start');
-    const { timeoutMinutes, reconnectTimeoutS } = this.config;
-    const reader = new JournalReader(0);
-    const deadline = Date.now() + timeoutMinutes * 60_000;
-    const schedule = backoffSchedule(reconnectTimeoutS * 1000, this.opts.backoffBaseMs ?? 1000);
-    let attempt = 0;
-    let lastProblem = '';
-    const signal = this.opts.signal;
-    for (;;) {
-      if (signal.aborted) throw this.cancelled();
-      if (Date.now() >= deadline)
-        throw new OutcomeUnknownError(
-          `Stopped following after timeout_minutes (${timeoutMinutes}); the run goes on on the server and its outcome is unknown here. ${this.howToCheck()}`,
-        );
-      const before = reader.offset;
-      let result: ResultEvent | undefined;
-      let res: ExecResult | undefined;
-      try {
+    const { root } = this.config.server;
+    const link: FollowLink = {
+      follow: async (offset, opts) => {
         if (!this.session || this.session.closed) await this.reconnect();
-        const root = this.config.server.root;
-        const cmd = this.cli(['follow', stack, runKey, '--offset', String(reader.offset), '--root', root]);
-        res = await this.live().exec(cmd, {
-          signal,
-          timeoutMs: deadline - Date.now(),
-          onStdout: (chunk) => {
-            if (result) return;
-            for (const l of reader.push(chunk)) {
-              if (result) break;
-              onLine(l);
-              if (l.event?.type === 'result') {
-                result = l.event;
-                this.resultSeen = true;
-              }
-            }
-          },
-        });
-      } catch (err) {
-        lastProblem = err instanceof Error ? err.message : String(err);
-      }
-      reader.discardPartial();
-      if (result) return result;
-      if (signal.aborted) throw this.cancelled();
-      if (res?.timedOut) continue; // the deadline check above reports it
-      if (res)
-        lastProblem =
-          res.code === null
-            ? (this.session?.closeReason ?? 'connection lost')
-            : `follow exited ${res.code}: ${res.stderr.trim().slice(-500) || 'no output'}`;
-      if (reader.offset > before) attempt = 0; // progress: a fresh reconnect budget
-      const delay = schedule[attempt++];
-      if (delay === undefined)
-        throw new OutcomeUnknownError(
-          `Lost contact with the run on ${this.label} and could not resume within reconnect_timeout (${reconnectTimeoutS} s); last problem: ${lastProblem}. ` +
-            `The outcome is unknown: the run continues on the server. ${this.howToCheck()}`,
-        );
-      core.warning(
-        `Following the run on ${this.target.host} was interrupted (${lastProblem}); retrying in ${(delay / 1000).toFixed(1)} s from byte ${reader.offset}`,
-      );
-      if (!(await sleep(delay, signal))) throw this.cancelled();
-    }
+        const args = ['follow', stack, runKey, '--offset', String(offset), '--root', root];
+        return this.live().exec(this.cli(args), opts);
+      },
+      closeReason: () => this.session?.closeReason ?? 'connection lost',
+      label: this.label,
+      host: this.target.host,
+      unknown: (why) => new OutcomeUnknownError(`${why} ${this.howToCheck()}`),
+      cancelled: () => this.cancelled(),
+    };
+    const { signal, backoffBaseMs = 1000 } = this.opts;
+    const { timeoutMinutes, reconnectTimeoutS } = this.config;
+    const result = await followJournal(
+      link,
+      { signal, timeoutMinutes, reconnectTimeoutS, backoffBaseMs },
+      onLine,
+    );
+    this.resultSeen = true;
+    return result;
   }
 
   /** Before anything runs on the server, a cancelled job simply stops. */
