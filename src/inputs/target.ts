@@ -1,5 +1,6 @@
 // The inputs that say where to connect and how to run things there: host, port, user, key, pinned
 // host keys, sudo, the executor policy, remote Node.js, srv_root and stacks_source.
+import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from '../../common/layout.js';
 import type { ServerOptions } from '../host/config.js';
 import { EXECUTOR_MISMATCH } from '../host/executor.js';
 import { HostKeyError, knownHostsName, parseHostKeys, pinsForHost } from '../ssh/host-key.js';
@@ -70,8 +71,8 @@ export function serverOptions(v: TargetValues): ServerOptions {
     sudo: v.sudo ?? true,
     executorMismatch: v.executor_mismatch ?? 'fail',
     node: v.remote_node ?? 'node',
-    root: v.srv_root ?? '/srv',
-    source: v.stacks_source ?? '/opt/seisei-odoo-addons/infra/stacks',
+    root: v.srv_root ?? DEFAULT_ROOT,
+    source: v.stacks_source ?? DEFAULT_STACKS_SOURCE,
   };
 }
 

@@ -1,6 +1,6 @@
 // The server check before anything runs (one exec): sudo (full or narrow), Node.js >= 18, Docker,
 // the SSH user's tools and the installed executor, reported as `key=value` lines and judged here.
-import { layout } from '../../common/layout.js';
+import { DEFAULT_ROOT, layout } from '../../common/layout.js';
 import type { SshSession } from './connection.js';
 import { SshError } from './errors.js';
 import {
@@ -86,7 +86,7 @@ export function checkPreflight(stdout: string, r: RemoteOptions, t: SshTarget): 
     throw fail([
       sudo === 'missing'
         ? `sudo is not installed on ${t.host}; install it, or set sudo: false if ${t.username} may run Docker and write srv_root itself`
-        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"); or, for sudo that allows only the installed executor, install it (${upgradeHint(r.root ?? '/srv')}) and allow exactly ${installedExecutor(r.root ?? '/srv')}; or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
+        : `passwordless sudo is not available for ${t.username} on ${t.host} ('sudo -n true' failed): allow it in sudoers for true, node and docker (see docs/server-setup.md, "sudo for the deploy user"); or, for sudo that allows only the installed executor, install it (${upgradeHint(r.root ?? DEFAULT_ROOT)}) and allow exactly ${installedExecutor(r.root ?? DEFAULT_ROOT)}; or set sudo: false if ${t.username} may run Docker and write srv_root itself`,
     ]);
   const problems: string[] = [];
   const runtime = narrow ? { nodeVersion: '', dockerVersion: '' } : checkRuntime(facts, r, t, problems);
