@@ -69,20 +69,21 @@ export class EventRenderer {
     for (const line of neutraliseLines(text)) this.out.info(line);
   }
 
-  private record(e: StepEvent): StepRecord {
-    let rec = [...this.steps].reverse().find((s) => s.step === e.step && s.status === 'start');
-    if (!rec || e.status === 'start') {
-      rec = { step: e.step, status: e.status, msg: e.msg };
-      this.steps.push(rec);
+  /** The step's entry in `steps` (a new one for each start), updated with the event. */
+  private track(e: StepEvent): StepRecord {
+    let entry = [...this.steps].reverse().find((s) => s.step === e.step && s.status === 'start');
+    if (!entry || e.status === 'start') {
+      entry = { step: e.step, status: e.status, msg: e.msg };
+      this.steps.push(entry);
     }
-    rec.status = e.status;
-    if (e.msg) rec.msg = e.msg;
-    if (e.duration_ms !== undefined) rec.durationMs = e.duration_ms;
-    return rec;
+    entry.status = e.status;
+    if (e.msg) entry.msg = e.msg;
+    if (e.duration_ms !== undefined) entry.durationMs = e.duration_ms;
+    return entry;
   }
 
   private onStep(e: StepEvent): void {
-    const rec = this.record(e);
+    const step = this.track(e);
     if (e.status === 'start') {
       this.close();
       this.out.startGroup(`▶ ${e.step}`);
@@ -96,7 +97,7 @@ export class EventRenderer {
       this.out.startGroup(`▶ ${e.step}`);
       this.open = e.step;
     }
-    const took = secs(rec.durationMs);
+    const took = secs(step.durationMs);
     if (e.status === 'ok') this.print(`✓ ${e.step}${e.msg ? `: ${e.msg}` : ''}${took ? ` (${took})` : ''}`);
     else if (e.status === 'skipped') this.print(`– ${e.step} skipped${e.msg ? `: ${e.msg}` : ''}`);
     else {
