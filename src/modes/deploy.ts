@@ -12,7 +12,7 @@ import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request.
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
 /** The executor replaces these paths with the private copies it makes of the stdin inputs. */
-const STAGED_ON_SERVER = { dir: '-', digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
+const STAGED_ON_SERVER = { digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
 
 /** Checks everything about the deploy request that can be checked before connecting. */
 export function precheckDeploy(s: Settings, m: LoadedManifest): void {
@@ -22,7 +22,6 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
     s,
     m.manifest,
     {
-      dir: PLACEHOLDER_DIR,
       digestFile: `${PLACEHOLDER_DIR}/image-digests.json`,
       passwordFile: s.registry ? `${PLACEHOLDER_DIR}/registry-password` : undefined,
     },

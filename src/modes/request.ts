@@ -60,7 +60,8 @@ export function checkImageHosts(
     );
 }
 
-const common = (s: Settings, runKey: string) => ({
+/** The fields every request carries. */
+const everyRequest = (s: Settings, runKey: string) => ({
   root: s.server.root,
   source: s.server.source,
   actor: s.actor,
@@ -70,8 +71,8 @@ const common = (s: Settings, runKey: string) => ({
   ...(s.keepReleases !== undefined ? { keep_releases: s.keepReleases } : {}),
 });
 
+/** Where the executor finds the digest manifest and the registry password. */
 export interface RemotePaths {
-  dir: string;
   digestFile: string;
   passwordFile?: string;
 }
@@ -103,7 +104,7 @@ export function buildDeployRequest(
     reason: s.breakGlass ? s.breakGlassReason : '',
     ...(registry ? { registry_login: registry } : {}),
     ...(provenance ? { provenance } : {}),
-    ...common(s, runKey),
+    ...everyRequest(s, runKey),
   });
   if (!r.success) throw new RequestError(`the deploy request is invalid: ${formatIssues(r.error)}`);
   return r.data;
@@ -115,7 +116,7 @@ export function buildRollbackRequest(s: Settings, runKey: string): RollbackReque
     stack: s.stack,
     env: s.environment,
     steps: s.stepsBack,
-    ...common(s, runKey),
+    ...everyRequest(s, runKey),
   });
   if (!r.success) throw new RequestError(`the rollback request is invalid: ${formatIssues(r.error)}`);
   return r.data;
