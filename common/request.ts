@@ -1,6 +1,7 @@
 // The request the action sends to the executor and the executor re-validates (the server is the
 // trust boundary). The operator CLI builds the same object from argv.
 import * as z from 'zod';
+import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from './layout.js';
 import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './names.js';
 
 /**
@@ -16,8 +17,8 @@ const absPath = (field: string) =>
   });
 
 export const commonOptions = {
-  root: absPath('root').default('/srv'),
-  source: absPath('source').default('/opt/seisei-odoo-addons/infra/stacks'),
+  root: absPath('root').default(DEFAULT_ROOT),
+  source: absPath('source').default(DEFAULT_STACKS_SOURCE),
   actor: freeText('actor', 200).default(''),
   run_id: freeText('run_id', 100).default(''),
   run_key: runKey.optional(),

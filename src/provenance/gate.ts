@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import seeds from '@sigstore/tuf/seeds.json';
 import type { ProvenanceRecord } from '../../common/request.js';
 import type { DigestManifest } from '../../common/digest-manifest.js';
-import type { Settings } from '../inputs.js';
+import type { Settings } from '../inputs/settings.js';
 import {
   ProvenanceError,
   parseTrustedRoots,

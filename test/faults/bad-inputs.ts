@@ -15,8 +15,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { InputError, parseSettings, type RawInputs } from '../../src/inputs.js';
-import { fingerprintOfBlob } from '../../src/host-key.js';
+import { InputError } from '../../src/inputs/fields.js';
+import type { RawInputs } from '../../src/inputs/raw.js';
+import { parseSettings } from '../../src/inputs/settings.js';
+import { fingerprintOfBlob } from '../../src/ssh/host-key.js';
 import { ed25519Key } from '../unit/helpers/keys.js';
 import { containerImages, digestManifest } from '../e2e/fixture.js';
 import type { Sandbox } from './harness.js';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
-import { buildDigestManifest, parseDigestLines } from '../../src/manifest-mode.js';
-import { parseSettings } from '../../src/inputs.js';
+import { buildDigestManifest, parseDigestLines } from '../../src/modes/manifest.js';
+import { parseSettings } from '../../src/inputs/settings.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + '2'.repeat(64);

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkProvenance, type GitHubReads } from '../../src/provenance/gate.js';
-import { parseSettings } from '../../src/inputs.js';
+import { parseSettings } from '../../src/inputs/settings.js';
 import type { DigestManifest } from '../../common/digest-manifest.js';
 import { makeTestPki, type Signer, type TestPki } from '../support/sigstore-pki.js';
 

@@ -5,10 +5,10 @@ import * as core from '@actions/core';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkDigestManifest, type DigestManifest } from '../common/digest-manifest.js';
-import { IMAGE_NAME_RE } from '../common/names.js';
-import { InputError } from './inputs.js';
-import { setStatus } from './render.js';
+import { checkDigestManifest, type DigestManifest } from '../../common/digest-manifest.js';
+import { IMAGE_NAME_RE } from '../../common/names.js';
+import { InputError } from '../inputs/fields.js';
+import { setStatus } from '../report/outputs.js';
 
 const REF_RE = /^(\S+)@(sha256:[0-9a-f]{64})$/;
 
@@ -84,7 +84,7 @@ export interface ManifestModeSettings {
 export async function runManifestMode(s: ManifestModeSettings): Promise<void> {
   const manifest = buildDigestManifest(s.digests, s.imageTag, s.gitSha);
   if (s.attest) {
-    const { attestImages } = await import('./provenance/attest.js');
+    const { attestImages } = await import('../provenance/attest.js');
     const refs = await attestImages(manifest, s.token ?? '');
     for (const [name, ref] of Object.entries(refs)) manifest.images[name]!.attestation = ref;
     checkDigestManifest(manifest, s.imageTag);

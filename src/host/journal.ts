@@ -1,6 +1,6 @@
 // Following the run journal: byte-offset bookkeeping (only complete lines count, so a resumed
 // `follow --offset N` neither repeats nor skips an event) and the reconnect backoff schedule.
-import { parseEventLine, type DeployEvent } from '../common/events.js';
+import { parseEventLine, type DeployEvent } from '../../common/events.js';
 
 export interface JournalLine {
   /** The line without its newline. */

@@ -3,30 +3,16 @@
 // sudo allows only <root>/releases/bin/seisei-deploy, it never uploads code to run as root: it runs
 // the installed executor when it is this build, and otherwise fails saying how to upgrade it (or,
 // with executor_mismatch: use-installed, runs it when it accepts this build's request format).
-import { REQUEST_FORMAT } from '../common/request.js';
-import type { InstalledExecutorInfo } from './ssh.js';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { layout } from '../../common/layout.js';
+import { REQUEST_FORMAT } from '../../common/request.js';
+import { upgradeHint, type InstalledExecutorInfo, type InstalledVersion } from '../ssh/installed-executor.js';
 
 export type ExecutorMismatch = 'fail' | 'use-installed';
 export const EXECUTOR_MISMATCH: readonly ExecutorMismatch[] = ['fail', 'use-installed'];
-
-/** What `seisei-deploy version --json` of the installed executor said (narrow mode only). */
-export interface InstalledVersion {
-  version: string;
-  request_format: number;
-}
-
-/** The `exe=` line of the preflight: the installed executor's `version --json`, if it answered. */
-export function parseInstalledVersion(text: string | undefined): InstalledVersion | undefined {
-  if (!text) return undefined;
-  try {
-    const v = JSON.parse(text) as Partial<InstalledVersion>;
-    if (typeof v.version === 'string' && Number.isSafeInteger(v.request_format))
-      return { version: v.version.slice(0, 100), request_format: v.request_format! };
-  } catch {
-    /* an older executor without `version`: unknown */
-  }
-  return undefined;
-}
 
 export interface ExecutorChoice {
   /** The installed executor's path, when it is used; undefined = upload this build. */
@@ -39,17 +25,13 @@ export interface ExecutorChoice {
   warn: boolean;
 }
 
-/** What the server check found about sudo and the installed executor (src/ssh.ts preflight). */
+/** What the server check found about sudo and the installed executor (src/ssh/preflight.ts). */
 export interface ServerExecutor {
   /** The deploy user's sudo allows only the installed executor. */
   narrow?: boolean;
   installed?: InstalledExecutorInfo;
   installedVersion?: InstalledVersion;
 }
-
-/** How an administrator installs or upgrades the executor (docs/server-setup.md section 4). */
-export const upgradeHint = (root: string) =>
-  `an administrator installs this action's build once with the remote.cjs of this action version (dist/remote.cjs in the action's repository at the ref the workflow uses): sudo node remote.cjs install --root ${root}`;
 
 /**
  * Decides which executor runs. With root-equivalent sudo: the installed one when root alone can
@@ -98,7 +80,7 @@ function chooseNarrow(
   opts: { root: string; mismatch: ExecutorMismatch },
 ): ExecutorChoice {
   const installed = server.installed;
-  const at = installed?.path ?? `${opts.root}/releases/bin/seisei-deploy`;
+  const at = installed?.path ?? layout(opts.root).cli;
   if (installed?.state !== 'ok')
     throw new Error(
       `The deploy user's sudo allows only ${at}, but it ${installed?.state === 'untrusted' ? `is not trustworthy (${installed.reason})` : `cannot be read there${installed?.reason ? ` (${installed.reason})` : ''}`}: ${upgradeHint(opts.root)}`,
@@ -126,3 +108,23 @@ function chooseNarrow(
 declare const __TOOL_VERSION__: string | undefined;
 /** This action's version (package.json, set at build time). */
 export const ACTION_VERSION = typeof __TOOL_VERSION__ === 'string' ? __TOOL_VERSION__ : 'dev';
+
+export const sha256Hex = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** dist/remote.cjs beside the bundled action (or `override`: the test knob SEISEI_DEPLOY_REMOTE_JS). */
+export function localRemoteScript(override?: string): string {
+  if (override) return override;
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/index.js, a chunk in dist/chunks/, or src/host/ when run from source in tests.
+  const candidates = [
+    join(here, 'remote.cjs'),
+    join(here, '..', 'remote.cjs'),
+    join(here, '..', '..', 'dist', 'remote.cjs'),
+  ];
+  const found = candidates.find((c) => existsSync(c));
+  if (!found)
+    throw new Error(
+      `the executor bundle remote.cjs is missing (looked at ${candidates.join(', ')}); the action is not built correctly`,
+    );
+  return found;
+}

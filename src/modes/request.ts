@@ -2,17 +2,17 @@
 // untrusted travels in request.json, never on a command line. Validated here with the same zod
 // schema the server uses, so a bad request fails before anything is uploaded.
 import { randomBytes } from 'node:crypto';
-import { resolveImageVars, type DigestManifest } from '../common/digest-manifest.js';
-import { RUN_KEY_RE } from '../common/names.js';
+import { resolveImageVars, type DigestManifest } from '../../common/digest-manifest.js';
+import { RUN_KEY_RE } from '../../common/names.js';
 import {
   deployRequest,
   formatIssues,
   rollbackRequest,
   type DeployRequest,
+  type ProvenanceRecord,
   type RollbackRequest,
-} from '../common/request.js';
-import type { ProvenanceRecord } from '../common/request.js';
-import type { Settings } from './inputs.js';
+} from '../../common/request.js';
+import type { Settings } from '../inputs/settings.js';
 
 export class RequestError extends Error {
   override name = 'RequestError';
@@ -60,9 +60,10 @@ export function checkImageHosts(
     );
 }
 
-const common = (s: Settings, runKey: string) => ({
-  root: s.remote.root,
-  source: s.remote.source,
+/** The fields every request carries. */
+const everyRequest = (s: Settings, runKey: string) => ({
+  root: s.server.root,
+  source: s.server.source,
   actor: s.actor,
   run_id: s.runId,
   run_key: runKey,
@@ -70,8 +71,8 @@ const common = (s: Settings, runKey: string) => ({
   ...(s.keepReleases !== undefined ? { keep_releases: s.keepReleases } : {}),
 });
 
+/** Where the executor finds the digest manifest and the registry password. */
 export interface RemotePaths {
-  dir: string;
   digestFile: string;
   passwordFile?: string;
 }
@@ -103,7 +104,7 @@ export function buildDeployRequest(
     reason: s.breakGlass ? s.breakGlassReason : '',
     ...(registry ? { registry_login: registry } : {}),
     ...(provenance ? { provenance } : {}),
-    ...common(s, runKey),
+    ...everyRequest(s, runKey),
   });
   if (!r.success) throw new RequestError(`the deploy request is invalid: ${formatIssues(r.error)}`);
   return r.data;
@@ -115,7 +116,7 @@ export function buildRollbackRequest(s: Settings, runKey: string): RollbackReque
     stack: s.stack,
     env: s.environment,
     steps: s.stepsBack,
-    ...common(s, runKey),
+    ...everyRequest(s, runKey),
   });
   if (!r.success) throw new RequestError(`the rollback request is invalid: ${formatIssues(r.error)}`);
   return r.data;
