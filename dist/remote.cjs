@@ -14926,14 +14926,50 @@ function imageLines(value) {
 var import_node_child_process4 = require("node:child_process");
 var import_node_fs28 = require("node:fs");
 
+// common/layout.ts
+var import_node_path4 = require("node:path");
+var { join: join3 } = import_node_path4.posix;
+var DEFAULT_ROOT = "/srv";
+var DEFAULT_STACKS_SOURCE = "/opt/seisei-odoo-addons/infra/stacks";
+function layout(root) {
+  const releasesDir = join3(root, "releases");
+  const stackReleases = (stack) => join3(releasesDir, "stacks", stack);
+  return {
+    root,
+    stacksDir: join3(root, "stacks"),
+    liveLink: (stack) => join3(root, "stacks", stack),
+    releasesDir,
+    stackReleases,
+    releaseDir: (stack, id) => join3(stackReleases(stack), id),
+    verifiedDir: join3(releasesDir, "verified"),
+    marker: (tag) => join3(releasesDir, "verified", tag),
+    currentDir: join3(releasesDir, "current"),
+    currentManifest: (stack) => join3(releasesDir, "current", `${stack}.json`),
+    history: join3(releasesDir, "deploy_history.log"),
+    locksDir: join3(releasesDir, "locks"),
+    lockFile: (stack) => join3(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => join3(releasesDir, "runs", stack),
+    journal: (stack, key) => join3(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: join3(releasesDir, "bin"),
+    cli: join3(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: join3(root, "backups"),
+    // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
+    badMarker: (stack, id) => join3(stackReleases(stack), `.bad-${id}`)
+  };
+}
+function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
+  const stamp = now2.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `${tag}__${stamp}`;
+}
+
 // common/request.ts
 var REQUEST_FORMAT = 1;
 var absPath = (field) => string2().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
   error: `${field} must be an absolute path without '..'`
 });
 var commonOptions = {
-  root: absPath("root").default("/srv"),
-  source: absPath("source").default("/opt/seisei-odoo-addons/infra/stacks"),
+  root: absPath("root").default(DEFAULT_ROOT),
+  source: absPath("source").default(DEFAULT_STACKS_SOURCE),
   actor: freeText("actor", 200).default(""),
   run_id: freeText("run_id", 100).default(""),
   run_key: runKey.optional(),
@@ -15020,13 +15056,13 @@ var import_node_http = __toESM(require("node:http"), 1);
 // remote/docker-cli-config.ts
 var import_node_fs4 = require("node:fs");
 var import_node_os3 = require("node:os");
-var import_node_path4 = require("node:path");
+var import_node_path5 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path4.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path5.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path4.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path5.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
@@ -15378,40 +15414,6 @@ function toState(c) {
     health: c.State.Health?.Status,
     restarts: c.RestartCount ?? 0
   };
-}
-
-// common/layout.ts
-var import_node_path5 = require("node:path");
-var { join: join4 } = import_node_path5.posix;
-function layout(root) {
-  const releasesDir = join4(root, "releases");
-  const stackReleases = (stack) => join4(releasesDir, "stacks", stack);
-  return {
-    root,
-    stacksDir: join4(root, "stacks"),
-    liveLink: (stack) => join4(root, "stacks", stack),
-    releasesDir,
-    stackReleases,
-    releaseDir: (stack, id) => join4(stackReleases(stack), id),
-    verifiedDir: join4(releasesDir, "verified"),
-    marker: (tag) => join4(releasesDir, "verified", tag),
-    currentDir: join4(releasesDir, "current"),
-    currentManifest: (stack) => join4(releasesDir, "current", `${stack}.json`),
-    history: join4(releasesDir, "deploy_history.log"),
-    locksDir: join4(releasesDir, "locks"),
-    lockFile: (stack) => join4(releasesDir, "locks", `${stack}.lock`),
-    runsDir: (stack) => join4(releasesDir, "runs", stack),
-    journal: (stack, key) => join4(releasesDir, "runs", stack, `${key}.jsonl`),
-    binDir: join4(releasesDir, "bin"),
-    cli: join4(releasesDir, "bin", "seisei-deploy"),
-    backupsDir: join4(root, "backups"),
-    // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
-    badMarker: (stack, id) => join4(stackReleases(stack), `.bad-${id}`)
-  };
-}
-function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
-  const stamp = now2.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `${tag}__${stamp}`;
 }
 
 // remote/plan.ts

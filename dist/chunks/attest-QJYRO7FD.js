@@ -11,7 +11,7 @@ async function attestImages(manifest, token) {
     throw new Error(
       "attest: github_token is empty; the attestations API needs a token with attestations: write"
     );
-  const { attestProvenance } = await import("./lib-V2ZHKNV7.js");
+  const { attestProvenance } = await import("./lib-COQQ4NDF.js");
   const server = process.env.GITHUB_SERVER_URL || "https://github.com";
   const repo = process.env.GITHUB_REPOSITORY ?? "";
   const refs = {};

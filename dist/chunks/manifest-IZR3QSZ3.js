@@ -1,16 +1,16 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
-  checkDigestManifest
-} from "./chunk-RVLFMT7Y.js";
-import {
   InputError
-} from "./chunk-OJ2C3ICB.js";
+} from "./chunk-N6UFRSVG.js";
 import {
   setStatus
-} from "./chunk-KXNCHVPW.js";
+} from "./chunk-KDAJAZ2B.js";
+import {
+  checkDigestManifest
+} from "./chunk-ZO46HBSK.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-F2Z5YPSB.js";
+} from "./chunk-6YY7MH7C.js";
 import {
   info,
   setOutput,
@@ -19,7 +19,7 @@ import {
 import "./chunk-YJNYZRAZ.js";
 import "./chunk-B54QJ254.js";
 
-// src/manifest-mode.ts
+// src/modes/manifest.ts
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,7 +75,7 @@ function buildDigestManifest(lines, imageTag, gitSha, now = /* @__PURE__ */ new 
 async function runManifestMode(s) {
   const manifest = buildDigestManifest(s.digests, s.imageTag, s.gitSha);
   if (s.attest) {
-    const { attestImages } = await import("./attest-QH35QCFD.js");
+    const { attestImages } = await import("./attest-QJYRO7FD.js");
     const refs = await attestImages(manifest, s.token ?? "");
     for (const [name, ref] of Object.entries(refs)) manifest.images[name].attestation = ref;
     checkDigestManifest(manifest, s.imageTag);
@@ -88,7 +88,7 @@ async function runManifestMode(s) {
   setOutput("manifest", JSON.stringify(manifest));
   setOutput("manifest_file", file);
   if (s.upload) {
-    const { DefaultArtifactClient } = await import("./artifact-Q4CLK7RZ.js");
+    const { DefaultArtifactClient } = await import("./artifact-ZVUPH4AI.js");
     const res = await new DefaultArtifactClient().uploadArtifact(s.artifact, [file], dir, {
       ...s.retentionDays ? { retentionDays: s.retentionDays } : {}
     });

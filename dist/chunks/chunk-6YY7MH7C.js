@@ -6233,22 +6233,6 @@ var imageMapping = record(
   string2().regex(IMAGE_NAME_RE, { error: "image names are [a-z0-9][a-z0-9._-]*" })
 );
 
-// src/neutralise.ts
-var LINE_END = /\r\n|\r|\n/;
-var IGNORABLE = "\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}";
-var LEADING_COMMAND = new RegExp(`^[\\s${IGNORABLE}]*:[${IGNORABLE}]*:`, "u");
-var OLD_COMMAND = new RegExp(`#([${IGNORABLE}]*)#([${IGNORABLE}]*)\\[`, "gu");
-function neutraliseLine(line) {
-  const broken = line.replace(OLD_COMMAND, "#$1#$2 [");
-  return LEADING_COMMAND.test(broken) ? `| ${broken}` : broken;
-}
-function neutraliseLines(text) {
-  return text.split(LINE_END).map(neutraliseLine);
-}
-function safeText(text) {
-  return neutraliseLines(text).join("\n");
-}
-
 export {
   string2 as string,
   number2 as number,
@@ -6269,7 +6253,5 @@ export {
   envName,
   runKey,
   freeText,
-  imageMapping,
-  neutraliseLines,
-  safeText
+  imageMapping
 };

@@ -1,8 +1,5 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
-  require_safer
-} from "./chunk-JZ3RO3LY.js";
-import {
   require_commonjs,
   require_commonjs2,
   require_commonjs3,
@@ -11,11 +8,14 @@ import {
   require_dist3,
   require_src,
   retry
-} from "./chunk-CDSPV5TK.js";
+} from "./chunk-WAA5NX7Z.js";
 import {
   context,
   getOctokit
 } from "./chunk-GCITCBUB.js";
+import {
+  require_safer
+} from "./chunk-JZ3RO3LY.js";
 import {
   HttpClient,
   getIDToken
@@ -5553,7 +5553,7 @@ var require_commonjs4 = __commonJS({
     exports.ZstdDecompress = exports.ZstdCompress = exports.BrotliDecompress = exports.BrotliCompress = exports.Unzip = exports.InflateRaw = exports.DeflateRaw = exports.Gunzip = exports.Gzip = exports.Inflate = exports.Deflate = exports.Zlib = exports.ZlibError = exports.constants = void 0;
     var assert_1 = __importDefault(__require("assert"));
     var buffer_1 = __require("buffer");
-    var minipass_1 = require_commonjs();
+    var minipass_1 = require_commonjs2();
     var realZlib = __importStar(__require("zlib"));
     var constants_js_1 = require_constants();
     var constants_js_2 = require_constants();
@@ -6448,7 +6448,7 @@ var require_minipass_sized = __commonJS({
 var require_blob = __commonJS({
   "node_modules/minipass-fetch/lib/blob.js"(exports, module) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var TYPE = /* @__PURE__ */ Symbol("type");
     var BUFFER = /* @__PURE__ */ Symbol("buffer");
     var Blob = class _Blob {
@@ -10322,7 +10322,7 @@ var require_encoding2 = __commonJS({
 var require_body = __commonJS({
   "node_modules/minipass-fetch/lib/body.js"(exports, module) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var MinipassSized = require_minipass_sized();
     var Blob = require_blob();
     var { BUFFER } = Blob;
@@ -10924,7 +10924,7 @@ var require_request = __commonJS({
   "node_modules/minipass-fetch/lib/request.js"(exports, module) {
     "use strict";
     var { URL: URL2 } = __require("url");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var Headers = require_headers();
     var { exportNodeCompatibleHeaders } = Headers;
     var Body = require_body();
@@ -11158,7 +11158,7 @@ var require_lib2 = __commonJS({
     var http = __require("http");
     var https = __require("https");
     var zlib = require_commonjs4();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var Body = require_body();
     var { writeToStream, getTotalBytes } = Body;
     var Response = require_response();
@@ -12707,7 +12707,7 @@ var require_lib3 = __commonJS({
   "node_modules/ssri/lib/index.js"(exports, module) {
     "use strict";
     var crypto4 = __require("crypto");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var SPEC_ALGORITHMS = ["sha512", "sha384", "sha256"];
     var DEFAULT_ALGORITHMS = ["sha512"];
     var BASE64_REGEX = /^[a-z0-9+/]+(?:=?=?)$/i;
@@ -13887,7 +13887,7 @@ var require_minipass_flush = __commonJS({
 // node_modules/minipass-collect/index.js
 var require_minipass_collect = __commonJS({
   "node_modules/minipass-collect/index.js"(exports, module) {
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var _data = /* @__PURE__ */ Symbol("_data");
     var _length = /* @__PURE__ */ Symbol("_length");
     var Collect = class extends Minipass {
@@ -17726,7 +17726,7 @@ var require_entry_index = __commonJS({
       rm,
       writeFile
     } = __require("fs/promises");
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var path = __require("path");
     var ssri = require_lib3();
     var uniqueFilename = require_lib5();
@@ -17979,7 +17979,7 @@ ${hashEntry(stringified)}	${stringified}`);
 var require_memoization = __commonJS({
   "node_modules/cacache/lib/memoization.js"(exports, module) {
     "use strict";
-    var { LRUCache } = require_commonjs2();
+    var { LRUCache } = require_commonjs();
     var MEMOIZED = new LRUCache({
       max: 500,
       maxSize: 50 * 1024 * 1024,
@@ -18043,7 +18043,7 @@ var require_memoization = __commonJS({
 var require_lib7 = __commonJS({
   "node_modules/fs-minipass/lib/index.js"(exports) {
     "use strict";
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var EE = __require("events").EventEmitter;
     var fs = __require("fs");
     var writev = fs.writev;
@@ -18565,7 +18565,7 @@ var require_get = __commonJS({
   "node_modules/cacache/lib/get.js"(exports, module) {
     "use strict";
     var Collect = require_minipass_collect();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var Pipeline = require_minipass_pipeline();
     var index = require_entry_index();
     var memo = require_memoization();
@@ -18719,7 +18719,7 @@ var require_write = __commonJS({
     var contentPath = require_path();
     var fs = __require("fs/promises");
     var { moveFile } = require_lib6();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
     var path = __require("path");
@@ -19833,7 +19833,7 @@ var require_lib9 = __commonJS({
 var require_dns = __commonJS({
   "node_modules/@npmcli/agent/lib/dns.js"(exports, module) {
     "use strict";
-    var { LRUCache } = require_commonjs2();
+    var { LRUCache } = require_commonjs();
     var dns = __require("dns");
     var cache = new LRUCache({ max: 50 });
     var getOptions = ({
@@ -24777,10 +24777,10 @@ var require_errors3 = __commonJS({
 var require_proxy = __commonJS({
   "node_modules/@npmcli/agent/lib/proxy.js"(exports, module) {
     "use strict";
-    var { HttpProxyAgent } = require_dist2();
-    var { HttpsProxyAgent } = require_dist3();
+    var { HttpProxyAgent } = require_dist3();
+    var { HttpsProxyAgent } = require_dist2();
     var { SocksProxyAgent } = require_dist10();
-    var { LRUCache } = require_commonjs2();
+    var { LRUCache } = require_commonjs();
     var { InvalidProxyProtocolError } = require_errors3();
     var PROXY_CACHE = new LRUCache({ max: 20 });
     var SOCKS_PROTOCOLS = new Set(SocksProxyAgent.protocols);
@@ -25012,7 +25012,7 @@ var require_agents = __commonJS({
 var require_lib10 = __commonJS({
   "node_modules/@npmcli/agent/lib/index.js"(exports, module) {
     "use strict";
-    var { LRUCache } = require_commonjs2();
+    var { LRUCache } = require_commonjs();
     var { normalizeOptions, cacheOptions } = require_options2();
     var { getProxy, proxyCache } = require_proxy();
     var dns = require_dns();
@@ -25142,7 +25142,7 @@ var require_package5 = __commonJS({
 // node_modules/make-fetch-happen/lib/remote.js
 var require_remote = __commonJS({
   "node_modules/make-fetch-happen/lib/remote.js"(exports, module) {
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var fetch = require_lib2();
     var promiseRetry = require_promise_retry();
     var ssri = require_lib3();
@@ -25242,7 +25242,7 @@ var require_remote = __commonJS({
 var require_entry = __commonJS({
   "node_modules/make-fetch-happen/lib/cache/entry.js"(exports, module) {
     var { Request, Response } = require_lib2();
-    var { Minipass } = require_commonjs();
+    var { Minipass } = require_commonjs2();
     var MinipassFlush = require_minipass_flush();
     var cacache = require_lib8();
     var url = __require("url");

@@ -1,18 +1,18 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
-  require_is_stream
-} from "./chunk-7T3NFZB5.js";
-import {
   require_brace_expansion,
   require_commonjs3 as require_commonjs,
   require_dist2 as require_dist,
   require_dist3 as require_dist2,
   retry
-} from "./chunk-CDSPV5TK.js";
+} from "./chunk-WAA5NX7Z.js";
 import {
   defaults,
   getOctokit
 } from "./chunk-GCITCBUB.js";
+import {
+  require_is_stream
+} from "./chunk-7T3NFZB5.js";
 import {
   BearerCredentialHandler,
   HttpClient,
@@ -34982,8 +34982,8 @@ function tlsPolicy(tlsSettings) {
 }
 
 // node_modules/@typespec/ts-http-runtime/dist/esm/policies/proxyPolicy.js
-var import_https_proxy_agent = __toESM(require_dist2(), 1);
-var import_http_proxy_agent = __toESM(require_dist(), 1);
+var import_https_proxy_agent = __toESM(require_dist(), 1);
+var import_http_proxy_agent = __toESM(require_dist2(), 1);
 var HTTPS_PROXY = "HTTPS_PROXY";
 var HTTP_PROXY = "HTTP_PROXY";
 var ALL_PROXY = "ALL_PROXY";

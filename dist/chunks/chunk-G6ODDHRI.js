@@ -8,23 +8,45 @@ import {
   imageMapping,
   imageTag,
   literal,
-  neutraliseLines,
   number,
   object,
   record,
   runKey,
-  safeText,
   stackName,
   string
-} from "./chunk-F2Z5YPSB.js";
-import {
-  ExitCode,
-  core_exports,
-  debug,
-  info,
-  setOutput,
-  summary
-} from "./chunk-3TX4BVXH.js";
+} from "./chunk-6YY7MH7C.js";
+
+// common/layout.ts
+import { posix } from "node:path";
+var { join } = posix;
+var DEFAULT_ROOT = "/srv";
+var DEFAULT_STACKS_SOURCE = "/opt/seisei-odoo-addons/infra/stacks";
+function layout(root) {
+  const releasesDir = join(root, "releases");
+  const stackReleases = (stack) => join(releasesDir, "stacks", stack);
+  return {
+    root,
+    stacksDir: join(root, "stacks"),
+    liveLink: (stack) => join(root, "stacks", stack),
+    releasesDir,
+    stackReleases,
+    releaseDir: (stack, id) => join(stackReleases(stack), id),
+    verifiedDir: join(releasesDir, "verified"),
+    marker: (tag) => join(releasesDir, "verified", tag),
+    currentDir: join(releasesDir, "current"),
+    currentManifest: (stack) => join(releasesDir, "current", `${stack}.json`),
+    history: join(releasesDir, "deploy_history.log"),
+    locksDir: join(releasesDir, "locks"),
+    lockFile: (stack) => join(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => join(releasesDir, "runs", stack),
+    journal: (stack, key) => join(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: join(releasesDir, "bin"),
+    cli: join(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: join(root, "backups"),
+    // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
+    badMarker: (stack, id) => join(stackReleases(stack), `.bad-${id}`)
+  };
+}
 
 // common/request.ts
 var REQUEST_FORMAT = 1;
@@ -32,8 +54,8 @@ var absPath = (field) => string().refine((v) => v.startsWith("/") && !v.split("/
   error: `${field} must be an absolute path without '..'`
 });
 var commonOptions = {
-  root: absPath("root").default("/srv"),
-  source: absPath("source").default("/opt/seisei-odoo-addons/infra/stacks"),
+  root: absPath("root").default(DEFAULT_ROOT),
+  source: absPath("source").default(DEFAULT_STACKS_SOURCE),
   actor: freeText("actor", 200).default(""),
   run_id: freeText("run_id", 100).default(""),
   run_key: runKey.optional(),
@@ -83,8 +105,20 @@ function formatIssues(err) {
   }).join("\n");
 }
 
-// src/privilege.ts
-var EXECUTOR_MISMATCH = ["fail", "use-installed"];
+// src/host/executor.ts
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join as join2 } from "node:path";
+import { fileURLToPath } from "node:url";
+
+// src/ssh/shell.ts
+function shellQuote(s) {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+var shellJoin = (words) => words.map(shellQuote).join(" ");
+var asRoot = (r) => r.sudo ? "sudo -n " : "";
+
+// src/ssh/installed-executor.ts
 function parseInstalledVersion(text) {
   if (!text) return void 0;
   try {
@@ -96,6 +130,48 @@ function parseInstalledVersion(text) {
   return void 0;
 }
 var upgradeHint = (root) => `an administrator installs this action's build once with the remote.cjs of this action version (dist/remote.cjs in the action's repository at the ref the workflow uses): sudo node remote.cjs install --root ${root}`;
+function installedExecutorScript(path) {
+  return [
+    `F=${shellQuote(path)}`,
+    // cli_walk P: "ok" when root owns P and each directory above it, and none of them (a symlink
+    // aside: its mode means nothing) is writable by group or others unless it is a sticky
+    // directory; otherwise the first problem. One stat for them all; an answer that does not
+    // have one line per path is a problem (fail-closed).
+    `cli_walk() { p=$1; set --; while :; do set -- "$@" "$p"; [ "$p" = / ] && break; p=\${p%/*}; [ -n "$p" ] || p=/; done; n=$#; o=$(stat -c '%u %A %n' -- "$@" 2>/dev/null) || { echo "cannot stat $1 or a directory above it"; return; }; k=0; r=ok; while IFS= read -r l; do k=$((k+1)); u=\${l%% *}; l=\${l#* }; m=\${l%% *}; q=\${l#* }; if [ "$u" != 0 ]; then r="$q is owned by uid $u, not root"; break; fi; case $m in l*|d????????[tT]) ;; ?????w*|????????w*) r="$q is writable by group or others ($m)"; break;; [-d]?????????) ;; *) r="cannot read the mode of $q ($m)"; break;; esac; done <<EOF
+$o
+EOF
+if [ "$r" = ok ] && [ "$k" != "$n" ]; then r="cannot check $1: unexpected answer from stat"; fi; echo "$r"; }`,
+    // Missing for sure: the nearest ancestor that exists is searchable, so its child is really absent.
+    `cli_absent() { c=$F; while [ ! -e "$c" ] && [ ! -L "$c" ]; do p=\${c%/*}; [ -n "$p" ] || p=/; if [ -e "$p" ]; then [ -d "$p" ] && [ -x "$p" ]; return; fi; [ "$p" = "$c" ] && return 1; c=$p; done; return 1; }`,
+    `if [ -e "$F" ] || [ -L "$F" ]; then`,
+    `  if [ -L "$F" ] || [ ! -f "$F" ]; then echo "cli=untrusted $F is not a regular file"`,
+    `  else`,
+    `    b=$(cli_walk "$F")`,
+    `    if [ "$b" = ok ]; then d=$(cd -P -- "\${F%/*}" 2>/dev/null && pwd -P); if [ -n "$d" ]; then b=$(cli_walk "$d"); else b="cannot resolve the directory of $F"; fi; fi`,
+    // One line, whatever the names hold.
+    `    if [ "$b" != ok ]; then printf 'cli=untrusted %s\\n' "$(printf %s "\${b:-cannot check $F}" | tr '\\n' ' ')"`,
+    `    elif h=$(sha256sum < "$F" 2>/dev/null); then echo "cli=ok \${h%% *}"`,
+    `    else echo "cli=unknown $F is not readable by $(id -un 2>/dev/null)"; fi`,
+    `  fi`,
+    `elif cli_absent; then echo cli=absent`,
+    `else echo "cli=unknown a directory above $F is not searchable by $(id -un 2>/dev/null)"; fi`
+  ].join("\n");
+}
+function parseInstalled(line, path) {
+  const [state = "", ...rest] = (line ?? "").split(" ");
+  const detail = rest.join(" ").slice(0, 500);
+  if (state === "absent") return { path, state: "absent" };
+  if (state === "ok" && /^[0-9a-f]{64}$/.test(detail)) return { path, state: "ok", sha256: detail };
+  if (state === "untrusted") return { path, state: "untrusted", reason: detail || "no reason given" };
+  return {
+    path,
+    state: "unknown",
+    reason: detail || (line === void 0 ? "no answer" : `unexpected answer: ${line.slice(0, 200)}`)
+  };
+}
+
+// src/host/executor.ts
+var EXECUTOR_MISMATCH = ["fail", "use-installed"];
 function chooseExecutor(server, build, opts) {
   return server.narrow ? chooseNarrow(server, build, opts) : chooseWide(server.installed, build.sha256);
 }
@@ -126,7 +202,7 @@ function chooseWide(installed, sha256) {
 }
 function chooseNarrow(server, build, opts) {
   const installed = server.installed;
-  const at = installed?.path ?? `${opts.root}/releases/bin/seisei-deploy`;
+  const at = installed?.path ?? layout(opts.root).cli;
   if (installed?.state !== "ok")
     throw new Error(
       `The deploy user's sudo allows only ${at}, but it ${installed?.state === "untrusted" ? `is not trustworthy (${installed.reason})` : `cannot be read there${installed?.reason ? ` (${installed.reason})` : ""}`}: ${upgradeHint(opts.root)}`
@@ -151,253 +227,25 @@ function chooseNarrow(server, build, opts) {
   );
 }
 var ACTION_VERSION = true ? "1.0.0" : "dev";
-
-// src/render.ts
-var secs = (ms) => ms === void 0 ? "" : ms < 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms / 1e3)} s`;
-var EventRenderer = class {
-  constructor(out = core_exports) {
-    this.out = out;
-  }
-  out;
-  open;
-  steps = [];
-  annotated = /* @__PURE__ */ new Set();
-  result;
-  /** Renders one journal line (an event, or raw text that is shown as it is). */
-  handle(e, raw) {
-    if (!e) {
-      if (raw !== void 0 && raw.trim()) this.print(raw);
-      return;
-    }
-    if (e.type === "step") this.onStep(e);
-    else if (e.type === "log") this.onLog(e);
-    else if (e.type === "result") {
-      this.close();
-      this.result = e;
-    }
-  }
-  /** Emits an error annotation once per distinct message. */
-  annotate(msg) {
-    if (!msg || this.annotated.has(msg)) return;
-    this.annotated.add(msg);
-    this.out.error(msg);
-  }
-  wasAnnotated(msg) {
-    return this.annotated.has(msg);
-  }
-  /** Ends the open group, if any. */
-  close() {
-    if (this.open !== void 0) {
-      this.out.endGroup();
-      this.open = void 0;
-    }
-  }
-  print(text) {
-    for (const line of neutraliseLines(text)) this.out.info(line);
-  }
-  record(e) {
-    let rec = [...this.steps].reverse().find((s) => s.step === e.step && s.status === "start");
-    if (!rec || e.status === "start") {
-      rec = { step: e.step, status: e.status, msg: e.msg };
-      this.steps.push(rec);
-    }
-    rec.status = e.status;
-    if (e.msg) rec.msg = e.msg;
-    if (e.duration_ms !== void 0) rec.durationMs = e.duration_ms;
-    return rec;
-  }
-  onStep(e) {
-    const rec = this.record(e);
-    if (e.status === "start") {
-      this.close();
-      this.out.startGroup(`\u25B6 ${e.step}`);
-      this.open = e.step;
-      if (e.msg) this.print(e.msg);
-      return;
-    }
-    const own = this.open === e.step;
-    if (!own) {
-      this.close();
-      this.out.startGroup(`\u25B6 ${e.step}`);
-      this.open = e.step;
-    }
-    const took = secs(rec.durationMs);
-    if (e.status === "ok") this.print(`\u2713 ${e.step}${e.msg ? `: ${e.msg}` : ""}${took ? ` (${took})` : ""}`);
-    else if (e.status === "skipped") this.print(`\u2013 ${e.step} skipped${e.msg ? `: ${e.msg}` : ""}`);
-    else {
-      this.annotate(e.msg || `${e.step} failed`);
-      this.print(`\u2717 ${e.step} failed${took ? ` after ${took}` : ""}`);
-    }
-    this.close();
-  }
-  onLog(e) {
-    if (e.level === "error") this.annotate(e.msg);
-    else if (e.level === "warn") this.out.warning(e.msg);
-    else this.print(e.msg);
-  }
-};
-var OUTPUT_NAMES = [
-  "status",
-  "release_id",
-  "release_dir",
-  "image_ref",
-  "image_digest",
-  "previous_release_id",
-  "manifest"
-];
-function outputsOf(r) {
-  const m = r.manifest ?? {};
-  const str = (v) => typeof v === "string" ? v : v === void 0 || v === null ? "" : String(v);
-  return {
-    status: r.status,
-    release_id: str(r.release_id ?? m.release_id),
-    release_dir: str(r.release_dir ?? m.release_dir),
-    image_ref: str(r.image_ref ?? m.image_ref),
-    image_digest: str(r.image_digest ?? m.image_digest),
-    previous_release_id: str(r.previous_release_id ?? m.previous_release_id),
-    manifest: r.manifest ? JSON.stringify(r.manifest) : ""
-  };
-}
-var statusWritten = false;
-var haveStatus = () => statusWritten;
-function setStatus(status) {
-  setOutput("status", status);
-  statusWritten = true;
-}
-function setOutputs(o) {
-  for (const name of OUTPUT_NAMES) if (name !== "status") setOutput(name, o[name]);
-  setStatus(o.status);
-}
-var escapeHtml = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-var RESULT_ICON = {
-  success: "\u2705 success",
-  failed: "\u274C failed",
-  rolled_back: "\u21A9\uFE0F rolled back"
-};
-async function writeSummary(r, ctx, steps) {
-  const m = r.manifest ?? {};
-  const pick = (...vals) => {
-    for (const v of vals) if (v !== void 0 && v !== null && v !== "") return String(v);
-    return "";
-  };
-  const bg = m.break_glass ?? ctx.breakGlass;
-  const rows = [
-    ["Stack", pick(r.stack, m.stack, ctx.stack)],
-    ["Environment", pick(r.env, m.env, ctx.environment)],
-    ["Image tag", pick(m.image_tag, ctx.imageTag)],
-    ["Image digest", pick(r.image_digest, m.image_digest)],
-    ["Image ref", pick(r.image_ref, m.image_ref)],
-    ["Release", pick(r.release_id, m.release_id)],
-    ["Previous release", pick(r.previous_release_id, m.previous_release_id)],
-    ["Actor", pick(m.actor, ctx.actor)],
-    ["Break glass", bg === true || bg === "true" ? "yes" : "no"],
-    ["Break-glass reason", pick(m.break_glass_reason, ctx.breakGlass ? ctx.breakGlassReason : "")],
-    ["Host", pick(ctx.host)],
-    ["Run key", pick(ctx.runKey)],
-    ["Result", `${RESULT_ICON[r.status] ?? r.status}${r.msg ? `: ${r.msg}` : ""}`]
+var sha256Hex = (data) => createHash("sha256").update(data).digest("hex");
+function localRemoteScript(override) {
+  if (override) return override;
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join2(here, "remote.cjs"),
+    join2(here, "..", "remote.cjs"),
+    join2(here, "..", "..", "dist", "remote.cjs")
   ];
-  const durations = /* @__PURE__ */ new Map();
-  for (const s2 of steps) durations.set(s2.step, { status: s2.status, ms: s2.durationMs });
-  for (const [step, ms] of Object.entries(r.durations ?? {})) {
-    const d = durations.get(step);
-    durations.set(step, { status: d?.status ?? "ok", ms: d?.ms ?? ms });
-  }
-  const s = summary.addHeading(
-    `seisei-deploy ${escapeHtml(ctx.mode)}${ctx.stack ? ` ${escapeHtml(ctx.stack)}` : ""}${ctx.environment ? ` \u2192 ${escapeHtml(ctx.environment)}` : ""}`,
-    2
-  ).addTable([
-    [
-      { data: "Field", header: true },
-      { data: "Value", header: true }
-    ],
-    ...rows.filter(([, v]) => v !== "").map(([k, v]) => [k, escapeHtml(v)])
-  ]);
-  if (durations.size)
-    s.addHeading("Steps", 3).addTable([
-      [
-        { data: "Step", header: true },
-        { data: "Status", header: true },
-        { data: "Duration", header: true }
-      ],
-      ...[...durations].map(([step, d]) => [escapeHtml(step), escapeHtml(d.status), secs(d.ms)])
-    ]);
-  try {
-    await s.write();
-  } catch (err) {
-    debug(`step summary not written: ${err.message}`);
-    s.emptyBuffer();
-  }
-}
-async function reportResult(r, ctx, renderer) {
-  renderer.close();
-  setOutputs(outputsOf(r));
-  await writeSummary(r, ctx, renderer.steps);
-  if (r.status === "success") info(safeText(`\u2705 ${r.msg || `${ctx.mode} succeeded`}`));
-  else {
-    const msg = r.msg || `${ctx.mode} ${r.status === "rolled_back" ? "failed and was rolled back" : "failed"}`;
-    renderer.annotate(msg);
-    process.exitCode = ExitCode.Failure;
-  }
-}
-function statusProblems(report) {
-  const o = report && typeof report === "object" ? report : {};
-  const stacks = Array.isArray(o.stacks) ? o.stacks : [];
-  return stacks.flatMap(
-    (e) => (Array.isArray(e?.problems) ? e.problems : []).map((p) => ({
-      stack: typeof e.stack === "string" ? e.stack : "?",
-      severity: typeof p?.severity === "string" ? p.severity : "",
-      message: typeof p?.message === "string" ? p.message : JSON.stringify(p)
-    }))
-  );
-}
-var statusDrift = (report) => statusProblems(report).filter((p) => p.severity === "drift");
-function driftMessage(host, drift) {
-  const stacks = [...new Set(drift.map((d) => d.stack))];
-  return [
-    `Drift on ${host} in ${stacks.length === 1 ? "stack" : "stacks"} ${stacks.join(", ")} (${drift.length} problem${drift.length === 1 ? "" : "s"}):`,
-    ...drift.map((d) => `- ${d.stack}: ${d.message}`)
-  ].join("\n");
-}
-async function writeStatusSummary(status, host) {
-  const o = status && typeof status === "object" ? status : {};
-  const stacks = Array.isArray(o.stacks) ? o.stacks : [];
-  const str = (v) => v === void 0 || v === null ? "" : typeof v === "string" ? v : JSON.stringify(v);
-  const s = summary.addHeading(`seisei-deploy status on ${escapeHtml(host)}`, 2);
-  if (stacks.length)
-    s.addTable([
-      ["Stack", "Environment", "Live release", "Image digest", "Deployed", "Actor", "Consistent"].map(
-        (h) => ({ data: h, header: true })
-      ),
-      ...stacks.map((e) => {
-        const m = e.manifest ?? {};
-        return [
-          e.stack,
-          m.env,
-          e.live_release ?? m.release_id,
-          m.image_digest,
-          m.deployed_at_utc,
-          m.actor,
-          e.consistent === false ? "no" : "yes"
-        ].map((v) => escapeHtml(str(v)));
-      })
-    ]);
-  else s.addRaw("No stack found on this server.", true);
-  const problems = statusProblems(status);
-  const listed = (severity) => problems.filter((p) => p.severity === severity).map((p) => `<code>${escapeHtml(p.stack)}</code>: ${escapeHtml(p.message)}`);
-  const drift = listed("drift");
-  if (drift.length) s.addHeading("\u274C Drift", 3).addList(drift);
-  const warnings = listed("warning");
-  if (warnings.length) s.addHeading("\u26A0\uFE0F Warnings", 3).addList(warnings);
-  try {
-    await s.write();
-  } catch (err) {
-    debug(`step summary not written: ${err.message}`);
-    s.emptyBuffer();
-  }
+  const found = candidates.find((c) => existsSync(c));
+  if (!found)
+    throw new Error(
+      `the executor bundle remote.cjs is missing (looked at ${candidates.join(", ")}); the action is not built correctly`
+    );
+  return found;
 }
 
-// src/host-key.ts
-import { createHash, createHmac } from "node:crypto";
+// src/ssh/host-key.ts
+import { createHash as createHash2, createHmac } from "node:crypto";
 var HostKeyError = class extends Error {
   name = "HostKeyError";
 };
@@ -413,7 +261,7 @@ var KEY_TYPES = /* @__PURE__ */ new Set([
 ]);
 var EXPECTED = 'each line must be a fingerprint "SHA256:<base64>" (ssh-keygen -lf key.pub) or a known_hosts line "[host]:port key-type base64" / "host key-type base64" (ssh-keyscan -p PORT HOST)';
 function fingerprintOfBlob(blob) {
-  return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
+  return "SHA256:" + createHash2("sha256").update(blob).digest("base64").replace(/=+$/, "");
 }
 function keyTypeOfBlob(blob) {
   if (blob.length < 4) return "unknown";
@@ -509,27 +357,29 @@ function describePins(pins) {
 }
 
 export {
+  DEFAULT_ROOT,
+  DEFAULT_STACKS_SOURCE,
+  layout,
+  deployRequest,
+  rollbackRequest,
+  formatIssues,
+  shellQuote,
+  shellJoin,
+  asRoot,
+  parseInstalledVersion,
+  upgradeHint,
+  installedExecutorScript,
+  parseInstalled,
+  EXECUTOR_MISMATCH,
+  chooseExecutor,
+  ACTION_VERSION,
+  sha256Hex,
+  localRemoteScript,
   HostKeyError,
   parseHostKeys,
   knownHostsName,
   pinsForHost,
   checkHostKey,
   hostKeyAlgorithms,
-  describePins,
-  deployRequest,
-  rollbackRequest,
-  formatIssues,
-  EXECUTOR_MISMATCH,
-  parseInstalledVersion,
-  upgradeHint,
-  chooseExecutor,
-  ACTION_VERSION,
-  EventRenderer,
-  haveStatus,
-  setStatus,
-  setOutputs,
-  reportResult,
-  statusDrift,
-  driftMessage,
-  writeStatusSummary
+  describePins
 };

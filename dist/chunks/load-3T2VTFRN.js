@@ -1,11 +1,12 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  safeText
+} from "./chunk-5XLKRPSF.js";
+import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-RVLFMT7Y.js";
-import {
-  safeText
-} from "./chunk-F2Z5YPSB.js";
+} from "./chunk-ZO46HBSK.js";
+import "./chunk-6YY7MH7C.js";
 import {
   info,
   warning
@@ -13,13 +14,41 @@ import {
 import "./chunk-YJNYZRAZ.js";
 import "./chunk-B54QJ254.js";
 
-// src/digests.ts
+// src/digests/load.ts
+import { readFile as readFile2 } from "node:fs/promises";
+
+// src/digests/artifact.ts
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 
-// src/unzip.ts
+// src/digests/errors.ts
+var DigestError = class extends Error {
+  name = "DigestError";
+};
+function statusOf(err) {
+  const s = err?.status;
+  return typeof s === "number" ? s : void 0;
+}
+function isNotFound(err) {
+  return err?.name === "ArtifactNotFoundError" || statusOf(err) === 404;
+}
+var PERMISSION_HINT = 'github_token needs the "actions: read" permission (permissions: actions: read) to read artifacts and runs';
+function repoOf(src, why) {
+  if (!src.repository) throw new DigestError(`GITHUB_REPOSITORY is not set; it is needed to ${why}`);
+  return src.repository;
+}
+function tokenOf(src, why) {
+  if (!src.token)
+    throw new DigestError(
+      `github_token: required to ${why} (default: \${{ github.token }}); ${PERMISSION_HINT}`
+    );
+  return src.token;
+}
+var apiProblem = (err) => statusOf(err) ? `HTTP ${statusOf(err)}: ${err.message}` : err.message;
+
+// src/digests/unzip.ts
 import { crc32, inflateRawSync } from "node:zlib";
 var ZipError = class extends Error {
   name = "ZipError";
@@ -91,130 +120,8 @@ function readZipEntry(buf, entry, maxSize = 1 << 20) {
   return data;
 }
 
-// src/digests.ts
+// src/digests/artifact.ts
 var MANIFEST_FILE = "image-digests.json";
-var DigestError = class extends Error {
-  name = "DigestError";
-};
-var TRUSTED_EVENTS = ["push", "workflow_dispatch", "release", "schedule"];
-function shaOfTag(tag) {
-  return /^sha-([0-9a-f]{7,40})$/.exec(tag)?.[1];
-}
-var newestFirst = (a, b) => (Date.parse(b.created_at ?? "") || 0) - (Date.parse(a.created_at ?? "") || 0) || b.id - a.id;
-function globToRegExp(glob) {
-  let re = "";
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === "*" && glob[i + 1] === "*") {
-      re += ".*";
-      i++;
-    } else if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
-var sameRepo = (r, repo) => !!r && typeof r.full_name === "string" && r.full_name.toLowerCase() === repo.full_name.toLowerCase() && (repo.id === void 0 || r.id === void 0 || r.id === repo.id);
-function judgeRun(run, rules) {
-  const why = [];
-  if (run.conclusion !== "success")
-    why.push(`its conclusion is ${run.conclusion ?? "not known"}, not success`);
-  if (run.head_sha.toLowerCase() !== rules.sha)
-    why.push(`it built commit ${run.head_sha}, not ${rules.sha} (only the short SHA matches)`);
-  if (!sameRepo(run.head_repository, rules.repo))
-    why.push(
-      `its code came from ${run.head_repository?.full_name ?? "an unknown repository"}, not ${rules.repo.full_name}`
-    );
-  if (run.repository && !sameRepo(run.repository, rules.repo))
-    why.push(`it ran in ${run.repository.full_name ?? "another repository"}, not ${rules.repo.full_name}`);
-  if (!TRUSTED_EVENTS.includes(run.event ?? ""))
-    why.push(`it was triggered by ${run.event ?? "an unknown event"}, not ${TRUSTED_EVENTS.join(", ")}`);
-  if (why.length) return { ok: false, why };
-  const branch = run.head_branch ?? "";
-  if (branch === rules.repo.default_branch || rules.branches.some((g) => globToRegExp(g).test(branch)))
-    return { ok: true };
-  if (!branch) return { ok: false, why: ["it names no branch or tag"] };
-  return { ok: "if-tag", tag: branch };
-}
-var describeRun = (r) => `run ${r.id} (${r.event ?? "?"} from ${r.head_repository?.full_name ?? "?"}, ${r.head_branch ? `ref ${r.head_branch}` : "no ref"})`;
-function statusOf(err) {
-  const s = err?.status;
-  return typeof s === "number" ? s : void 0;
-}
-function isNotFound(err) {
-  return err?.name === "ArtifactNotFoundError" || statusOf(err) === 404;
-}
-var PERMISSION_HINT = 'github_token needs the "actions: read" permission (permissions: actions: read) to read artifacts and runs';
-var defaultDeps = () => ({
-  env: process.env,
-  maxPages: 5,
-  artifacts: async () => {
-    const { DefaultArtifactClient } = await import("./artifact-Q4CLK7RZ.js");
-    const client = new DefaultArtifactClient();
-    return {
-      getArtifact: async (name, findBy) => (await client.getArtifact(name, findBy ? { findBy } : void 0)).artifact,
-      download: (id, { path, findBy, expectedHash }) => client.downloadArtifact(id, {
-        path,
-        expectedHash,
-        skipDecompress: true,
-        ...findBy ? { findBy } : {}
-      })
-    };
-  },
-  runs: async (token) => {
-    const { getOctokit } = await import("./github-NAPL7LBR.js");
-    const octokit = getOctokit(token);
-    const path = (ref) => ref.split("/").map(encodeURIComponent).join("/");
-    return {
-      listSuccessfulRuns: async ({ owner, repo, workflow, headSha, page, perPage }) => {
-        const res = await octokit.request("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", {
-          owner,
-          repo,
-          workflow_id: workflow,
-          status: "success",
-          head_sha: headSha,
-          per_page: perPage,
-          page
-        });
-        return res.data.workflow_runs ?? [];
-      },
-      repository: async ({ owner, repo }) => {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo });
-        return { id: Number(data.id), full_name: data.full_name, default_branch: data.default_branch };
-      },
-      commitSha: async ({ owner, repo, ref }) => {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
-          owner,
-          repo,
-          ref,
-          headers: { accept: "application/vnd.github.sha" }
-        });
-        const d = data;
-        return (typeof d === "string" ? d : String(d?.sha ?? "")).trim();
-      },
-      tagAt: async ({ owner, repo, tag, sha }) => {
-        let obj;
-        try {
-          ({
-            data: { object: obj }
-          } = await octokit.request(`GET /repos/{owner}/{repo}/git/ref/tags/${path(tag)}`, { owner, repo }));
-        } catch (err) {
-          if (statusOf(err) === 404) return false;
-          throw err;
-        }
-        for (let i = 0; i < 5 && obj.type === "tag" && obj.sha; i++)
-          ({
-            data: { object: obj }
-          } = await octokit.request("GET /repos/{owner}/{repo}/git/tags/{tag_sha}", {
-            owner,
-            repo,
-            tag_sha: obj.sha
-          }));
-        return obj.type === "commit" && obj.sha?.toLowerCase() === sha;
-      }
-    };
-  }
-});
 function normalizeDigest(d) {
   if (!d) return void 0;
   return /^[0-9a-f]{64}$/i.test(d) ? `sha256:${d.toLowerCase()}` : d.toLowerCase();
@@ -287,22 +194,53 @@ async function downloadFromRun(src, deps, where, findBy) {
     await rm(dir, { recursive: true, force: true });
   }
 }
-function repoOf(src, why) {
-  if (!src.repository) throw new DigestError(`GITHUB_REPOSITORY is not set; it is needed to ${why}`);
-  return src.repository;
-}
-function tokenOf(src, why) {
-  if (!src.token)
-    throw new DigestError(
-      `github_token: required to ${why} (default: \${{ github.token }}); ${PERMISSION_HINT}`
-    );
-  return src.token;
-}
 function findByFor(src, runId, why) {
   const { owner, repo } = repoOf(src, why);
   return { token: tokenOf(src, why), workflowRunId: runId, repositoryOwner: owner, repositoryName: repo };
 }
-var apiProblem = (err) => statusOf(err) ? `HTTP ${statusOf(err)}: ${err.message}` : err.message;
+
+// src/digests/build-run.ts
+var TRUSTED_EVENTS = ["push", "workflow_dispatch", "release", "schedule"];
+function shaOfTag(tag) {
+  return /^sha-([0-9a-f]{7,40})$/.exec(tag)?.[1];
+}
+var newestFirst = (a, b) => (Date.parse(b.created_at ?? "") || 0) - (Date.parse(a.created_at ?? "") || 0) || b.id - a.id;
+function globToRegExp(glob) {
+  let re = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      re += ".*";
+      i++;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+var sameRepo = (r, repo) => !!r && typeof r.full_name === "string" && r.full_name.toLowerCase() === repo.full_name.toLowerCase() && (repo.id === void 0 || r.id === void 0 || r.id === repo.id);
+function judgeRun(run, rules) {
+  const why = [];
+  if (run.conclusion !== "success")
+    why.push(`its conclusion is ${run.conclusion ?? "not known"}, not success`);
+  if (run.head_sha.toLowerCase() !== rules.sha)
+    why.push(`it built commit ${run.head_sha}, not ${rules.sha} (only the short SHA matches)`);
+  if (!sameRepo(run.head_repository, rules.repo))
+    why.push(
+      `its code came from ${run.head_repository?.full_name ?? "an unknown repository"}, not ${rules.repo.full_name}`
+    );
+  if (run.repository && !sameRepo(run.repository, rules.repo))
+    why.push(`it ran in ${run.repository.full_name ?? "another repository"}, not ${rules.repo.full_name}`);
+  if (!TRUSTED_EVENTS.includes(run.event ?? ""))
+    why.push(`it was triggered by ${run.event ?? "an unknown event"}, not ${TRUSTED_EVENTS.join(", ")}`);
+  if (why.length) return { ok: false, why };
+  const branch = run.head_branch ?? "";
+  if (branch === rules.repo.default_branch || rules.branches.some((g) => globToRegExp(g).test(branch)))
+    return { ok: true };
+  if (!branch) return { ok: false, why: ["it names no branch or tag"] };
+  return { ok: "if-tag", tag: branch };
+}
+var describeRun = (r) => `run ${r.id} (${r.event ?? "?"} from ${r.head_repository?.full_name ?? "?"}, ${r.head_branch ? `ref ${r.head_branch}` : "no ref"})`;
 async function resolveCommit(src, hex, imageTag, runs) {
   if (hex.length === 40) return hex;
   if (src.gitSha) {
@@ -407,6 +345,80 @@ async function findBuildRun(src, imageTag, deps) {
   - and ${named.length - 20} more` : ""}` : ""}${named.length ? "\n" : ""}); set build_run_id, widen build_branches, or check image_tag and that ${PERMISSION_HINT}`
   );
 }
+
+// src/digests/github.ts
+var defaultDeps = () => ({
+  env: process.env,
+  maxPages: 5,
+  artifacts: async () => {
+    const { DefaultArtifactClient } = await import("./artifact-ZVUPH4AI.js");
+    const client = new DefaultArtifactClient();
+    return {
+      getArtifact: async (name, findBy) => (await client.getArtifact(name, findBy ? { findBy } : void 0)).artifact,
+      download: (id, { path, findBy, expectedHash }) => client.downloadArtifact(id, {
+        path,
+        expectedHash,
+        skipDecompress: true,
+        ...findBy ? { findBy } : {}
+      })
+    };
+  },
+  runs: async (token) => {
+    const { getOctokit } = await import("./github-NAPL7LBR.js");
+    const octokit = getOctokit(token);
+    const path = (ref) => ref.split("/").map(encodeURIComponent).join("/");
+    return {
+      listSuccessfulRuns: async ({ owner, repo, workflow, headSha, page, perPage }) => {
+        const res = await octokit.request("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", {
+          owner,
+          repo,
+          workflow_id: workflow,
+          status: "success",
+          head_sha: headSha,
+          per_page: perPage,
+          page
+        });
+        return res.data.workflow_runs ?? [];
+      },
+      repository: async ({ owner, repo }) => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo });
+        return { id: Number(data.id), full_name: data.full_name, default_branch: data.default_branch };
+      },
+      commitSha: async ({ owner, repo, ref }) => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}", {
+          owner,
+          repo,
+          ref,
+          headers: { accept: "application/vnd.github.sha" }
+        });
+        const d = data;
+        return (typeof d === "string" ? d : String(d?.sha ?? "")).trim();
+      },
+      tagAt: async ({ owner, repo, tag, sha }) => {
+        let obj;
+        try {
+          ({
+            data: { object: obj }
+          } = await octokit.request(`GET /repos/{owner}/{repo}/git/ref/tags/${path(tag)}`, { owner, repo }));
+        } catch (err) {
+          if (statusOf(err) === 404) return false;
+          throw err;
+        }
+        for (let i = 0; i < 5 && obj.type === "tag" && obj.sha; i++)
+          ({
+            data: { object: obj }
+          } = await octokit.request("GET /repos/{owner}/{repo}/git/tags/{tag_sha}", {
+            owner,
+            repo,
+            tag_sha: obj.sha
+          }));
+        return obj.type === "commit" && obj.sha?.toLowerCase() === sha;
+      }
+    };
+  }
+});
+
+// src/digests/load.ts
 async function getDigestManifest(src, imageTag, deps = defaultDeps()) {
   let text;
   let source;
@@ -415,7 +427,7 @@ async function getDigestManifest(src, imageTag, deps = defaultDeps()) {
   if (src.file) {
     source = `digest_file ${src.file}`;
     try {
-      text = await readFile(src.file, "utf8");
+      text = await readFile2(src.file, "utf8");
     } catch (err) {
       throw new DigestError(
         `digest_file: cannot read ${src.file}: ${err.code ?? err.message}`
@@ -481,15 +493,5 @@ async function getDigestManifest(src, imageTag, deps = defaultDeps()) {
   return { manifest, text, source, runId };
 }
 export {
-  DigestError,
-  MANIFEST_FILE,
-  TRUSTED_EVENTS,
-  defaultDeps,
-  findBuildRun,
-  getDigestManifest,
-  globToRegExp,
-  judgeRun,
-  manifestTextFromArtifact,
-  resolveCommit,
-  shaOfTag
+  getDigestManifest
 };
