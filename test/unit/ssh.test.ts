@@ -31,8 +31,8 @@ import {
 } from '../../src/host-key.js';
 import type { SshTarget } from '../../src/inputs.js';
 import { sha256Hex } from '../../src/remote-run.js';
+import type { SshError } from '../../src/ssh.js';
 import {
-  SshError,
   checkPreflight,
   connect,
   installedExecutorScript,
