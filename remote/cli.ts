@@ -10,6 +10,7 @@ import {
   type RunRequest,
 } from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
+import type { Command } from './cli/command.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
@@ -18,12 +19,6 @@ import { layout } from '../common/layout.js';
 import { checkTrustedRoot, checkTrustedSource } from './ownership.js';
 import { runKey, stackName } from '../common/names.js';
 import { operatorCommands } from './ops/index.js';
-
-export interface Command {
-  usage: string;
-  summary: string;
-  main(argv: string[]): Promise<number>;
-}
 
 function common(v: { root?: string; source?: string; 'lock-timeout'?: string }) {
   return {

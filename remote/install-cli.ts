@@ -13,7 +13,7 @@ import {
   renameSync,
   rmSync,
 } from 'node:fs';
-import type { Command } from './cli.js';
+import type { Command } from './cli/command.js';
 import { parse } from './cli/args.js';
 import { DeployError } from './errors.js';
 import { fsyncDir, tempNameBeside } from './fsutil.js';

@@ -1,5 +1,5 @@
 // `cleanup`: the retention rule of DESIGN.md section 7 step 12, per stack, under the stack's lock.
-import type { Command } from '../cli.js';
+import type { Command } from '../cli/command.js';
 import { integer, parse } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../../common/layout.js';

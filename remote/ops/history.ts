@@ -1,5 +1,5 @@
 // `history`: the most recent history records as a table (like `tail`: newest at the bottom).
-import type { Command } from '../cli.js';
+import type { Command } from '../cli/command.js';
 import { integer, parse } from '../cli/args.js';
 import { recentRecords, type HistoryRecord } from '../history.js';
 import { positionals, rootLayout, stackArg } from './argv.js';

@@ -2,7 +2,7 @@
 // release it (a run recorded on another host, which no run may judge dead). Recorded in the history.
 import { lstatSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { Command } from '../cli.js';
+import type { Command } from '../cli/command.js';
 import { parse } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import { Reporter } from '../report.js';

@@ -1,7 +1,7 @@
 // `verify` and `unverify`: write or remove the staging-verified marker of an image tag
 // (DESIGN.md section 6), recorded in the history with the actor.
 import { readFileSync, unlinkSync } from 'node:fs';
-import type { Command } from '../cli.js';
+import type { Command } from '../cli/command.js';
 import { parse, pathArg } from '../cli/args.js';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
 import { readInputFile } from '../caller.js';
