@@ -2,7 +2,7 @@
 // over SSH and, after a dropped connection, runs it again from where it stopped.
 import { closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { parseEventLine } from '../../common/events.js';
-import { processStartTime } from '../steps/lock.js';
+import { processStartTime } from '../domain/lock.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -16,7 +16,7 @@ import { layout } from '../../common/layout.js';
 import { exitCode } from '../outcome.js';
 import { errorMessage, Reporter } from '../report.js';
 import { rollback } from '../rollback.js';
-import { processStartTime } from '../steps/lock.js';
+import { processStartTime } from '../domain/lock.js';
 
 export type RunRequest = DeployRequest | RollbackRequest;
 

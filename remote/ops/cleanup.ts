@@ -6,9 +6,10 @@ import type { Layout } from '../../common/layout.js';
 import { compareReleaseIds, liveReleaseId, readReleaseMeta, type ReleaseInfo } from '../releases.js';
 import { errorMessage, Reporter } from '../report.js';
 import { readStackConfig } from '../stack-config.js';
-import { planCleanup, removeReleases, type CleanupPlan } from '../steps/cleanup.js';
-import { acquireLock, describeHolder, holderAlive, readHolder } from '../steps/lock.js';
-import { historyRecord, readManifest, record } from '../steps/record.js';
+import { planCleanup, removeReleases, type CleanupPlan } from '../domain/retention.js';
+import { acquireLock, describeHolder, holderAlive, readHolder } from '../domain/lock.js';
+import { readManifest } from '../domain/manifest.js';
+import { appendRecord, historyRecord } from '../domain/records.js';
 import { actorArg, lockTimeoutArg, positionals, rootLayout } from './argv.js';
 import { selectStacks } from './stacks.js';
 import { paint, print, printJson, table } from './table.js';
@@ -113,7 +114,7 @@ export async function cleanupStack(
     } catch (err) {
       result.error = errorMessage(err);
     }
-    record(
+    appendRecord(
       l,
       historyRecord(
         {

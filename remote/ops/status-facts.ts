@@ -16,8 +16,9 @@ import {
   type ReleaseMeta,
 } from '../releases.js';
 import { errorMessage, Reporter } from '../report.js';
-import { holderAlive, readHolder, type LockHolder } from '../steps/lock.js';
-import { mainImage, readManifest, type CurrentManifest } from '../steps/record.js';
+import { holderAlive, readHolder, type LockHolder } from '../domain/lock.js';
+import { readManifest, type StoredManifest } from '../domain/manifest.js';
+import { mainImage } from '../release.js';
 import { checkLiveLink } from '../steps/safety.js';
 import { releaseServiceImages, type ServiceImage } from '../compose-services.js';
 
@@ -34,7 +35,7 @@ export interface LinkFacts {
 
 export type ManifestFacts =
   | { state: 'missing' | 'unreadable'; path: string }
-  | { state: 'ok'; path: string; value: CurrentManifest; releaseExists: boolean };
+  | { state: 'ok'; path: string; value: StoredManifest; releaseExists: boolean };
 
 export type ContainerFacts =
   { state: 'ok'; list: ContainerState[] } | { state: 'unavailable'; error: string };

@@ -2,7 +2,7 @@
 // agree. Exit code 0 when every stack is consistent, 1 when any drift is found, 2 for bad input.
 import type { Command } from '../cli/command.js';
 import { parse } from '../cli/args.js';
-import { describeHolder } from '../steps/lock.js';
+import { describeHolder } from '../domain/lock.js';
 import { positionals, rootLayout } from './argv.js';
 import { diagnose, type Problem } from './diagnose.js';
 import { dockerContainers, gatherFacts, type StatusFacts } from './status-facts.js';

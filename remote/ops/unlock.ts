@@ -6,8 +6,8 @@ import type { Command } from '../cli/command.js';
 import { parse } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import { Reporter } from '../report.js';
-import { historyRecord, record } from '../steps/record.js';
-import { describeHolder, holderAlive, readHolder, removeLock, type LockHolder } from '../steps/lock.js';
+import { appendRecord, historyRecord } from '../domain/records.js';
+import { describeHolder, holderAlive, readHolder, removeLock, type LockHolder } from '../domain/lock.js';
 import { actorArg, positionals, rootLayout, stackArg, textArg } from './argv.js';
 import { print, printJson } from './table.js';
 
@@ -64,7 +64,7 @@ export const unlockCommand: Command = {
         `not removed: the lock of ${stack} changed while it was being removed${now ? ` (now ${describeHolder(now)})` : ''}; look again with: seisei-deploy unlock ${stack}`,
       );
     }
-    record(
+    appendRecord(
       l,
       historyRecord(
         { stack, env: '', mode: 'unlock', status: 'success', started },

@@ -10,7 +10,7 @@ import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Layout } from '../../common/layout.js';
 import { errorMessage } from '../report.js';
 import type { VerifiedMarker } from '../steps/gate.js';
-import { historyRecord, record } from '../steps/record.js';
+import { appendRecord, historyRecord } from '../domain/records.js';
 import { actorArg, positionals, rootLayout, tagArg, textArg } from './argv.js';
 import { print, printJson, table } from './table.js';
 
@@ -63,7 +63,7 @@ export function verifyTag(
     note: opts.note,
   };
   writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + '\n');
-  record(
+  appendRecord(
     l,
     historyRecord(
       { stack: '', env: '', mode: 'verify', status: 'success', started },
@@ -88,7 +88,7 @@ export function unverifyTag(
     throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
   unlinkSync(path);
   fsyncDir(l.verifiedDir);
-  record(
+  appendRecord(
     l,
     historyRecord(
       { stack: '', env: '', mode: 'unverify', status: 'success', started },

@@ -2,6 +2,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../../common/layout.js';
+import type { DeployRequest } from '../../common/request.js';
+import type { ReleasePlan } from '../plan.js';
+import type { RunContext } from '../run-context.js';
 
 export type GateOutcome = 'not-gated' | 'verified' | 'verified-empty-marker' | 'break-glass';
 
@@ -65,6 +68,20 @@ export function checkGate(
     );
   }
   return Object.keys(marker.digests ?? {}).length ? 'verified' : 'verified-empty-marker';
+}
+
+/** The gate step of a deploy: a break-glass deploy past it is said out loud. */
+export function checkDeployGate(run: RunContext, req: DeployRequest, plan: ReleasePlan): GateOutcome {
+  const gate = checkGate(run.layout, {
+    env: req.env,
+    gatedEnvs: req.gated_envs,
+    tag: req.image_tag,
+    digests: plan.digests,
+    breakGlass: req.break_glass,
+  });
+  if (gate === 'break-glass')
+    run.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, 'warn');
+  return gate;
 }
 
 /** Why parsed JSON is not a marker object whose `digests`, if any, map image names to sha256 digests. */

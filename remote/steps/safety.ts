@@ -2,7 +2,7 @@
 import { lstatSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DeployError } from '../errors.js';
-import { readManifest } from './record.js';
+import { readManifest } from '../domain/manifest.js';
 import type { Layout } from '../../common/layout.js';
 
 export function checkLiveLink(l: Layout, stack: string): void {

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { recentRecords, type HistoryRecord } from '../../remote/history.js';
 import { layout, newReleaseId, type Layout } from '../../common/layout.js';
 import { RELEASE_META, rollbackCandidates, type ReleaseMeta } from '../../remote/releases.js';
-import { planCleanup } from '../../remote/steps/cleanup.js';
+import { planCleanup } from '../../remote/domain/retention.js';
 import { REMOTE_JS } from '../e2e/fixture.js';
 import { makeTempDir, run, serverNode } from '../support/sandbox.js';
 import { type Bench, expectStatus, stepEvent } from './context.js';

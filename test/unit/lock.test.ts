@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, processStartTime } from '../../remote/steps/lock.js';
+import { acquireLock, processStartTime } from '../../remote/domain/lock.js';
 import { Reporter } from '../../remote/report.js';
 import { tempDir } from './helpers/temp.js';
 

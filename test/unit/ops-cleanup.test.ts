@@ -9,8 +9,8 @@ import { recentRecords } from '../../remote/history.js';
 import { cleanupStack, explainPlan } from '../../remote/ops/cleanup.js';
 import { compareReleaseIds, releaseIds } from '../../remote/releases.js';
 import { Reporter } from '../../remote/report.js';
-import { planCleanup } from '../../remote/steps/cleanup.js';
-import { acquireLock } from '../../remote/steps/lock.js';
+import { planCleanup } from '../../remote/domain/retention.js';
+import { acquireLock } from '../../remote/domain/lock.js';
 import { switchLive } from '../../remote/steps/switch.js';
 import { cli as run, deployed, makeRelease, rid, tempRoot } from './ops-fixture.js';
 

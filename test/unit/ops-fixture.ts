@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layout, type Layout } from '../../common/layout.js';
 import { markBad, RELEASE_META, type ReleaseMeta } from '../../remote/releases.js';
-import { buildManifest, historyRecord, record, writeManifest } from '../../remote/steps/record.js';
+import { buildManifest, writeManifest } from '../../remote/domain/manifest.js';
+import { appendRecord, historyRecord } from '../../remote/domain/records.js';
 import { switchLive } from '../../remote/steps/switch.js';
 import type { HistoryStatus } from '../../remote/history.js';
 
@@ -54,7 +55,7 @@ export function makeRelease(l: Layout, stack: string, id: string, n = 1): Releas
 }
 
 export function recordRun(l: Layout, stack: string, id: string, status: HistoryStatus = 'success') {
-  record(
+  appendRecord(
     l,
     historyRecord(
       { stack, env: 'staging', mode: 'deploy', status, started: Date.now() },

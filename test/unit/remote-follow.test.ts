@@ -7,7 +7,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLine } from '../../common/events.js';
 import { executorAlive, follow } from '../../remote/cli/follow.js';
-import { processStartTime } from '../../remote/steps/lock.js';
+import { processStartTime } from '../../remote/domain/lock.js';
 import { tempDir } from './helpers/temp.js';
 
 const dir = tempDir('follow-');

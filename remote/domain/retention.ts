@@ -1,10 +1,12 @@
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+// Retention (DESIGN.md section 7, cleanup): keep the newest N successful releases of one stack, and
+// prune what runs leave behind (old journals, half-built or half-deleted release directories).
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layout } from '../../common/layout.js';
+import { compareReleaseIds, listReleases, liveReleaseId, type ReleaseInfo } from '../releases.js';
 import type { Reporter } from '../report.js';
-import { planCleanup, removeReleases } from './cleanup.js';
 
-/** Step 12 of a deploy: apply the retention rule to this stack only. */
+/** The cleanup step of a deploy: the retention rule applied to this stack only. */
 export function cleanupAfterDeploy(l: Layout, stack: string, keep: number, report: Reporter): void {
   const leftovers = removeLeftovers(l, stack);
   if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(', ')}`);
@@ -45,4 +47,37 @@ function removeLeftovers(l: Layout, stack: string): string[] {
   const names = readdirSync(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
   for (const n of names) rmSync(join(dir, n), { recursive: true, force: true });
   return names;
+}
+
+export interface CleanupPlan {
+  keep: ReleaseInfo[];
+  remove: ReleaseInfo[];
+  protected: string[];
+}
+
+/**
+ * Failed and bad releases go first and never count toward `keep`. The live release and the newest
+ * rollback target are never removed, whatever `keep` says.
+ */
+export function planCleanup(l: Layout, stack: string, keepN: number): CleanupPlan {
+  const all = listReleases(l, stack);
+  const live = liveReleaseId(l, stack);
+  const target = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
+  const guarded = new Set([live, target?.id].filter((x): x is string => Boolean(x)));
+  const good = all.filter((r) => r.succeeded && !r.bad);
+  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
+  const keep: ReleaseInfo[] = [];
+  const remove: ReleaseInfo[] = [];
+  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
+  return { keep, remove, protected: [...guarded] };
+}
+
+/** Renames first so a half-deleted directory never looks like a release, then deletes. */
+export function removeReleases(l: Layout, stack: string, doomed: ReleaseInfo[]): void {
+  for (const r of doomed) {
+    const trash = join(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
+    renameSync(r.dir, trash);
+    rmSync(trash, { recursive: true, force: true });
+    rmSync(l.badMarker(stack, r.id), { force: true });
+  }
 }
