@@ -18,6 +18,7 @@ import { autoRollback } from './steps/auto-rollback.js';
 import { checkDeployGate, type GateOutcome } from './steps/gate.js';
 import { smokeRelease, startRelease, switchMsg, switchTo } from './steps/go-live.js';
 import { preDeploy } from './steps/hooks.js';
+import { liveButUnrecorded, liveFacts } from './steps/record.js';
 import { preflightDeploy } from './steps/preflight.js';
 import { checkSafety } from './steps/safety.js';
 import { solidifyRelease } from './steps/solidify.js';
@@ -88,22 +89,6 @@ function deployed(run: RunContext, d: Deploy, gate: GateOutcome, engine: Engine,
   const previous = d.previousId ?? '';
   const extra = { gate, images: r.meta.images };
   return { mode: 'deploy', previous, env: run.env, gate, compose: engine.variant, who: run.who, extra };
-}
-
-function liveFacts(r: Release, live: Live, previousId: string) {
-  const { image_ref, image_digest } = live.manifest;
-  const facts = { image_ref, image_digest, previous_release_id: previousId };
-  return { release_id: r.meta.release_id, release_dir: r.dir, ...facts, manifest: live.manifest };
-}
-
-/** Live and in the manifest, but not in the history: it will not be offered as a rollback target. */
-function liveButUnrecorded(run: RunContext, r: Release, live: Live, previousId: string): Outcome {
-  run.report.log(live.unrecorded, 'error', 'record');
-  return {
-    status: 'failed',
-    msg: `${r.meta.release_id} is live and the current manifest says so, but ${live.unrecorded}. Free some space; it will not be offered as a rollback target`,
-    ...liveFacts(r, live, previousId),
-  };
 }
 
 /** The deploy is live and recorded; old releases stay until the next cleanup. */

@@ -1,7 +1,7 @@
 // Runs a deploy or rollback request: in the foreground, or detached from the caller's session
 // (the action's SSH connection) with the run journal as the only channel.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import {
   deployRequest,
   formatIssues,
@@ -16,7 +16,7 @@ import { layout } from '../../common/layout.js';
 import { exitCode } from '../outcome.js';
 import { errorMessage, Reporter } from '../report.js';
 import { rollback } from '../rollback.js';
-import { processStartTime } from '../domain/lock.js';
+import { writePidFile } from '../domain/process.js';
 
 export type RunRequest = DeployRequest | RollbackRequest;
 
@@ -85,10 +85,7 @@ export async function runInForeground(req: RunRequest, json: boolean): Promise<n
   const journal = l.journal(req.stack, key);
   try {
     mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
-    writeFileSync(
-      `${journal.slice(0, -'.jsonl'.length)}.pid`,
-      JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
-    );
+    writePidFile(journal);
   } catch {
     // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
     // and reports the problem when its journal cannot be written either.

@@ -19,6 +19,7 @@ import {
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { tempNameBeside } from '../fsutil.js';
+import { processStartTime, sameProcessRuns, sleep } from './process.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
 
@@ -37,20 +38,10 @@ export interface Lock {
   release(): void;
 }
 
-/** Process start time from /proc (clock ticks since boot): tells a live pid from a reused one. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether a process recorded as pid + start time is still running (another host's: assumed so). */
 function processAlive(p: { pid: number; start_time: string; hostname: string }): boolean {
   if (p.hostname !== hostname()) return true; // a lock from another host cannot be judged: never evict it
-  return processStartTime(p.pid) === p.start_time;
+  return sameProcessRuns(p.pid, p.start_time);
 }
 
 export function holderAlive(h: LockHolder): boolean {
@@ -86,8 +77,6 @@ export function describeHolder(h: LockHolder): string {
 
 const sameHolder = (a: LockHolder, b: LockHolder) =>
   a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function acquireLock(
   path: string,

@@ -3,7 +3,7 @@
 import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseEventLine } from '../../common/events.js';
-import { executorAlive } from '../cli/follow.js';
+import { executorAlive, pidFileOf } from '../domain/process.js';
 import { Docker, type ContainerState } from '../docker.js';
 import { linesFromEnd } from '../history.js';
 import type { Layout } from '../../common/layout.js';
@@ -151,7 +151,7 @@ export function lastRunFacts(l: Layout, stack: string, now = Date.now()): RunFac
     if (e?.type === 'result') return { key, journal, state: 'finished', result: e.status };
     break; // the result is always the last event: any other last line means no result yet
   }
-  const pidFile = `${journal.slice(0, -'.jsonl'.length)}.pid`;
+  const pidFile = pidFileOf(journal);
   if (existsSync(pidFile)) return { key, journal, state: executorAlive(pidFile) ? 'running' : 'dead' };
   // a detached run creates its journal a moment before the executor writes its pid
   return { key, journal, state: now - mtime < 60_000 ? 'starting' : 'dead' };

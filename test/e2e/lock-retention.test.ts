@@ -41,7 +41,7 @@ describe('executor: locking and retention', () => {
     await t.image('sha-lock003');
     const lock = path.join(t.root, 'releases', 'locks', `${t.stack}.lock`);
     // Hold the lock as a live process (this test runner) would.
-    const { processStartTime } = await import('../../remote/domain/lock.js');
+    const { processStartTime } = await import('../../remote/domain/process.js');
     writeFileSync(
       lock,
       JSON.stringify({

@@ -10,7 +10,7 @@ import { diagnose } from '../../remote/ops/diagnose.js';
 import { judge, renderStatus, statusJson } from '../../remote/ops/status.js';
 import { gatherFacts, lastRunFacts, type StatusFacts } from '../../remote/ops/status-facts.js';
 import { readManifest, writeManifest, type CurrentManifest } from '../../remote/domain/manifest.js';
-import { processStartTime } from '../../remote/domain/lock.js';
+import { processStartTime } from '../../remote/domain/process.js';
 import { cli, deployed, REF, rid, tempRoot } from './ops-fixture.js';
 
 const container = (over: Partial<ContainerState> = {}): ContainerState => ({
