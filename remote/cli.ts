@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
+import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './argv/args.js';
 import {
   defaultRunKey,
   readRequestFile,

@@ -14,7 +14,7 @@ import {
   rmSync,
 } from 'node:fs';
 import type { Command } from './cli/command.js';
-import { parse } from './cli/args.js';
+import { parse } from './argv/args.js';
 import { DeployError } from './errors.js';
 import { fsyncDir, tempNameBeside } from './fsutil.js';
 import { layout, type Layout } from '../common/layout.js';

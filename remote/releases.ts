@@ -1,23 +1,27 @@
 // What releases a stack has on disk and what the history says of them.
-import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as z from 'zod';
 import { RELEASE_ID_RE } from '../common/names.js';
+import { formatIssues } from '../common/request.js';
+import { DeployError } from './errors.js';
 import { recordsFromEnd, stackNeedle } from './history.js';
 import type { Layout } from '../common/layout.js';
 
 export const RELEASE_META = '.seisei-release.json';
 
 /** Frozen with each release: what it deploys, so a rollback needs nothing but the directory. */
-export interface ReleaseMeta {
-  stack: string;
-  env: string;
-  release_id: string;
-  image_tag: string;
-  images: Record<string, { name: string; ref: string; digest: string }>;
-  git_sha: string;
-  compose_file: string;
-  created_at_utc: string;
-}
+const releaseMeta = z.object({
+  stack: z.string(),
+  env: z.string().default(''),
+  release_id: z.string(),
+  image_tag: z.string(),
+  images: z.record(z.string(), z.object({ name: z.string(), ref: z.string(), digest: z.string() })),
+  git_sha: z.string().default(''),
+  compose_file: z.string(),
+  created_at_utc: z.string().default(''),
+});
+export type ReleaseMeta = z.output<typeof releaseMeta>;
 
 export interface ReleaseInfo {
   id: string;
@@ -26,8 +30,13 @@ export interface ReleaseInfo {
   bad: boolean;
 }
 
+/** A release's metadata, checked: a file of another shape is an error naming the field. */
 export function readReleaseMeta(dir: string): ReleaseMeta {
-  return JSON.parse(readFileSync(join(dir, RELEASE_META), 'utf8')) as ReleaseMeta;
+  const path = join(dir, RELEASE_META);
+  const parsed = releaseMeta.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success)
+    throw new DeployError(`${path} is not release metadata: ${formatIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 /** Release ids sort by their UTC stamp, then by the suffix of a taken second (`-2` before `-10`), then by the whole id. */
@@ -115,18 +124,6 @@ export function listReleases(l: Layout, stack: string): ReleaseInfo[] {
   return ids
     .reverse()
     .map((id) => ({ id, dir: l.releaseDir(stack, id), succeeded: ok.has(id), bad: isBad(l, stack, id) }));
-}
-
-/** The release the live symlink points at, if it is one of ours. */
-export function liveReleaseId(l: Layout, stack: string): string | undefined {
-  const link = l.liveLink(stack);
-  try {
-    if (!lstatSync(link).isSymbolicLink()) return undefined;
-  } catch {
-    return undefined;
-  }
-  const target = resolve(dirname(link), readlinkSync(link));
-  return dirname(target) === l.stackReleases(stack) ? basename(target) : undefined;
 }
 
 /** Rollback candidates: succeeded, not bad, present, older than `than`; newest first. */

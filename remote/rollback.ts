@@ -9,7 +9,7 @@ import type { Engine } from './engine/engine.js';
 import { runFlow } from './flow.js';
 import type { Outcome } from './outcome.js';
 import { loadRelease, type Release } from './release.js';
-import { liveReleaseId } from './releases.js';
+import { liveReleaseId } from './domain/live-link.js';
 import { errorMessage, type Reporter } from './report.js';
 import { openRun, type RunContext } from './run-context.js';
 import { goLive } from './steps/go-live.js';

@@ -17,21 +17,24 @@ import {
   type Stats,
 } from 'node:fs';
 import { hostname } from 'node:os';
+import * as z from 'zod';
 import { basename, dirname, join } from 'node:path';
 import { tempNameBeside } from '../fsutil.js';
 import { processStartTime, sameProcessRuns, sleep } from './process.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
 
-export interface LockHolder {
-  pid: number;
-  start_time: string;
-  hostname: string;
-  actor: string;
-  run_id: string;
-  release: string;
-  since: string;
-}
+/** The lock file's content: who holds it (DESIGN.md section 8). Fields a holder left out read as ''. */
+const lockHolder = z.object({
+  pid: z.number(),
+  start_time: z.string().catch(''),
+  hostname: z.string().catch(''),
+  actor: z.string().catch(''),
+  run_id: z.string().catch(''),
+  release: z.string().catch(''),
+  since: z.string().catch(''),
+});
+export type LockHolder = z.output<typeof lockHolder>;
 
 export interface Lock {
   holder: LockHolder;
@@ -67,8 +70,8 @@ function readJsonNoFollow(path: string): unknown {
 }
 
 export function readHolder(path: string): LockHolder | undefined {
-  const h = readJsonNoFollow(path) as LockHolder | undefined;
-  return h && typeof h === 'object' && typeof h.pid === 'number' ? h : undefined;
+  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
+  return parsed.success ? parsed.data : undefined;
 }
 
 export function describeHolder(h: LockHolder): string {

@@ -7,7 +7,7 @@ import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus
 import { mainImage, type Release } from '../release.js';
 import { errorMessage } from '../report.js';
 import type { RunContext, Who } from '../run-context.js';
-import { liveReleaseId } from '../releases.js';
+import { liveReleaseId } from './live-link.js';
 import {
   buildManifest,
   recordedLiveId,

@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { imageTag, stackName, freeText } from '../../common/names.js';
 import { commonOptions, formatIssues } from '../../common/request.js';
-import { defaultActor, integer, pathArg } from '../cli/args.js';
+import { defaultActor, integer, pathArg } from '../argv/args.js';
 import { DeployError } from '../errors.js';
 import { layout, type Layout } from '../../common/layout.js';
 import { checkTrustedRoot } from '../ownership.js';

@@ -1,9 +1,10 @@
 // `cleanup`: the retention rule of DESIGN.md section 7 step 12, per stack, under the stack's lock.
 import type { Command } from '../cli/command.js';
-import { integer, parse } from '../cli/args.js';
+import { integer, parse } from '../argv/args.js';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../../common/layout.js';
-import { compareReleaseIds, liveReleaseId, readReleaseMeta, type ReleaseInfo } from '../releases.js';
+import { liveReleaseId } from '../domain/live-link.js';
+import { compareReleaseIds, readReleaseMeta, type ReleaseInfo } from '../releases.js';
 import { errorMessage, Reporter } from '../report.js';
 import { readStackConfig } from '../stack-config.js';
 import { planCleanup, removeReleases, type CleanupPlan } from '../domain/retention.js';

@@ -1,7 +1,7 @@
 // Gathers what `status` compares for one stack: the live symlink, the current manifest, the frozen
 // release, the running containers, the lock and the last run. No judgement here (see diagnose.ts).
-import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseEventLine } from '../../common/events.js';
 import { executorAlive, pidFileOf } from '../domain/process.js';
 import { Docker, type ContainerState } from '../docker.js';
@@ -9,7 +9,6 @@ import { linesFromEnd } from '../history.js';
 import type { Layout } from '../../common/layout.js';
 import {
   isBad,
-  liveReleaseId,
   readReleaseMeta,
   rollbackCandidates,
   type ReleaseInfo,
@@ -19,7 +18,7 @@ import { errorMessage, Reporter } from '../report.js';
 import { holderAlive, readHolder, type LockHolder } from '../domain/lock.js';
 import { readManifest, type StoredManifest } from '../domain/manifest.js';
 import { mainImage } from '../release.js';
-import { checkLiveLink } from '../steps/safety.js';
+import { checkLiveLink, readLiveLink } from '../domain/live-link.js';
 import { releaseServiceImages, type ServiceImage } from '../compose-services.js';
 
 export interface LinkFacts {
@@ -87,30 +86,17 @@ export function dockerContainers(): ContainerSource {
 }
 
 function linkFacts(l: Layout, stack: string): LinkFacts {
-  const path = l.liveLink(stack);
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return { path, kind: 'missing', targetExists: false };
-  }
+  const link = readLiveLink(l, stack);
+  if (link.kind === 'missing') return { path: link.path, kind: 'missing', targetExists: false };
   let unsafe: string | undefined;
   try {
     checkLiveLink(l, stack);
   } catch (err) {
     unsafe = errorMessage(err);
   }
-  if (!st.isSymbolicLink())
-    return { path, kind: st.isDirectory() ? 'directory' : 'file', targetExists: true, unsafe };
-  const target = resolve(dirname(path), readlinkSync(path));
-  return {
-    path,
-    kind: 'symlink',
-    target,
-    releaseId: liveReleaseId(l, stack),
-    targetExists: existsSync(target),
-    unsafe,
-  };
+  if (link.kind !== 'symlink') return { path: link.path, kind: link.kind, targetExists: true, unsafe };
+  const { path, target, releaseId } = link;
+  return { path, kind: 'symlink', target, releaseId, targetExists: existsSync(target), unsafe };
 }
 
 function manifestFacts(l: Layout, stack: string): ManifestFacts {

@@ -3,7 +3,7 @@
 import { lstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from '../cli/command.js';
-import { parse } from '../cli/args.js';
+import { parse } from '../argv/args.js';
 import { DeployError } from '../errors.js';
 import { Reporter } from '../report.js';
 import { appendRecord, historyRecord } from '../domain/records.js';

@@ -2,20 +2,20 @@
 // (DESIGN.md section 6), recorded in the history with the actor.
 import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli/command.js';
-import { parse, pathArg } from '../cli/args.js';
+import { parse, pathArg } from '../argv/args.js';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
 import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Layout } from '../../common/layout.js';
 import { errorMessage } from '../report.js';
-import type { VerifiedMarker } from '../steps/gate.js';
+import { parseMarker, type StoredMarker, type VerifiedMarker } from '../domain/verified-marker.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
 import { actorArg, positionals, rootLayout, tagArg, textArg } from './argv.js';
 import { print, printJson, table } from './table.js';
 
 /** What a marker file held: JSON, `empty` (made by `touch`), or `unreadable`. */
-export type MarkerContent = Partial<VerifiedMarker> | 'empty' | 'unreadable';
+export type MarkerContent = StoredMarker | 'empty' | 'unreadable';
 
 export function readMarker(l: Layout, tag: string): MarkerContent | undefined {
   let text: string;
@@ -25,13 +25,8 @@ export function readMarker(l: Layout, tag: string): MarkerContent | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  if (!text.trim()) return 'empty';
-  try {
-    const m = JSON.parse(text) as unknown;
-    return m && typeof m === 'object' ? (m as Partial<VerifiedMarker>) : 'unreadable';
-  } catch {
-    return 'unreadable';
-  }
+  const read = parseMarker(text);
+  return read.kind === 'marker' ? read.marker : read.kind === 'empty' ? 'empty' : 'unreadable';
 }
 
 /** `{name: digest}` of every image in the digest manifest, which must carry `tag`. */

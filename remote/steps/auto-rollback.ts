@@ -10,7 +10,7 @@ import { markBad } from '../releases.js';
 import { errorMessage } from '../report.js';
 import type { RunContext } from '../run-context.js';
 import { goLive } from './go-live.js';
-import { removeLive } from './switch.js';
+import { removeLive } from '../domain/live-link.js';
 
 export interface FailedDeploy {
   engine: Engine;

@@ -5,7 +5,7 @@ import type { Release } from '../release.js';
 import type { RunContext } from '../run-context.js';
 import { interpolate, readEnvFile } from '../stack-config.js';
 import { smoke, type SmokePlan } from './smoke.js';
-import { switchLive } from './switch.js';
+import { switchLive } from '../domain/live-link.js';
 
 /** switch: the live symlink now names the release. */
 export function switchTo(run: RunContext, r: Release): void {

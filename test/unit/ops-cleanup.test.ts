@@ -11,7 +11,7 @@ import { compareReleaseIds, releaseIds } from '../../remote/releases.js';
 import { Reporter } from '../../remote/report.js';
 import { planCleanup } from '../../remote/domain/retention.js';
 import { acquireLock } from '../../remote/domain/lock.js';
-import { switchLive } from '../../remote/steps/switch.js';
+import { switchLive } from '../../remote/domain/live-link.js';
 import { cli as run, deployed, makeRelease, rid, tempRoot } from './ops-fixture.js';
 
 let fx: ReturnType<typeof tempRoot>;

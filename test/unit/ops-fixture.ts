@@ -8,7 +8,7 @@ import { layout, type Layout } from '../../common/layout.js';
 import { markBad, RELEASE_META, type ReleaseMeta } from '../../remote/releases.js';
 import { buildManifest, writeManifest } from '../../remote/domain/manifest.js';
 import { appendRecord, historyRecord } from '../../remote/domain/records.js';
-import { switchLive } from '../../remote/steps/switch.js';
+import { switchLive } from '../../remote/domain/live-link.js';
 import type { HistoryStatus } from '../../remote/history.js';
 
 export const DIGEST = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;

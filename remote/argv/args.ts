@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ENV_VAR_RE } from '../../common/names.js';
 import { DeployError } from '../errors.js';
-import { refuseOptionLikeValues } from './untrusted-argv.js';
+import { refuseOptionLikeValues } from './untrusted.js';
 
 export const globalOptions = {
   root: { type: 'string' },
