@@ -38,6 +38,10 @@ export const freeText = (field: string, max: number) =>
       error: `${field} contains control characters; use plain text on one line`,
     });
 
+/** The one rule for a path either side is given: absolute, no `..` segment, no NUL or line break. */
+export const isSafeAbsPath = (p: string): boolean =>
+  p.startsWith('/') && !p.split('/').includes('..') && !/[\0\n\r]/.test(p);
+
 /** `ENV_VAR=image-name` mappings from the `images` input. */
 export const imageMapping = z.record(
   z.string().regex(ENV_VAR_RE, { error: 'image variable names are upper-case shell names like IMAGE_REF' }),
