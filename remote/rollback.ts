@@ -8,7 +8,7 @@ import { engineFor } from './engine/choose.js';
 import type { Engine } from './engine/engine.js';
 import { runFlow } from './flow.js';
 import type { Outcome } from './outcome.js';
-import { loadRelease, type Release } from './release.js';
+import { loadRelease, type Release } from './domain/release.js';
 import { liveReleaseId } from './domain/live-link.js';
 import { errorMessage, type Reporter } from './report.js';
 import { openRun, type RunContext } from './run-context.js';

@@ -10,7 +10,7 @@ import {
   type RollbackRequest,
 } from '../../common/request.js';
 import { deploy } from '../deploy.js';
-import { planRelease } from '../plan.js';
+import { planRelease } from '../domain/plan.js';
 import { DeployError, isExpected } from '../errors.js';
 import { layout } from '../../common/layout.js';
 import { exitCode } from '../outcome.js';

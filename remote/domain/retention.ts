@@ -3,7 +3,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layout } from '../../common/layout.js';
-import { compareReleaseIds, listReleases, type ReleaseInfo } from '../releases.js';
+import { compareReleaseIds, listReleases, type ReleaseInfo } from './releases.js';
 import { liveReleaseId } from './live-link.js';
 import type { Reporter } from '../report.js';
 

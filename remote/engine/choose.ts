@@ -1,7 +1,7 @@
 // Picks the engine a release runs on: the one its frozen compose file names (x-seisei-deploy.engine).
 // A second engine (Swarm) is one more case here and one more file beside compose.ts.
 import { DeployError } from '../errors.js';
-import type { Release } from '../release.js';
+import type { Release } from '../domain/release.js';
 import { composeEngine } from './compose.js';
 import type { Engine, Host } from './engine.js';
 

@@ -1,10 +1,10 @@
 // The seam between the deploy steps and what runs the stack (DESIGN.md section A): everything a
 // step asks of an engine. Compose is the one implementation today (compose.ts); choose.ts picks one.
 import type { ContainerState, Docker } from '../docker.js';
-import type { Release } from '../release.js';
+import type { Release } from '../domain/release.js';
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { Reporter } from '../report.js';
-import type { EngineName } from '../stack-config.js';
+import type { EngineName } from '../domain/stack-config.js';
 
 /** A registry login for the run, the password already read (remote/registry-credentials.ts). */
 export interface Login {

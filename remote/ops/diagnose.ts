@@ -3,7 +3,7 @@
 import type { ContainerState } from '../docker.js';
 import { describeHolder } from '../domain/lock.js';
 import { hostname } from 'node:os';
-import { sameImage } from '../compose-services.js';
+import { sameImage } from '../domain/compose-services.js';
 import type { StatusFacts } from './status-facts.js';
 
 export interface Problem {

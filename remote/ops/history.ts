@@ -1,7 +1,7 @@
 // `history`: the most recent history records as a table (like `tail`: newest at the bottom).
 import type { Command } from '../cli/command.js';
 import { integer, parse } from '../argv/args.js';
-import { recentRecords, type HistoryRecord } from '../history.js';
+import { recentRecords, type HistoryRecord } from '../domain/history.js';
 import { positionals, rootLayout, stackArg } from './argv.js';
 import { paint, print, shorten, table, type Paint } from './table.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseEventLine } from '../../common/events.js';
 import { executorAlive, pidFileOf } from '../domain/process.js';
 import { Docker, type ContainerState } from '../docker.js';
-import { linesFromEnd } from '../history.js';
+import { linesFromEnd } from '../domain/history.js';
 import type { Layout } from '../../common/layout.js';
 import {
   isBad,
@@ -13,13 +13,13 @@ import {
   rollbackCandidates,
   type ReleaseInfo,
   type ReleaseMeta,
-} from '../releases.js';
+} from '../domain/releases.js';
 import { errorMessage, Reporter } from '../report.js';
 import { holderAlive, readHolder, type LockHolder } from '../domain/lock.js';
 import { readManifest, type StoredManifest } from '../domain/manifest.js';
-import { mainImage } from '../release.js';
+import { mainImage } from '../domain/release.js';
 import { checkLiveLink, readLiveLink } from '../domain/live-link.js';
-import { releaseServiceImages, type ServiceImage } from '../compose-services.js';
+import { releaseServiceImages, type ServiceImage } from '../domain/compose-services.js';
 
 export interface LinkFacts {
   path: string;

@@ -4,7 +4,7 @@ import { DeployError } from '../errors.js';
 import { parseMarker } from '../domain/verified-marker.js';
 import type { Layout } from '../../common/layout.js';
 import type { DeployRequest } from '../../common/request.js';
-import type { ReleasePlan } from '../plan.js';
+import type { ReleasePlan } from '../domain/plan.js';
 import type { RunContext } from '../run-context.js';
 
 export type GateOutcome = 'not-gated' | 'verified' | 'verified-empty-marker' | 'break-glass';

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { DeployRequest } from '../../common/request.js';
-import { detectCompose } from '../compose-detect.js';
+import { detectCompose } from '../engine/compose-detect.js';
 import { composeEnv, Docker } from '../docker.js';
 import type { Host, Login } from '../engine/engine.js';
 import { privateDockerConfig, takeLogin } from '../registry-credentials.js';

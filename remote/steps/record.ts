@@ -2,7 +2,7 @@
 // line went. Recording itself is remote/domain/records.ts (recordLive).
 import type { Live } from '../domain/records.js';
 import type { Outcome } from '../outcome.js';
-import type { Release } from '../release.js';
+import type { Release } from '../domain/release.js';
 import type { RunContext } from '../run-context.js';
 
 /** The result fields of a release that is live and in the manifest. */

@@ -5,7 +5,7 @@ import { factsOf, recordFailure } from '../domain/records.js';
 import { engineFor } from '../engine/choose.js';
 import type { Host } from '../engine/engine.js';
 import type { Outcome } from '../outcome.js';
-import { loadRelease } from '../release.js';
+import { loadRelease } from '../domain/release.js';
 import { errorMessage } from '../report.js';
 import type { RunContext } from '../run-context.js';
 import { goLive } from './go-live.js';

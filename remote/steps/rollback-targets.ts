@@ -2,8 +2,8 @@
 // included), and a failed target marked bad and recorded before the next is tried.
 import { factsOf, liveToReturnTo, recordFailure } from '../domain/records.js';
 import { DeployError } from '../errors.js';
-import type { Release } from '../release.js';
-import { markBad, rollbackCandidates } from '../releases.js';
+import type { Release } from '../domain/release.js';
+import { markBad, rollbackCandidates } from '../domain/releases.js';
 import type { RunContext } from '../run-context.js';
 
 /** A target that fails is marked bad and the next older one tried, at most this many in all. */

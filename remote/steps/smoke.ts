@@ -4,7 +4,7 @@ import type { ContainerState } from '../docker.js';
 import type { Engine } from '../engine/engine.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { SmokeCheck } from '../stack-config.js';
+import type { SmokeCheck } from '../domain/stack-config.js';
 import { httpGet } from '../http-get.js';
 import { sleep } from '../domain/process.js';
 

@@ -18,12 +18,12 @@ import { DeployError } from '../errors.js';
 import { copyStackTree } from '../copy-tree.js';
 import { fsyncDir } from '../fsutil.js';
 import type { Layout } from '../../common/layout.js';
-import { RELEASE_META, type ReleaseMeta } from '../releases.js';
+import { RELEASE_META, type ReleaseMeta } from '../domain/releases.js';
 import type { DeployRequest } from '../../common/request.js';
-import type { ReleasePlan } from '../plan.js';
-import { loadRelease, type Release } from '../release.js';
+import type { ReleasePlan } from '../domain/plan.js';
+import { loadRelease, type Release } from '../domain/release.js';
 import type { RunContext } from '../run-context.js';
-import { COMPOSE_FILES, pinEnv, readStackConfig } from '../stack-config.js';
+import { COMPOSE_FILES, pinEnv, readStackConfig } from '../domain/stack-config.js';
 
 /** The solidify step of a deploy: the stack source frozen into the new release, read back. */
 export function solidifyRelease(run: RunContext, req: DeployRequest, plan: ReleasePlan): Release {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { layout } from '../../common/layout.js';
 import { liveReleaseId } from '../../remote/domain/live-link.js';
-import { rollbackCandidates } from '../../remote/releases.js';
+import { rollbackCandidates } from '../../remote/domain/releases.js';
 import { forgetLocally, type CliRun, type Target } from '../e2e/fixture.js';
 import { type Bench, expectStatus, runScript, uniqueName } from './context.js';
 import { fmtMs, fmtStats, heading, interleaved, log, printComparison, ratio, stats, timed } from './lib.js';

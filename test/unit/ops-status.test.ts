@@ -5,7 +5,7 @@ import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ContainerState } from '../../remote/docker.js';
-import { sameImage, serviceImages } from '../../remote/compose-services.js';
+import { sameImage, serviceImages } from '../../remote/domain/compose-services.js';
 import { diagnose } from '../../remote/ops/diagnose.js';
 import { judge, renderStatus, statusJson } from '../../remote/ops/status.js';
 import { gatherFacts, lastRunFacts, type StatusFacts } from '../../remote/ops/status-facts.js';

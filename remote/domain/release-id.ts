@@ -1,8 +1,8 @@
 // Chooses a new release's id under the stack's lock: `<tag>__<UTC second>`, or `…-2`, `-3`, … when
 // that name is already used (a killed run's directory, another deploy of the tag in that second).
 import { existsSync } from 'node:fs';
-import { DeployError } from './errors.js';
-import { newReleaseId, type Layout } from '../common/layout.js';
+import { DeployError } from '../errors.js';
+import { newReleaseId, type Layout } from '../../common/layout.js';
 
 const MAX_SUFFIX = 9999;
 

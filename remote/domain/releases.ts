@@ -2,11 +2,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as z from 'zod';
-import { RELEASE_ID_RE } from '../common/names.js';
-import { formatIssues } from '../common/request.js';
-import { DeployError } from './errors.js';
+import { RELEASE_ID_RE } from '../../common/names.js';
+import { formatIssues } from '../../common/request.js';
+import { DeployError } from '../errors.js';
 import { recordsFromEnd, stackNeedle } from './history.js';
-import type { Layout } from '../common/layout.js';
+import type { Layout } from '../../common/layout.js';
 
 export const RELEASE_META = '.seisei-release.json';
 
