@@ -46,6 +46,13 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   return parsed;
 }
 
+/** The options of a command that takes no positional argument (only the global ones). */
+export function parseNoArgs(command: string, argv: string[], usage: string) {
+  const { values, positionals } = parse(command, argv, {}, usage);
+  if (positionals.length) throw new DeployError(`${command} takes no arguments\nusage: ${usage}`, 2);
+  return values;
+}
+
 /** A user name as useradd(8) takes it (and Samba's trailing `$`). */
 const USER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
 

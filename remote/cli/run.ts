@@ -80,11 +80,11 @@ export function defaultRunKey(): string {
 
 /** Runs in this process; returns the exit code. */
 export async function runInForeground(req: RunRequest, json: boolean): Promise<number> {
-  const l = layout(req.root);
+  const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
+  const journal = paths.journal(req.stack, key);
   try {
-    mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+    mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
     writePidFile(journal);
   } catch {
     // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
@@ -118,10 +118,10 @@ export function runDetached(
   req: RunRequest,
   script: string,
 ): { run_key: string; journal: string; pid: number } {
-  const l = layout(req.root);
+  const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
-  mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+  const journal = paths.journal(req.stack, key);
+  mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
   closeSync(openSync(journal, 'a', 0o640)); // exists before we return, so `follow` can start at once
   const child = spawn(process.execPath, [script, 'run', requestPath, '--run-key', key], {
     detached: true,

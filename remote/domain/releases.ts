@@ -55,8 +55,8 @@ function stampOf(id: string): [string, number] {
 }
 
 /** Complete release directories of a stack (temp and trash names are not releases), oldest first. */
-export function releaseIds(l: Layout, stack: string): string[] {
-  const dir = l.stackReleases(stack);
+export function releaseIds(layout: Layout, stack: string): string[] {
+  const dir = layout.stackReleases(stack);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter(
@@ -66,15 +66,15 @@ export function releaseIds(l: Layout, stack: string): string[] {
     .sort(compareReleaseIds);
 }
 
-export function isBad(l: Layout, stack: string, id: string): boolean {
-  return existsSync(l.badMarker(stack, id));
+export function isBad(layout: Layout, stack: string, id: string): boolean {
+  return existsSync(layout.badMarker(stack, id));
 }
 
 /** Best effort (a full disk must not stop the rollback that follows): returns '' or why it failed. */
-export function markBad(l: Layout, stack: string, id: string, why: string): string {
+export function markBad(layout: Layout, stack: string, id: string, why: string): string {
   try {
     writeFileSync(
-      l.badMarker(stack, id),
+      layout.badMarker(stack, id),
       JSON.stringify({ release_id: id, marked_at: new Date().toISOString(), why }) + '\n',
     );
     return '';
@@ -91,13 +91,13 @@ export function markBad(l: Layout, stack: string, id: string, why: string): stri
  * own deploy can be about it. So a failed release left on disk does not make the reader go through
  * the whole file; only a release whose deploy wrote no record at all (a crash) still does.
  */
-export function succeededIds(l: Layout, stack: string, ids: string[]): Set<string> {
+export function succeededIds(layout: Layout, stack: string, ids: string[]): Set<string> {
   const pending = new Set(ids);
   const found = new Set<string>();
   /** Failed deploys seen: release id → when that run started (its success, if any, is not older). */
   const runStart = new Map<string, number>();
   if (!pending.size) return found;
-  for (const r of recordsFromEnd(l.history, (r) => r.stack === stack, stackNeedle(stack))) {
+  for (const r of recordsFromEnd(layout.history, (r) => r.stack === stack, stackNeedle(stack))) {
     const ts = Date.parse(r.ts);
     for (const [id, start] of runStart)
       if (ts < start) {
@@ -118,17 +118,22 @@ export function succeededIds(l: Layout, stack: string, ids: string[]): Set<strin
 }
 
 /** Every release of the stack with what is known of it, newest first. */
-export function listReleases(l: Layout, stack: string): ReleaseInfo[] {
-  const ids = releaseIds(l, stack);
-  const ok = succeededIds(l, stack, ids);
+export function listReleases(layout: Layout, stack: string): ReleaseInfo[] {
+  const ids = releaseIds(layout, stack);
+  const ok = succeededIds(layout, stack, ids);
   return ids
     .reverse()
-    .map((id) => ({ id, dir: l.releaseDir(stack, id), succeeded: ok.has(id), bad: isBad(l, stack, id) }));
+    .map((id) => ({
+      id,
+      dir: layout.releaseDir(stack, id),
+      succeeded: ok.has(id),
+      bad: isBad(layout, stack, id),
+    }));
 }
 
 /** Rollback candidates: succeeded, not bad, present, older than `than`; newest first. */
-export function rollbackCandidates(l: Layout, stack: string, than: string | undefined): ReleaseInfo[] {
-  return listReleases(l, stack).filter(
+export function rollbackCandidates(layout: Layout, stack: string, than: string | undefined): ReleaseInfo[] {
+  return listReleases(layout, stack).filter(
     (r) => r.succeeded && !r.bad && (than === undefined || compareReleaseIds(r.id, than) < 0),
   );
 }

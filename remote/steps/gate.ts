@@ -10,7 +10,7 @@ import type { RunContext } from '../run-context.js';
 export type GateOutcome = 'not-gated' | 'verified' | 'verified-empty-marker' | 'break-glass';
 
 export function checkGate(
-  l: Layout,
+  layout: Layout,
   opts: {
     env: string;
     gatedEnvs: string[];
@@ -20,7 +20,7 @@ export function checkGate(
   },
 ): GateOutcome {
   if (!opts.gatedEnvs.includes(opts.env)) return 'not-gated';
-  const path = l.marker(opts.tag);
+  const path = layout.marker(opts.tag);
   if (!existsSync(path)) {
     if (opts.breakGlass) return 'break-glass';
     throw new DeployError(`Version not verified: ${path} does not exist`);

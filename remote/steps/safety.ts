@@ -8,17 +8,17 @@ import type { Layout } from '../../common/layout.js';
  * A stack belongs to one environment: the gate is decided by the environment named in the
  * request, so deploying production's stack "as staging" must not be a way around it.
  */
-export function checkEnvironment(l: Layout, stack: string, env: string): void {
-  const current = readManifest(l, stack);
+export function checkEnvironment(layout: Layout, stack: string, env: string): void {
+  const current = readManifest(layout, stack);
   if (current?.env && current.env !== env) {
     throw new DeployError(
-      `stack ${stack} runs as environment ${current.env} (${l.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`,
+      `stack ${stack} runs as environment ${current.env} (${layout.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`,
     );
   }
 }
 
 /** The checks before anything is written: the live link is ours and the environment is the stack's. */
-export function checkSafety(l: Layout, stack: string, env: string): void {
-  checkLiveLink(l, stack);
-  checkEnvironment(l, stack, env);
+export function checkSafety(layout: Layout, stack: string, env: string): void {
+  checkLiveLink(layout, stack);
+  checkEnvironment(layout, stack, env);
 }

@@ -31,13 +31,13 @@ export function solidifyRelease(run: RunContext, req: DeployRequest, plan: Relea
 }
 
 export function solidify(
-  l: Layout,
+  layout: Layout,
   sourceDir: string,
   meta: Omit<ReleaseMeta, 'compose_file' | 'created_at_utc'>,
 ): { dir: string; composeFile: string } {
   const composeFile = checkSource(sourceDir);
   readStackConfig(sourceDir, composeFile); // an invalid x-seisei-deploy block never becomes a release
-  const parent = l.stackReleases(meta.stack);
+  const parent = layout.stackReleases(meta.stack);
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   const final = join(parent, meta.release_id);
   if (existsSync(final))
