@@ -2,9 +2,8 @@
 // Compose-specific detail of pull, up, what runs and down lives here.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeDown, composeUp, type ComposeTarget } from '../commands/compose.js';
+import { composeDown, composeUp, type ComposeFlavor, type ComposeTarget } from '../commands/compose.js';
 import { login } from '../commands/docker.js';
-import { target } from '../docker.js';
 import { imagesToCheck, nothingToPull, planPull, pullCommands } from './pull-plan.js';
 import { stepTimeouts, type Release } from '../domain/release.js';
 import type { Engine, Host, Login } from './engine.js';
@@ -70,4 +69,20 @@ async function pullRelease(
     // The login is needed for the pull only: the credentials leave the disk as soon as it ends.
     if (withLogin && docker.dockerConfig) rmSync(join(docker.dockerConfig, 'config.json'), { force: true });
   }
+}
+
+/** The compose project of one release: its name, directory, frozen compose file and .env. */
+function target(
+  flavor: ComposeFlavor,
+  project: string,
+  releaseDir: string,
+  composeFile: string,
+): ComposeTarget {
+  return {
+    flavor,
+    project,
+    projectDir: releaseDir,
+    file: `${releaseDir}/${composeFile}`,
+    envFile: `${releaseDir}/.env`,
+  };
 }
