@@ -1,14 +1,9 @@
 // One deploy/rollback/cleanup per stack at a time (DESIGN.md section 8).
 import {
-  closeSync,
-  constants,
-  fstatSync,
   linkSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -17,65 +12,23 @@ import {
   type Stats,
 } from 'node:fs';
 import { hostname } from 'node:os';
-import * as z from 'zod';
 import { basename, dirname, join } from 'node:path';
 import { tempNameBeside } from '../fsutil.js';
-import { processStartTime, sameProcessRuns, sleep } from './process.js';
+import {
+  describeHolder,
+  holderAlive,
+  processAlive,
+  readHolder,
+  readJsonNoFollow,
+  type LockHolder,
+} from './lock-holder.js';
+import { processStartTime, sleep } from './process.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
-
-/** The lock file's content: who holds it (DESIGN.md section 8). Fields a holder left out read as ''. */
-const lockHolder = z.object({
-  pid: z.number(),
-  start_time: z.string().catch(''),
-  hostname: z.string().catch(''),
-  actor: z.string().catch(''),
-  run_id: z.string().catch(''),
-  release: z.string().catch(''),
-  since: z.string().catch(''),
-});
-export type LockHolder = z.output<typeof lockHolder>;
 
 export interface Lock {
   holder: LockHolder;
   release(): void;
-}
-
-/** Whether a process recorded as pid + start time is still running (another host's: assumed so). */
-function processAlive(p: { pid: number; start_time: string; hostname: string }): boolean {
-  if (p.hostname !== hostname()) return true; // a lock from another host cannot be judged: never evict it
-  return sameProcessRuns(p.pid, p.start_time);
-}
-
-export function holderAlive(h: LockHolder): boolean {
-  return processAlive(h);
-}
-
-/** A regular file's JSON, read without following a symlink; undefined when absent, a link or torn. */
-function readJsonNoFollow(path: string): unknown {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return undefined;
-    return JSON.parse(readFileSync(fd, 'utf8'));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export function readHolder(path: string): LockHolder | undefined {
-  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
-  return parsed.success ? parsed.data : undefined;
-}
-
-export function describeHolder(h: LockHolder): string {
-  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || '?'}, run ${h.run_id || '?'}, release ${h.release || '?'}, since ${h.since}`;
 }
 
 const sameHolder = (a: LockHolder, b: LockHolder) =>

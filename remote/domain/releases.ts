@@ -121,14 +121,12 @@ export function succeededIds(layout: Layout, stack: string, ids: string[]): Set<
 export function listReleases(layout: Layout, stack: string): ReleaseInfo[] {
   const ids = releaseIds(layout, stack);
   const ok = succeededIds(layout, stack, ids);
-  return ids
-    .reverse()
-    .map((id) => ({
-      id,
-      dir: layout.releaseDir(stack, id),
-      succeeded: ok.has(id),
-      bad: isBad(layout, stack, id),
-    }));
+  return ids.reverse().map((id) => ({
+    id,
+    dir: layout.releaseDir(stack, id),
+    succeeded: ok.has(id),
+    bad: isBad(layout, stack, id),
+  }));
 }
 
 /** Rollback candidates: succeeded, not bad, present, older than `than`; newest first. */

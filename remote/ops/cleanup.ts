@@ -8,7 +8,8 @@ import { compareReleaseIds, readReleaseMeta, type ReleaseInfo } from '../domain/
 import { errorMessage, Reporter } from '../report.js';
 import { readStackConfig } from '../domain/stack-config.js';
 import { planCleanup, removeReleases, type CleanupPlan } from '../domain/retention.js';
-import { acquireLock, describeHolder, holderAlive, readHolder } from '../domain/lock.js';
+import { acquireLock } from '../domain/lock.js';
+import { describeHolder, holderAlive, readHolder } from '../domain/lock-holder.js';
 import { readManifest } from '../domain/manifest.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
 import { actorArg, lockTimeoutArg, rootLayout, parseOp } from './argv.js';

@@ -15,7 +15,7 @@ import {
   type ReleaseMeta,
 } from '../domain/releases.js';
 import { errorMessage, Reporter } from '../report.js';
-import { holderAlive, readHolder, type LockHolder } from '../domain/lock.js';
+import { holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
 import { readManifest, type StoredManifest } from '../domain/manifest.js';
 import { mainImage } from '../domain/release.js';
 import { checkLiveLink, readLiveLink } from '../domain/live-link.js';

@@ -6,7 +6,8 @@ import type { Command } from '../cli/command.js';
 import { DeployError } from '../errors.js';
 import { Reporter } from '../report.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
-import { describeHolder, holderAlive, readHolder, removeLock, type LockHolder } from '../domain/lock.js';
+import { removeLock } from '../domain/lock.js';
+import { describeHolder, holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
 import { actorArg, rootLayout, stackArg, textArg, parseOp } from './argv.js';
 import { print, printJson } from './table.js';
 
