@@ -8,6 +8,8 @@ export interface ImageDigest {
   tag: string;
   ref: string;
   digest: string;
+  /** Where the build's signed provenance attestation of this digest is (mode manifest, attest: true). */
+  attestation?: string;
 }
 export interface DigestManifest {
   git_sha: string;

@@ -4,6 +4,11 @@ import { posix } from 'node:path';
 
 const { join } = posix;
 
+/** srv_root when none is given. */
+export const DEFAULT_ROOT = '/srv';
+/** stacks_source when none is given: where the stacks' compose files are checked out on the server. */
+export const DEFAULT_STACKS_SOURCE = '/opt/seisei-odoo-addons/infra/stacks';
+
 export interface Layout {
   root: string;
   stacksDir: string;

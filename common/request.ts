@@ -1,7 +1,7 @@
 // The request the action sends to the executor and the executor re-validates (the server is the
 // trust boundary). The operator CLI builds the same object from argv.
 import * as z from 'zod';
-import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from './defaults.js';
+import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from './layout.js';
 import { envName, freeText, imageMapping, imageTag, isSafeAbsPath, runKey, stackName } from './names.js';
 
 /**
@@ -37,6 +37,17 @@ export const registryLogin = z
   })
   .optional();
 
+/** What the action's provenance gate found (docs/design.md, provenance); the executor records it. */
+export const provenanceRecord = z.object({
+  state: z.enum(['verified', 'warned', 'off']),
+  mode: z.enum(['off', 'warn', 'require']),
+  signer_workflow: freeText('provenance.signer_workflow', 300).optional(),
+  signer_ref: freeText('provenance.signer_ref', 300).optional(),
+  /** digest -> where its bundle is */
+  bundles: z.record(z.string().regex(/^sha256:[0-9a-f]{64}$/), freeText('provenance bundle', 500)).optional(),
+});
+export type ProvenanceRecord = z.infer<typeof provenanceRecord>;
+
 export const deployRequest = z.object({
   command: z.literal('deploy'),
   stack: stackName,
@@ -47,6 +58,7 @@ export const deployRequest = z.object({
   break_glass: z.boolean().default(false),
   reason: freeText('break_glass_reason', 1000).default(''),
   registry_login: registryLogin,
+  provenance: provenanceRecord.optional(),
   ...commonOptions,
 });
 export type DeployRequest = z.infer<typeof deployRequest>;

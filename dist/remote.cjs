@@ -8169,32 +8169,63 @@ function validate10(data, { instancePath = "", parentData, parentDataProperty, r
                 errors++;
               }
             }
+            if (data4.attestation !== void 0) {
+              let data8 = data4.attestation;
+              if (typeof data8 === "string") {
+                if (func2(data8) > 500) {
+                  const err25 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/maxLength", keyword: "maxLength", params: { limit: 500 }, message: "must NOT have more than 500 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err25];
+                  } else {
+                    vErrors.push(err25);
+                  }
+                  errors++;
+                }
+                if (func2(data8) < 1) {
+                  const err26 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err26];
+                  } else {
+                    vErrors.push(err26);
+                  }
+                  errors++;
+                }
+              } else {
+                const err27 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err27];
+                } else {
+                  vErrors.push(err27);
+                }
+                errors++;
+              }
+            }
           } else {
-            const err25 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err28 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err25];
+              vErrors = [err28];
             } else {
-              vErrors.push(err25);
+              vErrors.push(err28);
             }
             errors++;
           }
         }
       } else {
-        const err26 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err29 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err26];
+          vErrors = [err29];
         } else {
-          vErrors.push(err26);
+          vErrors.push(err29);
         }
         errors++;
       }
     }
   } else {
-    const err27 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err30 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err27];
+      vErrors = [err30];
     } else {
-      vErrors.push(err27);
+      vErrors.push(err30);
     }
     errors++;
   }
@@ -14895,14 +14926,50 @@ function imageLines(value) {
 var import_node_child_process4 = require("node:child_process");
 var import_node_fs28 = require("node:fs");
 
+// common/layout.ts
+var import_node_path4 = require("node:path");
+var { join: join3 } = import_node_path4.posix;
+var DEFAULT_ROOT = "/srv";
+var DEFAULT_STACKS_SOURCE = "/opt/seisei-odoo-addons/infra/stacks";
+function layout(root) {
+  const releasesDir = join3(root, "releases");
+  const stackReleases = (stack) => join3(releasesDir, "stacks", stack);
+  return {
+    root,
+    stacksDir: join3(root, "stacks"),
+    liveLink: (stack) => join3(root, "stacks", stack),
+    releasesDir,
+    stackReleases,
+    releaseDir: (stack, id) => join3(stackReleases(stack), id),
+    verifiedDir: join3(releasesDir, "verified"),
+    marker: (tag) => join3(releasesDir, "verified", tag),
+    currentDir: join3(releasesDir, "current"),
+    currentManifest: (stack) => join3(releasesDir, "current", `${stack}.json`),
+    history: join3(releasesDir, "deploy_history.log"),
+    locksDir: join3(releasesDir, "locks"),
+    lockFile: (stack) => join3(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => join3(releasesDir, "runs", stack),
+    journal: (stack, key) => join3(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: join3(releasesDir, "bin"),
+    cli: join3(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: join3(root, "backups"),
+    // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
+    badMarker: (stack, id) => join3(stackReleases(stack), `.bad-${id}`)
+  };
+}
+function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
+  const stamp = now2.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  return `${tag}__${stamp}`;
+}
+
 // common/request.ts
 var REQUEST_FORMAT = 1;
 var absPath = (field) => string2().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
   error: `${field} must be an absolute path without '..'`
 });
 var commonOptions = {
-  root: absPath("root").default("/srv"),
-  source: absPath("source").default("/opt/seisei-odoo-addons/infra/stacks"),
+  root: absPath("root").default(DEFAULT_ROOT),
+  source: absPath("source").default(DEFAULT_STACKS_SOURCE),
   actor: freeText("actor", 200).default(""),
   run_id: freeText("run_id", 100).default(""),
   run_key: runKey.optional(),
@@ -14917,6 +14984,14 @@ var registryLogin = object({
   username: freeText("registry_username", 255).min(1),
   password_file: absPath("registry password file")
 }).optional();
+var provenanceRecord = object({
+  state: _enum(["verified", "warned", "off"]),
+  mode: _enum(["off", "warn", "require"]),
+  signer_workflow: freeText("provenance.signer_workflow", 300).optional(),
+  signer_ref: freeText("provenance.signer_ref", 300).optional(),
+  /** digest -> where its bundle is */
+  bundles: record(string2().regex(/^sha256:[0-9a-f]{64}$/), freeText("provenance bundle", 500)).optional()
+});
 var deployRequest = object({
   command: literal("deploy"),
   stack: stackName,
@@ -14927,6 +15002,7 @@ var deployRequest = object({
   break_glass: boolean2().default(false),
   reason: freeText("break_glass_reason", 1e3).default(""),
   registry_login: registryLogin,
+  provenance: provenanceRecord.optional(),
   ...commonOptions
 });
 var rollbackRequest = object({
@@ -14980,13 +15056,13 @@ var import_node_http = __toESM(require("node:http"), 1);
 // remote/docker-cli-config.ts
 var import_node_fs4 = require("node:fs");
 var import_node_os3 = require("node:os");
-var import_node_path4 = require("node:path");
+var import_node_path5 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path4.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path5.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path4.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path5.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
@@ -15338,40 +15414,6 @@ function toState(c) {
     health: c.State.Health?.Status,
     restarts: c.RestartCount ?? 0
   };
-}
-
-// common/layout.ts
-var import_node_path5 = require("node:path");
-var { join: join4 } = import_node_path5.posix;
-function layout(root) {
-  const releasesDir = join4(root, "releases");
-  const stackReleases = (stack) => join4(releasesDir, "stacks", stack);
-  return {
-    root,
-    stacksDir: join4(root, "stacks"),
-    liveLink: (stack) => join4(root, "stacks", stack),
-    releasesDir,
-    stackReleases,
-    releaseDir: (stack, id) => join4(stackReleases(stack), id),
-    verifiedDir: join4(releasesDir, "verified"),
-    marker: (tag) => join4(releasesDir, "verified", tag),
-    currentDir: join4(releasesDir, "current"),
-    currentManifest: (stack) => join4(releasesDir, "current", `${stack}.json`),
-    history: join4(releasesDir, "deploy_history.log"),
-    locksDir: join4(releasesDir, "locks"),
-    lockFile: (stack) => join4(releasesDir, "locks", `${stack}.lock`),
-    runsDir: (stack) => join4(releasesDir, "runs", stack),
-    journal: (stack, key) => join4(releasesDir, "runs", stack, `${key}.jsonl`),
-    binDir: join4(releasesDir, "bin"),
-    cli: join4(releasesDir, "bin", "seisei-deploy"),
-    backupsDir: join4(root, "backups"),
-    // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
-    badMarker: (stack, id) => join4(stackReleases(stack), `.bad-${id}`)
-  };
-}
-function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
-  const stamp = now2.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  return `${tag}__${stamp}`;
 }
 
 // remote/plan.ts
@@ -16264,7 +16306,7 @@ function checkGate(l, opts) {
       `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
     );
   const text = (0, import_node_fs15.readFileSync)(path, "utf8");
-  if (!text.trim()) return "verified-empty-marker";
+  if (!text.trim()) return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
   let marker;
   try {
     marker = JSON.parse(text);
@@ -16287,7 +16329,20 @@ function checkGate(l, opts) {
       `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
     );
   }
+  const state = marker.provenance?.state;
+  if (state !== "verified") {
+    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
   return Object.keys(marker.digests ?? {}).length ? "verified" : "verified-empty-marker";
+}
+function unattested(opts, path, what) {
+  if (!opts.requireProvenance) return void 0;
+  if (opts.breakGlass) return "break-glass";
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
+  );
 }
 function markerShapeProblem(m) {
   if (typeof m !== "object" || m === null || Array.isArray(m)) return "not a JSON object";
@@ -16831,6 +16886,7 @@ async function recordDeploy(l, docker, flavor, d, report) {
     gate: d.gate,
     compose: flavor
   });
+  if (d.provenance) current.provenance = d.provenance;
   try {
     await report.step("record", () => writeManifest(l, current));
   } catch (err) {
@@ -16846,7 +16902,8 @@ async function recordDeploy(l, docker, flavor, d, report) {
   const base2 = { stack, env, mode: "deploy", status: "success", started: d.started };
   const rec = historyRecord(base2, who2, { release_id: releaseId, image_tag, ...d.facts }, "", {
     gate: d.gate,
-    images: current.images
+    images: current.images,
+    ...d.provenance ? { provenance: d.provenance } : {}
   });
   const unrecorded = tryRecord(l, rec);
   const live = { release_id: releaseId, release_dir: release.dir, ...d.facts, manifest: current };
@@ -17166,7 +17223,8 @@ async function deploy(req, report) {
             gatedEnvs: req.gated_envs,
             tag: req.image_tag,
             digests: plan.digests,
-            breakGlass: req.break_glass
+            breakGlass: req.break_glass,
+            requireProvenance: req.provenance?.mode === "require"
           })
         );
         if (gate === "break-glass")
@@ -17229,7 +17287,8 @@ async function deploy(req, report) {
             started,
             env: req.env,
             facts,
-            keep: req.keep_releases ?? config2.keep_releases ?? 10
+            keep: req.keep_releases ?? config2.keep_releases ?? 10,
+            provenance: req.provenance
           },
           report
         );
@@ -17765,6 +17824,173 @@ var historyCommand = {
   }
 };
 
+// remote/ops/verify.ts
+var import_node_fs30 = require("node:fs");
+function readMarker(l, tag) {
+  let text;
+  try {
+    text = (0, import_node_fs30.readFileSync)(l.marker(tag), "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  }
+  if (!text.trim()) return "empty";
+  try {
+    const m = JSON.parse(text);
+    return m && typeof m === "object" ? m : "unreadable";
+  } catch {
+    return "unreadable";
+  }
+}
+function digestsFromFile(file, tag) {
+  const text = readInputFile(file, "--digest-file");
+  try {
+    const m = parseDigestManifest(text, tag);
+    return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
+  } catch (err) {
+    throw new DeployError(`--digest-file ${file}: ${errorMessage(err)}`, 2);
+  }
+}
+function provenanceArg(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`--provenance is not JSON: ${errorMessage(err)}`, 2);
+  }
+  const r = provenanceRecord.safeParse(data);
+  if (!r.success) throw new DeployError(`--provenance: ${formatIssues(r.error)}`, 2);
+  return r.data;
+}
+var who = (actor) => ({ actor, run_id: "", break_glass: false, break_glass_reason: "" });
+function verifyTag(l, tag, opts) {
+  const started = Date.now();
+  const replaced = readMarker(l, tag);
+  const marker = {
+    image_tag: tag,
+    digests: opts.digests,
+    verified_at: (/* @__PURE__ */ new Date()).toISOString(),
+    verified_by: opts.actor,
+    note: opts.note,
+    ...opts.provenance ? { provenance: opts.provenance } : {}
+  };
+  writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + "\n");
+  record2(
+    l,
+    historyRecord(
+      { stack: "", env: "", mode: "verify", status: "success", started },
+      who(opts.actor),
+      { image_tag: tag },
+      "",
+      {
+        digests: opts.digests,
+        note: opts.note,
+        marker: l.marker(tag),
+        ...opts.provenance ? { provenance: opts.provenance } : {}
+      }
+    )
+  );
+  return { path: l.marker(tag), marker, replaced };
+}
+function unverifyTag(l, tag, opts) {
+  const started = Date.now();
+  const path = l.marker(tag);
+  const removed = readMarker(l, tag);
+  if (removed === void 0)
+    throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
+  (0, import_node_fs30.unlinkSync)(path);
+  fsyncDir(l.verifiedDir);
+  record2(
+    l,
+    historyRecord(
+      { stack: "", env: "", mode: "unverify", status: "success", started },
+      who(opts.actor),
+      { image_tag: tag },
+      "",
+      {
+        digests: typeof removed === "object" ? removed.digests ?? {} : {},
+        note: opts.note,
+        marker: path
+      }
+    )
+  );
+  return { path, removed };
+}
+function describeProvenance(p) {
+  if (!p?.state) return "not checked";
+  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? "?"}` : "";
+  return `${p.state}${signer}`;
+}
+function describeMarker(m) {
+  if (m === void 0) return "none";
+  if (m === "empty") return "an empty marker (touch)";
+  if (m === "unreadable") return "an unreadable marker";
+  return `the marker written ${m.verified_at ?? "?"} by ${m.verified_by || "?"}`;
+}
+var verifyCommand = {
+  usage: 'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
+  summary: "mark an image tag as verified on staging (production deploys need it)",
+  async main(argv) {
+    const { values: v, positionals: p } = parse2(
+      "verify",
+      argv,
+      {
+        "digest-file": { type: "string" },
+        provenance: { type: "string" },
+        note: { type: "string" },
+        actor: { type: "string" }
+      },
+      this.usage
+    );
+    positionals(p, 1, this.usage);
+    if (!p[0]) throw new DeployError(`verify takes <image_tag>
+usage: ${this.usage}`, 2);
+    const tag = tagArg(p[0]);
+    const l = rootLayout(v.root);
+    const note = textArg("note", v.note);
+    const actor = actorArg(v.actor);
+    const file = pathArg(v["digest-file"]);
+    const digests = file ? digestsFromFile(file, tag) : {};
+    const provenance = v.provenance ? provenanceArg(v.provenance) : void 0;
+    const done = verifyTag(l, tag, { digests, note, actor, provenance });
+    if (v.json) {
+      printJson(done);
+      return 0;
+    }
+    const names3 = Object.entries(digests);
+    print(
+      [
+        `verified ${tag} by ${actor}: ${done.path}`,
+        done.replaced !== void 0 ? `  (replaced ${describeMarker(done.replaced)})` : "",
+        `  provenance: ${describeProvenance(provenance)}`,
+        names3.length ? table(names3, { indent: "  " }) : "  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)"
+      ].filter(Boolean).join("\n")
+    );
+    return 0;
+  }
+};
+var unverifyCommand = {
+  usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
+  summary: "remove the verified marker of an image tag (production deploys of it fail again)",
+  async main(argv) {
+    const { values: v, positionals: p } = parse2(
+      "unverify",
+      argv,
+      { note: { type: "string" }, actor: { type: "string" } },
+      this.usage
+    );
+    positionals(p, 1, this.usage);
+    if (!p[0]) throw new DeployError(`unverify takes <image_tag>
+usage: ${this.usage}`, 2);
+    const tag = tagArg(p[0]);
+    const l = rootLayout(v.root);
+    const done = unverifyTag(l, tag, { note: textArg("note", v.note), actor: actorArg(v.actor) });
+    if (v.json) printJson(done);
+    else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
+    return 0;
+  }
+};
+
 // remote/ops/diagnose.ts
 var import_node_os4 = require("node:os");
 function diagnose(f) {
@@ -17926,7 +18152,7 @@ function containerProblems(f, cs, converge, drift) {
 }
 
 // remote/ops/status-facts.ts
-var import_node_fs30 = require("node:fs");
+var import_node_fs31 = require("node:fs");
 var import_node_path23 = require("node:path");
 function dockerContainers() {
   const docker = new Docker(new Reporter(void 0, false, () => {
@@ -17949,7 +18175,7 @@ function linkFacts(l, stack) {
   const path = l.liveLink(stack);
   let st;
   try {
-    st = (0, import_node_fs30.lstatSync)(path);
+    st = (0, import_node_fs31.lstatSync)(path);
   } catch {
     return { path, kind: "missing", targetExists: false };
   }
@@ -17961,28 +18187,28 @@ function linkFacts(l, stack) {
   }
   if (!st.isSymbolicLink())
     return { path, kind: st.isDirectory() ? "directory" : "file", targetExists: true, unsafe };
-  const target2 = (0, import_node_path23.resolve)((0, import_node_path23.dirname)(path), (0, import_node_fs30.readlinkSync)(path));
+  const target2 = (0, import_node_path23.resolve)((0, import_node_path23.dirname)(path), (0, import_node_fs31.readlinkSync)(path));
   return {
     path,
     kind: "symlink",
     target: target2,
     releaseId: liveReleaseId(l, stack),
-    targetExists: (0, import_node_fs30.existsSync)(target2),
+    targetExists: (0, import_node_fs31.existsSync)(target2),
     unsafe
   };
 }
 function manifestFacts(l, stack) {
   const path = l.currentManifest(stack);
-  if (!(0, import_node_fs30.existsSync)(path)) return { state: "missing", path };
+  if (!(0, import_node_fs31.existsSync)(path)) return { state: "missing", path };
   const value = readManifest(l, stack);
   if (!value || typeof value !== "object" || typeof value.release_id !== "string")
     return { state: "unreadable", path };
-  const releaseExists = (0, import_node_fs30.existsSync)(l.releaseDir(stack, value.release_id));
+  const releaseExists = (0, import_node_fs31.existsSync)(l.releaseDir(stack, value.release_id));
   return { state: "ok", path, value, releaseExists };
 }
 function lockFacts(l, stack) {
   const path = l.lockFile(stack);
-  if (!(0, import_node_fs30.existsSync)(path)) return { state: "free" };
+  if (!(0, import_node_fs31.existsSync)(path)) return { state: "free" };
   const holder = readHolder(path);
   if (!holder) return { state: "unreadable", path };
   return { state: holderAlive(holder) ? "held" : "stale", path, holder };
@@ -17990,10 +18216,10 @@ function lockFacts(l, stack) {
 function lastRunFacts(l, stack, now2 = Date.now()) {
   let newest;
   try {
-    for (const name of (0, import_node_fs30.readdirSync)(l.runsDir(stack))) {
+    for (const name of (0, import_node_fs31.readdirSync)(l.runsDir(stack))) {
       if (!name.endsWith(".jsonl")) continue;
       const journal2 = (0, import_node_path23.join)(l.runsDir(stack), name);
-      const mtime2 = (0, import_node_fs30.statSync)(journal2).mtimeMs;
+      const mtime2 = (0, import_node_fs31.statSync)(journal2).mtimeMs;
       if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
     }
   } catch {
@@ -18007,7 +18233,7 @@ function lastRunFacts(l, stack, now2 = Date.now()) {
     break;
   }
   const pidFile = `${journal.slice(0, -".jsonl".length)}.pid`;
-  if ((0, import_node_fs30.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
+  if ((0, import_node_fs31.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
   return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
 }
 function liveFacts(l, link, stack) {
@@ -18088,7 +18314,8 @@ function renderStatus(s, c = paint(false)) {
       ["image", m.image_ref],
       ["digest", m.image_digest],
       ["deployed", `${m.deployed_at_utc} by ${m.actor || "?"}${m.run_id ? ` (run ${m.run_id})` : ""}`],
-      ["break-glass", m.break_glass ? `YES: ${m.break_glass_reason}` : "no"]
+      ["break-glass", m.break_glass ? `YES: ${m.break_glass_reason}` : "no"],
+      ["provenance", describeProvenance(m.provenance)]
     );
   facts.push(["lock", lockText(f)]);
   if (f.lastRun)
@@ -18138,7 +18365,7 @@ var statusCommand = {
 };
 
 // remote/ops/unlock.ts
-var import_node_fs31 = require("node:fs");
+var import_node_fs32 = require("node:fs");
 var import_node_os5 = require("node:os");
 function describeLockState(holder) {
   if (!holder) return "an unreadable lock file (torn, or not written by seisei-deploy)";
@@ -18204,150 +18431,12 @@ usage: ${this.usage}`, 2);
 };
 function exists(path) {
   try {
-    (0, import_node_fs31.lstatSync)(path);
+    (0, import_node_fs32.lstatSync)(path);
     return true;
   } catch {
     return false;
   }
 }
-
-// remote/ops/verify.ts
-var import_node_fs32 = require("node:fs");
-function readMarker(l, tag) {
-  let text;
-  try {
-    text = (0, import_node_fs32.readFileSync)(l.marker(tag), "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT") return void 0;
-    throw err;
-  }
-  if (!text.trim()) return "empty";
-  try {
-    const m = JSON.parse(text);
-    return m && typeof m === "object" ? m : "unreadable";
-  } catch {
-    return "unreadable";
-  }
-}
-function digestsFromFile(file, tag) {
-  const text = readInputFile(file, "--digest-file");
-  try {
-    const m = parseDigestManifest(text, tag);
-    return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
-  } catch (err) {
-    throw new DeployError(`--digest-file ${file}: ${errorMessage(err)}`, 2);
-  }
-}
-var who = (actor) => ({ actor, run_id: "", break_glass: false, break_glass_reason: "" });
-function verifyTag(l, tag, opts) {
-  const started = Date.now();
-  const replaced = readMarker(l, tag);
-  const marker = {
-    image_tag: tag,
-    digests: opts.digests,
-    verified_at: (/* @__PURE__ */ new Date()).toISOString(),
-    verified_by: opts.actor,
-    note: opts.note
-  };
-  writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + "\n");
-  record2(
-    l,
-    historyRecord(
-      { stack: "", env: "", mode: "verify", status: "success", started },
-      who(opts.actor),
-      { image_tag: tag },
-      "",
-      { digests: opts.digests, note: opts.note, marker: l.marker(tag) }
-    )
-  );
-  return { path: l.marker(tag), marker, replaced };
-}
-function unverifyTag(l, tag, opts) {
-  const started = Date.now();
-  const path = l.marker(tag);
-  const removed = readMarker(l, tag);
-  if (removed === void 0)
-    throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
-  (0, import_node_fs32.unlinkSync)(path);
-  fsyncDir(l.verifiedDir);
-  record2(
-    l,
-    historyRecord(
-      { stack: "", env: "", mode: "unverify", status: "success", started },
-      who(opts.actor),
-      { image_tag: tag },
-      "",
-      {
-        digests: typeof removed === "object" ? removed.digests ?? {} : {},
-        note: opts.note,
-        marker: path
-      }
-    )
-  );
-  return { path, removed };
-}
-function describeMarker(m) {
-  if (m === void 0) return "none";
-  if (m === "empty") return "an empty marker (touch)";
-  if (m === "unreadable") return "an unreadable marker";
-  return `the marker written ${m.verified_at ?? "?"} by ${m.verified_by || "?"}`;
-}
-var verifyCommand = {
-  usage: 'seisei-deploy verify <image_tag> [--digest-file F|-] [--note "..."] [--actor A] [--root DIR] [--json]',
-  summary: "mark an image tag as verified on staging (production deploys need it)",
-  async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "verify",
-      argv,
-      { "digest-file": { type: "string" }, note: { type: "string" }, actor: { type: "string" } },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`verify takes <image_tag>
-usage: ${this.usage}`, 2);
-    const tag = tagArg(p[0]);
-    const l = rootLayout(v.root);
-    const note = textArg("note", v.note);
-    const actor = actorArg(v.actor);
-    const file = pathArg(v["digest-file"]);
-    const digests = file ? digestsFromFile(file, tag) : {};
-    const done = verifyTag(l, tag, { digests, note, actor });
-    if (v.json) {
-      printJson(done);
-      return 0;
-    }
-    const names3 = Object.entries(digests);
-    print(
-      [
-        `verified ${tag} by ${actor}: ${done.path}`,
-        done.replaced !== void 0 ? `  (replaced ${describeMarker(done.replaced)})` : "",
-        names3.length ? table(names3, { indent: "  " }) : "  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)"
-      ].filter(Boolean).join("\n")
-    );
-    return 0;
-  }
-};
-var unverifyCommand = {
-  usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
-  summary: "remove the verified marker of an image tag (production deploys of it fail again)",
-  async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "unverify",
-      argv,
-      { note: { type: "string" }, actor: { type: "string" } },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`unverify takes <image_tag>
-usage: ${this.usage}`, 2);
-    const tag = tagArg(p[0]);
-    const l = rootLayout(v.root);
-    const done = unverifyTag(l, tag, { note: textArg("note", v.note), actor: actorArg(v.actor) });
-    if (v.json) printJson(done);
-    else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
-    return 0;
-  }
-};
 
 // remote/ops/index.ts
 var operatorCommands = {

@@ -55,7 +55,7 @@ async function steps(run: RunContext, d: Deploy): Promise<Outcome> {
     const smokePlan = await run.step('up', () => startRelease(engine, release));
     await run.step('smoke', () => smokeRelease(run, engine, release, smokePlan));
     live = await run.step('record', () =>
-      recordLive(run, release, deployedHow(run, gate, engine, release, previousId)),
+      recordLive(run, release, deployedHow(run, gate, engine, release, previousId, req.provenance)),
     );
   } catch (err) {
     return autoRollback(run, { engine, failed: release, previousId, err, login });

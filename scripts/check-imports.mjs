@@ -1,10 +1,13 @@
-// Import guard for the executor and the shared code: no import cycle inside remote/ and common/,
-// and neither imports from src/ (the action). Run by scripts/test.mjs after lint.
+// Import guard (docs/design.md section 13): no import cycle in remote/, common/ or src/; common/
+// imports neither side, remote/ never imports src/ and src/ never imports remote/. Run by
+// scripts/test.mjs after lint.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
-const ROOTS = ['remote', 'common'];
+const ROOTS = ['remote', 'common', 'src'];
+/** Which folders each folder may not import from. */
+const FORBIDDEN = { remote: ['src'], common: ['src', 'remote'], src: ['remote'] };
 const files = ROOTS.flatMap((root) =>
   readdirSync(root, { recursive: true })
     .filter((f) => f.endsWith('.ts'))
@@ -28,10 +31,13 @@ function importsOf(file) {
 
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 const problems = [];
+const topOf = (path) => path.split('/')[0];
 for (const [file, deps] of graph)
   for (const dep of deps)
-    if (dep.startsWith('src/') || dep === 'src')
-      problems.push(`${file} imports ${dep}: remote/ and common/ must not depend on the action (src/)`);
+    if (FORBIDDEN[topOf(file)].includes(topOf(dep)))
+      problems.push(
+        `${file} imports ${dep}: ${topOf(file)}/ may not import ${topOf(dep)}/ (docs/design.md section 13)`,
+      );
 
 // Tarjan's strongly connected components: any component of more than one file is a cycle.
 let index = 0;
@@ -68,4 +74,4 @@ if (problems.length) {
   console.error(problems.join('\n'));
   process.exit(1);
 }
-console.log(`imports: ${files.length} files in ${ROOTS.join(', ')}, no cycle, nothing from src/`);
+console.log(`imports: ${files.length} files in ${ROOTS.join(', ')}: no cycle, none across the sides`);

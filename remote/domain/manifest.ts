@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import type { Layout } from '../../common/layout.js';
 import { RELEASE_ID_RE } from '../../common/names.js';
+import { provenanceRecord, type ProvenanceRecord } from '../../common/request.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { RELEASE_META, type ReleaseMeta } from './releases.js';
 import { liveReleaseId } from './live-link.js';
@@ -14,8 +15,8 @@ import { TOOL_VERSION } from '../version.js';
 
 const image = z.object({ name: z.string(), ref: z.string(), digest: z.string() });
 
-/** The contract keys are required; the extras are what this tool writes (older files may lack some). */
-const currentManifest = z.looseObject({
+/** The contract keys are required; the extras are what this tool writes (older files may lack some; keys it does not know are dropped on reading). */
+const currentManifest = z.object({
   stack: z.string(),
   env: z.string(),
   image_tag: z.string(),
@@ -35,18 +36,29 @@ const currentManifest = z.looseObject({
   gate: z.string().optional(),
   compose: z.string().optional(),
   tool_version: z.string().optional(),
+  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
+  provenance: provenanceRecord.optional(),
 });
 
 /** A manifest as read back from disk. */
 export type StoredManifest = z.infer<typeof currentManifest>;
-/** A manifest as this tool writes it: every key present. */
-export type CurrentManifest = Required<StoredManifest>;
+/** A manifest as this tool writes it: every key present (provenance when the request carried one). */
+export type CurrentManifest = Required<Omit<StoredManifest, 'provenance'>> & {
+  provenance?: ProvenanceRecord;
+};
 export type LiveMode = CurrentManifest['mode'];
 
 export function buildManifest(
   meta: ReleaseMeta,
   dir: string,
-  how: Who & { previous: string; mode: LiveMode; gate: string; compose: string; env: string },
+  how: Who & {
+    previous: string;
+    mode: LiveMode;
+    gate: string;
+    compose: string;
+    env: string;
+    provenance?: ProvenanceRecord;
+  },
 ): CurrentManifest {
   const main = mainImage(meta);
   return {
@@ -69,6 +81,7 @@ export function buildManifest(
     gate: how.gate,
     compose: how.compose,
     tool_version: TOOL_VERSION,
+    ...(how.provenance ? { provenance: how.provenance } : {}),
   };
 }
 

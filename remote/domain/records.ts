@@ -2,6 +2,7 @@
 // release went live (current manifest, then a history line), `recordFailure` when a run failed.
 // What to write (env, gate, break-glass, status) is the caller's policy; how is decided here only.
 import type { Layout } from '../../common/layout.js';
+import type { ProvenanceRecord } from '../../common/request.js';
 import { DeployError } from '../errors.js';
 import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from './history.js';
 import { mainImage, type Release } from './release.js';
@@ -83,8 +84,10 @@ export interface LiveHow {
   /** The history line's status and error: an auto-rollback whose release fails its smoke too is live, and failed. */
   status?: 'success' | 'failed';
   error?: string;
-  /** Extra history fields (a deploy's gate and images). */
+  /** Extra history fields (a deploy's gate, images and provenance). */
   extra?: Record<string, unknown>;
+  /** What the action's provenance gate found, for the manifest (a deploy's, when sent). */
+  provenance?: ProvenanceRecord;
 }
 
 export interface Live {

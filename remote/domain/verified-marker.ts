@@ -9,6 +9,8 @@ export interface VerifiedMarker {
   verified_at: string;
   verified_by: string;
   note: string;
+  /** What the action's provenance gate found when it verified the tag (absent: not checked). */
+  provenance?: { state: string; signer_workflow?: string; signer_ref?: string };
 }
 
 const IS_NOT_A_DIGEST = 'is not a sha256 digest';

@@ -1,6 +1,7 @@
 // `status`: per stack, what is live and whether the symlink, the manifest and the running containers
 // agree. Exit code 0 when every stack is consistent, 1 when any drift is found, 2 for bad input.
 import type { Command } from '../cli/command.js';
+import { describeProvenance } from './verify.js';
 import { describeHolder } from '../domain/lock-holder.js';
 import { rootLayout, parseOp } from './argv.js';
 import { diagnose, type Problem } from './diagnose.js';
@@ -69,6 +70,7 @@ export function renderStatus(s: StackStatus, c: Paint = paint(false)): string {
       ['digest', m.image_digest],
       ['deployed', `${m.deployed_at_utc} by ${m.actor || '?'}${m.run_id ? ` (run ${m.run_id})` : ''}`],
       ['break-glass', m.break_glass ? `YES: ${m.break_glass_reason}` : 'no'],
+      ['provenance', describeProvenance(m.provenance)],
     );
   facts.push(['lock', lockText(f)]);
   if (f.lastRun)

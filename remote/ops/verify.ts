@@ -4,6 +4,7 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli/command.js';
 import { pathArg } from '../argv/args.js';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
+import { formatIssues, provenanceRecord, type ProvenanceRecord } from '../../common/request.js';
 import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
@@ -41,12 +42,25 @@ export function digestsFromFile(file: string, tag: string): Record<string, strin
   }
 }
 
+/** The action's provenance result for the marker (--provenance=JSON), validated like a request field. */
+export function provenanceArg(text: string): ProvenanceRecord {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`--provenance is not JSON: ${errorMessage(err)}`, 2);
+  }
+  const r = provenanceRecord.safeParse(data);
+  if (!r.success) throw new DeployError(`--provenance: ${formatIssues(r.error)}`, 2);
+  return r.data;
+}
+
 const who = (actor: string) => ({ actor, run_id: '', break_glass: false, break_glass_reason: '' });
 
 export function verifyTag(
   layout: Layout,
   tag: string,
-  opts: { digests: Record<string, string>; note: string; actor: string },
+  opts: { digests: Record<string, string>; note: string; actor: string; provenance?: ProvenanceRecord },
 ): { path: string; marker: VerifiedMarker; replaced: MarkerContent | undefined } {
   const started = Date.now();
   const replaced = readMarker(layout, tag);
@@ -56,6 +70,7 @@ export function verifyTag(
     verified_at: new Date().toISOString(),
     verified_by: opts.actor,
     note: opts.note,
+    ...(opts.provenance ? { provenance: opts.provenance } : {}),
   };
   writeFileAtomic(layout.marker(tag), JSON.stringify(marker, null, 2) + '\n');
   appendRecord(
@@ -65,7 +80,12 @@ export function verifyTag(
       who(opts.actor),
       { image_tag: tag },
       '',
-      { digests: opts.digests, note: opts.note, marker: layout.marker(tag) },
+      {
+        digests: opts.digests,
+        note: opts.note,
+        marker: layout.marker(tag),
+        ...(opts.provenance ? { provenance: opts.provenance } : {}),
+      },
     ),
   );
   return { path: layout.marker(tag), marker, replaced };
@@ -100,6 +120,12 @@ export function unverifyTag(
   return { path, removed };
 }
 
+export function describeProvenance(p: Partial<ProvenanceRecord> | undefined): string {
+  if (!p?.state) return 'not checked';
+  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? '?'}` : '';
+  return `${p.state}${signer}`;
+}
+
 function describeMarker(m: MarkerContent | undefined): string {
   if (m === undefined) return 'none';
   if (m === 'empty') return 'an empty marker (touch)';
@@ -109,13 +135,14 @@ function describeMarker(m: MarkerContent | undefined): string {
 
 const verifyOptions = {
   'digest-file': { type: 'string' },
+  provenance: { type: 'string' },
   note: { type: 'string' },
   actor: { type: 'string' },
 } as const;
 
 export const verifyCommand: Command = {
   usage:
-    'seisei-deploy verify <image_tag> [--digest-file F|-] [--note "..."] [--actor A] [--root DIR] [--json]',
+    'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: 'mark an image tag as verified on staging (production deploys need it)',
   async main(argv) {
     const { v, arg } = parseOp('verify', argv, verifyOptions, this.usage, 'image_tag');
@@ -125,7 +152,8 @@ export const verifyCommand: Command = {
     const actor = actorArg(v.actor);
     const file = pathArg(v['digest-file']);
     const digests = file ? digestsFromFile(file, tag) : {};
-    const done = verifyTag(layout, tag, { digests, note, actor });
+    const provenance = v.provenance ? provenanceArg(v.provenance) : undefined;
+    const done = verifyTag(layout, tag, { digests, note, actor, provenance });
     if (v.json) {
       printJson(done);
       return 0;
@@ -135,6 +163,7 @@ export const verifyCommand: Command = {
       [
         `verified ${tag} by ${actor}: ${done.path}`,
         done.replaced !== undefined ? `  (replaced ${describeMarker(done.replaced)})` : '',
+        `  provenance: ${describeProvenance(provenance)}`,
         names.length
           ? table(names, { indent: '  ' })
           : '  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)',

@@ -17,6 +17,8 @@ export function checkGate(
     tag: string;
     digests: Record<string, string>;
     breakGlass: boolean;
+    /** The action runs with provenance: require; the marker must vouch for verified provenance. */
+    requireProvenance?: boolean;
   },
 ): GateOutcome {
   if (!opts.gatedEnvs.includes(opts.env)) return 'not-gated';
@@ -30,7 +32,7 @@ export function checkGate(
       `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`,
     );
   const read = parseMarker(readFileSync(path, 'utf8'));
-  if (read.kind === 'empty') return 'verified-empty-marker';
+  if (read.kind === 'empty') return unattested(opts, path, 'an empty marker') ?? 'verified-empty-marker';
   if (read.kind === 'invalid')
     throw new DeployError(
       read.json
@@ -54,7 +56,31 @@ export function checkGate(
       `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join('; ')}`,
     );
   }
+  const state = marker.provenance?.state;
+  if (state !== 'verified') {
+    const what = state
+      ? `a marker whose provenance was ${state}`
+      : 'a marker made without a provenance check';
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
   return Object.keys(marker.digests ?? {}).length ? 'verified' : 'verified-empty-marker';
+}
+
+/**
+ * Under provenance: require, a marker that does not vouch for verified provenance does not open
+ * the gate: break-glass bypasses it, otherwise this throws. Returns undefined when it does not apply.
+ */
+function unattested(
+  opts: { tag: string; breakGlass: boolean; requireProvenance?: boolean },
+  path: string,
+  what: string,
+): GateOutcome | undefined {
+  if (!opts.requireProvenance) return undefined;
+  if (opts.breakGlass) return 'break-glass';
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`,
+  );
 }
 
 /** The gate step of a deploy: a break-glass deploy past it is said out loud. */
@@ -65,6 +91,7 @@ export function checkDeployGate(run: RunContext, req: DeployRequest, plan: Relea
     tag: req.image_tag,
     digests: plan.digests,
     breakGlass: req.break_glass,
+    requireProvenance: req.provenance?.mode === 'require',
   });
   if (gate === 'break-glass')
     run.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, 'warn');

@@ -1,5 +1,6 @@
 // The record step's outcomes: what a run that made a release live reports, however the history
 // line went. Recording itself is remote/domain/records.ts (recordLive).
+import type { ProvenanceRecord } from '../../common/request.js';
 import type { Live, LiveHow } from '../domain/records.js';
 import type { Engine } from '../engine/engine.js';
 import type { GateOutcome } from './gate.js';
@@ -31,7 +32,9 @@ export function deployedHow(
   engine: Engine,
   r: Release,
   previous: string,
+  provenance: ProvenanceRecord | undefined,
 ): LiveHow {
-  const extra = { gate, images: r.meta.images };
-  return { mode: 'deploy', previous, env: run.env, gate, compose: engine.variant, who: run.who, extra };
+  const extra = { gate, images: r.meta.images, ...(provenance ? { provenance } : {}) };
+  const { env, who } = run;
+  return { mode: 'deploy', previous, env, gate, compose: engine.variant, who, extra, provenance };
 }

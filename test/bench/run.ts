@@ -7,6 +7,7 @@ import { actionSection } from './action.js';
 import { createBench, type Bench } from './context.js';
 import { deploySection, rollbackSection } from './deploy.js';
 import { fmtMs, heading, log, Summary } from './lib.js';
+import { provenanceSection } from './provenance.js';
 import { scaleSection } from './scale.js';
 import { smokeSection } from './smoke.js';
 
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, (b: Bench) => Promise<void>> = {
   action: actionSection,
   smoke: smokeSection,
   scale: scaleSection,
+  provenance: provenanceSection,
 };
 
 const { values } = parseArgs({

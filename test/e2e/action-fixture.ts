@@ -154,6 +154,9 @@ export async function startDeployServer(opts: { sshd?: SshdOptions } = {}): Prom
         srv_root: root,
         stacks_source: source,
         remote_node: serverNode(),
+        // The provenance gate has its own tests (action-provenance.test.ts); elsewhere it would
+        // ask api.github.com for attestations.
+        provenance: 'off',
         ...over,
       };
     },

@@ -223,7 +223,8 @@ describe('the action against hostile GitHub runs and hostile server text', () =>
     const commands = runnerCommands(r.stdout);
     assert.deepEqual(
       commands.filter(
-        (c) => c.data.startsWith('forged') || (c.name === 'add-mask' && c.data.startsWith('x')),
+        // The action masks its secrets itself (random base64 lines of the key): only `x` is forged.
+        (c) => c.data.startsWith('forged') || (c.name === 'add-mask' && /^x\b/.test(c.data)),
       ),
       [],
       'no forged command',

@@ -121,7 +121,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     ...over,
   });
 
-  test('1: deploy to staging: outputs, step summary, one log group per step, state on the server', async () => {
+  test('deploy to staging: outputs, step summary, one log group per step, state on the server', async () => {
     const r = await deploy(app.name, img1);
     assert.equal(r.code, 0, describeRun(r));
     assert.deepEqual(r.errors, [], describeRun(r));
@@ -276,7 +276,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     releases.first = o.release_id!;
   });
 
-  test('2: break_glass without a reason is an input error before connecting', async () => {
+  test('break_glass without a reason is an input error before connecting', async () => {
     const before = await srv.snapshot(prod.name);
     for (const reason of [undefined, '   ']) {
       const r = await run(
@@ -296,7 +296,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.deepEqual(await srv.snapshot(prod.name), before);
   });
 
-  test('2: break_glass with a reason deploys to production and records both', async () => {
+  test('break_glass with a reason deploys to production and records both', async () => {
     const reason = 'outage #12: "login" <broken> & on fire';
     const r = await deploy(prod.name, img2, {
       environment: 'production',
@@ -323,7 +323,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     releases.breakGlass = r.outputs.release_id!;
   });
 
-  test('2: production without a verified marker fails with the exact gate message; nothing changes', async () => {
+  test('production without a verified marker fails with the exact gate message; nothing changes', async () => {
     const before = await srv.snapshot(prod.name);
     const historyBefore = srv.history(prod.name).length;
     const r = await deploy(prod.name, img1, { environment: 'production' });
@@ -350,7 +350,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.equal(h.at(-1)!.env, 'production');
   });
 
-  test('3: a wrong host key is refused before authentication; nothing runs on the server', async () => {
+  test('a wrong host key is refused before authentication; nothing runs on the server', async () => {
     const other = await generateKey(path.join(srv.tmp, `other-host-key-${Date.now()}`), 'not-the-server');
     const otherPublic = other.publicKey.split(' ').slice(0, 2).join(' ');
     const before = await srv.snapshot(app.name);
@@ -378,7 +378,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.equal(srv.history().length, historyBefore);
   });
 
-  test('3: a missing host_key is an input error before connecting', async () => {
+  test('a missing host_key is an input error before connecting', async () => {
     const r = await run(deployInputs(app.name, img1, offline({ host_key: '' })));
     assert.equal(r.code, 1, describeRun(r));
     assert.equal(r.errors.length, 1);
@@ -390,7 +390,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.equal(tripwire.connections(), 0);
   });
 
-  test('3: a wrong private key fails with a clear authentication error', async () => {
+  test('a wrong private key fails with a clear authentication error', async () => {
     const stranger = await generateKey(path.join(srv.tmp, `stranger-${Date.now()}`), 'stranger');
     const before = await srv.snapshot(app.name);
     const logBefore = srv.sshdLog().length;
@@ -403,7 +403,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.deepEqual(await srv.snapshot(app.name), before);
   });
 
-  test('7: registry credentials from inputs: a real pull from the authenticated registry; the password is nowhere', async () => {
+  test('registry credentials from inputs: a real pull from the authenticated registry; the password is nowhere', async () => {
     const { registry } = srv;
     // Without the image locally, a pull must happen; without credentials it is refused.
     await dockerOk(['image', 'rm', '--force', '--no-prune', img3.imageId]);
@@ -460,7 +460,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     releases.pulled = r.outputs.release_id!;
   });
 
-  test('8: verify writes a digest-bound marker and sets the outputs; production then passes the gate', async () => {
+  test('verify writes a digest-bound marker and sets the outputs; production then passes the gate', async () => {
     const v = await run({ mode: 'verify', image_tag: img1.tag, digest_file: img1.manifestFile });
     assert.equal(v.code, 0, describeRun(v));
     assert.equal(v.outputs.status, 'success');
@@ -485,7 +485,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     releases.verified = r.outputs.release_id!;
   });
 
-  test('8: rollback goes back one successful release and sets the outputs', async () => {
+  test('rollback goes back one successful release and sets the outputs', async () => {
     const r = await run({ mode: 'rollback', stack: prod.name, environment: 'production' });
     assert.equal(r.code, 0, describeRun(r));
     assert.deepEqual(r.groupProblems, []);
@@ -516,7 +516,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     );
   });
 
-  test('8: status reports the live release of a stack (outputs) and of every stack (summary)', async () => {
+  test('status reports the live release of a stack (outputs) and of every stack (summary)', async () => {
     const one = await run({ mode: 'status', stack: prod.name });
     assert.equal(one.code, 0, describeRun(one));
     const o = one.outputs;
@@ -563,7 +563,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.equal(all.outputs.release_id, '', 'no stack given: no single release');
   });
 
-  test('5: SSH cut in the middle of `up`: the deploy finishes on the server; the action reconnects and reports it', async () => {
+  test('SSH cut in the middle of `up`: the deploy finishes on the server; the action reconnects and reports it', async () => {
     const first = await deploy(slow.name, img1); // a running container, so the next `up` has to stop it
     assert.equal(first.code, 0, describeRun(first));
 
@@ -615,7 +615,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
     assert.deepEqual(r.groupProblems, []);
   });
 
-  test('6: SIGTERM to the action during a deploy: it stops following; the deploy completes on the server', async () => {
+  test('SIGTERM to the action during a deploy: it stops following; the deploy completes on the server', async () => {
     // The run is then still using its uploaded executor: the temp dir goes only when the run ends.
     forgetInstalledExecutor();
     const running = await startAction({

@@ -13,7 +13,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseEventLine, type DeployEvent, type ResultEvent } from '../../common/events.js';
-import { EventRenderer, outputsOf, type Out } from '../../src/render.js';
+import { outputsOf } from '../../src/report/outputs.js';
+import { EventRenderer, type Out } from '../../src/report/renderer.js';
 import {
   randomShaTag,
   runningImages,

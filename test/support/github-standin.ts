@@ -12,6 +12,9 @@
 //        commit or more than one matches. The commits are those of runs whose code came from this
 //        repository, plus addCommit(); a fork's commits are not the repository's.
 //   GET /repos/{owner}/{repo}/git/ref/tags/{tag}                      a lightweight tag (addTag())
+//   GET /repos/{owner}/{repo}/attestations/{subject_digest}            {attestations: [{bundle,
+//        repository_id, bundle_url}]} as stored with addAttestation or POSTed; 404 when none
+//   POST /repos/{owner}/{repo}/attestations  {bundle} -> 201 {id}; stored under each subject digest
 // Runs carry event, head_branch and head_repository (default: push on main of this repository), so
 // pull requests from forks, pull_request_target runs and feature branches can be listed as decoys.
 // The Actions results service (point ACTIONS_RESULTS_URL here, with ACTIONS_RUNTIME_TOKEN =
@@ -149,6 +152,9 @@ export interface GitHubStandin {
   runtimeToken(runId: number, job?: string): string;
   /** Artifacts created (CreateArtifact) but not finalized yet. */
   pendingUploads(): { runId: number; name: string; committed: boolean }[];
+  /** Attestation bundles by subject digest (`sha256:<hex>`), as the attestations API serves them. */
+  attestations: Map<string, unknown[]>;
+  addAttestation(digest: string, bundle: unknown): void;
   /** Requests of the REST API (not Twirp, not blobs). */
   restRequests(): StandinRequest[];
   twirpRequests(): StandinRequest[];
@@ -213,6 +219,9 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     ...[...jobIds].filter(([k]) => k.startsWith(`${run.id}/`)).map(([, v]) => v),
   ];
   let nextArtifactId = 9000;
+  const attestations = new Map<string, unknown[]>();
+  const addAttestation = (digest: string, bundle: unknown) =>
+    attestations.set(digest, [...(attestations.get(digest) ?? []), bundle]);
   let url = '';
 
   const addRun: GitHubStandin['addRun'] = (r) => {
@@ -321,6 +330,7 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
         documentation_url: 'https://docs.github.com/rest/actions/artifacts',
         status: '403',
       });
+    if (attestationsApi(req, res, u, rec)) return;
     const repoBase = `/repos/${owner}/${repo}`;
     if (req.method === 'GET' && u.pathname === repoBase)
       return send(res, 200, {
@@ -392,6 +402,34 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
       });
     }
     return notFound(res);
+  }
+
+  /** The attestations endpoints; false when the request is for another path. */
+  function attestationsApi(req: IncomingMessage, res: ServerResponse, u: URL, rec: StandinRequest): boolean {
+    const repoPath = `/repos/${owner}/${repo}`;
+    if (req.method === 'POST' && u.pathname === `${repoPath}/attestations`) {
+      const bundle = (rec.body as { bundle?: { dsseEnvelope?: { payload?: string } } })?.bundle;
+      const payload = bundle?.dsseEnvelope?.payload;
+      if (!payload) return (send(res, 422, { message: 'Validation Failed', status: '422' }), true);
+      const st = JSON.parse(Buffer.from(payload, 'base64').toString()) as {
+        subject?: { digest?: { sha256?: string } }[];
+      };
+      for (const sub of st.subject ?? []) addAttestation(`sha256:${sub.digest?.sha256}`, bundle);
+      send(res, 201, { id: [...attestations.values()].flat().length });
+      return true;
+    }
+    const m = new RegExp(`^${repoPath}/attestations/([^/]+)$`).exec(u.pathname);
+    if (req.method !== 'GET' || !m) return false;
+    const list = attestations.get(decodeURIComponent(m[1]!)) ?? [];
+    if (!list.length) return (notFound(res), true);
+    send(res, 200, {
+      attestations: list.map((bundle, i) => ({
+        bundle,
+        repository_id: repoId,
+        bundle_url: `${url}/bundles/${m[1]}/${i + 1}`,
+      })),
+    });
+    return true;
   }
 
   function twirp(req: IncomingMessage, res: ServerResponse, u: URL, rec: StandinRequest): void {
@@ -697,6 +735,8 @@ export async function startGitHubStandin(opts: StandinOptions = {}): Promise<Git
     requests,
     runs,
     artifacts,
+    attestations,
+    addAttestation,
     repoId,
     addRun,
     addCommit: (sha) => void extraCommits.add(sha),

@@ -247,6 +247,7 @@ describe('the host lab: three real hosts and a registry on this machine', { skip
         private_key: h2.sshd.privateKey,
         host_key: h2.sshd.knownHostsLine,
         remote_node: serverNode(),
+        registry: lab.registry!.address,
         registry_username: lab.registry!.username,
         registry_password: lab.registry!.password,
         stack,

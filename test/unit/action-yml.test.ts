@@ -1,20 +1,20 @@
 // action.yml as GitHub loads it: GitHub's own parser (@actions/workflow-parser, parseAction) reports
 // no error, the Marketplace description limit holds, and the metadata agrees with the code (every
-// input described and read by src/inputs.ts, the declared defaults the ones the code uses).
+// input described and parsed by src/inputs/, the declared defaults the ones the code uses).
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, parseDocument } from 'yaml';
-import { INPUT_NAMES, parseSettings, type RawInputs } from '../../src/inputs.js';
-import { fingerprintOfBlob } from '../../src/host-key.js';
+import { INPUT_NAMES, type RawInputs } from '../../src/inputs/raw.js';
+import { FIELDS_BY_CONCERN, parseSettings } from '../../src/inputs/settings.js';
+import { fingerprintOfBlob } from '../../src/ssh/host-key.js';
 import { checkAction } from './helpers/github-parser.js';
 import { ed25519Key } from './helpers/keys.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const actionYml = readFileSync(join(root, 'action.yml'), 'utf8');
-const inputsSource = readFileSync(join(root, 'src', 'inputs.ts'), 'utf8');
 
 interface Metadata {
   name: string;
@@ -104,7 +104,7 @@ describe('action.yml', () => {
       assert.notEqual(
         spec.required,
         true,
-        `${name}: requirements depend on the mode; src/inputs.ts checks them`,
+        `${name}: requirements depend on the mode; src/inputs/settings.ts checks them`,
       );
     }
   });
@@ -131,10 +131,10 @@ describe('action.yml', () => {
     assert.ok(existsSync(join(root, action.runs.main)), 'dist/index.js is committed');
   });
 
-  it('every input is read by src/inputs.ts, and src/inputs.ts reads no undeclared input', () => {
-    for (const name of Object.keys(action.inputs))
-      assert.ok(inputsSource.includes(`'${name}'`), `src/inputs.ts reads input ${name}`);
+  it('every input is read and parsed by exactly one concern of src/inputs/, and no undeclared input is', () => {
     assert.deepEqual([...INPUT_NAMES].sort(), Object.keys(action.inputs).sort());
+    const parsed = Object.values(FIELDS_BY_CONCERN).flatMap((fields) => Object.keys(fields));
+    assert.deepEqual([...parsed].sort(), [...INPUT_NAMES].sort(), 'each input once, no other');
   });
 
   it('has the defaults of DESIGN.md section 11 where one makes sense', () => {

@@ -40,7 +40,7 @@ async function bundledValidator(): Promise<ValidateFunction> {
     const outfile = path.join(dir, 'validator.mjs');
     await build({
       stdin: {
-        contents: "export { schemaValidator } from './common/image-digests-validator.js';",
+        contents: "export { schemaValidator } from '../../common/image-digests-validator.js';",
         resolveDir: process.cwd(),
       },
       bundle: true,

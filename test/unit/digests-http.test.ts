@@ -45,7 +45,10 @@ const src = (over = {}) => ({
 
 describe('real artifact and GitHub clients against a local REST stand-in', () => {
   it('finds the build run by SHA and downloads and verifies its artifact', async () => {
-    const { getDigestManifest, defaultDeps } = await import('../../src/digests.js');
+    const [{ getDigestManifest }, { defaultDeps }] = await Promise.all([
+      import('../../src/digests/load.js'),
+      import('../../src/digests/github.js'),
+    ]);
     const m = await getDigestManifest(src(), TAG, { ...defaultDeps(), env: {} });
     assert.equal(m.runId, 500);
     assert.equal(m.manifest.git_sha, SHA);
@@ -55,7 +58,10 @@ describe('real artifact and GitHub clients against a local REST stand-in', () =>
   });
 
   it('rejects a download whose bytes do not match the recorded digest', async () => {
-    const { getDigestManifest, defaultDeps } = await import('../../src/digests.js');
+    const [{ getDigestManifest }, { defaultDeps }] = await Promise.all([
+      import('../../src/digests/load.js'),
+      import('../../src/digests/github.js'),
+    ]);
     const tampered = Buffer.from(zip);
     tampered[tampered.length - 30] = tampered[tampered.length - 30]! ^ 0xff;
     artifact.bytes = tampered;
@@ -70,7 +76,10 @@ describe('real artifact and GitHub clients against a local REST stand-in', () =>
   });
 
   it('says which run was searched when the artifact is missing', async () => {
-    const { getDigestManifest, defaultDeps } = await import('../../src/digests.js');
+    const [{ getDigestManifest }, { defaultDeps }] = await Promise.all([
+      import('../../src/digests/load.js'),
+      import('../../src/digests/github.js'),
+    ]);
     await assert.rejects(
       getDigestManifest(src({ buildRunId: 123 }), TAG, { ...defaultDeps(), env: {} }),
       /artifact "image-digests" was not found in run 123 of org\/app .*actions: read/,
@@ -82,7 +91,10 @@ describe('real artifact and GitHub clients against a local REST stand-in', () =>
   });
 
   it('with the real client: a newer fork pull request and decoys are skipped; a tag at the commit is trusted', async () => {
-    const { getDigestManifest, defaultDeps } = await import('../../src/digests.js');
+    const [{ getDigestManifest }, { defaultDeps }] = await Promise.all([
+      import('../../src/digests/load.js'),
+      import('../../src/digests/github.js'),
+    ]);
     const sha = 'bbb2222' + 'd'.repeat(33);
     const colliding = 'bbb2222' + 'e'.repeat(33);
     const m = JSON.stringify({

@@ -7,20 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import AdmZip from 'adm-zip';
-import {
-  DigestError,
-  getDigestManifest,
-  manifestTextFromArtifact,
-  globToRegExp,
-  judgeRun,
-  shaOfTag,
-  type RunRules,
-  type ArtifactBackend,
-  type Deps,
-  type FindBy,
-  type WorkflowRun,
-} from '../../src/digests.js';
-import type { DigestSource } from '../../src/inputs.js';
+import { manifestTextFromArtifact } from '../../src/digests/artifact.js';
+import { globToRegExp, judgeRun, shaOfTag, type RunRules } from '../../src/digests/build-run.js';
+import { DigestError } from '../../src/digests/errors.js';
+import type { ArtifactBackend, Deps, FindBy, WorkflowRun } from '../../src/digests/github.js';
+import { getDigestManifest } from '../../src/digests/load.js';
+import type { DigestSource } from '../../src/inputs/digest-source.js';
 
 const SHA = 'abc1234def5678901234567890abcdef12345678';
 const TAG = 'sha-abc1234';

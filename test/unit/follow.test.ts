@@ -2,11 +2,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeployEvent } from '../../common/events.js';
-import { fingerprintOfBlob } from '../../src/host-key.js';
-import { parseSettings, type SshTarget } from '../../src/inputs.js';
-import { JournalReader, backoffSchedule } from '../../src/journal.js';
-import { HostSession, OutcomeUnknownError } from '../../src/remote-run.js';
-import type { ExecOptions, ExecResult, SshSession } from '../../src/ssh.js';
+import { fingerprintOfBlob } from '../../src/ssh/host-key.js';
+import { HostSession, OutcomeUnknownError } from '../../src/host/session.js';
+import { parseSettings } from '../../src/inputs/settings.js';
+import { hostConfig } from '../../src/main.js';
+import type { ExecOptions, ExecResult, SshSession } from '../../src/ssh/connection.js';
+import type { SshTarget } from '../../src/ssh/target.js';
+import { testKnobs } from '../../src/test-knobs.js';
+import { JournalReader, backoffSchedule } from '../../src/host/journal.js';
 import { ed25519Key } from './helpers/keys.js';
 
 function journalOf(n: number): { bytes: Buffer; events: DeployEvent[] } {
@@ -147,7 +150,9 @@ function session(behaviours: Behaviour[], journal: Buffer, signal = new AbortCon
     sessions.push(s);
     return s as unknown as SshSession;
   };
-  const host = new HostSession(settings, settings.target!, { signal, connect, backoffBaseMs: 1 });
+  const config = hostConfig(settings.target!, settings, testKnobs({}));
+  const host = new HostSession(config, { mode: settings.mode, signal, connect, backoffBaseMs: 1 });
+  host.stack = 'odoo18';
   host.tmpDir = '/tmp/seisei-deploy.abcdef1234';
   host.runKey = '42-1-abcdef';
   host.journal = '/srv/releases/runs/odoo18/42-1-abcdef.jsonl';

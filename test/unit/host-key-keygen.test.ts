@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHostKeys } from '../../src/host-key.js';
+import { parseHostKeys } from '../../src/ssh/host-key.js';
 
 const FP = 'SHA256:' + 'A'.repeat(43);
 

@@ -10,7 +10,7 @@ import { layout } from '../../common/layout.js';
 import { validateRequest } from '../../remote/cli/run.js';
 import { planRelease } from '../../remote/domain/plan.js';
 import { checkGate } from '../../remote/steps/gate.js';
-import { parseDigestLines } from '../../src/manifest-mode.js';
+import { parseDigestLines } from '../../src/modes/manifest.js';
 import type { DeployRequest } from '../../common/request.js';
 
 const DIGEST = (n: number) => `sha256:${String(n).repeat(64)}`;

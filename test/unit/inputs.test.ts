@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError, parseSettings, readRawInputs, type RawInputs } from '../../src/inputs.js';
-import { fingerprintOfBlob } from '../../src/host-key.js';
+import { InputError } from '../../src/inputs/fields.js';
+import { readRawInputs, type RawInputs } from '../../src/inputs/raw.js';
+import { parseSettings } from '../../src/inputs/settings.js';
+import { testKnobs } from '../../src/test-knobs.js';
+import { fingerprintOfBlob } from '../../src/ssh/host-key.js';
 import { ed25519Key } from './helpers/keys.js';
 
 const key = ed25519Key('server');
@@ -51,10 +54,10 @@ describe('inputs', () => {
     assert.equal(s.imageTag, 'sha-abc1234');
     assert.equal(s.target!.port, 2222);
     assert.equal(s.target!.hostKeys.length, 1);
-    assert.equal(s.remote.sudo, true);
-    assert.equal(s.remote.node, 'node');
-    assert.equal(s.remote.root, '/srv');
-    assert.equal(s.remote.source, '/opt/seisei-odoo-addons/infra/stacks');
+    assert.equal(s.server.sudo, true);
+    assert.equal(s.server.node, 'node');
+    assert.equal(s.server.root, '/srv');
+    assert.equal(s.server.source, '/opt/seisei-odoo-addons/infra/stacks');
     assert.equal(s.breakGlass, false);
     assert.equal(s.stepsBack, 1);
     assert.equal(s.keepReleases, undefined);
@@ -68,8 +71,29 @@ describe('inputs', () => {
     assert.equal(s.runId, '42');
     assert.equal(s.runAttempt, '2');
     assert.equal(s.registry, undefined);
-    assert.equal(s.target!.readyTimeoutMs, 20_000);
-    assert.equal(s.target!.keepaliveIntervalMs, 10_000);
+  });
+
+  it('takes the SSH timings from the test knobs in the environment, not from the inputs', () => {
+    assert.deepEqual(testKnobs({}).ssh, {
+      readyTimeoutMs: 20_000,
+      keepaliveIntervalMs: 10_000,
+      keepaliveCountMax: 3,
+    });
+    const knobs = testKnobs({
+      SEISEI_DEPLOY_TEST_READY_TIMEOUT_MS: '500',
+      SEISEI_DEPLOY_TEST_KEEPALIVE_MS: '250',
+      SEISEI_DEPLOY_TEST_BACKOFF_BASE_MS: '7',
+      SEISEI_DEPLOY_REMOTE_JS: '/tmp/r.cjs',
+    });
+    assert.deepEqual(knobs, {
+      ssh: { readyTimeoutMs: 500, keepaliveIntervalMs: 250, keepaliveCountMax: 3 },
+      backoffBaseMs: 7,
+      remoteScript: '/tmp/r.cjs',
+    });
+    assert.equal(
+      'readyTimeoutMs' in parseSettings(base, { ...env, SEISEI_DEPLOY_TEST_READY_TIMEOUT_MS: '500' }).target!,
+      false,
+    );
   });
 
   it('mode must be deploy, rollback, verify or status', () =>
@@ -179,9 +203,9 @@ describe('inputs', () => {
   it('paths, booleans and other formats', () => {
     rejects({ ...base, srv_root: 'srv' }, 'srv_root', /absolute path/);
     rejects({ ...base, stacks_source: '/opt/../etc' }, 'stacks_source');
-    assert.equal(parseSettings({ ...base, srv_root: '/data/srv/' }, env).remote.root, '/data/srv');
+    assert.equal(parseSettings({ ...base, srv_root: '/data/srv/' }, env).server.root, '/data/srv');
     rejects({ ...base, sudo: 'sometimes' }, 'sudo', /true or false/);
-    assert.equal(parseSettings({ ...base, sudo: 'false' }, env).remote.sudo, false);
+    assert.equal(parseSettings({ ...base, sudo: 'false' }, env).server.sudo, false);
     rejects({ ...base, remote_node: 'node; rm -rf /' }, 'remote_node');
     rejects({ ...base, username: 'a b' }, 'username');
     rejects({ ...base, host: 'bad host' }, 'host');

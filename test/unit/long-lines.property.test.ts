@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { linesFromEnd } from '../../remote/domain/history.js';
-import { JournalReader, cutMarker } from '../../src/journal.js';
+import { JournalReader, cutMarker } from '../../src/host/journal.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'seisei-long-lines-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
-import { buildDigestManifest, parseDigestLines } from '../../src/manifest-mode.js';
-import { parseSettings } from '../../src/inputs.js';
+import { buildDigestManifest, parseDigestLines } from '../../src/modes/manifest.js';
+import { parseSettings } from '../../src/inputs/settings.js';
 
 const D1 = 'sha256:' + '1'.repeat(64);
 const D2 = 'sha256:' + '2'.repeat(64);
@@ -55,6 +55,7 @@ test('manifest mode needs image_tag and digests, not SSH inputs; git_sha default
     gitSha: SHA,
     upload: true,
     retentionDays: undefined,
+    attest: false,
   });
   assert.throws(
     () => parseSettings({ mode: 'manifest' }, {}),

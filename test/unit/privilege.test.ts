@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { REQUEST_FORMAT } from '../../common/request.js';
-import { chooseExecutor, parseInstalledVersion } from '../../src/privilege.js';
-import type { InstalledExecutorInfo } from '../../src/ssh.js';
+import { chooseExecutor } from '../../src/host/executor.js';
+import { parseInstalledVersion, type InstalledExecutorInfo } from '../../src/ssh/installed-executor.js';
 
 const SHA = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);

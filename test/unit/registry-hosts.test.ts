@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DigestManifest } from '../../common/digest-manifest.js';
-import { checkImageHosts, registryOf } from '../../src/request-build.js';
+import { checkImageHosts, registryOf } from '../../src/modes/request.js';
 
 const digest = `sha256:${'a'.repeat(64)}`;
 const manifest = (refs: Record<string, string>): DigestManifest =>

@@ -6,8 +6,11 @@ import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import * as core from '@actions/core';
 import type { DeployEvent, ResultEvent } from '../../common/events.js';
-import { EventRenderer, neutralize, outputsOf, reportResult } from '../../src/render.js';
-import { verifyResult } from '../../src/modes.js';
+import { verifyResult } from '../../src/modes/verify.js';
+import { neutraliseLine } from '../../src/neutralise.js';
+import { outputsOf } from '../../src/report/outputs.js';
+import { EventRenderer } from '../../src/report/renderer.js';
+import { reportResult } from '../../src/report/summary.js';
 
 // core.summary caches the GITHUB_STEP_SUMMARY path on first use: one directory for the whole file.
 const dir = mkdtempSync(join(tmpdir(), 'render-'));
@@ -129,8 +132,8 @@ describe('EventRenderer', () => {
     const r = new EventRenderer();
     r.handle(ev({ type: 'log', step: 'up', level: 'error', msg: 'bad\n::set-output name=x::y' }));
     assert.ok(stdout.join('').includes('::error::bad%0A::set-output name=x::y\n'));
-    assert.equal(neutralize('  ##[error]x'), '  ## [error]x');
-    assert.equal(neutralize('plain :: text'), 'plain :: text');
+    assert.equal(neutraliseLine('  ##[error]x'), '  ## [error]x');
+    assert.equal(neutraliseLine('plain :: text'), 'plain :: text');
   });
 });
 

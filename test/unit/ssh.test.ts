@@ -28,20 +28,15 @@ import {
   keyTypeOfBlob,
   parseHostKeys,
   pinsForHost,
-} from '../../src/host-key.js';
-import type { SshTarget } from '../../src/inputs.js';
-import { sha256Hex } from '../../src/remote-run.js';
-import type { SshError } from '../../src/ssh.js';
-import {
-  checkPreflight,
-  connect,
-  installedExecutorScript,
-  parseInstalled,
-  preflightScript,
-  sendFileScript,
-  shellJoin,
-  shellQuote,
-} from '../../src/ssh.js';
+} from '../../src/ssh/host-key.js';
+import { sha256Hex } from '../../src/host/executor.js';
+import { connect } from '../../src/ssh/connection.js';
+import type { SshError } from '../../src/ssh/errors.js';
+import { installedExecutorScript, parseInstalled } from '../../src/ssh/installed-executor.js';
+import { checkPreflight, preflightScript } from '../../src/ssh/preflight.js';
+import { sendFileScript } from '../../src/ssh/send-file.js';
+import { shellJoin, shellQuote } from '../../src/ssh/shell.js';
+import type { SshTarget } from '../../src/ssh/target.js';
 import { ed25519Key } from './helpers/keys.js';
 
 // ssh2 (node-ssh's SSH implementation) ships no type declarations.

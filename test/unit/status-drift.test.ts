@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, it } from 'node:test';
 import * as core from '@actions/core';
-import { statusReport } from '../../src/modes.js';
-import { driftMessage, statusDrift, statusProblems, writeStatusSummary } from '../../src/render.js';
-import type { ExecResult } from '../../src/ssh.js';
+import { statusReport } from '../../src/modes/status.js';
+import { driftMessage, statusDrift, statusProblems, writeStatusSummary } from '../../src/report/status.js';
+import type { ExecResult } from '../../src/ssh/connection.js';
 
 const stopped = {
   severity: 'drift',

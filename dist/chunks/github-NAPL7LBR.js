@@ -1,0 +1,11 @@
+import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
+import {
+  context,
+  getOctokit
+} from "./chunk-GCITCBUB.js";
+import "./chunk-YJNYZRAZ.js";
+import "./chunk-B54QJ254.js";
+export {
+  context,
+  getOctokit
+};
