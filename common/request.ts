@@ -2,7 +2,7 @@
 // trust boundary). The operator CLI builds the same object from argv.
 import * as z from 'zod';
 import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from './layout.js';
-import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './names.js';
+import { envName, freeText, imageMapping, imageTag, isSafeAbsPath, runKey, stackName } from './names.js';
 
 /**
  * The request format this build writes and accepts. Bump it whenever an older executor would
@@ -12,7 +12,7 @@ import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './
 export const REQUEST_FORMAT = 1;
 
 const absPath = (field: string) =>
-  z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..') && !v.includes('\0'), {
+  z.string().refine(isSafeAbsPath, {
     error: `${field} must be an absolute path without '..'`,
   });
 

@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
+import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './argv/args.js';
 import {
   defaultRunKey,
   readRequestFile,
@@ -10,20 +10,15 @@ import {
   type RunRequest,
 } from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
+import type { Command } from './cli/command.js';
 import { readFileSync, rmSync } from 'node:fs';
 import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
 import { installCommand, versionCommand } from './install-cli.js';
-import { layout } from '../common/layout.js';
+import { DEFAULT_ROOT, layout } from '../common/layout.js';
 import { checkTrustedRoot, checkTrustedSource } from './ownership.js';
 import { runKey, stackName } from '../common/names.js';
 import { operatorCommands } from './ops/index.js';
-
-export interface Command {
-  usage: string;
-  summary: string;
-  main(argv: string[]): Promise<number>;
-}
 
 function common(v: { root?: string; source?: string; 'lock-timeout'?: string }) {
   return {
@@ -218,7 +213,7 @@ const commands: Record<string, Command> = {
       const key = runKey.safeParse(p[1]);
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>\nusage: ${this.usage}`, 2);
-      const root = pathArg(v.root) ?? '/srv';
+      const root = pathArg(v.root) ?? DEFAULT_ROOT;
       checkTrustedRoot(root, stack.data);
       const journal = layout(root).journal(stack.data, key.data);
       await follow(journal, byteOffset('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));

@@ -2,8 +2,31 @@
 // DOCKER_CONFIG its `docker login` writes, both in root-owned directories of the run, never in /tmp.
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Layout } from '../common/layout.js';
+import type { DeployRequest } from '../common/request.js';
 import { dockerConfigDir } from './docker-cli-config.js';
+import { pidExists } from './domain/process.js';
+import { stagedPasswordFile } from './domain/run-inputs.js';
+import type { Login } from './engine/engine.js';
 import { DeployError } from './errors.js';
+
+/** The run's registry login, its password read (and the staged password file deleted). */
+export function takeLogin(layout: Layout, req: DeployRequest): Login | undefined {
+  const login = req.registry_login;
+  if (!login) return undefined;
+  const staged = login.password_file === stagedPasswordFile(layout, req.stack, req.run_key);
+  return {
+    registry: login.registry,
+    username: login.username,
+    password: takePassword(login.password_file, staged),
+  };
+}
+
+/** However the run ends (a lock timeout included), a password `run -` staged for it does not stay on disk. */
+export function dropStagedPassword(layout: Layout, req: DeployRequest): void {
+  const staged = stagedPasswordFile(layout, req.stack, req.run_key);
+  if (staged && req.registry_login?.password_file === staged) rmSync(staged, { force: true });
+}
 
 /**
  * Reads the registry password. The file is deleted only when the executor itself staged it (the
@@ -60,16 +83,7 @@ function checkPrivateDir(dir: string): void {
 function removeDeadRunsConfigs(runsDir: string): void {
   for (const name of readdirSync(runsDir)) {
     const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid))
+    if (pid && pid !== process.pid && !pidExists(pid))
       rmSync(join(runsDir, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

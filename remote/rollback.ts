@@ -1,142 +1,71 @@
-// Rollback (DESIGN.md section 7): go back N successful releases; if the target fails its smoke
-// check, mark it bad and try the next older one, at most 3 attempts in all.
-import { DeployError } from './errors.js';
+// The rollback flow (DESIGN.md section 7), one named step per line over one run context: go back N
+// successful releases; if a target fails, mark it bad and try the next older one (at most 3 in
+// all); if every one fails, restore the release that was live, so the records stay true.
 import type { RollbackRequest } from '../common/request.js';
-import { Docker } from './docker.js';
-import { layout } from '../common/layout.js';
+import { readManifest } from './domain/manifest.js';
+import { recordFailure, recordLive, type LiveHow } from './domain/records.js';
+import { engineFor } from './engine/choose.js';
+import type { Engine } from './engine/engine.js';
+import { runFlow } from './flow.js';
 import type { Outcome } from './outcome.js';
-import { liveReleaseId, markBad, readReleaseMeta, rollbackCandidates } from './releases.js';
+import { loadRelease, type Release } from './domain/release.js';
+import { liveReleaseId } from './domain/live-link.js';
 import { errorMessage, type Reporter } from './report.js';
-import { activate, stepTimeouts, type Release } from './steps/activate.js';
-import { pullRelease } from './steps/pull.js';
-import {
-  buildManifest,
-  historyRecord,
-  mainImage,
-  readManifest,
-  liveToReturnTo,
-  tryRecord,
-  writeManifest,
-  type Who,
-} from './steps/record.js';
-import { preflight } from './steps/preflight.js';
+import { openRun, type RunContext } from './run-context.js';
+import { goLive } from './steps/go-live.js';
+import { preflightRollback } from './steps/preflight.js';
+import { restore } from './steps/restore.js';
+import { liveToLeave, markFailedTarget, rollbackTargets } from './steps/rollback-targets.js';
+import { liveFacts } from './steps/record.js';
 import { checkSafety } from './steps/safety.js';
-import { withLock } from './steps/with-lock.js';
-
-const MAX_ATTEMPTS = 3;
 
 export async function rollback(req: RollbackRequest, report: Reporter): Promise<Outcome> {
-  const l = layout(req.root);
-  const started = Date.now();
-  const who: Who = { actor: req.actor, run_id: req.run_id, break_glass: false, break_glass_reason: '' };
-  const docker = new Docker(report);
-  const rec = (status: 'success' | 'failed', r: Release | undefined, previous: string, error = '') =>
-    tryRecord(
-      l,
-      historyRecord(
-        { stack: req.stack, env: req.env, mode: 'rollback', status, started },
-        who,
-        {
-          release_id: r?.meta.release_id ?? '',
-          image_tag: r?.meta.image_tag ?? '',
-          ...(r ? { image_ref: mainImage(r.meta).ref, image_digest: mainImage(r.meta).digest } : {}),
-          previous_release_id: previous,
-        },
-        error,
-      ),
-    );
-  const fail = (err: unknown): Outcome => {
-    const unrecorded = rec('failed', undefined, liveReleaseId(l, req.stack) ?? '', errorMessage(err));
-    return { status: 'failed', msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : '') };
-  };
+  const run = openRun(req, report);
+  const doing = `rollback -${req.steps}`;
+  return runFlow(run, { doing, lockTimeoutS: req.lock_timeout_s, state: req, steps, failed });
+}
 
-  return withLock(l, req, `rollback -${req.steps}`, report, fail, async () => {
+async function steps(run: RunContext, req: RollbackRequest): Promise<Outcome> {
+  const host = await run.step('preflight', () => preflightRollback(run));
+  await run.step('safety', () => checkSafety(run.layout, run.stack, run.env));
+  const liveId = liveToLeave(run);
+  const errors: string[] = [];
+  for (const [i, target] of rollbackTargets(run, liveId, req.steps).entries()) {
+    const r = loadRelease(target.dir);
+    const engine = engineFor(r, host);
+    const prefix = `rollback.${i + 1}.`;
     try {
-      const flavor = await report.step('preflight', () => preflight(l, docker, report));
-      await report.step('safety', () => checkSafety(l, req.stack, req.env));
-      const liveId = liveToReturnTo(l, req.stack, report);
-      if (!liveId)
-        throw new DeployError(
-          `${req.stack} has no live release under ${l.stacksDir}: nothing to roll back from`,
-        );
-      const candidates = rollbackCandidates(l, req.stack, liveId).slice(
-        req.steps - 1,
-        req.steps - 1 + MAX_ATTEMPTS,
-      );
-      if (!candidates.length)
-        throw new DeployError(
-          `no rollback target ${req.steps} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`,
-        );
-      report.log(`live: ${liveId}; candidates in order: ${candidates.map((c) => c.id).join(', ')}`);
-      const errors: string[] = [];
-      for (const [i, c] of candidates.entries()) {
-        const r: Release = { dir: c.dir, meta: readReleaseMeta(c.dir) };
-        const prefix = `rollback.${i + 1}.`;
-        try {
-          await report.step(`${prefix}pull`, () =>
-            docker.within('pull', stepTimeouts(r).pull, () => pullRelease(docker, flavor, r, report)),
-          );
-          await activate(l, docker, flavor, r, report, prefix);
-        } catch (err) {
-          errors.push(`${c.id}: ${errorMessage(err)}`);
-          const notes = [
-            markBad(l, req.stack, c.id, errorMessage(err)),
-            rec('failed', r, liveId, errorMessage(err)),
-          ];
-          for (const note of notes.filter(Boolean)) report.log(note, 'warn');
-          continue;
-        }
-        const before = readManifest(l, req.stack);
-        const current = buildManifest(r.meta, r.dir, {
-          ...who,
-          env: req.env || before?.env || r.meta.env,
-          previous: liveId,
-          mode: 'rollback',
-          gate: 'rollback',
-          compose: flavor,
-        });
-        const notWritten = await report
-          .step('record', () => writeManifest(l, current))
-          .then(() => '', errorMessage);
-        if (notWritten) {
-          // The manifest still names the release we started from: put it back, so both agree.
-          errors.push(`${c.id}: passed, but the current manifest could not be written: ${notWritten}`);
-          break;
-        }
-        const unrecorded = rec('success', r, liveId);
-        if (unrecorded) report.log(unrecorded, 'error', 'record');
-        const m = mainImage(r.meta);
-        return {
-          status: 'success',
-          msg: `rolled back to ${c.id}`,
-          release_id: c.id,
-          release_dir: r.dir,
-          image_ref: m.ref,
-          image_digest: m.digest,
-          previous_release_id: liveId,
-          manifest: current,
-        };
-      }
-      // Every attempt failed: put back what was live when we started, so the records stay true.
-      report.start('restore', `back to ${liveId}`);
-      const liveDir = l.releaseDir(req.stack, liveId);
-      const live: Release = { dir: liveDir, meta: readReleaseMeta(liveDir) };
-      const restored = await activate(l, docker, flavor, live, report, 'restore.').then(
-        () => '',
-        errorMessage,
-      );
-      report.end('restore', restored ? 'failed' : 'ok', restored);
-      const msg = `rollback failed after ${candidates.length} attempt(s): ${errors.join('; ')}. ${liveId} is live again${restored ? ` but fails its smoke check: ${restored}` : ''}`;
-      const unrecorded = rec('failed', live, liveId, msg);
-      return {
-        status: 'failed',
-        msg: msg + (unrecorded ? ` (and ${unrecorded})` : ''),
-        release_id: liveId,
-        previous_release_id: liveId,
-        manifest: readManifest(l, req.stack),
-      };
+      await run.step(`${prefix}pull`, () => engine.ensureImages(r));
+      await goLive(run, engine, r, prefix); // switch, up, smoke
     } catch (err) {
-      return fail(err);
+      errors.push(`${r.meta.release_id}: ${errorMessage(err)}`);
+      markFailedTarget(run, r, liveId, errorMessage(err));
+      continue;
     }
-  });
+    const live = await run
+      .step('record', () => recordLive(run, r, rolledBack(run, req, r, engine, liveId)))
+      .catch((err: unknown) => void errors.push(`${r.meta.release_id}: passed, but ${errorMessage(err)}`));
+    if (!live) break; // the manifest still names the release we started from: put that back
+    if (live.unrecorded) run.report.log(live.unrecorded, 'error', 'record');
+    return { status: 'success', msg: `rolled back to ${r.meta.release_id}`, ...liveFacts(r, live, liveId) };
+  }
+  return restore(run, host, liveId, errors);
+}
+
+/** The failure task: whatever step failed, the run is recorded against what is live. */
+function failed(run: RunContext, _req: RollbackRequest, err: unknown): Outcome {
+  const facts = { previous_release_id: liveReleaseId(run.layout, run.stack) ?? '' };
+  const unrecorded = recordFailure(run, 'rollback', facts, errorMessage(err));
+  return { status: 'failed', msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : '') };
+}
+
+function rolledBack(
+  run: RunContext,
+  req: RollbackRequest,
+  r: Release,
+  engine: Engine,
+  liveId: string,
+): LiveHow {
+  const env = req.env || readManifest(run.layout, run.stack)?.env || r.meta.env;
+  return { mode: 'rollback', previous: liveId, env, gate: 'rollback', compose: engine.variant, who: run.who };
 }

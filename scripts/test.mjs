@@ -23,6 +23,7 @@ const step = (title, cmd, args) => {
 
 step('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
 step('lint', bin('eslint'), ['.']);
+step('imports', process.execPath, ['scripts/check-imports.mjs']);
 step('format', bin('prettier'), ['--check', '.']);
 
 console.log('\n== dist/ is built from this source');

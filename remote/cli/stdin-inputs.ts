@@ -8,8 +8,9 @@ import { commonOptions, formatIssues } from '../../common/request.js';
 import { stackName } from '../../common/names.js';
 import { readAsCaller, type Caller } from '../caller.js';
 import { DeployError } from '../errors.js';
-import { layout, type Layout } from '../../common/layout.js';
+import { layout } from '../../common/layout.js';
 import { checkTrustedRoot } from '../ownership.js';
+import { stagedPasswordFile, stagingDir } from '../domain/run-inputs.js';
 
 const envelope = z.strictObject({
   request: z.record(z.string(), z.unknown()),
@@ -17,13 +18,6 @@ const envelope = z.strictObject({
   registry_password: z.string().max(10_000).optional(),
 });
 const where = z.object({ stack: stackName, root: commonOptions.root });
-
-/** Where run `key` of `stack` stages its inputs. */
-const stagingDir = (l: Layout, stack: string, key: string) => `${l.runsDir(stack)}/${key}.inputs`;
-
-/** The password file `run -` stages for run `key`: the only one a run deletes after reading it. */
-export const stagedPasswordFile = (l: Layout, stack: string, key: string | undefined): string | undefined =>
-  key === undefined ? undefined : `${stagingDir(l, stack, key)}/registry-password`;
 
 /**
  * Writes the inputs of run `key` and returns the request file's path and the staging directory.
@@ -46,8 +40,8 @@ export function stageStdinInputs(
   const at = where.safeParse(e.data.request);
   if (!at.success) throw new DeployError(formatIssues(at.error), 2);
   checkTrustedRoot(at.data.root, at.data.stack);
-  const l = layout(at.data.root);
-  const dir = stagingDir(l, at.data.stack, key);
+  const paths = layout(at.data.root);
+  const dir = stagingDir(paths, at.data.stack, key);
   const request: Record<string, unknown> = { ...e.data.request };
   const login = request.registry_login as Record<string, unknown> | undefined;
   const named = (path: unknown, field: string) =>
@@ -64,7 +58,7 @@ export function stageStdinInputs(
       request.digest_file = `${dir}/image-digests.json`;
     }
     if (password !== undefined && login && typeof login === 'object') {
-      const file = stagedPasswordFile(l, at.data.stack, key)!;
+      const file = stagedPasswordFile(paths, at.data.stack, key)!;
       writeFileSync(file, password, { mode: 0o600 });
       request.registry_login = { ...login, password_file: file };
     }

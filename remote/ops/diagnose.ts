@@ -1,9 +1,9 @@
 // Judges one stack's facts (status-facts.ts): do the symlink, the manifest and the running
 // containers agree? Pure, so every rule is unit-tested without a server or Docker.
 import type { ContainerState } from '../docker.js';
-import { describeHolder } from '../steps/lock.js';
+import { describeHolder } from '../domain/lock-holder.js';
 import { hostname } from 'node:os';
-import { sameImage } from '../compose-services.js';
+import { sameImage } from '../domain/compose-services.js';
 import type { StatusFacts } from './status-facts.js';
 
 export interface Problem {
@@ -62,7 +62,7 @@ export function diagnose(f: StatusFacts): Problem[] {
         ...Object.entries(m.value.images ? f.live.images : {}).map(
           ([v, img]): [string, string | undefined, string] => [
             `images.${v}`,
-            m.value.images[v]?.ref,
+            m.value.images?.[v]?.ref,
             img.ref,
           ],
         ),

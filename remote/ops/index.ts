@@ -1,6 +1,6 @@
 // Operator commands (DESIGN.md section 11) on top of the executor: status, history, verify,
 // unverify, cleanup, unlock. cli.ts adds them to its command table.
-import type { Command } from '../cli.js';
+import type { Command } from '../cli/command.js';
 import { cleanupCommand } from './cleanup.js';
 import { historyCommand } from './history.js';
 import { statusCommand } from './status.js';

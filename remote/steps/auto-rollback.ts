@@ -1,138 +1,108 @@
-// After a failed switch/up/smoke: put back the release that was live before, mark the new one bad,
-// and record both. With nothing to go back to, the failed stack is taken down.
-import type { ComposeFlavor } from '../commands/compose.js';
-import type { Docker } from '../docker.js';
-import type { Layout } from '../../common/layout.js';
+// auto_rollback: after a failed switch, up, smoke or record, put back the release that was live
+// before, mark the new one bad, and record both. With nothing to go back to, the failed stack is
+// taken down. The records stay true to what is live, whatever else fails.
+import type { Engine, Login } from '../engine/engine.js';
+import { readManifest } from '../domain/manifest.js';
+import { factsOf, recordFailure, recordLive, recordRun } from '../domain/records.js';
 import type { Outcome } from '../outcome.js';
-import { markBad, readReleaseMeta } from '../releases.js';
-import { errorMessage, type Reporter } from '../report.js';
-import { activate, stepTimeouts, takeDown, type Release } from './activate.js';
-import {
-  buildManifest,
-  historyRecord,
-  mainImage,
-  readManifest,
-  tryRecord,
-  writeManifest,
-  type Who,
-} from './record.js';
-import { pullRelease, type Login } from './pull.js';
-import { removeLive } from './switch.js';
+import { loadRelease, type Release } from '../domain/release.js';
+import { markBad } from '../domain/releases.js';
+import { errorMessage } from '../report.js';
+import type { RunContext } from '../run-context.js';
+import { goLive } from './go-live.js';
+import { removeLive } from '../domain/live-link.js';
 
-export async function autoRollback(
-  l: Layout,
-  docker: Docker,
-  flavor: ComposeFlavor,
-  ctx: {
-    failed: Release;
-    previousId: string | undefined;
-    err: unknown;
-    who: Who;
-    started: number;
-    env: string;
-    /** The run's registry login, if it has one: the previous release may need a pull too. */
-    login?: Login;
-  },
-  report: Reporter,
-): Promise<Outcome> {
-  const { failed, previousId, who, started, env } = ctx;
-  const stack = failed.meta.stack;
-  const why = errorMessage(ctx.err);
-  const failedFacts = {
-    release_id: failed.meta.release_id,
-    image_tag: failed.meta.image_tag,
-    ...refOf(failed),
-    previous_release_id: previousId ?? '',
-  };
-  const notMarked = markBad(l, stack, failed.meta.release_id, why);
-  if (notMarked) report.log(notMarked, 'warn');
-  const recordFailed = (status: 'rolled_back' | 'failed') =>
-    tryRecord(l, historyRecord({ stack, env, mode: 'deploy', status, started }, who, failedFacts, why));
-
-  if (!previousId) {
-    report.start('auto_rollback', 'no previous release: taking the failed stack down');
-    await takeDown(docker, flavor, failed).catch((e) => report.log(errorMessage(e), 'warn'));
-    removeLive(l, stack);
-    report.end('auto_rollback', 'ok');
-    const unrecorded = recordFailed('failed');
-    return {
-      status: 'failed',
-      msg: `${why}; this was the first release of ${stack}, so it was taken down (nothing is live)${unrecorded ? ` (and ${unrecorded})` : ''}`,
-      ...failedFacts,
-    };
-  }
-
-  report.start('auto_rollback', `back to ${previousId}`);
-  const previous: Release = {
-    dir: l.releaseDir(stack, previousId),
-    meta: readReleaseMeta(l.releaseDir(stack, previousId)),
-  };
-  let rollbackError = '';
-  // A failed pull does not stop the way back: the switch goes on, so the records below stay true
-  // to what is live, and `up` may still find the images (v1 with root's own login).
-  const notPulled = await report
-    .step('auto_rollback.pull', () =>
-      docker.within('pull', stepTimeouts(previous).pull, () =>
-        pullRelease(docker, flavor, previous, report, ctx.login),
-      ),
-    )
-    .then(() => '', errorMessage);
-  try {
-    await activate(l, docker, flavor, previous, report, 'auto_rollback.');
-    report.end('auto_rollback', 'ok');
-  } catch (err) {
-    rollbackError = errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : '');
-    report.end('auto_rollback', 'failed', rollbackError);
-  }
-  const before = readManifest(l, stack);
-  const current = buildManifest(previous.meta, previous.dir, {
-    ...who,
-    break_glass: before?.break_glass ?? false,
-    break_glass_reason: before?.break_glass_reason ?? '',
-    env: before?.env ?? env,
-    previous: failed.meta.release_id,
-    mode: 'auto-rollback',
-    gate: before?.gate ?? '',
-    compose: flavor,
-  });
-  // Best effort on every part: a full disk must not hide that the previous release is live again.
-  // If the manifest cannot be rewritten it still names previousId (it was not changed by this run).
-  report.start('record');
-  let notWritten = '';
-  try {
-    writeManifest(l, current);
-  } catch (err) {
-    notWritten = `the current manifest could not be rewritten: ${errorMessage(err)}`;
-  }
-  const unrecorded = [
-    notWritten,
-    recordFailed('rolled_back'),
-    tryRecord(
-      l,
-      historyRecord(
-        { stack, env, mode: 'auto-rollback', status: rollbackError ? 'failed' : 'success', started },
-        who,
-        {
-          release_id: previousId,
-          image_tag: previous.meta.image_tag,
-          ...refOf(previous),
-          previous_release_id: failed.meta.release_id,
-        },
-        rollbackError,
-      ),
-    ),
-  ].filter(Boolean);
-  report.end('record', unrecorded.length ? 'failed' : 'ok', unrecorded.join('; '));
-  const msg =
-    (rollbackError
-      ? `${why}; rolled back to ${previousId}, but it failed its smoke check too: ${rollbackError}`
-      : `${why}; rolled back to ${previousId}, which is live and answering`) +
-    (unrecorded.length ? ` (and ${unrecorded.join('; ')})` : '');
-  const manifest = notWritten ? readManifest(l, stack) : current;
-  return { status: 'rolled_back', msg, ...failedFacts, manifest, error: why };
+export interface FailedDeploy {
+  engine: Engine;
+  failed: Release;
+  /** The release live before the deploy ('' for a first deploy). */
+  previousId: string;
+  err: unknown;
+  /** The run's registry login, if it has one: the previous release may need a pull too. */
+  login?: Login;
 }
 
-function refOf(r: Release) {
-  const m = mainImage(r.meta);
-  return { image_ref: m.ref, image_digest: m.digest };
+export async function autoRollback(run: RunContext, d: FailedDeploy): Promise<Outcome> {
+  const why = errorMessage(d.err);
+  const failedFacts = factsOf(d.failed, d.previousId);
+  const notMarked = markBad(run.layout, run.stack, d.failed.meta.release_id, why);
+  if (notMarked) run.report.log(notMarked, 'warn');
+  if (!d.previousId) return takeDownFirst(run, d, why);
+
+  run.report.start('auto_rollback', `back to ${d.previousId}`);
+  const previous = loadRelease(run.layout.releaseDir(run.stack, d.previousId));
+  // A failed pull does not stop the way back: the switch goes on, so the records below stay true
+  // to what is live, and `up` may still find the images (v1 with root's own login).
+  const notPulled = await run
+    .step('auto_rollback.pull', () => d.engine.ensureImages(previous, d.login))
+    .then(() => '', errorMessage);
+  const rollbackError = await goLive(run, d.engine, previous, 'auto_rollback.').then(
+    () => '',
+    (err) => errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : ''),
+  );
+  run.report.end('auto_rollback', rollbackError ? 'failed' : 'ok', rollbackError);
+
+  // Best effort on every part: a full disk must not hide that the previous release is live again.
+  // If the manifest cannot be rewritten it still names previousId (it was not changed by this run).
+  // The failed deploy's line first, then the put-back release's (manifest, then its line).
+  run.report.start('record');
+  const notRecorded = recordFailure(run, 'deploy', failedFacts, why, 'rolled_back');
+  const live = recordPutBack(run, d, previous, rollbackError);
+  const unrecorded = [live.unrecorded, notRecorded].filter(Boolean);
+  run.report.end('record', unrecorded.length ? 'failed' : 'ok', unrecorded.join('; '));
+  const msg =
+    (rollbackError
+      ? `${why}; rolled back to ${d.previousId}, but it failed its smoke check too: ${rollbackError}`
+      : `${why}; rolled back to ${d.previousId}, which is live and answering`) +
+    (unrecorded.length ? ` (and ${unrecorded.join('; ')})` : '');
+  return { status: 'rolled_back', msg, ...failedFacts, manifest: live.manifest, error: why };
+}
+
+/** The previous release is live again: the manifest keeps its gate and break-glass, the history says how it went. */
+function recordPutBack(
+  run: RunContext,
+  d: FailedDeploy,
+  previous: Release,
+  rollbackError: string,
+): { manifest: object | undefined; unrecorded: string } {
+  const before = readManifest(run.layout, run.stack);
+  const how = {
+    mode: 'auto-rollback',
+    previous: d.failed.meta.release_id,
+    env: before?.env ?? run.env,
+    gate: before?.gate ?? '',
+    compose: d.engine.variant,
+    who: {
+      ...run.who,
+      break_glass: before?.break_glass ?? false,
+      break_glass_reason: before?.break_glass_reason ?? '',
+    },
+    status: rollbackError ? 'failed' : 'success',
+    error: rollbackError,
+  } as const;
+  try {
+    return recordLive(run, previous, how);
+  } catch (err) {
+    // The manifest still names the previous release, which is live: its history line is true too.
+    const facts = factsOf(previous, d.failed.meta.release_id);
+    const notRecorded = recordRun(run, 'auto-rollback', how.status, facts, rollbackError);
+    const notWritten = errorMessage(err);
+    return {
+      manifest: readManifest(run.layout, run.stack),
+      unrecorded: [notWritten, notRecorded].filter(Boolean).join('; '),
+    };
+  }
+}
+
+async function takeDownFirst(run: RunContext, d: FailedDeploy, why: string): Promise<Outcome> {
+  run.report.start('auto_rollback', 'no previous release: taking the failed stack down');
+  await d.engine.down(d.failed).catch((e) => run.report.log(errorMessage(e), 'warn'));
+  removeLive(run.layout, run.stack);
+  run.report.end('auto_rollback', 'ok');
+  const unrecorded = recordFailure(run, 'deploy', factsOf(d.failed, ''), why);
+  return {
+    status: 'failed',
+    msg: `${why}; this was the first release of ${run.stack}, so it was taken down (nothing is live)${unrecorded ? ` (and ${unrecorded})` : ''}`,
+    ...factsOf(d.failed, ''),
+  };
 }

@@ -3,7 +3,24 @@ import { mkdirSync } from 'node:fs';
 import { run } from '../exec.js';
 import { composeEnv } from '../docker.js';
 import { DeployError } from '../errors.js';
+import { mainImage, type Release } from '../domain/release.js';
 import type { Reporter } from '../report.js';
+import type { RunContext } from '../run-context.js';
+
+/** The pre_deploy step: the release's own hook, in its directory, under its time limit. */
+export async function preDeploy(run: RunContext, r: Release): Promise<void> {
+  const cfg = r.config();
+  const ctx = {
+    releaseDir: r.dir,
+    releaseId: r.meta.release_id,
+    stack: run.stack,
+    env: run.env,
+    imageRef: mainImage(r.meta).ref,
+    backupsDir: run.layout.backupsDir,
+    timeoutS: cfg.timeouts.pre_deploy,
+  };
+  await runPreDeploy(cfg.hooks.pre_deploy, ctx, run.report);
+}
 
 export async function runPreDeploy(
   argv: string[] | undefined,

@@ -4,8 +4,12 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ComposeFlavor } from '../commands/compose.js';
-import { detectCompose } from '../compose-detect.js';
-import { composeEnv, type Docker } from '../docker.js';
+import type { DeployRequest } from '../../common/request.js';
+import { detectCompose } from '../engine/compose-detect.js';
+import { composeEnv, Docker } from '../docker.js';
+import type { Host, Login } from '../engine/engine.js';
+import { privateDockerConfig, takeLogin } from '../registry-credentials.js';
+import type { RunContext } from '../run-context.js';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../../common/layout.js';
 import type { Reporter } from '../report.js';
@@ -14,7 +18,7 @@ import type { Reporter } from '../report.js';
 export const MIN_FREE_BYTES = 1024 * 1024;
 
 export async function preflight(
-  l: Layout,
+  layout: Layout,
   docker: Docker,
   report: Reporter,
   opts: { needBytes?: number; timeoutMs?: number } = {},
@@ -31,14 +35,37 @@ export async function preflight(
     detectCompose(composeEnv()),
   ]);
   const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
-  const free = freeBytes(l.releasesDir);
+  const free = freeBytes(layout.releasesDir);
   if (free !== undefined && free < need) {
     throw new DeployError(
-      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${l.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`,
+      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`,
     );
   }
   report.log(`docker ${version}, compose ${flavor}${free === undefined ? '' : `, ${fmt(free)} free`}`);
   return flavor;
+}
+
+/**
+ * A deploy's preflight: its registry login taken first (the password read, a private DOCKER_CONFIG
+ * made for the run and removed when it ends), so a failure there is recorded like any other.
+ */
+export async function preflightDeploy(
+  run: RunContext,
+  req: DeployRequest,
+): Promise<{ host: Host; login?: Login }> {
+  const login = takeLogin(run.layout, req);
+  const config = login ? privateDockerConfig(run.layout.runsDir(run.stack)) : undefined;
+  if (config) run.defer(config.dispose);
+  const docker = new Docker(run.report, config?.dir);
+  const needBytes = treeBytes(`${req.source}/${req.stack}`);
+  const flavor = await preflight(run.layout, docker, run.report, { needBytes });
+  return { host: { docker, flavor, report: run.report }, login };
+}
+
+/** A rollback's preflight: the images it needs were pulled with the deploy's login, or are public. */
+export async function preflightRollback(run: RunContext): Promise<Host> {
+  const docker = new Docker(run.report);
+  return { docker, flavor: await preflight(run.layout, docker, run.report), report: run.report };
 }
 
 /** Free bytes on the filesystem holding `path` (or its nearest existing parent), as this user may use them. */

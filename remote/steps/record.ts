@@ -1,163 +1,40 @@
-// The current manifest (DESIGN.md section 4) and history records (section 5) of a deploy or rollback.
+// The record step's outcomes: what a run that made a release live reports, however the history
+// line went. Recording itself is remote/domain/records.ts (recordLive).
 import type { ProvenanceRecord } from '../../common/request.js';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { RELEASE_ID_RE } from '../../common/names.js';
-import { writeFileAtomic } from '../fsutil.js';
-import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from '../history.js';
-import type { Layout } from '../../common/layout.js';
-import { liveReleaseId, RELEASE_META, type ReleaseMeta } from '../releases.js';
-import type { Reporter } from '../report.js';
-import { TOOL_VERSION } from '../version.js';
+import type { Live, LiveHow } from '../domain/records.js';
+import type { Engine } from '../engine/engine.js';
+import type { GateOutcome } from './gate.js';
+import type { Outcome } from '../outcome.js';
+import type { Release } from '../domain/release.js';
+import type { RunContext } from '../run-context.js';
 
-export interface Who {
-  actor: string;
-  run_id: string;
-  break_glass: boolean;
-  break_glass_reason: string;
+/** The result fields of a release that is live and in the manifest. */
+export function liveFacts(r: Release, live: Live, previousId: string) {
+  const { image_ref, image_digest } = live.manifest;
+  const facts = { image_ref, image_digest, previous_release_id: previousId };
+  return { release_id: r.meta.release_id, release_dir: r.dir, ...facts, manifest: live.manifest };
 }
 
-export interface CurrentManifest {
-  stack: string;
-  env: string;
-  image_tag: string;
-  image_ref: string;
-  image_digest: string;
-  release_id: string;
-  release_dir: string;
-  deployed_at_utc: string;
-  actor: string;
-  run_id: string;
-  break_glass: boolean;
-  break_glass_reason: string;
-  images: Record<string, { name: string; ref: string; digest: string }>;
-  git_sha: string;
-  previous_release_id: string;
-  mode: 'deploy' | 'rollback' | 'auto-rollback';
-  gate: string;
-  compose: string;
-  tool_version: string;
-  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
-  provenance?: ProvenanceRecord;
-}
-
-/** The image the manifest's top-level fields describe: IMAGE_REF, else the first variable. */
-export function mainImage(meta: ReleaseMeta): { ref: string; digest: string } {
-  const img = meta.images['IMAGE_REF'] ?? Object.values(meta.images)[0];
-  return img ? { ref: img.ref, digest: img.digest } : { ref: '', digest: '' };
-}
-
-export function buildManifest(
-  meta: ReleaseMeta,
-  dir: string,
-  ctx: Who & { previous: string; mode: CurrentManifest['mode']; gate: string; compose: string; env: string },
-): CurrentManifest {
-  const main = mainImage(meta);
+/** A deploy that is live and in the manifest, but not in the history: it is not a rollback target. */
+export function liveButUnrecorded(run: RunContext, r: Release, live: Live, previousId: string): Outcome {
+  run.report.log(live.unrecorded, 'error', 'record');
   return {
-    stack: meta.stack,
-    env: ctx.env,
-    image_tag: meta.image_tag,
-    image_ref: main.ref,
-    image_digest: main.digest,
-    release_id: meta.release_id,
-    release_dir: dir,
-    deployed_at_utc: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    actor: ctx.actor,
-    run_id: ctx.run_id,
-    break_glass: ctx.break_glass,
-    break_glass_reason: ctx.break_glass_reason,
-    images: meta.images,
-    git_sha: meta.git_sha,
-    previous_release_id: ctx.previous,
-    mode: ctx.mode,
-    gate: ctx.gate,
-    compose: ctx.compose,
-    tool_version: TOOL_VERSION,
+    status: 'failed',
+    msg: `${r.meta.release_id} is live and the current manifest says so, but ${live.unrecorded}. Free some space; it will not be offered as a rollback target`,
+    ...liveFacts(r, live, previousId),
   };
 }
 
-export function writeManifest(l: Layout, m: CurrentManifest): void {
-  writeFileAtomic(l.currentManifest(m.stack), JSON.stringify(m, null, 2) + '\n');
-}
-
-export function readManifest(l: Layout, stack: string): CurrentManifest | undefined {
-  try {
-    return JSON.parse(readFileSync(l.currentManifest(stack), 'utf8')) as CurrentManifest;
-  } catch {
-    return undefined;
-  }
-}
-
-export function historyRecord(
-  base: { stack: string; env: string; mode: HistoryMode; status: HistoryStatus; started: number },
-  who: Who,
-  release: {
-    release_id?: string;
-    image_tag?: string;
-    image_ref?: string;
-    image_digest?: string;
-    previous_release_id?: string;
-  },
-  error = '',
-  extra: Record<string, unknown> = {},
-): HistoryRecord {
-  return {
-    ts: new Date().toISOString(),
-    stack: base.stack,
-    env: base.env,
-    mode: base.mode,
-    status: base.status,
-    release_id: release.release_id ?? '',
-    image_tag: release.image_tag ?? '',
-    image_ref: release.image_ref ?? '',
-    image_digest: release.image_digest ?? '',
-    previous_release_id: release.previous_release_id ?? '',
-    actor: who.actor,
-    run_id: who.run_id,
-    break_glass: who.break_glass,
-    break_glass_reason: who.break_glass_reason,
-    duration_ms: Date.now() - base.started,
-    error,
-    ...extra,
-  };
-}
-
-export function record(l: Layout, rec: HistoryRecord): void {
-  appendHistory(l.history, rec);
-}
-
-/** Records a failure without failing again: returns '' or why the history could not be appended. */
-export function tryRecord(l: Layout, rec: HistoryRecord): string {
-  try {
-    record(l, rec);
-    return '';
-  } catch (err) {
-    return `the history record could not be written to ${l.history}: ${(err as Error).message}`;
-  }
-}
-
-/**
- * The release the records say is live: the current manifest's, if it names a release of this stack
- * that is still on disk; else the one the symlink points at. They differ only after a run stopped
- * between `switch` and `record` (killed, power loss); the records then win, because the symlink's
- * release was never smoke-tested to the end nor recorded (DESIGN.md section 4: the manifest
- * describes what is live).
- */
-export function recordedLiveId(l: Layout, stack: string): string | undefined {
-  const m = readManifest(l, stack);
-  const id = typeof m?.release_id === 'string' ? m.release_id : '';
-  if (RELEASE_ID_RE.test(id) && existsSync(join(l.releaseDir(stack, id), RELEASE_META))) return id;
-  return liveReleaseId(l, stack);
-}
-
-/** The release to go back to if this run fails, warning when the symlink disagrees with the records. */
-export function liveToReturnTo(l: Layout, stack: string, report: Reporter): string | undefined {
-  const recorded = recordedLiveId(l, stack);
-  const linked = liveReleaseId(l, stack);
-  if (linked !== recorded)
-    report.log(
-      `the live symlink points to ${linked ?? 'nothing'} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
-      'warn',
-    );
-  return recorded;
+/** How a deploy went live: the manifest names its gate and the run's break-glass; the history line its images. */
+export function deployedHow(
+  run: RunContext,
+  gate: GateOutcome,
+  engine: Engine,
+  r: Release,
+  previous: string,
+  provenance: ProvenanceRecord | undefined,
+): LiveHow {
+  const extra = { gate, images: r.meta.images, ...(provenance ? { provenance } : {}) };
+  const { env, who } = run;
+  return { mode: 'deploy', previous, env, gate, compose: engine.variant, who, extra, provenance };
 }

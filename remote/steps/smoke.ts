@@ -1,10 +1,12 @@
 // Smoke test after `up` (DESIGN.md section 10): containers running (healthy where they have a
 // healthcheck) and every smoke URL answering as expected, within the stack's time budget.
-import type { ContainerState, Docker } from '../docker.js';
+import type { ContainerState } from '../docker.js';
+import type { Engine } from '../engine/engine.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { SmokeCheck } from '../stack-config.js';
+import type { SmokeCheck } from '../domain/stack-config.js';
 import { httpGet } from '../http-get.js';
+import { sleep } from '../domain/process.js';
 
 export interface SmokePlan {
   project: string;
@@ -68,8 +70,6 @@ export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdi
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The poll interval grows ×1.5 from 100 ms to this cap: an app that starts answering is noticed within it. */
 export const POLL_MAX_MS = 250;
 /**
@@ -79,7 +79,11 @@ export const POLL_MAX_MS = 250;
 export const CONTAINERS_EVERY_MS = 1000;
 
 /** Polls until everything passes, something fails for good, or the budget is spent. */
-export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): Promise<void> {
+export async function smoke(
+  engine: Pick<Engine, 'containers'>,
+  plan: SmokePlan,
+  report: Reporter,
+): Promise<void> {
   const deadline = Date.now() + plan.timeoutS * 1000;
   let delay = 100;
   let last = '';
@@ -94,7 +98,7 @@ export async function smoke(docker: Docker, plan: SmokePlan, report: Reporter): 
     return { pass: true };
   };
   const readContainers = async () => {
-    containers = judgeContainers(await docker.containers(plan.project), plan);
+    containers = judgeContainers(await engine.containers(plan.project), plan);
     containersAt = Date.now();
   };
   // The first round reads the containers while probing: a stack that is up passes in one round trip.

@@ -28,7 +28,7 @@ for (const name of ['readFileSync', 'renameSync', 'linkSync'] as const) {
 syncBuiltinESMExports();
 
 pause(Number(delayMs));
-const { acquireLock } = await import('../../remote/steps/lock.js');
+const { acquireLock } = await import('../../remote/domain/lock.js');
 const { Reporter } = await import('../../remote/report.js');
 const held = await acquireLock(
   lock,

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { recentRecords } from '../../remote/history.js';
+import { recentRecords } from '../../remote/domain/history.js';
 import { layout } from '../../common/layout.js';
 import { provenanceArg, verifyTag } from '../../remote/ops/verify.js';
 import { checkGate } from '../../remote/steps/gate.js';

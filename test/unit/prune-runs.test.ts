@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { layout } from '../../common/layout.js';
-import { pruneRuns, RUN_JOURNAL_DAYS } from '../../remote/steps/retention.js';
+import { pruneRuns, RUN_JOURNAL_DAYS } from '../../remote/domain/retention.js';
 import { tempDir } from './helpers/temp.js';
 
 test('run journals and staged inputs older than the retention period go; newer ones and other stacks stay', () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { interpolate, pinEnv, readStackConfig } from '../../remote/stack-config.js';
+import { interpolate, pinEnv, readStackConfig } from '../../remote/domain/stack-config.js';
 import { tempDir } from './helpers/temp.js';
 
 const REF = 'ghcr.io/org/app@sha256:' + 'a'.repeat(64);
@@ -33,6 +33,7 @@ test('x-seisei-deploy: defaults, and a clear error naming the bad field', () => 
   const dir = tempDir('cfg-');
   writeFileSync(join(dir, 'docker-compose.yml'), 'services: {app: {image: x}}\n');
   assert.deepEqual(readStackConfig(dir, 'docker-compose.yml'), {
+    engine: 'compose',
     smoke: [],
     smoke_timeout_s: 60,
     wait_healthy: true,
@@ -46,5 +47,22 @@ test('x-seisei-deploy: defaults, and a clear error naming the bad field', () => 
   assert.throws(
     () => readStackConfig(dir, 'docker-compose.yml'),
     (e: Error) => /x-seisei-deploy\.smoke\.0\.url/.test(e.message) && /smoke_timeout/.test(e.message),
+  );
+});
+
+test('x-seisei-deploy.engine: compose by default and when named; another engine is refused naming the field', () => {
+  const dir = tempDir('cfg-');
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    'x-seisei-deploy:\n  engine: compose\nservices: {app: {image: x}}\n',
+  );
+  assert.equal(readStackConfig(dir, 'docker-compose.yml').engine, 'compose');
+  writeFileSync(
+    join(dir, 'docker-compose.yml'),
+    'x-seisei-deploy:\n  engine: nomad\nservices: {app: {image: x}}\n',
+  );
+  assert.throws(
+    () => readStackConfig(dir, 'docker-compose.yml'),
+    (e: Error) => /x-seisei-deploy\.engine: must be one of: compose/.test(e.message),
   );
 });

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
 import * as z from 'zod';
-import { formatIssues } from '../common/request.js';
-import { DeployError } from './errors.js';
+import { formatIssues } from '../../common/request.js';
+import { DeployError } from '../errors.js';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
 
@@ -36,7 +36,14 @@ const timeouts = z
   .default({ ...DEFAULT_TIMEOUTS });
 export type StepTimeouts = z.infer<typeof timeouts>;
 
+/** How a release is run (DESIGN.md section A): chosen per stack, frozen with the release. */
+export const ENGINES = ['compose'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
 const stackConfig = z.strictObject({
+  engine: z
+    .enum(ENGINES, { error: `must be one of: ${ENGINES.join(', ')} (leave it out for compose)` })
+    .default('compose'),
   smoke: z.array(smokeCheck).default([]),
   smoke_timeout_s: z.number().positive().max(3600).default(60),
   wait_healthy: z.boolean().default(true),
