@@ -13,7 +13,7 @@ import {
   parsedBy,
   show,
   text
-} from "./chunks/chunk-N6UFRSVG.js";
+} from "./chunks/chunk-2ZKXC2B4.js";
 import {
   DEFAULT_ROOT,
   DEFAULT_STACKS_SOURCE,
@@ -22,7 +22,7 @@ import {
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunks/chunk-G6ODDHRI.js";
+} from "./chunks/chunk-NYQO6JRC.js";
 import {
   outputStatusOf,
   setStatus
@@ -34,7 +34,7 @@ import {
   STACK_RE,
   TAG_RE,
   string
-} from "./chunks/chunk-6YY7MH7C.js";
+} from "./chunks/chunk-H3EMV4CZ.js";
 import {
   ExitCode,
   getInput,
@@ -513,10 +513,10 @@ async function provenanceOf(s, m) {
 }
 async function loadManifest(settings) {
   return group("Digest manifest", async () => {
-    const { getDigestManifest } = await import("./chunks/load-3T2VTFRN.js");
+    const { getDigestManifest } = await import("./chunks/load-EWSFQZBT.js");
     const m = await getDigestManifest(settings.digests, settings.imageTag);
     info(`Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`);
-    if (settings.mode === "deploy") (await import("./chunks/deploy-DWQHRYPX.js")).precheckDeploy(settings, m);
+    if (settings.mode === "deploy") (await import("./chunks/deploy-CFXMUSZ2.js")).precheckDeploy(settings, m);
     if (settings.provenance.mode !== "off") m.provenance = await provenanceOf(settings, m.manifest);
     return m;
   });
@@ -524,7 +524,7 @@ async function loadManifest(settings) {
 async function runModes(settings, signal) {
   if (settings.manifest) {
     const m = settings.manifest;
-    const { runManifestMode } = await import("./chunks/manifest-IZR3QSZ3.js");
+    const { runManifestMode } = await import("./chunks/manifest-QIDPRCQQ.js");
     await group(
       "Digest manifest",
       () => runManifestMode({
@@ -536,7 +536,7 @@ async function runModes(settings, signal) {
     );
     return;
   }
-  const { runMode } = await import("./chunks/runners-COYEO6Q4.js");
+  const { runMode } = await import("./chunks/runners-HGUX4K7L.js");
   const manifest = needsManifest(settings.mode) ? await loadManifest(settings) : void 0;
   if (signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
   const knobs = testKnobs();

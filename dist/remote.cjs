@@ -33,7 +33,6 @@ var __toESM = (mod, isNodeMode, target2) => (target2 = mod != null ? __create(__
   isNodeMode || !mod || !mod.__esModule ? __defProp(target2, "default", { value: mod, enumerable: true }) : target2,
   mod
 ));
-var __toCommonJS = (mod) => __copyProps(__defProp({}, "__esModule", { value: true }), mod);
 
 // node_modules/ajv-formats/dist/formats.js
 var require_formats = __commonJS({
@@ -7795,12 +7794,8 @@ var require_dist2 = __commonJS({
   }
 });
 
-// remote/cli.ts
-var cli_exports = {};
-module.exports = __toCommonJS(cli_exports);
-
 // remote/cli/follow.ts
-var import_node_fs3 = require("node:fs");
+var import_node_fs2 = require("node:fs");
 
 // common/events.ts
 function parseEventLine(line) {
@@ -7813,428 +7808,94 @@ function parseEventLine(line) {
   }
 }
 
-// remote/steps/lock.ts
-var import_node_fs2 = require("node:fs");
-var import_node_os = require("node:os");
-var import_node_path2 = require("node:path");
-
-// remote/fsutil.ts
+// remote/domain/process.ts
 var import_node_fs = require("node:fs");
-var import_node_path = require("node:path");
-function fsyncDir(dir) {
-  const fd = (0, import_node_fs.openSync)(dir, "r");
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function processStartTime(pid) {
   try {
-    (0, import_node_fs.fsyncSync)(fd);
-  } finally {
-    (0, import_node_fs.closeSync)(fd);
+    const stat = (0, import_node_fs.readFileSync)(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return void 0;
   }
 }
-function tempNameBeside(path) {
-  const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
-  return (0, import_node_path.join)((0, import_node_path.dirname)(path), `.${(0, import_node_path.basename)(path)}.tmp-${process.pid}-${suffix}`);
-}
-function writeFileAtomic(path, data, mode = 420) {
-  (0, import_node_fs.mkdirSync)((0, import_node_path.dirname)(path), { recursive: true });
-  const tmp = tempNameBeside(path);
-  const fd = (0, import_node_fs.openSync)(tmp, "wx", mode);
+var sameProcessRuns = (pid, startTime) => processStartTime(pid) === startTime;
+function pidExists(pid) {
   try {
-    try {
-      writeAll(fd, Buffer.from(data));
-      (0, import_node_fs.fsyncSync)(fd);
-    } finally {
-      (0, import_node_fs.closeSync)(fd);
-    }
-    (0, import_node_fs.renameSync)(tmp, path);
+    process.kill(pid, 0);
+    return true;
   } catch (err) {
-    (0, import_node_fs.rmSync)(tmp, { force: true });
-    throw err;
+    return err.code === "EPERM";
   }
-  fsyncDir((0, import_node_path.dirname)(path));
 }
-function writeAll(fd, buf) {
-  for (let off = 0; off < buf.length; ) off += (0, import_node_fs.writeSync)(fd, buf, off, buf.length - off);
+var pidFileOf = (journal) => `${journal.slice(0, -".jsonl".length)}.pid`;
+function writePidFile(journal) {
+  (0, import_node_fs.writeFileSync)(
+    pidFileOf(journal),
+    JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + "\n"
+  );
 }
-function appendLineDurable(path, line, mode = 420) {
-  (0, import_node_fs.mkdirSync)((0, import_node_path.dirname)(path), { recursive: true });
-  const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW } = import_node_fs.constants;
-  const fd = (0, import_node_fs.openSync)(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
+function executorAlive(pidFile) {
   try {
-    const st = (0, import_node_fs.fstatSync)(fd);
-    if ((st.mode & 4095) !== mode) (0, import_node_fs.fchmodSync)(fd, mode);
-    const size = st.size;
-    const last = Buffer.alloc(1);
-    const torn = size > 0 && (0, import_node_fs.readSync)(fd, last, 0, 1, size - 1) === 1 && last[0] !== 10;
-    const buf = Buffer.from((torn ? "\n" : "") + (line.endsWith("\n") ? line : line + "\n"));
-    let written = 0;
-    try {
-      written = (0, import_node_fs.writeSync)(fd, buf);
-      if (written !== buf.length)
-        throw Object.assign(
-          new Error(`short write to ${path} (${written} of ${buf.length} bytes): disk full?`),
-          {
-            code: "ENOSPC"
-          }
-        );
-      (0, import_node_fs.fsyncSync)(fd);
-    } catch (err) {
-      if (written > 0 && written < buf.length) cutOwnTail(fd, buf.subarray(0, written));
-      throw err;
-    }
-  } finally {
-    (0, import_node_fs.closeSync)(fd);
-  }
-}
-function cutOwnTail(fd, part) {
-  const end = (0, import_node_fs.fstatSync)(fd).size;
-  const tail = Buffer.alloc(part.length);
-  if (end >= part.length && (0, import_node_fs.readSync)(fd, tail, 0, part.length, end - part.length) === part.length) {
-    if (tail.equals(part)) (0, import_node_fs.ftruncateSync)(fd, end - part.length);
+    const { pid, start_time } = JSON.parse((0, import_node_fs.readFileSync)(pidFile, "utf8"));
+    return sameProcessRuns(pid, start_time);
+  } catch {
+    return (0, import_node_fs.existsSync)(pidFile);
   }
 }
 
-// ajv-standalone:common/image-digests-validator.js
-var validate = validate10;
-var pattern0 = new RegExp("^[0-9a-f]{40}$", "u");
-var pattern1 = new RegExp("^[0-9a-f]{7}$", "u");
-var pattern2 = new RegExp("(Z|z|\\+00:00)$", "u");
-var pattern3 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
-var pattern4 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", "u");
-var pattern5 = new RegExp("^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$", "u");
-var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
-var formats0 = require_formats().fullFormats["date-time"];
-var func2 = require_ucs2length().default;
-function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
-  ;
-  let vErrors = null;
-  let errors = 0;
-  if (data && typeof data == "object" && !Array.isArray(data)) {
-    if (data.git_sha === void 0) {
-      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "git_sha" }, message: "must have required property 'git_sha'" };
-      if (vErrors === null) {
-        vErrors = [err0];
-      } else {
-        vErrors.push(err0);
+// remote/cli/follow.ts
+async function follow(journal, offset, write, opts = {}) {
+  const pidFile = pidFileOf(journal);
+  const pollMs = opts.pollMs ?? 100;
+  const fd = (0, import_node_fs2.openSync)(journal, "r");
+  const began = Date.now();
+  let pos = offset;
+  let pending = "";
+  try {
+    for (; ; ) {
+      const size = (0, import_node_fs2.fstatSync)(fd).size;
+      if (size > pos) {
+        const buf = Buffer.alloc(size - pos);
+        (0, import_node_fs2.readSync)(fd, buf, 0, buf.length, pos);
+        pos = size;
+        const text = pending + buf.toString("utf8");
+        const cut = text.lastIndexOf("\n") + 1;
+        pending = text.slice(cut);
+        if (cut) {
+          const complete = text.slice(0, cut);
+          write(complete);
+          if (complete.split("\n").some((l) => parseEventLine(l)?.type === "result")) return;
+        }
+        continue;
       }
-      errors++;
-    }
-    if (data.git_sha7 === void 0) {
-      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "git_sha7" }, message: "must have required property 'git_sha7'" };
-      if (vErrors === null) {
-        vErrors = [err1];
-      } else {
-        vErrors.push(err1);
+      const pidKnown = (0, import_node_fs2.existsSync)(pidFile);
+      if ((pidKnown || Date.now() - began > (opts.startGraceMs ?? 1e4)) && !executorAlive(pidFile)) {
+        if ((0, import_node_fs2.fstatSync)(fd).size > pos) continue;
+        write(
+          JSON.stringify({
+            v: 1,
+            ts: (/* @__PURE__ */ new Date()).toISOString(),
+            type: "result",
+            mode: "unknown",
+            status: "failed",
+            msg: `the executor stopped without a result (killed?). Journal: ${journal}. Check the server with: seisei-deploy status`,
+            error: "executor died"
+          }) + "\n"
+        );
+        return;
       }
-      errors++;
+      await sleep(pollMs);
     }
-    if (data.built_at_utc === void 0) {
-      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "built_at_utc" }, message: "must have required property 'built_at_utc'" };
-      if (vErrors === null) {
-        vErrors = [err2];
-      } else {
-        vErrors.push(err2);
-      }
-      errors++;
-    }
-    if (data.images === void 0) {
-      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "images" }, message: "must have required property 'images'" };
-      if (vErrors === null) {
-        vErrors = [err3];
-      } else {
-        vErrors.push(err3);
-      }
-      errors++;
-    }
-    if (data.git_sha !== void 0) {
-      let data0 = data.git_sha;
-      if (typeof data0 === "string") {
-        if (!pattern0.test(data0)) {
-          const err4 = { instancePath: instancePath + "/git_sha", schemaPath: "#/properties/git_sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}$" }, message: 'must match pattern "^[0-9a-f]{40}$"' };
-          if (vErrors === null) {
-            vErrors = [err4];
-          } else {
-            vErrors.push(err4);
-          }
-          errors++;
-        }
-      } else {
-        const err5 = { instancePath: instancePath + "/git_sha", schemaPath: "#/properties/git_sha/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-        if (vErrors === null) {
-          vErrors = [err5];
-        } else {
-          vErrors.push(err5);
-        }
-        errors++;
-      }
-    }
-    if (data.git_sha7 !== void 0) {
-      let data1 = data.git_sha7;
-      if (typeof data1 === "string") {
-        if (!pattern1.test(data1)) {
-          const err6 = { instancePath: instancePath + "/git_sha7", schemaPath: "#/properties/git_sha7/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{7}$" }, message: 'must match pattern "^[0-9a-f]{7}$"' };
-          if (vErrors === null) {
-            vErrors = [err6];
-          } else {
-            vErrors.push(err6);
-          }
-          errors++;
-        }
-      } else {
-        const err7 = { instancePath: instancePath + "/git_sha7", schemaPath: "#/properties/git_sha7/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-        if (vErrors === null) {
-          vErrors = [err7];
-        } else {
-          vErrors.push(err7);
-        }
-        errors++;
-      }
-    }
-    if (data.built_at_utc !== void 0) {
-      let data2 = data.built_at_utc;
-      if (typeof data2 === "string") {
-        if (!pattern2.test(data2)) {
-          const err8 = { instancePath: instancePath + "/built_at_utc", schemaPath: "#/properties/built_at_utc/pattern", keyword: "pattern", params: { pattern: "(Z|z|\\+00:00)$" }, message: 'must match pattern "(Z|z|\\+00:00)$"' };
-          if (vErrors === null) {
-            vErrors = [err8];
-          } else {
-            vErrors.push(err8);
-          }
-          errors++;
-        }
-        if (!formats0.validate(data2)) {
-          const err9 = { instancePath: instancePath + "/built_at_utc", schemaPath: "#/properties/built_at_utc/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"' };
-          if (vErrors === null) {
-            vErrors = [err9];
-          } else {
-            vErrors.push(err9);
-          }
-          errors++;
-        }
-      } else {
-        const err10 = { instancePath: instancePath + "/built_at_utc", schemaPath: "#/properties/built_at_utc/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-        if (vErrors === null) {
-          vErrors = [err10];
-        } else {
-          vErrors.push(err10);
-        }
-        errors++;
-      }
-    }
-    if (data.images !== void 0) {
-      let data3 = data.images;
-      if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
-        if (Object.keys(data3).length < 1) {
-          const err11 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/minProperties", keyword: "minProperties", params: { limit: 1 }, message: "must NOT have fewer than 1 properties" };
-          if (vErrors === null) {
-            vErrors = [err11];
-          } else {
-            vErrors.push(err11);
-          }
-          errors++;
-        }
-        for (const key0 in data3) {
-          const _errs10 = errors;
-          if (typeof key0 === "string") {
-            if (func2(key0) > 128) {
-              const err12 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/propertyNames/maxLength", keyword: "maxLength", params: { limit: 128 }, message: "must NOT have more than 128 characters", propertyName: key0 };
-              if (vErrors === null) {
-                vErrors = [err12];
-              } else {
-                vErrors.push(err12);
-              }
-              errors++;
-            }
-            if (!pattern3.test(key0)) {
-              const err13 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9._-]*$" }, message: 'must match pattern "^[a-z0-9][a-z0-9._-]*$"', propertyName: key0 };
-              if (vErrors === null) {
-                vErrors = [err13];
-              } else {
-                vErrors.push(err13);
-              }
-              errors++;
-            }
-          }
-          var valid1 = _errs10 === errors;
-          if (!valid1) {
-            const err14 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/propertyNames", keyword: "propertyNames", params: { propertyName: key0 }, message: "property name must be valid" };
-            if (vErrors === null) {
-              vErrors = [err14];
-            } else {
-              vErrors.push(err14);
-            }
-            errors++;
-          }
-        }
-        for (const key1 in data3) {
-          let data4 = data3[key1];
-          if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
-            if (data4.tag === void 0) {
-              const err15 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/required", keyword: "required", params: { missingProperty: "tag" }, message: "must have required property 'tag'" };
-              if (vErrors === null) {
-                vErrors = [err15];
-              } else {
-                vErrors.push(err15);
-              }
-              errors++;
-            }
-            if (data4.ref === void 0) {
-              const err16 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/required", keyword: "required", params: { missingProperty: "ref" }, message: "must have required property 'ref'" };
-              if (vErrors === null) {
-                vErrors = [err16];
-              } else {
-                vErrors.push(err16);
-              }
-              errors++;
-            }
-            if (data4.digest === void 0) {
-              const err17 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
-              if (vErrors === null) {
-                vErrors = [err17];
-              } else {
-                vErrors.push(err17);
-              }
-              errors++;
-            }
-            if (data4.tag !== void 0) {
-              let data5 = data4.tag;
-              if (typeof data5 === "string") {
-                if (!pattern4.test(data5)) {
-                  const err18 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/tag", schemaPath: "#/properties/images/additionalProperties/properties/tag/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"' };
-                  if (vErrors === null) {
-                    vErrors = [err18];
-                  } else {
-                    vErrors.push(err18);
-                  }
-                  errors++;
-                }
-              } else {
-                const err19 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/tag", schemaPath: "#/properties/images/additionalProperties/properties/tag/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err19];
-                } else {
-                  vErrors.push(err19);
-                }
-                errors++;
-              }
-            }
-            if (data4.ref !== void 0) {
-              let data6 = data4.ref;
-              if (typeof data6 === "string") {
-                if (func2(data6) > 512) {
-                  const err20 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/ref", schemaPath: "#/properties/images/additionalProperties/properties/ref/maxLength", keyword: "maxLength", params: { limit: 512 }, message: "must NOT have more than 512 characters" };
-                  if (vErrors === null) {
-                    vErrors = [err20];
-                  } else {
-                    vErrors.push(err20);
-                  }
-                  errors++;
-                }
-                if (!pattern5.test(data6)) {
-                  const err21 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/ref", schemaPath: "#/properties/images/additionalProperties/properties/ref/pattern", keyword: "pattern", params: { pattern: "^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$"' };
-                  if (vErrors === null) {
-                    vErrors = [err21];
-                  } else {
-                    vErrors.push(err21);
-                  }
-                  errors++;
-                }
-              } else {
-                const err22 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/ref", schemaPath: "#/properties/images/additionalProperties/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err22];
-                } else {
-                  vErrors.push(err22);
-                }
-                errors++;
-              }
-            }
-            if (data4.digest !== void 0) {
-              let data7 = data4.digest;
-              if (typeof data7 === "string") {
-                if (!pattern6.test(data7)) {
-                  const err23 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/digest", schemaPath: "#/properties/images/additionalProperties/properties/digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"' };
-                  if (vErrors === null) {
-                    vErrors = [err23];
-                  } else {
-                    vErrors.push(err23);
-                  }
-                  errors++;
-                }
-              } else {
-                const err24 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/digest", schemaPath: "#/properties/images/additionalProperties/properties/digest/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err24];
-                } else {
-                  vErrors.push(err24);
-                }
-                errors++;
-              }
-            }
-            if (data4.attestation !== void 0) {
-              let data8 = data4.attestation;
-              if (typeof data8 === "string") {
-                if (func2(data8) > 500) {
-                  const err25 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/maxLength", keyword: "maxLength", params: { limit: 500 }, message: "must NOT have more than 500 characters" };
-                  if (vErrors === null) {
-                    vErrors = [err25];
-                  } else {
-                    vErrors.push(err25);
-                  }
-                  errors++;
-                }
-                if (func2(data8) < 1) {
-                  const err26 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
-                  if (vErrors === null) {
-                    vErrors = [err26];
-                  } else {
-                    vErrors.push(err26);
-                  }
-                  errors++;
-                }
-              } else {
-                const err27 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
-                if (vErrors === null) {
-                  vErrors = [err27];
-                } else {
-                  vErrors.push(err27);
-                }
-                errors++;
-              }
-            }
-          } else {
-            const err28 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-            if (vErrors === null) {
-              vErrors = [err28];
-            } else {
-              vErrors.push(err28);
-            }
-            errors++;
-          }
-        }
-      } else {
-        const err29 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-        if (vErrors === null) {
-          vErrors = [err29];
-        } else {
-          vErrors.push(err29);
-        }
-        errors++;
-      }
-    }
-  } else {
-    const err30 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-    if (vErrors === null) {
-      vErrors = [err30];
-    } else {
-      vErrors.push(err30);
-    }
-    errors++;
+  } finally {
+    (0, import_node_fs2.closeSync)(fd);
   }
-  validate10.errors = vErrors;
-  return errors === 0;
 }
-function schemaValidator() {
-  return validate;
-}
+
+// remote/argv/args.ts
+var import_node_os = require("node:os");
+var import_node_path = require("node:path");
+var import_node_util = require("node:util");
 
 // node_modules/zod/v4/core/util.js
 var util_exports = {};
@@ -9396,7 +9057,7 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
 };
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
 var COMPILE_FALLBACK = /* @__PURE__ */ Symbol.for("zod.compile.fallback");
-var validate2 = ((schema, value, _ctx) => {
+var validate = ((schema, value, _ctx) => {
   const validator = schema._zod.bag.validator;
   if (validator !== void 0) {
     if (validator(value) !== COMPILE_INVALID)
@@ -10119,9 +9780,9 @@ var asciiTabOrNewline = /[\t\n\r]/g;
 function stripTabAndNewline(value) {
   return value.replace(asciiTabOrNewline, "");
 }
-function urlHostnameOk(url, hostname4) {
-  hostname4.lastIndex = 0;
-  return hostname4.test(url.hostname);
+function urlHostnameOk(url, hostname5) {
+  hostname5.lastIndex = 0;
+  return hostname5.test(url.hostname);
 }
 function urlProtocolOk(url, protocol) {
   protocol.lastIndex = 0;
@@ -11482,7 +11143,7 @@ var recursive = /* @__PURE__ */ new WeakMap();
 var NONE = 0;
 var ASSUMED = 1;
 var PROVEN = 2;
-function isRecursive(inst, stack, resolve8) {
+function isRecursive(inst, stack, resolve6) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -11492,7 +11153,7 @@ function isRecursive(inst, stack, resolve8) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve8);
+      const answer = isRecursive(child, stack, resolve6);
       if (answer > result)
         result = answer;
     }
@@ -11503,7 +11164,7 @@ function isRecursive(inst, stack, resolve8) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve8) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve6) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -11567,7 +11228,7 @@ function isRecursive(inst, stack, resolve8) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve8 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve6 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -13328,8 +12989,8 @@ function rewriteKeyNames(ctx) {
       bySchema.set(entry.schema, entry);
   }
   const rewrites = /* @__PURE__ */ new Map();
-  for (const record3 of pendingRecords.get(ctx) ?? []) {
-    const seen = ctx.seen.get(record3);
+  for (const record2 of pendingRecords.get(ctx) ?? []) {
+    const seen = ctx.seen.get(record2);
     const names3 = (seen?.def ?? seen?.schema)?.propertyNames;
     if (!names3 || names3 === true || rewrites.has(names3))
       continue;
@@ -13679,7 +13340,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     util_exports.own(this, "spa", value);
   },
   validate(data, params) {
-    return validate2(this, data, params);
+    return validate(this, data, params);
   },
   validateAsync(data, params) {
     return validateAsync(this, data, params);
@@ -14157,6 +13818,14 @@ function strictObject(shape, params) {
     ...util_exports.normalizeParams(params)
   });
 }
+function looseObject(shape, params) {
+  return new ZodObject({
+    type: "object",
+    shape,
+    catchall: unknown(),
+    ...util_exports.normalizeParams(params)
+  });
+}
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
@@ -14470,10 +14139,381 @@ var runKey = string2().refine((v) => RUN_KEY_RE.test(v), {
 var freeText = (field, max) => string2().max(max, { error: `${field} is longer than ${max} characters` }).refine((v) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(v), {
   error: `${field} contains control characters; use plain text on one line`
 });
+var isSafeAbsPath = (p) => p.startsWith("/") && !p.split("/").includes("..") && !/[\0\n\r]/.test(p);
 var imageMapping = record(
   string2().regex(ENV_VAR_RE, { error: "image variable names are upper-case shell names like IMAGE_REF" }),
   string2().regex(IMAGE_NAME_RE, { error: "image names are [a-z0-9][a-z0-9._-]*" })
 );
+
+// common/image-lines.ts
+function parseImageLines(text) {
+  const mapping = {};
+  const problems = [];
+  const entries = text.split(/\r?\n/).filter((line) => !line.trim().startsWith("#")).flatMap((line) => line.split(",")).map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
+    if (!m) {
+      problems.push(`${JSON.stringify(entry)} is not ENV_VAR=image-name (e.g. IMAGE_REF=seisei-odoo18)`);
+      continue;
+    }
+    const [, name, image2] = m;
+    if (!ENV_VAR_RE.test(name))
+      problems.push(
+        `${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`
+      );
+    else if (!IMAGE_NAME_RE.test(image2))
+      problems.push(
+        `${JSON.stringify(image2)} is not an image name from the manifest: image names are [a-z0-9][a-z0-9._-]*`
+      );
+    else if (Object.hasOwn(mapping, name)) problems.push(`${name} is mapped twice`);
+    else mapping[name] = image2;
+  }
+  return { mapping, problems };
+}
+
+// ajv-standalone:common/image-digests-validator.js
+var validate2 = validate10;
+var pattern0 = new RegExp("^[0-9a-f]{40}$", "u");
+var pattern1 = new RegExp("^[0-9a-f]{7}$", "u");
+var pattern2 = new RegExp("(Z|z|\\+00:00)$", "u");
+var pattern3 = new RegExp("^[a-z0-9][a-z0-9._-]*$", "u");
+var pattern4 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", "u");
+var pattern5 = new RegExp("^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$", "u");
+var pattern6 = new RegExp("^sha256:[0-9a-f]{64}$", "u");
+var formats0 = require_formats().fullFormats["date-time"];
+var func2 = require_ucs2length().default;
+function validate10(data, { instancePath = "", parentData, parentDataProperty, rootData = data } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.git_sha === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "git_sha" }, message: "must have required property 'git_sha'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.git_sha7 === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "git_sha7" }, message: "must have required property 'git_sha7'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.built_at_utc === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "built_at_utc" }, message: "must have required property 'built_at_utc'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.images === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "images" }, message: "must have required property 'images'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.git_sha !== void 0) {
+      let data0 = data.git_sha;
+      if (typeof data0 === "string") {
+        if (!pattern0.test(data0)) {
+          const err4 = { instancePath: instancePath + "/git_sha", schemaPath: "#/properties/git_sha/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{40}$" }, message: 'must match pattern "^[0-9a-f]{40}$"' };
+          if (vErrors === null) {
+            vErrors = [err4];
+          } else {
+            vErrors.push(err4);
+          }
+          errors++;
+        }
+      } else {
+        const err5 = { instancePath: instancePath + "/git_sha", schemaPath: "#/properties/git_sha/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+    }
+    if (data.git_sha7 !== void 0) {
+      let data1 = data.git_sha7;
+      if (typeof data1 === "string") {
+        if (!pattern1.test(data1)) {
+          const err6 = { instancePath: instancePath + "/git_sha7", schemaPath: "#/properties/git_sha7/pattern", keyword: "pattern", params: { pattern: "^[0-9a-f]{7}$" }, message: 'must match pattern "^[0-9a-f]{7}$"' };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+      } else {
+        const err7 = { instancePath: instancePath + "/git_sha7", schemaPath: "#/properties/git_sha7/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.built_at_utc !== void 0) {
+      let data2 = data.built_at_utc;
+      if (typeof data2 === "string") {
+        if (!pattern2.test(data2)) {
+          const err8 = { instancePath: instancePath + "/built_at_utc", schemaPath: "#/properties/built_at_utc/pattern", keyword: "pattern", params: { pattern: "(Z|z|\\+00:00)$" }, message: 'must match pattern "(Z|z|\\+00:00)$"' };
+          if (vErrors === null) {
+            vErrors = [err8];
+          } else {
+            vErrors.push(err8);
+          }
+          errors++;
+        }
+        if (!formats0.validate(data2)) {
+          const err9 = { instancePath: instancePath + "/built_at_utc", schemaPath: "#/properties/built_at_utc/format", keyword: "format", params: { format: "date-time" }, message: 'must match format "date-time"' };
+          if (vErrors === null) {
+            vErrors = [err9];
+          } else {
+            vErrors.push(err9);
+          }
+          errors++;
+        }
+      } else {
+        const err10 = { instancePath: instancePath + "/built_at_utc", schemaPath: "#/properties/built_at_utc/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err10];
+        } else {
+          vErrors.push(err10);
+        }
+        errors++;
+      }
+    }
+    if (data.images !== void 0) {
+      let data3 = data.images;
+      if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+        if (Object.keys(data3).length < 1) {
+          const err11 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/minProperties", keyword: "minProperties", params: { limit: 1 }, message: "must NOT have fewer than 1 properties" };
+          if (vErrors === null) {
+            vErrors = [err11];
+          } else {
+            vErrors.push(err11);
+          }
+          errors++;
+        }
+        for (const key0 in data3) {
+          const _errs10 = errors;
+          if (typeof key0 === "string") {
+            if (func2(key0) > 128) {
+              const err12 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/propertyNames/maxLength", keyword: "maxLength", params: { limit: 128 }, message: "must NOT have more than 128 characters", propertyName: key0 };
+              if (vErrors === null) {
+                vErrors = [err12];
+              } else {
+                vErrors.push(err12);
+              }
+              errors++;
+            }
+            if (!pattern3.test(key0)) {
+              const err13 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9][a-z0-9._-]*$" }, message: 'must match pattern "^[a-z0-9][a-z0-9._-]*$"', propertyName: key0 };
+              if (vErrors === null) {
+                vErrors = [err13];
+              } else {
+                vErrors.push(err13);
+              }
+              errors++;
+            }
+          }
+          var valid1 = _errs10 === errors;
+          if (!valid1) {
+            const err14 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/propertyNames", keyword: "propertyNames", params: { propertyName: key0 }, message: "property name must be valid" };
+            if (vErrors === null) {
+              vErrors = [err14];
+            } else {
+              vErrors.push(err14);
+            }
+            errors++;
+          }
+        }
+        for (const key1 in data3) {
+          let data4 = data3[key1];
+          if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+            if (data4.tag === void 0) {
+              const err15 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/required", keyword: "required", params: { missingProperty: "tag" }, message: "must have required property 'tag'" };
+              if (vErrors === null) {
+                vErrors = [err15];
+              } else {
+                vErrors.push(err15);
+              }
+              errors++;
+            }
+            if (data4.ref === void 0) {
+              const err16 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/required", keyword: "required", params: { missingProperty: "ref" }, message: "must have required property 'ref'" };
+              if (vErrors === null) {
+                vErrors = [err16];
+              } else {
+                vErrors.push(err16);
+              }
+              errors++;
+            }
+            if (data4.digest === void 0) {
+              const err17 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/required", keyword: "required", params: { missingProperty: "digest" }, message: "must have required property 'digest'" };
+              if (vErrors === null) {
+                vErrors = [err17];
+              } else {
+                vErrors.push(err17);
+              }
+              errors++;
+            }
+            if (data4.tag !== void 0) {
+              let data5 = data4.tag;
+              if (typeof data5 === "string") {
+                if (!pattern4.test(data5)) {
+                  const err18 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/tag", schemaPath: "#/properties/images/additionalProperties/properties/tag/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"' };
+                  if (vErrors === null) {
+                    vErrors = [err18];
+                  } else {
+                    vErrors.push(err18);
+                  }
+                  errors++;
+                }
+              } else {
+                const err19 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/tag", schemaPath: "#/properties/images/additionalProperties/properties/tag/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err19];
+                } else {
+                  vErrors.push(err19);
+                }
+                errors++;
+              }
+            }
+            if (data4.ref !== void 0) {
+              let data6 = data4.ref;
+              if (typeof data6 === "string") {
+                if (func2(data6) > 512) {
+                  const err20 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/ref", schemaPath: "#/properties/images/additionalProperties/properties/ref/maxLength", keyword: "maxLength", params: { limit: 512 }, message: "must NOT have more than 512 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err20];
+                  } else {
+                    vErrors.push(err20);
+                  }
+                  errors++;
+                }
+                if (!pattern5.test(data6)) {
+                  const err21 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/ref", schemaPath: "#/properties/images/additionalProperties/properties/ref/pattern", keyword: "pattern", params: { pattern: "^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*@sha256:[0-9a-f]{64}$"' };
+                  if (vErrors === null) {
+                    vErrors = [err21];
+                  } else {
+                    vErrors.push(err21);
+                  }
+                  errors++;
+                }
+              } else {
+                const err22 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/ref", schemaPath: "#/properties/images/additionalProperties/properties/ref/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err22];
+                } else {
+                  vErrors.push(err22);
+                }
+                errors++;
+              }
+            }
+            if (data4.digest !== void 0) {
+              let data7 = data4.digest;
+              if (typeof data7 === "string") {
+                if (!pattern6.test(data7)) {
+                  const err23 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/digest", schemaPath: "#/properties/images/additionalProperties/properties/digest/pattern", keyword: "pattern", params: { pattern: "^sha256:[0-9a-f]{64}$" }, message: 'must match pattern "^sha256:[0-9a-f]{64}$"' };
+                  if (vErrors === null) {
+                    vErrors = [err23];
+                  } else {
+                    vErrors.push(err23);
+                  }
+                  errors++;
+                }
+              } else {
+                const err24 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/digest", schemaPath: "#/properties/images/additionalProperties/properties/digest/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err24];
+                } else {
+                  vErrors.push(err24);
+                }
+                errors++;
+              }
+            }
+            if (data4.attestation !== void 0) {
+              let data8 = data4.attestation;
+              if (typeof data8 === "string") {
+                if (func2(data8) > 500) {
+                  const err25 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/maxLength", keyword: "maxLength", params: { limit: 500 }, message: "must NOT have more than 500 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err25];
+                  } else {
+                    vErrors.push(err25);
+                  }
+                  errors++;
+                }
+                if (func2(data8) < 1) {
+                  const err26 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+                  if (vErrors === null) {
+                    vErrors = [err26];
+                  } else {
+                    vErrors.push(err26);
+                  }
+                  errors++;
+                }
+              } else {
+                const err27 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1") + "/attestation", schemaPath: "#/properties/images/additionalProperties/properties/attestation/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err27];
+                } else {
+                  vErrors.push(err27);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err28 = { instancePath: instancePath + "/images/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/images/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err29 = { instancePath: instancePath + "/images", schemaPath: "#/properties/images/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err29];
+        } else {
+          vErrors.push(err29);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err30 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err30];
+    } else {
+      vErrors.push(err30);
+    }
+    errors++;
+  }
+  validate10.errors = vErrors;
+  return errors === 0;
+}
+function schemaValidator() {
+  return validate2;
+}
 
 // common/digest-manifest.ts
 var ManifestError = class extends Error {
@@ -14558,287 +14598,7 @@ function isExpected(err) {
   return err instanceof DeployError || err instanceof ManifestError;
 }
 
-// remote/steps/lock.ts
-function processStartTime(pid) {
-  try {
-    const stat = (0, import_node_fs2.readFileSync)(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return void 0;
-  }
-}
-function processAlive(p) {
-  if (p.hostname !== (0, import_node_os.hostname)()) return true;
-  return processStartTime(p.pid) === p.start_time;
-}
-function holderAlive(h) {
-  return processAlive(h);
-}
-function readJsonNoFollow(path) {
-  let fd;
-  try {
-    fd = (0, import_node_fs2.openSync)(path, import_node_fs2.constants.O_RDONLY | import_node_fs2.constants.O_NOFOLLOW | import_node_fs2.constants.O_NONBLOCK);
-  } catch {
-    return void 0;
-  }
-  try {
-    if (!(0, import_node_fs2.fstatSync)(fd).isFile()) return void 0;
-    return JSON.parse((0, import_node_fs2.readFileSync)(fd, "utf8"));
-  } catch {
-    return void 0;
-  } finally {
-    (0, import_node_fs2.closeSync)(fd);
-  }
-}
-function readHolder(path) {
-  const h = readJsonNoFollow(path);
-  return h && typeof h === "object" && typeof h.pid === "number" ? h : void 0;
-}
-function describeHolder(h) {
-  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
-}
-var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-async function acquireLock(path, who2, timeoutS, report) {
-  (0, import_node_fs2.mkdirSync)((0, import_node_path2.dirname)(path), { recursive: true, mode: 493 });
-  const holder = {
-    pid: process.pid,
-    start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os.hostname)(),
-    ...who2,
-    since: (/* @__PURE__ */ new Date()).toISOString()
-  };
-  const deadline = Date.now() + timeoutS * 1e3;
-  let announced = "";
-  for (; ; ) {
-    if (tryCreate(path, holder)) return { holder, release: () => releaseLock(path, holder) };
-    const current = readHolder(path);
-    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
-    if (current && !holderAlive(current)) {
-      const taken = takeOver(path, current, report);
-      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
-      if (taken !== "busy") continue;
-    } else if (!current) {
-      const st = lstatOrUndefined(path);
-      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new DeployError(
-        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
-      );
-    }
-    if (!current || !holderAlive(current)) {
-      await sleep(current ? 20 : 100);
-      continue;
-    }
-    if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
-    announced = desc;
-    await sleep(200);
-  }
-}
-function tryCreate(path, holder) {
-  const tmp = tempNameBeside(path);
-  try {
-    (0, import_node_fs2.writeFileSync)(tmp, JSON.stringify(holder) + "\n", { mode: 420, flag: "wx" });
-    (0, import_node_fs2.linkSync)(tmp, path);
-    return true;
-  } catch (err) {
-    const e = err;
-    if (e.code === "EEXIST") return false;
-    throw new DeployError(
-      `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
-    );
-  } finally {
-    (0, import_node_fs2.rmSync)(tmp, { force: true });
-  }
-}
-function takeOver(path, dead, report) {
-  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
-}
-function removeIf(path, expected) {
-  const st = lstatOrUndefined(path);
-  if (!st) return "changed";
-  if (st.isDirectory())
-    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
-  const now2 = readHolder(path);
-  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
-  if (!same) return "changed";
-  (0, import_node_fs2.unlinkSync)(path);
-  return "removed";
-}
-var MUTEX_BREAK_AFTER_MS = 2e3;
-var TOMBSTONE_KEEP_MS = 36e5;
-var mutexPath = (lock) => `${lock}.takeover`;
-function withTakeoverMutex(lock, report, body) {
-  const mutex = mutexPath(lock);
-  const me = {
-    pid: process.pid,
-    start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os.hostname)(),
-    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
-    since: (/* @__PURE__ */ new Date()).toISOString()
-  };
-  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
-  (0, import_node_fs2.mkdirSync)(fresh, { mode: 448 });
-  try {
-    (0, import_node_fs2.writeFileSync)((0, import_node_path2.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
-    (0, import_node_fs2.renameSync)(fresh, mutex);
-  } catch (err) {
-    removeMutexDir(fresh);
-    const code = err.code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST")
-      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
-    breakIfDead(mutex, report);
-    return void 0;
-  }
-  try {
-    return body();
-  } finally {
-    const owner = readJsonNoFollow((0, import_node_path2.join)(mutex, "owner"));
-    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
-  }
-}
-function breakIfDead(mutex, report) {
-  const before = lstatOrUndefined(mutex);
-  if (!before?.isDirectory()) {
-    if (before)
-      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
-    return;
-  }
-  const owner = readJsonNoFollow((0, import_node_path2.join)(mutex, "owner"));
-  const after = lstatOrUndefined(mutex);
-  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
-  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
-  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
-  try {
-    (0, import_node_fs2.renameSync)(mutex, tomb);
-  } catch {
-    return;
-  }
-  const moved = readJsonNoFollow((0, import_node_path2.join)(tomb, "owner"));
-  if (moved?.nonce !== owner.nonce) {
-    try {
-      (0, import_node_fs2.renameSync)(tomb, mutex);
-    } catch {
-      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
-    }
-    return;
-  }
-  report.log(
-    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
-    "warn"
-  );
-  sweepTombstones(mutex);
-}
-function sweepTombstones(mutex) {
-  const dir = (0, import_node_path2.dirname)(mutex);
-  const prefix = (0, import_node_path2.basename)(mutex) + ".";
-  for (const name of (0, import_node_fs2.readdirSync)(dir)) {
-    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
-    const st = lstatOrUndefined((0, import_node_path2.join)(dir, name));
-    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path2.join)(dir, name));
-  }
-}
-function removeMutexDir(dir) {
-  try {
-    (0, import_node_fs2.unlinkSync)((0, import_node_path2.join)(dir, "owner"));
-  } catch {
-  }
-  try {
-    (0, import_node_fs2.rmdirSync)(dir);
-  } catch {
-  }
-}
-function releaseLock(path, holder) {
-  const current = readHolder(path);
-  if (current && sameHolder(current, holder)) (0, import_node_fs2.unlinkSync)(path);
-}
-async function removeLock(path, expected, report) {
-  for (let tries = 0; ; tries++) {
-    const r = withTakeoverMutex(path, report, () => {
-      if (expected) return removeIf(path, expected);
-      const st = lstatOrUndefined(path);
-      if (!st || st.isDirectory() || readHolder(path)) return "changed";
-      (0, import_node_fs2.unlinkSync)(path);
-      return "removed";
-    });
-    if (r) return r;
-    if (tries >= 250)
-      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
-    await sleep(20);
-  }
-}
-function lstatOrUndefined(path) {
-  try {
-    return (0, import_node_fs2.lstatSync)(path);
-  } catch {
-    return void 0;
-  }
-}
-
-// remote/cli/follow.ts
-var sleep2 = (ms) => new Promise((r) => setTimeout(r, ms));
-function executorAlive(pidFile) {
-  try {
-    const { pid, start_time } = JSON.parse((0, import_node_fs3.readFileSync)(pidFile, "utf8"));
-    return processStartTime(pid) === start_time;
-  } catch {
-    return (0, import_node_fs3.existsSync)(pidFile);
-  }
-}
-async function follow(journal, offset, write, opts = {}) {
-  const pidFile = `${journal.slice(0, -".jsonl".length)}.pid`;
-  const pollMs = opts.pollMs ?? 100;
-  const fd = (0, import_node_fs3.openSync)(journal, "r");
-  const began = Date.now();
-  let pos = offset;
-  let pending = "";
-  try {
-    for (; ; ) {
-      const size = (0, import_node_fs3.fstatSync)(fd).size;
-      if (size > pos) {
-        const buf = Buffer.alloc(size - pos);
-        (0, import_node_fs3.readSync)(fd, buf, 0, buf.length, pos);
-        pos = size;
-        const text = pending + buf.toString("utf8");
-        const cut = text.lastIndexOf("\n") + 1;
-        pending = text.slice(cut);
-        if (cut) {
-          const complete = text.slice(0, cut);
-          write(complete);
-          if (complete.split("\n").some((l) => parseEventLine(l)?.type === "result")) return;
-        }
-        continue;
-      }
-      const pidKnown = (0, import_node_fs3.existsSync)(pidFile);
-      if ((pidKnown || Date.now() - began > (opts.startGraceMs ?? 1e4)) && !executorAlive(pidFile)) {
-        if ((0, import_node_fs3.fstatSync)(fd).size > pos) continue;
-        write(
-          JSON.stringify({
-            v: 1,
-            ts: (/* @__PURE__ */ new Date()).toISOString(),
-            type: "result",
-            mode: "unknown",
-            status: "failed",
-            msg: `the executor stopped without a result (killed?). Journal: ${journal}. Check the server with: seisei-deploy status`,
-            error: "executor died"
-          }) + "\n"
-        );
-        return;
-      }
-      await sleep2(pollMs);
-    }
-  } finally {
-    (0, import_node_fs3.closeSync)(fd);
-  }
-}
-
-// remote/cli/args.ts
-var import_node_os2 = require("node:os");
-var import_node_path3 = require("node:path");
-var import_node_util = require("node:util");
-
-// remote/cli/untrusted-argv.ts
+// remote/argv/untrusted.ts
 function refuseOptionLikeValues(command, values, usage) {
   for (const [name, value] of Object.entries(values))
     if (typeof value === "string" && value.startsWith("-") && value !== "-")
@@ -14849,7 +14609,7 @@ usage: ${usage}`,
       );
 }
 
-// remote/cli/args.ts
+// remote/argv/args.ts
 var globalOptions = {
   root: { type: "string" },
   source: { type: "string" },
@@ -14877,8 +14637,14 @@ usage: ${usage}`, 2);
   if (parsed.values.help === true) throw new HelpRequested(command);
   return parsed;
 }
+function parseNoArgs(command, argv, usage) {
+  const { values, positionals } = parse2(command, argv, {}, usage);
+  if (positionals.length) throw new DeployError(`${command} takes no arguments
+usage: ${usage}`, 2);
+  return values;
+}
 var USER_NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?$/;
-function defaultActor(env = process.env, currentUser = () => (0, import_node_os2.userInfo)().username) {
+function defaultActor(env = process.env, currentUser = () => (0, import_node_os.userInfo)().username) {
   const sudo = env.SUDO_USER;
   if (sudo && USER_NAME_RE.test(sudo)) return sudo;
   try {
@@ -14888,7 +14654,7 @@ function defaultActor(env = process.env, currentUser = () => (0, import_node_os2
   }
 }
 function pathArg(value, cwd = process.cwd()) {
-  return value && value !== "-" ? (0, import_node_path3.resolve)(cwd, value) : value;
+  return value && value !== "-" ? (0, import_node_path.resolve)(cwd, value) : value;
 }
 function integer2(name, value) {
   if (value === void 0) return void 0;
@@ -14907,54 +14673,44 @@ function byteOffset(name, value) {
 }
 function imageLines(value) {
   if (!value) return void 0;
-  const out = {};
-  for (const part of value.split(/[,\n]/).map((s) => s.trim()).filter(Boolean)) {
-    const eq = part.indexOf("=");
-    if (eq < 1) throw new DeployError(`--images: ${JSON.stringify(part)} is not ENV_VAR=image-name`, 2);
-    const name = part.slice(0, eq);
-    if (!ENV_VAR_RE.test(name))
-      throw new DeployError(
-        `--images: ${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`,
-        2
-      );
-    out[name] = part.slice(eq + 1);
-  }
-  return out;
+  const { mapping, problems } = parseImageLines(value);
+  if (problems.length) throw new DeployError(`--images: ${problems.join("; ")}`, 2);
+  return mapping;
 }
 
 // remote/cli/run.ts
-var import_node_child_process4 = require("node:child_process");
-var import_node_fs28 = require("node:fs");
+var import_node_child_process3 = require("node:child_process");
+var import_node_fs26 = require("node:fs");
 
 // common/layout.ts
-var import_node_path4 = require("node:path");
-var { join: join3 } = import_node_path4.posix;
+var import_node_path2 = require("node:path");
+var { join } = import_node_path2.posix;
 var DEFAULT_ROOT = "/srv";
 var DEFAULT_STACKS_SOURCE = "/opt/seisei-odoo-addons/infra/stacks";
 function layout(root) {
-  const releasesDir = join3(root, "releases");
-  const stackReleases = (stack) => join3(releasesDir, "stacks", stack);
+  const releasesDir = join(root, "releases");
+  const stackReleases = (stack) => join(releasesDir, "stacks", stack);
   return {
     root,
-    stacksDir: join3(root, "stacks"),
-    liveLink: (stack) => join3(root, "stacks", stack),
+    stacksDir: join(root, "stacks"),
+    liveLink: (stack) => join(root, "stacks", stack),
     releasesDir,
     stackReleases,
-    releaseDir: (stack, id) => join3(stackReleases(stack), id),
-    verifiedDir: join3(releasesDir, "verified"),
-    marker: (tag) => join3(releasesDir, "verified", tag),
-    currentDir: join3(releasesDir, "current"),
-    currentManifest: (stack) => join3(releasesDir, "current", `${stack}.json`),
-    history: join3(releasesDir, "deploy_history.log"),
-    locksDir: join3(releasesDir, "locks"),
-    lockFile: (stack) => join3(releasesDir, "locks", `${stack}.lock`),
-    runsDir: (stack) => join3(releasesDir, "runs", stack),
-    journal: (stack, key) => join3(releasesDir, "runs", stack, `${key}.jsonl`),
-    binDir: join3(releasesDir, "bin"),
-    cli: join3(releasesDir, "bin", "seisei-deploy"),
-    backupsDir: join3(root, "backups"),
+    releaseDir: (stack, id) => join(stackReleases(stack), id),
+    verifiedDir: join(releasesDir, "verified"),
+    marker: (tag) => join(releasesDir, "verified", tag),
+    currentDir: join(releasesDir, "current"),
+    currentManifest: (stack) => join(releasesDir, "current", `${stack}.json`),
+    history: join(releasesDir, "deploy_history.log"),
+    locksDir: join(releasesDir, "locks"),
+    lockFile: (stack) => join(releasesDir, "locks", `${stack}.lock`),
+    runsDir: (stack) => join(releasesDir, "runs", stack),
+    journal: (stack, key) => join(releasesDir, "runs", stack, `${key}.jsonl`),
+    binDir: join(releasesDir, "bin"),
+    cli: join(releasesDir, "bin", "seisei-deploy"),
+    backupsDir: join(root, "backups"),
     // A bad release is marked by a file inside its (otherwise immutable) directory's sibling space.
-    badMarker: (stack, id) => join3(stackReleases(stack), `.bad-${id}`)
+    badMarker: (stack, id) => join(stackReleases(stack), `.bad-${id}`)
   };
 }
 function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
@@ -14964,7 +14720,7 @@ function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
 
 // common/request.ts
 var REQUEST_FORMAT = 1;
-var absPath = (field) => string2().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
+var absPath = (field) => string2().refine(isSafeAbsPath, {
   error: `${field} must be an absolute path without '..'`
 });
 var commonOptions = {
@@ -15019,6 +14775,761 @@ function formatIssues(err) {
   }).join("\n");
 }
 
+// remote/domain/history.ts
+var import_node_fs4 = require("node:fs");
+
+// remote/fsutil.ts
+var import_node_fs3 = require("node:fs");
+var import_node_path3 = require("node:path");
+function fsyncDir(dir) {
+  const fd = (0, import_node_fs3.openSync)(dir, "r");
+  try {
+    (0, import_node_fs3.fsyncSync)(fd);
+  } finally {
+    (0, import_node_fs3.closeSync)(fd);
+  }
+}
+function tempNameBeside(path) {
+  const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
+  return (0, import_node_path3.join)((0, import_node_path3.dirname)(path), `.${(0, import_node_path3.basename)(path)}.tmp-${process.pid}-${suffix}`);
+}
+function writeFileAtomic(path, data, mode = 420) {
+  (0, import_node_fs3.mkdirSync)((0, import_node_path3.dirname)(path), { recursive: true });
+  const tmp = tempNameBeside(path);
+  const fd = (0, import_node_fs3.openSync)(tmp, "wx", mode);
+  try {
+    try {
+      writeAll(fd, Buffer.from(data));
+      (0, import_node_fs3.fsyncSync)(fd);
+    } finally {
+      (0, import_node_fs3.closeSync)(fd);
+    }
+    (0, import_node_fs3.renameSync)(tmp, path);
+  } catch (err) {
+    (0, import_node_fs3.rmSync)(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir((0, import_node_path3.dirname)(path));
+}
+function writeAll(fd, buf) {
+  for (let off = 0; off < buf.length; ) off += (0, import_node_fs3.writeSync)(fd, buf, off, buf.length - off);
+}
+function appendLineDurable(path, line, mode = 420) {
+  (0, import_node_fs3.mkdirSync)((0, import_node_path3.dirname)(path), { recursive: true });
+  const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW } = import_node_fs3.constants;
+  const fd = (0, import_node_fs3.openSync)(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
+  try {
+    const st = (0, import_node_fs3.fstatSync)(fd);
+    if ((st.mode & 4095) !== mode) (0, import_node_fs3.fchmodSync)(fd, mode);
+    const size = st.size;
+    const last = Buffer.alloc(1);
+    const torn = size > 0 && (0, import_node_fs3.readSync)(fd, last, 0, 1, size - 1) === 1 && last[0] !== 10;
+    const buf = Buffer.from((torn ? "\n" : "") + (line.endsWith("\n") ? line : line + "\n"));
+    let written = 0;
+    try {
+      written = (0, import_node_fs3.writeSync)(fd, buf);
+      if (written !== buf.length)
+        throw Object.assign(
+          new Error(`short write to ${path} (${written} of ${buf.length} bytes): disk full?`),
+          {
+            code: "ENOSPC"
+          }
+        );
+      (0, import_node_fs3.fsyncSync)(fd);
+    } catch (err) {
+      if (written > 0 && written < buf.length) cutOwnTail(fd, buf.subarray(0, written));
+      throw err;
+    }
+  } finally {
+    (0, import_node_fs3.closeSync)(fd);
+  }
+}
+function cutOwnTail(fd, part) {
+  const end = (0, import_node_fs3.fstatSync)(fd).size;
+  const tail = Buffer.alloc(part.length);
+  if (end >= part.length && (0, import_node_fs3.readSync)(fd, tail, 0, part.length, end - part.length) === part.length) {
+    if (tail.equals(part)) (0, import_node_fs3.ftruncateSync)(fd, end - part.length);
+  }
+}
+
+// remote/domain/history.ts
+var HISTORY_MODE = 416;
+function appendHistory(path, record2) {
+  appendLineDurable(path, JSON.stringify(record2), HISTORY_MODE);
+}
+function parseRecord(line) {
+  if (!line.startsWith("{")) return void 0;
+  try {
+    const r = JSON.parse(line);
+    return r && typeof r === "object" && typeof r.stack === "string" ? r : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function* linesFromEnd(path, chunkSize = 64 * 1024) {
+  let fd;
+  try {
+    fd = (0, import_node_fs4.openSync)(path, "r");
+  } catch (err) {
+    if (err.code === "ENOENT") return;
+    throw err;
+  }
+  try {
+    let pos = (0, import_node_fs4.fstatSync)(fd).size;
+    let rest = [];
+    const take = (head) => {
+      const line = rest.length ? Buffer.concat([head, ...rest]) : head;
+      rest = [];
+      return line.toString("utf8");
+    };
+    while (pos > 0) {
+      const len = Math.min(chunkSize, pos);
+      pos -= len;
+      const chunk = Buffer.alloc(len);
+      (0, import_node_fs4.readSync)(fd, chunk, 0, len, pos);
+      let end = len;
+      for (let nl = chunk.lastIndexOf(10, end - 1); nl !== -1; nl = end ? chunk.lastIndexOf(10, end - 1) : -1) {
+        const line = take(chunk.subarray(nl + 1, end));
+        if (line) yield line;
+        end = nl;
+      }
+      if (end) rest.unshift(chunk.subarray(0, end));
+    }
+    const first = take(Buffer.alloc(0));
+    if (first) yield first;
+  } finally {
+    (0, import_node_fs4.closeSync)(fd);
+  }
+}
+function* recordsFromEnd(path, filter = () => true, needle) {
+  for (const line of linesFromEnd(path)) {
+    if (needle !== void 0 && !line.includes(needle)) continue;
+    const r = parseRecord(line);
+    if (r && filter(r)) yield r;
+  }
+}
+var stackNeedle = (stack) => JSON.stringify(stack);
+function recentRecords(path, opts) {
+  const out = [];
+  if (opts.limit <= 0) return out;
+  const needle = opts.stack ? stackNeedle(opts.stack) : void 0;
+  for (const r of recordsFromEnd(path, (r2) => !opts.stack || r2.stack === opts.stack, needle)) {
+    out.push(r);
+    if (out.length >= opts.limit) break;
+  }
+  return out;
+}
+
+// remote/domain/compose-services.ts
+var import_node_fs6 = require("node:fs");
+var import_node_path5 = require("node:path");
+
+// remote/domain/stack-config.ts
+var import_node_fs5 = require("node:fs");
+var import_node_path4 = require("node:path");
+var import_yaml = __toESM(require_dist(), 1);
+var import_dotenv = __toESM(require_dist2(), 1);
+var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
+var smokeCheck = strictObject({
+  url: string2().regex(/^https?:\/\//, { error: "smoke url must start with http:// or https://" }),
+  expect_status: number2().int().min(100).max(599).optional(),
+  contains: string2().optional()
+});
+var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
+var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
+var timeouts = strictObject({
+  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
+  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
+  up: seconds("up", DEFAULT_TIMEOUTS.up)
+}).default({ ...DEFAULT_TIMEOUTS });
+var ENGINES = ["compose"];
+var stackConfig = strictObject({
+  engine: _enum(ENGINES, { error: `must be one of: ${ENGINES.join(", ")} (leave it out for compose)` }).default("compose"),
+  smoke: array(smokeCheck).default([]),
+  smoke_timeout_s: number2().positive().max(3600).default(60),
+  wait_healthy: boolean2().default(true),
+  hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
+  keep_releases: number2().int().min(1).max(1e3).optional(),
+  timeouts
+});
+function readStackConfig(dir, composeFile) {
+  const path = (0, import_node_path4.join)(dir, composeFile);
+  let doc;
+  try {
+    doc = parseYaml((0, import_node_fs5.readFileSync)(path, "utf8"));
+  } catch (err) {
+    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
+  }
+  const block = doc?.["x-seisei-deploy"] ?? {};
+  const parsed = stackConfig.safeParse(block);
+  if (!parsed.success) {
+    throw new DeployError(
+      `x-seisei-deploy in ${path} is invalid:
+${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
+    );
+  }
+  return parsed.data;
+}
+function parseYaml(text) {
+  try {
+    return (0, import_yaml.parse)(text, { logLevel: "error" });
+  } catch (err) {
+    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
+    throw err;
+  }
+}
+var YamlSyntaxError = class extends Error {
+  name = "YamlSyntaxError";
+};
+function yamlErrorText(err) {
+  if (err instanceof YamlSyntaxError) return err.message;
+  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
+  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
+  const at = err.linePos?.[0];
+  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
+}
+function readEnvFile(path) {
+  return (0, import_node_fs5.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs5.readFileSync)(path)) : {};
+}
+function interpolate(text, vars) {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (_, name, fallback) => vars[name] !== void 0 && vars[name] !== "" ? vars[name] : fallback ?? ""
+  );
+}
+function pinEnv(source, refs) {
+  const pending = new Map(Object.entries(refs));
+  const lines = source.length ? source.split("\n") : [];
+  const trailingNewline = source.endsWith("\n");
+  if (trailingNewline) lines.pop();
+  const out = lines.map((line) => {
+    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    const name = m?.[2];
+    if (name && refs[name] !== void 0) {
+      pending.delete(name);
+      return `${m[1]}${name}=${refs[name]}`;
+    }
+    return line;
+  });
+  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
+  return out.join("\n") + "\n";
+}
+
+// remote/domain/compose-services.ts
+function serviceImages(composeYaml, vars) {
+  const doc = parseYaml(composeYaml);
+  return Object.entries(doc?.services ?? {}).filter(
+    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
+  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
+}
+function releaseServiceImages(dir, composeFile) {
+  return serviceImages((0, import_node_fs6.readFileSync)((0, import_node_path5.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path5.join)(dir, ".env")));
+}
+function normalizeImage(ref) {
+  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
+  const lastPart = r.slice(r.lastIndexOf("/") + 1);
+  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
+  return r;
+}
+var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
+
+// remote/domain/releases.ts
+var import_node_fs7 = require("node:fs");
+var import_node_path6 = require("node:path");
+var RELEASE_META = ".seisei-release.json";
+var releaseMeta = object({
+  stack: string2(),
+  env: string2().default(""),
+  release_id: string2(),
+  image_tag: string2(),
+  images: record(string2(), object({ name: string2(), ref: string2(), digest: string2() })),
+  git_sha: string2().default(""),
+  compose_file: string2(),
+  created_at_utc: string2().default("")
+});
+function readReleaseMeta(dir) {
+  const path = (0, import_node_path6.join)(dir, RELEASE_META);
+  const parsed = releaseMeta.safeParse(JSON.parse((0, import_node_fs7.readFileSync)(path, "utf8")));
+  if (!parsed.success)
+    throw new DeployError(`${path} is not release metadata: ${formatIssues(parsed.error)}`);
+  return parsed.data;
+}
+function compareReleaseIds(a, b) {
+  const [sa, na] = stampOf(a);
+  const [sb, nb] = stampOf(b);
+  if (sa !== sb) return sa < sb ? -1 : 1;
+  if (na !== nb) return na - nb;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function stampOf(id) {
+  const m = /^(.*?)(?:-(\d+))?$/.exec(id.slice(id.lastIndexOf("__") + 2));
+  return [m[1], m[2] ? Number(m[2]) : 1];
+}
+function releaseIds(layout2, stack) {
+  const dir = layout2.stackReleases(stack);
+  if (!(0, import_node_fs7.existsSync)(dir)) return [];
+  return (0, import_node_fs7.readdirSync)(dir, { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs7.existsSync)((0, import_node_path6.join)(dir, e.name, RELEASE_META))
+  ).map((e) => e.name).sort(compareReleaseIds);
+}
+function isBad(layout2, stack, id) {
+  return (0, import_node_fs7.existsSync)(layout2.badMarker(stack, id));
+}
+function markBad(layout2, stack, id, why) {
+  try {
+    (0, import_node_fs7.writeFileSync)(
+      layout2.badMarker(stack, id),
+      JSON.stringify({ release_id: id, marked_at: (/* @__PURE__ */ new Date()).toISOString(), why }) + "\n"
+    );
+    return "";
+  } catch (err) {
+    return `could not mark ${id} bad: ${err.message}`;
+  }
+}
+function succeededIds(layout2, stack, ids) {
+  const pending = new Set(ids);
+  const found = /* @__PURE__ */ new Set();
+  const runStart = /* @__PURE__ */ new Map();
+  if (!pending.size) return found;
+  for (const r of recordsFromEnd(layout2.history, (r2) => r2.stack === stack, stackNeedle(stack))) {
+    const ts = Date.parse(r.ts);
+    for (const [id, start] of runStart)
+      if (ts < start) {
+        pending.delete(id);
+        runStart.delete(id);
+      }
+    if (pending.has(r.release_id)) {
+      if (r.status === "success") {
+        found.add(r.release_id);
+        pending.delete(r.release_id);
+        runStart.delete(r.release_id);
+      } else if (r.mode === "deploy" && Number.isFinite(ts) && Number.isFinite(r.duration_ms))
+        runStart.set(r.release_id, ts - r.duration_ms - 1e3);
+    }
+    if (!pending.size) break;
+  }
+  return found;
+}
+function listReleases(layout2, stack) {
+  const ids = releaseIds(layout2, stack);
+  const ok = succeededIds(layout2, stack, ids);
+  return ids.reverse().map((id) => ({
+    id,
+    dir: layout2.releaseDir(stack, id),
+    succeeded: ok.has(id),
+    bad: isBad(layout2, stack, id)
+  }));
+}
+function rollbackCandidates(layout2, stack, than) {
+  return listReleases(layout2, stack).filter(
+    (r) => r.succeeded && !r.bad && (than === void 0 || compareReleaseIds(r.id, than) < 0)
+  );
+}
+
+// remote/domain/release.ts
+function loadRelease(dir) {
+  const meta2 = readReleaseMeta(dir);
+  let config2;
+  let services;
+  return {
+    dir,
+    meta: meta2,
+    config: () => config2 ??= readStackConfig(dir, meta2.compose_file),
+    services: () => services ??= releaseServiceImages(dir, meta2.compose_file)
+  };
+}
+function stepTimeouts(r) {
+  try {
+    return r.config().timeouts;
+  } catch {
+    return { ...DEFAULT_TIMEOUTS };
+  }
+}
+function mainImage(meta2) {
+  const img = meta2.images["IMAGE_REF"] ?? Object.values(meta2.images)[0];
+  return img ? { ref: img.ref, digest: img.digest } : { ref: "", digest: "" };
+}
+
+// remote/report.ts
+var import_node_fs8 = require("node:fs");
+var import_node_path7 = require("node:path");
+var Reporter = class {
+  constructor(journal, json, out = (l) => process.stdout.write(l + "\n")) {
+    this.journal = journal;
+    this.json = json;
+    this.out = out;
+    if (journal) this.toJournalDir(journal);
+  }
+  journal;
+  json;
+  out;
+  stepStarted = /* @__PURE__ */ new Map();
+  durations = {};
+  current = "preflight";
+  journalError = "";
+  journalWarned = false;
+  toJournalDir(journal) {
+    try {
+      (0, import_node_fs8.mkdirSync)((0, import_node_path7.dirname)(journal), { recursive: true, mode: 488 });
+    } catch (err) {
+      this.journalError = errorMessage(err);
+    }
+  }
+  emit(e) {
+    const line = JSON.stringify(e);
+    if (this.journal) this.toJournal(line);
+    this.out(this.json ? line : human(e));
+  }
+  toJournal(line) {
+    try {
+      (0, import_node_fs8.appendFileSync)(this.journal, line + "\n", { mode: 416 });
+    } catch (err) {
+      if (this.journalWarned) return;
+      this.journalWarned = true;
+      this.journalError ||= errorMessage(err);
+      const warn = {
+        v: 1,
+        ts: now(),
+        type: "log",
+        step: this.current,
+        level: "warn",
+        msg: `cannot write the run journal ${this.journal} (${this.journalError}); events go to stdout only`
+      };
+      this.out(this.json ? JSON.stringify(warn) : human(warn));
+    }
+  }
+  start(step, msg = "") {
+    this.current = step;
+    this.stepStarted.set(step, Date.now());
+    this.emit({ v: 1, ts: now(), type: "step", step, status: "start", msg });
+  }
+  end(step, status, msg = "") {
+    const began = this.stepStarted.get(step);
+    const duration_ms = began === void 0 ? 0 : Date.now() - began;
+    this.durations[step] = (this.durations[step] ?? 0) + duration_ms;
+    this.emit({ v: 1, ts: now(), type: "step", step, status, msg, duration_ms });
+  }
+  log(msg, level = "info", step = this.current) {
+    this.emit({ v: 1, ts: now(), type: "log", step, level, msg });
+  }
+  result(r) {
+    this.emit({ v: 1, ts: now(), type: "result", durations: this.durations, ...r });
+  }
+  /** Runs one step: start event, body, ok/failed event. A thrown error fails the step and propagates. */
+  async step(step, body, msg = "") {
+    this.start(step, msg);
+    try {
+      const value = await body();
+      this.end(step, "ok");
+      return value;
+    } catch (err) {
+      this.end(step, "failed", errorMessage(err));
+      throw err;
+    }
+  }
+};
+function errorMessage(err) {
+  return err instanceof Error ? err.message : String(err);
+}
+var now = () => (/* @__PURE__ */ new Date()).toISOString();
+function human(e) {
+  if (e.type === "step") {
+    const took = e.duration_ms !== void 0 ? ` (${(e.duration_ms / 1e3).toFixed(1)} s)` : "";
+    const mark = { start: "\u25B6", ok: "\u2713", failed: "\u2717", skipped: "\xB7" }[e.status];
+    return `${mark} ${e.step}${e.status === "start" ? "" : " " + e.status}${took}${e.msg ? ": " + e.msg : ""}`;
+  }
+  if (e.type === "log") return `  ${e.level === "info" ? "" : e.level + ": "}${e.msg}`;
+  return `result: ${e.status}${e.release_id ? " " + e.release_id : ""}${e.msg ? " \u2014 " + e.msg : ""}`;
+}
+
+// remote/domain/live-link.ts
+var import_node_fs9 = require("node:fs");
+var import_node_path8 = require("node:path");
+function readLiveLink(layout2, stack) {
+  const path = layout2.liveLink(stack);
+  let st;
+  try {
+    st = (0, import_node_fs9.lstatSync)(path);
+  } catch {
+    return { path, kind: "missing" };
+  }
+  if (!st.isSymbolicLink()) return { path, kind: st.isDirectory() ? "directory" : "file" };
+  const target2 = (0, import_node_path8.resolve)((0, import_node_path8.dirname)(path), (0, import_node_fs9.readlinkSync)(path));
+  const ours = (0, import_node_path8.dirname)(target2) === layout2.stackReleases(stack);
+  return { path, kind: "symlink", target: target2, releaseId: ours ? (0, import_node_path8.basename)(target2) : void 0 };
+}
+function liveReleaseId(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  return link.kind === "symlink" ? link.releaseId : void 0;
+}
+function checkLiveLink(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  if (link.kind === "missing") return;
+  const how = `To migrate, freeze it into a release with this tool: move it aside (mv ${link.path} ${link.path}.pre-seisei), deploy, check, then remove the old copy.`;
+  const releases = layout2.stackReleases(stack);
+  if (link.kind !== "symlink")
+    throw new DeployError(`${link.path} is a real ${link.kind}, not a symlink into ${releases}/. ${how}`);
+  if ((0, import_node_path8.dirname)(link.target) !== releases)
+    throw new DeployError(`${link.path} points to ${link.target}, outside ${releases}/. ${how}`);
+}
+function switchLive(layout2, stack, releaseDir) {
+  (0, import_node_fs9.mkdirSync)(layout2.stacksDir, { recursive: true, mode: 493 });
+  const link = layout2.liveLink(stack);
+  const tmp = tempNameBeside(link);
+  (0, import_node_fs9.symlinkSync)(releaseDir, tmp);
+  try {
+    (0, import_node_fs9.renameSync)(tmp, link);
+  } catch (err) {
+    (0, import_node_fs9.unlinkSync)(tmp);
+    throw err;
+  }
+  fsyncDir(layout2.stacksDir);
+}
+function removeLive(layout2, stack) {
+  (0, import_node_fs9.rmSync)(layout2.liveLink(stack), { force: true });
+  fsyncDir(layout2.stacksDir);
+}
+
+// remote/domain/manifest.ts
+var import_node_fs10 = require("node:fs");
+var import_node_path9 = require("node:path");
+
+// remote/version.ts
+var TOOL_VERSION = true ? "1.0.0" : "dev";
+
+// remote/domain/manifest.ts
+var image = object({ name: string2(), ref: string2(), digest: string2() });
+var currentManifest = object({
+  stack: string2(),
+  env: string2(),
+  image_tag: string2(),
+  image_ref: string2(),
+  image_digest: string2(),
+  release_id: string2(),
+  release_dir: string2(),
+  deployed_at_utc: string2(),
+  actor: string2(),
+  run_id: string2(),
+  break_glass: boolean2(),
+  break_glass_reason: string2(),
+  images: record(string2(), image).optional(),
+  git_sha: string2().optional(),
+  previous_release_id: string2().optional(),
+  mode: _enum(["deploy", "rollback", "auto-rollback"]).optional(),
+  gate: string2().optional(),
+  compose: string2().optional(),
+  tool_version: string2().optional(),
+  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
+  provenance: provenanceRecord.optional()
+});
+function buildManifest(meta2, dir, how) {
+  const main2 = mainImage(meta2);
+  return {
+    stack: meta2.stack,
+    env: how.env,
+    image_tag: meta2.image_tag,
+    image_ref: main2.ref,
+    image_digest: main2.digest,
+    release_id: meta2.release_id,
+    release_dir: dir,
+    deployed_at_utc: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
+    actor: how.actor,
+    run_id: how.run_id,
+    break_glass: how.break_glass,
+    break_glass_reason: how.break_glass_reason,
+    images: meta2.images,
+    git_sha: meta2.git_sha,
+    previous_release_id: how.previous,
+    mode: how.mode,
+    gate: how.gate,
+    compose: how.compose,
+    tool_version: TOOL_VERSION,
+    ...how.provenance ? { provenance: how.provenance } : {}
+  };
+}
+function writeManifest(layout2, m) {
+  writeFileAtomic(layout2.currentManifest(m.stack), JSON.stringify(m, null, 2) + "\n");
+}
+function readManifest(layout2, stack) {
+  try {
+    const parsed = currentManifest.safeParse(JSON.parse((0, import_node_fs10.readFileSync)(layout2.currentManifest(stack), "utf8")));
+    return parsed.success ? parsed.data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function recordedLiveId(layout2, stack) {
+  const id = readManifest(layout2, stack)?.release_id ?? "";
+  if (RELEASE_ID_RE.test(id) && (0, import_node_fs10.existsSync)((0, import_node_path9.join)(layout2.releaseDir(stack, id), RELEASE_META))) return id;
+  return liveReleaseId(layout2, stack);
+}
+
+// remote/domain/records.ts
+function factsOf(r, previousId) {
+  const main2 = mainImage(r.meta);
+  return {
+    release_id: r.meta.release_id,
+    image_tag: r.meta.image_tag,
+    image_ref: main2.ref,
+    image_digest: main2.digest,
+    previous_release_id: previousId
+  };
+}
+function historyRecord(base2, who2, release, error2 = "", extra = {}) {
+  return {
+    ts: (/* @__PURE__ */ new Date()).toISOString(),
+    stack: base2.stack,
+    env: base2.env,
+    mode: base2.mode,
+    status: base2.status,
+    release_id: release.release_id ?? "",
+    image_tag: release.image_tag ?? "",
+    image_ref: release.image_ref ?? "",
+    image_digest: release.image_digest ?? "",
+    previous_release_id: release.previous_release_id ?? "",
+    actor: who2.actor,
+    run_id: who2.run_id,
+    break_glass: who2.break_glass,
+    break_glass_reason: who2.break_glass_reason,
+    duration_ms: Date.now() - base2.started,
+    error: error2,
+    ...extra
+  };
+}
+function appendRecord(layout2, rec) {
+  appendHistory(layout2.history, rec);
+}
+function recordLive(run2, r, how) {
+  const manifest = buildManifest(r.meta, r.dir, { ...how.who, ...how });
+  try {
+    writeManifest(run2.layout, manifest);
+  } catch (err) {
+    throw new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
+  }
+  const base2 = { stack: run2.stack, env: run2.env, mode: how.mode, status: how.status ?? "success" };
+  const unrecorded = tryAppend(
+    run2.layout,
+    historyRecord({ ...base2, started: run2.started }, run2.who, factsOf(r, how.previous), how.error, how.extra)
+  );
+  return { manifest, unrecorded };
+}
+function recordFailure(run2, mode, facts, error2, status = "failed") {
+  return recordRun(run2, mode, status, facts, error2);
+}
+function recordRun(run2, mode, status, facts, error2 = "") {
+  const base2 = { stack: run2.stack, env: run2.env, mode, status, started: run2.started };
+  return tryAppend(run2.layout, historyRecord(base2, run2.who, facts, error2));
+}
+function tryAppend(layout2, rec) {
+  try {
+    appendRecord(layout2, rec);
+    return "";
+  } catch (err) {
+    return `the history record could not be written to ${layout2.history}: ${errorMessage(err)}`;
+  }
+}
+function liveToReturnTo(run2) {
+  const recorded = recordedLiveId(run2.layout, run2.stack);
+  const linked = liveReleaseId(run2.layout, run2.stack);
+  if (linked !== recorded)
+    run2.report.log(
+      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
+      "warn"
+    );
+  return recorded;
+}
+
+// remote/domain/retention.ts
+var import_node_fs11 = require("node:fs");
+var import_node_path10 = require("node:path");
+function cleanupAfterDeploy(layout2, stack, keep, report) {
+  const leftovers = removeLeftovers(layout2, stack);
+  if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
+  const plan = planCleanup(layout2, stack, keep);
+  removeReleases(layout2, stack, plan.remove);
+  report.log(
+    `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
+  );
+  const runs = pruneRuns(layout2, stack);
+  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
+}
+var RUN_JOURNAL_DAYS = 30;
+function pruneRuns(layout2, stack, now2 = Date.now()) {
+  const dir = layout2.runsDir(stack);
+  if (!(0, import_node_fs11.existsSync)(dir)) return 0;
+  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
+  let removed = 0;
+  for (const name of (0, import_node_fs11.readdirSync)(dir)) {
+    const path = (0, import_node_path10.join)(dir, name);
+    if ((0, import_node_fs11.statSync)(path).mtimeMs >= cutoff) continue;
+    (0, import_node_fs11.rmSync)(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+function removeLeftovers(layout2, stack) {
+  const dir = layout2.stackReleases(stack);
+  const names3 = (0, import_node_fs11.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
+  for (const n of names3) (0, import_node_fs11.rmSync)((0, import_node_path10.join)(dir, n), { recursive: true, force: true });
+  return names3;
+}
+function planCleanup(layout2, stack, keepN) {
+  const all = listReleases(layout2, stack);
+  const live = liveReleaseId(layout2, stack);
+  const target2 = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
+  const guarded = new Set([live, target2?.id].filter((x) => Boolean(x)));
+  const good = all.filter((r) => r.succeeded && !r.bad);
+  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
+  const keep = [];
+  const remove = [];
+  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
+  return { keep, remove, protected: [...guarded] };
+}
+function removeReleases(layout2, stack, doomed) {
+  for (const r of doomed) {
+    const trash = (0, import_node_path10.join)(layout2.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
+    (0, import_node_fs11.renameSync)(r.dir, trash);
+    (0, import_node_fs11.rmSync)(trash, { recursive: true, force: true });
+    (0, import_node_fs11.rmSync)(layout2.badMarker(stack, r.id), { force: true });
+  }
+}
+
+// remote/engine/compose.ts
+var import_node_fs12 = require("node:fs");
+var import_node_path11 = require("node:path");
+
+// remote/commands/compose.ts
+function base(t) {
+  const head = t.flavor === "v2" ? ["docker", "compose"] : ["docker-compose"];
+  return [
+    ...head,
+    "--project-name",
+    t.project,
+    "--project-directory",
+    t.projectDir,
+    "--file",
+    t.file,
+    "--env-file",
+    t.envFile
+  ];
+}
+var composeV2Probe = () => ["docker", "compose", "version", "--short"];
+var composePull = (t, services = []) => [
+  ...base(t),
+  "pull",
+  "--quiet",
+  ...services
+];
+var composeUp = (t) => [
+  ...base(t),
+  "up",
+  "--detach",
+  "--force-recreate",
+  "--remove-orphans",
+  ...t.flavor === "v2" ? ["--pull", "never"] : []
+];
+var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
+
 // remote/commands/docker.ts
 var dockerVersion = () => ["docker", "version", "--format", "{{.Server.Version}}"];
 var projectContainers = (project) => [
@@ -15042,89 +15553,997 @@ var login = (registry2, username) => [
   registry2
 ];
 
-// remote/commands/engine.ts
-var enginePing = () => "/_ping";
-var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
-var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
-  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
-)}`;
-var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
+// remote/engine/pull-plan.ts
+function planPull(services, pinned, present) {
+  const here = (ref) => present.some((p) => sameImage(p, ref));
+  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
+  return {
+    refs: unique(pinned.filter((ref) => !here(ref))),
+    services: unique(
+      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
+    )
+  };
+}
+function imagesToCheck(services, pinned) {
+  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
+}
+var nothingToPull = (p) => !p.refs.length && !p.services.length;
+function pullCommands(p, t) {
+  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
+}
+function unique(xs) {
+  return [...new Set(xs)];
+}
 
-// remote/engine-api.ts
-var import_node_http = __toESM(require("node:http"), 1);
+// remote/engine/compose.ts
+var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
+function composeEngine(host) {
+  const { docker, flavor } = host;
+  const project = (r) => target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
+  return {
+    name: "compose",
+    variant: flavor,
+    label: `compose ${flavor}`,
+    ensureImages: (r, withLogin) => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(host, r, project(r), withLogin)),
+    up: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(composeUp(project(r)), "docker compose up");
+    }),
+    containers: (name) => docker.containers(name),
+    down: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(composeDown(project(r)), "docker compose down");
+    })
+  };
+}
+async function pullRelease({ docker, report }, r, project, withLogin) {
+  const services = r.services();
+  const pinned = Object.values(r.meta.images).map((img) => img.ref);
+  const wanted = imagesToCheck(services, pinned);
+  const missing = await docker.missingImages(wanted);
+  const plan = planPull(
+    services,
+    pinned,
+    wanted.filter((ref) => !missing.includes(ref))
+  );
+  if (nothingToPull(plan))
+    return report.log("every image of the release is already on this server: nothing to pull");
+  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
+  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
+  try {
+    if (withLogin)
+      await docker.must(
+        login(withLogin.registry, withLogin.username),
+        `docker login to ${withLogin.registry} as ${withLogin.username}`,
+        withLogin.password
+      );
+    await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
+  } finally {
+    if (withLogin && docker.dockerConfig) (0, import_node_fs12.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
+  }
+}
+function target(flavor, project, releaseDir, composeFile) {
+  return {
+    flavor,
+    project,
+    projectDir: releaseDir,
+    file: `${releaseDir}/${composeFile}`,
+    envFile: `${releaseDir}/.env`
+  };
+}
+
+// remote/engine/choose.ts
+function engineFor(r, host) {
+  const name = engineName(r);
+  switch (name) {
+    case "compose":
+      return composeEngine(host);
+    default:
+      throw new DeployError(
+        `release ${r.meta.release_id} asks for engine ${JSON.stringify(name)}, which this executor does not run (x-seisei-deploy.engine: compose)`
+      );
+  }
+}
+function engineName(r) {
+  try {
+    return r.config().engine;
+  } catch {
+    return "compose";
+  }
+}
+
+// remote/domain/lock.ts
+var import_node_fs14 = require("node:fs");
+var import_node_os3 = require("node:os");
+var import_node_path12 = require("node:path");
+
+// remote/domain/lock-holder.ts
+var import_node_fs13 = require("node:fs");
+var import_node_os2 = require("node:os");
+var lockHolder = object({
+  pid: number2(),
+  start_time: string2().catch(""),
+  hostname: string2().catch(""),
+  actor: string2().catch(""),
+  run_id: string2().catch(""),
+  release: string2().catch(""),
+  since: string2().catch("")
+});
+function processAlive(p) {
+  if (p.hostname !== (0, import_node_os2.hostname)()) return true;
+  return sameProcessRuns(p.pid, p.start_time);
+}
+function holderAlive(h) {
+  return processAlive(h);
+}
+function readJsonNoFollow(path) {
+  let fd;
+  try {
+    fd = (0, import_node_fs13.openSync)(path, import_node_fs13.constants.O_RDONLY | import_node_fs13.constants.O_NOFOLLOW | import_node_fs13.constants.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    if (!(0, import_node_fs13.fstatSync)(fd).isFile()) return void 0;
+    return JSON.parse((0, import_node_fs13.readFileSync)(fd, "utf8"));
+  } catch {
+    return void 0;
+  } finally {
+    (0, import_node_fs13.closeSync)(fd);
+  }
+}
+function readHolder(path) {
+  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
+  return parsed.success ? parsed.data : void 0;
+}
+function describeHolder(h) {
+  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
+}
+
+// remote/domain/lock.ts
+var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
+async function acquireLock(path, who2, timeoutS, report) {
+  (0, import_node_fs14.mkdirSync)((0, import_node_path12.dirname)(path), { recursive: true, mode: 493 });
+  const holder2 = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os3.hostname)(),
+    ...who2,
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const deadline = Date.now() + timeoutS * 1e3;
+  let announced = "";
+  for (; ; ) {
+    if (tryCreate(path, holder2)) return { holder: holder2, release: () => releaseLock(path, holder2) };
+    const current = readHolder(path);
+    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
+    if (current && !holderAlive(current)) {
+      const taken = takeOver(path, current, report);
+      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
+      if (taken !== "busy") continue;
+    } else if (!current) {
+      const st = lstatOrUndefined(path);
+      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new DeployError(
+        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
+      );
+    }
+    if (!current || !holderAlive(current)) {
+      await sleep(current ? 20 : 100);
+      continue;
+    }
+    if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
+    announced = desc;
+    await sleep(200);
+  }
+}
+function tryCreate(path, holder2) {
+  const tmp = tempNameBeside(path);
+  try {
+    (0, import_node_fs14.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
+    (0, import_node_fs14.linkSync)(tmp, path);
+    return true;
+  } catch (err) {
+    const e = err;
+    if (e.code === "EEXIST") return false;
+    throw new DeployError(
+      `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
+    );
+  } finally {
+    (0, import_node_fs14.rmSync)(tmp, { force: true });
+  }
+}
+function takeOver(path, dead, report) {
+  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
+}
+function removeIf(path, expected) {
+  const st = lstatOrUndefined(path);
+  if (!st) return "changed";
+  if (st.isDirectory())
+    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
+  const now2 = readHolder(path);
+  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
+  if (!same) return "changed";
+  (0, import_node_fs14.unlinkSync)(path);
+  return "removed";
+}
+var MUTEX_BREAK_AFTER_MS = 2e3;
+var TOMBSTONE_KEEP_MS = 36e5;
+var mutexPath = (lock) => `${lock}.takeover`;
+function withTakeoverMutex(lock, report, body) {
+  const mutex = mutexPath(lock);
+  const me = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os3.hostname)(),
+    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
+  (0, import_node_fs14.mkdirSync)(fresh, { mode: 448 });
+  try {
+    (0, import_node_fs14.writeFileSync)((0, import_node_path12.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
+    (0, import_node_fs14.renameSync)(fresh, mutex);
+  } catch (err) {
+    removeMutexDir(fresh);
+    const code = err.code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST")
+      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
+    breakIfDead(mutex, report);
+    return void 0;
+  }
+  try {
+    return body();
+  } finally {
+    const owner = readJsonNoFollow((0, import_node_path12.join)(mutex, "owner"));
+    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
+  }
+}
+function breakIfDead(mutex, report) {
+  const before = lstatOrUndefined(mutex);
+  if (!before?.isDirectory()) {
+    if (before)
+      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
+    return;
+  }
+  const owner = readJsonNoFollow((0, import_node_path12.join)(mutex, "owner"));
+  const after = lstatOrUndefined(mutex);
+  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
+  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
+  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
+  try {
+    (0, import_node_fs14.renameSync)(mutex, tomb);
+  } catch {
+    return;
+  }
+  const moved = readJsonNoFollow((0, import_node_path12.join)(tomb, "owner"));
+  if (moved?.nonce !== owner.nonce) {
+    try {
+      (0, import_node_fs14.renameSync)(tomb, mutex);
+    } catch {
+      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
+    }
+    return;
+  }
+  report.log(
+    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
+    "warn"
+  );
+  sweepTombstones(mutex);
+}
+function sweepTombstones(mutex) {
+  const dir = (0, import_node_path12.dirname)(mutex);
+  const prefix = (0, import_node_path12.basename)(mutex) + ".";
+  for (const name of (0, import_node_fs14.readdirSync)(dir)) {
+    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
+    const st = lstatOrUndefined((0, import_node_path12.join)(dir, name));
+    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path12.join)(dir, name));
+  }
+}
+function removeMutexDir(dir) {
+  try {
+    (0, import_node_fs14.unlinkSync)((0, import_node_path12.join)(dir, "owner"));
+  } catch {
+  }
+  try {
+    (0, import_node_fs14.rmdirSync)(dir);
+  } catch {
+  }
+}
+function releaseLock(path, holder2) {
+  const current = readHolder(path);
+  if (current && sameHolder(current, holder2)) (0, import_node_fs14.unlinkSync)(path);
+}
+async function removeLock(path, expected, report) {
+  for (let tries = 0; ; tries++) {
+    const r = withTakeoverMutex(path, report, () => {
+      if (expected) return removeIf(path, expected);
+      const st = lstatOrUndefined(path);
+      if (!st || st.isDirectory() || readHolder(path)) return "changed";
+      (0, import_node_fs14.unlinkSync)(path);
+      return "removed";
+    });
+    if (r) return r;
+    if (tries >= 250)
+      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
+    await sleep(20);
+  }
+}
+function lstatOrUndefined(path) {
+  try {
+    return (0, import_node_fs14.lstatSync)(path);
+  } catch {
+    return void 0;
+  }
+}
+
+// remote/flow.ts
+async function runFlow(run2, flow) {
+  try {
+    let lock;
+    try {
+      lock = await run2.step(
+        "lock",
+        () => acquireLock(run2.layout.lockFile(run2.stack), holder(run2, flow), flow.lockTimeoutS, run2.report)
+      );
+    } catch (err) {
+      return flow.failed(run2, flow.state, err);
+    }
+    try {
+      return await flow.steps(run2, flow.state);
+    } catch (err) {
+      return flow.failed(run2, flow.state, err);
+    } finally {
+      run2.report.start("unlock");
+      lock.release();
+      run2.report.end("unlock", "ok");
+    }
+  } finally {
+    run2.close();
+  }
+}
+var holder = (run2, flow) => ({
+  actor: run2.who.actor,
+  run_id: run2.who.run_id,
+  release: flow.doing
+});
+
+// remote/install-cli.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs16 = require("node:fs");
+
+// remote/ownership.ts
+var import_node_fs15 = require("node:fs");
+var import_node_path13 = require("node:path");
+var runsAsRoot = () => process.geteuid?.() === 0;
+var MAX_LINKS = 40;
+function refuse(field, path, why) {
+  throw new DeployError(
+    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
+    2
+  );
+}
+function untrustedReason(st, ancestor) {
+  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+  const writable = st.mode & 18;
+  if (!writable) return void 0;
+  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
+  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
+  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
+}
+function checkRootOwnedPath(path, field, hops = 0) {
+  const abs = (0, import_node_path13.resolve)(path);
+  const parts = abs.split("/").filter(Boolean);
+  let at = "/";
+  for (let i = 0; i <= parts.length; i++) {
+    if (i > 0) at = (0, import_node_path13.join)(at, parts[i - 1]);
+    let st;
+    try {
+      st = (0, import_node_fs15.lstatSync)(at);
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      refuse(field, at, `cannot be checked (${err.message})`);
+    }
+    if (st.isSymbolicLink()) {
+      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
+      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
+      const target2 = (0, import_node_path13.resolve)((0, import_node_path13.dirname)(at), (0, import_node_fs15.readlinkSync)(at));
+      return checkRootOwnedPath((0, import_node_path13.join)(target2, ...parts.slice(i)), field, hops + 1);
+    }
+    const why = untrustedReason(st, i < parts.length);
+    if (why) refuse(field, at, why);
+  }
+}
+function checkRootOwnedTree(dir, field) {
+  checkRootOwnedPath(dir, field);
+  const walk = (d) => {
+    let names3;
+    try {
+      names3 = (0, import_node_fs15.readdirSync)(d);
+    } catch (err) {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR")
+        return;
+      throw err;
+    }
+    for (const name of names3) {
+      const p = (0, import_node_path13.join)(d, name);
+      const st = (0, import_node_fs15.lstatSync)(p);
+      if (st.isSymbolicLink()) {
+        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
+        continue;
+      }
+      const why = untrustedReason(st, false);
+      if (why) refuse(field, p, why);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+}
+function layoutDirs(root, stack) {
+  const paths = layout(root);
+  const dirs = [
+    paths.root,
+    paths.releasesDir,
+    paths.stacksDir,
+    paths.backupsDir,
+    paths.verifiedDir,
+    paths.currentDir,
+    paths.locksDir,
+    paths.binDir
+  ];
+  dirs.push((0, import_node_path13.join)(paths.releasesDir, "stacks"), (0, import_node_path13.join)(paths.releasesDir, "runs"));
+  if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
+  return dirs;
+}
+function checkTrustedRoot(root, stack) {
+  if (!runsAsRoot()) return;
+  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
+}
+function checkTrustedSource(source, stack) {
+  if (!runsAsRoot()) return;
+  checkRootOwnedTree((0, import_node_path13.join)(source, stack), "--source (stacks_source)");
+}
+
+// remote/install-cli.ts
+var SHEBANG = "#!/usr/bin/env node";
+function installable(script) {
+  if (!script || !script.endsWith(".cjs")) return void 0;
+  return (0, import_node_fs16.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
+}
+function installExecutor(paths, script) {
+  (0, import_node_fs16.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
+  (0, import_node_fs16.chmodSync)(paths.binDir, 493);
+  const tmp = tempNameBeside(paths.cli);
+  try {
+    (0, import_node_fs16.copyFileSync)(script, tmp);
+    (0, import_node_fs16.chmodSync)(tmp, 493);
+    const fd = (0, import_node_fs16.openSync)(tmp, "r");
+    try {
+      (0, import_node_fs16.fsyncSync)(fd);
+    } finally {
+      (0, import_node_fs16.closeSync)(fd);
+    }
+    (0, import_node_fs16.renameSync)(tmp, paths.cli);
+  } catch (err) {
+    (0, import_node_fs16.rmSync)(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(paths.binDir);
+  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs16.readFileSync)(paths.cli)).digest("hex");
+}
+function installCli(paths, report, script = process.argv[1]) {
+  const bundle = installable(script);
+  if (!bundle) return;
+  try {
+    installExecutor(paths, bundle);
+  } catch (err) {
+    report.log(`could not install the operator CLI at ${paths.cli}: ${err.message}`, "warn");
+  }
+}
+var installCommand = {
+  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
+  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
+  async main(argv) {
+    const v = parseNoArgs("install", argv, this.usage);
+    const parsed = commonOptions.root.safeParse(v.root);
+    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
+    const bundle = installable(process.argv[1]);
+    if (!bundle)
+      throw new DeployError(
+        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    if (!runsAsRoot())
+      throw new DeployError(
+        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    const paths = layout(parsed.data);
+    for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, "--root");
+    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs16.mkdirSync)(d, { recursive: true, mode: 493 });
+    const sha256 = installExecutor(paths, bundle);
+    checkRootOwnedPath(paths.cli, "--root");
+    const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
+    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
+    else
+      process.stdout.write(
+        `installed ${paths.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
+sudoers rule for a deploy user that may run only this executor:
+  deploy ALL=(root) NOPASSWD: ${paths.cli}
+`
+      );
+    return 0;
+  }
+};
+var versionCommand = {
+  usage: "seisei-deploy version [--json]",
+  summary: "print the tool version and the request format this executor accepts",
+  async main(argv) {
+    const v = parseNoArgs("version", argv, this.usage);
+    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
+    process.stdout.write(
+      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
+`
+    );
+    return 0;
+  }
+};
+
+// remote/domain/plan.ts
+var import_node_fs17 = require("node:fs");
+function planRelease(req, releaseId) {
+  let text;
+  try {
+    text = (0, import_node_fs17.readFileSync)(req.digest_file, "utf8");
+  } catch (err) {
+    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
+  }
+  const manifest = parseDigestManifest(text, req.image_tag);
+  const vars = resolveImageVars(manifest, req.images);
+  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
+  const images = Object.fromEntries(
+    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
+  );
+  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
+  return {
+    meta: {
+      stack: req.stack,
+      env: req.env,
+      release_id: releaseId,
+      image_tag: req.image_tag,
+      git_sha: manifest.git_sha,
+      images
+    },
+    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
+    refs: Object.values(images).map((i) => i.ref),
+    main: { ref: main2.ref, digest: main2.digest }
+  };
+}
+
+// remote/registry-credentials.ts
+var import_node_fs19 = require("node:fs");
+var import_node_path15 = require("node:path");
 
 // remote/docker-cli-config.ts
-var import_node_fs4 = require("node:fs");
-var import_node_os3 = require("node:os");
-var import_node_path5 = require("node:path");
+var import_node_fs18 = require("node:fs");
+var import_node_os4 = require("node:os");
+var import_node_path14 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path5.join)(env.HOME ?? (0, import_node_os3.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path14.join)(env.HOME ?? (0, import_node_os4.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs4.readFileSync)((0, import_node_path5.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs18.readFileSync)((0, import_node_path14.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
   }
 }
 
-// remote/engine-api.ts
-var DEFAULT_SOCKET = "/var/run/docker.sock";
-function localEngineSocket(env) {
-  const host = env.DOCKER_HOST;
-  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
-  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
-  const ctx = readDockerCliConfig(env).currentContext;
-  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
+// remote/domain/run-inputs.ts
+var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
+var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
+
+// remote/registry-credentials.ts
+function takeLogin(layout2, req) {
+  const login2 = req.registry_login;
+  if (!login2) return void 0;
+  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
+  return {
+    registry: login2.registry,
+    username: login2.username,
+    password: takePassword(login2.password_file, staged)
+  };
 }
-var EngineError = class extends Error {
-};
-function engineGet(socket, path, timeoutMs = 3e4) {
-  return new Promise((resolve8, reject) => {
-    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
-    const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
+function dropStagedPassword(layout2, req) {
+  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
+  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs19.rmSync)(staged, { force: true });
+}
+function takePassword(file, staged) {
+  let password;
+  try {
+    password = (0, import_node_fs19.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
+  }
+  if (staged) (0, import_node_fs19.rmSync)(file, { force: true });
+  return password;
+}
+var CONFIG_PREFIX = "docker-config-";
+function privateDockerConfig(runsDir) {
+  (0, import_node_fs19.mkdirSync)(runsDir, { recursive: true, mode: 488 });
+  checkPrivateDir(runsDir);
+  removeDeadRunsConfigs(runsDir);
+  const dir = (0, import_node_path15.join)(
+    runsDir,
+    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
+  );
+  (0, import_node_fs19.mkdirSync)(dir, { mode: 448 });
+  const plugins = (0, import_node_path15.join)(dockerConfigDir(process.env), "cli-plugins");
+  if ((0, import_node_fs19.existsSync)(plugins)) (0, import_node_fs19.symlinkSync)(plugins, (0, import_node_path15.join)(dir, "cli-plugins"));
+  return { dir, dispose: () => (0, import_node_fs19.rmSync)(dir, { recursive: true, force: true }) };
+}
+function checkPrivateDir(dir) {
+  const st = (0, import_node_fs19.lstatSync)(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
+    throw new DeployError(
+      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
+    );
+}
+function removeDeadRunsConfigs(runsDir) {
+  for (const name of (0, import_node_fs19.readdirSync)(runsDir)) {
+    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !pidExists(pid))
+      (0, import_node_fs19.rmSync)((0, import_node_path15.join)(runsDir, name), { recursive: true, force: true });
+  }
+}
+
+// remote/domain/release-id.ts
+var import_node_fs20 = require("node:fs");
+var MAX_SUFFIX = 9999;
+function freeReleaseId(base2, taken) {
+  if (!taken(base2)) return base2;
+  for (let n = 2; n <= MAX_SUFFIX; n++) if (!taken(`${base2}-${n}`)) return `${base2}-${n}`;
+  throw new DeployError(`every release id from ${base2} to ${base2}-${MAX_SUFFIX} is taken`);
+}
+function chooseReleaseId(layout2, stack, tag, now2 = /* @__PURE__ */ new Date()) {
+  return freeReleaseId(
+    newReleaseId(tag, now2),
+    (id) => (0, import_node_fs20.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs20.existsSync)(layout2.badMarker(stack, id))
+  );
+}
+
+// remote/run-context.ts
+function openRun(req, report) {
+  const undo = [];
+  return {
+    layout: layout(req.root),
+    report,
+    who: {
+      actor: req.actor,
+      run_id: req.run_id,
+      break_glass: req.break_glass ?? false,
+      break_glass_reason: req.reason ?? ""
+    },
+    stack: req.stack,
+    env: req.env,
+    started: Date.now(),
+    step: (name, body, msg) => report.step(name, body, msg),
+    defer: (fn) => void undo.push(fn),
+    close: () => {
+      for (const fn of undo.splice(0).reverse()) fn();
+    }
+  };
+}
+
+// remote/http-get.ts
+var import_node_http = __toESM(require("node:http"), 1);
+var MAX_BODY = 64 * 1024;
+async function httpGet(url, timeoutMs) {
+  const lib = url.startsWith("https:") ? (await import("node:https")).default : import_node_http.default;
+  return new Promise((resolve6, reject) => {
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const req = lib.get(url, { agent: false, headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => {
+        if (body.length < MAX_BODY) body += chunk;
+      });
       res.on("end", () => {
         clearTimeout(timer);
-        resolve8({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8")
-        });
+        resolve6({ status: res.statusCode ?? 0, body });
       });
-      res.on("error", (err) => fail(err.message));
+      res.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
     });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on("error", (err) => {
       clearTimeout(timer);
-      fail(
-        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
-      );
+      reject(err);
     });
   });
 }
-async function engineVersion(socket, timeoutMs) {
-  const r = await engineOk(socket, enginePing(), timeoutMs);
-  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
-  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
+
+// remote/steps/smoke.ts
+function judgeContainers(cs, plan) {
+  if (!cs.length) return { pass: false, final: false, why: "no containers yet" };
+  for (const c of cs) {
+    if (c.status === "exited" || c.status === "dead")
+      return { pass: false, final: true, why: `container ${c.name} exited with code ${c.exitCode}` };
+    if (c.status === "restarting" || c.restarts > 0)
+      return {
+        pass: false,
+        final: true,
+        why: `container ${c.name} is restarting (crash loop, exit code ${c.exitCode})`
+      };
+    if (c.health === "unhealthy")
+      return { pass: false, final: true, why: `container ${c.name} is unhealthy` };
+    if (c.status !== "running")
+      return { pass: false, final: false, why: `container ${c.name} is ${c.status}` };
+    if (plan.waitHealthy && c.health === "starting")
+      return { pass: false, final: false, why: `container ${c.name} health is starting` };
+  }
+  const running = new Set(cs.map((c) => c.image));
+  const missing = plan.expectImages.filter((ref) => !running.has(ref));
+  if (missing.length) return { pass: false, final: true, why: `no container runs ${missing.join(", ")}` };
+  return { pass: true };
 }
-async function engineJson(socket, path, timeoutMs) {
-  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
-}
-async function engineOk(socket, path, timeoutMs) {
-  const r = await engineGet(socket, path, timeoutMs);
-  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
-  return r;
-}
-function daemonMessage(body) {
+async function probe(check2, timeoutMs) {
   try {
-    return String(JSON.parse(body).message ?? "").trim();
-  } catch {
-    return body.trim().slice(0, 200);
+    const res = await httpGet(check2.url, timeoutMs);
+    const statusOk = check2.expect_status ? res.status === check2.expect_status : res.status >= 200 && res.status < 300;
+    if (!statusOk)
+      return {
+        pass: false,
+        final: false,
+        why: `${check2.url} answered HTTP ${res.status}, expected ${check2.expect_status ?? "2xx"}`
+      };
+    if (check2.contains !== void 0 && !res.body.includes(check2.contains))
+      return {
+        pass: false,
+        final: false,
+        why: `${check2.url} body does not contain ${JSON.stringify(check2.contains)}`
+      };
+    return { pass: true };
+  } catch (err) {
+    const e = err;
+    return { pass: false, final: false, why: `${check2.url} did not answer (${e.code ?? e.message})` };
   }
 }
+var POLL_MAX_MS = 250;
+var CONTAINERS_EVERY_MS = 1e3;
+async function smoke(engine, plan, report) {
+  const deadline = Date.now() + plan.timeoutS * 1e3;
+  let delay = 100;
+  let last = "";
+  let containers = { pass: false, final: false, why: "no containers yet" };
+  let containersAt = -Infinity;
+  let readWhileUrlsPass = false;
+  const probeAll = async () => {
+    for (const check2 of plan.checks) {
+      const v = await probe(check2, Math.max(200, Math.min(5e3, deadline - Date.now())));
+      if (!v.pass) return v;
+    }
+    return { pass: true };
+  };
+  const readContainers = async () => {
+    containers = judgeContainers(await engine.containers(plan.project), plan);
+    containersAt = Date.now();
+  };
+  let [urls] = await Promise.all([probeAll(), readContainers()]);
+  readWhileUrlsPass = urls.pass;
+  for (; ; ) {
+    if (!urls.pass) readWhileUrlsPass = false;
+    if (urls.pass && !readWhileUrlsPass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
+      await readContainers();
+      readWhileUrlsPass = urls.pass;
+    }
+    const verdict = containers.pass ? urls : containers;
+    if (verdict.pass) {
+      report.log(
+        `smoke passed: containers up${plan.checks.length ? `, ${plan.checks.map((c) => c.url).join(", ")} OK` : ""}`
+      );
+      return;
+    }
+    if (verdict.final) throw new DeployError(`smoke failed: ${verdict.why}`);
+    if (verdict.why !== last) report.log(`waiting: ${verdict.why}`);
+    last = verdict.why;
+    if (Date.now() + delay > deadline)
+      throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
+    await sleep(delay);
+    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
+    urls = await probeAll();
+  }
+}
+
+// remote/steps/go-live.ts
+function switchTo(run2, r) {
+  switchLive(run2.layout, r.meta.stack, r.dir);
+}
+var switchMsg = (r) => `stacks/${r.meta.stack} -> ${r.meta.release_id}`;
+async function startRelease(engine, r) {
+  const up = engine.up(r);
+  let plan;
+  try {
+    plan = smokePlan(r);
+  } catch {
+    plan = void 0;
+  }
+  await up;
+  return plan;
+}
+function smokeRelease(run2, engine, r, plan) {
+  return smoke(engine, plan ?? smokePlan(r), run2.report);
+}
+async function goLive(run2, engine, r, prefix) {
+  await run2.step(`${prefix}switch`, () => switchTo(run2, r), switchMsg(r));
+  const plan = await run2.step(`${prefix}up`, () => startRelease(engine, r));
+  await run2.step(`${prefix}smoke`, () => smokeRelease(run2, engine, r, plan));
+}
+function smokePlan(r) {
+  const cfg = r.config();
+  const vars = readEnvFile(`${r.dir}/.env`);
+  return {
+    project: r.meta.stack,
+    checks: cfg.smoke.map((c) => ({ ...c, url: interpolate(c.url, vars) })),
+    timeoutS: cfg.smoke_timeout_s,
+    waitHealthy: cfg.wait_healthy,
+    expectImages: Object.values(r.meta.images).map((i) => i.ref)
+  };
+}
+
+// remote/steps/auto-rollback.ts
+async function autoRollback(run2, d) {
+  const why = errorMessage(d.err);
+  const failedFacts = factsOf(d.failed, d.previousId);
+  const notMarked = markBad(run2.layout, run2.stack, d.failed.meta.release_id, why);
+  if (notMarked) run2.report.log(notMarked, "warn");
+  if (!d.previousId) return takeDownFirst(run2, d, why);
+  run2.report.start("auto_rollback", `back to ${d.previousId}`);
+  const previous = loadRelease(run2.layout.releaseDir(run2.stack, d.previousId));
+  const notPulled = await run2.step("auto_rollback.pull", () => d.engine.ensureImages(previous, d.login)).then(() => "", errorMessage);
+  const rollbackError = await goLive(run2, d.engine, previous, "auto_rollback.").then(
+    () => "",
+    (err) => errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : "")
+  );
+  run2.report.end("auto_rollback", rollbackError ? "failed" : "ok", rollbackError);
+  run2.report.start("record");
+  const notRecorded = recordFailure(run2, "deploy", failedFacts, why, "rolled_back");
+  const live = recordPutBack(run2, d, previous, rollbackError);
+  const unrecorded = [live.unrecorded, notRecorded].filter(Boolean);
+  run2.report.end("record", unrecorded.length ? "failed" : "ok", unrecorded.join("; "));
+  const msg = (rollbackError ? `${why}; rolled back to ${d.previousId}, but it failed its smoke check too: ${rollbackError}` : `${why}; rolled back to ${d.previousId}, which is live and answering`) + (unrecorded.length ? ` (and ${unrecorded.join("; ")})` : "");
+  return { status: "rolled_back", msg, ...failedFacts, manifest: live.manifest, error: why };
+}
+function recordPutBack(run2, d, previous, rollbackError) {
+  const before = readManifest(run2.layout, run2.stack);
+  const how = {
+    mode: "auto-rollback",
+    previous: d.failed.meta.release_id,
+    env: before?.env ?? run2.env,
+    gate: before?.gate ?? "",
+    compose: d.engine.variant,
+    who: {
+      ...run2.who,
+      break_glass: before?.break_glass ?? false,
+      break_glass_reason: before?.break_glass_reason ?? ""
+    },
+    status: rollbackError ? "failed" : "success",
+    error: rollbackError
+  };
+  try {
+    return recordLive(run2, previous, how);
+  } catch (err) {
+    const facts = factsOf(previous, d.failed.meta.release_id);
+    const notRecorded = recordRun(run2, "auto-rollback", how.status, facts, rollbackError);
+    const notWritten = errorMessage(err);
+    return {
+      manifest: readManifest(run2.layout, run2.stack),
+      unrecorded: [notWritten, notRecorded].filter(Boolean).join("; ")
+    };
+  }
+}
+async function takeDownFirst(run2, d, why) {
+  run2.report.start("auto_rollback", "no previous release: taking the failed stack down");
+  await d.engine.down(d.failed).catch((e) => run2.report.log(errorMessage(e), "warn"));
+  removeLive(run2.layout, run2.stack);
+  run2.report.end("auto_rollback", "ok");
+  const unrecorded = recordFailure(run2, "deploy", factsOf(d.failed, ""), why);
+  return {
+    status: "failed",
+    msg: `${why}; this was the first release of ${run2.stack}, so it was taken down (nothing is live)${unrecorded ? ` (and ${unrecorded})` : ""}`,
+    ...factsOf(d.failed, "")
+  };
+}
+
+// remote/steps/gate.ts
+var import_node_fs21 = require("node:fs");
+
+// remote/domain/verified-marker.ts
+var IS_NOT_A_DIGEST = "is not a sha256 digest";
+var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
+var marker = looseObject(
+  {
+    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
+  },
+  { error: "not a JSON object" }
+);
+function parseMarker(text) {
+  if (!text.trim()) return { kind: "empty" };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
+  }
+  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
+  if (parsed.success) return { kind: "marker", marker: value };
+  const issue2 = parsed.error.issues[0];
+  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
+  return { kind: "invalid", json: true, why };
+}
+
+// remote/steps/gate.ts
+function checkGate(layout2, opts) {
+  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
+  const path = layout2.marker(opts.tag);
+  if (!(0, import_node_fs21.existsSync)(path)) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(`Version not verified: ${path} does not exist`);
+  }
+  if (!(0, import_node_fs21.statSync)(path).isFile())
+    throw new DeployError(
+      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
+    );
+  const read = parseMarker((0, import_node_fs21.readFileSync)(path, "utf8"));
+  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
+  if (read.kind === "invalid")
+    throw new DeployError(
+      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
+    );
+  const marker2 = read.marker;
+  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
+  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
+  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
+  if (differ.length || missing.length) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(
+      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
+    );
+  }
+  const state = marker2.provenance?.state;
+  if (state !== "verified") {
+    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
+  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
+}
+function unattested(opts, path, what) {
+  if (!opts.requireProvenance) return void 0;
+  if (opts.breakGlass) return "break-glass";
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
+  );
+}
+function checkDeployGate(run2, req, plan) {
+  const gate = checkGate(run2.layout, {
+    env: req.env,
+    gatedEnvs: req.gated_envs,
+    tag: req.image_tag,
+    digests: plan.digests,
+    breakGlass: req.break_glass,
+    requireProvenance: req.provenance?.mode === "require"
+  });
+  if (gate === "break-glass")
+    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
+  return gate;
+}
+
+// remote/steps/hooks.ts
+var import_node_fs22 = require("node:fs");
 
 // remote/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -15209,7 +16628,7 @@ var LineSplitter = class {
 function run(argv, opts = {}) {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("run: empty command");
-  return new Promise((resolve8, reject) => {
+  return new Promise((resolve6, reject) => {
     const child = (0, import_node_child_process.spawn)(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
@@ -15264,7 +16683,7 @@ function run(argv, opts = {}) {
       done();
       splitters?.stdout.end();
       splitters?.stderr.end();
-      resolve8({
+      resolve6({
         code: code ?? (signal ? 128 : 1),
         stdout: tails.stdout.text(),
         stderr: tails.stderr.text(),
@@ -15280,6 +16699,72 @@ function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
   } catch {
+  }
+}
+
+// remote/commands/engine.ts
+var enginePing = () => "/_ping";
+var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
+var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
+  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
+)}`;
+var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
+
+// remote/engine-api.ts
+var import_node_http2 = __toESM(require("node:http"), 1);
+var DEFAULT_SOCKET = "/var/run/docker.sock";
+function localEngineSocket(env) {
+  const host = env.DOCKER_HOST;
+  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
+  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
+  const ctx = readDockerCliConfig(env).currentContext;
+  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
+}
+var EngineError = class extends Error {
+};
+function engineGet(socket, path, timeoutMs = 3e4) {
+  return new Promise((resolve6, reject) => {
+    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
+    const req = import_node_http2.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve6({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8")
+        });
+      });
+      res.on("error", (err) => fail(err.message));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      fail(
+        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
+      );
+    });
+  });
+}
+async function engineVersion(socket, timeoutMs) {
+  const r = await engineOk(socket, enginePing(), timeoutMs);
+  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
+  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
+}
+async function engineJson(socket, path, timeoutMs) {
+  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
+}
+async function engineOk(socket, path, timeoutMs) {
+  const r = await engineGet(socket, path, timeoutMs);
+  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
+  return r;
+}
+function daemonMessage(body) {
+  try {
+    return String(JSON.parse(body).message ?? "").trim();
+  } catch {
+    return body.trim().slice(0, 200);
   }
 }
 
@@ -15394,15 +16879,6 @@ var Docker = class {
     return JSON.parse(r.stdout);
   }
 };
-function target(flavor, project, releaseDir, composeFile) {
-  return {
-    flavor,
-    project,
-    projectDir: releaseDir,
-    file: `${releaseDir}/${composeFile}`,
-    envFile: `${releaseDir}/.env`
-  };
-}
 function toState(c) {
   return {
     id: c.Id,
@@ -15416,951 +16892,23 @@ function toState(c) {
   };
 }
 
-// remote/plan.ts
-var import_node_fs6 = require("node:fs");
-
-// remote/report.ts
-var import_node_fs5 = require("node:fs");
-var import_node_path6 = require("node:path");
-var Reporter = class {
-  constructor(journal, json, out = (l) => process.stdout.write(l + "\n")) {
-    this.journal = journal;
-    this.json = json;
-    this.out = out;
-    if (journal) this.toJournalDir(journal);
-  }
-  journal;
-  json;
-  out;
-  stepStarted = /* @__PURE__ */ new Map();
-  durations = {};
-  current = "preflight";
-  journalError = "";
-  journalWarned = false;
-  toJournalDir(journal) {
-    try {
-      (0, import_node_fs5.mkdirSync)((0, import_node_path6.dirname)(journal), { recursive: true, mode: 488 });
-    } catch (err) {
-      this.journalError = errorMessage(err);
-    }
-  }
-  emit(e) {
-    const line = JSON.stringify(e);
-    if (this.journal) this.toJournal(line);
-    this.out(this.json ? line : human(e));
-  }
-  toJournal(line) {
-    try {
-      (0, import_node_fs5.appendFileSync)(this.journal, line + "\n", { mode: 416 });
-    } catch (err) {
-      if (this.journalWarned) return;
-      this.journalWarned = true;
-      this.journalError ||= errorMessage(err);
-      const warn = {
-        v: 1,
-        ts: now(),
-        type: "log",
-        step: this.current,
-        level: "warn",
-        msg: `cannot write the run journal ${this.journal} (${this.journalError}); events go to stdout only`
-      };
-      this.out(this.json ? JSON.stringify(warn) : human(warn));
-    }
-  }
-  start(step, msg = "") {
-    this.current = step;
-    this.stepStarted.set(step, Date.now());
-    this.emit({ v: 1, ts: now(), type: "step", step, status: "start", msg });
-  }
-  end(step, status, msg = "") {
-    const began = this.stepStarted.get(step);
-    const duration_ms = began === void 0 ? 0 : Date.now() - began;
-    this.durations[step] = (this.durations[step] ?? 0) + duration_ms;
-    this.emit({ v: 1, ts: now(), type: "step", step, status, msg, duration_ms });
-  }
-  log(msg, level = "info", step = this.current) {
-    this.emit({ v: 1, ts: now(), type: "log", step, level, msg });
-  }
-  result(r) {
-    this.emit({ v: 1, ts: now(), type: "result", durations: this.durations, ...r });
-  }
-  /** Runs one step: start event, body, ok/failed event. A thrown error fails the step and propagates. */
-  async step(step, body, msg = "") {
-    this.start(step, msg);
-    try {
-      const value = await body();
-      this.end(step, "ok");
-      return value;
-    } catch (err) {
-      this.end(step, "failed", errorMessage(err));
-      throw err;
-    }
-  }
-};
-function errorMessage(err) {
-  return err instanceof Error ? err.message : String(err);
-}
-var now = () => (/* @__PURE__ */ new Date()).toISOString();
-function human(e) {
-  if (e.type === "step") {
-    const took = e.duration_ms !== void 0 ? ` (${(e.duration_ms / 1e3).toFixed(1)} s)` : "";
-    const mark = { start: "\u25B6", ok: "\u2713", failed: "\u2717", skipped: "\xB7" }[e.status];
-    return `${mark} ${e.step}${e.status === "start" ? "" : " " + e.status}${took}${e.msg ? ": " + e.msg : ""}`;
-  }
-  if (e.type === "log") return `  ${e.level === "info" ? "" : e.level + ": "}${e.msg}`;
-  return `result: ${e.status}${e.release_id ? " " + e.release_id : ""}${e.msg ? " \u2014 " + e.msg : ""}`;
-}
-
-// remote/plan.ts
-function planRelease(req, releaseId) {
-  let text;
-  try {
-    text = (0, import_node_fs6.readFileSync)(req.digest_file, "utf8");
-  } catch (err) {
-    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
-  }
-  const manifest = parseDigestManifest(text, req.image_tag);
-  const vars = resolveImageVars(manifest, req.images);
-  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
-  const images = Object.fromEntries(
-    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
-  );
-  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
-  return {
-    meta: {
-      stack: req.stack,
-      env: req.env,
-      release_id: releaseId,
-      image_tag: req.image_tag,
-      git_sha: manifest.git_sha,
-      images
-    },
-    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
-    refs: Object.values(images).map((i) => i.ref),
-    main: { ref: main2.ref, digest: main2.digest }
-  };
-}
-
-// remote/release-id.ts
-var import_node_fs7 = require("node:fs");
-var MAX_SUFFIX = 9999;
-function freeReleaseId(base2, taken) {
-  if (!taken(base2)) return base2;
-  for (let n = 2; n <= MAX_SUFFIX; n++) if (!taken(`${base2}-${n}`)) return `${base2}-${n}`;
-  throw new DeployError(`every release id from ${base2} to ${base2}-${MAX_SUFFIX} is taken`);
-}
-function chooseReleaseId(l, stack, tag, now2 = /* @__PURE__ */ new Date()) {
-  return freeReleaseId(
-    newReleaseId(tag, now2),
-    (id) => (0, import_node_fs7.existsSync)(l.releaseDir(stack, id)) || (0, import_node_fs7.existsSync)(l.badMarker(stack, id))
-  );
-}
-
-// remote/releases.ts
-var import_node_fs9 = require("node:fs");
-var import_node_path7 = require("node:path");
-
-// remote/history.ts
-var import_node_fs8 = require("node:fs");
-var HISTORY_MODE = 416;
-function appendHistory(path, record3) {
-  appendLineDurable(path, JSON.stringify(record3), HISTORY_MODE);
-}
-function parseRecord(line) {
-  if (!line.startsWith("{")) return void 0;
-  try {
-    const r = JSON.parse(line);
-    return r && typeof r === "object" && typeof r.stack === "string" ? r : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function* linesFromEnd(path, chunkSize = 64 * 1024) {
-  let fd;
-  try {
-    fd = (0, import_node_fs8.openSync)(path, "r");
-  } catch (err) {
-    if (err.code === "ENOENT") return;
-    throw err;
-  }
-  try {
-    let pos = (0, import_node_fs8.fstatSync)(fd).size;
-    let rest = [];
-    const take = (head) => {
-      const line = rest.length ? Buffer.concat([head, ...rest]) : head;
-      rest = [];
-      return line.toString("utf8");
-    };
-    while (pos > 0) {
-      const len = Math.min(chunkSize, pos);
-      pos -= len;
-      const chunk = Buffer.alloc(len);
-      (0, import_node_fs8.readSync)(fd, chunk, 0, len, pos);
-      let end = len;
-      for (let nl = chunk.lastIndexOf(10, end - 1); nl !== -1; nl = end ? chunk.lastIndexOf(10, end - 1) : -1) {
-        const line = take(chunk.subarray(nl + 1, end));
-        if (line) yield line;
-        end = nl;
-      }
-      if (end) rest.unshift(chunk.subarray(0, end));
-    }
-    const first = take(Buffer.alloc(0));
-    if (first) yield first;
-  } finally {
-    (0, import_node_fs8.closeSync)(fd);
-  }
-}
-function* recordsFromEnd(path, filter = () => true, needle) {
-  for (const line of linesFromEnd(path)) {
-    if (needle !== void 0 && !line.includes(needle)) continue;
-    const r = parseRecord(line);
-    if (r && filter(r)) yield r;
-  }
-}
-var stackNeedle = (stack) => JSON.stringify(stack);
-function recentRecords(path, opts) {
-  const out = [];
-  if (opts.limit <= 0) return out;
-  const needle = opts.stack ? stackNeedle(opts.stack) : void 0;
-  for (const r of recordsFromEnd(path, (r2) => !opts.stack || r2.stack === opts.stack, needle)) {
-    out.push(r);
-    if (out.length >= opts.limit) break;
-  }
-  return out;
-}
-
-// remote/releases.ts
-var RELEASE_META = ".seisei-release.json";
-function readReleaseMeta(dir) {
-  return JSON.parse((0, import_node_fs9.readFileSync)((0, import_node_path7.join)(dir, RELEASE_META), "utf8"));
-}
-function compareReleaseIds(a, b) {
-  const [sa, na] = stampOf(a);
-  const [sb, nb] = stampOf(b);
-  if (sa !== sb) return sa < sb ? -1 : 1;
-  if (na !== nb) return na - nb;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-function stampOf(id) {
-  const m = /^(.*?)(?:-(\d+))?$/.exec(id.slice(id.lastIndexOf("__") + 2));
-  return [m[1], m[2] ? Number(m[2]) : 1];
-}
-function releaseIds(l, stack) {
-  const dir = l.stackReleases(stack);
-  if (!(0, import_node_fs9.existsSync)(dir)) return [];
-  return (0, import_node_fs9.readdirSync)(dir, { withFileTypes: true }).filter(
-    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs9.existsSync)((0, import_node_path7.join)(dir, e.name, RELEASE_META))
-  ).map((e) => e.name).sort(compareReleaseIds);
-}
-function isBad(l, stack, id) {
-  return (0, import_node_fs9.existsSync)(l.badMarker(stack, id));
-}
-function markBad(l, stack, id, why) {
-  try {
-    (0, import_node_fs9.writeFileSync)(
-      l.badMarker(stack, id),
-      JSON.stringify({ release_id: id, marked_at: (/* @__PURE__ */ new Date()).toISOString(), why }) + "\n"
-    );
-    return "";
-  } catch (err) {
-    return `could not mark ${id} bad: ${err.message}`;
-  }
-}
-function succeededIds(l, stack, ids) {
-  const pending = new Set(ids);
-  const found = /* @__PURE__ */ new Set();
-  const runStart = /* @__PURE__ */ new Map();
-  if (!pending.size) return found;
-  for (const r of recordsFromEnd(l.history, (r2) => r2.stack === stack, stackNeedle(stack))) {
-    const ts = Date.parse(r.ts);
-    for (const [id, start] of runStart)
-      if (ts < start) {
-        pending.delete(id);
-        runStart.delete(id);
-      }
-    if (pending.has(r.release_id)) {
-      if (r.status === "success") {
-        found.add(r.release_id);
-        pending.delete(r.release_id);
-        runStart.delete(r.release_id);
-      } else if (r.mode === "deploy" && Number.isFinite(ts) && Number.isFinite(r.duration_ms))
-        runStart.set(r.release_id, ts - r.duration_ms - 1e3);
-    }
-    if (!pending.size) break;
-  }
-  return found;
-}
-function listReleases(l, stack) {
-  const ids = releaseIds(l, stack);
-  const ok = succeededIds(l, stack, ids);
-  return ids.reverse().map((id) => ({ id, dir: l.releaseDir(stack, id), succeeded: ok.has(id), bad: isBad(l, stack, id) }));
-}
-function liveReleaseId(l, stack) {
-  const link = l.liveLink(stack);
-  try {
-    if (!(0, import_node_fs9.lstatSync)(link).isSymbolicLink()) return void 0;
-  } catch {
-    return void 0;
-  }
-  const target2 = (0, import_node_path7.resolve)((0, import_node_path7.dirname)(link), (0, import_node_fs9.readlinkSync)(link));
-  return (0, import_node_path7.dirname)(target2) === l.stackReleases(stack) ? (0, import_node_path7.basename)(target2) : void 0;
-}
-function rollbackCandidates(l, stack, than) {
-  return listReleases(l, stack).filter(
-    (r) => r.succeeded && !r.bad && (than === void 0 || compareReleaseIds(r.id, than) < 0)
-  );
-}
-
-// remote/commands/compose.ts
-function base(t) {
-  const head = t.flavor === "v2" ? ["docker", "compose"] : ["docker-compose"];
-  return [
-    ...head,
-    "--project-name",
-    t.project,
-    "--project-directory",
-    t.projectDir,
-    "--file",
-    t.file,
-    "--env-file",
-    t.envFile
-  ];
-}
-var composeV2Probe = () => ["docker", "compose", "version", "--short"];
-var composePull = (t, services = []) => [
-  ...base(t),
-  "pull",
-  "--quiet",
-  ...services
-];
-var composeUp = (t) => [
-  ...base(t),
-  "up",
-  "--detach",
-  "--force-recreate",
-  "--remove-orphans",
-  ...t.flavor === "v2" ? ["--pull", "never"] : []
-];
-var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
-
-// remote/stack-config.ts
-var import_node_fs10 = require("node:fs");
-var import_node_path8 = require("node:path");
-var import_yaml = __toESM(require_dist(), 1);
-var import_dotenv = __toESM(require_dist2(), 1);
-var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
-var smokeCheck = strictObject({
-  url: string2().regex(/^https?:\/\//, { error: "smoke url must start with http:// or https://" }),
-  expect_status: number2().int().min(100).max(599).optional(),
-  contains: string2().optional()
-});
-var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
-var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
-var timeouts = strictObject({
-  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
-  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
-  up: seconds("up", DEFAULT_TIMEOUTS.up)
-}).default({ ...DEFAULT_TIMEOUTS });
-var stackConfig = strictObject({
-  smoke: array(smokeCheck).default([]),
-  smoke_timeout_s: number2().positive().max(3600).default(60),
-  wait_healthy: boolean2().default(true),
-  hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
-  keep_releases: number2().int().min(1).max(1e3).optional(),
-  timeouts
-});
-function readStackConfig(dir, composeFile) {
-  const path = (0, import_node_path8.join)(dir, composeFile);
-  let doc;
-  try {
-    doc = parseYaml((0, import_node_fs10.readFileSync)(path, "utf8"));
-  } catch (err) {
-    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
-  }
-  const block = doc?.["x-seisei-deploy"] ?? {};
-  const parsed = stackConfig.safeParse(block);
-  if (!parsed.success) {
-    throw new DeployError(
-      `x-seisei-deploy in ${path} is invalid:
-${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
-    );
-  }
-  return parsed.data;
-}
-function parseYaml(text) {
-  try {
-    return (0, import_yaml.parse)(text, { logLevel: "error" });
-  } catch (err) {
-    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
-    throw err;
-  }
-}
-var YamlSyntaxError = class extends Error {
-  name = "YamlSyntaxError";
-};
-function yamlErrorText(err) {
-  if (err instanceof YamlSyntaxError) return err.message;
-  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
-  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
-  const at = err.linePos?.[0];
-  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
-}
-function readEnvFile(path) {
-  return (0, import_node_fs10.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs10.readFileSync)(path)) : {};
-}
-function interpolate(text, vars) {
-  return text.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
-    (_, name, fallback) => vars[name] !== void 0 && vars[name] !== "" ? vars[name] : fallback ?? ""
-  );
-}
-function pinEnv(source, refs) {
-  const pending = new Map(Object.entries(refs));
-  const lines = source.length ? source.split("\n") : [];
-  const trailingNewline = source.endsWith("\n");
-  if (trailingNewline) lines.pop();
-  const out = lines.map((line) => {
-    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
-    const name = m?.[2];
-    if (name && refs[name] !== void 0) {
-      pending.delete(name);
-      return `${m[1]}${name}=${refs[name]}`;
-    }
-    return line;
-  });
-  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
-  return out.join("\n") + "\n";
-}
-
-// remote/http-get.ts
-var import_node_http2 = __toESM(require("node:http"), 1);
-var MAX_BODY = 64 * 1024;
-async function httpGet(url, timeoutMs) {
-  const lib = url.startsWith("https:") ? (await import("node:https")).default : import_node_http2.default;
-  return new Promise((resolve8, reject) => {
-    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    const req = lib.get(url, { agent: false, headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => {
-        if (body.length < MAX_BODY) body += chunk;
-      });
-      res.on("end", () => {
-        clearTimeout(timer);
-        resolve8({ status: res.statusCode ?? 0, body });
-      });
-      res.on("error", (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
-    });
-    req.on("error", (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  });
-}
-
-// remote/steps/smoke.ts
-function judgeContainers(cs, plan) {
-  if (!cs.length) return { pass: false, final: false, why: "no containers yet" };
-  for (const c of cs) {
-    if (c.status === "exited" || c.status === "dead")
-      return { pass: false, final: true, why: `container ${c.name} exited with code ${c.exitCode}` };
-    if (c.status === "restarting" || c.restarts > 0)
-      return {
-        pass: false,
-        final: true,
-        why: `container ${c.name} is restarting (crash loop, exit code ${c.exitCode})`
-      };
-    if (c.health === "unhealthy")
-      return { pass: false, final: true, why: `container ${c.name} is unhealthy` };
-    if (c.status !== "running")
-      return { pass: false, final: false, why: `container ${c.name} is ${c.status}` };
-    if (plan.waitHealthy && c.health === "starting")
-      return { pass: false, final: false, why: `container ${c.name} health is starting` };
-  }
-  const running = new Set(cs.map((c) => c.image));
-  const missing = plan.expectImages.filter((ref) => !running.has(ref));
-  if (missing.length) return { pass: false, final: true, why: `no container runs ${missing.join(", ")}` };
-  return { pass: true };
-}
-async function probe(check2, timeoutMs) {
-  try {
-    const res = await httpGet(check2.url, timeoutMs);
-    const statusOk = check2.expect_status ? res.status === check2.expect_status : res.status >= 200 && res.status < 300;
-    if (!statusOk)
-      return {
-        pass: false,
-        final: false,
-        why: `${check2.url} answered HTTP ${res.status}, expected ${check2.expect_status ?? "2xx"}`
-      };
-    if (check2.contains !== void 0 && !res.body.includes(check2.contains))
-      return {
-        pass: false,
-        final: false,
-        why: `${check2.url} body does not contain ${JSON.stringify(check2.contains)}`
-      };
-    return { pass: true };
-  } catch (err) {
-    const e = err;
-    return { pass: false, final: false, why: `${check2.url} did not answer (${e.code ?? e.message})` };
-  }
-}
-var sleep3 = (ms) => new Promise((r) => setTimeout(r, ms));
-var POLL_MAX_MS = 250;
-var CONTAINERS_EVERY_MS = 1e3;
-async function smoke(docker, plan, report) {
-  const deadline = Date.now() + plan.timeoutS * 1e3;
-  let delay = 100;
-  let last = "";
-  let containers = { pass: false, final: false, why: "no containers yet" };
-  let containersAt = -Infinity;
-  let readWhileUrlsPass = false;
-  const probeAll = async () => {
-    for (const check2 of plan.checks) {
-      const v = await probe(check2, Math.max(200, Math.min(5e3, deadline - Date.now())));
-      if (!v.pass) return v;
-    }
-    return { pass: true };
-  };
-  const readContainers = async () => {
-    containers = judgeContainers(await docker.containers(plan.project), plan);
-    containersAt = Date.now();
-  };
-  let [urls] = await Promise.all([probeAll(), readContainers()]);
-  readWhileUrlsPass = urls.pass;
-  for (; ; ) {
-    if (!urls.pass) readWhileUrlsPass = false;
-    if (urls.pass && !readWhileUrlsPass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
-      await readContainers();
-      readWhileUrlsPass = urls.pass;
-    }
-    const verdict = containers.pass ? urls : containers;
-    if (verdict.pass) {
-      report.log(
-        `smoke passed: containers up${plan.checks.length ? `, ${plan.checks.map((c) => c.url).join(", ")} OK` : ""}`
-      );
-      return;
-    }
-    if (verdict.final) throw new DeployError(`smoke failed: ${verdict.why}`);
-    if (verdict.why !== last) report.log(`waiting: ${verdict.why}`);
-    last = verdict.why;
-    if (Date.now() + delay > deadline)
-      throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
-    await sleep3(delay);
-    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
-    urls = await probeAll();
-  }
-}
-
-// remote/steps/switch.ts
-var import_node_fs11 = require("node:fs");
-function switchLive(l, stack, releaseDir) {
-  (0, import_node_fs11.mkdirSync)(l.stacksDir, { recursive: true, mode: 493 });
-  const link = l.liveLink(stack);
-  const tmp = tempNameBeside(link);
-  (0, import_node_fs11.symlinkSync)(releaseDir, tmp);
-  try {
-    (0, import_node_fs11.renameSync)(tmp, link);
-  } catch (err) {
-    (0, import_node_fs11.unlinkSync)(tmp);
-    throw err;
-  }
-  fsyncDir(l.stacksDir);
-}
-function removeLive(l, stack) {
-  (0, import_node_fs11.rmSync)(l.liveLink(stack), { force: true });
-  fsyncDir(l.stacksDir);
-}
-
-// remote/steps/activate.ts
-function composeTarget(flavor, r) {
-  return target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
-}
-function stepTimeouts(r) {
-  try {
-    return readStackConfig(r.dir, r.meta.compose_file).timeouts;
-  } catch {
-    return { ...DEFAULT_TIMEOUTS };
-  }
-}
-async function bringUp(docker, flavor, r) {
-  await docker.within(
-    "up",
-    stepTimeouts(r).up,
-    () => docker.must(composeUp(composeTarget(flavor, r)), "docker compose up")
-  );
-}
-function smokePlan(r) {
-  const cfg = readStackConfig(r.dir, r.meta.compose_file);
-  const vars = readEnvFile(`${r.dir}/.env`);
-  return {
-    project: r.meta.stack,
-    checks: cfg.smoke.map((c) => ({ ...c, url: interpolate(c.url, vars) })),
-    timeoutS: cfg.smoke_timeout_s,
-    waitHealthy: cfg.wait_healthy,
-    expectImages: Object.values(r.meta.images).map((i) => i.ref)
-  };
-}
-async function activate(l, docker, flavor, r, report, prefix = "") {
-  await report.step(
-    `${prefix}switch`,
-    () => switchLive(l, r.meta.stack, r.dir),
-    `stacks/${r.meta.stack} -> ${r.meta.release_id}`
-  );
-  let plan;
-  await report.step(`${prefix}up`, async () => {
-    const up = bringUp(docker, flavor, r);
-    try {
-      plan = smokePlan(r);
-    } catch {
-      plan = void 0;
-    }
-    await up;
-  });
-  await report.step(`${prefix}smoke`, () => smoke(docker, plan ?? smokePlan(r), report));
-}
-async function takeDown(docker, flavor, r) {
-  await docker.within(
-    "up",
-    stepTimeouts(r).up,
-    () => docker.must(composeDown(composeTarget(flavor, r)), "docker compose down")
-  );
-}
-
-// remote/steps/record.ts
-var import_node_fs12 = require("node:fs");
-var import_node_path9 = require("node:path");
-
-// remote/version.ts
-var TOOL_VERSION = true ? "1.0.0" : "dev";
-
-// remote/steps/record.ts
-function mainImage(meta2) {
-  const img = meta2.images["IMAGE_REF"] ?? Object.values(meta2.images)[0];
-  return img ? { ref: img.ref, digest: img.digest } : { ref: "", digest: "" };
-}
-function buildManifest(meta2, dir, ctx) {
-  const main2 = mainImage(meta2);
-  return {
-    stack: meta2.stack,
-    env: ctx.env,
-    image_tag: meta2.image_tag,
-    image_ref: main2.ref,
-    image_digest: main2.digest,
-    release_id: meta2.release_id,
-    release_dir: dir,
-    deployed_at_utc: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
-    actor: ctx.actor,
-    run_id: ctx.run_id,
-    break_glass: ctx.break_glass,
-    break_glass_reason: ctx.break_glass_reason,
-    images: meta2.images,
-    git_sha: meta2.git_sha,
-    previous_release_id: ctx.previous,
-    mode: ctx.mode,
-    gate: ctx.gate,
-    compose: ctx.compose,
-    tool_version: TOOL_VERSION
-  };
-}
-function writeManifest(l, m) {
-  writeFileAtomic(l.currentManifest(m.stack), JSON.stringify(m, null, 2) + "\n");
-}
-function readManifest(l, stack) {
-  try {
-    return JSON.parse((0, import_node_fs12.readFileSync)(l.currentManifest(stack), "utf8"));
-  } catch {
-    return void 0;
-  }
-}
-function historyRecord(base2, who2, release, error2 = "", extra = {}) {
-  return {
-    ts: (/* @__PURE__ */ new Date()).toISOString(),
-    stack: base2.stack,
-    env: base2.env,
-    mode: base2.mode,
-    status: base2.status,
-    release_id: release.release_id ?? "",
-    image_tag: release.image_tag ?? "",
-    image_ref: release.image_ref ?? "",
-    image_digest: release.image_digest ?? "",
-    previous_release_id: release.previous_release_id ?? "",
-    actor: who2.actor,
-    run_id: who2.run_id,
-    break_glass: who2.break_glass,
-    break_glass_reason: who2.break_glass_reason,
-    duration_ms: Date.now() - base2.started,
-    error: error2,
-    ...extra
-  };
-}
-function record2(l, rec) {
-  appendHistory(l.history, rec);
-}
-function tryRecord(l, rec) {
-  try {
-    record2(l, rec);
-    return "";
-  } catch (err) {
-    return `the history record could not be written to ${l.history}: ${err.message}`;
-  }
-}
-function recordedLiveId(l, stack) {
-  const m = readManifest(l, stack);
-  const id = typeof m?.release_id === "string" ? m.release_id : "";
-  if (RELEASE_ID_RE.test(id) && (0, import_node_fs12.existsSync)((0, import_node_path9.join)(l.releaseDir(stack, id), RELEASE_META))) return id;
-  return liveReleaseId(l, stack);
-}
-function liveToReturnTo(l, stack, report) {
-  const recorded = recordedLiveId(l, stack);
-  const linked = liveReleaseId(l, stack);
-  if (linked !== recorded)
-    report.log(
-      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
-      "warn"
-    );
-  return recorded;
-}
-
-// remote/steps/pull.ts
-var import_node_fs14 = require("node:fs");
-var import_node_path11 = require("node:path");
-
-// remote/compose-services.ts
-var import_node_fs13 = require("node:fs");
-var import_node_path10 = require("node:path");
-function serviceImages(composeYaml, vars) {
-  const doc = parseYaml(composeYaml);
-  return Object.entries(doc?.services ?? {}).filter(
-    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
-  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
-}
-function releaseServiceImages(dir, composeFile) {
-  return serviceImages((0, import_node_fs13.readFileSync)((0, import_node_path10.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path10.join)(dir, ".env")));
-}
-function normalizeImage(ref) {
-  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
-  const lastPart = r.slice(r.lastIndexOf("/") + 1);
-  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
-  return r;
-}
-var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
-
-// remote/pull-plan.ts
-function planPull(services, pinned, present) {
-  const here = (ref) => present.some((p) => sameImage(p, ref));
-  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
-  return {
-    refs: unique(pinned.filter((ref) => !here(ref))),
-    services: unique(
-      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
-    )
-  };
-}
-function imagesToCheck(services, pinned) {
-  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
-}
-var nothingToPull = (p) => !p.refs.length && !p.services.length;
-function pullCommands(p, t) {
-  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
-}
-function unique(xs) {
-  return [...new Set(xs)];
-}
-
-// remote/steps/pull.ts
-async function registryLogin2(docker, registry2, username, password) {
-  await docker.must(login(registry2, username), `docker login to ${registry2} as ${username}`, password);
-}
-var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
-async function pullRelease(docker, flavor, r, report, login2) {
-  const services = releaseServiceImages(r.dir, r.meta.compose_file);
-  const pinned = Object.values(r.meta.images).map((img) => img.ref);
-  const wanted = imagesToCheck(services, pinned);
-  const missing = await docker.missingImages(wanted);
-  const plan = planPull(
-    services,
-    pinned,
-    wanted.filter((ref) => !missing.includes(ref))
-  );
-  if (nothingToPull(plan))
-    return report.log("every image of the release is already on this server: nothing to pull");
-  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
-  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
-  try {
-    if (login2) await registryLogin2(docker, login2.registry, login2.username, login2.password);
-    await Promise.all(
-      pullCommands(plan, composeTarget(flavor, r)).map((argv) => docker.must(argv, PULL_FAILED))
-    );
-  } finally {
-    if (login2 && docker.dockerConfig) (0, import_node_fs14.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
-  }
-}
-
-// remote/steps/auto-rollback.ts
-async function autoRollback(l, docker, flavor, ctx, report) {
-  const { failed, previousId, who: who2, started, env } = ctx;
-  const stack = failed.meta.stack;
-  const why = errorMessage(ctx.err);
-  const failedFacts = {
-    release_id: failed.meta.release_id,
-    image_tag: failed.meta.image_tag,
-    ...refOf(failed),
-    previous_release_id: previousId ?? ""
-  };
-  const notMarked = markBad(l, stack, failed.meta.release_id, why);
-  if (notMarked) report.log(notMarked, "warn");
-  const recordFailed = (status) => tryRecord(l, historyRecord({ stack, env, mode: "deploy", status, started }, who2, failedFacts, why));
-  if (!previousId) {
-    report.start("auto_rollback", "no previous release: taking the failed stack down");
-    await takeDown(docker, flavor, failed).catch((e) => report.log(errorMessage(e), "warn"));
-    removeLive(l, stack);
-    report.end("auto_rollback", "ok");
-    const unrecorded2 = recordFailed("failed");
-    return {
-      status: "failed",
-      msg: `${why}; this was the first release of ${stack}, so it was taken down (nothing is live)${unrecorded2 ? ` (and ${unrecorded2})` : ""}`,
-      ...failedFacts
-    };
-  }
-  report.start("auto_rollback", `back to ${previousId}`);
-  const previous = {
-    dir: l.releaseDir(stack, previousId),
-    meta: readReleaseMeta(l.releaseDir(stack, previousId))
-  };
-  let rollbackError = "";
-  const notPulled = await report.step(
-    "auto_rollback.pull",
-    () => docker.within(
-      "pull",
-      stepTimeouts(previous).pull,
-      () => pullRelease(docker, flavor, previous, report, ctx.login)
-    )
-  ).then(() => "", errorMessage);
-  try {
-    await activate(l, docker, flavor, previous, report, "auto_rollback.");
-    report.end("auto_rollback", "ok");
-  } catch (err) {
-    rollbackError = errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : "");
-    report.end("auto_rollback", "failed", rollbackError);
-  }
-  const before = readManifest(l, stack);
-  const current = buildManifest(previous.meta, previous.dir, {
-    ...who2,
-    break_glass: before?.break_glass ?? false,
-    break_glass_reason: before?.break_glass_reason ?? "",
-    env: before?.env ?? env,
-    previous: failed.meta.release_id,
-    mode: "auto-rollback",
-    gate: before?.gate ?? "",
-    compose: flavor
-  });
-  report.start("record");
-  let notWritten = "";
-  try {
-    writeManifest(l, current);
-  } catch (err) {
-    notWritten = `the current manifest could not be rewritten: ${errorMessage(err)}`;
-  }
-  const unrecorded = [
-    notWritten,
-    recordFailed("rolled_back"),
-    tryRecord(
-      l,
-      historyRecord(
-        { stack, env, mode: "auto-rollback", status: rollbackError ? "failed" : "success", started },
-        who2,
-        {
-          release_id: previousId,
-          image_tag: previous.meta.image_tag,
-          ...refOf(previous),
-          previous_release_id: failed.meta.release_id
-        },
-        rollbackError
-      )
-    )
-  ].filter(Boolean);
-  report.end("record", unrecorded.length ? "failed" : "ok", unrecorded.join("; "));
-  const msg = (rollbackError ? `${why}; rolled back to ${previousId}, but it failed its smoke check too: ${rollbackError}` : `${why}; rolled back to ${previousId}, which is live and answering`) + (unrecorded.length ? ` (and ${unrecorded.join("; ")})` : "");
-  const manifest = notWritten ? readManifest(l, stack) : current;
-  return { status: "rolled_back", msg, ...failedFacts, manifest, error: why };
-}
-function refOf(r) {
-  const m = mainImage(r.meta);
-  return { image_ref: m.ref, image_digest: m.digest };
-}
-
-// remote/steps/gate.ts
-var import_node_fs15 = require("node:fs");
-function checkGate(l, opts) {
-  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
-  const path = l.marker(opts.tag);
-  if (!(0, import_node_fs15.existsSync)(path)) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(`Version not verified: ${path} does not exist`);
-  }
-  if (!(0, import_node_fs15.statSync)(path).isFile())
-    throw new DeployError(
-      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
-    );
-  const text = (0, import_node_fs15.readFileSync)(path, "utf8");
-  if (!text.trim()) return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
-  let marker;
-  try {
-    marker = JSON.parse(text);
-  } catch {
-    throw new DeployError(
-      `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
-    );
-  }
-  const shape = markerShapeProblem(marker);
-  if (shape)
-    throw new DeployError(
-      `verified marker ${path} is not a marker (${shape}); rewrite it with: seisei-deploy verify ${opts.tag}`
-    );
-  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
-  const differ = Object.entries(marker.digests ?? {}).filter(([name, digest]) => deploying(name) !== void 0 && deploying(name) !== digest).map(([name, digest]) => `${name}: verified ${digest}, deploying ${opts.digests[name]}`);
-  const missing = Object.keys(marker.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker.digests, n)).map((n) => `${n}: not in the marker`) : [];
-  if (differ.length || missing.length) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(
-      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
-    );
-  }
-  const state = marker.provenance?.state;
-  if (state !== "verified") {
-    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
-    const bypass = unattested(opts, path, what);
-    if (bypass) return bypass;
-  }
-  return Object.keys(marker.digests ?? {}).length ? "verified" : "verified-empty-marker";
-}
-function unattested(opts, path, what) {
-  if (!opts.requireProvenance) return void 0;
-  if (opts.breakGlass) return "break-glass";
-  throw new DeployError(
-    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
-  );
-}
-function markerShapeProblem(m) {
-  if (typeof m !== "object" || m === null || Array.isArray(m)) return "not a JSON object";
-  const digests = m.digests;
-  if (digests === void 0) return "";
-  if (typeof digests !== "object" || digests === null || Array.isArray(digests))
-    return '"digests" is not an object of image name to digest';
-  const bad = Object.entries(digests).find(
-    ([, d]) => typeof d !== "string" || !/^sha256:[0-9a-f]{64}$/.test(d)
-  );
-  return bad ? `digests.${bad[0]} is not a sha256 digest` : "";
-}
-
 // remote/steps/hooks.ts
-var import_node_fs16 = require("node:fs");
+async function preDeploy(run2, r) {
+  const cfg = r.config();
+  const ctx = {
+    releaseDir: r.dir,
+    releaseId: r.meta.release_id,
+    stack: run2.stack,
+    env: run2.env,
+    imageRef: mainImage(r.meta).ref,
+    backupsDir: run2.layout.backupsDir,
+    timeoutS: cfg.timeouts.pre_deploy
+  };
+  await runPreDeploy(cfg.hooks.pre_deploy, ctx, run2.report);
+}
 async function runPreDeploy(argv, ctx, report) {
   if (!argv?.length) return;
-  (0, import_node_fs16.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
+  (0, import_node_fs22.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
   const env = {
     ...composeEnv(),
     RELEASE_ID: ctx.releaseId,
@@ -16385,17 +16933,37 @@ async function runPreDeploy(argv, ctx, report) {
   if (r.code !== 0) throw new DeployError(`pre_deploy hook failed (exit ${r.code}); nothing was switched`);
 }
 
+// remote/steps/record.ts
+function liveFacts(r, live, previousId) {
+  const { image_ref, image_digest } = live.manifest;
+  const facts = { image_ref, image_digest, previous_release_id: previousId };
+  return { release_id: r.meta.release_id, release_dir: r.dir, ...facts, manifest: live.manifest };
+}
+function liveButUnrecorded(run2, r, live, previousId) {
+  run2.report.log(live.unrecorded, "error", "record");
+  return {
+    status: "failed",
+    msg: `${r.meta.release_id} is live and the current manifest says so, but ${live.unrecorded}. Free some space; it will not be offered as a rollback target`,
+    ...liveFacts(r, live, previousId)
+  };
+}
+function deployedHow(run2, gate, engine, r, previous, provenance) {
+  const extra = { gate, images: r.meta.images, ...provenance ? { provenance } : {} };
+  const { env, who: who2 } = run2;
+  return { mode: "deploy", previous, env, gate, compose: engine.variant, who: who2, extra, provenance };
+}
+
 // remote/steps/preflight.ts
 var fs = __toESM(require("node:fs"), 1);
-var import_node_path13 = require("node:path");
+var import_node_path17 = require("node:path");
 
-// remote/compose-detect.ts
-var import_node_fs17 = require("node:fs");
-var import_node_path12 = require("node:path");
+// remote/engine/compose-detect.ts
+var import_node_fs23 = require("node:fs");
+var import_node_path16 = require("node:path");
 function composePluginDirs(env) {
   const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
   return [
-    (0, import_node_path12.join)(dockerConfigDir(env), "cli-plugins"),
+    (0, import_node_path16.join)(dockerConfigDir(env), "cli-plugins"),
     ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
     "/usr/local/lib/docker/cli-plugins",
     "/usr/local/libexec/docker/cli-plugins",
@@ -16407,7 +16975,7 @@ async function detectCompose(env) {
   const path = env.PATH ?? "";
   if (!onPath("docker", path))
     throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
-  if (composePluginDirs(env).some((dir) => executable((0, import_node_path12.join)(dir, "docker-compose")))) {
+  if (composePluginDirs(env).some((dir) => executable((0, import_node_path16.join)(dir, "docker-compose")))) {
     const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
     if (probe2?.code === 0) return "v2";
   }
@@ -16417,12 +16985,12 @@ async function detectCompose(env) {
   );
 }
 function onPath(cmd, path) {
-  return path.split(":").some((dir) => executable((0, import_node_path12.join)(dir || ".", cmd)));
+  return path.split(":").some((dir) => executable((0, import_node_path16.join)(dir || ".", cmd)));
 }
 function executable(file) {
   try {
-    (0, import_node_fs17.accessSync)(file, import_node_fs17.constants.X_OK);
-    return (0, import_node_fs17.statSync)(file).isFile();
+    (0, import_node_fs23.accessSync)(file, import_node_fs23.constants.X_OK);
+    return (0, import_node_fs23.statSync)(file).isFile();
   } catch {
     return false;
   }
@@ -16430,7 +16998,7 @@ function executable(file) {
 
 // remote/steps/preflight.ts
 var MIN_FREE_BYTES = 1024 * 1024;
-async function preflight(l, docker, report, opts = {}) {
+async function preflight(layout2, docker, report, opts = {}) {
   const [version2, flavor] = await Promise.all([
     docker.serverVersion(opts.timeoutMs ?? 3e4).catch((err) => {
       const why = err.message.trim().split("\n").slice(-1)[0];
@@ -16442,19 +17010,32 @@ async function preflight(l, docker, report, opts = {}) {
     detectCompose(composeEnv())
   ]);
   const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
-  const free = freeBytes(l.releasesDir);
+  const free = freeBytes(layout2.releasesDir);
   if (free !== void 0 && free < need) {
     throw new DeployError(
-      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${l.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`
+      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout2.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`
     );
   }
   report.log(`docker ${version2}, compose ${flavor}${free === void 0 ? "" : `, ${fmt(free)} free`}`);
   return flavor;
 }
+async function preflightDeploy(run2, req) {
+  const login2 = takeLogin(run2.layout, req);
+  const config2 = login2 ? privateDockerConfig(run2.layout.runsDir(run2.stack)) : void 0;
+  if (config2) run2.defer(config2.dispose);
+  const docker = new Docker(run2.report, config2?.dir);
+  const needBytes = treeBytes(`${req.source}/${req.stack}`);
+  const flavor = await preflight(run2.layout, docker, run2.report, { needBytes });
+  return { host: { docker, flavor, report: run2.report }, login: login2 };
+}
+async function preflightRollback(run2) {
+  const docker = new Docker(run2.report);
+  return { docker, flavor: await preflight(run2.layout, docker, run2.report), report: run2.report };
+}
 function freeBytes(path) {
   if (typeof fs.statfsSync !== "function") return void 0;
   let p = path;
-  while (!fs.existsSync(p) && (0, import_node_path13.dirname)(p) !== p) p = (0, import_node_path13.dirname)(p);
+  while (!fs.existsSync(p) && (0, import_node_path17.dirname)(p) !== p) p = (0, import_node_path17.dirname)(p);
   const s = fs.statfsSync(p);
   return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
 }
@@ -16462,7 +17043,7 @@ function treeBytes(dir) {
   let total = 0;
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = (0, import_node_path13.join)(d, e.name);
+      const p = (0, import_node_path17.join)(d, e.name);
       if (e.isDirectory()) walk(p);
       total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
     }
@@ -16472,524 +17053,51 @@ function treeBytes(dir) {
 }
 var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
 
-// remote/registry-credentials.ts
-var import_node_fs18 = require("node:fs");
-var import_node_path14 = require("node:path");
-function takePassword(file, staged) {
-  let password;
-  try {
-    password = (0, import_node_fs18.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
-  }
-  if (staged) (0, import_node_fs18.rmSync)(file, { force: true });
-  return password;
-}
-var CONFIG_PREFIX = "docker-config-";
-function privateDockerConfig(runsDir) {
-  (0, import_node_fs18.mkdirSync)(runsDir, { recursive: true, mode: 488 });
-  checkPrivateDir(runsDir);
-  removeDeadRunsConfigs(runsDir);
-  const dir = (0, import_node_path14.join)(
-    runsDir,
-    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
-  );
-  (0, import_node_fs18.mkdirSync)(dir, { mode: 448 });
-  const plugins = (0, import_node_path14.join)(dockerConfigDir(process.env), "cli-plugins");
-  if ((0, import_node_fs18.existsSync)(plugins)) (0, import_node_fs18.symlinkSync)(plugins, (0, import_node_path14.join)(dir, "cli-plugins"));
-  return { dir, dispose: () => (0, import_node_fs18.rmSync)(dir, { recursive: true, force: true }) };
-}
-function checkPrivateDir(dir) {
-  const st = (0, import_node_fs18.lstatSync)(dir);
-  const uid = process.getuid?.();
-  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
-    throw new DeployError(
-      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
-    );
-}
-function removeDeadRunsConfigs(runsDir) {
-  for (const name of (0, import_node_fs18.readdirSync)(runsDir)) {
-    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive2(pid))
-      (0, import_node_fs18.rmSync)((0, import_node_path14.join)(runsDir, name), { recursive: true, force: true });
-  }
-}
-function processAlive2(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-
-// remote/cli/stdin-inputs.ts
-var import_node_fs21 = require("node:fs");
-
-// remote/caller.ts
-var import_node_child_process2 = require("node:child_process");
-var import_node_fs20 = require("node:fs");
-var import_node_path16 = require("node:path");
-
-// remote/ownership.ts
-var import_node_fs19 = require("node:fs");
-var import_node_path15 = require("node:path");
-var runsAsRoot = () => process.geteuid?.() === 0;
-var MAX_LINKS = 40;
-function refuse(field, path, why) {
-  throw new DeployError(
-    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
-    2
-  );
-}
-function untrustedReason(st, ancestor) {
-  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
-  const writable = st.mode & 18;
-  if (!writable) return void 0;
-  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
-  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
-  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
-}
-function checkRootOwnedPath(path, field, hops = 0) {
-  const abs = (0, import_node_path15.resolve)(path);
-  const parts = abs.split("/").filter(Boolean);
-  let at = "/";
-  for (let i = 0; i <= parts.length; i++) {
-    if (i > 0) at = (0, import_node_path15.join)(at, parts[i - 1]);
-    let st;
-    try {
-      st = (0, import_node_fs19.lstatSync)(at);
-    } catch (err) {
-      if (err.code === "ENOENT") return;
-      refuse(field, at, `cannot be checked (${err.message})`);
-    }
-    if (st.isSymbolicLink()) {
-      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
-      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
-      const target2 = (0, import_node_path15.resolve)((0, import_node_path15.dirname)(at), (0, import_node_fs19.readlinkSync)(at));
-      return checkRootOwnedPath((0, import_node_path15.join)(target2, ...parts.slice(i)), field, hops + 1);
-    }
-    const why = untrustedReason(st, i < parts.length);
-    if (why) refuse(field, at, why);
-  }
-}
-function checkRootOwnedTree(dir, field) {
-  checkRootOwnedPath(dir, field);
-  const walk = (d) => {
-    let names3;
-    try {
-      names3 = (0, import_node_fs19.readdirSync)(d);
-    } catch (err) {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR")
-        return;
-      throw err;
-    }
-    for (const name of names3) {
-      const p = (0, import_node_path15.join)(d, name);
-      const st = (0, import_node_fs19.lstatSync)(p);
-      if (st.isSymbolicLink()) {
-        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
-        continue;
-      }
-      const why = untrustedReason(st, false);
-      if (why) refuse(field, p, why);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-}
-function layoutDirs(root, stack) {
-  const l = layout(root);
-  const dirs = [
-    l.root,
-    l.releasesDir,
-    l.stacksDir,
-    l.backupsDir,
-    l.verifiedDir,
-    l.currentDir,
-    l.locksDir,
-    l.binDir
-  ];
-  dirs.push((0, import_node_path15.join)(l.releasesDir, "stacks"), (0, import_node_path15.join)(l.releasesDir, "runs"));
-  if (stack) dirs.push(l.stackReleases(stack), l.runsDir(stack));
-  return dirs;
-}
-function checkTrustedRoot(root, stack) {
-  if (!runsAsRoot()) return;
-  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
-}
-function checkTrustedSource(source, stack) {
-  if (!runsAsRoot()) return;
-  checkRootOwnedTree((0, import_node_path15.join)(source, stack), "--source (stacks_source)");
-}
-
-// remote/caller.ts
-var ID_RE = /^[0-9]{1,10}$/;
-function sudoCaller(env = process.env) {
-  if (!runsAsRoot()) return void 0;
-  const uid = env.SUDO_UID ?? "";
-  if (!ID_RE.test(uid) || Number(uid) === 0) return void 0;
-  const gid = ID_RE.test(env.SUDO_GID ?? "") ? Number(env.SUDO_GID) : Number(uid);
-  return { uid: Number(uid), gid, user: env.SUDO_USER || `uid ${uid}` };
-}
-var MAX_INPUT_BYTES = 2 * 1024 * 1024;
-function readAsCaller(path, field, caller) {
-  const res = (0, import_node_child_process2.spawnSync)("/bin/cat", ["--", path], {
-    uid: caller.uid,
-    gid: caller.gid,
-    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
-    stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: MAX_INPUT_BYTES,
-    timeout: 1e4,
-    encoding: "utf8"
-  });
-  const why = res.error?.code === "ENOBUFS" ? `is larger than ${MAX_INPUT_BYTES} bytes` : res.error ? `cannot be read (${res.error.message})` : res.status !== 0 ? `cannot be read by ${caller.user}: ${String(res.stderr).trim().split("\n")[0]?.slice(0, 300) || `exit ${res.status}`}` : void 0;
-  if (why)
-    throw new DeployError(
-      `${field}: ${path} ${why}. Under sudo the executor reads files with the rights of the user who ran it (${caller.user}); give a file that user can read, or send it on stdin`,
-      2
-    );
-  return String(res.stdout);
-}
-function readInputFile(path, field) {
-  if (path === "-") return (0, import_node_fs20.readFileSync)(0, "utf8");
-  const caller = sudoCaller();
-  if (caller) return readAsCaller(path, field, caller);
-  try {
-    return (0, import_node_fs20.readFileSync)(path, "utf8");
-  } catch (err) {
-    throw new DeployError(`${field}: ${path} cannot be read: ${err.message}`, 2);
-  }
-}
-function isStagedRequest(file) {
-  const path = (0, import_node_path16.resolve)(file);
-  const dir = (0, import_node_path16.dirname)(path);
-  if ((0, import_node_path16.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_path16.dirname)(dir))) !== "runs" || (0, import_node_path16.basename)((0, import_node_path16.dirname)((0, import_node_path16.dirname)((0, import_node_path16.dirname)(dir)))) !== "releases")
-    return false;
-  try {
-    checkRootOwnedPath(path, "request file");
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// remote/cli/stdin-inputs.ts
-var envelope = strictObject({
-  request: record(string2(), unknown()),
-  digest_manifest: string2().max(1e6).optional(),
-  registry_password: string2().max(1e4).optional()
-});
-var where = object({ stack: stackName, root: commonOptions.root });
-var stagingDir = (l, stack, key) => `${l.runsDir(stack)}/${key}.inputs`;
-var stagedPasswordFile = (l, stack, key) => key === void 0 ? void 0 : `${stagingDir(l, stack, key)}/registry-password`;
-function stageStdinInputs(text, key, caller) {
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new DeployError(`run -: stdin is not JSON: ${err.message}`, 2);
-  }
-  const e = envelope.safeParse(doc);
-  if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
-  const at = where.safeParse(e.data.request);
-  if (!at.success) throw new DeployError(formatIssues(at.error), 2);
-  checkTrustedRoot(at.data.root, at.data.stack);
-  const l = layout(at.data.root);
-  const dir = stagingDir(l, at.data.stack, key);
-  const request = { ...e.data.request };
-  const login2 = request.registry_login;
-  const named = (path, field) => caller && typeof path === "string" && path ? readAsCaller(path, field, caller) : void 0;
-  const digests = e.data.digest_manifest ?? named(request.digest_file, "digest_file");
-  const password = login2 && typeof login2 === "object" ? e.data.registry_password ?? named(login2.password_file, "registry password file") : void 0;
-  (0, import_node_fs21.mkdirSync)(dir, { recursive: true, mode: 448 });
-  try {
-    if (digests !== void 0) {
-      (0, import_node_fs21.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
-      request.digest_file = `${dir}/image-digests.json`;
-    }
-    if (password !== void 0 && login2 && typeof login2 === "object") {
-      const file = stagedPasswordFile(l, at.data.stack, key);
-      (0, import_node_fs21.writeFileSync)(file, password, { mode: 384 });
-      request.registry_login = { ...login2, password_file: file };
-    }
-    const requestFile = `${dir}/request.json`;
-    (0, import_node_fs21.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
-    return { requestFile, dir };
-  } catch (err) {
-    (0, import_node_fs21.rmSync)(dir, { recursive: true, force: true });
-    throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
-  }
-}
-
-// remote/install-cli.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs22 = require("node:fs");
-var SHEBANG = "#!/usr/bin/env node";
-function installable(script) {
-  if (!script || !script.endsWith(".cjs")) return void 0;
-  return (0, import_node_fs22.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
-}
-function installExecutor(l, script) {
-  (0, import_node_fs22.mkdirSync)(l.binDir, { recursive: true, mode: 493 });
-  (0, import_node_fs22.chmodSync)(l.binDir, 493);
-  const tmp = tempNameBeside(l.cli);
-  try {
-    (0, import_node_fs22.copyFileSync)(script, tmp);
-    (0, import_node_fs22.chmodSync)(tmp, 493);
-    const fd = (0, import_node_fs22.openSync)(tmp, "r");
-    try {
-      (0, import_node_fs22.fsyncSync)(fd);
-    } finally {
-      (0, import_node_fs22.closeSync)(fd);
-    }
-    (0, import_node_fs22.renameSync)(tmp, l.cli);
-  } catch (err) {
-    (0, import_node_fs22.rmSync)(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(l.binDir);
-  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs22.readFileSync)(l.cli)).digest("hex");
-}
-function installCli(l, report, script = process.argv[1]) {
-  const bundle = installable(script);
-  if (!bundle) return;
-  try {
-    installExecutor(l, bundle);
-  } catch (err) {
-    report.log(`could not install the operator CLI at ${l.cli}: ${err.message}`, "warn");
-  }
-}
-var installCommand = {
-  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
-  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
-  async main(argv) {
-    const { values: v, positionals: p } = parse2("install", argv, {}, this.usage);
-    if (p.length) throw new DeployError(`install takes no arguments
-usage: ${this.usage}`, 2);
-    const parsed = commonOptions.root.safeParse(v.root);
-    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
-    const bundle = installable(process.argv[1]);
-    if (!bundle)
-      throw new DeployError(
-        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
-        2
-      );
-    if (!runsAsRoot())
-      throw new DeployError(
-        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
-        2
-      );
-    const l = layout(parsed.data);
-    for (const d of [l.root, l.releasesDir, l.binDir]) checkRootOwnedPath(d, "--root");
-    for (const d of [l.root, l.releasesDir]) (0, import_node_fs22.mkdirSync)(d, { recursive: true, mode: 493 });
-    const sha256 = installExecutor(l, bundle);
-    checkRootOwnedPath(l.cli, "--root");
-    const info = { installed: l.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
-    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
-    else
-      process.stdout.write(
-        `installed ${l.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
-sudoers rule for a deploy user that may run only this executor:
-  deploy ALL=(root) NOPASSWD: ${l.cli}
-`
-      );
-    return 0;
-  }
-};
-var versionCommand = {
-  usage: "seisei-deploy version [--json]",
-  summary: "print the tool version and the request format this executor accepts",
-  async main(argv) {
-    const { values: v, positionals: p } = parse2("version", argv, {}, this.usage);
-    if (p.length) throw new DeployError(`version takes no arguments
-usage: ${this.usage}`, 2);
-    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
-    process.stdout.write(
-      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
-`
-    );
-    return 0;
-  }
-};
-
-// remote/steps/retention.ts
-var import_node_fs24 = require("node:fs");
-var import_node_path18 = require("node:path");
-
-// remote/steps/cleanup.ts
-var import_node_fs23 = require("node:fs");
-var import_node_path17 = require("node:path");
-function planCleanup(l, stack, keepN) {
-  const all = listReleases(l, stack);
-  const live = liveReleaseId(l, stack);
-  const target2 = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
-  const guarded = new Set([live, target2?.id].filter((x) => Boolean(x)));
-  const good = all.filter((r) => r.succeeded && !r.bad);
-  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
-  const keep = [];
-  const remove = [];
-  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
-  return { keep, remove, protected: [...guarded] };
-}
-function removeReleases(l, stack, doomed) {
-  for (const r of doomed) {
-    const trash = (0, import_node_path17.join)(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
-    (0, import_node_fs23.renameSync)(r.dir, trash);
-    (0, import_node_fs23.rmSync)(trash, { recursive: true, force: true });
-    (0, import_node_fs23.rmSync)(l.badMarker(stack, r.id), { force: true });
-  }
-}
-
-// remote/steps/retention.ts
-function cleanupAfterDeploy(l, stack, keep, report) {
-  const leftovers = removeLeftovers(l, stack);
-  if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
-  const plan = planCleanup(l, stack, keep);
-  removeReleases(l, stack, plan.remove);
-  report.log(
-    `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
-  );
-  const runs = pruneRuns(l, stack);
-  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
-}
-var RUN_JOURNAL_DAYS = 30;
-function pruneRuns(l, stack, now2 = Date.now()) {
-  const dir = l.runsDir(stack);
-  if (!(0, import_node_fs24.existsSync)(dir)) return 0;
-  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
-  let removed = 0;
-  for (const name of (0, import_node_fs24.readdirSync)(dir)) {
-    const path = (0, import_node_path18.join)(dir, name);
-    if ((0, import_node_fs24.statSync)(path).mtimeMs >= cutoff) continue;
-    (0, import_node_fs24.rmSync)(path, { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
-}
-function removeLeftovers(l, stack) {
-  const dir = l.stackReleases(stack);
-  const names3 = (0, import_node_fs24.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
-  for (const n of names3) (0, import_node_fs24.rmSync)((0, import_node_path18.join)(dir, n), { recursive: true, force: true });
-  return names3;
-}
-
-// remote/steps/record-deploy.ts
-async function recordDeploy(l, docker, flavor, d, report) {
-  const { release, previousId, who: who2, env } = d;
-  const { stack, release_id: releaseId, image_tag } = release.meta;
-  const current = buildManifest(release.meta, release.dir, {
-    ...who2,
-    env,
-    previous: previousId ?? "",
-    mode: "deploy",
-    gate: d.gate,
-    compose: flavor
-  });
-  if (d.provenance) current.provenance = d.provenance;
-  try {
-    await report.step("record", () => writeManifest(l, current));
-  } catch (err) {
-    const why = new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
-    return autoRollback(
-      l,
-      docker,
-      flavor,
-      { failed: release, previousId, err: why, who: who2, started: d.started, env },
-      report
-    );
-  }
-  const base2 = { stack, env, mode: "deploy", status: "success", started: d.started };
-  const rec = historyRecord(base2, who2, { release_id: releaseId, image_tag, ...d.facts }, "", {
-    gate: d.gate,
-    images: current.images,
-    ...d.provenance ? { provenance: d.provenance } : {}
-  });
-  const unrecorded = tryRecord(l, rec);
-  const live = { release_id: releaseId, release_dir: release.dir, ...d.facts, manifest: current };
-  if (unrecorded) {
-    report.log(unrecorded, "error", "record");
-    return {
-      status: "failed",
-      msg: `${releaseId} is live and the current manifest says so, but ${unrecorded}. Free some space; it will not be offered as a rollback target`,
-      ...live
-    };
-  }
-  try {
-    await report.step("cleanup", () => cleanupAfterDeploy(l, stack, d.keep, report));
-  } catch (err) {
-    report.log(`retention skipped: ${errorMessage(err)}`, "warn", "cleanup");
-  }
-  installCli(l, report);
-  return { status: "success", msg: `deployed ${releaseId}`, ...live };
-}
-
 // remote/steps/safety.ts
-var import_node_fs25 = require("node:fs");
-var import_node_path19 = require("node:path");
-function checkLiveLink(l, stack) {
-  const link = l.liveLink(stack);
-  let st;
-  try {
-    st = (0, import_node_fs25.lstatSync)(link);
-  } catch {
-    return;
-  }
-  const how = `To migrate, freeze it into a release with this tool: move it aside (mv ${link} ${link}.pre-seisei), deploy, check, then remove the old copy.`;
-  if (!st.isSymbolicLink()) {
-    throw new DeployError(
-      `${link} is a real ${st.isDirectory() ? "directory" : "file"}, not a symlink into ${l.stackReleases(stack)}/. ${how}`
-    );
-  }
-  const target2 = (0, import_node_path19.resolve)((0, import_node_path19.dirname)(link), (0, import_node_fs25.readlinkSync)(link));
-  if ((0, import_node_path19.dirname)(target2) !== l.stackReleases(stack)) {
-    throw new DeployError(`${link} points to ${target2}, outside ${l.stackReleases(stack)}/. ${how}`);
-  }
-}
-function checkEnvironment(l, stack, env) {
-  const current = readManifest(l, stack);
+function checkEnvironment(layout2, stack, env) {
+  const current = readManifest(layout2, stack);
   if (current?.env && current.env !== env) {
     throw new DeployError(
-      `stack ${stack} runs as environment ${current.env} (${l.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`
+      `stack ${stack} runs as environment ${current.env} (${layout2.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`
     );
   }
 }
-function checkSafety(l, stack, env) {
-  checkLiveLink(l, stack);
-  checkEnvironment(l, stack, env);
+function checkSafety(layout2, stack, env) {
+  checkLiveLink(layout2, stack);
+  checkEnvironment(layout2, stack, env);
 }
 
 // remote/steps/solidify.ts
-var import_node_fs27 = require("node:fs");
-var import_node_path21 = require("node:path");
-var import_node_child_process3 = require("node:child_process");
+var import_node_fs25 = require("node:fs");
+var import_node_path19 = require("node:path");
+var import_node_child_process2 = require("node:child_process");
 
 // remote/copy-tree.ts
-var import_node_fs26 = require("node:fs");
-var import_node_path20 = require("node:path");
-var inside = (root, p) => p === root || p.startsWith(root + import_node_path20.sep);
+var import_node_fs24 = require("node:fs");
+var import_node_path18 = require("node:path");
+var inside = (root, p) => p === root || p.startsWith(root + import_node_path18.sep);
 function copyStackTree(src, dest) {
-  const root = (0, import_node_path20.resolve)(src);
-  const st = (0, import_node_fs26.lstatSync)(root);
+  const root = (0, import_node_path18.resolve)(src);
+  const st = (0, import_node_fs24.lstatSync)(root);
   if (!st.isDirectory()) throw new DeployError(`stack source ${root} must be a directory, not a link`);
   copyChildren(root, root, dest);
-  (0, import_node_fs26.utimesSync)(dest, st.atime, st.mtime);
+  (0, import_node_fs24.utimesSync)(dest, st.atime, st.mtime);
   chmodDir(dest, st.mode & 511);
   checkLinksStayInside(root, dest);
 }
 function copyChildren(root, s, d) {
-  for (const name of (0, import_node_fs26.readdirSync)(s)) copyEntry(root, (0, import_node_path20.join)(s, name), (0, import_node_path20.join)(d, name));
+  for (const name of (0, import_node_fs24.readdirSync)(s)) copyEntry(root, (0, import_node_path18.join)(s, name), (0, import_node_path18.join)(d, name));
 }
 function copyEntry(root, s, d) {
-  const st = (0, import_node_fs26.lstatSync)(s);
+  const st = (0, import_node_fs24.lstatSync)(s);
   if (st.isDirectory()) {
-    (0, import_node_fs26.mkdirSync)(d, { mode: 448 });
+    (0, import_node_fs24.mkdirSync)(d, { mode: 448 });
     copyChildren(root, s, d);
-    (0, import_node_fs26.utimesSync)(d, st.atime, st.mtime);
+    (0, import_node_fs24.utimesSync)(d, st.atime, st.mtime);
     chmodDir(d, st.mode & 511);
   } else if (st.isSymbolicLink()) {
-    (0, import_node_fs26.symlinkSync)(linkTarget(root, s), d);
-    (0, import_node_fs26.lutimesSync)(d, st.atime, st.mtime);
+    (0, import_node_fs24.symlinkSync)(linkTarget(root, s), d);
+    (0, import_node_fs24.lutimesSync)(d, st.atime, st.mtime);
   } else if (st.isFile()) {
     copyRegularFile(s, d, st);
   } else {
@@ -16999,46 +17107,46 @@ function copyEntry(root, s, d) {
   }
 }
 function linkTarget(root, link) {
-  const target2 = (0, import_node_fs26.readlinkSync)(link);
-  const to = (0, import_node_path20.resolve)((0, import_node_path20.dirname)(link), target2);
+  const target2 = (0, import_node_fs24.readlinkSync)(link);
+  const to = (0, import_node_path18.resolve)((0, import_node_path18.dirname)(link), target2);
   if (!inside(root, to)) throw outsideLink(link, target2, root);
-  return (0, import_node_path20.isAbsolute)(target2) ? (0, import_node_path20.relative)((0, import_node_path20.dirname)(link), to) || "." : target2;
+  return (0, import_node_path18.isAbsolute)(target2) ? (0, import_node_path18.relative)((0, import_node_path18.dirname)(link), to) || "." : target2;
 }
 function copyRegularFile(s, d, st) {
-  const from = (0, import_node_fs26.openSync)(s, import_node_fs26.constants.O_RDONLY | import_node_fs26.constants.O_NOFOLLOW | import_node_fs26.constants.O_NONBLOCK);
+  const from = (0, import_node_fs24.openSync)(s, import_node_fs24.constants.O_RDONLY | import_node_fs24.constants.O_NOFOLLOW | import_node_fs24.constants.O_NONBLOCK);
   try {
-    const fst = (0, import_node_fs26.fstatSync)(from);
+    const fst = (0, import_node_fs24.fstatSync)(from);
     if (!fst.isFile() || fst.ino !== st.ino || fst.dev !== st.dev)
       throw new DeployError(`stack source ${s} changed while it was copied; deploy again`);
-    const to = (0, import_node_fs26.openSync)(d, "wx", 384);
+    const to = (0, import_node_fs24.openSync)(d, "wx", 384);
     try {
       const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(fst.size, 1)));
-      for (let n = (0, import_node_fs26.readSync)(from, buf); n > 0; n = (0, import_node_fs26.readSync)(from, buf))
-        for (let off = 0; off < n; ) off += (0, import_node_fs26.writeSync)(to, buf, off, n - off);
-      (0, import_node_fs26.fchmodSync)(to, fst.mode & 511);
-      (0, import_node_fs26.futimesSync)(to, fst.atime, fst.mtime);
+      for (let n = (0, import_node_fs24.readSync)(from, buf); n > 0; n = (0, import_node_fs24.readSync)(from, buf))
+        for (let off = 0; off < n; ) off += (0, import_node_fs24.writeSync)(to, buf, off, n - off);
+      (0, import_node_fs24.fchmodSync)(to, fst.mode & 511);
+      (0, import_node_fs24.futimesSync)(to, fst.atime, fst.mtime);
     } finally {
-      (0, import_node_fs26.closeSync)(to);
+      (0, import_node_fs24.closeSync)(to);
     }
   } finally {
-    (0, import_node_fs26.closeSync)(from);
+    (0, import_node_fs24.closeSync)(from);
   }
 }
 function checkLinksStayInside(srcRoot, dest) {
-  const top = (0, import_node_fs26.realpathSync)(dest);
+  const top = (0, import_node_fs24.realpathSync)(dest);
   const walk = (rel) => {
-    for (const entry of (0, import_node_fs26.readdirSync)((0, import_node_path20.join)(dest, rel), { withFileTypes: true })) {
-      const r = (0, import_node_path20.join)(rel, entry.name);
+    for (const entry of (0, import_node_fs24.readdirSync)((0, import_node_path18.join)(dest, rel), { withFileTypes: true })) {
+      const r = (0, import_node_path18.join)(rel, entry.name);
       if (entry.isDirectory()) walk(r);
       else if (entry.isSymbolicLink()) {
         let real;
         try {
-          real = (0, import_node_fs26.realpathSync)((0, import_node_path20.join)(dest, r));
+          real = (0, import_node_fs24.realpathSync)((0, import_node_path18.join)(dest, r));
         } catch {
           real = void 0;
         }
         if (real === void 0 || !inside(top, real))
-          throw outsideLink((0, import_node_path20.join)(srcRoot, r), (0, import_node_fs26.readlinkSync)((0, import_node_path20.join)(dest, r)), srcRoot, real === void 0);
+          throw outsideLink((0, import_node_path18.join)(srcRoot, r), (0, import_node_fs24.readlinkSync)((0, import_node_path18.join)(dest, r)), srcRoot, real === void 0);
       }
     }
   };
@@ -17050,11 +17158,11 @@ function outsideLink(link, target2, root, missing = false) {
   );
 }
 function chmodDir(path, mode) {
-  const fd = (0, import_node_fs26.openSync)(path, import_node_fs26.constants.O_RDONLY | import_node_fs26.constants.O_DIRECTORY | import_node_fs26.constants.O_NOFOLLOW);
+  const fd = (0, import_node_fs24.openSync)(path, import_node_fs24.constants.O_RDONLY | import_node_fs24.constants.O_DIRECTORY | import_node_fs24.constants.O_NOFOLLOW);
   try {
-    (0, import_node_fs26.fchmodSync)(fd, mode);
+    (0, import_node_fs24.fchmodSync)(fd, mode);
   } finally {
-    (0, import_node_fs26.closeSync)(fd);
+    (0, import_node_fs24.closeSync)(fd);
   }
 }
 function kind(st) {
@@ -17065,24 +17173,27 @@ function kind(st) {
 }
 
 // remote/steps/solidify.ts
-function solidify(l, sourceDir, meta2) {
+function solidifyRelease(run2, req, plan) {
+  return loadRelease(solidify(run2.layout, `${req.source}/${req.stack}`, plan.meta).dir);
+}
+function solidify(layout2, sourceDir, meta2) {
   const composeFile = checkSource(sourceDir);
   readStackConfig(sourceDir, composeFile);
-  const parent = l.stackReleases(meta2.stack);
-  (0, import_node_fs27.mkdirSync)(parent, { recursive: true, mode: 493 });
-  const final = (0, import_node_path21.join)(parent, meta2.release_id);
-  if ((0, import_node_fs27.existsSync)(final))
+  const parent = layout2.stackReleases(meta2.stack);
+  (0, import_node_fs25.mkdirSync)(parent, { recursive: true, mode: 493 });
+  const final = (0, import_node_path19.join)(parent, meta2.release_id);
+  if ((0, import_node_fs25.existsSync)(final))
     throw new DeployError(`release ${final} already exists; wait a second and deploy again`);
-  const tmp = (0, import_node_path21.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
+  const tmp = (0, import_node_path19.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
   let made = false;
   try {
-    (0, import_node_fs27.mkdirSync)(tmp, { mode: 448 });
+    (0, import_node_fs25.mkdirSync)(tmp, { mode: 448 });
     made = true;
     copyStackTree(sourceDir, tmp);
     checkSource(tmp, sourceDir);
-    const envPath = (0, import_node_path21.join)(tmp, ".env");
-    const had = (0, import_node_fs27.lstatSync)(envPath, { throwIfNoEntry: false });
-    const source = had ? (0, import_node_fs27.readFileSync)(envPath, "utf8") : "";
+    const envPath = (0, import_node_path19.join)(tmp, ".env");
+    const had = (0, import_node_fs25.lstatSync)(envPath, { throwIfNoEntry: false });
+    const source = had ? (0, import_node_fs25.readFileSync)(envPath, "utf8") : "";
     const refs = Object.fromEntries(Object.entries(meta2.images).map(([v, img]) => [v, img.ref]));
     writeNewFile(envPath, pinEnv(source, refs), had ? had.mode & 511 : 384);
     const full = {
@@ -17090,12 +17201,12 @@ function solidify(l, sourceDir, meta2) {
       compose_file: composeFile,
       created_at_utc: (/* @__PURE__ */ new Date()).toISOString()
     };
-    writeNewFile((0, import_node_path21.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
+    writeNewFile((0, import_node_path19.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
     syncTree(tmp);
-    (0, import_node_fs27.renameSync)(tmp, final);
+    (0, import_node_fs25.renameSync)(tmp, final);
     fsyncDir(parent);
   } catch (err) {
-    if (made) (0, import_node_fs27.rmSync)(tmp, { recursive: true, force: true });
+    if (made) (0, import_node_fs25.rmSync)(tmp, { recursive: true, force: true });
     const e = err;
     if (err instanceof DeployError) throw err;
     throw new DeployError(
@@ -17105,7 +17216,7 @@ function solidify(l, sourceDir, meta2) {
   return { dir: final, composeFile };
 }
 function checkSource(dir, shownAs = dir) {
-  const st = (0, import_node_fs27.lstatSync)(dir, { throwIfNoEntry: false });
+  const st = (0, import_node_fs25.lstatSync)(dir, { throwIfNoEntry: false });
   if (!st)
     throw new DeployError(
       `stack source ${shownAs} does not exist: check stacks_source (--source) and the stack name`
@@ -17114,309 +17225,176 @@ function checkSource(dir, shownAs = dir) {
     throw new DeployError(
       `stack source ${shownAs} must be a directory${st.isSymbolicLink() ? ", not a symbolic link" : ""}: releases are copies of a real directory`
     );
-  const names3 = (0, import_node_fs27.readdirSync)(dir);
+  const names3 = (0, import_node_fs25.readdirSync)(dir);
   const composeFile = COMPOSE_FILES.find((f) => names3.includes(f));
   if (!composeFile)
     throw new DeployError(`stack source ${shownAs} has no docker-compose.yml (or compose.yaml)`);
   for (const name of [composeFile, ".env"]) {
-    const f = (0, import_node_fs27.lstatSync)((0, import_node_path21.join)(dir, name), { throwIfNoEntry: false });
+    const f = (0, import_node_fs25.lstatSync)((0, import_node_path19.join)(dir, name), { throwIfNoEntry: false });
     if (f && !f.isFile())
       throw new DeployError(
-        `stack source ${(0, import_node_path21.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
+        `stack source ${(0, import_node_path19.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
       );
   }
   return composeFile;
 }
 function writeNewFile(path, data, mode) {
-  (0, import_node_fs27.rmSync)(path, { force: true });
-  const fd = (0, import_node_fs27.openSync)(path, "wx", mode);
+  (0, import_node_fs25.rmSync)(path, { force: true });
+  const fd = (0, import_node_fs25.openSync)(path, "wx", mode);
   try {
-    (0, import_node_fs27.fchmodSync)(fd, mode);
+    (0, import_node_fs25.fchmodSync)(fd, mode);
     for (let off = 0, buf = Buffer.from(data); off < buf.length; )
-      off += (0, import_node_fs27.writeSync)(fd, buf, off, buf.length - off);
+      off += (0, import_node_fs25.writeSync)(fd, buf, off, buf.length - off);
   } finally {
-    (0, import_node_fs27.closeSync)(fd);
+    (0, import_node_fs25.closeSync)(fd);
   }
 }
 function syncTree(dir) {
-  const r = (0, import_node_child_process3.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
+  const r = (0, import_node_child_process2.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
   if (r.status !== 0)
     throw new DeployError(`could not flush ${dir} to disk (sync -f exited ${r.status ?? r.signal})`);
 }
 
-// remote/steps/with-lock.ts
-async function withLock(l, who2, what, report, fail, body) {
-  let lock;
-  try {
-    lock = await report.step(
-      "lock",
-      () => acquireLock(
-        l.lockFile(who2.stack),
-        { actor: who2.actor, run_id: who2.run_id, release: what },
-        who2.lock_timeout_s,
-        report
-      )
-    );
-  } catch (err) {
-    return fail(err);
-  }
-  try {
-    return await body();
-  } finally {
-    report.start("unlock");
-    lock.release();
-    report.end("unlock", "ok");
-  }
-}
-
 // remote/deploy.ts
 async function deploy(req, report) {
-  const l = layout(req.root);
-  const started = Date.now();
-  const who2 = {
-    actor: req.actor,
-    run_id: req.run_id,
-    break_glass: req.break_glass,
-    break_glass_reason: req.reason
-  };
-  let releaseId = "";
-  const source = `${req.source}/${req.stack}`;
-  let facts = {};
-  const fail = (err) => {
-    const base2 = { stack: req.stack, env: req.env, mode: "deploy", status: "failed", started };
-    const rec = historyRecord(
-      base2,
-      who2,
-      { release_id: releaseId, image_tag: req.image_tag, ...facts },
-      errorMessage(err)
-    );
-    const unrecorded = tryRecord(l, rec);
-    return {
-      status: "failed",
-      msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ""),
-      ...releaseId ? { release_id: releaseId } : {},
-      ...facts
-    };
-  };
-  const login2 = req.registry_login && {
-    ...req.registry_login,
-    password: takePassword(
-      req.registry_login.password_file,
-      req.registry_login.password_file === stagedPasswordFile(l, req.stack, req.run_key)
-    )
-  };
-  const dockerConfig = login2 ? privateDockerConfig(l.runsDir(req.stack)) : void 0;
-  const docker = new Docker(report, dockerConfig?.dir);
-  try {
-    return await withLock(l, req, `deploy ${req.image_tag}`, report, fail, async () => {
-      try {
-        releaseId = chooseReleaseId(l, req.stack, req.image_tag);
-        const flavor = await report.step(
-          "preflight",
-          () => preflight(l, docker, report, { needBytes: treeBytes(source) })
-        );
-        const plan = await report.step("validate", () => planRelease(req, releaseId));
-        const gate = await report.step(
-          "gate",
-          () => checkGate(l, {
-            env: req.env,
-            gatedEnvs: req.gated_envs,
-            tag: req.image_tag,
-            digests: plan.digests,
-            breakGlass: req.break_glass,
-            requireProvenance: req.provenance?.mode === "require"
-          })
-        );
-        if (gate === "break-glass")
-          report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
-        await report.step("safety", () => checkSafety(l, req.stack, req.env));
-        const previousId = liveToReturnTo(l, req.stack, report);
-        facts = {
-          image_ref: plan.main.ref,
-          image_digest: plan.main.digest,
-          previous_release_id: previousId ?? ""
-        };
-        const dir = await report.step("solidify", () => solidify(l, source, plan.meta).dir, releaseId);
-        const release = { dir, meta: readReleaseMeta(dir) };
-        const config2 = readStackConfig(dir, release.meta.compose_file);
-        await report.step(
-          "pull",
-          () => docker.within(
-            "pull",
-            config2.timeouts.pull,
-            () => pullRelease(docker, flavor, release, report, login2)
-          ),
-          `compose ${flavor}`
-        );
-        await report.step(
-          "pre_deploy",
-          () => runPreDeploy(
-            config2.hooks.pre_deploy,
-            {
-              releaseDir: dir,
-              releaseId,
-              stack: req.stack,
-              env: req.env,
-              imageRef: plan.main.ref,
-              backupsDir: l.backupsDir,
-              timeoutS: config2.timeouts.pre_deploy
-            },
-            report
-          )
-        );
-        try {
-          await activate(l, docker, flavor, release, report);
-        } catch (err) {
-          return await autoRollback(
-            l,
-            docker,
-            flavor,
-            { failed: release, previousId, err, who: who2, started, env: req.env, login: login2 },
-            report
-          );
-        }
-        return await recordDeploy(
-          l,
-          docker,
-          flavor,
-          {
-            release,
-            previousId,
-            who: who2,
-            gate,
-            started,
-            env: req.env,
-            facts,
-            keep: req.keep_releases ?? config2.keep_releases ?? 10,
-            provenance: req.provenance
-          },
-          report
-        );
-      } catch (err) {
-        return fail(err);
-      }
-    });
-  } finally {
-    dockerConfig?.dispose();
-  }
+  const run2 = openRun(req, report);
+  run2.defer(() => dropStagedPassword(run2.layout, req));
+  const doing = `deploy ${req.image_tag}`;
+  return runFlow(run2, { doing, lockTimeoutS: req.lock_timeout_s, state: { req }, steps, failed });
 }
+async function steps(run2, d) {
+  const { req } = d;
+  const releaseId = d.releaseId = chooseReleaseId(run2.layout, run2.stack, req.image_tag);
+  const { host, login: login2 } = await run2.step("preflight", () => preflightDeploy(run2, req));
+  const plan = d.plan = await run2.step("validate", () => planRelease(req, releaseId));
+  const gate = await run2.step("gate", () => checkDeployGate(run2, req, plan));
+  await run2.step("safety", () => checkSafety(run2.layout, run2.stack, run2.env));
+  const previousId = d.previousId = liveToReturnTo(run2) ?? "";
+  const release = await run2.step("solidify", () => solidifyRelease(run2, req, plan), releaseId);
+  const engine = engineFor(release, host);
+  await run2.step("pull", () => engine.ensureImages(release, login2), engine.label);
+  await run2.step("pre_deploy", () => preDeploy(run2, release));
+  let live;
+  try {
+    await run2.step("switch", () => switchTo(run2, release), switchMsg(release));
+    const smokePlan2 = await run2.step("up", () => startRelease(engine, release));
+    await run2.step("smoke", () => smokeRelease(run2, engine, release, smokePlan2));
+    live = await run2.step(
+      "record",
+      () => recordLive(run2, release, deployedHow(run2, gate, engine, release, previousId, req.provenance))
+    );
+  } catch (err) {
+    return autoRollback(run2, { engine, failed: release, previousId, err, login: login2 });
+  }
+  if (live.unrecorded) return liveButUnrecorded(run2, release, live, previousId);
+  const keep = req.keep_releases ?? release.config().keep_releases ?? 10;
+  await run2.step("cleanup", () => cleanupAfterDeploy(run2.layout, run2.stack, keep, run2.report)).catch(cleanupLater(run2));
+  installCli(run2.layout, run2.report);
+  return { status: "success", msg: `deployed ${releaseId}`, ...liveFacts(release, live, previousId) };
+}
+function failed(run2, d, err) {
+  const known = d.plan && d.previousId !== void 0 ? { image_ref: d.plan.main.ref, image_digest: d.plan.main.digest, previous_release_id: d.previousId } : {};
+  const facts = { release_id: d.releaseId ?? "", image_tag: d.req.image_tag, ...known };
+  const unrecorded = recordFailure(run2, "deploy", facts, errorMessage(err));
+  return {
+    status: "failed",
+    msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ""),
+    ...d.releaseId ? { release_id: d.releaseId } : {},
+    ...known
+  };
+}
+var cleanupLater = (run2) => (err) => run2.report.log(`retention skipped: ${errorMessage(err)}`, "warn", "cleanup");
 
 // remote/outcome.ts
 function exitCode(o) {
   return o.status === "success" ? 0 : o.status === "rolled_back" ? 3 : 1;
 }
 
-// remote/rollback.ts
-var MAX_ATTEMPTS = 3;
-async function rollback(req, report) {
-  const l = layout(req.root);
-  const started = Date.now();
-  const who2 = { actor: req.actor, run_id: req.run_id, break_glass: false, break_glass_reason: "" };
-  const docker = new Docker(report);
-  const rec = (status, r, previous, error2 = "") => tryRecord(
-    l,
-    historyRecord(
-      { stack: req.stack, env: req.env, mode: "rollback", status, started },
-      who2,
-      {
-        release_id: r?.meta.release_id ?? "",
-        image_tag: r?.meta.image_tag ?? "",
-        ...r ? { image_ref: mainImage(r.meta).ref, image_digest: mainImage(r.meta).digest } : {},
-        previous_release_id: previous
-      },
-      error2
-    )
-  );
-  const fail = (err) => {
-    const unrecorded = rec("failed", void 0, liveReleaseId(l, req.stack) ?? "", errorMessage(err));
-    return { status: "failed", msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : "") };
+// remote/steps/restore.ts
+async function restore(run2, host, liveId, errors) {
+  run2.report.start("restore", `back to ${liveId}`);
+  const live = loadRelease(run2.layout.releaseDir(run2.stack, liveId));
+  const restored = await goLive(run2, engineFor(live, host), live, "restore.").then(() => "", errorMessage);
+  run2.report.end("restore", restored ? "failed" : "ok", restored);
+  const msg = `rollback failed after ${errors.length} attempt(s): ${errors.join("; ")}. ${liveId} is live again${restored ? ` but fails its smoke check: ${restored}` : ""}`;
+  const unrecorded = recordFailure(run2, "rollback", factsOf(live, liveId), msg);
+  return {
+    status: "failed",
+    msg: msg + (unrecorded ? ` (and ${unrecorded})` : ""),
+    release_id: liveId,
+    previous_release_id: liveId,
+    manifest: readManifest(run2.layout, run2.stack)
   };
-  return withLock(l, req, `rollback -${req.steps}`, report, fail, async () => {
+}
+
+// remote/steps/rollback-targets.ts
+var MAX_ATTEMPTS = 3;
+function liveToLeave(run2) {
+  const liveId = liveToReturnTo(run2);
+  if (!liveId)
+    throw new DeployError(
+      `${run2.stack} has no live release under ${run2.layout.stacksDir}: nothing to roll back from`
+    );
+  return liveId;
+}
+function rollbackTargets(run2, liveId, steps3) {
+  const targets = rollbackCandidates(run2.layout, run2.stack, liveId).slice(
+    steps3 - 1,
+    steps3 - 1 + MAX_ATTEMPTS
+  );
+  if (!targets.length)
+    throw new DeployError(
+      `no rollback target ${steps3} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`
+    );
+  run2.report.log(`live: ${liveId}; candidates in order: ${targets.map((c) => c.id).join(", ")}`);
+  return targets;
+}
+function markFailedTarget(run2, r, liveId, why) {
+  const notes = [
+    markBad(run2.layout, run2.stack, r.meta.release_id, why),
+    recordFailure(run2, "rollback", factsOf(r, liveId), why)
+  ];
+  for (const note of notes.filter(Boolean)) run2.report.log(note, "warn");
+}
+
+// remote/rollback.ts
+async function rollback(req, report) {
+  const run2 = openRun(req, report);
+  const doing = `rollback -${req.steps}`;
+  return runFlow(run2, { doing, lockTimeoutS: req.lock_timeout_s, state: req, steps: steps2, failed: failed2 });
+}
+async function steps2(run2, req) {
+  const host = await run2.step("preflight", () => preflightRollback(run2));
+  await run2.step("safety", () => checkSafety(run2.layout, run2.stack, run2.env));
+  const liveId = liveToLeave(run2);
+  const errors = [];
+  for (const [i, target2] of rollbackTargets(run2, liveId, req.steps).entries()) {
+    const r = loadRelease(target2.dir);
+    const engine = engineFor(r, host);
+    const prefix = `rollback.${i + 1}.`;
     try {
-      const flavor = await report.step("preflight", () => preflight(l, docker, report));
-      await report.step("safety", () => checkSafety(l, req.stack, req.env));
-      const liveId = liveToReturnTo(l, req.stack, report);
-      if (!liveId)
-        throw new DeployError(
-          `${req.stack} has no live release under ${l.stacksDir}: nothing to roll back from`
-        );
-      const candidates = rollbackCandidates(l, req.stack, liveId).slice(
-        req.steps - 1,
-        req.steps - 1 + MAX_ATTEMPTS
-      );
-      if (!candidates.length)
-        throw new DeployError(
-          `no rollback target ${req.steps} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`
-        );
-      report.log(`live: ${liveId}; candidates in order: ${candidates.map((c) => c.id).join(", ")}`);
-      const errors = [];
-      for (const [i, c] of candidates.entries()) {
-        const r = { dir: c.dir, meta: readReleaseMeta(c.dir) };
-        const prefix = `rollback.${i + 1}.`;
-        try {
-          await report.step(
-            `${prefix}pull`,
-            () => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(docker, flavor, r, report))
-          );
-          await activate(l, docker, flavor, r, report, prefix);
-        } catch (err) {
-          errors.push(`${c.id}: ${errorMessage(err)}`);
-          const notes = [
-            markBad(l, req.stack, c.id, errorMessage(err)),
-            rec("failed", r, liveId, errorMessage(err))
-          ];
-          for (const note of notes.filter(Boolean)) report.log(note, "warn");
-          continue;
-        }
-        const before = readManifest(l, req.stack);
-        const current = buildManifest(r.meta, r.dir, {
-          ...who2,
-          env: req.env || before?.env || r.meta.env,
-          previous: liveId,
-          mode: "rollback",
-          gate: "rollback",
-          compose: flavor
-        });
-        const notWritten = await report.step("record", () => writeManifest(l, current)).then(() => "", errorMessage);
-        if (notWritten) {
-          errors.push(`${c.id}: passed, but the current manifest could not be written: ${notWritten}`);
-          break;
-        }
-        const unrecorded2 = rec("success", r, liveId);
-        if (unrecorded2) report.log(unrecorded2, "error", "record");
-        const m = mainImage(r.meta);
-        return {
-          status: "success",
-          msg: `rolled back to ${c.id}`,
-          release_id: c.id,
-          release_dir: r.dir,
-          image_ref: m.ref,
-          image_digest: m.digest,
-          previous_release_id: liveId,
-          manifest: current
-        };
-      }
-      report.start("restore", `back to ${liveId}`);
-      const liveDir = l.releaseDir(req.stack, liveId);
-      const live = { dir: liveDir, meta: readReleaseMeta(liveDir) };
-      const restored = await activate(l, docker, flavor, live, report, "restore.").then(
-        () => "",
-        errorMessage
-      );
-      report.end("restore", restored ? "failed" : "ok", restored);
-      const msg = `rollback failed after ${candidates.length} attempt(s): ${errors.join("; ")}. ${liveId} is live again${restored ? ` but fails its smoke check: ${restored}` : ""}`;
-      const unrecorded = rec("failed", live, liveId, msg);
-      return {
-        status: "failed",
-        msg: msg + (unrecorded ? ` (and ${unrecorded})` : ""),
-        release_id: liveId,
-        previous_release_id: liveId,
-        manifest: readManifest(l, req.stack)
-      };
+      await run2.step(`${prefix}pull`, () => engine.ensureImages(r));
+      await goLive(run2, engine, r, prefix);
     } catch (err) {
-      return fail(err);
+      errors.push(`${r.meta.release_id}: ${errorMessage(err)}`);
+      markFailedTarget(run2, r, liveId, errorMessage(err));
+      continue;
     }
-  });
+    const live = await run2.step("record", () => recordLive(run2, r, rolledBack(run2, req, r, engine, liveId))).catch((err) => void errors.push(`${r.meta.release_id}: passed, but ${errorMessage(err)}`));
+    if (!live) break;
+    if (live.unrecorded) run2.report.log(live.unrecorded, "error", "record");
+    return { status: "success", msg: `rolled back to ${r.meta.release_id}`, ...liveFacts(r, live, liveId) };
+  }
+  return restore(run2, host, liveId, errors);
+}
+function failed2(run2, _req, err) {
+  const facts = { previous_release_id: liveReleaseId(run2.layout, run2.stack) ?? "" };
+  const unrecorded = recordFailure(run2, "rollback", facts, errorMessage(err));
+  return { status: "failed", msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : "") };
+}
+function rolledBack(run2, req, r, engine, liveId) {
+  const env = req.env || readManifest(run2.layout, run2.stack)?.env || r.meta.env;
+  return { mode: "rollback", previous: liveId, env, gate: "rollback", compose: engine.variant, who: run2.who };
 }
 
 // remote/cli/run.ts
@@ -17459,7 +17437,7 @@ function validateRequest(input) {
 function readRequestFile(path) {
   let data;
   try {
-    data = JSON.parse((0, import_node_fs28.readFileSync)(path, "utf8"));
+    data = JSON.parse((0, import_node_fs26.readFileSync)(path, "utf8"));
   } catch (err) {
     throw new DeployError(`request file ${path} is not readable JSON: ${errorMessage(err)}`, 2);
   }
@@ -17474,15 +17452,12 @@ function defaultRunKey() {
   return `cli-${(/* @__PURE__ */ new Date()).toISOString().replace(/[-:.]/g, "")}-${process.pid}`;
 }
 async function runInForeground(req, json) {
-  const l = layout(req.root);
+  const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
+  const journal = paths.journal(req.stack, key);
   try {
-    (0, import_node_fs28.mkdirSync)(l.runsDir(req.stack), { recursive: true, mode: 488 });
-    (0, import_node_fs28.writeFileSync)(
-      `${journal.slice(0, -".jsonl".length)}.pid`,
-      JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + "\n"
-    );
+    (0, import_node_fs26.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+    writePidFile(journal);
   } catch {
   }
   const report = new Reporter(journal, json);
@@ -17504,18 +17479,121 @@ async function runInForeground(req, json) {
   }
 }
 function runDetached(requestPath, req, script) {
-  const l = layout(req.root);
+  const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
-  (0, import_node_fs28.mkdirSync)(l.runsDir(req.stack), { recursive: true, mode: 488 });
-  (0, import_node_fs28.closeSync)((0, import_node_fs28.openSync)(journal, "a", 416));
-  const child = (0, import_node_child_process4.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
+  const journal = paths.journal(req.stack, key);
+  (0, import_node_fs26.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+  (0, import_node_fs26.closeSync)((0, import_node_fs26.openSync)(journal, "a", 416));
+  const child = (0, import_node_child_process3.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
     detached: true,
     stdio: "ignore",
     env: process.env
   });
   child.unref();
   return { run_key: key, journal, pid: child.pid ?? 0 };
+}
+
+// remote/cli/stdin-inputs.ts
+var import_node_fs28 = require("node:fs");
+
+// remote/caller.ts
+var import_node_child_process4 = require("node:child_process");
+var import_node_fs27 = require("node:fs");
+var import_node_path20 = require("node:path");
+var ID_RE = /^[0-9]{1,10}$/;
+function sudoCaller(env = process.env) {
+  if (!runsAsRoot()) return void 0;
+  const uid = env.SUDO_UID ?? "";
+  if (!ID_RE.test(uid) || Number(uid) === 0) return void 0;
+  const gid = ID_RE.test(env.SUDO_GID ?? "") ? Number(env.SUDO_GID) : Number(uid);
+  return { uid: Number(uid), gid, user: env.SUDO_USER || `uid ${uid}` };
+}
+var MAX_INPUT_BYTES = 2 * 1024 * 1024;
+function readAsCaller(path, field, caller) {
+  const res = (0, import_node_child_process4.spawnSync)("/bin/cat", ["--", path], {
+    uid: caller.uid,
+    gid: caller.gid,
+    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: MAX_INPUT_BYTES,
+    timeout: 1e4,
+    encoding: "utf8"
+  });
+  const why = res.error?.code === "ENOBUFS" ? `is larger than ${MAX_INPUT_BYTES} bytes` : res.error ? `cannot be read (${res.error.message})` : res.status !== 0 ? `cannot be read by ${caller.user}: ${String(res.stderr).trim().split("\n")[0]?.slice(0, 300) || `exit ${res.status}`}` : void 0;
+  if (why)
+    throw new DeployError(
+      `${field}: ${path} ${why}. Under sudo the executor reads files with the rights of the user who ran it (${caller.user}); give a file that user can read, or send it on stdin`,
+      2
+    );
+  return String(res.stdout);
+}
+function readInputFile(path, field) {
+  if (path === "-") return (0, import_node_fs27.readFileSync)(0, "utf8");
+  const caller = sudoCaller();
+  if (caller) return readAsCaller(path, field, caller);
+  try {
+    return (0, import_node_fs27.readFileSync)(path, "utf8");
+  } catch (err) {
+    throw new DeployError(`${field}: ${path} cannot be read: ${err.message}`, 2);
+  }
+}
+function isStagedRequest(file) {
+  const path = (0, import_node_path20.resolve)(file);
+  const dir = (0, import_node_path20.dirname)(path);
+  if ((0, import_node_path20.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path20.basename)((0, import_node_path20.dirname)((0, import_node_path20.dirname)(dir))) !== "runs" || (0, import_node_path20.basename)((0, import_node_path20.dirname)((0, import_node_path20.dirname)((0, import_node_path20.dirname)(dir)))) !== "releases")
+    return false;
+  try {
+    checkRootOwnedPath(path, "request file");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// remote/cli/stdin-inputs.ts
+var envelope = strictObject({
+  request: record(string2(), unknown()),
+  digest_manifest: string2().max(1e6).optional(),
+  registry_password: string2().max(1e4).optional()
+});
+var where = object({ stack: stackName, root: commonOptions.root });
+function stageStdinInputs(text, key, caller) {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`run -: stdin is not JSON: ${err.message}`, 2);
+  }
+  const e = envelope.safeParse(doc);
+  if (!e.success) throw new DeployError(`run -: ${formatIssues(e.error)}`, 2);
+  const at = where.safeParse(e.data.request);
+  if (!at.success) throw new DeployError(formatIssues(at.error), 2);
+  checkTrustedRoot(at.data.root, at.data.stack);
+  const paths = layout(at.data.root);
+  const dir = stagingDir(paths, at.data.stack, key);
+  const request = { ...e.data.request };
+  const login2 = request.registry_login;
+  const named = (path, field) => caller && typeof path === "string" && path ? readAsCaller(path, field, caller) : void 0;
+  const digests = e.data.digest_manifest ?? named(request.digest_file, "digest_file");
+  const password = login2 && typeof login2 === "object" ? e.data.registry_password ?? named(login2.password_file, "registry password file") : void 0;
+  (0, import_node_fs28.mkdirSync)(dir, { recursive: true, mode: 448 });
+  try {
+    if (digests !== void 0) {
+      (0, import_node_fs28.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
+      request.digest_file = `${dir}/image-digests.json`;
+    }
+    if (password !== void 0 && login2 && typeof login2 === "object") {
+      const file = stagedPasswordFile(paths, at.data.stack, key);
+      (0, import_node_fs28.writeFileSync)(file, password, { mode: 384 });
+      request.registry_login = { ...login2, password_file: file };
+    }
+    const requestFile = `${dir}/request.json`;
+    (0, import_node_fs28.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
+    return { requestFile, dir };
+  } catch (err) {
+    (0, import_node_fs28.rmSync)(dir, { recursive: true, force: true });
+    throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
+  }
 }
 
 // remote/cli.ts
@@ -17528,24 +17606,27 @@ function check(schema, value) {
   return parsed.data;
 }
 function rootLayout(root) {
-  const l = layout(check(commonOptions.root, pathArg(root)));
-  checkTrustedRoot(l.root);
-  return l;
+  const paths = layout(check(commonOptions.root, pathArg(root)));
+  checkTrustedRoot(paths.root);
+  return paths;
 }
 var stackArg = (value) => check(stackName, value);
 var tagArg = (value) => check(imageTag, value);
 var actorArg = (value) => check(freeText("actor", 200), value ?? defaultActor());
 var textArg = (field, value, max = 1e3) => check(freeText(field, max), value ?? "");
-function positionals(p, max, usage) {
-  if (p.length > max)
-    throw new DeployError(`unexpected argument ${JSON.stringify(p[max])}
+function parseOp(command, argv, options, usage, required2) {
+  const { values, positionals: p } = parse2(command, argv, options, usage);
+  if (p.length > 1) throw new DeployError(`unexpected argument ${JSON.stringify(p[1])}
 usage: ${usage}`, 2);
+  if (required2 && !p[0]) throw new DeployError(`${command} takes <${required2}>
+usage: ${usage}`, 2);
+  return { v: values, arg: p[0] };
 }
 var lockTimeoutArg = (value) => check(commonOptions.lock_timeout_s, integer2("--lock-timeout", value));
 
 // remote/ops/stacks.ts
 var import_node_fs29 = require("node:fs");
-var import_node_path22 = require("node:path");
+var import_node_path21 = require("node:path");
 function names(dir, suffix = "") {
   try {
     return (0, import_node_fs29.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
@@ -17553,21 +17634,21 @@ function names(dir, suffix = "") {
     return [];
   }
 }
-function knownStacks(l) {
+function knownStacks(layout2) {
   const all = [
-    ...names(l.currentDir, ".json"),
-    ...names(l.stacksDir),
-    ...names((0, import_node_path22.join)(l.releasesDir, "stacks"))
+    ...names(layout2.currentDir, ".json"),
+    ...names(layout2.stacksDir),
+    ...names((0, import_node_path21.join)(layout2.releasesDir, "stacks"))
   ].filter((n) => STACK_RE.test(n));
   return [...new Set(all)].sort();
 }
-function selectStacks(l, arg) {
-  const known = knownStacks(l);
+function selectStacks(layout2, arg) {
+  const known = knownStacks(layout2);
   if (arg === void 0) return known;
   const stack = stackArg(arg);
   if (!known.includes(stack))
     throw new DeployError(
-      `stack ${stack} is not known under ${l.root}: no live symlink, manifest or releases (known: ${known.join(", ") || "none"})`,
+      `stack ${stack} is not known under ${layout2.root}: no live symlink, manifest or releases (known: ${known.join(", ") || "none"})`,
       2
     );
   return [stack];
@@ -17632,11 +17713,11 @@ function explainPlan(plan, keep, live) {
   };
   return [...plan.keep, ...plan.remove].sort((a, b) => compareReleaseIds(b.id, a.id)).map((r) => ({ id: r.id, action: kept.has(r.id) ? "keep" : "remove", why: why(r) }));
 }
-function configuredKeep(l, stack) {
-  const live = liveReleaseId(l, stack);
+function configuredKeep(layout2, stack) {
+  const live = liveReleaseId(layout2, stack);
   if (!live) return void 0;
   try {
-    const dir = l.releaseDir(stack, live);
+    const dir = layout2.releaseDir(stack, live);
     return readStackConfig(dir, readReleaseMeta(dir).compose_file).keep_releases;
   } catch {
     return void 0;
@@ -17654,26 +17735,26 @@ function emptyResult(stack, keep, keepFrom, dryRun) {
     error: ""
   };
 }
-async function cleanupStack(l, stack, opts, report) {
-  const configured = opts.keep === void 0 ? configuredKeep(l, stack) : void 0;
+async function cleanupStack(layout2, stack, opts, report) {
+  const configured = opts.keep === void 0 ? configuredKeep(layout2, stack) : void 0;
   const keep = opts.keep ?? configured ?? DEFAULT_KEEP;
   const from = opts.keep !== void 0 ? "--keep" : configured !== void 0 ? "keep_releases" : "default";
   const result = emptyResult(stack, keep, from, opts.dryRun);
   const plan = () => {
-    const p = planCleanup(l, stack, keep);
-    result.releases = explainPlan(p, keep, liveReleaseId(l, stack));
+    const p = planCleanup(layout2, stack, keep);
+    result.releases = explainPlan(p, keep, liveReleaseId(layout2, stack));
     return p;
   };
   if (opts.dryRun) {
-    const holder = readHolder(l.lockFile(stack));
-    if (holder && holderAlive(holder))
-      result.note = `a run holds the lock (${describeHolder(holder)}): the plan may change when it ends`;
+    const holder2 = readHolder(layout2.lockFile(stack));
+    if (holder2 && holderAlive(holder2))
+      result.note = `a run holds the lock (${describeHolder(holder2)}): the plan may change when it ends`;
     plan();
     return result;
   }
   const started = Date.now();
   const lock = await acquireLock(
-    l.lockFile(stack),
+    layout2.lockFile(stack),
     { actor: opts.actor, run_id: "", release: "cleanup" },
     opts.lockTimeoutS,
     report
@@ -17682,18 +17763,18 @@ async function cleanupStack(l, stack, opts, report) {
     const p = plan();
     try {
       for (const r of p.remove) {
-        removeReleases(l, stack, [r]);
+        removeReleases(layout2, stack, [r]);
         result.removed.push(r.id);
       }
     } catch (err) {
       result.error = errorMessage(err);
     }
-    record2(
-      l,
+    appendRecord(
+      layout2,
       historyRecord(
         {
           stack,
-          env: readManifest(l, stack)?.env ?? "",
+          env: readManifest(layout2, stack)?.env ?? "",
           mode: "cleanup",
           status: result.error ? "failed" : "success",
           started
@@ -17730,21 +17811,20 @@ function render(r) {
     }) : ""
   ].filter(Boolean).join("\n");
 }
+var cleanupOptions = {
+  keep: { type: "string" },
+  "dry-run": { type: "boolean", default: false },
+  actor: { type: "string" }
+};
 var cleanupCommand = {
   usage: "seisei-deploy cleanup [<stack>] [--keep N] [--dry-run] [--actor A] [--lock-timeout SECONDS] [--root DIR] [--json]",
   summary: "remove old releases (failed/bad first; never the live one or the newest rollback target)",
   async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "cleanup",
-      argv,
-      { keep: { type: "string" }, "dry-run": { type: "boolean", default: false }, actor: { type: "string" } },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
+    const { v, arg } = parseOp("cleanup", argv, cleanupOptions, this.usage);
     const keep = integer2("--keep", v.keep);
     if (keep === 0) throw new DeployError("--keep must be at least 1", 2);
-    const l = rootLayout(v.root);
-    const stacks = selectStacks(l, p[0]);
+    const layout2 = rootLayout(v.root);
+    const stacks = selectStacks(layout2, arg);
     const opts = {
       keep,
       dryRun: v["dry-run"],
@@ -17755,7 +17835,7 @@ var cleanupCommand = {
     const results = [];
     for (const stack of stacks) {
       try {
-        results.push(await cleanupStack(l, stack, opts, report));
+        results.push(await cleanupStack(layout2, stack, opts, report));
       } catch (err) {
         results.push({
           ...emptyResult(stack, keep ?? DEFAULT_KEEP, "", opts.dryRun),
@@ -17764,7 +17844,7 @@ var cleanupCommand = {
       }
     }
     if (v.json) printJson({ dry_run: opts.dryRun, stacks: results });
-    else print(results.length ? results.map(render).join("\n\n") : `no stacks under ${l.root}`);
+    else print(results.length ? results.map(render).join("\n\n") : `no stacks under ${layout2.root}`);
     return results.some((r) => r.error) ? 1 : 0;
   }
 };
@@ -17799,16 +17879,10 @@ var historyCommand = {
   usage: "seisei-deploy history [<stack>] [-n N] [--root DIR] [--json]",
   summary: "the last N (default 20) history records, newest at the bottom",
   async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "history",
-      argv,
-      { lines: { type: "string", short: "n" } },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
-    const stack = p[0] === void 0 ? void 0 : stackArg(p[0]);
-    const l = rootLayout(v.root);
-    const records = recentRecords(l.history, { stack, limit: integer2("-n", v.lines) ?? 20 });
+    const { v, arg } = parseOp("history", argv, { lines: { type: "string", short: "n" } }, this.usage);
+    const stack = arg === void 0 ? void 0 : stackArg(arg);
+    const layout2 = rootLayout(v.root);
+    const records = recentRecords(layout2.history, { stack, limit: integer2("-n", v.lines) ?? 20 });
     if (v.json) {
       process.stdout.write(
         records.reverse().map((r) => JSON.stringify(r) + "\n").join("")
@@ -17816,7 +17890,7 @@ var historyCommand = {
       return 0;
     }
     if (!records.length) {
-      print(`no history records${stack ? ` for ${stack}` : ""} in ${l.history}`);
+      print(`no history records${stack ? ` for ${stack}` : ""} in ${layout2.history}`);
       return 0;
     }
     print(formatHistory(records, paint()));
@@ -17826,21 +17900,16 @@ var historyCommand = {
 
 // remote/ops/verify.ts
 var import_node_fs30 = require("node:fs");
-function readMarker(l, tag) {
+function readMarker(layout2, tag) {
   let text;
   try {
-    text = (0, import_node_fs30.readFileSync)(l.marker(tag), "utf8");
+    text = (0, import_node_fs30.readFileSync)(layout2.marker(tag), "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
   }
-  if (!text.trim()) return "empty";
-  try {
-    const m = JSON.parse(text);
-    return m && typeof m === "object" ? m : "unreadable";
-  } catch {
-    return "unreadable";
-  }
+  const read = parseMarker(text);
+  return read.kind === "marker" ? read.marker : read.kind === "empty" ? "empty" : "unreadable";
 }
 function digestsFromFile(file, tag) {
   const text = readInputFile(file, "--digest-file");
@@ -17863,10 +17932,10 @@ function provenanceArg(text) {
   return r.data;
 }
 var who = (actor) => ({ actor, run_id: "", break_glass: false, break_glass_reason: "" });
-function verifyTag(l, tag, opts) {
+function verifyTag(layout2, tag, opts) {
   const started = Date.now();
-  const replaced = readMarker(l, tag);
-  const marker = {
+  const replaced = readMarker(layout2, tag);
+  const marker2 = {
     image_tag: tag,
     digests: opts.digests,
     verified_at: (/* @__PURE__ */ new Date()).toISOString(),
@@ -17874,9 +17943,9 @@ function verifyTag(l, tag, opts) {
     note: opts.note,
     ...opts.provenance ? { provenance: opts.provenance } : {}
   };
-  writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + "\n");
-  record2(
-    l,
+  writeFileAtomic(layout2.marker(tag), JSON.stringify(marker2, null, 2) + "\n");
+  appendRecord(
+    layout2,
     historyRecord(
       { stack: "", env: "", mode: "verify", status: "success", started },
       who(opts.actor),
@@ -17885,23 +17954,23 @@ function verifyTag(l, tag, opts) {
       {
         digests: opts.digests,
         note: opts.note,
-        marker: l.marker(tag),
+        marker: layout2.marker(tag),
         ...opts.provenance ? { provenance: opts.provenance } : {}
       }
     )
   );
-  return { path: l.marker(tag), marker, replaced };
+  return { path: layout2.marker(tag), marker: marker2, replaced };
 }
-function unverifyTag(l, tag, opts) {
+function unverifyTag(layout2, tag, opts) {
   const started = Date.now();
-  const path = l.marker(tag);
-  const removed = readMarker(l, tag);
+  const path = layout2.marker(tag);
+  const removed = readMarker(layout2, tag);
   if (removed === void 0)
     throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
   (0, import_node_fs30.unlinkSync)(path);
-  fsyncDir(l.verifiedDir);
-  record2(
-    l,
+  fsyncDir(layout2.verifiedDir);
+  appendRecord(
+    layout2,
     historyRecord(
       { stack: "", env: "", mode: "unverify", status: "success", started },
       who(opts.actor),
@@ -17927,32 +17996,25 @@ function describeMarker(m) {
   if (m === "unreadable") return "an unreadable marker";
   return `the marker written ${m.verified_at ?? "?"} by ${m.verified_by || "?"}`;
 }
+var verifyOptions = {
+  "digest-file": { type: "string" },
+  provenance: { type: "string" },
+  note: { type: "string" },
+  actor: { type: "string" }
+};
 var verifyCommand = {
   usage: 'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: "mark an image tag as verified on staging (production deploys need it)",
   async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "verify",
-      argv,
-      {
-        "digest-file": { type: "string" },
-        provenance: { type: "string" },
-        note: { type: "string" },
-        actor: { type: "string" }
-      },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`verify takes <image_tag>
-usage: ${this.usage}`, 2);
-    const tag = tagArg(p[0]);
-    const l = rootLayout(v.root);
+    const { v, arg } = parseOp("verify", argv, verifyOptions, this.usage, "image_tag");
+    const tag = tagArg(arg);
+    const layout2 = rootLayout(v.root);
     const note = textArg("note", v.note);
     const actor = actorArg(v.actor);
     const file = pathArg(v["digest-file"]);
     const digests = file ? digestsFromFile(file, tag) : {};
     const provenance = v.provenance ? provenanceArg(v.provenance) : void 0;
-    const done = verifyTag(l, tag, { digests, note, actor, provenance });
+    const done = verifyTag(layout2, tag, { digests, note, actor, provenance });
     if (v.json) {
       printJson(done);
       return 0;
@@ -17973,18 +18035,11 @@ var unverifyCommand = {
   usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
   summary: "remove the verified marker of an image tag (production deploys of it fail again)",
   async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "unverify",
-      argv,
-      { note: { type: "string" }, actor: { type: "string" } },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`unverify takes <image_tag>
-usage: ${this.usage}`, 2);
-    const tag = tagArg(p[0]);
-    const l = rootLayout(v.root);
-    const done = unverifyTag(l, tag, { note: textArg("note", v.note), actor: actorArg(v.actor) });
+    const options = { note: { type: "string" }, actor: { type: "string" } };
+    const { v, arg } = parseOp("unverify", argv, options, this.usage, "image_tag");
+    const tag = tagArg(arg);
+    const layout2 = rootLayout(v.root);
+    const done = unverifyTag(layout2, tag, { note: textArg("note", v.note), actor: actorArg(v.actor) });
     if (v.json) printJson(done);
     else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
     return 0;
@@ -17992,7 +18047,7 @@ usage: ${this.usage}`, 2);
 };
 
 // remote/ops/diagnose.ts
-var import_node_os4 = require("node:os");
+var import_node_os5 = require("node:os");
 function diagnose(f) {
   const out = [];
   const drift = (code, message) => out.push({ severity: "drift", code, message });
@@ -18040,7 +18095,7 @@ function diagnose(f) {
         ...Object.entries(m.value.images ? f.live.images : {}).map(
           ([v, img]) => [
             `images.${v}`,
-            m.value.images[v]?.ref,
+            m.value.images?.[v]?.ref,
             img.ref
           ]
         )
@@ -18080,7 +18135,7 @@ function diagnose(f) {
   if (f.lock.state === "held")
     warn(
       "lock-held",
-      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os4.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
+      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os5.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
     );
   if (f.lock.state === "unreadable")
     warn(
@@ -18153,7 +18208,7 @@ function containerProblems(f, cs, converge, drift) {
 
 // remote/ops/status-facts.ts
 var import_node_fs31 = require("node:fs");
-var import_node_path23 = require("node:path");
+var import_node_path22 = require("node:path");
 function dockerContainers() {
   const docker = new Docker(new Reporter(void 0, false, () => {
   }));
@@ -18171,54 +18226,41 @@ function dockerContainers() {
     );
   };
 }
-function linkFacts(l, stack) {
-  const path = l.liveLink(stack);
-  let st;
-  try {
-    st = (0, import_node_fs31.lstatSync)(path);
-  } catch {
-    return { path, kind: "missing", targetExists: false };
-  }
+function linkFacts(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  if (link.kind === "missing") return { path: link.path, kind: "missing", targetExists: false };
   let unsafe;
   try {
-    checkLiveLink(l, stack);
+    checkLiveLink(layout2, stack);
   } catch (err) {
     unsafe = errorMessage(err);
   }
-  if (!st.isSymbolicLink())
-    return { path, kind: st.isDirectory() ? "directory" : "file", targetExists: true, unsafe };
-  const target2 = (0, import_node_path23.resolve)((0, import_node_path23.dirname)(path), (0, import_node_fs31.readlinkSync)(path));
-  return {
-    path,
-    kind: "symlink",
-    target: target2,
-    releaseId: liveReleaseId(l, stack),
-    targetExists: (0, import_node_fs31.existsSync)(target2),
-    unsafe
-  };
+  if (link.kind !== "symlink") return { path: link.path, kind: link.kind, targetExists: true, unsafe };
+  const { path, target: target2, releaseId } = link;
+  return { path, kind: "symlink", target: target2, releaseId, targetExists: (0, import_node_fs31.existsSync)(target2), unsafe };
 }
-function manifestFacts(l, stack) {
-  const path = l.currentManifest(stack);
+function manifestFacts(layout2, stack) {
+  const path = layout2.currentManifest(stack);
   if (!(0, import_node_fs31.existsSync)(path)) return { state: "missing", path };
-  const value = readManifest(l, stack);
+  const value = readManifest(layout2, stack);
   if (!value || typeof value !== "object" || typeof value.release_id !== "string")
     return { state: "unreadable", path };
-  const releaseExists = (0, import_node_fs31.existsSync)(l.releaseDir(stack, value.release_id));
+  const releaseExists = (0, import_node_fs31.existsSync)(layout2.releaseDir(stack, value.release_id));
   return { state: "ok", path, value, releaseExists };
 }
-function lockFacts(l, stack) {
-  const path = l.lockFile(stack);
+function lockFacts(layout2, stack) {
+  const path = layout2.lockFile(stack);
   if (!(0, import_node_fs31.existsSync)(path)) return { state: "free" };
-  const holder = readHolder(path);
-  if (!holder) return { state: "unreadable", path };
-  return { state: holderAlive(holder) ? "held" : "stale", path, holder };
+  const holder2 = readHolder(path);
+  if (!holder2) return { state: "unreadable", path };
+  return { state: holderAlive(holder2) ? "held" : "stale", path, holder: holder2 };
 }
-function lastRunFacts(l, stack, now2 = Date.now()) {
+function lastRunFacts(layout2, stack, now2 = Date.now()) {
   let newest;
   try {
-    for (const name of (0, import_node_fs31.readdirSync)(l.runsDir(stack))) {
+    for (const name of (0, import_node_fs31.readdirSync)(layout2.runsDir(stack))) {
       if (!name.endsWith(".jsonl")) continue;
-      const journal2 = (0, import_node_path23.join)(l.runsDir(stack), name);
+      const journal2 = (0, import_node_path22.join)(layout2.runsDir(stack), name);
       const mtime2 = (0, import_node_fs31.statSync)(journal2).mtimeMs;
       if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
     }
@@ -18232,42 +18274,42 @@ function lastRunFacts(l, stack, now2 = Date.now()) {
     if (e?.type === "result") return { key, journal, state: "finished", result: e.status };
     break;
   }
-  const pidFile = `${journal.slice(0, -".jsonl".length)}.pid`;
+  const pidFile = pidFileOf(journal);
   if ((0, import_node_fs31.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
   return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
 }
-function liveFacts(l, link, stack) {
+function liveFacts2(layout2, link, stack) {
   if (!link.releaseId || !link.targetExists) return void 0;
   try {
-    const meta2 = readReleaseMeta(l.releaseDir(stack, link.releaseId));
-    return { images: meta2.images, main: mainImage(meta2), bad: isBad(l, stack, link.releaseId) };
+    const meta2 = readReleaseMeta(layout2.releaseDir(stack, link.releaseId));
+    return { images: meta2.images, main: mainImage(meta2), bad: isBad(layout2, stack, link.releaseId) };
   } catch {
     return void 0;
   }
 }
-function serviceFacts(l, stack, releaseId) {
+function serviceFacts(layout2, stack, releaseId) {
   if (!releaseId) return void 0;
   try {
-    const dir = l.releaseDir(stack, releaseId);
+    const dir = layout2.releaseDir(stack, releaseId);
     return { from: releaseId, list: releaseServiceImages(dir, readReleaseMeta(dir).compose_file) };
   } catch {
     return void 0;
   }
 }
-async function gatherFacts(l, stack, containers) {
-  const link = linkFacts(l, stack);
-  const manifest = manifestFacts(l, stack);
+async function gatherFacts(layout2, stack, containers) {
+  const link = linkFacts(layout2, stack);
+  const manifest = manifestFacts(layout2, stack);
   const named = manifest.state === "ok" ? manifest.value.release_id : link.releaseId;
   return {
     stack,
     link,
     manifest,
-    live: liveFacts(l, link, stack),
-    services: serviceFacts(l, stack, named),
+    live: liveFacts2(layout2, link, stack),
+    services: serviceFacts(layout2, stack, named),
     containers: await containers(stack),
-    lock: lockFacts(l, stack),
-    lastRun: lastRunFacts(l, stack),
-    candidates: rollbackCandidates(l, stack, link.releaseId ?? named)
+    lock: lockFacts(layout2, stack),
+    lastRun: lastRunFacts(layout2, stack),
+    candidates: rollbackCandidates(layout2, stack, link.releaseId ?? named)
   };
 }
 
@@ -18347,18 +18389,17 @@ var statusCommand = {
   usage: "seisei-deploy status [<stack>] [--root DIR] [--json]",
   summary: "what is live per stack, and drift between symlink, manifest and containers (exit 1 on drift)",
   async main(argv) {
-    const { values: v, positionals: p } = parse2("status", argv, {}, this.usage);
-    positionals(p, 1, this.usage);
-    const l = rootLayout(v.root);
-    const stacks = selectStacks(l, p[0]);
+    const { v, arg } = parseOp("status", argv, {}, this.usage);
+    const layout2 = rootLayout(v.root);
+    const stacks = selectStacks(layout2, arg);
     const containers = dockerContainers();
     const results = [];
-    for (const s of stacks) results.push(judge(await gatherFacts(l, s, containers)));
+    for (const s of stacks) results.push(judge(await gatherFacts(layout2, s, containers)));
     const consistent = results.every((r) => r.consistent);
     if (v.json) printJson({ consistent, stacks: results.map(statusJson) });
     else
       print(
-        results.length ? results.map((r) => renderStatus(r, paint())).join("\n\n") : `no stacks under ${l.root} (nothing deployed yet)`
+        results.length ? results.map((r) => renderStatus(r, paint())).join("\n\n") : `no stacks under ${layout2.root} (nothing deployed yet)`
       );
     return consistent ? 0 : 1;
   }
@@ -18366,39 +18407,36 @@ var statusCommand = {
 
 // remote/ops/unlock.ts
 var import_node_fs32 = require("node:fs");
-var import_node_os5 = require("node:os");
-function describeLockState(holder) {
-  if (!holder) return "an unreadable lock file (torn, or not written by seisei-deploy)";
-  const where2 = holder.hostname !== (0, import_node_os5.hostname)() ? `recorded on another host (${holder.hostname}): this server cannot tell whether it still runs` : holderAlive(holder) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
-  return `held by ${describeHolder(holder)}; ${where2}`;
+var import_node_os6 = require("node:os");
+function describeLockState(holder2) {
+  if (!holder2) return "an unreadable lock file (torn, or not written by seisei-deploy)";
+  const where2 = holder2.hostname !== (0, import_node_os6.hostname)() ? `recorded on another host (${holder2.hostname}): this server cannot tell whether it still runs` : holderAlive(holder2) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
+  return `held by ${describeHolder(holder2)}; ${where2}`;
 }
+var unlockOptions = {
+  yes: { type: "boolean", default: false },
+  reason: { type: "string" },
+  actor: { type: "string" }
+};
 var unlockCommand = {
   usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
   summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
   async main(argv) {
-    const { values: v, positionals: p } = parse2(
-      "unlock",
-      argv,
-      { yes: { type: "boolean", default: false }, reason: { type: "string" }, actor: { type: "string" } },
-      this.usage
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`unlock takes <stack>
-usage: ${this.usage}`, 2);
-    const stack = stackArg(p[0]);
-    const l = rootLayout(v.root);
+    const { v, arg } = parseOp("unlock", argv, unlockOptions, this.usage, "stack");
+    const stack = stackArg(arg);
+    const layout2 = rootLayout(v.root);
     const reason = textArg("reason", v.reason);
     const actor = actorArg(v.actor);
-    const path = l.lockFile(stack);
+    const path = layout2.lockFile(stack);
     if (!exists(path)) {
       if (v.json) printJson({ stack, lock: path, locked: false, removed: false });
       else print(`${stack} is not locked (${path} does not exist)`);
       return 0;
     }
-    const holder = readHolder(path);
-    const state = describeLockState(holder);
+    const holder2 = readHolder(path);
+    const state = describeLockState(holder2);
     if (!v.yes) {
-      if (v.json) printJson({ stack, lock: path, locked: true, holder: holder ?? null, removed: false });
+      if (v.json) printJson({ stack, lock: path, locked: true, holder: holder2 ?? null, removed: false });
       else print(`${path}: ${state}`);
       throw new DeployError(
         `not removed: run again with --yes to remove the lock of ${stack} (seisei-deploy unlock ${stack} --yes)`,
@@ -18407,24 +18445,24 @@ usage: ${this.usage}`, 2);
     }
     const started = Date.now();
     const report = new Reporter(void 0, true, (line) => process.stderr.write(line + "\n"));
-    const done = await removeLock(path, holder, report);
+    const done = await removeLock(path, holder2, report);
     if (done === "changed") {
       const now2 = readHolder(path);
       throw new DeployError(
         `not removed: the lock of ${stack} changed while it was being removed${now2 ? ` (now ${describeHolder(now2)})` : ""}; look again with: seisei-deploy unlock ${stack}`
       );
     }
-    record2(
-      l,
+    appendRecord(
+      layout2,
       historyRecord(
         { stack, env: "", mode: "unlock", status: "success", started },
         { actor, run_id: "", break_glass: false, break_glass_reason: "" },
-        { release_id: holder?.release ?? "" },
+        { release_id: holder2?.release ?? "" },
         "",
-        { lock_holder: holder ?? null, note: reason }
+        { lock_holder: holder2 ?? null, note: reason }
       )
     );
-    if (v.json) printJson({ stack, lock: path, locked: false, holder: holder ?? null, removed: true });
+    if (v.json) printJson({ stack, lock: path, locked: false, holder: holder2 ?? null, removed: true });
     else print(`removed the lock of ${stack}, ${state}`);
     return 0;
   }
@@ -18459,6 +18497,11 @@ function common(v) {
 function checkTrusted(req) {
   checkTrustedRoot(req.root, req.stack);
   if (req.command === "deploy") checkTrustedSource(req.source, req.stack);
+  else if (!(0, import_node_fs33.existsSync)(layout(req.root).releasesDir))
+    throw new DeployError(
+      `no release layout under ${req.root} (no ${layout(req.root).releasesDir}): nothing to roll back; check --root (srv_root)`,
+      2
+    );
 }
 async function startRequest(o) {
   const staged = o.envelope !== void 0 ? stageStdinInputs(o.envelope, o.key, o.caller) : void 0;
@@ -18618,7 +18661,7 @@ usage: ${this.usage}`, 2);
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>
 usage: ${this.usage}`, 2);
-      const root = pathArg(v.root) ?? "/srv";
+      const root = pathArg(v.root) ?? DEFAULT_ROOT;
       checkTrustedRoot(root, stack.data);
       const journal = layout(root).journal(stack.data, key.data);
       await follow(journal, byteOffset("--offset", v.offset) ?? 0, (t) => process.stdout.write(t));

@@ -11,7 +11,7 @@ import {
 } from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
 import type { Command } from './cli/command.js';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
 import { installCommand, versionCommand } from './install-cli.js';
@@ -34,6 +34,13 @@ function common(v: { root?: string; source?: string; 'lock-timeout'?: string }) 
 function checkTrusted(req: RunRequest): void {
   checkTrustedRoot(req.root, req.stack);
   if (req.command === 'deploy') checkTrustedSource(req.source, req.stack);
+  // A rollback needs releases to go back to: on a root without the layout (a mistyped --root) it
+  // must not create one (locks, journals, a history) where none was.
+  else if (!existsSync(layout(req.root).releasesDir))
+    throw new DeployError(
+      `no release layout under ${req.root} (no ${layout(req.root).releasesDir}): nothing to roll back; check --root (srv_root)`,
+      2,
+    );
 }
 
 interface StartOptions {

@@ -232,10 +232,10 @@ export function corpus(): BadCase[] {
     (e) => e.deploy({ extra: ['--run-key', '../../../tmp/x'] }),
     true,
   );
-  add('cli', '--root relative', /no live release under \/\S+\/srv\/stacks/, (e) =>
-    e.cli(['rollback', e.stack, 'staging', '--root', 'srv'], true),
+  add('cli', '--root relative', /no release layout under \/\S+\/srv-missing\b/, (e) =>
+    e.cli(['rollback', e.stack, 'staging', '--root', 'srv-missing'], true),
   );
-  add('cli', "--root with '..'", /no live release under \/etc\/stacks/, (e) =>
+  add('cli', "--root with '..'", /no release layout under \/etc\b/, (e) =>
     e.cli(['rollback', e.stack, 'staging', '--root', '/tmp/../etc'], true),
   );
   add('cli', '--source relative', /\/\S+\/stacks-missing\/\S+ does not exist/, (e) =>

@@ -6228,6 +6228,7 @@ var runKey = string2().refine((v) => RUN_KEY_RE.test(v), {
 var freeText = (field, max) => string2().max(max, { error: `${field} is longer than ${max} characters` }).refine((v) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(v), {
   error: `${field} contains control characters; use plain text on one line`
 });
+var isSafeAbsPath = (p) => p.startsWith("/") && !p.split("/").includes("..") && !/[\0\n\r]/.test(p);
 var imageMapping = record(
   string2().regex(ENV_VAR_RE, { error: "image variable names are upper-case shell names like IMAGE_REF" }),
   string2().regex(IMAGE_NAME_RE, { error: "image names are [a-z0-9][a-z0-9._-]*" })
@@ -6253,5 +6254,6 @@ export {
   envName,
   runKey,
   freeText,
+  isSafeAbsPath,
   imageMapping
 };

@@ -7,6 +7,7 @@ import {
   freeText,
   imageMapping,
   imageTag,
+  isSafeAbsPath,
   literal,
   number,
   object,
@@ -14,7 +15,7 @@ import {
   runKey,
   stackName,
   string
-} from "./chunk-6YY7MH7C.js";
+} from "./chunk-H3EMV4CZ.js";
 
 // common/layout.ts
 import { posix } from "node:path";
@@ -50,7 +51,7 @@ function layout(root) {
 
 // common/request.ts
 var REQUEST_FORMAT = 1;
-var absPath = (field) => string().refine((v) => v.startsWith("/") && !v.split("/").includes("..") && !v.includes("\0"), {
+var absPath = (field) => string().refine(isSafeAbsPath, {
   error: `${field} must be an absolute path without '..'`
 });
 var commonOptions = {

@@ -5,8 +5,8 @@ import {
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-ZO46HBSK.js";
-import "./chunk-6YY7MH7C.js";
+} from "./chunk-FV3VPOMY.js";
+import "./chunk-H3EMV4CZ.js";
 import {
   info,
   warning

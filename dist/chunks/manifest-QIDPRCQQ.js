@@ -1,16 +1,16 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-N6UFRSVG.js";
+} from "./chunk-2ZKXC2B4.js";
 import {
   setStatus
 } from "./chunk-KDAJAZ2B.js";
 import {
   checkDigestManifest
-} from "./chunk-ZO46HBSK.js";
+} from "./chunk-FV3VPOMY.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-6YY7MH7C.js";
+} from "./chunk-H3EMV4CZ.js";
 import {
   info,
   setOutput,

@@ -8,16 +8,16 @@ import {
   runOnHost,
   summaryContext,
   writeOrSkip
-} from "./chunk-5VZGUIHB.js";
-import "./chunk-G6ODDHRI.js";
+} from "./chunk-BDBYWLZF.js";
+import "./chunk-NYQO6JRC.js";
 import {
   setOutputs
 } from "./chunk-KDAJAZ2B.js";
 import {
   safeText
 } from "./chunk-5XLKRPSF.js";
-import "./chunk-ZO46HBSK.js";
-import "./chunk-6YY7MH7C.js";
+import "./chunk-FV3VPOMY.js";
+import "./chunk-H3EMV4CZ.js";
 import {
   endGroup,
   info,

@@ -19,7 +19,7 @@ import {
   shellJoin,
   shellQuote,
   upgradeHint
-} from "./chunk-G6ODDHRI.js";
+} from "./chunk-NYQO6JRC.js";
 import {
   outputsOf,
   setOutputs
@@ -30,10 +30,10 @@ import {
 } from "./chunk-5XLKRPSF.js";
 import {
   resolveImageVars
-} from "./chunk-ZO46HBSK.js";
+} from "./chunk-FV3VPOMY.js";
 import {
   RUN_KEY_RE
-} from "./chunk-6YY7MH7C.js";
+} from "./chunk-H3EMV4CZ.js";
 import {
   ExitCode,
   core_exports,

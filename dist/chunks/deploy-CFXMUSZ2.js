@@ -2,12 +2,12 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   precheckDeploy,
   runDeploy
-} from "./chunk-5VZGUIHB.js";
-import "./chunk-G6ODDHRI.js";
+} from "./chunk-BDBYWLZF.js";
+import "./chunk-NYQO6JRC.js";
 import "./chunk-KDAJAZ2B.js";
 import "./chunk-5XLKRPSF.js";
-import "./chunk-ZO46HBSK.js";
-import "./chunk-6YY7MH7C.js";
+import "./chunk-FV3VPOMY.js";
+import "./chunk-H3EMV4CZ.js";
 import "./chunk-3TX4BVXH.js";
 import "./chunk-YJNYZRAZ.js";
 import "./chunk-B54QJ254.js";
