@@ -1,9 +1,9 @@
 // Picks the engine a release runs on: the one its frozen compose file names (x-seisei-deploy.engine).
-// A second engine (Swarm) is one more case here and one more file beside compose.ts.
 import { DeployError } from '../errors.js';
 import type { Release } from '../release.js';
 import { composeEngine } from './compose.js';
 import type { Engine, Host } from './engine.js';
+import { swarmEngine } from './swarm.js';
 
 /** The engine the release froze in its compose file (x-seisei-deploy.engine, default compose). */
 export function engineFor(r: Release, host: Host): Engine {
@@ -11,9 +11,11 @@ export function engineFor(r: Release, host: Host): Engine {
   switch (name) {
     case 'compose':
       return composeEngine(host);
+    case 'swarm':
+      return swarmEngine(host);
     default:
       throw new DeployError(
-        `release ${r.meta.release_id} asks for engine ${JSON.stringify(name)}, which this executor does not run (x-seisei-deploy.engine: compose)`,
+        `release ${r.meta.release_id} asks for engine ${JSON.stringify(name)}, which this executor does not run (x-seisei-deploy.engine: compose or swarm)`,
       );
   }
 }

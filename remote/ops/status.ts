@@ -118,7 +118,7 @@ export const statusCommand: Command = {
     positionals(p, 1, this.usage);
     const l = rootLayout(v.root);
     const stacks = selectStacks(l, p[0]);
-    const containers = dockerContainers();
+    const containers = dockerContainers(l);
     const results: StackStatus[] = [];
     for (const s of stacks) results.push(judge(await gatherFacts(l, s, containers)));
     const consistent = results.every((r) => r.consistent);
