@@ -19,6 +19,7 @@ import { sameImage, type ServiceImage } from '../compose-services.js';
 import { composeEnv, type ContainerState, type Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
 import { stepTimeouts, type Release } from '../release.js';
+import { errorMessage } from '../report.js';
 import { readEnvFile } from '../stack-config.js';
 import type { Engine, Host, Login, Verdict } from './engine.js';
 
@@ -175,23 +176,36 @@ export async function readStack(
   docker: Pick<Docker, 'quiet'>,
   stack: string,
 ): Promise<{ services: SwarmService[]; tasks: SwarmTask[] }> {
-  const lines = (text: string) => text.split('\n').filter(Boolean);
-  const ask = async (argv: string[], what: string) => {
-    const r = await docker.quiet(argv, 30_000);
-    if (r.code !== 0) throw new DeployError(`${what} failed (is this a swarm manager?): ${r.stderr.trim()}`);
-    return r.stdout;
-  };
-  const ids = lines(await ask(stackServiceIds(stack), 'listing the stack services'));
+  const ids = lines(await ask(docker, stackServiceIds(stack), 'listing the stack services'));
   if (!ids.length) return { services: [], tasks: [] };
-  // A service removed between the calls (a --prune) fails the inspect: read again next round.
-  const services = lines(await ask(serviceInspect(ids), 'inspecting the services')).map(
+  const services = (await inspectAll(docker, serviceInspect(ids), 'inspecting the services')).map(
     (l) => JSON.parse(l) as SwarmService,
   );
-  const taskIds = lines(await ask(serviceTaskIds(ids), 'listing the tasks'));
-  const tasks = taskIds.length
-    ? lines(await ask(taskInspect(taskIds), 'inspecting the tasks')).map((l) => JSON.parse(l) as SwarmTask)
-    : [];
+  if (!services.length) return { services, tasks: [] };
+  const taskIds = lines(await ask(docker, serviceTaskIds(services.map((s) => s.ID)), 'listing the tasks'));
+  const found = taskIds.length ? await inspectAll(docker, taskInspect(taskIds), 'inspecting the tasks') : [];
+  const tasks = found.map((l) => JSON.parse(l) as SwarmTask);
   return { services, tasks };
+}
+
+const lines = (text: string) => text.split('\n').filter(Boolean);
+
+async function ask(docker: Pick<Docker, 'quiet'>, argv: string[], what: string): Promise<string> {
+  const r = await docker.quiet(argv, 30_000);
+  if (r.code !== 0) throw new DeployError(`${what} failed (is this a swarm manager?): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * Inspects what was just listed. Swarm drops old tasks (history limit) and --prune removes
+ * services between the two calls: what is gone by then is left out, any other error fails.
+ */
+async function inspectAll(docker: Pick<Docker, 'quiet'>, argv: string[], what: string): Promise<string[]> {
+  const r = await docker.quiet(argv, 30_000);
+  const errors = lines(r.stderr).filter((l) => !/not found|no such/i.test(l));
+  if (r.code !== 0 && (errors.length || !r.stderr.trim()))
+    throw new DeployError(`${what} failed (is this a swarm manager?): ${r.stderr.trim()}`);
+  return lines(r.stdout);
 }
 
 export function swarmEngine(host: Host): Engine {
@@ -237,8 +251,10 @@ export function swarmEngine(host: Host): Engine {
     async judge(stack) {
       if (!deployed)
         throw new DeployError('the swarm engine was asked to judge a stack before deploying one');
-      const { services, tasks } = await readStack(docker, stack);
-      return judgeStack(stack, deployed.services(), services, tasks);
+      // A read that fails (a service pruned mid-read, the manager busy) is asked again next round.
+      const read = await readStack(docker, stack).catch((err: unknown) => errorMessage(err));
+      if (typeof read === 'string') return { pass: false, final: false, why: read };
+      return judgeStack(stack, deployed.services(), read.services, read.tasks);
     },
     down: (r) =>
       docker.within('up', stepTimeouts(r).up, async () => {
