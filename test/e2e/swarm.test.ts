@@ -14,7 +14,7 @@ import { startLab, type Lab } from '../support/hosts.js';
 import type { PushedImage } from '../support/images.js';
 import { runLbClient, type LbResult } from '../support/lb-client.js';
 import { serverNode } from '../support/node.js';
-import { dockerAvailable, sleep } from '../support/sandbox.js';
+import { dockerAvailable, sleep, waitFor } from '../support/sandbox.js';
 import { formSwarm, type Swarm } from '../support/swarm.js';
 import { digestManifest, REMOTE_JS } from './fixture.js';
 
@@ -97,7 +97,13 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
       result: events.find((e): e is ResultEvent => e.type === 'result'),
     };
   };
-  const deploy = async (tag: string, web: PushedImage, side: PushedImage, env: NodeJS.ProcessEnv = {}) => {
+  const deploy = async (
+    tag: string,
+    web: PushedImage,
+    side: PushedImage,
+    env: NodeJS.ProcessEnv = {},
+    extra: string[] = [],
+  ) => {
     const n = ++runs;
     const digests = `/tmp/digests-${n}.json`;
     const password = `/tmp/registry-password-${n}`;
@@ -109,6 +115,7 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
         ...['--images', 'IMAGE_REF=web,SIDE_IMAGE_REF=side', '--actor', 'tester', '--run-id', String(n)],
         ...['--registry', lab.registry!.address, '--registry-username', lab.registry!.username],
         ...['--registry-password-file', password, '--root', ROOT, '--source', SOURCE],
+        ...extra,
       ],
       env,
     );
@@ -163,6 +170,7 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
     const pushes: [string, Parameters<Lab['pushImage']>][] = [
       ['web1', ['healthy', 'sw-web-1', 'web']],
       ['web2', ['healthy', 'sw-web-2', 'web']],
+      ['web3', ['healthy', 'sw-web-3', 'web']],
       ['bad', ['unhealthy', 'sw-web-bad', 'web']],
       ['side1', ['ok', 'sw-side-1', 'side']],
       ['side2', ['ok', 'sw-side-2', 'side']],
@@ -267,6 +275,32 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
     assert.equal(lb.failed, 0, lbText(lb));
   });
 
+  test('an HTTP smoke check that fails on a converged stack: the whole stack goes back, both services', async (t) => {
+    const before = (await manifest()).release_id as string;
+    const source = manager().hostPath(`${SOURCE}/${STACK}/docker-compose.yml`);
+    // This release's frozen smoke check asks for text no version answers; its tasks are healthy.
+    await writeFile(
+      source,
+      COMPOSE.replace('contains: ok', 'contains: "not in any answer"').replace(
+        'smoke_timeout_s: 60',
+        'smoke_timeout_s: 20',
+      ),
+    );
+    const { lb, value: r } = await measure(() => deploy('sw-3', img.web3!, img.side3!)).finally(() =>
+      writeFile(source, COMPOSE),
+    );
+    t.diagnostic(`smoke failure and rollback on 2 nodes: ${lbText(lb)}`);
+    assert.equal(r.result?.status, 'rolled_back', r.result?.msg);
+    assert.match(r.result!.msg, /body does not contain "not in any answer"/);
+    assert.equal(await specImage(`${STACK}_web`), img.web2!.ref);
+    assert.equal(await specImage(`${STACK}_side`), img.side2!.ref, 'the sidecar went back too');
+    assert.equal((await manifest()).release_id, before);
+    const [failed, back] = (await history()).slice(-2);
+    assert.deepEqual([failed!.status, failed!.image_ref], ['rolled_back', img.web3!.ref]);
+    assert.deepEqual([back!.release_id, back!.mode, back!.status], [before, 'auto-rollback', 'success']);
+    assert.equal(lb.failed, 0, lbText(lb));
+  });
+
   test('manual rollback redeploys the previous release for the whole stack', async () => {
     const r = await executor([
       'rollback',
@@ -311,6 +345,45 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
       JSON.stringify(problems),
     );
   });
+
+  for (const [step, where] of [
+    ['up', 'during docker stack deploy'],
+    ['smoke', 'while the stack converges'],
+  ] as const)
+    test(`kill -9 of the executor ${where}: status explains it and the next deploy succeeds`, async () => {
+      const key = `kill-${step}-${++runs}`;
+      const journal = manager().hostPath(L.journal(STACK, key));
+      const running = deploy(`sw-kill-${step}`, img.web3!, img.side3!, {}, ['--run-key', key]);
+      const started = `"type":"step","step":"${step}","status":"start"`;
+      await waitFor(
+        `the run to start its ${step} step`,
+        async () => (await readFile(journal, 'utf8').catch(() => '')).includes(started),
+        { timeoutMs: 120_000, intervalMs: 20 },
+      );
+      const { pid } = JSON.parse(await readFile(journal.replace(/\.jsonl$/, '.pid'), 'utf8')) as {
+        pid: number;
+      };
+      process.kill(pid, 'SIGKILL');
+      const killed = await running;
+      assert.equal(killed.result, undefined, 'the run was killed before its result');
+
+      const s = await statusJson();
+      const codes = s.json.stacks[0]!.problems.map((p) => p.code);
+      assert.ok(codes.includes('run-unfinished'), JSON.stringify(s.json.stacks[0]!.problems));
+      assert.ok(codes.includes('lock-stale'), JSON.stringify(s.json.stacks[0]!.problems));
+
+      const next = await deploy('sw-web-2', img.web2!, img.side2!);
+      assert.equal(next.result?.status, 'success', next.result?.msg);
+      assert.ok(next.events.some((e) => e.type === 'log' && /took over a stale lock/.test(e.msg)));
+      assert.equal(await specImage(`${STACK}_web`), img.web2!.ref);
+      assert.equal(await specImage(`${STACK}_side`), img.side2!.ref);
+      const after = await statusJson();
+      assert.equal(after.code, 0, JSON.stringify(after.json.stacks[0]!.problems));
+      const left = (await readdir(manager().hostPath(L.runsDir(STACK)))).filter((n) =>
+        n.startsWith('docker-config-'),
+      );
+      assert.deepEqual(left, [], 'the next run removed the credentials the killed one left');
+    });
 
   /** `status --json` run on the manager. */
   async function statusJson(): Promise<{ code: number; json: StatusOutput }> {
