@@ -19,7 +19,7 @@ import { sameImage, type ServiceImage } from '../compose-services.js';
 import { composeEnv, type ContainerState, type Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
 import { stepTimeouts, type Release } from '../release.js';
-import { errorMessage } from '../report.js';
+import { errorMessage, type Reporter } from '../report.js';
 import { readEnvFile } from '../stack-config.js';
 import type { Engine, Host, Login, Verdict } from './engine.js';
 
@@ -138,6 +138,27 @@ export function judgeStack(
   return { pass: true };
 }
 
+/** Update states in which Swarm is still changing tasks: a new deploy must not cut in. */
+const MOVING_UPDATE = ['updating', 'rollback_started'];
+
+/**
+ * Why the stack is still moving ('' when it is not): an update in progress, or a task told to
+ * stop that still runs. A stack deploy that cuts into an update in host mode was seen to leave a
+ * new task unplaced ("host-mode port already in use"), so up waits for this first. A paused
+ * update is not moving: the deploy replaces it.
+ */
+export function stillMoving(services: readonly SwarmService[], tasks: readonly SwarmTask[]): string {
+  for (const s of services) {
+    const update = s.UpdateStatus?.State ?? '';
+    if (MOVING_UPDATE.includes(update)) return `service ${s.Spec.Name}: update ${update}`;
+    const stopping = tasks.filter(
+      (t) => t.ServiceID === s.ID && t.DesiredState !== 'running' && LIVE_TASK.includes(t.Status.State),
+    );
+    if (stopping.length) return `service ${s.Spec.Name}: ${stopping.length} old task(s) still stopping`;
+  }
+  return '';
+}
+
 /**
  * One row per service for `status` (CONTAINER = the swarm service, SERVICE = its compose name):
  * `running` when it runs as many tasks of its spec's image as it wants and no update is unsettled.
@@ -235,6 +256,7 @@ export function swarmEngine(host: Host): Engine {
               `docker login to ${withLogin.registry} as ${withLogin.username}`,
               withLogin.password,
             );
+          await settle(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
           const env = stackEnv(readEnvFile(join(r.dir, '.env')), composeEnv(docker.dockerConfig));
           const argv = stackDeploy(join(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
           await docker.must(argv, 'docker stack deploy', undefined, { env, cwd: r.dir });
@@ -261,6 +283,25 @@ export function swarmEngine(host: Host): Engine {
         await docker.must(stackRm(r.meta.stack), 'docker stack rm');
       }),
   };
+}
+
+/** Longest wait for an earlier update of the stack to finish before deploying over it. */
+const SETTLE_MAX_S = 120;
+
+/** Waits until the stack is not moving (stillMoving), at most `seconds`; then deploys anyway. */
+async function settle(docker: Docker, stack: string, report: Reporter, seconds: number): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let said = '';
+  for (;;) {
+    const read = await readStack(docker, stack).catch((err: unknown) => errorMessage(err));
+    const why = typeof read === 'string' ? '' : stillMoving(read.services, read.tasks);
+    if (!why) return;
+    if (Date.now() > deadline)
+      return report.log(`deploying although the stack is still moving after ${seconds} s: ${why}`, 'warn');
+    if (why !== said) report.log(`waiting for the stack's earlier change to finish: ${why}`);
+    said = why;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** The executor must run on a swarm manager: stack deploy and the service reads need one. */

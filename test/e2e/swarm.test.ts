@@ -8,15 +8,11 @@ import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { layout } from '../../common/layout.js';
-import { parseEventLine, type DeployEvent, type ResultEvent } from '../../common/events.js';
-import type { HistoryRecord } from '../../remote/history.js';
 import { startLab, type Lab } from '../support/hosts.js';
 import type { PushedImage } from '../support/images.js';
-import { runLbClient, type LbResult } from '../support/lb-client.js';
-import { serverNode } from '../support/node.js';
-import { dockerAvailable, sleep, waitFor } from '../support/sandbox.js';
+import { dockerAvailable, waitFor } from '../support/sandbox.js';
 import { formSwarm, type Swarm } from '../support/swarm.js';
-import { digestManifest, REMOTE_JS } from './fixture.js';
+import { hostExecutor, lbText, measure as measureLb, type HostExecutor } from './swarm-fixture.js';
 
 const hasDocker = await dockerAvailable();
 const isRoot = process.getuid?.() === 0;
@@ -27,7 +23,6 @@ const PORT = 18080;
 const ROOT = '/srv/seisei';
 const SOURCE = '/srv/stacks';
 const L = layout(ROOT);
-const HOST_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
 
 /** The stack's compose file: web on h1 and h2 (one task per node, host mode), a dnsrr sidecar. */
 const COMPOSE = `version: "3.8"
@@ -58,77 +53,25 @@ x-seisei-deploy:
 `;
 const ENV = 'IMAGE_REF=placeholder\nSIDE_IMAGE_REF=placeholder\nGREETING=hello from .env\n';
 
-interface StatusOutput {
-  consistent: boolean;
-  stacks: {
-    containers: { name: string; image: string; status: string }[];
-    problems: { code: string; message: string }[];
-  }[];
-}
-
-interface Run {
-  code: number;
-  stderr: string;
-  events: DeployEvent[];
-  result?: ResultEvent;
-}
-
 describe('the Swarm engine on a three-node swarm', { skip }, () => {
   let lab: Lab;
   let swarm: Swarm;
   const img: Record<string, PushedImage> = {};
+  let ex: HostExecutor;
   let runs = 0;
 
   const manager = () => lab.hosts[0]!;
-  /** The committed executor, as root on the manager. */
-  const executor = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => {
-    const r = await manager().exec([serverNode(), REMOTE_JS, ...args, '--json'], {
-      env: { ...HOST_ENV, ...env },
-      timeoutMs: 180_000,
-    });
-    const events = r.stdout
-      .split('\n')
-      .map(parseEventLine)
-      .filter((e): e is DeployEvent => Boolean(e));
-    return {
-      code: r.code,
-      stderr: r.stderr,
-      events,
-      result: events.find((e): e is ResultEvent => e.type === 'result'),
-    };
-  };
-  const deploy = async (
+  const executor = (args: string[]) => ex.executor(args);
+  const deploy = (
     tag: string,
     web: PushedImage,
     side: PushedImage,
     env: NodeJS.ProcessEnv = {},
     extra: string[] = [],
-  ) => {
-    const n = ++runs;
-    const digests = `/tmp/digests-${n}.json`;
-    const password = `/tmp/registry-password-${n}`;
-    await writeFile(manager().hostPath(digests), JSON.stringify(digestManifest(tag, { web, side })));
-    await writeFile(manager().hostPath(password), lab.registry!.password, { mode: 0o600 });
-    return executor(
-      [
-        ...['deploy', STACK, 'staging', tag, '--digest-file', digests],
-        ...['--images', 'IMAGE_REF=web,SIDE_IMAGE_REF=side', '--actor', 'tester', '--run-id', String(n)],
-        ...['--registry', lab.registry!.address, '--registry-username', lab.registry!.username],
-        ...['--registry-password-file', password, '--root', ROOT, '--source', SOURCE],
-        ...extra,
-      ],
-      env,
-    );
-  };
-  const history = async (): Promise<HistoryRecord[]> =>
-    (await readFile(manager().hostPath(`${ROOT}/releases/deploy_history.log`), 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as HistoryRecord);
-  const manifest = async () =>
-    JSON.parse(
-      await readFile(manager().hostPath(`${ROOT}/releases/current/${STACK}.json`), 'utf8'),
-    ) as Record<string, unknown>;
+  ) => ex.deploy(STACK, tag, { web, side }, { vars: 'IMAGE_REF=web,SIDE_IMAGE_REF=side', env, extra });
+  const history = () => ex.history();
+  const manifest = () => ex.manifest(STACK);
+  const statusJson = () => ex.status(STACK);
   /** The image in a service's spec. */
   const specImage = async (service: string) =>
     (
@@ -146,24 +89,9 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
       .filter((t) => t.desired === 'Running' && t.current.startsWith('Running'))
       .map((t) => `${t.node} ${t.image}`)
       .sort();
-  /** The failover client against the nodes that run web, while `change` runs. */
-  const measure = async <T>(change: () => Promise<T>): Promise<{ lb: LbResult; value: T }> => {
-    const stop = new AbortController();
-    const lb = runLbClient({
-      nodes: lab.hosts.slice(0, 2).map((h) => `${h.ip}:${PORT}`),
-      path: '/health',
-      ratePerSecond: 25,
-      maxRequests: 25 * 150,
-      maxDurationMs: 150_000,
-      attemptTimeoutMs: 1000,
-      signal: stop.signal,
-    });
-    await sleep(300);
-    const value = await change().finally(() => stop.abort());
-    return { lb: await lb, value };
-  };
-  const lbText = (lb: LbResult) =>
-    `sent ${lb.sent}, ok ${lb.ok}, failed ${lb.failed}, failovers ${lb.failovers}, answers ${JSON.stringify(lb.bodies)}, failed windows ${JSON.stringify(lb.failedWindows)}`;
+  /** The failover client against the nodes that run web (h1, h2), while `change` runs. */
+  const measure = <T>(change: () => Promise<T>) => measureLb(webNodes(), change);
+  const webNodes = () => lab.hosts.slice(0, 2).map((h) => `${h.ip}:${PORT}`);
 
   before(async () => {
     lab = await startLab({ hosts: 3, registry: true });
@@ -178,6 +106,7 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
     ];
     for (const [name, args] of pushes) img[name] = await lab.pushImage(...args);
     swarm = await formSwarm(lab);
+    ex = hostExecutor(lab, manager(), ROOT, SOURCE);
     const dir = manager().hostPath(`${SOURCE}/${STACK}`);
     await mkdir(dir, { recursive: true });
     await writeFile(path.join(dir, 'docker-compose.yml'), COMPOSE);
@@ -256,7 +185,7 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
   test('new tasks that never get healthy: the whole stack goes back to the previous release, both services', async (t) => {
     const before = (await manifest()).release_id as string;
     const { lb, value: r } = await measure(() => deploy('sw-bad', img.bad!, img.side3!));
-    t.diagnostic(`failed update and rollback on 2 nodes: ${lbText(lb)}`);
+    t.diagnostic(`failed update and rollback on 2 nodes: ${lbText(lb)}; result: ${r.result?.msg}`);
     assert.equal(r.result?.status, 'rolled_back', r.result?.msg);
     assert.match(r.result!.msg, /update paused|tasks running and healthy/);
     assert.equal(await specImage(`${STACK}_web`), img.web2!.ref);
@@ -384,13 +313,4 @@ describe('the Swarm engine on a three-node swarm', { skip }, () => {
       );
       assert.deepEqual(left, [], 'the next run removed the credentials the killed one left');
     });
-
-  /** `status --json` run on the manager. */
-  async function statusJson(): Promise<{ code: number; json: StatusOutput }> {
-    const r = await manager().exec([serverNode(), REMOTE_JS, 'status', STACK, '--root', ROOT, '--json'], {
-      env: HOST_ENV,
-      timeoutMs: 60_000,
-    });
-    return { code: r.code, json: JSON.parse(r.stdout) as StatusOutput };
-  }
 });

@@ -18,6 +18,7 @@ import {
   judgeStack,
   serviceRows,
   stackEnv,
+  stillMoving,
   type SwarmService,
   type SwarmTask,
 } from '../../remote/engine/swarm.js';
@@ -211,4 +212,17 @@ test('x-seisei-deploy.engine: swarm is read from the frozen compose file and pic
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('before deploying, up waits while an update runs or an old task still stops; a paused update does not hold it', () => {
+  assert.equal(stillMoving(healthy(), healthyTasks()), '');
+  assert.equal(
+    stillMoving([service('web', WEB, 2, 'updating'), service('side', SIDE, 1)], healthyTasks()),
+    'service shop_web: update updating',
+  );
+  assert.equal(
+    stillMoving(healthy(), [...healthyTasks(), task('web', OLD, 'running', 'shutdown')]),
+    'service shop_web: 1 old task(s) still stopping',
+  );
+  assert.equal(stillMoving([service('web', WEB, 2, 'paused'), service('side', SIDE, 1)], healthyTasks()), '');
 });
