@@ -28,3 +28,18 @@ function engineName(r: Release): string {
     return 'compose';
   }
 }
+
+/**
+ * A deploy keeps the stack on the engine its live release runs on: the way back (auto-rollback)
+ * would otherwise start the previous release on the new engine while the old one's stack still
+ * runs. Changing engines is done by hand (docs/design.md section 13), so this fails before
+ * anything live changes.
+ */
+export function checkSameEngine(next: Release, previous: Release | undefined): void {
+  if (!previous) return;
+  const [from, to] = [engineName(previous), engineName(next)];
+  if (from !== to)
+    throw new DeployError(
+      `release ${next.meta.release_id} runs on engine ${to}, but the live release ${previous.meta.release_id} runs on ${from}: a deploy does not move a stack between engines. Take the stack down first (${from === 'swarm' ? `docker stack rm ${next.meta.stack}` : `docker compose -p ${next.meta.stack} down`}) and remove its live link <srv_root>/stacks/${next.meta.stack}, or deploy under a new stack name; nothing live was changed`,
+    );
+}

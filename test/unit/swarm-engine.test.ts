@@ -22,7 +22,7 @@ import {
   type SwarmService,
   type SwarmTask,
 } from '../../remote/engine/swarm.js';
-import { engineFor } from '../../remote/engine/choose.js';
+import { checkSameEngine, engineFor } from '../../remote/engine/choose.js';
 import type { Host } from '../../remote/engine/engine.js';
 import { DeployError } from '../../remote/errors.js';
 import type { Release } from '../../remote/release.js';
@@ -225,4 +225,18 @@ test('before deploying, up waits while an update runs or an old task still stops
     'service shop_web: 1 old task(s) still stopping',
   );
   assert.equal(stillMoving([service('web', WEB, 2, 'paused'), service('side', SIDE, 1)], healthyTasks()), '');
+});
+
+test('a deploy does not move a live stack between engines: it fails naming both and how to move by hand', () => {
+  const rel = (id: string, engine: string) =>
+    ({ meta: { release_id: id, stack: 'shop' }, config: () => ({ engine }) }) as unknown as Release;
+  assert.doesNotThrow(() => checkSameEngine(rel('b', 'swarm'), rel('a', 'swarm')));
+  assert.doesNotThrow(() => checkSameEngine(rel('b', 'swarm'), undefined));
+  assert.throws(
+    () => checkSameEngine(rel('b', 'swarm'), rel('a', 'compose')),
+    (e: unknown) =>
+      e instanceof DeployError &&
+      /runs on engine swarm, but the live release a runs on compose/.test(e.message) &&
+      e.message.includes('docker compose -p shop down'),
+  );
 });
