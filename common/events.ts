@@ -1,26 +1,5 @@
 // Event protocol between executor and action (DESIGN.md section 9): JSON Lines, version 1.
 
-export const STEPS = [
-  'lock',
-  'validate',
-  'gate',
-  'safety',
-  'solidify',
-  'pull',
-  'pre_deploy',
-  'switch',
-  'up',
-  'smoke',
-  'auto_rollback',
-  'rollback',
-  'record',
-  'cleanup',
-  'unlock',
-  'verify',
-  'preflight',
-] as const;
-export type StepName = (typeof STEPS)[number];
-
 export type ResultStatus = 'success' | 'failed' | 'rolled_back';
 
 export interface StepEvent {
@@ -57,7 +36,6 @@ export interface ResultEvent {
   manifest?: object;
   error?: string;
   durations?: Record<string, number>;
-  compose?: string;
 }
 export type DeployEvent = StepEvent | LogEvent | ResultEvent;
 

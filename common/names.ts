@@ -7,7 +7,7 @@ export const ENV_RE = /^[a-z][a-z0-9-]{0,31}$/;
 export const IMAGE_NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 export const ENV_VAR_RE = /^[A-Z_][A-Z0-9_]{0,63}$/;
 export const RUN_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** `<tag>__<UTC second>`, with `-N` when that second's name was taken (remote/release-id.ts). */
+/** `<tag>__<UTC second>`, with `-N` when that second's name was taken (remote/domain/release-id.ts). */
 export const RELEASE_ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}__\d{8}T\d{6}Z(?:-[2-9]|-[1-9]\d{1,3})?$/;
 
 const show = (v: string) => JSON.stringify(v.length > 80 ? v.slice(0, 77) + '...' : v);
@@ -37,6 +37,10 @@ export const freeText = (field: string, max: number) =>
     .refine((v) => !/[\u0000-\u0008\u000a-\u001f\u007f]/.test(v), {
       error: `${field} contains control characters; use plain text on one line`,
     });
+
+/** The one rule for a path either side is given: absolute, no `..` segment, no NUL or line break. */
+export const isSafeAbsPath = (p: string): boolean =>
+  p.startsWith('/') && !p.split('/').includes('..') && !/[\0\n\r]/.test(p);
 
 /** `ENV_VAR=image-name` mappings from the `images` input. */
 export const imageMapping = z.record(

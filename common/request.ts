@@ -1,7 +1,8 @@
 // The request the action sends to the executor and the executor re-validates (the server is the
 // trust boundary). The operator CLI builds the same object from argv.
 import * as z from 'zod';
-import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './names.js';
+import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from './defaults.js';
+import { envName, freeText, imageMapping, imageTag, isSafeAbsPath, runKey, stackName } from './names.js';
 
 /**
  * The request format this build writes and accepts. Bump it whenever an older executor would
@@ -11,13 +12,13 @@ import { envName, freeText, imageMapping, imageTag, runKey, stackName } from './
 export const REQUEST_FORMAT = 1;
 
 const absPath = (field: string) =>
-  z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..') && !v.includes('\0'), {
+  z.string().refine(isSafeAbsPath, {
     error: `${field} must be an absolute path without '..'`,
   });
 
 export const commonOptions = {
-  root: absPath('root').default('/srv'),
-  source: absPath('source').default('/opt/seisei-odoo-addons/infra/stacks'),
+  root: absPath('root').default(DEFAULT_ROOT),
+  source: absPath('source').default(DEFAULT_STACKS_SOURCE),
   actor: freeText('actor', 200).default(''),
   run_id: freeText('run_id', 100).default(''),
   run_key: runKey.optional(),

@@ -1,6 +1,6 @@
 // seisei-deploy: the remote executor and the operator CLI on the server (DESIGN.md section 11).
 import { follow } from './cli/follow.js';
-import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './cli/args.js';
+import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pathArg } from './argv/args.js';
 import {
   defaultRunKey,
   readRequestFile,
@@ -15,6 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
 import { installCommand, versionCommand } from './install-cli.js';
+import { DEFAULT_ROOT } from '../common/defaults.js';
 import { layout } from '../common/layout.js';
 import { checkTrustedRoot, checkTrustedSource } from './ownership.js';
 import { runKey, stackName } from '../common/names.js';
@@ -213,7 +214,7 @@ const commands: Record<string, Command> = {
       const key = runKey.safeParse(p[1]);
       if (p.length !== 2 || !stack.success || !key.success)
         throw new DeployError(`follow takes a valid <stack> and <run_key>\nusage: ${this.usage}`, 2);
-      const root = pathArg(v.root) ?? '/srv';
+      const root = pathArg(v.root) ?? DEFAULT_ROOT;
       checkTrustedRoot(root, stack.data);
       const journal = layout(root).journal(stack.data, key.data);
       await follow(journal, byteOffset('--offset', v.offset) ?? 0, (t) => process.stdout.write(t));

@@ -1,23 +1,23 @@
 // The deploy flow (DESIGN.md section 7), one named step per line over one run context. Nothing
 // live changes before `switch`; a failure from `switch` to `record` rolls back to what was live.
 import type { DeployRequest } from '../common/request.js';
-import { liveToReturnTo, recordFailure, recordLive, type Live, type LiveHow } from './domain/records.js';
+import { liveToReturnTo, recordFailure, recordLive, type Live } from './domain/records.js';
 import { cleanupAfterDeploy } from './domain/retention.js';
 import { checkSameEngine, engineFor } from './engine/choose.js';
-import type { Engine } from './engine/engine.js';
 import { runFlow } from './flow.js';
 import { installCli } from './install-cli.js';
 import type { Outcome } from './outcome.js';
-import { planRelease, type ReleasePlan } from './plan.js';
+import { planRelease, type ReleasePlan } from './domain/plan.js';
 import { dropStagedPassword } from './registry-credentials.js';
-import { chooseReleaseId } from './release-id.js';
-import { loadRelease, type Release } from './release.js';
+import { chooseReleaseId } from './domain/release-id.js';
+import { loadRelease, type Release } from './domain/release.js';
 import { errorMessage, type Reporter } from './report.js';
 import { openRun, type RunContext } from './run-context.js';
 import { autoRollback } from './steps/auto-rollback.js';
-import { checkDeployGate, type GateOutcome } from './steps/gate.js';
+import { checkDeployGate } from './steps/gate.js';
 import { smokeRelease, startRelease, switchMsg, switchTo } from './steps/go-live.js';
 import { preDeploy } from './steps/hooks.js';
+import { deployedHow, liveButUnrecorded, liveFacts } from './steps/record.js';
 import { preflightDeploy } from './steps/preflight.js';
 import { checkSafety } from './steps/safety.js';
 import { solidifyRelease } from './steps/solidify.js';
@@ -56,7 +56,9 @@ async function steps(run: RunContext, d: Deploy): Promise<Outcome> {
     await run.step('switch', () => switchTo(run, release), switchMsg(release));
     const smokePlan = await run.step('up', () => startRelease(engine, release));
     await run.step('smoke', () => smokeRelease(run, engine, release, smokePlan));
-    live = await run.step('record', () => recordLive(run, release, deployed(run, d, gate, engine, release)));
+    live = await run.step('record', () =>
+      recordLive(run, release, deployedHow(run, gate, engine, release, previousId)),
+    );
   } catch (err) {
     return autoRollback(run, { engine, failed: release, previousId, err, login });
   }
@@ -91,28 +93,6 @@ function failed(run: RunContext, d: Deploy, err: unknown): Outcome {
     msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ''),
     ...(d.releaseId ? { release_id: d.releaseId } : {}),
     ...known,
-  };
-}
-
-function deployed(run: RunContext, d: Deploy, gate: GateOutcome, engine: Engine, r: Release): LiveHow {
-  const previous = d.previousId ?? '';
-  const extra = { gate, images: r.meta.images };
-  return { mode: 'deploy', previous, env: run.env, gate, compose: engine.variant, who: run.who, extra };
-}
-
-function liveFacts(r: Release, live: Live, previousId: string) {
-  const { image_ref, image_digest } = live.manifest;
-  const facts = { image_ref, image_digest, previous_release_id: previousId };
-  return { release_id: r.meta.release_id, release_dir: r.dir, ...facts, manifest: live.manifest };
-}
-
-/** Live and in the manifest, but not in the history: it will not be offered as a rollback target. */
-function liveButUnrecorded(run: RunContext, r: Release, live: Live, previousId: string): Outcome {
-  run.report.log(live.unrecorded, 'error', 'record');
-  return {
-    status: 'failed',
-    msg: `${r.meta.release_id} is live and the current manifest says so, but ${live.unrecorded}. Free some space; it will not be offered as a rollback target`,
-    ...liveFacts(r, live, previousId),
   };
 }
 

@@ -1,5 +1,4 @@
 // Runs docker and compose for one release, with a clean environment and output streamed as events.
-import type { ComposeFlavor, ComposeTarget } from './commands/compose.js';
 import { dockerVersion, imagePresent, inspect, projectContainers } from './commands/docker.js';
 import { engineContainer, engineImage, engineProjectContainers } from './commands/engine.js';
 import { engineGet, engineJson, engineVersion, localEngineSocket } from './engine-api.js';
@@ -146,21 +145,6 @@ export class Docker {
     if (r.code !== 0) return []; // a container vanished between ps and inspect: the caller polls again
     return JSON.parse(r.stdout) as InspectedContainer[];
   }
-}
-
-export function target(
-  flavor: ComposeFlavor,
-  project: string,
-  releaseDir: string,
-  composeFile: string,
-): ComposeTarget {
-  return {
-    flavor,
-    project,
-    projectDir: releaseDir,
-    file: `${releaseDir}/${composeFile}`,
-    envFile: `${releaseDir}/.env`,
-  };
 }
 
 interface InspectedContainer {

@@ -1,3 +1,4 @@
+// The executor's expected failures: a message for the user and an exit code, never a stack trace.
 import { ManifestError } from '../common/digest-manifest.js';
 
 /** An expected failure with a message meant for the user (no stack trace). `code` is the exit code. */

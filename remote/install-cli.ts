@@ -14,7 +14,7 @@ import {
   rmSync,
 } from 'node:fs';
 import type { Command } from './cli/command.js';
-import { parse } from './cli/args.js';
+import { parseNoArgs } from './argv/args.js';
 import { DeployError } from './errors.js';
 import { fsyncDir, tempNameBeside } from './fsutil.js';
 import { layout, type Layout } from '../common/layout.js';
@@ -31,11 +31,11 @@ function installable(script: string | undefined): string | undefined {
   return readFileSync(script, 'utf8').startsWith(SHEBANG) ? script : undefined;
 }
 
-/** Copies `script` to l.cli (root's, 0755) under a temp name, fsyncs, renames; throws on failure. */
-export function installExecutor(l: Layout, script: string): string {
-  mkdirSync(l.binDir, { recursive: true, mode: 0o755 });
-  chmodSync(l.binDir, 0o755);
-  const tmp = tempNameBeside(l.cli);
+/** Copies `script` to the layout's cli path (root's, 0755) under a temp name, fsyncs, renames; throws on failure. */
+export function installExecutor(paths: Layout, script: string): string {
+  mkdirSync(paths.binDir, { recursive: true, mode: 0o755 });
+  chmodSync(paths.binDir, 0o755);
+  const tmp = tempNameBeside(paths.cli);
   try {
     copyFileSync(script, tmp);
     chmodSync(tmp, 0o755);
@@ -45,23 +45,23 @@ export function installExecutor(l: Layout, script: string): string {
     } finally {
       closeSync(fd);
     }
-    renameSync(tmp, l.cli);
+    renameSync(tmp, paths.cli);
   } catch (err) {
     rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDir(l.binDir);
-  return createHash('sha256').update(readFileSync(l.cli)).digest('hex');
+  fsyncDir(paths.binDir);
+  return createHash('sha256').update(readFileSync(paths.cli)).digest('hex');
 }
 
 /** After a deploy from an uploaded bundle: install it, warning (not failing) when that is impossible. */
-export function installCli(l: Layout, report: Reporter, script = process.argv[1]): void {
+export function installCli(paths: Layout, report: Reporter, script = process.argv[1]): void {
   const bundle = installable(script);
   if (!bundle) return;
   try {
-    installExecutor(l, bundle);
+    installExecutor(paths, bundle);
   } catch (err) {
-    report.log(`could not install the operator CLI at ${l.cli}: ${(err as Error).message}`, 'warn');
+    report.log(`could not install the operator CLI at ${paths.cli}: ${(err as Error).message}`, 'warn');
   }
 }
 
@@ -69,8 +69,7 @@ export const installCommand: Command = {
   usage: 'node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)',
   summary: 'install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)',
   async main(argv) {
-    const { values: v, positionals: p } = parse('install', argv, {}, this.usage);
-    if (p.length) throw new DeployError(`install takes no arguments\nusage: ${this.usage}`, 2);
+    const v = parseNoArgs('install', argv, this.usage);
     const parsed = commonOptions.root.safeParse(v.root);
     if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
     const bundle = installable(process.argv[1]);
@@ -84,19 +83,19 @@ export const installCommand: Command = {
         `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
         2,
       );
-    const l = layout(parsed.data);
+    const paths = layout(parsed.data);
     // Refuse before creating anything when a directory on the way is not root's.
-    for (const d of [l.root, l.releasesDir, l.binDir]) checkRootOwnedPath(d, '--root');
-    for (const d of [l.root, l.releasesDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
-    const sha256 = installExecutor(l, bundle);
-    checkRootOwnedPath(l.cli, '--root');
-    const info = { installed: l.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
+    for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, '--root');
+    for (const d of [paths.root, paths.releasesDir]) mkdirSync(d, { recursive: true, mode: 0o755 });
+    const sha256 = installExecutor(paths, bundle);
+    checkRootOwnedPath(paths.cli, '--root');
+    const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
     if (v.json) process.stdout.write(JSON.stringify(info) + '\n');
     else
       process.stdout.write(
-        `installed ${l.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})\n` +
+        `installed ${paths.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})\n` +
           `sudoers rule for a deploy user that may run only this executor:\n` +
-          `  deploy ALL=(root) NOPASSWD: ${l.cli}\n`,
+          `  deploy ALL=(root) NOPASSWD: ${paths.cli}\n`,
       );
     return 0;
   },
@@ -106,8 +105,7 @@ export const versionCommand: Command = {
   usage: 'seisei-deploy version [--json]',
   summary: 'print the tool version and the request format this executor accepts',
   async main(argv) {
-    const { values: v, positionals: p } = parse('version', argv, {}, this.usage);
-    if (p.length) throw new DeployError(`version takes no arguments\nusage: ${this.usage}`, 2);
+    const v = parseNoArgs('version', argv, this.usage);
     const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
     process.stdout.write(
       v.json

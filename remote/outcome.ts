@@ -1,3 +1,4 @@
+// What a deploy or rollback ended with (the result event without its envelope) and its exit code.
 import type { ResultEvent } from '../common/events.js';
 
 /** What a deploy or rollback ended with; becomes the `result` event and the exit code. */

@@ -93,19 +93,19 @@ export function checkRootOwnedTree(dir: string, field: string): void {
  * each must be root's (missing ones are created by root later).
  */
 export function layoutDirs(root: string, stack?: string): string[] {
-  const l = layout(root);
+  const paths = layout(root);
   const dirs = [
-    l.root,
-    l.releasesDir,
-    l.stacksDir,
-    l.backupsDir,
-    l.verifiedDir,
-    l.currentDir,
-    l.locksDir,
-    l.binDir,
+    paths.root,
+    paths.releasesDir,
+    paths.stacksDir,
+    paths.backupsDir,
+    paths.verifiedDir,
+    paths.currentDir,
+    paths.locksDir,
+    paths.binDir,
   ];
-  dirs.push(join(l.releasesDir, 'stacks'), join(l.releasesDir, 'runs'));
-  if (stack) dirs.push(l.stackReleases(stack), l.runsDir(stack));
+  dirs.push(join(paths.releasesDir, 'stacks'), join(paths.releasesDir, 'runs'));
+  if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
   return dirs;
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Layout } from '../common/layout.js';
 import type { DeployRequest } from '../common/request.js';
 import { dockerConfigDir } from './docker-cli-config.js';
+import { pidExists } from './domain/process.js';
 import { stagedPasswordFile } from './domain/run-inputs.js';
 import type { Login } from './engine/engine.js';
 import { DeployError } from './errors.js';
@@ -82,16 +83,7 @@ function checkPrivateDir(dir: string): void {
 function removeDeadRunsConfigs(runsDir: string): void {
   for (const name of readdirSync(runsDir)) {
     const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !processAlive(pid))
+    if (pid && pid !== process.pid && !pidExists(pid))
       rmSync(join(runsDir, name), { recursive: true, force: true });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

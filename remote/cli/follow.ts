@@ -1,23 +1,8 @@
 // `follow`: streams a run journal from a byte offset until its result event. The action runs it
 // over SSH and, after a dropped connection, runs it again from where it stopped.
-import { closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, fstatSync } from 'node:fs';
 import { parseEventLine } from '../../common/events.js';
-import { processStartTime } from '../domain/lock.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Whether the executor that wrote `<run_key>.pid` is still that same process (pid and start time). */
-export function executorAlive(pidFile: string): boolean {
-  try {
-    const { pid, start_time } = JSON.parse(readFileSync(pidFile, 'utf8')) as {
-      pid: number;
-      start_time: string;
-    };
-    return processStartTime(pid) === start_time;
-  } catch {
-    return existsSync(pidFile); // present but unreadable: being written, so alive
-  }
-}
+import { executorAlive, pidFileOf, sleep } from '../domain/process.js';
 
 export async function follow(
   journal: string,
@@ -25,7 +10,7 @@ export async function follow(
   write: (text: string) => void,
   opts: { pollMs?: number; startGraceMs?: number } = {},
 ): Promise<void> {
-  const pidFile = `${journal.slice(0, -'.jsonl'.length)}.pid`;
+  const pidFile = pidFileOf(journal);
   const pollMs = opts.pollMs ?? 100;
   const fd = openSync(journal, 'r');
   const began = Date.now();

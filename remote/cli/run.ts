@@ -1,7 +1,7 @@
 // Runs a deploy or rollback request: in the foreground, or detached from the caller's session
 // (the action's SSH connection) with the run journal as the only channel.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import {
   deployRequest,
   formatIssues,
@@ -10,13 +10,13 @@ import {
   type RollbackRequest,
 } from '../../common/request.js';
 import { deploy } from '../deploy.js';
-import { planRelease } from '../plan.js';
+import { planRelease } from '../domain/plan.js';
 import { DeployError, isExpected } from '../errors.js';
 import { layout } from '../../common/layout.js';
 import { exitCode } from '../outcome.js';
 import { errorMessage, Reporter } from '../report.js';
 import { rollback } from '../rollback.js';
-import { processStartTime } from '../domain/lock.js';
+import { writePidFile } from '../domain/process.js';
 
 export type RunRequest = DeployRequest | RollbackRequest;
 
@@ -80,15 +80,12 @@ export function defaultRunKey(): string {
 
 /** Runs in this process; returns the exit code. */
 export async function runInForeground(req: RunRequest, json: boolean): Promise<number> {
-  const l = layout(req.root);
+  const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
+  const journal = paths.journal(req.stack, key);
   try {
-    mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
-    writeFileSync(
-      `${journal.slice(0, -'.jsonl'.length)}.pid`,
-      JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
-    );
+    mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
+    writePidFile(journal);
   } catch {
     // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
     // and reports the problem when its journal cannot be written either.
@@ -121,10 +118,10 @@ export function runDetached(
   req: RunRequest,
   script: string,
 ): { run_key: string; journal: string; pid: number } {
-  const l = layout(req.root);
+  const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
-  mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+  const journal = paths.journal(req.stack, key);
+  mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
   closeSync(openSync(journal, 'a', 0o640)); // exists before we return, so `follow` can start at once
   const child = spawn(process.execPath, [script, 'run', requestPath, '--run-key', key], {
     detached: true,

@@ -40,8 +40,8 @@ export function stageStdinInputs(
   const at = where.safeParse(e.data.request);
   if (!at.success) throw new DeployError(formatIssues(at.error), 2);
   checkTrustedRoot(at.data.root, at.data.stack);
-  const l = layout(at.data.root);
-  const dir = stagingDir(l, at.data.stack, key);
+  const paths = layout(at.data.root);
+  const dir = stagingDir(paths, at.data.stack, key);
   const request: Record<string, unknown> = { ...e.data.request };
   const login = request.registry_login as Record<string, unknown> | undefined;
   const named = (path: unknown, field: string) =>
@@ -58,7 +58,7 @@ export function stageStdinInputs(
       request.digest_file = `${dir}/image-digests.json`;
     }
     if (password !== undefined && login && typeof login === 'object') {
-      const file = stagedPasswordFile(l, at.data.stack, key)!;
+      const file = stagedPasswordFile(paths, at.data.stack, key)!;
       writeFileSync(file, password, { mode: 0o600 });
       request.registry_login = { ...login, password_file: file };
     }

@@ -47,6 +47,3 @@ export const composeUp = (t: ComposeTarget) => [
 ];
 
 export const composeDown = (t: ComposeTarget) => [...base(t), 'down', '--remove-orphans'];
-
-export const composeConfigImages = (t: ComposeTarget) =>
-  t.flavor === 'v2' ? [...base(t), 'config', '--images'] : [...base(t), 'config'];

@@ -1,14 +1,9 @@
 // One deploy/rollback/cleanup per stack at a time (DESIGN.md section 8).
 import {
-  closeSync,
-  constants,
-  fstatSync,
   linkSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -19,75 +14,25 @@ import {
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { tempNameBeside } from '../fsutil.js';
+import {
+  describeHolder,
+  holderAlive,
+  processAlive,
+  readHolder,
+  readJsonNoFollow,
+  type LockHolder,
+} from './lock-holder.js';
+import { processStartTime, sleep } from './process.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
-
-export interface LockHolder {
-  pid: number;
-  start_time: string;
-  hostname: string;
-  actor: string;
-  run_id: string;
-  release: string;
-  since: string;
-}
 
 export interface Lock {
   holder: LockHolder;
   release(): void;
 }
 
-/** Process start time from /proc (clock ticks since boot): tells a live pid from a reused one. */
-export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Whether a process recorded as pid + start time is still running (another host's: assumed so). */
-function processAlive(p: { pid: number; start_time: string; hostname: string }): boolean {
-  if (p.hostname !== hostname()) return true; // a lock from another host cannot be judged: never evict it
-  return processStartTime(p.pid) === p.start_time;
-}
-
-export function holderAlive(h: LockHolder): boolean {
-  return processAlive(h);
-}
-
-/** A regular file's JSON, read without following a symlink; undefined when absent, a link or torn. */
-function readJsonNoFollow(path: string): unknown {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return undefined;
-    return JSON.parse(readFileSync(fd, 'utf8'));
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export function readHolder(path: string): LockHolder | undefined {
-  const h = readJsonNoFollow(path) as LockHolder | undefined;
-  return h && typeof h === 'object' && typeof h.pid === 'number' ? h : undefined;
-}
-
-export function describeHolder(h: LockHolder): string {
-  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || '?'}, run ${h.run_id || '?'}, release ${h.release || '?'}, since ${h.since}`;
-}
-
 const sameHolder = (a: LockHolder, b: LockHolder) =>
   a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function acquireLock(
   path: string,

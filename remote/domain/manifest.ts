@@ -6,8 +6,9 @@ import * as z from 'zod';
 import type { Layout } from '../../common/layout.js';
 import { RELEASE_ID_RE } from '../../common/names.js';
 import { writeFileAtomic } from '../fsutil.js';
-import { liveReleaseId, RELEASE_META, type ReleaseMeta } from '../releases.js';
-import { mainImage } from '../release.js';
+import { RELEASE_META, type ReleaseMeta } from './releases.js';
+import { liveReleaseId } from './live-link.js';
+import { mainImage } from './release.js';
 import type { Who } from '../run-context.js';
 import { TOOL_VERSION } from '../version.js';
 

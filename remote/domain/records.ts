@@ -3,11 +3,11 @@
 // What to write (env, gate, break-glass, status) is the caller's policy; how is decided here only.
 import type { Layout } from '../../common/layout.js';
 import { DeployError } from '../errors.js';
-import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from '../history.js';
-import { mainImage, type Release } from '../release.js';
+import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from './history.js';
+import { mainImage, type Release } from './release.js';
 import { errorMessage } from '../report.js';
 import type { RunContext, Who } from '../run-context.js';
-import { liveReleaseId } from '../releases.js';
+import { liveReleaseId } from './live-link.js';
 import {
   buildManifest,
   recordedLiveId,

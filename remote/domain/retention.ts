@@ -3,19 +3,20 @@
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Layout } from '../../common/layout.js';
-import { compareReleaseIds, listReleases, liveReleaseId, type ReleaseInfo } from '../releases.js';
+import { compareReleaseIds, listReleases, type ReleaseInfo } from './releases.js';
+import { liveReleaseId } from './live-link.js';
 import type { Reporter } from '../report.js';
 
 /** The cleanup step of a deploy: the retention rule applied to this stack only. */
-export function cleanupAfterDeploy(l: Layout, stack: string, keep: number, report: Reporter): void {
-  const leftovers = removeLeftovers(l, stack);
+export function cleanupAfterDeploy(layout: Layout, stack: string, keep: number, report: Reporter): void {
+  const leftovers = removeLeftovers(layout, stack);
   if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(', ')}`);
-  const plan = planCleanup(l, stack, keep);
-  removeReleases(l, stack, plan.remove);
+  const plan = planCleanup(layout, stack, keep);
+  removeReleases(layout, stack, plan.remove);
   report.log(
     `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ': ' + plan.remove.map((r) => r.id).join(', ') : ''}`,
   );
-  const runs = pruneRuns(l, stack);
+  const runs = pruneRuns(layout, stack);
   if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
 }
 
@@ -23,8 +24,8 @@ export function cleanupAfterDeploy(l: Layout, stack: string, keep: number, repor
 export const RUN_JOURNAL_DAYS = 30;
 
 /** Removes this stack's run journals, pid files and staged inputs older than RUN_JOURNAL_DAYS. */
-export function pruneRuns(l: Layout, stack: string, now = Date.now()): number {
-  const dir = l.runsDir(stack);
+export function pruneRuns(layout: Layout, stack: string, now = Date.now()): number {
+  const dir = layout.runsDir(stack);
   if (!existsSync(dir)) return 0;
   const cutoff = now - RUN_JOURNAL_DAYS * 24 * 3600 * 1000;
   let removed = 0;
@@ -42,8 +43,8 @@ export function pruneRuns(l: Layout, stack: string, now = Date.now()): number {
  * holding the stack's lock creates them and it removes them before it ends, so under the lock any
  * that exist were left by a run that was killed. They never look like releases; this reclaims the space.
  */
-function removeLeftovers(l: Layout, stack: string): string[] {
-  const dir = l.stackReleases(stack);
+function removeLeftovers(layout: Layout, stack: string): string[] {
+  const dir = layout.stackReleases(stack);
   const names = readdirSync(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
   for (const n of names) rmSync(join(dir, n), { recursive: true, force: true });
   return names;
@@ -59,9 +60,9 @@ export interface CleanupPlan {
  * Failed and bad releases go first and never count toward `keep`. The live release and the newest
  * rollback target are never removed, whatever `keep` says.
  */
-export function planCleanup(l: Layout, stack: string, keepN: number): CleanupPlan {
-  const all = listReleases(l, stack);
-  const live = liveReleaseId(l, stack);
+export function planCleanup(layout: Layout, stack: string, keepN: number): CleanupPlan {
+  const all = listReleases(layout, stack);
+  const live = liveReleaseId(layout, stack);
   const target = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
   const guarded = new Set([live, target?.id].filter((x): x is string => Boolean(x)));
   const good = all.filter((r) => r.succeeded && !r.bad);
@@ -73,11 +74,11 @@ export function planCleanup(l: Layout, stack: string, keepN: number): CleanupPla
 }
 
 /** Renames first so a half-deleted directory never looks like a release, then deletes. */
-export function removeReleases(l: Layout, stack: string, doomed: ReleaseInfo[]): void {
+export function removeReleases(layout: Layout, stack: string, doomed: ReleaseInfo[]): void {
   for (const r of doomed) {
-    const trash = join(l.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
+    const trash = join(layout.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
     renameSync(r.dir, trash);
     rmSync(trash, { recursive: true, force: true });
-    rmSync(l.badMarker(stack, r.id), { force: true });
+    rmSync(layout.badMarker(stack, r.id), { force: true });
   }
 }

@@ -1,6 +1,6 @@
 // Picks the engine a release runs on: the one its frozen compose file names (x-seisei-deploy.engine).
 import { DeployError } from '../errors.js';
-import type { Release } from '../release.js';
+import type { Release } from '../domain/release.js';
 import { composeEngine } from './compose.js';
 import type { Engine, Host } from './engine.js';
 import { swarmEngine } from './swarm.js';

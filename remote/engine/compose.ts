@@ -2,11 +2,10 @@
 // Compose-specific detail of pull, up, what runs and down lives here.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeDown, composeUp, type ComposeTarget } from '../commands/compose.js';
+import { composeDown, composeUp, type ComposeFlavor, type ComposeTarget } from '../commands/compose.js';
 import { login } from '../commands/docker.js';
-import { target } from '../docker.js';
-import { imagesToCheck, nothingToPull, planPull, pullCommands } from '../pull-plan.js';
-import { stepTimeouts, type Release } from '../release.js';
+import { imagesToCheck, nothingToPull, planPull, pullCommands } from './pull-plan.js';
+import { stepTimeouts, type Release } from '../domain/release.js';
 import type { Engine, Host, Login } from './engine.js';
 
 const PULL_FAILED = 'pulling the images (registry down, digest missing or credentials wrong?)';
@@ -33,7 +32,7 @@ export function composeEngine(host: Host): Engine {
 }
 
 /**
- * Pulls what the release needs and the server lacks (remote/pull-plan.ts): its pinned images by
+ * Pulls what the release needs and the server lacks (remote/engine/pull-plan.ts): its pinned images by
  * digest with `docker pull` (Compose v1 would first spend ≈ 0.4 s starting Python), and the
  * services that run other images (a database, a proxy by tag) with `compose pull`, all with the
  * run's login when it has one. Afterwards `up` has nothing left to fetch (v2 runs it with
@@ -70,4 +69,20 @@ async function pullRelease(
     // The login is needed for the pull only: the credentials leave the disk as soon as it ends.
     if (withLogin && docker.dockerConfig) rmSync(join(docker.dockerConfig, 'config.json'), { force: true });
   }
+}
+
+/** The compose project of one release: its name, directory, frozen compose file and .env. */
+function target(
+  flavor: ComposeFlavor,
+  project: string,
+  releaseDir: string,
+  composeFile: string,
+): ComposeTarget {
+  return {
+    flavor,
+    project,
+    projectDir: releaseDir,
+    file: `${releaseDir}/${composeFile}`,
+    envFile: `${releaseDir}/.env`,
+  };
 }

@@ -1,10 +1,10 @@
 // The seam between the deploy steps and what runs the stack (DESIGN.md section A): everything a
 // step asks of an engine. Compose (compose.ts) and Swarm (swarm.ts) implement it; choose.ts picks one.
 import type { ContainerState, Docker } from '../docker.js';
-import type { Release } from '../release.js';
+import type { Release } from '../domain/release.js';
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { Reporter } from '../report.js';
-import type { EngineName } from '../stack-config.js';
+import type { EngineName } from '../domain/stack-config.js';
 
 /** A judgement of what runs: passed, or why not and whether waiting can still help. */
 export type Verdict = { pass: true } | { pass: false; final: boolean; why: string };

@@ -15,12 +15,12 @@ import {
   swarmRole,
   taskInspect,
 } from '../commands/swarm.js';
-import { sameImage, type ServiceImage } from '../compose-services.js';
+import { sameImage, type ServiceImage } from '../domain/compose-services.js';
 import { composeEnv, type ContainerState, type Docker } from '../docker.js';
 import { DeployError } from '../errors.js';
-import { stepTimeouts, type Release } from '../release.js';
+import { stepTimeouts, type Release } from '../domain/release.js';
 import { errorMessage, type Reporter } from '../report.js';
-import { readEnvFile } from '../stack-config.js';
+import { readEnvFile } from '../domain/stack-config.js';
 import type { Engine, Host, Login, Verdict } from './engine.js';
 
 /** What a service of the stack is, from `docker service inspect`. */

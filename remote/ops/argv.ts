@@ -2,7 +2,8 @@
 import type { z } from 'zod';
 import { imageTag, stackName, freeText } from '../../common/names.js';
 import { commonOptions, formatIssues } from '../../common/request.js';
-import { defaultActor, integer, pathArg } from '../cli/args.js';
+import type { ParseArgsConfig } from 'node:util';
+import { defaultActor, integer, parse, pathArg } from '../argv/args.js';
 import { DeployError } from '../errors.js';
 import { layout, type Layout } from '../../common/layout.js';
 import { checkTrustedRoot } from '../ownership.js';
@@ -16,9 +17,9 @@ function check<T>(schema: z.ZodType<T>, value: unknown): T {
 /** `--root` (default /srv; a relative one is taken from the working directory) as a layout; under
  * root it must be root's (ownership.ts). */
 export function rootLayout(root: string | undefined): Layout {
-  const l = layout(check(commonOptions.root, pathArg(root)));
-  checkTrustedRoot(l.root);
-  return l;
+  const paths = layout(check(commonOptions.root, pathArg(root)));
+  checkTrustedRoot(paths.root);
+  return paths;
 }
 
 export const stackArg = (value: string): string => check(stackName, value);
@@ -32,10 +33,21 @@ export const actorArg = (value: string | undefined): string =>
 export const textArg = (field: string, value: string | undefined, max = 1000): string =>
   check(freeText(field, max), value ?? '');
 
-/** At most `max` positionals; says which command took what. */
-export function positionals(p: string[], max: number, usage: string): void {
-  if (p.length > max)
-    throw new DeployError(`unexpected argument ${JSON.stringify(p[max])}\nusage: ${usage}`, 2);
+/**
+ * An operator command's options and its one positional (`<stack>` or `<image_tag>`; with
+ * `required` it must be given). Anything more is refused, naming it, with the usage.
+ */
+export function parseOp<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: O,
+  usage: string,
+  required?: string,
+) {
+  const { values, positionals: p } = parse(command, argv, options, usage);
+  if (p.length > 1) throw new DeployError(`unexpected argument ${JSON.stringify(p[1])}\nusage: ${usage}`, 2);
+  if (required && !p[0]) throw new DeployError(`${command} takes <${required}>\nusage: ${usage}`, 2);
+  return { v: values, arg: p[0] };
 }
 
 /** `--lock-timeout SECONDS` (default 600, as for deploys). */

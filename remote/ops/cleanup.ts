@@ -1,16 +1,18 @@
 // `cleanup`: the retention rule of DESIGN.md section 7 step 12, per stack, under the stack's lock.
 import type { Command } from '../cli/command.js';
-import { integer, parse } from '../cli/args.js';
+import { integer } from '../argv/args.js';
 import { DeployError } from '../errors.js';
 import type { Layout } from '../../common/layout.js';
-import { compareReleaseIds, liveReleaseId, readReleaseMeta, type ReleaseInfo } from '../releases.js';
+import { liveReleaseId } from '../domain/live-link.js';
+import { compareReleaseIds, readReleaseMeta, type ReleaseInfo } from '../domain/releases.js';
 import { errorMessage, Reporter } from '../report.js';
-import { readStackConfig } from '../stack-config.js';
+import { readStackConfig } from '../domain/stack-config.js';
 import { planCleanup, removeReleases, type CleanupPlan } from '../domain/retention.js';
-import { acquireLock, describeHolder, holderAlive, readHolder } from '../domain/lock.js';
+import { acquireLock } from '../domain/lock.js';
+import { describeHolder, holderAlive, readHolder } from '../domain/lock-holder.js';
 import { readManifest } from '../domain/manifest.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
-import { actorArg, lockTimeoutArg, positionals, rootLayout } from './argv.js';
+import { actorArg, lockTimeoutArg, rootLayout, parseOp } from './argv.js';
 import { selectStacks } from './stacks.js';
 import { paint, print, printJson, table } from './table.js';
 
@@ -51,11 +53,11 @@ export function explainPlan(plan: CleanupPlan, keep: number, live: string | unde
 }
 
 /** `keep_releases` of the live release's x-seisei-deploy block, if it sets one. */
-function configuredKeep(l: Layout, stack: string): number | undefined {
-  const live = liveReleaseId(l, stack);
+function configuredKeep(layout: Layout, stack: string): number | undefined {
+  const live = liveReleaseId(layout, stack);
   if (!live) return undefined;
   try {
-    const dir = l.releaseDir(stack, live);
+    const dir = layout.releaseDir(stack, live);
     return readStackConfig(dir, readReleaseMeta(dir).compose_file).keep_releases;
   } catch {
     return undefined; // an unreadable config does not block a cleanup: the default applies
@@ -76,22 +78,22 @@ function emptyResult(stack: string, keep: number, keepFrom: string, dryRun: bool
 }
 
 export async function cleanupStack(
-  l: Layout,
+  layout: Layout,
   stack: string,
   opts: { keep?: number; dryRun: boolean; actor: string; lockTimeoutS: number },
   report: Reporter,
 ): Promise<CleanupResult> {
-  const configured = opts.keep === undefined ? configuredKeep(l, stack) : undefined;
+  const configured = opts.keep === undefined ? configuredKeep(layout, stack) : undefined;
   const keep = opts.keep ?? configured ?? DEFAULT_KEEP;
   const from = opts.keep !== undefined ? '--keep' : configured !== undefined ? 'keep_releases' : 'default';
   const result = emptyResult(stack, keep, from, opts.dryRun);
   const plan = () => {
-    const p = planCleanup(l, stack, keep);
-    result.releases = explainPlan(p, keep, liveReleaseId(l, stack));
+    const p = planCleanup(layout, stack, keep);
+    result.releases = explainPlan(p, keep, liveReleaseId(layout, stack));
     return p;
   };
   if (opts.dryRun) {
-    const holder = readHolder(l.lockFile(stack));
+    const holder = readHolder(layout.lockFile(stack));
     if (holder && holderAlive(holder))
       result.note = `a run holds the lock (${describeHolder(holder)}): the plan may change when it ends`;
     plan();
@@ -99,7 +101,7 @@ export async function cleanupStack(
   }
   const started = Date.now();
   const lock = await acquireLock(
-    l.lockFile(stack),
+    layout.lockFile(stack),
     { actor: opts.actor, run_id: '', release: 'cleanup' },
     opts.lockTimeoutS,
     report,
@@ -108,18 +110,18 @@ export async function cleanupStack(
     const p = plan();
     try {
       for (const r of p.remove) {
-        removeReleases(l, stack, [r]);
+        removeReleases(layout, stack, [r]);
         result.removed.push(r.id);
       }
     } catch (err) {
       result.error = errorMessage(err);
     }
     appendRecord(
-      l,
+      layout,
       historyRecord(
         {
           stack,
-          env: readManifest(l, stack)?.env ?? '',
+          env: readManifest(layout, stack)?.env ?? '',
           mode: 'cleanup',
           status: result.error ? 'failed' : 'success',
           started,
@@ -165,22 +167,22 @@ function render(r: CleanupResult): string {
     .join('\n');
 }
 
+const cleanupOptions = {
+  keep: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  actor: { type: 'string' },
+} as const;
+
 export const cleanupCommand: Command = {
   usage:
     'seisei-deploy cleanup [<stack>] [--keep N] [--dry-run] [--actor A] [--lock-timeout SECONDS] [--root DIR] [--json]',
   summary: 'remove old releases (failed/bad first; never the live one or the newest rollback target)',
   async main(argv) {
-    const { values: v, positionals: p } = parse(
-      'cleanup',
-      argv,
-      { keep: { type: 'string' }, 'dry-run': { type: 'boolean', default: false }, actor: { type: 'string' } },
-      this.usage,
-    );
-    positionals(p, 1, this.usage);
+    const { v, arg } = parseOp('cleanup', argv, cleanupOptions, this.usage);
     const keep = integer('--keep', v.keep);
     if (keep === 0) throw new DeployError('--keep must be at least 1', 2);
-    const l = rootLayout(v.root);
-    const stacks = selectStacks(l, p[0]);
+    const layout = rootLayout(v.root);
+    const stacks = selectStacks(layout, arg);
     const opts = {
       keep,
       dryRun: v['dry-run'],
@@ -192,7 +194,7 @@ export const cleanupCommand: Command = {
     const results: CleanupResult[] = [];
     for (const stack of stacks) {
       try {
-        results.push(await cleanupStack(l, stack, opts, report));
+        results.push(await cleanupStack(layout, stack, opts, report));
       } catch (err) {
         results.push({
           ...emptyResult(stack, keep ?? DEFAULT_KEEP, '', opts.dryRun),
@@ -201,7 +203,7 @@ export const cleanupCommand: Command = {
       }
     }
     if (v.json) printJson({ dry_run: opts.dryRun, stacks: results });
-    else print(results.length ? results.map(render).join('\n\n') : `no stacks under ${l.root}`);
+    else print(results.length ? results.map(render).join('\n\n') : `no stacks under ${layout.root}`);
     return results.some((r) => r.error) ? 1 : 0;
   },
 };

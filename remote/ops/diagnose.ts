@@ -1,9 +1,9 @@
 // Judges one stack's facts (status-facts.ts): do the symlink, the manifest and the running
 // containers agree? Pure, so every rule is unit-tested without a server or Docker.
 import type { ContainerState } from '../docker.js';
-import { describeHolder } from '../domain/lock.js';
+import { describeHolder } from '../domain/lock-holder.js';
 import { hostname } from 'node:os';
-import { sameImage } from '../compose-services.js';
+import { sameImage } from '../domain/compose-services.js';
 import type { StatusFacts } from './status-facts.js';
 
 export interface Problem {

@@ -1,8 +1,8 @@
 // `history`: the most recent history records as a table (like `tail`: newest at the bottom).
 import type { Command } from '../cli/command.js';
-import { integer, parse } from '../cli/args.js';
-import { recentRecords, type HistoryRecord } from '../history.js';
-import { positionals, rootLayout, stackArg } from './argv.js';
+import { integer } from '../argv/args.js';
+import { recentRecords, type HistoryRecord } from '../domain/history.js';
+import { rootLayout, stackArg, parseOp } from './argv.js';
 import { paint, print, shorten, table, type Paint } from './table.js';
 
 const HEADER = ['TS', 'STACK', 'ENV', 'MODE', 'STATUS', 'RELEASE', 'ACTOR', 'BREAK-GLASS', 'ERROR'];
@@ -45,16 +45,10 @@ export const historyCommand: Command = {
   usage: 'seisei-deploy history [<stack>] [-n N] [--root DIR] [--json]',
   summary: 'the last N (default 20) history records, newest at the bottom',
   async main(argv) {
-    const { values: v, positionals: p } = parse(
-      'history',
-      argv,
-      { lines: { type: 'string', short: 'n' } },
-      this.usage,
-    );
-    positionals(p, 1, this.usage);
-    const stack = p[0] === undefined ? undefined : stackArg(p[0]);
-    const l = rootLayout(v.root);
-    const records = recentRecords(l.history, { stack, limit: integer('-n', v.lines) ?? 20 });
+    const { v, arg } = parseOp('history', argv, { lines: { type: 'string', short: 'n' } }, this.usage);
+    const stack = arg === undefined ? undefined : stackArg(arg);
+    const layout = rootLayout(v.root);
+    const records = recentRecords(layout.history, { stack, limit: integer('-n', v.lines) ?? 20 });
     if (v.json) {
       // JSON Lines in file order, like `tail` of the log itself
       process.stdout.write(
@@ -66,7 +60,7 @@ export const historyCommand: Command = {
       return 0;
     }
     if (!records.length) {
-      print(`no history records${stack ? ` for ${stack}` : ''} in ${l.history}`);
+      print(`no history records${stack ? ` for ${stack}` : ''} in ${layout.history}`);
       return 0;
     }
     print(formatHistory(records, paint()));

@@ -17,23 +17,23 @@ function names(dir: string, suffix = ''): string[] {
 }
 
 /** Sorted; temp names (`.x.tmp-…`) and foreign files are not stacks. */
-export function knownStacks(l: Layout): string[] {
+export function knownStacks(layout: Layout): string[] {
   const all = [
-    ...names(l.currentDir, '.json'),
-    ...names(l.stacksDir),
-    ...names(join(l.releasesDir, 'stacks')),
+    ...names(layout.currentDir, '.json'),
+    ...names(layout.stacksDir),
+    ...names(join(layout.releasesDir, 'stacks')),
   ].filter((n) => STACK_RE.test(n));
   return [...new Set(all)].sort();
 }
 
 /** The stack named on the command line (which must be known here), or every known stack. */
-export function selectStacks(l: Layout, arg: string | undefined): string[] {
-  const known = knownStacks(l);
+export function selectStacks(layout: Layout, arg: string | undefined): string[] {
+  const known = knownStacks(layout);
   if (arg === undefined) return known;
   const stack = stackArg(arg);
   if (!known.includes(stack))
     throw new DeployError(
-      `stack ${stack} is not known under ${l.root}: no live symlink, manifest or releases (known: ${known.join(', ') || 'none'})`,
+      `stack ${stack} is not known under ${layout.root}: no live symlink, manifest or releases (known: ${known.join(', ') || 'none'})`,
       2,
     );
   return [stack];

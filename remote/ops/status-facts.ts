@@ -1,27 +1,26 @@
 // Gathers what `status` compares for one stack: the live symlink, the current manifest, the frozen
 // release, the running containers, the lock and the last run. No judgement here (see diagnose.ts).
-import { existsSync, lstatSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseEventLine } from '../../common/events.js';
-import { executorAlive } from '../cli/follow.js';
+import { executorAlive, pidFileOf } from '../domain/process.js';
 import { Docker, type ContainerState } from '../docker.js';
-import { linesFromEnd } from '../history.js';
+import { linesFromEnd } from '../domain/history.js';
 import type { Layout } from '../../common/layout.js';
 import {
   isBad,
-  liveReleaseId,
   readReleaseMeta,
   rollbackCandidates,
   type ReleaseInfo,
   type ReleaseMeta,
-} from '../releases.js';
+} from '../domain/releases.js';
 import { errorMessage, Reporter } from '../report.js';
-import { holderAlive, readHolder, type LockHolder } from '../domain/lock.js';
+import { holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
 import { readManifest, type StoredManifest } from '../domain/manifest.js';
-import { loadRelease, mainImage } from '../release.js';
+import { loadRelease, mainImage } from '../domain/release.js';
 import { readStack, serviceRows } from '../engine/swarm.js';
-import { checkLiveLink } from '../steps/safety.js';
-import { releaseServiceImages, type ServiceImage } from '../compose-services.js';
+import { checkLiveLink, liveReleaseId, readLiveLink } from '../domain/live-link.js';
+import { releaseServiceImages, type ServiceImage } from '../domain/compose-services.js';
 
 export interface LinkFacts {
   path: string;
@@ -106,45 +105,32 @@ export function liveEngine(l: Layout, stack: string): string {
   }
 }
 
-function linkFacts(l: Layout, stack: string): LinkFacts {
-  const path = l.liveLink(stack);
-  let st;
-  try {
-    st = lstatSync(path);
-  } catch {
-    return { path, kind: 'missing', targetExists: false };
-  }
+function linkFacts(layout: Layout, stack: string): LinkFacts {
+  const link = readLiveLink(layout, stack);
+  if (link.kind === 'missing') return { path: link.path, kind: 'missing', targetExists: false };
   let unsafe: string | undefined;
   try {
-    checkLiveLink(l, stack);
+    checkLiveLink(layout, stack);
   } catch (err) {
     unsafe = errorMessage(err);
   }
-  if (!st.isSymbolicLink())
-    return { path, kind: st.isDirectory() ? 'directory' : 'file', targetExists: true, unsafe };
-  const target = resolve(dirname(path), readlinkSync(path));
-  return {
-    path,
-    kind: 'symlink',
-    target,
-    releaseId: liveReleaseId(l, stack),
-    targetExists: existsSync(target),
-    unsafe,
-  };
+  if (link.kind !== 'symlink') return { path: link.path, kind: link.kind, targetExists: true, unsafe };
+  const { path, target, releaseId } = link;
+  return { path, kind: 'symlink', target, releaseId, targetExists: existsSync(target), unsafe };
 }
 
-function manifestFacts(l: Layout, stack: string): ManifestFacts {
-  const path = l.currentManifest(stack);
+function manifestFacts(layout: Layout, stack: string): ManifestFacts {
+  const path = layout.currentManifest(stack);
   if (!existsSync(path)) return { state: 'missing', path };
-  const value = readManifest(l, stack);
+  const value = readManifest(layout, stack);
   if (!value || typeof value !== 'object' || typeof value.release_id !== 'string')
     return { state: 'unreadable', path };
-  const releaseExists = existsSync(l.releaseDir(stack, value.release_id));
+  const releaseExists = existsSync(layout.releaseDir(stack, value.release_id));
   return { state: 'ok', path, value, releaseExists };
 }
 
-function lockFacts(l: Layout, stack: string): LockFacts {
-  const path = l.lockFile(stack);
+function lockFacts(layout: Layout, stack: string): LockFacts {
+  const path = layout.lockFile(stack);
   if (!existsSync(path)) return { state: 'free' };
   const holder = readHolder(path);
   if (!holder) return { state: 'unreadable', path };
@@ -152,12 +138,12 @@ function lockFacts(l: Layout, stack: string): LockFacts {
 }
 
 /** The newest run journal of the stack, and whether it ended with a result. */
-export function lastRunFacts(l: Layout, stack: string, now = Date.now()): RunFacts | undefined {
+export function lastRunFacts(layout: Layout, stack: string, now = Date.now()): RunFacts | undefined {
   let newest: { key: string; journal: string; mtime: number } | undefined;
   try {
-    for (const name of readdirSync(l.runsDir(stack))) {
+    for (const name of readdirSync(layout.runsDir(stack))) {
       if (!name.endsWith('.jsonl')) continue;
-      const journal = join(l.runsDir(stack), name);
+      const journal = join(layout.runsDir(stack), name);
       const mtime = statSync(journal).mtimeMs;
       if (!newest || mtime > newest.mtime) newest = { key: name.slice(0, -'.jsonl'.length), journal, mtime };
     }
@@ -171,26 +157,26 @@ export function lastRunFacts(l: Layout, stack: string, now = Date.now()): RunFac
     if (e?.type === 'result') return { key, journal, state: 'finished', result: e.status };
     break; // the result is always the last event: any other last line means no result yet
   }
-  const pidFile = `${journal.slice(0, -'.jsonl'.length)}.pid`;
+  const pidFile = pidFileOf(journal);
   if (existsSync(pidFile)) return { key, journal, state: executorAlive(pidFile) ? 'running' : 'dead' };
   // a detached run creates its journal a moment before the executor writes its pid
   return { key, journal, state: now - mtime < 60_000 ? 'starting' : 'dead' };
 }
 
-function liveFacts(l: Layout, link: LinkFacts, stack: string): StatusFacts['live'] {
+function liveFacts(layout: Layout, link: LinkFacts, stack: string): StatusFacts['live'] {
   if (!link.releaseId || !link.targetExists) return undefined;
   try {
-    const meta = readReleaseMeta(l.releaseDir(stack, link.releaseId));
-    return { images: meta.images, main: mainImage(meta), bad: isBad(l, stack, link.releaseId) };
+    const meta = readReleaseMeta(layout.releaseDir(stack, link.releaseId));
+    return { images: meta.images, main: mainImage(meta), bad: isBad(layout, stack, link.releaseId) };
   } catch {
     return undefined;
   }
 }
 
-function serviceFacts(l: Layout, stack: string, releaseId: string | undefined): StatusFacts['services'] {
+function serviceFacts(layout: Layout, stack: string, releaseId: string | undefined): StatusFacts['services'] {
   if (!releaseId) return undefined;
   try {
-    const dir = l.releaseDir(stack, releaseId);
+    const dir = layout.releaseDir(stack, releaseId);
     return { from: releaseId, list: releaseServiceImages(dir, readReleaseMeta(dir).compose_file) };
   } catch {
     return undefined; // unknown: containers are then checked against the manifest's images only
@@ -198,22 +184,22 @@ function serviceFacts(l: Layout, stack: string, releaseId: string | undefined): 
 }
 
 export async function gatherFacts(
-  l: Layout,
+  layout: Layout,
   stack: string,
   containers: ContainerSource,
 ): Promise<StatusFacts> {
-  const link = linkFacts(l, stack);
-  const manifest = manifestFacts(l, stack);
+  const link = linkFacts(layout, stack);
+  const manifest = manifestFacts(layout, stack);
   const named = manifest.state === 'ok' ? manifest.value.release_id : link.releaseId;
   return {
     stack,
     link,
     manifest,
-    live: liveFacts(l, link, stack),
-    services: serviceFacts(l, stack, named),
+    live: liveFacts(layout, link, stack),
+    services: serviceFacts(layout, stack, named),
     containers: await containers(stack),
-    lock: lockFacts(l, stack),
-    lastRun: lastRunFacts(l, stack),
-    candidates: rollbackCandidates(l, stack, link.releaseId ?? named),
+    lock: lockFacts(layout, stack),
+    lastRun: lastRunFacts(layout, stack),
+    candidates: rollbackCandidates(layout, stack, link.releaseId ?? named),
   };
 }

@@ -1,9 +1,8 @@
 // `status`: per stack, what is live and whether the symlink, the manifest and the running containers
 // agree. Exit code 0 when every stack is consistent, 1 when any drift is found, 2 for bad input.
 import type { Command } from '../cli/command.js';
-import { parse } from '../cli/args.js';
-import { describeHolder } from '../domain/lock.js';
-import { positionals, rootLayout } from './argv.js';
+import { describeHolder } from '../domain/lock-holder.js';
+import { rootLayout, parseOp } from './argv.js';
 import { diagnose, type Problem } from './diagnose.js';
 import { dockerContainers, gatherFacts, type StatusFacts } from './status-facts.js';
 import { selectStacks } from './stacks.js';
@@ -114,20 +113,19 @@ export const statusCommand: Command = {
   usage: 'seisei-deploy status [<stack>] [--root DIR] [--json]',
   summary: 'what is live per stack, and drift between symlink, manifest and containers (exit 1 on drift)',
   async main(argv) {
-    const { values: v, positionals: p } = parse('status', argv, {}, this.usage);
-    positionals(p, 1, this.usage);
-    const l = rootLayout(v.root);
-    const stacks = selectStacks(l, p[0]);
-    const containers = dockerContainers(l);
+    const { v, arg } = parseOp('status', argv, {}, this.usage);
+    const layout = rootLayout(v.root);
+    const stacks = selectStacks(layout, arg);
+    const containers = dockerContainers(layout);
     const results: StackStatus[] = [];
-    for (const s of stacks) results.push(judge(await gatherFacts(l, s, containers)));
+    for (const s of stacks) results.push(judge(await gatherFacts(layout, s, containers)));
     const consistent = results.every((r) => r.consistent);
     if (v.json) printJson({ consistent, stacks: results.map(statusJson) });
     else
       print(
         results.length
           ? results.map((r) => renderStatus(r, paint())).join('\n\n')
-          : `no stacks under ${l.root} (nothing deployed yet)`,
+          : `no stacks under ${layout.root} (nothing deployed yet)`,
       );
     return consistent ? 0 : 1;
   },

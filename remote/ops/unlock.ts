@@ -3,12 +3,12 @@
 import { lstatSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from '../cli/command.js';
-import { parse } from '../cli/args.js';
 import { DeployError } from '../errors.js';
 import { Reporter } from '../report.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
-import { describeHolder, holderAlive, readHolder, removeLock, type LockHolder } from '../domain/lock.js';
-import { actorArg, positionals, rootLayout, stackArg, textArg } from './argv.js';
+import { removeLock } from '../domain/lock.js';
+import { describeHolder, holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
+import { actorArg, rootLayout, stackArg, textArg, parseOp } from './argv.js';
 import { print, printJson } from './table.js';
 
 /** What the operator is told about a holder before removing its lock. */
@@ -23,23 +23,22 @@ export function describeLockState(holder: LockHolder | undefined): string {
   return `held by ${describeHolder(holder)}; ${where}`;
 }
 
+const unlockOptions = {
+  yes: { type: 'boolean', default: false },
+  reason: { type: 'string' },
+  actor: { type: 'string' },
+} as const;
+
 export const unlockCommand: Command = {
   usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
   summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
   async main(argv) {
-    const { values: v, positionals: p } = parse(
-      'unlock',
-      argv,
-      { yes: { type: 'boolean', default: false }, reason: { type: 'string' }, actor: { type: 'string' } },
-      this.usage,
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`unlock takes <stack>\nusage: ${this.usage}`, 2);
-    const stack = stackArg(p[0]);
-    const l = rootLayout(v.root);
+    const { v, arg } = parseOp('unlock', argv, unlockOptions, this.usage, 'stack');
+    const stack = stackArg(arg!);
+    const layout = rootLayout(v.root);
     const reason = textArg('reason', v.reason);
     const actor = actorArg(v.actor);
-    const path = l.lockFile(stack);
+    const path = layout.lockFile(stack);
     if (!exists(path)) {
       if (v.json) printJson({ stack, lock: path, locked: false, removed: false });
       else print(`${stack} is not locked (${path} does not exist)`);
@@ -65,7 +64,7 @@ export const unlockCommand: Command = {
       );
     }
     appendRecord(
-      l,
+      layout,
       historyRecord(
         { stack, env: '', mode: 'unlock', status: 'success', started },
         { actor, run_id: '', break_glass: false, break_glass_reason: '' },

@@ -2,36 +2,31 @@
 // (DESIGN.md section 6), recorded in the history with the actor.
 import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli/command.js';
-import { parse, pathArg } from '../cli/args.js';
+import { pathArg } from '../argv/args.js';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
 import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Layout } from '../../common/layout.js';
 import { errorMessage } from '../report.js';
-import type { VerifiedMarker } from '../steps/gate.js';
+import { parseMarker, type StoredMarker, type VerifiedMarker } from '../domain/verified-marker.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
-import { actorArg, positionals, rootLayout, tagArg, textArg } from './argv.js';
+import { actorArg, rootLayout, tagArg, textArg, parseOp } from './argv.js';
 import { print, printJson, table } from './table.js';
 
 /** What a marker file held: JSON, `empty` (made by `touch`), or `unreadable`. */
-export type MarkerContent = Partial<VerifiedMarker> | 'empty' | 'unreadable';
+export type MarkerContent = StoredMarker | 'empty' | 'unreadable';
 
-export function readMarker(l: Layout, tag: string): MarkerContent | undefined {
+export function readMarker(layout: Layout, tag: string): MarkerContent | undefined {
   let text: string;
   try {
-    text = readFileSync(l.marker(tag), 'utf8');
+    text = readFileSync(layout.marker(tag), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  if (!text.trim()) return 'empty';
-  try {
-    const m = JSON.parse(text) as unknown;
-    return m && typeof m === 'object' ? (m as Partial<VerifiedMarker>) : 'unreadable';
-  } catch {
-    return 'unreadable';
-  }
+  const read = parseMarker(text);
+  return read.kind === 'marker' ? read.marker : read.kind === 'empty' ? 'empty' : 'unreadable';
 }
 
 /** `{name: digest}` of every image in the digest manifest, which must carry `tag`. */
@@ -49,12 +44,12 @@ export function digestsFromFile(file: string, tag: string): Record<string, strin
 const who = (actor: string) => ({ actor, run_id: '', break_glass: false, break_glass_reason: '' });
 
 export function verifyTag(
-  l: Layout,
+  layout: Layout,
   tag: string,
   opts: { digests: Record<string, string>; note: string; actor: string },
 ): { path: string; marker: VerifiedMarker; replaced: MarkerContent | undefined } {
   const started = Date.now();
-  const replaced = readMarker(l, tag);
+  const replaced = readMarker(layout, tag);
   const marker: VerifiedMarker = {
     image_tag: tag,
     digests: opts.digests,
@@ -62,34 +57,34 @@ export function verifyTag(
     verified_by: opts.actor,
     note: opts.note,
   };
-  writeFileAtomic(l.marker(tag), JSON.stringify(marker, null, 2) + '\n');
+  writeFileAtomic(layout.marker(tag), JSON.stringify(marker, null, 2) + '\n');
   appendRecord(
-    l,
+    layout,
     historyRecord(
       { stack: '', env: '', mode: 'verify', status: 'success', started },
       who(opts.actor),
       { image_tag: tag },
       '',
-      { digests: opts.digests, note: opts.note, marker: l.marker(tag) },
+      { digests: opts.digests, note: opts.note, marker: layout.marker(tag) },
     ),
   );
-  return { path: l.marker(tag), marker, replaced };
+  return { path: layout.marker(tag), marker, replaced };
 }
 
 export function unverifyTag(
-  l: Layout,
+  layout: Layout,
   tag: string,
   opts: { note: string; actor: string },
 ): { path: string; removed: MarkerContent } {
   const started = Date.now();
-  const path = l.marker(tag);
-  const removed = readMarker(l, tag);
+  const path = layout.marker(tag);
+  const removed = readMarker(layout, tag);
   if (removed === undefined)
     throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
   unlinkSync(path);
-  fsyncDir(l.verifiedDir);
+  fsyncDir(layout.verifiedDir);
   appendRecord(
-    l,
+    layout,
     historyRecord(
       { stack: '', env: '', mode: 'unverify', status: 'success', started },
       who(opts.actor),
@@ -112,26 +107,25 @@ function describeMarker(m: MarkerContent | undefined): string {
   return `the marker written ${m.verified_at ?? '?'} by ${m.verified_by || '?'}`;
 }
 
+const verifyOptions = {
+  'digest-file': { type: 'string' },
+  note: { type: 'string' },
+  actor: { type: 'string' },
+} as const;
+
 export const verifyCommand: Command = {
   usage:
     'seisei-deploy verify <image_tag> [--digest-file F|-] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: 'mark an image tag as verified on staging (production deploys need it)',
   async main(argv) {
-    const { values: v, positionals: p } = parse(
-      'verify',
-      argv,
-      { 'digest-file': { type: 'string' }, note: { type: 'string' }, actor: { type: 'string' } },
-      this.usage,
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`verify takes <image_tag>\nusage: ${this.usage}`, 2);
-    const tag = tagArg(p[0]);
-    const l = rootLayout(v.root);
+    const { v, arg } = parseOp('verify', argv, verifyOptions, this.usage, 'image_tag');
+    const tag = tagArg(arg!);
+    const layout = rootLayout(v.root);
     const note = textArg('note', v.note);
     const actor = actorArg(v.actor);
     const file = pathArg(v['digest-file']);
     const digests = file ? digestsFromFile(file, tag) : {};
-    const done = verifyTag(l, tag, { digests, note, actor });
+    const done = verifyTag(layout, tag, { digests, note, actor });
     if (v.json) {
       printJson(done);
       return 0;
@@ -156,17 +150,11 @@ export const unverifyCommand: Command = {
   usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
   summary: 'remove the verified marker of an image tag (production deploys of it fail again)',
   async main(argv) {
-    const { values: v, positionals: p } = parse(
-      'unverify',
-      argv,
-      { note: { type: 'string' }, actor: { type: 'string' } },
-      this.usage,
-    );
-    positionals(p, 1, this.usage);
-    if (!p[0]) throw new DeployError(`unverify takes <image_tag>\nusage: ${this.usage}`, 2);
-    const tag = tagArg(p[0]);
-    const l = rootLayout(v.root);
-    const done = unverifyTag(l, tag, { note: textArg('note', v.note), actor: actorArg(v.actor) });
+    const options = { note: { type: 'string' }, actor: { type: 'string' } } as const;
+    const { v, arg } = parseOp('unverify', argv, options, this.usage, 'image_tag');
+    const tag = tagArg(arg!);
+    const layout = rootLayout(v.root);
+    const done = unverifyTag(layout, tag, { note: textArg('note', v.note), actor: actorArg(v.actor) });
     if (v.json) printJson(done);
     else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
     return 0;

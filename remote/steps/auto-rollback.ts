@@ -5,12 +5,12 @@ import type { Engine, Login } from '../engine/engine.js';
 import { readManifest } from '../domain/manifest.js';
 import { factsOf, recordFailure, recordLive, recordRun } from '../domain/records.js';
 import type { Outcome } from '../outcome.js';
-import { loadRelease, type Release } from '../release.js';
-import { markBad } from '../releases.js';
+import { loadRelease, type Release } from '../domain/release.js';
+import { markBad } from '../domain/releases.js';
 import { errorMessage } from '../report.js';
 import type { RunContext } from '../run-context.js';
 import { goLive } from './go-live.js';
-import { removeLive } from './switch.js';
+import { removeLive } from '../domain/live-link.js';
 
 export interface FailedDeploy {
   engine: Engine;

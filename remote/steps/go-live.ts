@@ -1,11 +1,11 @@
 // switch → up → smoke for one release: the three steps that make it live. A deploy names them one
 // by one; rollback, auto-rollback and restore run them through `goLive` under a step prefix.
 import type { Engine } from '../engine/engine.js';
-import type { Release } from '../release.js';
+import type { Release } from '../domain/release.js';
 import type { RunContext } from '../run-context.js';
-import { interpolate, readEnvFile } from '../stack-config.js';
+import { interpolate, readEnvFile } from '../domain/stack-config.js';
 import { smoke, type SmokePlan } from './smoke.js';
-import { switchLive } from './switch.js';
+import { switchLive } from '../domain/live-link.js';
 
 /** switch: the live symlink now names the release. */
 export function switchTo(run: RunContext, r: Release): void {

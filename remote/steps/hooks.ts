@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { run } from '../exec.js';
 import { composeEnv } from '../docker.js';
 import { DeployError } from '../errors.js';
-import { mainImage, type Release } from '../release.js';
+import { mainImage, type Release } from '../domain/release.js';
 import type { Reporter } from '../report.js';
 import type { RunContext } from '../run-context.js';
 

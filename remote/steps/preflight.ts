@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { DeployRequest } from '../../common/request.js';
-import { detectCompose } from '../compose-detect.js';
+import { detectCompose } from '../engine/compose-detect.js';
 import { composeEnv, Docker } from '../docker.js';
 import type { Host, Login } from '../engine/engine.js';
 import { privateDockerConfig, takeLogin } from '../registry-credentials.js';
@@ -18,7 +18,7 @@ import type { Reporter } from '../report.js';
 export const MIN_FREE_BYTES = 1024 * 1024;
 
 export async function preflight(
-  l: Layout,
+  layout: Layout,
   docker: Docker,
   report: Reporter,
   opts: { needBytes?: number; timeoutMs?: number } = {},
@@ -35,10 +35,10 @@ export async function preflight(
     detectCompose(composeEnv()),
   ]);
   const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
-  const free = freeBytes(l.releasesDir);
+  const free = freeBytes(layout.releasesDir);
   if (free !== undefined && free < need) {
     throw new DeployError(
-      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${l.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`,
+      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`,
     );
   }
   report.log(`docker ${version}, compose ${flavor}${free === undefined ? '' : `, ${fmt(free)} free`}`);

@@ -4,8 +4,9 @@ import type { ContainerState } from '../docker.js';
 import type { Engine, Verdict } from '../engine/engine.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
-import type { SmokeCheck } from '../stack-config.js';
+import type { SmokeCheck } from '../domain/stack-config.js';
 import { httpGet } from '../http-get.js';
+import { sleep } from '../domain/process.js';
 
 export interface SmokePlan {
   project: string;
@@ -66,8 +67,6 @@ export async function probe(check: SmokeCheck, timeoutMs: number): Promise<Verdi
     return { pass: false, final: false, why: `${check.url} did not answer (${e.code ?? e.message})` };
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The poll interval grows ×1.5 from 100 ms to this cap: an app that starts answering is noticed within it. */
 export const POLL_MAX_MS = 250;

@@ -18,12 +18,12 @@ import { DeployError } from '../errors.js';
 import { copyStackTree } from '../copy-tree.js';
 import { fsyncDir } from '../fsutil.js';
 import type { Layout } from '../../common/layout.js';
-import { RELEASE_META, type ReleaseMeta } from '../releases.js';
+import { RELEASE_META, type ReleaseMeta } from '../domain/releases.js';
 import type { DeployRequest } from '../../common/request.js';
-import type { ReleasePlan } from '../plan.js';
-import { loadRelease, type Release } from '../release.js';
+import type { ReleasePlan } from '../domain/plan.js';
+import { loadRelease, type Release } from '../domain/release.js';
 import type { RunContext } from '../run-context.js';
-import { COMPOSE_FILES, pinEnv, readStackConfig } from '../stack-config.js';
+import { COMPOSE_FILES, pinEnv, readStackConfig } from '../domain/stack-config.js';
 
 /** The solidify step of a deploy: the stack source frozen into the new release, read back. */
 export function solidifyRelease(run: RunContext, req: DeployRequest, plan: ReleasePlan): Release {
@@ -31,13 +31,13 @@ export function solidifyRelease(run: RunContext, req: DeployRequest, plan: Relea
 }
 
 export function solidify(
-  l: Layout,
+  layout: Layout,
   sourceDir: string,
   meta: Omit<ReleaseMeta, 'compose_file' | 'created_at_utc'>,
 ): { dir: string; composeFile: string } {
   const composeFile = checkSource(sourceDir);
   readStackConfig(sourceDir, composeFile); // an invalid x-seisei-deploy block never becomes a release
-  const parent = l.stackReleases(meta.stack);
+  const parent = layout.stackReleases(meta.stack);
   mkdirSync(parent, { recursive: true, mode: 0o755 });
   const final = join(parent, meta.release_id);
   if (existsSync(final))

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { HistoryRecord } from '../../remote/history.js';
+import type { HistoryRecord } from '../../remote/domain/history.js';
 import { parseEventLine, type DeployEvent } from '../../common/events.js';
 import {
   buildAndPush,

@@ -50,7 +50,7 @@ describe('executor deploy', () => {
     containers: (await allContainers(stack)).sort().join(','),
   });
 
-  test('1: a staging deploy freezes the release, pins the digest, switches, runs the digest and records everything', async () => {
+  test('a staging deploy freezes the release, pins the digest, switches, runs the digest and records everything', async () => {
     const img = await t.image('sha-aaa1111');
     const r = await t.deploy('sha-aaa1111');
     assert.equal(r.code, 0, r.stderr + r.stdout);
@@ -117,7 +117,7 @@ describe('executor deploy', () => {
     assert.ok(r.events.some((e) => e.type === 'step' && e.step === 'pull' && e.status === 'ok'));
   });
 
-  test('2: a second deploy replaces the containers of the same project, no duplicates or orphans', async () => {
+  test('a second deploy replaces the containers of the same project, no duplicates or orphans', async () => {
     const first = (await t.manifest())!.release_id;
     const img = await t.image('sha-bbb2222');
     const r = await t.deploy('sha-bbb2222');
@@ -127,7 +127,7 @@ describe('executor deploy', () => {
     assert.equal((await allContainers(t.stack)).length, 1);
   });
 
-  test('3: production with a marker deploys; a marker with other digests fails naming them', async () => {
+  test('production with a marker deploys; a marker with other digests fails naming them', async () => {
     const verified = path.join(t.root, 'releases', 'verified');
     mkdirSync(verified, { recursive: true });
     const img = await t.image('sha-ccc3333');
@@ -148,7 +148,7 @@ describe('executor deploy', () => {
     assert.equal((await t.manifest(prod))!.gate, 'verified');
   });
 
-  test('3: production without a marker fails with the exact message and changes nothing', async () => {
+  test('production without a marker fails with the exact message and changes nothing', async () => {
     const before = await snapshot(prod);
     const r = await t.deploy('sha-bbb2222', 'production', [], prod);
     assert.notEqual(r.code, 0);
@@ -161,7 +161,7 @@ describe('executor deploy', () => {
     assert.equal((await t.history()).at(-1)!.status, 'failed');
   });
 
-  test('3: break-glass needs a reason; with one it deploys and both fields are recorded', async () => {
+  test('break-glass needs a reason; with one it deploys and both fields are recorded', async () => {
     await t.image('sha-ddd4444');
     const before = await snapshot(prod);
     const noReason = await t.deploy('sha-ddd4444', 'production', ['--break-glass'], prod);
@@ -191,7 +191,7 @@ describe('executor deploy', () => {
     assert.deepEqual(await snapshot(prod), before);
   });
 
-  test('6: stacks/<stack> as a real directory or a link into /opt is refused with how to migrate', async () => {
+  test('stacks/<stack> as a real directory or a link into /opt is refused with how to migrate', async () => {
     const name = 'e2e-migrate';
     await t.addStack(name);
     const img = await t.image('sha-eee5555');
@@ -218,7 +218,7 @@ describe('executor deploy', () => {
     rmSync(link);
   });
 
-  test('7: bad stack names, tags and manifests get specific errors and change nothing', async () => {
+  test('bad stack names, tags and manifests get specific errors and change nothing', async () => {
     const before = await snapshot();
     const historyBefore = (await t.history()).length;
     const good = (await t.image('sha-fff6666')).manifest;
@@ -298,7 +298,7 @@ describe('executor deploy', () => {
     assert.equal((await t.history()).length, historyBefore);
   });
 
-  test('10: IMAGE_REF and COMPOSE_PROJECT_NAME in the executor environment do not change what is deployed', async () => {
+  test('IMAGE_REF and COMPOSE_PROJECT_NAME in the executor environment do not change what is deployed', async () => {
     const img = await t.image('sha-aaa7777');
     const registryArgs = await t.registryArgs();
     const passwordFile = registryArgs.at(-1)!;

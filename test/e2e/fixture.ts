@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseEventLine, type ResultEvent, type DeployEvent } from '../../common/events.js';
-import type { HistoryRecord } from '../../remote/history.js';
+import type { HistoryRecord } from '../../remote/domain/history.js';
 import {
   REPO_ROOT,
   buildAndPush,

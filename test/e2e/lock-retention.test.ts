@@ -18,7 +18,7 @@ describe('executor: locking and retention', () => {
       .filter((d) => /__\d{8}T\d{6}Z$/.test(d))
       .sort();
 
-  test('8: two deploys of one stack at once: one waits for the other; both recorded; state consistent', async () => {
+  test('two deploys of one stack at once: one waits for the other; both recorded; state consistent', async () => {
     await t.image('sha-lock001');
     await t.image('sha-lock002');
     const before = (await t.history()).length;
@@ -37,11 +37,11 @@ describe('executor: locking and retention', () => {
     assert.equal(existsSync(path.join(t.root, 'releases', 'locks', `${t.stack}.lock`)), false);
   });
 
-  test('8: a second deploy times out on a held lock, naming the holder, and the failure is recorded', async () => {
+  test('a second deploy times out on a held lock, naming the holder, and the failure is recorded', async () => {
     await t.image('sha-lock003');
     const lock = path.join(t.root, 'releases', 'locks', `${t.stack}.lock`);
     // Hold the lock as a live process (this test runner) would.
-    const { processStartTime } = await import('../../remote/domain/lock.js');
+    const { processStartTime } = await import('../../remote/domain/process.js');
     writeFileSync(
       lock,
       JSON.stringify({
@@ -77,7 +77,7 @@ describe('executor: locking and retention', () => {
     assert.ok(ok.events.some((e) => e.type === 'log' && /took over a stale lock .*actor ghost/.test(e.msg)));
   });
 
-  test('9: after 13 successful deploys 10 releases remain; failed ones do not count; other stacks untouched', async () => {
+  test('after 13 successful deploys 10 releases remain; failed ones do not count; other stacks untouched', async () => {
     const other = 'e2e-other';
     await t.addStack(other);
     await t.image('sha-other01');
@@ -108,7 +108,7 @@ describe('executor: locking and retention', () => {
     assert.deepEqual(releases(other), otherReleases);
   });
 
-  test('9: with keep 1 the live release and the newest rollback target both survive', async () => {
+  test('with keep 1 the live release and the newest rollback target both survive', async () => {
     await t.image('sha-keepone');
     const r = await t.deploy('sha-keepone', 'staging', ['--keep', '1']);
     assert.equal(r.code, 0, r.stdout);

@@ -14,7 +14,7 @@ describe('operator CLI on a real target', () => {
   });
   after(async () => t?.close());
 
-  test('5: verify lets production pass the gate; unverify closes it again; a touched marker passes and is noted', async () => {
+  test('verify lets production pass the gate; unverify closes it again; a touched marker passes and is noted', async () => {
     const img = await t.image('sha-ver0001');
     assert.equal((await t.deploy('sha-ver0001')).code, 0); // staging
     const v = await t.cli([
@@ -66,7 +66,7 @@ describe('operator CLI on a real target', () => {
     assert.equal(status.code, 0, status.stdout + status.stderr);
   });
 
-  test('6: status reports drift when a container is replaced by hand with another image', async () => {
+  test('status reports drift when a container is replaced by hand with another image', async () => {
     const clean = await t.cli(['status', t.stack]);
     assert.equal(clean.code, 0, clean.stdout + clean.stderr);
     const other = await t.image('sha-hand999');
@@ -106,7 +106,7 @@ describe('operator CLI on a real target', () => {
     assert.equal(fixed.code, 0, fixed.stdout);
   });
 
-  test('6: status reports drift when the manifest was edited to another release', async () => {
+  test('status reports drift when the manifest was edited to another release', async () => {
     const file = path.join(t.root, 'releases', 'current', `${t.stack}.json`);
     const m = JSON.parse(readFileSync(file, 'utf8'));
     const original = m.release_id;

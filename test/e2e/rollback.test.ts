@@ -45,7 +45,7 @@ describe('rollback', () => {
     writeFileSync(file, readFileSync(file, 'utf8').replace('expect_status: 200', 'expect_status: 418'));
   };
 
-  test('1: deploy A, B, C; rollback goes to B, then A; --steps 2 from C goes to A', async () => {
+  test('deploy A, B, C; rollback goes to B, then A; --steps 2 from C goes to A', async () => {
     const s = await stackWith('e2e-roll1', ['a', 'b', 'c']);
     const r = await rollback('e2e-roll1');
     assert.equal(r.code, 0, r.stdout);
@@ -65,7 +65,7 @@ describe('rollback', () => {
     await assertLive('e2e-roll2', s2.a!, 'a');
   });
 
-  test('2: a target whose smoke fails is marked bad and skipped; three failures exit non-zero and the records stay true', async () => {
+  test('a target whose smoke fails is marked bad and skipped; three failures exit non-zero and the records stay true', async () => {
     const s = await stackWith('e2e-roll3', ['a', 'b', 'c']);
     breakSmoke('e2e-roll3', s.b!);
     const r = await rollback('e2e-roll3');
@@ -96,7 +96,7 @@ describe('rollback', () => {
     ]);
   });
 
-  test('3: with the registry stopped, rollback to a release whose images are on the server succeeds', async () => {
+  test('with the registry stopped, rollback to a release whose images are on the server succeeds', async () => {
     const s = await stackWith('e2e-roll5', ['a', 'b']);
     await t.registry.stop();
     try {
@@ -109,7 +109,7 @@ describe('rollback', () => {
     }
   });
 
-  test('4: a bad release and a release removed by cleanup are never chosen', async () => {
+  test('a bad release and a release removed by cleanup are never chosen', async () => {
     // e2e-roll3: A live, B bad, C newer. Deploy D; rolling back goes to C, then skips bad B to A.
     const d = await t.deploy('sha-d', 'staging', [], 'e2e-roll3');
     assert.equal(d.code, 0);

@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseEventLine, type DeployEvent, type ResultEvent } from '../../common/events.js';
 import { layout } from '../../common/layout.js';
-import type { HistoryRecord } from '../../remote/history.js';
+import type { HistoryRecord } from '../../remote/domain/history.js';
 import type { Lab, LabHost } from '../support/hosts.js';
 import type { PushedImage } from '../support/images.js';
 import { runLbClient, type LbResult } from '../support/lb-client.js';

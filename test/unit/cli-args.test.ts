@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { defaultActor, pathArg } from '../../remote/cli/args.js';
+import { defaultActor, pathArg } from '../../remote/argv/args.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
 /** tsx by URL: the CLI runs from directories outside the repository. */

@@ -1,6 +1,6 @@
 // Option values that look like options: `verify --actor --help` must not turn into a help request
 // that exits 0 and writes no marker; the value form `--actor=--help` is refused too (no option value
-// may start with '-': remote/cli/untrusted-argv.ts).
+// may start with '-': remote/argv/untrusted.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';

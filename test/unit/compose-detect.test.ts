@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { composePluginDirs, detectCompose } from '../../remote/compose-detect.js';
+import { composePluginDirs, detectCompose } from '../../remote/engine/compose-detect.js';
 import { privateDockerConfig } from '../../remote/registry-credentials.js';
 
 const SYSTEM_DIRS = composePluginDirs({ DOCKER_CONFIG: '/nonexistent' }).slice(1);

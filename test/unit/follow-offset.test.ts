@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { byteOffset } from '../../remote/cli/args.js';
+import { byteOffset } from '../../remote/argv/args.js';
 
 const exec = promisify(execFile);
 const cli = path.resolve(import.meta.dirname, '../../remote/cli.ts');

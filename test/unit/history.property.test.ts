@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { appendLineDurable } from '../../remote/fsutil.js';
-import { linesFromEnd, recordsFromEnd, type HistoryRecord } from '../../remote/history.js';
+import { linesFromEnd, recordsFromEnd, type HistoryRecord } from '../../remote/domain/history.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'seisei-history-prop-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appendHistory, recentRecords, type HistoryRecord } from '../../remote/history.js';
+import { appendHistory, recentRecords, type HistoryRecord } from '../../remote/domain/history.js';
 import { tempDir } from './helpers/temp.js';
 
 const rec = (i: number, stack = 'web'): HistoryRecord => ({

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { DeployError } from '../../remote/errors.js';
 import { layout } from '../../common/layout.js';
 import { validateRequest } from '../../remote/cli/run.js';
-import { planRelease } from '../../remote/plan.js';
+import { planRelease } from '../../remote/domain/plan.js';
 import { checkGate } from '../../remote/steps/gate.js';
 import { parseDigestLines } from '../../src/manifest-mode.js';
 import type { DeployRequest } from '../../common/request.js';

@@ -14,7 +14,8 @@ import {
 } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireLock, processStartTime } from '../../remote/domain/lock.js';
+import { acquireLock } from '../../remote/domain/lock.js';
+import { processStartTime } from '../../remote/domain/process.js';
 import { Reporter } from '../../remote/report.js';
 import { tempDir } from './helpers/temp.js';
 

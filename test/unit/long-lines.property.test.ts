@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { linesFromEnd } from '../../remote/history.js';
+import { linesFromEnd } from '../../remote/domain/history.js';
 import { JournalReader, cutMarker } from '../../src/journal.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'seisei-long-lines-'));

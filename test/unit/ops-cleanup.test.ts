@@ -5,13 +5,13 @@ import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { DeployError } from '../../remote/errors.js';
-import { recentRecords } from '../../remote/history.js';
+import { recentRecords } from '../../remote/domain/history.js';
 import { cleanupStack, explainPlan } from '../../remote/ops/cleanup.js';
-import { compareReleaseIds, releaseIds } from '../../remote/releases.js';
+import { compareReleaseIds, releaseIds } from '../../remote/domain/releases.js';
 import { Reporter } from '../../remote/report.js';
 import { planCleanup } from '../../remote/domain/retention.js';
 import { acquireLock } from '../../remote/domain/lock.js';
-import { switchLive } from '../../remote/steps/switch.js';
+import { switchLive } from '../../remote/domain/live-link.js';
 import { cli as run, deployed, makeRelease, rid, tempRoot } from './ops-fixture.js';
 
 let fx: ReturnType<typeof tempRoot>;

@@ -5,11 +5,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layout, type Layout } from '../../common/layout.js';
-import { markBad, RELEASE_META, type ReleaseMeta } from '../../remote/releases.js';
+import { markBad, RELEASE_META, type ReleaseMeta } from '../../remote/domain/releases.js';
 import { buildManifest, writeManifest } from '../../remote/domain/manifest.js';
 import { appendRecord, historyRecord } from '../../remote/domain/records.js';
-import { switchLive } from '../../remote/steps/switch.js';
-import type { HistoryStatus } from '../../remote/history.js';
+import { switchLive } from '../../remote/domain/live-link.js';
+import type { HistoryStatus } from '../../remote/domain/history.js';
 
 export const DIGEST = (n: number) => `sha256:${n.toString(16).padStart(64, '0')}`;
 export const REF = (n: number, repo = '127.0.0.1:5000/app') => `${repo}@${DIGEST(n)}`;

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { linesFromEnd, recentRecords } from '../../remote/history.js';
+import { linesFromEnd, recentRecords } from '../../remote/domain/history.js';
 import { tempRoot } from './ops-fixture.js';
 
 const fx = tempRoot();

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { recentRecords, type HistoryRecord } from '../../remote/history.js';
+import { recentRecords, type HistoryRecord } from '../../remote/domain/history.js';
 import { formatHistory, historyRow } from '../../remote/ops/history.js';
 import { cli, tempRoot } from './ops-fixture.js';
 

@@ -5,12 +5,12 @@ import { mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ContainerState } from '../../remote/docker.js';
-import { sameImage, serviceImages } from '../../remote/compose-services.js';
+import { sameImage, serviceImages } from '../../remote/domain/compose-services.js';
 import { diagnose } from '../../remote/ops/diagnose.js';
 import { judge, renderStatus, statusJson } from '../../remote/ops/status.js';
 import { gatherFacts, lastRunFacts, type StatusFacts } from '../../remote/ops/status-facts.js';
 import { readManifest, writeManifest, type CurrentManifest } from '../../remote/domain/manifest.js';
-import { processStartTime } from '../../remote/domain/lock.js';
+import { processStartTime } from '../../remote/domain/process.js';
 import { cli, deployed, REF, rid, tempRoot } from './ops-fixture.js';
 
 const container = (over: Partial<ContainerState> = {}): ContainerState => ({

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { recentRecords } from '../../remote/history.js';
-import { processStartTime } from '../../remote/domain/lock.js';
+import { recentRecords } from '../../remote/domain/history.js';
+import { processStartTime } from '../../remote/domain/process.js';
 import { cli, tempRoot } from './ops-fixture.js';
 
 let fx: ReturnType<typeof tempRoot>;

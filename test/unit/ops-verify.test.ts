@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { DeployError } from '../../remote/errors.js';
-import { recentRecords } from '../../remote/history.js';
+import { recentRecords } from '../../remote/domain/history.js';
 import { digestsFromFile, unverifyTag, verifyTag } from '../../remote/ops/verify.js';
 import { checkGate } from '../../remote/steps/gate.js';
 import { cli as run, DIGEST, REF, tempRoot } from './ops-fixture.js';

@@ -1,5 +1,5 @@
 // Which paths the executor trusts as root (remote/ownership.ts), which files it reads for a sudo
-// caller (remote/caller.ts), and option values that look like options (remote/cli/untrusted-argv.ts),
+// caller (remote/caller.ts), and option values that look like options (remote/argv/untrusted.ts),
 // on real files with real owners (the tests run as root; "another user" is nobody, uid 65534).
 import assert from 'node:assert/strict';
 import {
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { isStagedRequest, readAsCaller, sudoCaller } from '../../remote/caller.js';
-import { refuseOptionLikeValues } from '../../remote/cli/untrusted-argv.js';
+import { refuseOptionLikeValues } from '../../remote/argv/untrusted.js';
 import { DeployError } from '../../remote/errors.js';
 import { checkRootOwnedPath, checkRootOwnedTree, checkTrustedRoot } from '../../remote/ownership.js';
 

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeTarget } from '../../remote/commands/compose.js';
-import { serviceImages } from '../../remote/compose-services.js';
-import { imagesToCheck, nothingToPull, planPull, pullCommands } from '../../remote/pull-plan.js';
+import { serviceImages } from '../../remote/domain/compose-services.js';
+import { imagesToCheck, nothingToPull, planPull, pullCommands } from '../../remote/engine/pull-plan.js';
 
 const APP = `ghcr.io/acme/app@sha256:${'a'.repeat(64)}`;
 const OCR = `ghcr.io/acme/ocr@sha256:${'b'.repeat(64)}`;

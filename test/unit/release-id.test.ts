@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RELEASE_ID_RE } from '../../common/names.js';
 import { layout } from '../../common/layout.js';
-import { chooseReleaseId, freeReleaseId } from '../../remote/release-id.js';
-import { compareReleaseIds, releaseIds, RELEASE_META } from '../../remote/releases.js';
+import { chooseReleaseId, freeReleaseId } from '../../remote/domain/release-id.js';
+import { compareReleaseIds, releaseIds, RELEASE_META } from '../../remote/domain/releases.js';
 
 const root = mkdtempSync(join(tmpdir(), 'release-id-'));
 after(() => rmSync(root, { recursive: true, force: true }));

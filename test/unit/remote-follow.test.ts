@@ -6,8 +6,9 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLine } from '../../common/events.js';
-import { executorAlive, follow } from '../../remote/cli/follow.js';
-import { processStartTime } from '../../remote/domain/lock.js';
+import { follow } from '../../remote/cli/follow.js';
+import { executorAlive } from '../../remote/domain/process.js';
+import { processStartTime } from '../../remote/domain/process.js';
 import { tempDir } from './helpers/temp.js';
 
 const dir = tempDir('follow-');

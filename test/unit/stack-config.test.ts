@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { interpolate, pinEnv, readStackConfig } from '../../remote/stack-config.js';
+import { interpolate, pinEnv, readStackConfig } from '../../remote/domain/stack-config.js';
 import { tempDir } from './helpers/temp.js';
 
 const REF = 'ghcr.io/org/app@sha256:' + 'a'.repeat(64);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Docker } from '../../remote/docker.js';
 import { Reporter } from '../../remote/report.js';
-import { DEFAULT_TIMEOUTS, readStackConfig } from '../../remote/stack-config.js';
+import { DEFAULT_TIMEOUTS, readStackConfig } from '../../remote/domain/stack-config.js';
 
 const docker = () => new Docker(new Reporter(undefined, true, () => {}), undefined, false);
 

@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import type { HistoryRecord } from '../../remote/history.js';
+import type { HistoryRecord } from '../../remote/domain/history.js';
 import { layout } from '../../common/layout.js';
-import { succeededIds } from '../../remote/releases.js';
+import { succeededIds } from '../../remote/domain/releases.js';
 import { tempDir } from './helpers/temp.js';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

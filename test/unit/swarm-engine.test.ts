@@ -25,8 +25,8 @@ import {
 import { checkSameEngine, engineFor } from '../../remote/engine/choose.js';
 import type { Host } from '../../remote/engine/engine.js';
 import { DeployError } from '../../remote/errors.js';
-import type { Release } from '../../remote/release.js';
-import { readStackConfig } from '../../remote/stack-config.js';
+import type { Release } from '../../remote/domain/release.js';
+import { readStackConfig } from '../../remote/domain/stack-config.js';
 
 const WEB = `r.example/web@sha256:${'a'.repeat(64)}`;
 const OLD = `r.example/web@sha256:${'b'.repeat(64)}`;

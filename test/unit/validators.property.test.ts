@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { parse as parseDotenv } from 'dotenv';
 import { ManifestError, checkDigestManifest } from '../../common/digest-manifest.js';
 import { envName, imageTag, stackName } from '../../common/names.js';
-import { pinEnv } from '../../remote/stack-config.js';
+import { pinEnv } from '../../remote/domain/stack-config.js';
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
 const UPPER = LOWER.toUpperCase();

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { serviceImages } from '../../remote/compose-services.js';
-import { appendHistory, type HistoryRecord } from '../../remote/history.js';
-import { readStackConfig } from '../../remote/stack-config.js';
+import { serviceImages } from '../../remote/domain/compose-services.js';
+import { appendHistory, type HistoryRecord } from '../../remote/domain/history.js';
+import { readStackConfig } from '../../remote/domain/stack-config.js';
 
 const SECRET = 'pa55-never-print-me';
 /** `OTHER` is indented one column less than `DB_PASSWORD`: a YAML error on line 6. */

@@ -5,10 +5,10 @@
 // fails the pull or up step with compose's own message.
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeV2Probe, type ComposeFlavor } from './commands/compose.js';
-import { dockerConfigDir, readDockerCliConfig } from './docker-cli-config.js';
-import { DeployError } from './errors.js';
-import { run } from './exec.js';
+import { composeV2Probe, type ComposeFlavor } from '../commands/compose.js';
+import { dockerConfigDir, readDockerCliConfig } from '../docker-cli-config.js';
+import { DeployError } from '../errors.js';
+import { run } from '../exec.js';
 
 /** Where the docker CLI looks for the `docker-compose` plugin (docker/cli cli-plugins/manager), in order. */
 export function composePluginDirs(env: NodeJS.ProcessEnv): string[] {

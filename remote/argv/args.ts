@@ -2,9 +2,9 @@
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ENV_VAR_RE } from '../../common/names.js';
+import { parseImageLines } from '../../common/image-lines.js';
 import { DeployError } from '../errors.js';
-import { refuseOptionLikeValues } from './untrusted-argv.js';
+import { refuseOptionLikeValues } from './untrusted.js';
 
 export const globalOptions = {
   root: { type: 'string' },
@@ -44,6 +44,13 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
   refuseOptionLikeValues(command, parsed.values, usage);
   if ((parsed.values as { help?: boolean }).help === true) throw new HelpRequested(command);
   return parsed;
+}
+
+/** The options of a command that takes no positional argument (only the global ones). */
+export function parseNoArgs(command: string, argv: string[], usage: string) {
+  const { values, positionals } = parse(command, argv, {}, usage);
+  if (positionals.length) throw new DeployError(`${command} takes no arguments\nusage: ${usage}`, 2);
+  return values;
 }
 
 /** A user name as useradd(8) takes it (and Samba's trailing `$`). */
@@ -94,23 +101,10 @@ export function byteOffset(name: string, value: string | undefined): number | un
   return Number(value);
 }
 
-/** `IMAGE_REF=seisei-odoo18,OCR_IMAGE_REF=seisei-ocr` (commas or newlines). */
+/** `IMAGE_REF=seisei-odoo18,OCR_IMAGE_REF=seisei-ocr` (commas or newlines: common/image-lines.ts). */
 export function imageLines(value: string | undefined): Record<string, string> | undefined {
   if (!value) return undefined;
-  const out: Record<string, string> = {};
-  for (const part of value
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const eq = part.indexOf('=');
-    if (eq < 1) throw new DeployError(`--images: ${JSON.stringify(part)} is not ENV_VAR=image-name`, 2);
-    const name = part.slice(0, eq);
-    if (!ENV_VAR_RE.test(name))
-      throw new DeployError(
-        `--images: ${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`,
-        2,
-      );
-    out[name] = part.slice(eq + 1);
-  }
-  return out;
+  const { mapping, problems } = parseImageLines(value);
+  if (problems.length) throw new DeployError(`--images: ${problems.join('; ')}`, 2);
+  return mapping;
 }

@@ -1,23 +1,27 @@
 // What releases a stack has on disk and what the history says of them.
-import { existsSync, readdirSync, readFileSync, readlinkSync, lstatSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { RELEASE_ID_RE } from '../common/names.js';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as z from 'zod';
+import { RELEASE_ID_RE } from '../../common/names.js';
+import { formatIssues } from '../../common/request.js';
+import { DeployError } from '../errors.js';
 import { recordsFromEnd, stackNeedle } from './history.js';
-import type { Layout } from '../common/layout.js';
+import type { Layout } from '../../common/layout.js';
 
 export const RELEASE_META = '.seisei-release.json';
 
 /** Frozen with each release: what it deploys, so a rollback needs nothing but the directory. */
-export interface ReleaseMeta {
-  stack: string;
-  env: string;
-  release_id: string;
-  image_tag: string;
-  images: Record<string, { name: string; ref: string; digest: string }>;
-  git_sha: string;
-  compose_file: string;
-  created_at_utc: string;
-}
+const releaseMeta = z.object({
+  stack: z.string(),
+  env: z.string().default(''),
+  release_id: z.string(),
+  image_tag: z.string(),
+  images: z.record(z.string(), z.object({ name: z.string(), ref: z.string(), digest: z.string() })),
+  git_sha: z.string().default(''),
+  compose_file: z.string(),
+  created_at_utc: z.string().default(''),
+});
+export type ReleaseMeta = z.output<typeof releaseMeta>;
 
 export interface ReleaseInfo {
   id: string;
@@ -26,8 +30,13 @@ export interface ReleaseInfo {
   bad: boolean;
 }
 
+/** A release's metadata, checked: a file of another shape is an error naming the field. */
 export function readReleaseMeta(dir: string): ReleaseMeta {
-  return JSON.parse(readFileSync(join(dir, RELEASE_META), 'utf8')) as ReleaseMeta;
+  const path = join(dir, RELEASE_META);
+  const parsed = releaseMeta.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success)
+    throw new DeployError(`${path} is not release metadata: ${formatIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 /** Release ids sort by their UTC stamp, then by the suffix of a taken second (`-2` before `-10`), then by the whole id. */
@@ -46,8 +55,8 @@ function stampOf(id: string): [string, number] {
 }
 
 /** Complete release directories of a stack (temp and trash names are not releases), oldest first. */
-export function releaseIds(l: Layout, stack: string): string[] {
-  const dir = l.stackReleases(stack);
+export function releaseIds(layout: Layout, stack: string): string[] {
+  const dir = layout.stackReleases(stack);
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter(
@@ -57,15 +66,15 @@ export function releaseIds(l: Layout, stack: string): string[] {
     .sort(compareReleaseIds);
 }
 
-export function isBad(l: Layout, stack: string, id: string): boolean {
-  return existsSync(l.badMarker(stack, id));
+export function isBad(layout: Layout, stack: string, id: string): boolean {
+  return existsSync(layout.badMarker(stack, id));
 }
 
 /** Best effort (a full disk must not stop the rollback that follows): returns '' or why it failed. */
-export function markBad(l: Layout, stack: string, id: string, why: string): string {
+export function markBad(layout: Layout, stack: string, id: string, why: string): string {
   try {
     writeFileSync(
-      l.badMarker(stack, id),
+      layout.badMarker(stack, id),
       JSON.stringify({ release_id: id, marked_at: new Date().toISOString(), why }) + '\n',
     );
     return '';
@@ -82,13 +91,13 @@ export function markBad(l: Layout, stack: string, id: string, why: string): stri
  * own deploy can be about it. So a failed release left on disk does not make the reader go through
  * the whole file; only a release whose deploy wrote no record at all (a crash) still does.
  */
-export function succeededIds(l: Layout, stack: string, ids: string[]): Set<string> {
+export function succeededIds(layout: Layout, stack: string, ids: string[]): Set<string> {
   const pending = new Set(ids);
   const found = new Set<string>();
   /** Failed deploys seen: release id → when that run started (its success, if any, is not older). */
   const runStart = new Map<string, number>();
   if (!pending.size) return found;
-  for (const r of recordsFromEnd(l.history, (r) => r.stack === stack, stackNeedle(stack))) {
+  for (const r of recordsFromEnd(layout.history, (r) => r.stack === stack, stackNeedle(stack))) {
     const ts = Date.parse(r.ts);
     for (const [id, start] of runStart)
       if (ts < start) {
@@ -109,29 +118,20 @@ export function succeededIds(l: Layout, stack: string, ids: string[]): Set<strin
 }
 
 /** Every release of the stack with what is known of it, newest first. */
-export function listReleases(l: Layout, stack: string): ReleaseInfo[] {
-  const ids = releaseIds(l, stack);
-  const ok = succeededIds(l, stack, ids);
-  return ids
-    .reverse()
-    .map((id) => ({ id, dir: l.releaseDir(stack, id), succeeded: ok.has(id), bad: isBad(l, stack, id) }));
-}
-
-/** The release the live symlink points at, if it is one of ours. */
-export function liveReleaseId(l: Layout, stack: string): string | undefined {
-  const link = l.liveLink(stack);
-  try {
-    if (!lstatSync(link).isSymbolicLink()) return undefined;
-  } catch {
-    return undefined;
-  }
-  const target = resolve(dirname(link), readlinkSync(link));
-  return dirname(target) === l.stackReleases(stack) ? basename(target) : undefined;
+export function listReleases(layout: Layout, stack: string): ReleaseInfo[] {
+  const ids = releaseIds(layout, stack);
+  const ok = succeededIds(layout, stack, ids);
+  return ids.reverse().map((id) => ({
+    id,
+    dir: layout.releaseDir(stack, id),
+    succeeded: ok.has(id),
+    bad: isBad(layout, stack, id),
+  }));
 }
 
 /** Rollback candidates: succeeded, not bad, present, older than `than`; newest first. */
-export function rollbackCandidates(l: Layout, stack: string, than: string | undefined): ReleaseInfo[] {
-  return listReleases(l, stack).filter(
+export function rollbackCandidates(layout: Layout, stack: string, than: string | undefined): ReleaseInfo[] {
+  return listReleases(layout, stack).filter(
     (r) => r.succeeded && !r.bad && (than === undefined || compareReleaseIds(r.id, than) < 0),
   );
 }

@@ -1,6 +1,6 @@
 // The deploy history (DESIGN.md section 5): JSON Lines, appended durably, read from the end.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { appendLineDurable } from './fsutil.js';
+import { appendLineDurable } from '../fsutil.js';
 
 export type HistoryMode =
   'deploy' | 'rollback' | 'auto-rollback' | 'verify' | 'unverify' | 'cleanup' | 'unlock';

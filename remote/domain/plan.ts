@@ -1,10 +1,10 @@
 // Turns a validated deploy request and its digest manifest into what the release will pin.
 import { readFileSync } from 'node:fs';
-import { parseDigestManifest, resolveImageVars } from '../common/digest-manifest.js';
-import type { DeployRequest } from '../common/request.js';
-import { DeployError } from './errors.js';
+import { parseDigestManifest, resolveImageVars } from '../../common/digest-manifest.js';
+import type { DeployRequest } from '../../common/request.js';
+import { DeployError } from '../errors.js';
 import type { ReleaseMeta } from './releases.js';
-import { errorMessage } from './report.js';
+import { errorMessage } from '../report.js';
 
 export interface ReleasePlan {
   meta: Omit<ReleaseMeta, 'compose_file' | 'created_at_utc'>;

@@ -1,8 +1,8 @@
 // What a release needs pulled before its switch, decided without Docker: one plan for deploy,
 // rollback and auto-rollback, turned into argv by the pure command builders.
-import { composePull, type ComposeTarget } from './commands/compose.js';
-import { dockerPull } from './commands/docker.js';
-import { sameImage, type ServiceImage } from './compose-services.js';
+import { composePull, type ComposeTarget } from '../commands/compose.js';
+import { dockerPull } from '../commands/docker.js';
+import { sameImage, type ServiceImage } from '../domain/compose-services.js';
 
 export interface PullPlan {
   /** Pinned (digest) references not on this server: each one a `docker pull`. */

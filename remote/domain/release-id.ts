@@ -1,8 +1,8 @@
 // Chooses a new release's id under the stack's lock: `<tag>__<UTC second>`, or `…-2`, `-3`, … when
 // that name is already used (a killed run's directory, another deploy of the tag in that second).
 import { existsSync } from 'node:fs';
-import { DeployError } from './errors.js';
-import { newReleaseId, type Layout } from '../common/layout.js';
+import { DeployError } from '../errors.js';
+import { newReleaseId, type Layout } from '../../common/layout.js';
 
 const MAX_SUFFIX = 9999;
 
@@ -18,9 +18,9 @@ export function freeReleaseId(base: string, taken: (id: string) => boolean): str
  * it: an id is never given to two releases, so the records and marks of one never describe another.
  * Temp and trash names carry their run's pid and cannot collide.
  */
-export function chooseReleaseId(l: Layout, stack: string, tag: string, now = new Date()): string {
+export function chooseReleaseId(layout: Layout, stack: string, tag: string, now = new Date()): string {
   return freeReleaseId(
     newReleaseId(tag, now),
-    (id) => existsSync(l.releaseDir(stack, id)) || existsSync(l.badMarker(stack, id)),
+    (id) => existsSync(layout.releaseDir(stack, id)) || existsSync(layout.badMarker(stack, id)),
   );
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { parse, YAMLError } from 'yaml';
 import { parse as parseDotenv } from 'dotenv';
 import * as z from 'zod';
-import { formatIssues } from '../common/request.js';
-import { DeployError } from './errors.js';
+import { formatIssues } from '../../common/request.js';
+import { DeployError } from '../errors.js';
 
 export const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.yaml', 'compose.yml', 'compose.yaml'];
 
