@@ -3,13 +3,14 @@
 import type { DeployRequest } from '../common/request.js';
 import { liveToReturnTo, recordFailure, recordLive, type Live } from './domain/records.js';
 import { cleanupAfterDeploy } from './domain/retention.js';
-import { engineFor } from './engine/choose.js';
+import { checkSameEngine, engineFor } from './engine/choose.js';
 import { runFlow } from './flow.js';
 import { installCli } from './install-cli.js';
 import type { Outcome } from './outcome.js';
 import { planRelease, type ReleasePlan } from './domain/plan.js';
 import { dropStagedPassword } from './registry-credentials.js';
 import { chooseReleaseId } from './domain/release-id.js';
+import { loadRelease, type Release } from './domain/release.js';
 import { errorMessage, type Reporter } from './report.js';
 import { openRun, type RunContext } from './run-context.js';
 import { autoRollback } from './steps/auto-rollback.js';
@@ -47,6 +48,7 @@ async function steps(run: RunContext, d: Deploy): Promise<Outcome> {
   const previousId = (d.previousId = liveToReturnTo(run) ?? '');
   const release = await run.step('solidify', () => solidifyRelease(run, req, plan), releaseId);
   const engine = engineFor(release, host);
+  checkSameEngine(release, previousRelease(run, previousId));
   await run.step('pull', () => engine.ensureImages(release, login), engine.label);
   await run.step('pre_deploy', () => preDeploy(run, release));
   let live: Live;
@@ -67,6 +69,15 @@ async function steps(run: RunContext, d: Deploy): Promise<Outcome> {
     .catch(cleanupLater(run));
   installCli(run.layout, run.report);
   return { status: 'success', msg: `deployed ${releaseId}`, ...liveFacts(release, live, previousId) };
+}
+
+/** The release to go back to, if it can be read (a missing one is found out by auto-rollback). */
+function previousRelease(run: RunContext, previousId: string): Release | undefined {
+  try {
+    return previousId ? loadRelease(run.layout.releaseDir(run.stack, previousId)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The failure task: whatever step failed, the run is recorded with what it knew by then. */

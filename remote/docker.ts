@@ -67,10 +67,16 @@ export class Docker {
   }
 
   /** Runs a command, forwarding its output as log events; throws with the tail of stderr on failure. */
-  async must(argv: string[], what: string, input?: string): Promise<RunResult> {
+  async must(
+    argv: string[],
+    what: string,
+    input?: string,
+    opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  ): Promise<RunResult> {
     const limit = this.limit;
     const r = await run(argv, {
-      env: this.env,
+      env: opts.env ?? this.env,
+      cwd: opts.cwd,
       input,
       onLine: (line) => this.report.log(line), // compose writes progress to stderr: not a warning
       ...(limit ? { timeoutMs: Math.max(1, limit.at - Date.now()) } : {}),

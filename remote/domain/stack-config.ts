@@ -37,7 +37,7 @@ const timeouts = z
 export type StepTimeouts = z.infer<typeof timeouts>;
 
 /** How a release is run (DESIGN.md section A): chosen per stack, frozen with the release. */
-export const ENGINES = ['compose'] as const;
+export const ENGINES = ['compose', 'swarm'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 const stackConfig = z.strictObject({

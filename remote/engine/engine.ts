@@ -1,10 +1,13 @@
 // The seam between the deploy steps and what runs the stack (DESIGN.md section A): everything a
-// step asks of an engine. Compose is the one implementation today (compose.ts); choose.ts picks one.
+// step asks of an engine. Compose (compose.ts) and Swarm (swarm.ts) implement it; choose.ts picks one.
 import type { ContainerState, Docker } from '../docker.js';
 import type { Release } from '../domain/release.js';
 import type { ComposeFlavor } from '../commands/compose.js';
 import type { Reporter } from '../report.js';
 import type { EngineName } from '../domain/stack-config.js';
+
+/** A judgement of what runs: passed, or why not and whether waiting can still help. */
+export type Verdict = { pass: true } | { pass: false; final: boolean; why: string };
 
 /** A registry login for the run, the password already read (remote/registry-credentials.ts). */
 export interface Login {
@@ -25,6 +28,11 @@ export interface Engine {
   up(r: Release): Promise<void>;
   /** What runs for a stack (smoke judges it, status compares it with the records). */
   containers(project: string): Promise<ContainerState[]>;
+  /**
+   * Converged and healthy, for engines that judge it themselves (swarm: services and tasks);
+   * without it the smoke step judges `containers` (compose).
+   */
+  judge?(project: string): Promise<Verdict>;
   /** Take the release down (a first deploy that failed: nothing to go back to). */
   down(r: Release): Promise<void>;
 }

@@ -17,8 +17,9 @@ import {
 import { errorMessage, Reporter } from '../report.js';
 import { holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
 import { readManifest, type StoredManifest } from '../domain/manifest.js';
-import { mainImage } from '../domain/release.js';
-import { checkLiveLink, readLiveLink } from '../domain/live-link.js';
+import { loadRelease, mainImage } from '../domain/release.js';
+import { readStack, serviceRows } from '../engine/swarm.js';
+import { checkLiveLink, liveReleaseId, readLiveLink } from '../domain/live-link.js';
 import { releaseServiceImages, type ServiceImage } from '../domain/compose-services.js';
 
 export interface LinkFacts {
@@ -67,8 +68,12 @@ export interface StatusFacts {
 
 export type ContainerSource = (project: string) => Promise<ContainerFacts>;
 
-/** Lists containers through docker; says once, for every stack, when docker cannot answer. */
-export function dockerContainers(): ContainerSource {
+/**
+ * Lists what runs through docker; says once, for every stack, when docker cannot answer. A stack
+ * whose live release runs on Swarm is read as its services (one row each, engine/swarm.ts), any
+ * other as its compose containers.
+ */
+export function dockerContainers(l?: Layout): ContainerSource {
   const docker = new Docker(new Reporter(undefined, false, () => {}));
   let probe: Promise<string> | undefined;
   return async (project) => {
@@ -78,11 +83,26 @@ export function dockerContainers(): ContainerSource {
     );
     const error = await probe;
     if (error) return { state: 'unavailable', error };
-    return docker.containers(project).then(
+    const list =
+      l && liveEngine(l, project) === 'swarm'
+        ? readStack(docker, project).then(({ services, tasks }) => serviceRows(project, services, tasks))
+        : docker.containers(project);
+    return list.then(
       (list): ContainerFacts => ({ state: 'ok', list }),
       (err: unknown): ContainerFacts => ({ state: 'unavailable', error: errorMessage(err) }),
     );
   };
+}
+
+/** The engine the stack's live release (the manifest's, else the symlink's) froze; compose when unknown. */
+export function liveEngine(l: Layout, stack: string): string {
+  const id = readManifest(l, stack)?.release_id ?? liveReleaseId(l, stack);
+  if (typeof id !== 'string' || !id) return 'compose';
+  try {
+    return loadRelease(l.releaseDir(stack, id)).config().engine;
+  } catch {
+    return 'compose';
+  }
 }
 
 function linkFacts(layout: Layout, stack: string): LinkFacts {

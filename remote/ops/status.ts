@@ -118,7 +118,7 @@ export const statusCommand: Command = {
     const { v, arg } = parseOp('status', argv, {}, this.usage);
     const layout = rootLayout(v.root);
     const stacks = selectStacks(layout, arg);
-    const containers = dockerContainers();
+    const containers = dockerContainers(layout);
     const results: StackStatus[] = [];
     for (const s of stacks) results.push(judge(await gatherFacts(layout, s, containers)));
     const consistent = results.every((r) => r.consistent);

@@ -1,7 +1,7 @@
 // Smoke test after `up` (DESIGN.md section 10): containers running (healthy where they have a
 // healthcheck) and every smoke URL answering as expected, within the stack's time budget.
 import type { ContainerState } from '../docker.js';
-import type { Engine } from '../engine/engine.js';
+import type { Engine, Verdict } from '../engine/engine.js';
 import { DeployError } from '../errors.js';
 import type { Reporter } from '../report.js';
 import type { SmokeCheck } from '../domain/stack-config.js';
@@ -15,8 +15,6 @@ export interface SmokePlan {
   waitHealthy: boolean;
   expectImages: string[];
 }
-
-type Verdict = { pass: true } | { pass: false; final: boolean; why: string };
 
 export function judgeContainers(
   cs: ContainerState[],
@@ -80,7 +78,7 @@ export const CONTAINERS_EVERY_MS = 1000;
 
 /** Polls until everything passes, something fails for good, or the budget is spent. */
 export async function smoke(
-  engine: Pick<Engine, 'containers'>,
+  engine: Pick<Engine, 'containers' | 'judge'>,
   plan: SmokePlan,
   report: Reporter,
 ): Promise<void> {
@@ -98,7 +96,9 @@ export async function smoke(
     return { pass: true };
   };
   const readContainers = async () => {
-    containers = judgeContainers(await engine.containers(plan.project), plan);
+    containers = engine.judge
+      ? await engine.judge(plan.project)
+      : judgeContainers(await engine.containers(plan.project), plan);
     containersAt = Date.now();
   };
   // The first round reads the containers while probing: a stack that is up passes in one round trip.

@@ -1,4 +1,4 @@
-// The inputs of the provenance gate (design.md section 12): off, warn or require (by default
+// The inputs of the provenance gate (design.md section 15): off, warn or require (by default
 // require for the gated environments, warn elsewhere), the refs a signer may build from, and the
 // trusted root.
 import { anyString, matching, oneOf, type Values } from './fields.js';

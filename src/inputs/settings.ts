@@ -21,7 +21,7 @@ export interface Settings extends RunSettings {
   server: ServerOptions;
   /** Credentials and the one host they may be sent to (the registry input, never the manifest). */
   registry?: RegistryCredentials;
-  /** The provenance gate (design.md section 12): default require for gated environments. */
+  /** The provenance gate (design.md section 15): default require for gated environments. */
   provenance: ProvenanceSettings;
 }
 
