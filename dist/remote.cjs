@@ -622,7 +622,7 @@ var require_directives = __commonJS({
         return tag[0] === "!" ? tag : `!<${tag}>`;
       }
       toString(doc) {
-        const lines = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
+        const lines2 = this.yaml.explicit ? [`%YAML ${this.yaml.version || "1.2"}`] : [];
         const tagEntries = Object.entries(this.tags);
         let tagNames;
         if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
@@ -638,9 +638,9 @@ var require_directives = __commonJS({
           if (handle === "!!" && prefix === "tag:yaml.org,2002:")
             continue;
           if (!doc || tagNames.some((tn) => tn.startsWith(prefix)))
-            lines.push(`%TAG ${handle} ${prefix}`);
+            lines2.push(`%TAG ${handle} ${prefix}`);
         }
-        return lines.join("\n");
+        return lines2.join("\n");
       }
     };
     Directives.defaultYaml = { explicit: false, version: "1.2" };
@@ -2101,22 +2101,22 @@ var require_stringifyCollection = __commonJS({
       const { indent, options: { commentString } } = ctx;
       const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
       let chompKeep = false;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment2 = null;
         if (identity.isNode(item)) {
           if (!chompKeep && item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, chompKeep);
           if (item.comment)
             comment2 = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (!chompKeep && ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, chompKeep);
           }
         }
         chompKeep = false;
@@ -2125,15 +2125,15 @@ var require_stringifyCollection = __commonJS({
           str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
         if (chompKeep && comment2)
           chompKeep = false;
-        lines.push(blockItemPrefix + str3);
+        lines2.push(blockItemPrefix + str3);
       }
       let str2;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         str2 = flowChars.start + flowChars.end;
       } else {
-        str2 = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-          const line = lines[i];
+        str2 = lines2[0];
+        for (let i = 1; i < lines2.length; ++i) {
+          const line = lines2[i];
           str2 += line ? `
 ${indent}${line}` : "\n";
         }
@@ -2156,22 +2156,22 @@ ${indent}${line}` : "\n";
       });
       let reqNewline = false;
       let linesAtValue = 0;
-      const lines = [];
+      const lines2 = [];
       for (let i = 0; i < items.length; ++i) {
         const item = items[i];
         let comment = null;
         if (identity.isNode(item)) {
           if (item.spaceBefore)
-            lines.push("");
-          addCommentBefore(ctx, lines, item.commentBefore, false);
+            lines2.push("");
+          addCommentBefore(ctx, lines2, item.commentBefore, false);
           if (item.comment)
             comment = item.comment;
         } else if (identity.isPair(item)) {
           const ik = identity.isNode(item.key) ? item.key : null;
           if (ik) {
             if (ik.spaceBefore)
-              lines.push("");
-            addCommentBefore(ctx, lines, ik.commentBefore, false);
+              lines2.push("");
+            addCommentBefore(ctx, lines2, ik.commentBefore, false);
             if (ik.comment)
               reqNewline = true;
           }
@@ -2188,12 +2188,12 @@ ${indent}${line}` : "\n";
         if (comment)
           reqNewline = true;
         let str2 = stringify.stringify(item, itemCtx, () => comment = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        reqNewline || (reqNewline = lines2.length > linesAtValue || str2.includes("\n"));
         if (i < items.length - 1) {
           str2 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines2.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str2 += ",";
@@ -2201,35 +2201,35 @@ ${indent}${line}` : "\n";
         }
         if (comment)
           str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment));
-        lines.push(str2);
-        linesAtValue = lines.length;
+        lines2.push(str2);
+        linesAtValue = lines2.length;
       }
       const { start, end } = flowChars;
-      if (lines.length === 0) {
+      if (lines2.length === 0) {
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines2.reduce((sum, line) => sum + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
           let str2 = start;
-          for (const line of lines)
+          for (const line of lines2)
             str2 += line ? `
 ${indentStep}${indent}${line}` : "\n";
           return `${str2}
 ${indent}${end}`;
         } else {
-          return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
+          return `${start}${fcPadding}${lines2.join(" ")}${fcPadding}${end}`;
         }
       }
     }
-    function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
+    function addCommentBefore({ indent, options: { commentString } }, lines2, comment, chompKeep) {
       if (comment && chompKeep)
         comment = comment.replace(/^\n+/, "");
       if (comment) {
         const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines.push(ic.trimStart());
+        lines2.push(ic.trimStart());
       }
     }
     exports2.stringifyCollection = stringifyCollection;
@@ -2867,11 +2867,11 @@ var require_binary = __commonJS({
         if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
           const n = Math.ceil(str2.length / lineWidth);
-          const lines = new Array(n);
+          const lines2 = new Array(n);
           for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-            lines[i] = str2.substr(o, lineWidth);
+            lines2[i] = str2.substr(o, lineWidth);
           }
-          str2 = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str2 = lines2.join(type === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
         return stringifyString.stringifyString({ comment, type, value: str2 }, ctx, onComment, onChompKeep);
       }
@@ -3551,35 +3551,35 @@ var require_stringifyDocument = __commonJS({
     var stringify = require_stringify();
     var stringifyComment = require_stringifyComment();
     function stringifyDocument(doc, options) {
-      const lines = [];
+      const lines2 = [];
       let hasDirectives = options.directives === true;
       if (options.directives !== false && doc.directives) {
         const dir = doc.directives.toString(doc);
         if (dir) {
-          lines.push(dir);
+          lines2.push(dir);
           hasDirectives = true;
         } else if (doc.directives.docStart)
           hasDirectives = true;
       }
       if (hasDirectives)
-        lines.push("---");
+        lines2.push("---");
       const ctx = stringify.createStringifyContext(doc, options);
       const { commentString } = ctx.options;
       if (doc.commentBefore) {
-        if (lines.length !== 1)
-          lines.unshift("");
+        if (lines2.length !== 1)
+          lines2.unshift("");
         const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ""));
+        lines2.unshift(stringifyComment.indentComment(cs, ""));
       }
       let chompKeep = false;
       let contentComment = null;
       if (doc.contents) {
         if (identity.isNode(doc.contents)) {
           if (doc.contents.spaceBefore && hasDirectives)
-            lines.push("");
+            lines2.push("");
           if (doc.contents.commentBefore) {
             const cs = commentString(doc.contents.commentBefore);
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push(stringifyComment.indentComment(cs, ""));
           }
           ctx.forceBlockIndent = !!doc.comment;
           contentComment = doc.contents.comment;
@@ -3588,36 +3588,36 @@ var require_stringifyDocument = __commonJS({
         let body = stringify.stringify(doc.contents, ctx, () => contentComment = null, onChompKeep);
         if (contentComment)
           body += stringifyComment.lineComment(body, "", commentString(contentComment));
-        if ((body[0] === "|" || body[0] === ">") && lines[lines.length - 1] === "---") {
-          lines[lines.length - 1] = `--- ${body}`;
+        if ((body[0] === "|" || body[0] === ">") && lines2[lines2.length - 1] === "---") {
+          lines2[lines2.length - 1] = `--- ${body}`;
         } else
-          lines.push(body);
+          lines2.push(body);
       } else {
-        lines.push(stringify.stringify(doc.contents, ctx));
+        lines2.push(stringify.stringify(doc.contents, ctx));
       }
       if (doc.directives?.docEnd) {
         if (doc.comment) {
           const cs = commentString(doc.comment);
           if (cs.includes("\n")) {
-            lines.push("...");
-            lines.push(stringifyComment.indentComment(cs, ""));
+            lines2.push("...");
+            lines2.push(stringifyComment.indentComment(cs, ""));
           } else {
-            lines.push(`... ${cs}`);
+            lines2.push(`... ${cs}`);
           }
         } else {
-          lines.push("...");
+          lines2.push("...");
         }
       } else {
         let dc = doc.comment;
         if (dc && chompKeep)
           dc = dc.replace(/^\n+/, "");
         if (dc) {
-          if ((!chompKeep || contentComment) && lines[lines.length - 1] !== "")
-            lines.push("");
-          lines.push(stringifyComment.indentComment(commentString(dc), ""));
+          if ((!chompKeep || contentComment) && lines2[lines2.length - 1] !== "")
+            lines2.push("");
+          lines2.push(stringifyComment.indentComment(commentString(dc), ""));
         }
       }
-      return lines.join("\n") + "\n";
+      return lines2.join("\n") + "\n";
     }
     exports2.stringifyDocument = stringifyDocument;
   }
@@ -4679,17 +4679,17 @@ var require_resolve_block_scalar = __commonJS({
       if (!header)
         return { value: "", type: null, comment: "", range: [start, start, start] };
       const type = header.mode === ">" ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-      const lines = scalar.source ? splitLines(scalar.source) : [];
-      let chompStart = lines.length;
-      for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
+      const lines2 = scalar.source ? splitLines(scalar.source) : [];
+      let chompStart = lines2.length;
+      for (let i = lines2.length - 1; i >= 0; --i) {
+        const content = lines2[i][1];
         if (content === "" || content === "\r")
           chompStart = i;
         else
           break;
       }
       if (chompStart === 0) {
-        const value2 = header.chomp === "+" && lines.length > 0 ? "\n".repeat(Math.max(1, lines.length - 1)) : "";
+        const value2 = header.chomp === "+" && lines2.length > 0 ? "\n".repeat(Math.max(1, lines2.length - 1)) : "";
         let end2 = start + header.length;
         if (scalar.source)
           end2 += scalar.source.length;
@@ -4699,7 +4699,7 @@ var require_resolve_block_scalar = __commonJS({
       let offset = scalar.offset + header.length;
       let contentStart = 0;
       for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
+        const [indent, content] = lines2[i];
         if (content === "" || content === "\r") {
           if (header.indent === 0 && indent.length > trimIndent)
             trimIndent = indent.length;
@@ -4719,17 +4719,17 @@ var require_resolve_block_scalar = __commonJS({
         }
         offset += indent.length + content.length + 1;
       }
-      for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
+      for (let i = lines2.length - 1; i >= chompStart; --i) {
+        if (lines2[i][0].length > trimIndent)
           chompStart = i + 1;
       }
       let value = "";
       let sep2 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + "\n";
+        value += lines2[i][0].slice(trimIndent) + "\n";
       for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
+        let [indent, content] = lines2[i];
         offset += indent.length + content.length + 1;
         const crlf = content[content.length - 1] === "\r";
         if (crlf)
@@ -4766,8 +4766,8 @@ var require_resolve_block_scalar = __commonJS({
         case "-":
           break;
         case "+":
-          for (let i = chompStart; i < lines.length; ++i)
-            value += "\n" + lines[i][0].slice(trimIndent);
+          for (let i = chompStart; i < lines2.length; ++i)
+            value += "\n" + lines2[i][0].slice(trimIndent);
           if (value[value.length - 1] !== "\n")
             value += "\n";
           break;
@@ -4842,10 +4842,10 @@ var require_resolve_block_scalar = __commonJS({
       const first = split[0];
       const m = first.match(/^( *)/);
       const line0 = m?.[1] ? [m[1], first.slice(m[1].length)] : ["", first];
-      const lines = [line0];
+      const lines2 = [line0];
       for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
-      return lines;
+        lines2.push([split[i], split[i + 1]]);
+      return lines2;
     }
     exports2.resolveBlockScalar = resolveBlockScalar;
   }
@@ -9536,9 +9536,9 @@ var Doc = class {
       return;
     }
     const content = arg;
-    const lines = content.split("\n").filter((x) => x);
-    const minIndent = Math.min(...lines.map((x) => x.length - x.trimStart().length));
-    const dedented = lines.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
+    const lines2 = content.split("\n").filter((x) => x);
+    const minIndent = Math.min(...lines2.map((x) => x.length - x.trimStart().length));
+    const dedented = lines2.map((x) => x.slice(minIndent)).map((x) => " ".repeat(this.indent * 2) + x);
     for (const line of dedented) {
       this.content.push(line);
     }
@@ -14680,7 +14680,7 @@ function imageLines(value) {
 
 // remote/cli/run.ts
 var import_node_child_process3 = require("node:child_process");
-var import_node_fs26 = require("node:fs");
+var import_node_fs27 = require("node:fs");
 
 // common/layout.ts
 var import_node_path2 = require("node:path");
@@ -14942,7 +14942,7 @@ var timeouts = strictObject({
   pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
   up: seconds("up", DEFAULT_TIMEOUTS.up)
 }).default({ ...DEFAULT_TIMEOUTS });
-var ENGINES = ["compose"];
+var ENGINES = ["compose", "swarm"];
 var stackConfig = strictObject({
   engine: _enum(ENGINES, { error: `must be one of: ${ENGINES.join(", ")} (leave it out for compose)` }).default("compose"),
   smoke: array(smokeCheck).default([]),
@@ -14999,10 +14999,10 @@ function interpolate(text, vars) {
 }
 function pinEnv(source, refs) {
   const pending = new Map(Object.entries(refs));
-  const lines = source.length ? source.split("\n") : [];
+  const lines2 = source.length ? source.split("\n") : [];
   const trailingNewline = source.endsWith("\n");
-  if (trailingNewline) lines.pop();
-  const out = lines.map((line) => {
+  if (trailingNewline) lines2.pop();
+  const out = lines2.map((line) => {
     const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
     const name = m?.[2];
     if (name && refs[name] !== void 0) {
@@ -15630,920 +15630,150 @@ function target(flavor, project, releaseDir, composeFile) {
   };
 }
 
-// remote/engine/choose.ts
-function engineFor(r, host) {
-  const name = engineName(r);
-  switch (name) {
-    case "compose":
-      return composeEngine(host);
-    default:
-      throw new DeployError(
-        `release ${r.meta.release_id} asks for engine ${JSON.stringify(name)}, which this executor does not run (x-seisei-deploy.engine: compose)`
-      );
-  }
-}
-function engineName(r) {
-  try {
-    return r.config().engine;
-  } catch {
-    return "compose";
-  }
-}
-
-// remote/domain/lock.ts
+// remote/engine/swarm.ts
 var import_node_fs14 = require("node:fs");
-var import_node_os3 = require("node:os");
-var import_node_path12 = require("node:path");
-
-// remote/domain/lock-holder.ts
-var import_node_fs13 = require("node:fs");
-var import_node_os2 = require("node:os");
-var lockHolder = object({
-  pid: number2(),
-  start_time: string2().catch(""),
-  hostname: string2().catch(""),
-  actor: string2().catch(""),
-  run_id: string2().catch(""),
-  release: string2().catch(""),
-  since: string2().catch("")
-});
-function processAlive(p) {
-  if (p.hostname !== (0, import_node_os2.hostname)()) return true;
-  return sameProcessRuns(p.pid, p.start_time);
-}
-function holderAlive(h) {
-  return processAlive(h);
-}
-function readJsonNoFollow(path) {
-  let fd;
-  try {
-    fd = (0, import_node_fs13.openSync)(path, import_node_fs13.constants.O_RDONLY | import_node_fs13.constants.O_NOFOLLOW | import_node_fs13.constants.O_NONBLOCK);
-  } catch {
-    return void 0;
-  }
-  try {
-    if (!(0, import_node_fs13.fstatSync)(fd).isFile()) return void 0;
-    return JSON.parse((0, import_node_fs13.readFileSync)(fd, "utf8"));
-  } catch {
-    return void 0;
-  } finally {
-    (0, import_node_fs13.closeSync)(fd);
-  }
-}
-function readHolder(path) {
-  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
-  return parsed.success ? parsed.data : void 0;
-}
-function describeHolder(h) {
-  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
-}
-
-// remote/domain/lock.ts
-var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
-async function acquireLock(path, who2, timeoutS, report) {
-  (0, import_node_fs14.mkdirSync)((0, import_node_path12.dirname)(path), { recursive: true, mode: 493 });
-  const holder2 = {
-    pid: process.pid,
-    start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os3.hostname)(),
-    ...who2,
-    since: (/* @__PURE__ */ new Date()).toISOString()
-  };
-  const deadline = Date.now() + timeoutS * 1e3;
-  let announced = "";
-  for (; ; ) {
-    if (tryCreate(path, holder2)) return { holder: holder2, release: () => releaseLock(path, holder2) };
-    const current = readHolder(path);
-    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
-    if (current && !holderAlive(current)) {
-      const taken = takeOver(path, current, report);
-      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
-      if (taken !== "busy") continue;
-    } else if (!current) {
-      const st = lstatOrUndefined(path);
-      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new DeployError(
-        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
-      );
-    }
-    if (!current || !holderAlive(current)) {
-      await sleep(current ? 20 : 100);
-      continue;
-    }
-    if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
-    announced = desc;
-    await sleep(200);
-  }
-}
-function tryCreate(path, holder2) {
-  const tmp = tempNameBeside(path);
-  try {
-    (0, import_node_fs14.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
-    (0, import_node_fs14.linkSync)(tmp, path);
-    return true;
-  } catch (err) {
-    const e = err;
-    if (e.code === "EEXIST") return false;
-    throw new DeployError(
-      `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
-    );
-  } finally {
-    (0, import_node_fs14.rmSync)(tmp, { force: true });
-  }
-}
-function takeOver(path, dead, report) {
-  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
-}
-function removeIf(path, expected) {
-  const st = lstatOrUndefined(path);
-  if (!st) return "changed";
-  if (st.isDirectory())
-    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
-  const now2 = readHolder(path);
-  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
-  if (!same) return "changed";
-  (0, import_node_fs14.unlinkSync)(path);
-  return "removed";
-}
-var MUTEX_BREAK_AFTER_MS = 2e3;
-var TOMBSTONE_KEEP_MS = 36e5;
-var mutexPath = (lock) => `${lock}.takeover`;
-function withTakeoverMutex(lock, report, body) {
-  const mutex = mutexPath(lock);
-  const me = {
-    pid: process.pid,
-    start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os3.hostname)(),
-    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
-    since: (/* @__PURE__ */ new Date()).toISOString()
-  };
-  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
-  (0, import_node_fs14.mkdirSync)(fresh, { mode: 448 });
-  try {
-    (0, import_node_fs14.writeFileSync)((0, import_node_path12.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
-    (0, import_node_fs14.renameSync)(fresh, mutex);
-  } catch (err) {
-    removeMutexDir(fresh);
-    const code = err.code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST")
-      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
-    breakIfDead(mutex, report);
-    return void 0;
-  }
-  try {
-    return body();
-  } finally {
-    const owner = readJsonNoFollow((0, import_node_path12.join)(mutex, "owner"));
-    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
-  }
-}
-function breakIfDead(mutex, report) {
-  const before = lstatOrUndefined(mutex);
-  if (!before?.isDirectory()) {
-    if (before)
-      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
-    return;
-  }
-  const owner = readJsonNoFollow((0, import_node_path12.join)(mutex, "owner"));
-  const after = lstatOrUndefined(mutex);
-  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
-  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
-  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
-  try {
-    (0, import_node_fs14.renameSync)(mutex, tomb);
-  } catch {
-    return;
-  }
-  const moved = readJsonNoFollow((0, import_node_path12.join)(tomb, "owner"));
-  if (moved?.nonce !== owner.nonce) {
-    try {
-      (0, import_node_fs14.renameSync)(tomb, mutex);
-    } catch {
-      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
-    }
-    return;
-  }
-  report.log(
-    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
-    "warn"
-  );
-  sweepTombstones(mutex);
-}
-function sweepTombstones(mutex) {
-  const dir = (0, import_node_path12.dirname)(mutex);
-  const prefix = (0, import_node_path12.basename)(mutex) + ".";
-  for (const name of (0, import_node_fs14.readdirSync)(dir)) {
-    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
-    const st = lstatOrUndefined((0, import_node_path12.join)(dir, name));
-    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path12.join)(dir, name));
-  }
-}
-function removeMutexDir(dir) {
-  try {
-    (0, import_node_fs14.unlinkSync)((0, import_node_path12.join)(dir, "owner"));
-  } catch {
-  }
-  try {
-    (0, import_node_fs14.rmdirSync)(dir);
-  } catch {
-  }
-}
-function releaseLock(path, holder2) {
-  const current = readHolder(path);
-  if (current && sameHolder(current, holder2)) (0, import_node_fs14.unlinkSync)(path);
-}
-async function removeLock(path, expected, report) {
-  for (let tries = 0; ; tries++) {
-    const r = withTakeoverMutex(path, report, () => {
-      if (expected) return removeIf(path, expected);
-      const st = lstatOrUndefined(path);
-      if (!st || st.isDirectory() || readHolder(path)) return "changed";
-      (0, import_node_fs14.unlinkSync)(path);
-      return "removed";
-    });
-    if (r) return r;
-    if (tries >= 250)
-      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
-    await sleep(20);
-  }
-}
-function lstatOrUndefined(path) {
-  try {
-    return (0, import_node_fs14.lstatSync)(path);
-  } catch {
-    return void 0;
-  }
-}
-
-// remote/flow.ts
-async function runFlow(run2, flow) {
-  try {
-    let lock;
-    try {
-      lock = await run2.step(
-        "lock",
-        () => acquireLock(run2.layout.lockFile(run2.stack), holder(run2, flow), flow.lockTimeoutS, run2.report)
-      );
-    } catch (err) {
-      return flow.failed(run2, flow.state, err);
-    }
-    try {
-      return await flow.steps(run2, flow.state);
-    } catch (err) {
-      return flow.failed(run2, flow.state, err);
-    } finally {
-      run2.report.start("unlock");
-      lock.release();
-      run2.report.end("unlock", "ok");
-    }
-  } finally {
-    run2.close();
-  }
-}
-var holder = (run2, flow) => ({
-  actor: run2.who.actor,
-  run_id: run2.who.run_id,
-  release: flow.doing
-});
-
-// remote/install-cli.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs16 = require("node:fs");
-
-// remote/ownership.ts
-var import_node_fs15 = require("node:fs");
 var import_node_path13 = require("node:path");
-var runsAsRoot = () => process.geteuid?.() === 0;
-var MAX_LINKS = 40;
-function refuse(field, path, why) {
-  throw new DeployError(
-    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
-    2
-  );
-}
-function untrustedReason(st, ancestor) {
-  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
-  const writable = st.mode & 18;
-  if (!writable) return void 0;
-  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
-  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
-  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
-}
-function checkRootOwnedPath(path, field, hops = 0) {
-  const abs = (0, import_node_path13.resolve)(path);
-  const parts = abs.split("/").filter(Boolean);
-  let at = "/";
-  for (let i = 0; i <= parts.length; i++) {
-    if (i > 0) at = (0, import_node_path13.join)(at, parts[i - 1]);
-    let st;
-    try {
-      st = (0, import_node_fs15.lstatSync)(at);
-    } catch (err) {
-      if (err.code === "ENOENT") return;
-      refuse(field, at, `cannot be checked (${err.message})`);
-    }
-    if (st.isSymbolicLink()) {
-      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
-      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
-      const target2 = (0, import_node_path13.resolve)((0, import_node_path13.dirname)(at), (0, import_node_fs15.readlinkSync)(at));
-      return checkRootOwnedPath((0, import_node_path13.join)(target2, ...parts.slice(i)), field, hops + 1);
-    }
-    const why = untrustedReason(st, i < parts.length);
-    if (why) refuse(field, at, why);
-  }
-}
-function checkRootOwnedTree(dir, field) {
-  checkRootOwnedPath(dir, field);
-  const walk = (d) => {
-    let names3;
-    try {
-      names3 = (0, import_node_fs15.readdirSync)(d);
-    } catch (err) {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR")
-        return;
-      throw err;
-    }
-    for (const name of names3) {
-      const p = (0, import_node_path13.join)(d, name);
-      const st = (0, import_node_fs15.lstatSync)(p);
-      if (st.isSymbolicLink()) {
-        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
-        continue;
-      }
-      const why = untrustedReason(st, false);
-      if (why) refuse(field, p, why);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-}
-function layoutDirs(root, stack) {
-  const paths = layout(root);
-  const dirs = [
-    paths.root,
-    paths.releasesDir,
-    paths.stacksDir,
-    paths.backupsDir,
-    paths.verifiedDir,
-    paths.currentDir,
-    paths.locksDir,
-    paths.binDir
+
+// remote/commands/swarm.ts
+var STACK_LABEL = "com.docker.stack.namespace";
+function stackDeploy(composeFile, stack, withRegistryAuth) {
+  return [
+    "docker",
+    "stack",
+    "deploy",
+    "--compose-file",
+    composeFile,
+    "--prune",
+    ...withRegistryAuth ? ["--with-registry-auth"] : [],
+    "--resolve-image",
+    "never",
+    stack
   ];
-  dirs.push((0, import_node_path13.join)(paths.releasesDir, "stacks"), (0, import_node_path13.join)(paths.releasesDir, "runs"));
-  if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
-  return dirs;
 }
-function checkTrustedRoot(root, stack) {
-  if (!runsAsRoot()) return;
-  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
-}
-function checkTrustedSource(source, stack) {
-  if (!runsAsRoot()) return;
-  checkRootOwnedTree((0, import_node_path13.join)(source, stack), "--source (stacks_source)");
-}
+var stackRm = (stack) => ["docker", "stack", "rm", stack];
+var stackServiceIds = (stack) => [
+  "docker",
+  "service",
+  "ls",
+  "--quiet",
+  "--filter",
+  `label=${STACK_LABEL}=${stack}`
+];
+var serviceInspect = (ids) => [
+  "docker",
+  "service",
+  "inspect",
+  "--format",
+  "{{json .}}",
+  ...ids
+];
+var serviceTaskIds = (serviceIds) => [
+  "docker",
+  "service",
+  "ps",
+  "--quiet",
+  "--no-trunc",
+  ...serviceIds
+];
+var taskInspect = (ids) => [
+  "docker",
+  "inspect",
+  "--type",
+  "task",
+  "--format",
+  "{{json .}}",
+  ...ids
+];
+var swarmRole = () => [
+  "docker",
+  "info",
+  "--format",
+  "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"
+];
 
-// remote/install-cli.ts
-var SHEBANG = "#!/usr/bin/env node";
-function installable(script) {
-  if (!script || !script.endsWith(".cjs")) return void 0;
-  return (0, import_node_fs16.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
-}
-function installExecutor(paths, script) {
-  (0, import_node_fs16.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
-  (0, import_node_fs16.chmodSync)(paths.binDir, 493);
-  const tmp = tempNameBeside(paths.cli);
-  try {
-    (0, import_node_fs16.copyFileSync)(script, tmp);
-    (0, import_node_fs16.chmodSync)(tmp, 493);
-    const fd = (0, import_node_fs16.openSync)(tmp, "r");
-    try {
-      (0, import_node_fs16.fsyncSync)(fd);
-    } finally {
-      (0, import_node_fs16.closeSync)(fd);
-    }
-    (0, import_node_fs16.renameSync)(tmp, paths.cli);
-  } catch (err) {
-    (0, import_node_fs16.rmSync)(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(paths.binDir);
-  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs16.readFileSync)(paths.cli)).digest("hex");
-}
-function installCli(paths, report, script = process.argv[1]) {
-  const bundle = installable(script);
-  if (!bundle) return;
-  try {
-    installExecutor(paths, bundle);
-  } catch (err) {
-    report.log(`could not install the operator CLI at ${paths.cli}: ${err.message}`, "warn");
-  }
-}
-var installCommand = {
-  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
-  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
-  async main(argv) {
-    const v = parseNoArgs("install", argv, this.usage);
-    const parsed = commonOptions.root.safeParse(v.root);
-    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
-    const bundle = installable(process.argv[1]);
-    if (!bundle)
-      throw new DeployError(
-        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
-        2
-      );
-    if (!runsAsRoot())
-      throw new DeployError(
-        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
-        2
-      );
-    const paths = layout(parsed.data);
-    for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, "--root");
-    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs16.mkdirSync)(d, { recursive: true, mode: 493 });
-    const sha256 = installExecutor(paths, bundle);
-    checkRootOwnedPath(paths.cli, "--root");
-    const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
-    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
-    else
-      process.stdout.write(
-        `installed ${paths.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
-sudoers rule for a deploy user that may run only this executor:
-  deploy ALL=(root) NOPASSWD: ${paths.cli}
-`
-      );
-    return 0;
-  }
-};
-var versionCommand = {
-  usage: "seisei-deploy version [--json]",
-  summary: "print the tool version and the request format this executor accepts",
-  async main(argv) {
-    const v = parseNoArgs("version", argv, this.usage);
-    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
-    process.stdout.write(
-      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
-`
-    );
-    return 0;
-  }
-};
+// remote/commands/engine.ts
+var enginePing = () => "/_ping";
+var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
+var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
+  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
+)}`;
+var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
 
-// remote/domain/plan.ts
-var import_node_fs17 = require("node:fs");
-function planRelease(req, releaseId) {
-  let text;
-  try {
-    text = (0, import_node_fs17.readFileSync)(req.digest_file, "utf8");
-  } catch (err) {
-    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
-  }
-  const manifest = parseDigestManifest(text, req.image_tag);
-  const vars = resolveImageVars(manifest, req.images);
-  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
-  const images = Object.fromEntries(
-    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
-  );
-  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
-  return {
-    meta: {
-      stack: req.stack,
-      env: req.env,
-      release_id: releaseId,
-      image_tag: req.image_tag,
-      git_sha: manifest.git_sha,
-      images
-    },
-    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
-    refs: Object.values(images).map((i) => i.ref),
-    main: { ref: main2.ref, digest: main2.digest }
-  };
-}
-
-// remote/registry-credentials.ts
-var import_node_fs19 = require("node:fs");
-var import_node_path15 = require("node:path");
+// remote/engine-api.ts
+var import_node_http = __toESM(require("node:http"), 1);
 
 // remote/docker-cli-config.ts
-var import_node_fs18 = require("node:fs");
-var import_node_os4 = require("node:os");
-var import_node_path14 = require("node:path");
+var import_node_fs13 = require("node:fs");
+var import_node_os2 = require("node:os");
+var import_node_path12 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path14.join)(env.HOME ?? (0, import_node_os4.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path12.join)(env.HOME ?? (0, import_node_os2.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs18.readFileSync)((0, import_node_path14.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs13.readFileSync)((0, import_node_path12.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
   }
 }
 
-// remote/domain/run-inputs.ts
-var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
-var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
-
-// remote/registry-credentials.ts
-function takeLogin(layout2, req) {
-  const login2 = req.registry_login;
-  if (!login2) return void 0;
-  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
-  return {
-    registry: login2.registry,
-    username: login2.username,
-    password: takePassword(login2.password_file, staged)
-  };
+// remote/engine-api.ts
+var DEFAULT_SOCKET = "/var/run/docker.sock";
+function localEngineSocket(env) {
+  const host = env.DOCKER_HOST;
+  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
+  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
+  const ctx = readDockerCliConfig(env).currentContext;
+  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
 }
-function dropStagedPassword(layout2, req) {
-  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
-  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs19.rmSync)(staged, { force: true });
-}
-function takePassword(file, staged) {
-  let password;
-  try {
-    password = (0, import_node_fs19.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
-  }
-  if (staged) (0, import_node_fs19.rmSync)(file, { force: true });
-  return password;
-}
-var CONFIG_PREFIX = "docker-config-";
-function privateDockerConfig(runsDir) {
-  (0, import_node_fs19.mkdirSync)(runsDir, { recursive: true, mode: 488 });
-  checkPrivateDir(runsDir);
-  removeDeadRunsConfigs(runsDir);
-  const dir = (0, import_node_path15.join)(
-    runsDir,
-    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
-  );
-  (0, import_node_fs19.mkdirSync)(dir, { mode: 448 });
-  const plugins = (0, import_node_path15.join)(dockerConfigDir(process.env), "cli-plugins");
-  if ((0, import_node_fs19.existsSync)(plugins)) (0, import_node_fs19.symlinkSync)(plugins, (0, import_node_path15.join)(dir, "cli-plugins"));
-  return { dir, dispose: () => (0, import_node_fs19.rmSync)(dir, { recursive: true, force: true }) };
-}
-function checkPrivateDir(dir) {
-  const st = (0, import_node_fs19.lstatSync)(dir);
-  const uid = process.getuid?.();
-  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
-    throw new DeployError(
-      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
-    );
-}
-function removeDeadRunsConfigs(runsDir) {
-  for (const name of (0, import_node_fs19.readdirSync)(runsDir)) {
-    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !pidExists(pid))
-      (0, import_node_fs19.rmSync)((0, import_node_path15.join)(runsDir, name), { recursive: true, force: true });
-  }
-}
-
-// remote/domain/release-id.ts
-var import_node_fs20 = require("node:fs");
-var MAX_SUFFIX = 9999;
-function freeReleaseId(base2, taken) {
-  if (!taken(base2)) return base2;
-  for (let n = 2; n <= MAX_SUFFIX; n++) if (!taken(`${base2}-${n}`)) return `${base2}-${n}`;
-  throw new DeployError(`every release id from ${base2} to ${base2}-${MAX_SUFFIX} is taken`);
-}
-function chooseReleaseId(layout2, stack, tag, now2 = /* @__PURE__ */ new Date()) {
-  return freeReleaseId(
-    newReleaseId(tag, now2),
-    (id) => (0, import_node_fs20.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs20.existsSync)(layout2.badMarker(stack, id))
-  );
-}
-
-// remote/run-context.ts
-function openRun(req, report) {
-  const undo = [];
-  return {
-    layout: layout(req.root),
-    report,
-    who: {
-      actor: req.actor,
-      run_id: req.run_id,
-      break_glass: req.break_glass ?? false,
-      break_glass_reason: req.reason ?? ""
-    },
-    stack: req.stack,
-    env: req.env,
-    started: Date.now(),
-    step: (name, body, msg) => report.step(name, body, msg),
-    defer: (fn) => void undo.push(fn),
-    close: () => {
-      for (const fn of undo.splice(0).reverse()) fn();
-    }
-  };
-}
-
-// remote/http-get.ts
-var import_node_http = __toESM(require("node:http"), 1);
-var MAX_BODY = 64 * 1024;
-async function httpGet(url, timeoutMs) {
-  const lib = url.startsWith("https:") ? (await import("node:https")).default : import_node_http.default;
+var EngineError = class extends Error {
+};
+function engineGet(socket, path, timeoutMs = 3e4) {
   return new Promise((resolve6, reject) => {
-    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    const req = lib.get(url, { agent: false, headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk) => {
-        if (body.length < MAX_BODY) body += chunk;
-      });
+    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
+    const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
         clearTimeout(timer);
-        resolve6({ status: res.statusCode ?? 0, body });
+        resolve6({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8")
+        });
       });
-      res.on("error", (err) => {
-        clearTimeout(timer);
-        reject(err);
-      });
+      res.on("error", (err) => fail(err.message));
     });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     req.on("error", (err) => {
       clearTimeout(timer);
-      reject(err);
+      fail(
+        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
+      );
     });
   });
 }
-
-// remote/steps/smoke.ts
-function judgeContainers(cs, plan) {
-  if (!cs.length) return { pass: false, final: false, why: "no containers yet" };
-  for (const c of cs) {
-    if (c.status === "exited" || c.status === "dead")
-      return { pass: false, final: true, why: `container ${c.name} exited with code ${c.exitCode}` };
-    if (c.status === "restarting" || c.restarts > 0)
-      return {
-        pass: false,
-        final: true,
-        why: `container ${c.name} is restarting (crash loop, exit code ${c.exitCode})`
-      };
-    if (c.health === "unhealthy")
-      return { pass: false, final: true, why: `container ${c.name} is unhealthy` };
-    if (c.status !== "running")
-      return { pass: false, final: false, why: `container ${c.name} is ${c.status}` };
-    if (plan.waitHealthy && c.health === "starting")
-      return { pass: false, final: false, why: `container ${c.name} health is starting` };
-  }
-  const running = new Set(cs.map((c) => c.image));
-  const missing = plan.expectImages.filter((ref) => !running.has(ref));
-  if (missing.length) return { pass: false, final: true, why: `no container runs ${missing.join(", ")}` };
-  return { pass: true };
+async function engineVersion(socket, timeoutMs) {
+  const r = await engineOk(socket, enginePing(), timeoutMs);
+  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
+  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
 }
-async function probe(check2, timeoutMs) {
+async function engineJson(socket, path, timeoutMs) {
+  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
+}
+async function engineOk(socket, path, timeoutMs) {
+  const r = await engineGet(socket, path, timeoutMs);
+  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
+  return r;
+}
+function daemonMessage(body) {
   try {
-    const res = await httpGet(check2.url, timeoutMs);
-    const statusOk = check2.expect_status ? res.status === check2.expect_status : res.status >= 200 && res.status < 300;
-    if (!statusOk)
-      return {
-        pass: false,
-        final: false,
-        why: `${check2.url} answered HTTP ${res.status}, expected ${check2.expect_status ?? "2xx"}`
-      };
-    if (check2.contains !== void 0 && !res.body.includes(check2.contains))
-      return {
-        pass: false,
-        final: false,
-        why: `${check2.url} body does not contain ${JSON.stringify(check2.contains)}`
-      };
-    return { pass: true };
-  } catch (err) {
-    const e = err;
-    return { pass: false, final: false, why: `${check2.url} did not answer (${e.code ?? e.message})` };
-  }
-}
-var POLL_MAX_MS = 250;
-var CONTAINERS_EVERY_MS = 1e3;
-async function smoke(engine, plan, report) {
-  const deadline = Date.now() + plan.timeoutS * 1e3;
-  let delay = 100;
-  let last = "";
-  let containers = { pass: false, final: false, why: "no containers yet" };
-  let containersAt = -Infinity;
-  let readWhileUrlsPass = false;
-  const probeAll = async () => {
-    for (const check2 of plan.checks) {
-      const v = await probe(check2, Math.max(200, Math.min(5e3, deadline - Date.now())));
-      if (!v.pass) return v;
-    }
-    return { pass: true };
-  };
-  const readContainers = async () => {
-    containers = judgeContainers(await engine.containers(plan.project), plan);
-    containersAt = Date.now();
-  };
-  let [urls] = await Promise.all([probeAll(), readContainers()]);
-  readWhileUrlsPass = urls.pass;
-  for (; ; ) {
-    if (!urls.pass) readWhileUrlsPass = false;
-    if (urls.pass && !readWhileUrlsPass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
-      await readContainers();
-      readWhileUrlsPass = urls.pass;
-    }
-    const verdict = containers.pass ? urls : containers;
-    if (verdict.pass) {
-      report.log(
-        `smoke passed: containers up${plan.checks.length ? `, ${plan.checks.map((c) => c.url).join(", ")} OK` : ""}`
-      );
-      return;
-    }
-    if (verdict.final) throw new DeployError(`smoke failed: ${verdict.why}`);
-    if (verdict.why !== last) report.log(`waiting: ${verdict.why}`);
-    last = verdict.why;
-    if (Date.now() + delay > deadline)
-      throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
-    await sleep(delay);
-    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
-    urls = await probeAll();
-  }
-}
-
-// remote/steps/go-live.ts
-function switchTo(run2, r) {
-  switchLive(run2.layout, r.meta.stack, r.dir);
-}
-var switchMsg = (r) => `stacks/${r.meta.stack} -> ${r.meta.release_id}`;
-async function startRelease(engine, r) {
-  const up = engine.up(r);
-  let plan;
-  try {
-    plan = smokePlan(r);
+    return String(JSON.parse(body).message ?? "").trim();
   } catch {
-    plan = void 0;
-  }
-  await up;
-  return plan;
-}
-function smokeRelease(run2, engine, r, plan) {
-  return smoke(engine, plan ?? smokePlan(r), run2.report);
-}
-async function goLive(run2, engine, r, prefix) {
-  await run2.step(`${prefix}switch`, () => switchTo(run2, r), switchMsg(r));
-  const plan = await run2.step(`${prefix}up`, () => startRelease(engine, r));
-  await run2.step(`${prefix}smoke`, () => smokeRelease(run2, engine, r, plan));
-}
-function smokePlan(r) {
-  const cfg = r.config();
-  const vars = readEnvFile(`${r.dir}/.env`);
-  return {
-    project: r.meta.stack,
-    checks: cfg.smoke.map((c) => ({ ...c, url: interpolate(c.url, vars) })),
-    timeoutS: cfg.smoke_timeout_s,
-    waitHealthy: cfg.wait_healthy,
-    expectImages: Object.values(r.meta.images).map((i) => i.ref)
-  };
-}
-
-// remote/steps/auto-rollback.ts
-async function autoRollback(run2, d) {
-  const why = errorMessage(d.err);
-  const failedFacts = factsOf(d.failed, d.previousId);
-  const notMarked = markBad(run2.layout, run2.stack, d.failed.meta.release_id, why);
-  if (notMarked) run2.report.log(notMarked, "warn");
-  if (!d.previousId) return takeDownFirst(run2, d, why);
-  run2.report.start("auto_rollback", `back to ${d.previousId}`);
-  const previous = loadRelease(run2.layout.releaseDir(run2.stack, d.previousId));
-  const notPulled = await run2.step("auto_rollback.pull", () => d.engine.ensureImages(previous, d.login)).then(() => "", errorMessage);
-  const rollbackError = await goLive(run2, d.engine, previous, "auto_rollback.").then(
-    () => "",
-    (err) => errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : "")
-  );
-  run2.report.end("auto_rollback", rollbackError ? "failed" : "ok", rollbackError);
-  run2.report.start("record");
-  const notRecorded = recordFailure(run2, "deploy", failedFacts, why, "rolled_back");
-  const live = recordPutBack(run2, d, previous, rollbackError);
-  const unrecorded = [live.unrecorded, notRecorded].filter(Boolean);
-  run2.report.end("record", unrecorded.length ? "failed" : "ok", unrecorded.join("; "));
-  const msg = (rollbackError ? `${why}; rolled back to ${d.previousId}, but it failed its smoke check too: ${rollbackError}` : `${why}; rolled back to ${d.previousId}, which is live and answering`) + (unrecorded.length ? ` (and ${unrecorded.join("; ")})` : "");
-  return { status: "rolled_back", msg, ...failedFacts, manifest: live.manifest, error: why };
-}
-function recordPutBack(run2, d, previous, rollbackError) {
-  const before = readManifest(run2.layout, run2.stack);
-  const how = {
-    mode: "auto-rollback",
-    previous: d.failed.meta.release_id,
-    env: before?.env ?? run2.env,
-    gate: before?.gate ?? "",
-    compose: d.engine.variant,
-    who: {
-      ...run2.who,
-      break_glass: before?.break_glass ?? false,
-      break_glass_reason: before?.break_glass_reason ?? ""
-    },
-    status: rollbackError ? "failed" : "success",
-    error: rollbackError
-  };
-  try {
-    return recordLive(run2, previous, how);
-  } catch (err) {
-    const facts = factsOf(previous, d.failed.meta.release_id);
-    const notRecorded = recordRun(run2, "auto-rollback", how.status, facts, rollbackError);
-    const notWritten = errorMessage(err);
-    return {
-      manifest: readManifest(run2.layout, run2.stack),
-      unrecorded: [notWritten, notRecorded].filter(Boolean).join("; ")
-    };
+    return body.trim().slice(0, 200);
   }
 }
-async function takeDownFirst(run2, d, why) {
-  run2.report.start("auto_rollback", "no previous release: taking the failed stack down");
-  await d.engine.down(d.failed).catch((e) => run2.report.log(errorMessage(e), "warn"));
-  removeLive(run2.layout, run2.stack);
-  run2.report.end("auto_rollback", "ok");
-  const unrecorded = recordFailure(run2, "deploy", factsOf(d.failed, ""), why);
-  return {
-    status: "failed",
-    msg: `${why}; this was the first release of ${run2.stack}, so it was taken down (nothing is live)${unrecorded ? ` (and ${unrecorded})` : ""}`,
-    ...factsOf(d.failed, "")
-  };
-}
-
-// remote/steps/gate.ts
-var import_node_fs21 = require("node:fs");
-
-// remote/domain/verified-marker.ts
-var IS_NOT_A_DIGEST = "is not a sha256 digest";
-var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
-var marker = looseObject(
-  {
-    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
-  },
-  { error: "not a JSON object" }
-);
-function parseMarker(text) {
-  if (!text.trim()) return { kind: "empty" };
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
-  }
-  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
-  if (parsed.success) return { kind: "marker", marker: value };
-  const issue2 = parsed.error.issues[0];
-  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
-  return { kind: "invalid", json: true, why };
-}
-
-// remote/steps/gate.ts
-function checkGate(layout2, opts) {
-  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
-  const path = layout2.marker(opts.tag);
-  if (!(0, import_node_fs21.existsSync)(path)) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(`Version not verified: ${path} does not exist`);
-  }
-  if (!(0, import_node_fs21.statSync)(path).isFile())
-    throw new DeployError(
-      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
-    );
-  const read = parseMarker((0, import_node_fs21.readFileSync)(path, "utf8"));
-  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
-  if (read.kind === "invalid")
-    throw new DeployError(
-      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
-    );
-  const marker2 = read.marker;
-  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
-  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
-  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
-  if (differ.length || missing.length) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(
-      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
-    );
-  }
-  const state = marker2.provenance?.state;
-  if (state !== "verified") {
-    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
-    const bypass = unattested(opts, path, what);
-    if (bypass) return bypass;
-  }
-  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
-}
-function unattested(opts, path, what) {
-  if (!opts.requireProvenance) return void 0;
-  if (opts.breakGlass) return "break-glass";
-  throw new DeployError(
-    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
-  );
-}
-function checkDeployGate(run2, req, plan) {
-  const gate = checkGate(run2.layout, {
-    env: req.env,
-    gatedEnvs: req.gated_envs,
-    tag: req.image_tag,
-    digests: plan.digests,
-    breakGlass: req.break_glass,
-    requireProvenance: req.provenance?.mode === "require"
-  });
-  if (gate === "break-glass")
-    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
-  return gate;
-}
-
-// remote/steps/hooks.ts
-var import_node_fs22 = require("node:fs");
 
 // remote/exec.ts
 var import_node_child_process = require("node:child_process");
@@ -16702,72 +15932,6 @@ function killGroup(pid, signal) {
   }
 }
 
-// remote/commands/engine.ts
-var enginePing = () => "/_ping";
-var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
-var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
-  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
-)}`;
-var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
-
-// remote/engine-api.ts
-var import_node_http2 = __toESM(require("node:http"), 1);
-var DEFAULT_SOCKET = "/var/run/docker.sock";
-function localEngineSocket(env) {
-  const host = env.DOCKER_HOST;
-  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
-  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
-  const ctx = readDockerCliConfig(env).currentContext;
-  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
-}
-var EngineError = class extends Error {
-};
-function engineGet(socket, path, timeoutMs = 3e4) {
-  return new Promise((resolve6, reject) => {
-    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
-    const req = import_node_http2.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        clearTimeout(timer);
-        resolve6({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8")
-        });
-      });
-      res.on("error", (err) => fail(err.message));
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on("error", (err) => {
-      clearTimeout(timer);
-      fail(
-        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
-      );
-    });
-  });
-}
-async function engineVersion(socket, timeoutMs) {
-  const r = await engineOk(socket, enginePing(), timeoutMs);
-  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
-  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
-}
-async function engineJson(socket, path, timeoutMs) {
-  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
-}
-async function engineOk(socket, path, timeoutMs) {
-  const r = await engineGet(socket, path, timeoutMs);
-  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
-  return r;
-}
-function daemonMessage(body) {
-  try {
-    return String(JSON.parse(body).message ?? "").trim();
-  } catch {
-    return body.trim().slice(0, 200);
-  }
-}
-
 // remote/docker.ts
 function composeEnv(dockerConfig) {
   const keep = [
@@ -16814,10 +15978,11 @@ var Docker = class {
     }
   }
   /** Runs a command, forwarding its output as log events; throws with the tail of stderr on failure. */
-  async must(argv, what, input) {
+  async must(argv, what, input, opts = {}) {
     const limit = this.limit;
     const r = await run(argv, {
-      env: this.env,
+      env: opts.env ?? this.env,
+      cwd: opts.cwd,
       input,
       onLine: (line) => this.report.log(line),
       // compose writes progress to stderr: not a warning
@@ -16892,7 +16057,1103 @@ function toState(c) {
   };
 }
 
+// remote/engine/swarm.ts
+var FAILED_UPDATE = ["paused", "rollback_started", "rollback_paused", "rollback_completed"];
+var LIVE_TASK = ["new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running"];
+function reservedEnvName(name) {
+  return name === "PATH" || name === "HOME" || name.startsWith("DOCKER_");
+}
+function stackEnv(dotenv, cli) {
+  const bad = Object.keys(dotenv).filter(reservedEnvName);
+  if (bad.length)
+    throw new DeployError(
+      `the release's .env sets ${bad.join(", ")}, which docker stack deploy would read as its own setting: rename the variable in the stack's .env (the Swarm engine passes .env values as the environment)`
+    );
+  const keep = {};
+  for (const [k, v] of Object.entries(cli)) if (reservedEnvName(k) && v !== void 0) keep[k] = v;
+  return { ...dotenv, ...keep };
+}
+var swarmServiceName = (stack, service) => `${stack}_${service}`;
+function judgeStack(stack, want, services, tasks) {
+  if (!services.length) return { pass: false, final: false, why: `no services of stack ${stack} yet` };
+  for (const w of want) {
+    const name = swarmServiceName(stack, w.service);
+    const s = services.find((x) => x.Spec.Name === name);
+    if (!s) return { pass: false, final: false, why: `service ${name} does not exist yet` };
+    const image2 = s.Spec.TaskTemplate.ContainerSpec.Image;
+    if (!sameImage(image2, w.image))
+      return { pass: false, final: false, why: `service ${name} has ${image2} in its spec, not ${w.image}` };
+    const update = s.UpdateStatus?.State ?? "";
+    if (FAILED_UPDATE.includes(update))
+      return {
+        pass: false,
+        final: true,
+        why: `service ${name}: update ${update}${s.UpdateStatus?.Message ? ` (${s.UpdateStatus.Message})` : ""}`
+      };
+    const mine = tasks.filter((t) => t.ServiceID === s.ID);
+    const running = mine.filter(
+      (t) => t.DesiredState === "running" && t.Status.State === "running" && sameImage(t.Spec.ContainerSpec.Image, image2)
+    );
+    const desired = s.Spec.Mode.Replicated ? s.Spec.Mode.Replicated.Replicas ?? 1 : mine.filter((t) => t.DesiredState === "running").length;
+    if (running.length < desired) {
+      const err = mine.find((t) => t.Status.Err)?.Status.Err;
+      return {
+        pass: false,
+        final: false,
+        why: `service ${name}: ${running.length}/${desired} tasks running and healthy${err ? ` (a task: ${err})` : ""}`
+      };
+    }
+    const stopping = mine.filter((t) => t.DesiredState !== "running" && LIVE_TASK.includes(t.Status.State));
+    if (stopping.length)
+      return {
+        pass: false,
+        final: false,
+        why: `service ${name}: ${stopping.length} old task(s) still stopping`
+      };
+    if (update === "updating")
+      return { pass: false, final: false, why: `service ${name}: update in progress` };
+  }
+  return { pass: true };
+}
+var MOVING_UPDATE = ["updating", "rollback_started"];
+function stillMoving(services, tasks) {
+  for (const s of services) {
+    const update = s.UpdateStatus?.State ?? "";
+    if (MOVING_UPDATE.includes(update)) return `service ${s.Spec.Name}: update ${update}`;
+    const stopping = tasks.filter(
+      (t) => t.ServiceID === s.ID && t.DesiredState !== "running" && LIVE_TASK.includes(t.Status.State)
+    );
+    if (stopping.length) return `service ${s.Spec.Name}: ${stopping.length} old task(s) still stopping`;
+  }
+  return "";
+}
+function serviceRows(stack, services, tasks) {
+  return services.map((s) => {
+    const image2 = s.Spec.TaskTemplate.ContainerSpec.Image;
+    const mine = tasks.filter((t) => t.ServiceID === s.ID && t.DesiredState === "running");
+    const running = mine.filter((t) => t.Status.State === "running").length;
+    const desired = s.Spec.Mode.Replicated ? s.Spec.Mode.Replicated.Replicas ?? 1 : mine.length;
+    const update = s.UpdateStatus?.State ?? "";
+    const settled = update === "" || update === "completed";
+    const status = running >= desired && settled ? "running" : `${running}/${desired} tasks running${settled ? "" : `, update ${update}`}`;
+    const prefix = `${stack}_`;
+    return {
+      id: s.ID,
+      name: s.Spec.Name,
+      service: s.Spec.Name.startsWith(prefix) ? s.Spec.Name.slice(prefix.length) : s.Spec.Name,
+      image: image2,
+      status,
+      exitCode: 0,
+      restarts: 0
+    };
+  });
+}
+async function readStack(docker, stack) {
+  const ids = lines(await ask(docker, stackServiceIds(stack), "listing the stack services"));
+  if (!ids.length) return { services: [], tasks: [] };
+  const services = (await inspectAll(docker, serviceInspect(ids), "inspecting the services")).map(
+    (l) => JSON.parse(l)
+  );
+  if (!services.length) return { services, tasks: [] };
+  const taskIds = lines(await ask(docker, serviceTaskIds(services.map((s) => s.ID)), "listing the tasks"));
+  const found = taskIds.length ? await inspectAll(docker, taskInspect(taskIds), "inspecting the tasks") : [];
+  const tasks = found.map((l) => JSON.parse(l));
+  return { services, tasks };
+}
+var lines = (text) => text.split("\n").filter(Boolean);
+async function ask(docker, argv, what) {
+  const r = await docker.quiet(argv, 3e4);
+  if (r.code !== 0) throw new DeployError(`${what} failed (is this a swarm manager?): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+async function inspectAll(docker, argv, what) {
+  const r = await docker.quiet(argv, 3e4);
+  const errors = lines(r.stderr).filter((l) => !/not found|no such/i.test(l));
+  if (r.code !== 0 && (errors.length || !r.stderr.trim()))
+    throw new DeployError(`${what} failed (is this a swarm manager?): ${r.stderr.trim()}`);
+  return lines(r.stdout);
+}
+function swarmEngine(host) {
+  const { docker, report } = host;
+  let pending;
+  let deployed;
+  return {
+    name: "swarm",
+    variant: "swarm",
+    label: "swarm stack",
+    async ensureImages(r, withLogin) {
+      await checkManager(docker);
+      stackEnv(readEnvFile((0, import_node_path13.join)(r.dir, ".env")), {});
+      pending = withLogin;
+      report.log("the nodes pull the pinned images themselves when the stack is deployed");
+    },
+    up: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      const withLogin = pending;
+      deployed = r;
+      try {
+        if (withLogin)
+          await docker.must(
+            login(withLogin.registry, withLogin.username),
+            `docker login to ${withLogin.registry} as ${withLogin.username}`,
+            withLogin.password
+          );
+        await settle2(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
+        const env = stackEnv(readEnvFile((0, import_node_path13.join)(r.dir, ".env")), composeEnv(docker.dockerConfig));
+        const argv = stackDeploy((0, import_node_path13.join)(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
+        await docker.must(argv, "docker stack deploy", void 0, { env, cwd: r.dir });
+      } finally {
+        if (withLogin && docker.dockerConfig)
+          (0, import_node_fs14.rmSync)((0, import_node_path13.join)(docker.dockerConfig, "config.json"), { force: true });
+      }
+    }),
+    async containers(stack) {
+      const { services, tasks } = await readStack(docker, stack);
+      return serviceRows(stack, services, tasks);
+    },
+    async judge(stack) {
+      if (!deployed)
+        throw new DeployError("the swarm engine was asked to judge a stack before deploying one");
+      const read = await readStack(docker, stack).catch((err) => errorMessage(err));
+      if (typeof read === "string") return { pass: false, final: false, why: read };
+      return judgeStack(stack, deployed.services(), read.services, read.tasks);
+    },
+    down: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(stackRm(r.meta.stack), "docker stack rm");
+    })
+  };
+}
+var SETTLE_MAX_S = 120;
+async function settle2(docker, stack, report, seconds2) {
+  const deadline = Date.now() + seconds2 * 1e3;
+  let said = "";
+  for (; ; ) {
+    const read = await readStack(docker, stack).catch((err) => errorMessage(err));
+    const why = typeof read === "string" ? "" : stillMoving(read.services, read.tasks);
+    if (!why) return;
+    if (Date.now() > deadline)
+      return report.log(`deploying although the stack is still moving after ${seconds2} s: ${why}`, "warn");
+    if (why !== said) report.log(`waiting for the stack's earlier change to finish: ${why}`);
+    said = why;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+async function checkManager(docker) {
+  const r = await docker.quiet(swarmRole(), 3e4);
+  const [state, control] = r.stdout.trim().split(" ");
+  if (r.code !== 0 || state !== "active" || control !== "true")
+    throw new DeployError(
+      `x-seisei-deploy.engine is swarm, but this server's Docker is not a swarm manager (swarm: ${state || "unknown"}, manager: ${control ?? "unknown"}): run the deploy on a manager node (docs/server-setup.md, "Swarm")`
+    );
+}
+
+// remote/engine/choose.ts
+function engineFor(r, host) {
+  const name = engineName(r);
+  switch (name) {
+    case "compose":
+      return composeEngine(host);
+    case "swarm":
+      return swarmEngine(host);
+    default:
+      throw new DeployError(
+        `release ${r.meta.release_id} asks for engine ${JSON.stringify(name)}, which this executor does not run (x-seisei-deploy.engine: compose or swarm)`
+      );
+  }
+}
+function engineName(r) {
+  try {
+    return r.config().engine;
+  } catch {
+    return "compose";
+  }
+}
+function checkSameEngine(next, previous) {
+  if (!previous) return;
+  const [from, to] = [engineName(previous), engineName(next)];
+  if (from !== to)
+    throw new DeployError(
+      `release ${next.meta.release_id} runs on engine ${to}, but the live release ${previous.meta.release_id} runs on ${from}: a deploy does not move a stack between engines. Take the stack down first (${from === "swarm" ? `docker stack rm ${next.meta.stack}` : `docker compose -p ${next.meta.stack} down`}) and remove its live link <srv_root>/stacks/${next.meta.stack}, or deploy under a new stack name; nothing live was changed`
+    );
+}
+
+// remote/domain/lock.ts
+var import_node_fs16 = require("node:fs");
+var import_node_os4 = require("node:os");
+var import_node_path14 = require("node:path");
+
+// remote/domain/lock-holder.ts
+var import_node_fs15 = require("node:fs");
+var import_node_os3 = require("node:os");
+var lockHolder = object({
+  pid: number2(),
+  start_time: string2().catch(""),
+  hostname: string2().catch(""),
+  actor: string2().catch(""),
+  run_id: string2().catch(""),
+  release: string2().catch(""),
+  since: string2().catch("")
+});
+function processAlive(p) {
+  if (p.hostname !== (0, import_node_os3.hostname)()) return true;
+  return sameProcessRuns(p.pid, p.start_time);
+}
+function holderAlive(h) {
+  return processAlive(h);
+}
+function readJsonNoFollow(path) {
+  let fd;
+  try {
+    fd = (0, import_node_fs15.openSync)(path, import_node_fs15.constants.O_RDONLY | import_node_fs15.constants.O_NOFOLLOW | import_node_fs15.constants.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    if (!(0, import_node_fs15.fstatSync)(fd).isFile()) return void 0;
+    return JSON.parse((0, import_node_fs15.readFileSync)(fd, "utf8"));
+  } catch {
+    return void 0;
+  } finally {
+    (0, import_node_fs15.closeSync)(fd);
+  }
+}
+function readHolder(path) {
+  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
+  return parsed.success ? parsed.data : void 0;
+}
+function describeHolder(h) {
+  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
+}
+
+// remote/domain/lock.ts
+var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
+async function acquireLock(path, who2, timeoutS, report) {
+  (0, import_node_fs16.mkdirSync)((0, import_node_path14.dirname)(path), { recursive: true, mode: 493 });
+  const holder2 = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os4.hostname)(),
+    ...who2,
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const deadline = Date.now() + timeoutS * 1e3;
+  let announced = "";
+  for (; ; ) {
+    if (tryCreate(path, holder2)) return { holder: holder2, release: () => releaseLock(path, holder2) };
+    const current = readHolder(path);
+    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
+    if (current && !holderAlive(current)) {
+      const taken = takeOver(path, current, report);
+      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
+      if (taken !== "busy") continue;
+    } else if (!current) {
+      const st = lstatOrUndefined(path);
+      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new DeployError(
+        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
+      );
+    }
+    if (!current || !holderAlive(current)) {
+      await sleep(current ? 20 : 100);
+      continue;
+    }
+    if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
+    announced = desc;
+    await sleep(200);
+  }
+}
+function tryCreate(path, holder2) {
+  const tmp = tempNameBeside(path);
+  try {
+    (0, import_node_fs16.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
+    (0, import_node_fs16.linkSync)(tmp, path);
+    return true;
+  } catch (err) {
+    const e = err;
+    if (e.code === "EEXIST") return false;
+    throw new DeployError(
+      `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
+    );
+  } finally {
+    (0, import_node_fs16.rmSync)(tmp, { force: true });
+  }
+}
+function takeOver(path, dead, report) {
+  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
+}
+function removeIf(path, expected) {
+  const st = lstatOrUndefined(path);
+  if (!st) return "changed";
+  if (st.isDirectory())
+    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
+  const now2 = readHolder(path);
+  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
+  if (!same) return "changed";
+  (0, import_node_fs16.unlinkSync)(path);
+  return "removed";
+}
+var MUTEX_BREAK_AFTER_MS = 2e3;
+var TOMBSTONE_KEEP_MS = 36e5;
+var mutexPath = (lock) => `${lock}.takeover`;
+function withTakeoverMutex(lock, report, body) {
+  const mutex = mutexPath(lock);
+  const me = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os4.hostname)(),
+    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
+  (0, import_node_fs16.mkdirSync)(fresh, { mode: 448 });
+  try {
+    (0, import_node_fs16.writeFileSync)((0, import_node_path14.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
+    (0, import_node_fs16.renameSync)(fresh, mutex);
+  } catch (err) {
+    removeMutexDir(fresh);
+    const code = err.code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST")
+      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
+    breakIfDead(mutex, report);
+    return void 0;
+  }
+  try {
+    return body();
+  } finally {
+    const owner = readJsonNoFollow((0, import_node_path14.join)(mutex, "owner"));
+    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
+  }
+}
+function breakIfDead(mutex, report) {
+  const before = lstatOrUndefined(mutex);
+  if (!before?.isDirectory()) {
+    if (before)
+      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
+    return;
+  }
+  const owner = readJsonNoFollow((0, import_node_path14.join)(mutex, "owner"));
+  const after = lstatOrUndefined(mutex);
+  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
+  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
+  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
+  try {
+    (0, import_node_fs16.renameSync)(mutex, tomb);
+  } catch {
+    return;
+  }
+  const moved = readJsonNoFollow((0, import_node_path14.join)(tomb, "owner"));
+  if (moved?.nonce !== owner.nonce) {
+    try {
+      (0, import_node_fs16.renameSync)(tomb, mutex);
+    } catch {
+      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
+    }
+    return;
+  }
+  report.log(
+    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
+    "warn"
+  );
+  sweepTombstones(mutex);
+}
+function sweepTombstones(mutex) {
+  const dir = (0, import_node_path14.dirname)(mutex);
+  const prefix = (0, import_node_path14.basename)(mutex) + ".";
+  for (const name of (0, import_node_fs16.readdirSync)(dir)) {
+    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
+    const st = lstatOrUndefined((0, import_node_path14.join)(dir, name));
+    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path14.join)(dir, name));
+  }
+}
+function removeMutexDir(dir) {
+  try {
+    (0, import_node_fs16.unlinkSync)((0, import_node_path14.join)(dir, "owner"));
+  } catch {
+  }
+  try {
+    (0, import_node_fs16.rmdirSync)(dir);
+  } catch {
+  }
+}
+function releaseLock(path, holder2) {
+  const current = readHolder(path);
+  if (current && sameHolder(current, holder2)) (0, import_node_fs16.unlinkSync)(path);
+}
+async function removeLock(path, expected, report) {
+  for (let tries = 0; ; tries++) {
+    const r = withTakeoverMutex(path, report, () => {
+      if (expected) return removeIf(path, expected);
+      const st = lstatOrUndefined(path);
+      if (!st || st.isDirectory() || readHolder(path)) return "changed";
+      (0, import_node_fs16.unlinkSync)(path);
+      return "removed";
+    });
+    if (r) return r;
+    if (tries >= 250)
+      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
+    await sleep(20);
+  }
+}
+function lstatOrUndefined(path) {
+  try {
+    return (0, import_node_fs16.lstatSync)(path);
+  } catch {
+    return void 0;
+  }
+}
+
+// remote/flow.ts
+async function runFlow(run2, flow) {
+  try {
+    let lock;
+    try {
+      lock = await run2.step(
+        "lock",
+        () => acquireLock(run2.layout.lockFile(run2.stack), holder(run2, flow), flow.lockTimeoutS, run2.report)
+      );
+    } catch (err) {
+      return flow.failed(run2, flow.state, err);
+    }
+    try {
+      return await flow.steps(run2, flow.state);
+    } catch (err) {
+      return flow.failed(run2, flow.state, err);
+    } finally {
+      run2.report.start("unlock");
+      lock.release();
+      run2.report.end("unlock", "ok");
+    }
+  } finally {
+    run2.close();
+  }
+}
+var holder = (run2, flow) => ({
+  actor: run2.who.actor,
+  run_id: run2.who.run_id,
+  release: flow.doing
+});
+
+// remote/install-cli.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs18 = require("node:fs");
+
+// remote/ownership.ts
+var import_node_fs17 = require("node:fs");
+var import_node_path15 = require("node:path");
+var runsAsRoot = () => process.geteuid?.() === 0;
+var MAX_LINKS = 40;
+function refuse(field, path, why) {
+  throw new DeployError(
+    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
+    2
+  );
+}
+function untrustedReason(st, ancestor) {
+  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+  const writable = st.mode & 18;
+  if (!writable) return void 0;
+  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
+  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
+  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
+}
+function checkRootOwnedPath(path, field, hops = 0) {
+  const abs = (0, import_node_path15.resolve)(path);
+  const parts = abs.split("/").filter(Boolean);
+  let at = "/";
+  for (let i = 0; i <= parts.length; i++) {
+    if (i > 0) at = (0, import_node_path15.join)(at, parts[i - 1]);
+    let st;
+    try {
+      st = (0, import_node_fs17.lstatSync)(at);
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      refuse(field, at, `cannot be checked (${err.message})`);
+    }
+    if (st.isSymbolicLink()) {
+      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
+      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
+      const target2 = (0, import_node_path15.resolve)((0, import_node_path15.dirname)(at), (0, import_node_fs17.readlinkSync)(at));
+      return checkRootOwnedPath((0, import_node_path15.join)(target2, ...parts.slice(i)), field, hops + 1);
+    }
+    const why = untrustedReason(st, i < parts.length);
+    if (why) refuse(field, at, why);
+  }
+}
+function checkRootOwnedTree(dir, field) {
+  checkRootOwnedPath(dir, field);
+  const walk = (d) => {
+    let names3;
+    try {
+      names3 = (0, import_node_fs17.readdirSync)(d);
+    } catch (err) {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR")
+        return;
+      throw err;
+    }
+    for (const name of names3) {
+      const p = (0, import_node_path15.join)(d, name);
+      const st = (0, import_node_fs17.lstatSync)(p);
+      if (st.isSymbolicLink()) {
+        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
+        continue;
+      }
+      const why = untrustedReason(st, false);
+      if (why) refuse(field, p, why);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+}
+function layoutDirs(root, stack) {
+  const paths = layout(root);
+  const dirs = [
+    paths.root,
+    paths.releasesDir,
+    paths.stacksDir,
+    paths.backupsDir,
+    paths.verifiedDir,
+    paths.currentDir,
+    paths.locksDir,
+    paths.binDir
+  ];
+  dirs.push((0, import_node_path15.join)(paths.releasesDir, "stacks"), (0, import_node_path15.join)(paths.releasesDir, "runs"));
+  if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
+  return dirs;
+}
+function checkTrustedRoot(root, stack) {
+  if (!runsAsRoot()) return;
+  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
+}
+function checkTrustedSource(source, stack) {
+  if (!runsAsRoot()) return;
+  checkRootOwnedTree((0, import_node_path15.join)(source, stack), "--source (stacks_source)");
+}
+
+// remote/install-cli.ts
+var SHEBANG = "#!/usr/bin/env node";
+function installable(script) {
+  if (!script || !script.endsWith(".cjs")) return void 0;
+  return (0, import_node_fs18.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
+}
+function installExecutor(paths, script) {
+  (0, import_node_fs18.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
+  (0, import_node_fs18.chmodSync)(paths.binDir, 493);
+  const tmp = tempNameBeside(paths.cli);
+  try {
+    (0, import_node_fs18.copyFileSync)(script, tmp);
+    (0, import_node_fs18.chmodSync)(tmp, 493);
+    const fd = (0, import_node_fs18.openSync)(tmp, "r");
+    try {
+      (0, import_node_fs18.fsyncSync)(fd);
+    } finally {
+      (0, import_node_fs18.closeSync)(fd);
+    }
+    (0, import_node_fs18.renameSync)(tmp, paths.cli);
+  } catch (err) {
+    (0, import_node_fs18.rmSync)(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(paths.binDir);
+  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs18.readFileSync)(paths.cli)).digest("hex");
+}
+function installCli(paths, report, script = process.argv[1]) {
+  const bundle = installable(script);
+  if (!bundle) return;
+  try {
+    installExecutor(paths, bundle);
+  } catch (err) {
+    report.log(`could not install the operator CLI at ${paths.cli}: ${err.message}`, "warn");
+  }
+}
+var installCommand = {
+  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
+  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
+  async main(argv) {
+    const v = parseNoArgs("install", argv, this.usage);
+    const parsed = commonOptions.root.safeParse(v.root);
+    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
+    const bundle = installable(process.argv[1]);
+    if (!bundle)
+      throw new DeployError(
+        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    if (!runsAsRoot())
+      throw new DeployError(
+        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    const paths = layout(parsed.data);
+    for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, "--root");
+    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs18.mkdirSync)(d, { recursive: true, mode: 493 });
+    const sha256 = installExecutor(paths, bundle);
+    checkRootOwnedPath(paths.cli, "--root");
+    const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
+    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
+    else
+      process.stdout.write(
+        `installed ${paths.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
+sudoers rule for a deploy user that may run only this executor:
+  deploy ALL=(root) NOPASSWD: ${paths.cli}
+`
+      );
+    return 0;
+  }
+};
+var versionCommand = {
+  usage: "seisei-deploy version [--json]",
+  summary: "print the tool version and the request format this executor accepts",
+  async main(argv) {
+    const v = parseNoArgs("version", argv, this.usage);
+    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
+    process.stdout.write(
+      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
+`
+    );
+    return 0;
+  }
+};
+
+// remote/domain/plan.ts
+var import_node_fs19 = require("node:fs");
+function planRelease(req, releaseId) {
+  let text;
+  try {
+    text = (0, import_node_fs19.readFileSync)(req.digest_file, "utf8");
+  } catch (err) {
+    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
+  }
+  const manifest = parseDigestManifest(text, req.image_tag);
+  const vars = resolveImageVars(manifest, req.images);
+  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
+  const images = Object.fromEntries(
+    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
+  );
+  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
+  return {
+    meta: {
+      stack: req.stack,
+      env: req.env,
+      release_id: releaseId,
+      image_tag: req.image_tag,
+      git_sha: manifest.git_sha,
+      images
+    },
+    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
+    refs: Object.values(images).map((i) => i.ref),
+    main: { ref: main2.ref, digest: main2.digest }
+  };
+}
+
+// remote/registry-credentials.ts
+var import_node_fs20 = require("node:fs");
+var import_node_path16 = require("node:path");
+
+// remote/domain/run-inputs.ts
+var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
+var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
+
+// remote/registry-credentials.ts
+function takeLogin(layout2, req) {
+  const login2 = req.registry_login;
+  if (!login2) return void 0;
+  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
+  return {
+    registry: login2.registry,
+    username: login2.username,
+    password: takePassword(login2.password_file, staged)
+  };
+}
+function dropStagedPassword(layout2, req) {
+  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
+  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs20.rmSync)(staged, { force: true });
+}
+function takePassword(file, staged) {
+  let password;
+  try {
+    password = (0, import_node_fs20.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
+  }
+  if (staged) (0, import_node_fs20.rmSync)(file, { force: true });
+  return password;
+}
+var CONFIG_PREFIX = "docker-config-";
+function privateDockerConfig(runsDir) {
+  (0, import_node_fs20.mkdirSync)(runsDir, { recursive: true, mode: 488 });
+  checkPrivateDir(runsDir);
+  removeDeadRunsConfigs(runsDir);
+  const dir = (0, import_node_path16.join)(
+    runsDir,
+    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
+  );
+  (0, import_node_fs20.mkdirSync)(dir, { mode: 448 });
+  const plugins = (0, import_node_path16.join)(dockerConfigDir(process.env), "cli-plugins");
+  if ((0, import_node_fs20.existsSync)(plugins)) (0, import_node_fs20.symlinkSync)(plugins, (0, import_node_path16.join)(dir, "cli-plugins"));
+  return { dir, dispose: () => (0, import_node_fs20.rmSync)(dir, { recursive: true, force: true }) };
+}
+function checkPrivateDir(dir) {
+  const st = (0, import_node_fs20.lstatSync)(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
+    throw new DeployError(
+      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
+    );
+}
+function removeDeadRunsConfigs(runsDir) {
+  for (const name of (0, import_node_fs20.readdirSync)(runsDir)) {
+    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !pidExists(pid))
+      (0, import_node_fs20.rmSync)((0, import_node_path16.join)(runsDir, name), { recursive: true, force: true });
+  }
+}
+
+// remote/domain/release-id.ts
+var import_node_fs21 = require("node:fs");
+var MAX_SUFFIX = 9999;
+function freeReleaseId(base2, taken) {
+  if (!taken(base2)) return base2;
+  for (let n = 2; n <= MAX_SUFFIX; n++) if (!taken(`${base2}-${n}`)) return `${base2}-${n}`;
+  throw new DeployError(`every release id from ${base2} to ${base2}-${MAX_SUFFIX} is taken`);
+}
+function chooseReleaseId(layout2, stack, tag, now2 = /* @__PURE__ */ new Date()) {
+  return freeReleaseId(
+    newReleaseId(tag, now2),
+    (id) => (0, import_node_fs21.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs21.existsSync)(layout2.badMarker(stack, id))
+  );
+}
+
+// remote/run-context.ts
+function openRun(req, report) {
+  const undo = [];
+  return {
+    layout: layout(req.root),
+    report,
+    who: {
+      actor: req.actor,
+      run_id: req.run_id,
+      break_glass: req.break_glass ?? false,
+      break_glass_reason: req.reason ?? ""
+    },
+    stack: req.stack,
+    env: req.env,
+    started: Date.now(),
+    step: (name, body, msg) => report.step(name, body, msg),
+    defer: (fn) => void undo.push(fn),
+    close: () => {
+      for (const fn of undo.splice(0).reverse()) fn();
+    }
+  };
+}
+
+// remote/http-get.ts
+var import_node_http2 = __toESM(require("node:http"), 1);
+var MAX_BODY = 64 * 1024;
+async function httpGet(url, timeoutMs) {
+  const lib = url.startsWith("https:") ? (await import("node:https")).default : import_node_http2.default;
+  return new Promise((resolve6, reject) => {
+    const timer = setTimeout(() => req.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const req = lib.get(url, { agent: false, headers: { "user-agent": "seisei-deploy-smoke" } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => {
+        if (body.length < MAX_BODY) body += chunk;
+      });
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve6({ status: res.statusCode ?? 0, body });
+      });
+      res.on("error", (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+// remote/steps/smoke.ts
+function judgeContainers(cs, plan) {
+  if (!cs.length) return { pass: false, final: false, why: "no containers yet" };
+  for (const c of cs) {
+    if (c.status === "exited" || c.status === "dead")
+      return { pass: false, final: true, why: `container ${c.name} exited with code ${c.exitCode}` };
+    if (c.status === "restarting" || c.restarts > 0)
+      return {
+        pass: false,
+        final: true,
+        why: `container ${c.name} is restarting (crash loop, exit code ${c.exitCode})`
+      };
+    if (c.health === "unhealthy")
+      return { pass: false, final: true, why: `container ${c.name} is unhealthy` };
+    if (c.status !== "running")
+      return { pass: false, final: false, why: `container ${c.name} is ${c.status}` };
+    if (plan.waitHealthy && c.health === "starting")
+      return { pass: false, final: false, why: `container ${c.name} health is starting` };
+  }
+  const running = new Set(cs.map((c) => c.image));
+  const missing = plan.expectImages.filter((ref) => !running.has(ref));
+  if (missing.length) return { pass: false, final: true, why: `no container runs ${missing.join(", ")}` };
+  return { pass: true };
+}
+async function probe(check2, timeoutMs) {
+  try {
+    const res = await httpGet(check2.url, timeoutMs);
+    const statusOk = check2.expect_status ? res.status === check2.expect_status : res.status >= 200 && res.status < 300;
+    if (!statusOk)
+      return {
+        pass: false,
+        final: false,
+        why: `${check2.url} answered HTTP ${res.status}, expected ${check2.expect_status ?? "2xx"}`
+      };
+    if (check2.contains !== void 0 && !res.body.includes(check2.contains))
+      return {
+        pass: false,
+        final: false,
+        why: `${check2.url} body does not contain ${JSON.stringify(check2.contains)}`
+      };
+    return { pass: true };
+  } catch (err) {
+    const e = err;
+    return { pass: false, final: false, why: `${check2.url} did not answer (${e.code ?? e.message})` };
+  }
+}
+var POLL_MAX_MS = 250;
+var CONTAINERS_EVERY_MS = 1e3;
+async function smoke(engine, plan, report) {
+  const deadline = Date.now() + plan.timeoutS * 1e3;
+  let delay = 100;
+  let last = "";
+  let containers = { pass: false, final: false, why: "no containers yet" };
+  let containersAt = -Infinity;
+  let readWhileUrlsPass = false;
+  const probeAll = async () => {
+    for (const check2 of plan.checks) {
+      const v = await probe(check2, Math.max(200, Math.min(5e3, deadline - Date.now())));
+      if (!v.pass) return v;
+    }
+    return { pass: true };
+  };
+  const readContainers = async () => {
+    containers = engine.judge ? await engine.judge(plan.project) : judgeContainers(await engine.containers(plan.project), plan);
+    containersAt = Date.now();
+  };
+  let [urls] = await Promise.all([probeAll(), readContainers()]);
+  readWhileUrlsPass = urls.pass;
+  for (; ; ) {
+    if (!urls.pass) readWhileUrlsPass = false;
+    if (urls.pass && !readWhileUrlsPass || Date.now() - containersAt >= CONTAINERS_EVERY_MS) {
+      await readContainers();
+      readWhileUrlsPass = urls.pass;
+    }
+    const verdict = containers.pass ? urls : containers;
+    if (verdict.pass) {
+      report.log(
+        `smoke passed: containers up${plan.checks.length ? `, ${plan.checks.map((c) => c.url).join(", ")} OK` : ""}`
+      );
+      return;
+    }
+    if (verdict.final) throw new DeployError(`smoke failed: ${verdict.why}`);
+    if (verdict.why !== last) report.log(`waiting: ${verdict.why}`);
+    last = verdict.why;
+    if (Date.now() + delay > deadline)
+      throw new DeployError(`smoke failed after ${plan.timeoutS} s: ${verdict.why}`);
+    await sleep(delay);
+    delay = Math.min(POLL_MAX_MS, Math.round(delay * 1.5));
+    urls = await probeAll();
+  }
+}
+
+// remote/steps/go-live.ts
+function switchTo(run2, r) {
+  switchLive(run2.layout, r.meta.stack, r.dir);
+}
+var switchMsg = (r) => `stacks/${r.meta.stack} -> ${r.meta.release_id}`;
+async function startRelease(engine, r) {
+  const up = engine.up(r);
+  let plan;
+  try {
+    plan = smokePlan(r);
+  } catch {
+    plan = void 0;
+  }
+  await up;
+  return plan;
+}
+function smokeRelease(run2, engine, r, plan) {
+  return smoke(engine, plan ?? smokePlan(r), run2.report);
+}
+async function goLive(run2, engine, r, prefix) {
+  await run2.step(`${prefix}switch`, () => switchTo(run2, r), switchMsg(r));
+  const plan = await run2.step(`${prefix}up`, () => startRelease(engine, r));
+  await run2.step(`${prefix}smoke`, () => smokeRelease(run2, engine, r, plan));
+}
+function smokePlan(r) {
+  const cfg = r.config();
+  const vars = readEnvFile(`${r.dir}/.env`);
+  return {
+    project: r.meta.stack,
+    checks: cfg.smoke.map((c) => ({ ...c, url: interpolate(c.url, vars) })),
+    timeoutS: cfg.smoke_timeout_s,
+    waitHealthy: cfg.wait_healthy,
+    expectImages: Object.values(r.meta.images).map((i) => i.ref)
+  };
+}
+
+// remote/steps/auto-rollback.ts
+async function autoRollback(run2, d) {
+  const why = errorMessage(d.err);
+  const failedFacts = factsOf(d.failed, d.previousId);
+  const notMarked = markBad(run2.layout, run2.stack, d.failed.meta.release_id, why);
+  if (notMarked) run2.report.log(notMarked, "warn");
+  if (!d.previousId) return takeDownFirst(run2, d, why);
+  run2.report.start("auto_rollback", `back to ${d.previousId}`);
+  const previous = loadRelease(run2.layout.releaseDir(run2.stack, d.previousId));
+  const notPulled = await run2.step("auto_rollback.pull", () => d.engine.ensureImages(previous, d.login)).then(() => "", errorMessage);
+  const rollbackError = await goLive(run2, d.engine, previous, "auto_rollback.").then(
+    () => "",
+    (err) => errorMessage(err) + (notPulled ? ` (its images could not be pulled: ${notPulled})` : "")
+  );
+  run2.report.end("auto_rollback", rollbackError ? "failed" : "ok", rollbackError);
+  run2.report.start("record");
+  const notRecorded = recordFailure(run2, "deploy", failedFacts, why, "rolled_back");
+  const live = recordPutBack(run2, d, previous, rollbackError);
+  const unrecorded = [live.unrecorded, notRecorded].filter(Boolean);
+  run2.report.end("record", unrecorded.length ? "failed" : "ok", unrecorded.join("; "));
+  const msg = (rollbackError ? `${why}; rolled back to ${d.previousId}, but it failed its smoke check too: ${rollbackError}` : `${why}; rolled back to ${d.previousId}, which is live and answering`) + (unrecorded.length ? ` (and ${unrecorded.join("; ")})` : "");
+  return { status: "rolled_back", msg, ...failedFacts, manifest: live.manifest, error: why };
+}
+function recordPutBack(run2, d, previous, rollbackError) {
+  const before = readManifest(run2.layout, run2.stack);
+  const how = {
+    mode: "auto-rollback",
+    previous: d.failed.meta.release_id,
+    env: before?.env ?? run2.env,
+    gate: before?.gate ?? "",
+    compose: d.engine.variant,
+    who: {
+      ...run2.who,
+      break_glass: before?.break_glass ?? false,
+      break_glass_reason: before?.break_glass_reason ?? ""
+    },
+    status: rollbackError ? "failed" : "success",
+    error: rollbackError
+  };
+  try {
+    return recordLive(run2, previous, how);
+  } catch (err) {
+    const facts = factsOf(previous, d.failed.meta.release_id);
+    const notRecorded = recordRun(run2, "auto-rollback", how.status, facts, rollbackError);
+    const notWritten = errorMessage(err);
+    return {
+      manifest: readManifest(run2.layout, run2.stack),
+      unrecorded: [notWritten, notRecorded].filter(Boolean).join("; ")
+    };
+  }
+}
+async function takeDownFirst(run2, d, why) {
+  run2.report.start("auto_rollback", "no previous release: taking the failed stack down");
+  await d.engine.down(d.failed).catch((e) => run2.report.log(errorMessage(e), "warn"));
+  removeLive(run2.layout, run2.stack);
+  run2.report.end("auto_rollback", "ok");
+  const unrecorded = recordFailure(run2, "deploy", factsOf(d.failed, ""), why);
+  return {
+    status: "failed",
+    msg: `${why}; this was the first release of ${run2.stack}, so it was taken down (nothing is live)${unrecorded ? ` (and ${unrecorded})` : ""}`,
+    ...factsOf(d.failed, "")
+  };
+}
+
+// remote/steps/gate.ts
+var import_node_fs22 = require("node:fs");
+
+// remote/domain/verified-marker.ts
+var IS_NOT_A_DIGEST = "is not a sha256 digest";
+var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
+var marker = looseObject(
+  {
+    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
+  },
+  { error: "not a JSON object" }
+);
+function parseMarker(text) {
+  if (!text.trim()) return { kind: "empty" };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
+  }
+  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
+  if (parsed.success) return { kind: "marker", marker: value };
+  const issue2 = parsed.error.issues[0];
+  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
+  return { kind: "invalid", json: true, why };
+}
+
+// remote/steps/gate.ts
+function checkGate(layout2, opts) {
+  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
+  const path = layout2.marker(opts.tag);
+  if (!(0, import_node_fs22.existsSync)(path)) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(`Version not verified: ${path} does not exist`);
+  }
+  if (!(0, import_node_fs22.statSync)(path).isFile())
+    throw new DeployError(
+      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
+    );
+  const read = parseMarker((0, import_node_fs22.readFileSync)(path, "utf8"));
+  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
+  if (read.kind === "invalid")
+    throw new DeployError(
+      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
+    );
+  const marker2 = read.marker;
+  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
+  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
+  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
+  if (differ.length || missing.length) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(
+      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
+    );
+  }
+  const state = marker2.provenance?.state;
+  if (state !== "verified") {
+    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
+  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
+}
+function unattested(opts, path, what) {
+  if (!opts.requireProvenance) return void 0;
+  if (opts.breakGlass) return "break-glass";
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
+  );
+}
+function checkDeployGate(run2, req, plan) {
+  const gate = checkGate(run2.layout, {
+    env: req.env,
+    gatedEnvs: req.gated_envs,
+    tag: req.image_tag,
+    digests: plan.digests,
+    breakGlass: req.break_glass,
+    requireProvenance: req.provenance?.mode === "require"
+  });
+  if (gate === "break-glass")
+    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
+  return gate;
+}
+
 // remote/steps/hooks.ts
+var import_node_fs23 = require("node:fs");
 async function preDeploy(run2, r) {
   const cfg = r.config();
   const ctx = {
@@ -16908,7 +17169,7 @@ async function preDeploy(run2, r) {
 }
 async function runPreDeploy(argv, ctx, report) {
   if (!argv?.length) return;
-  (0, import_node_fs22.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
+  (0, import_node_fs23.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
   const env = {
     ...composeEnv(),
     RELEASE_ID: ctx.releaseId,
@@ -16955,15 +17216,15 @@ function deployedHow(run2, gate, engine, r, previous, provenance) {
 
 // remote/steps/preflight.ts
 var fs = __toESM(require("node:fs"), 1);
-var import_node_path17 = require("node:path");
+var import_node_path18 = require("node:path");
 
 // remote/engine/compose-detect.ts
-var import_node_fs23 = require("node:fs");
-var import_node_path16 = require("node:path");
+var import_node_fs24 = require("node:fs");
+var import_node_path17 = require("node:path");
 function composePluginDirs(env) {
   const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
   return [
-    (0, import_node_path16.join)(dockerConfigDir(env), "cli-plugins"),
+    (0, import_node_path17.join)(dockerConfigDir(env), "cli-plugins"),
     ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
     "/usr/local/lib/docker/cli-plugins",
     "/usr/local/libexec/docker/cli-plugins",
@@ -16975,7 +17236,7 @@ async function detectCompose(env) {
   const path = env.PATH ?? "";
   if (!onPath("docker", path))
     throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
-  if (composePluginDirs(env).some((dir) => executable((0, import_node_path16.join)(dir, "docker-compose")))) {
+  if (composePluginDirs(env).some((dir) => executable((0, import_node_path17.join)(dir, "docker-compose")))) {
     const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
     if (probe2?.code === 0) return "v2";
   }
@@ -16985,12 +17246,12 @@ async function detectCompose(env) {
   );
 }
 function onPath(cmd, path) {
-  return path.split(":").some((dir) => executable((0, import_node_path16.join)(dir || ".", cmd)));
+  return path.split(":").some((dir) => executable((0, import_node_path17.join)(dir || ".", cmd)));
 }
 function executable(file) {
   try {
-    (0, import_node_fs23.accessSync)(file, import_node_fs23.constants.X_OK);
-    return (0, import_node_fs23.statSync)(file).isFile();
+    (0, import_node_fs24.accessSync)(file, import_node_fs24.constants.X_OK);
+    return (0, import_node_fs24.statSync)(file).isFile();
   } catch {
     return false;
   }
@@ -17035,7 +17296,7 @@ async function preflightRollback(run2) {
 function freeBytes(path) {
   if (typeof fs.statfsSync !== "function") return void 0;
   let p = path;
-  while (!fs.existsSync(p) && (0, import_node_path17.dirname)(p) !== p) p = (0, import_node_path17.dirname)(p);
+  while (!fs.existsSync(p) && (0, import_node_path18.dirname)(p) !== p) p = (0, import_node_path18.dirname)(p);
   const s = fs.statfsSync(p);
   return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
 }
@@ -17043,7 +17304,7 @@ function treeBytes(dir) {
   let total = 0;
   const walk = (d) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = (0, import_node_path17.join)(d, e.name);
+      const p = (0, import_node_path18.join)(d, e.name);
       if (e.isDirectory()) walk(p);
       total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
     }
@@ -17068,36 +17329,36 @@ function checkSafety(layout2, stack, env) {
 }
 
 // remote/steps/solidify.ts
-var import_node_fs25 = require("node:fs");
-var import_node_path19 = require("node:path");
+var import_node_fs26 = require("node:fs");
+var import_node_path20 = require("node:path");
 var import_node_child_process2 = require("node:child_process");
 
 // remote/copy-tree.ts
-var import_node_fs24 = require("node:fs");
-var import_node_path18 = require("node:path");
-var inside = (root, p) => p === root || p.startsWith(root + import_node_path18.sep);
+var import_node_fs25 = require("node:fs");
+var import_node_path19 = require("node:path");
+var inside = (root, p) => p === root || p.startsWith(root + import_node_path19.sep);
 function copyStackTree(src, dest) {
-  const root = (0, import_node_path18.resolve)(src);
-  const st = (0, import_node_fs24.lstatSync)(root);
+  const root = (0, import_node_path19.resolve)(src);
+  const st = (0, import_node_fs25.lstatSync)(root);
   if (!st.isDirectory()) throw new DeployError(`stack source ${root} must be a directory, not a link`);
   copyChildren(root, root, dest);
-  (0, import_node_fs24.utimesSync)(dest, st.atime, st.mtime);
+  (0, import_node_fs25.utimesSync)(dest, st.atime, st.mtime);
   chmodDir(dest, st.mode & 511);
   checkLinksStayInside(root, dest);
 }
 function copyChildren(root, s, d) {
-  for (const name of (0, import_node_fs24.readdirSync)(s)) copyEntry(root, (0, import_node_path18.join)(s, name), (0, import_node_path18.join)(d, name));
+  for (const name of (0, import_node_fs25.readdirSync)(s)) copyEntry(root, (0, import_node_path19.join)(s, name), (0, import_node_path19.join)(d, name));
 }
 function copyEntry(root, s, d) {
-  const st = (0, import_node_fs24.lstatSync)(s);
+  const st = (0, import_node_fs25.lstatSync)(s);
   if (st.isDirectory()) {
-    (0, import_node_fs24.mkdirSync)(d, { mode: 448 });
+    (0, import_node_fs25.mkdirSync)(d, { mode: 448 });
     copyChildren(root, s, d);
-    (0, import_node_fs24.utimesSync)(d, st.atime, st.mtime);
+    (0, import_node_fs25.utimesSync)(d, st.atime, st.mtime);
     chmodDir(d, st.mode & 511);
   } else if (st.isSymbolicLink()) {
-    (0, import_node_fs24.symlinkSync)(linkTarget(root, s), d);
-    (0, import_node_fs24.lutimesSync)(d, st.atime, st.mtime);
+    (0, import_node_fs25.symlinkSync)(linkTarget(root, s), d);
+    (0, import_node_fs25.lutimesSync)(d, st.atime, st.mtime);
   } else if (st.isFile()) {
     copyRegularFile(s, d, st);
   } else {
@@ -17107,46 +17368,46 @@ function copyEntry(root, s, d) {
   }
 }
 function linkTarget(root, link) {
-  const target2 = (0, import_node_fs24.readlinkSync)(link);
-  const to = (0, import_node_path18.resolve)((0, import_node_path18.dirname)(link), target2);
+  const target2 = (0, import_node_fs25.readlinkSync)(link);
+  const to = (0, import_node_path19.resolve)((0, import_node_path19.dirname)(link), target2);
   if (!inside(root, to)) throw outsideLink(link, target2, root);
-  return (0, import_node_path18.isAbsolute)(target2) ? (0, import_node_path18.relative)((0, import_node_path18.dirname)(link), to) || "." : target2;
+  return (0, import_node_path19.isAbsolute)(target2) ? (0, import_node_path19.relative)((0, import_node_path19.dirname)(link), to) || "." : target2;
 }
 function copyRegularFile(s, d, st) {
-  const from = (0, import_node_fs24.openSync)(s, import_node_fs24.constants.O_RDONLY | import_node_fs24.constants.O_NOFOLLOW | import_node_fs24.constants.O_NONBLOCK);
+  const from = (0, import_node_fs25.openSync)(s, import_node_fs25.constants.O_RDONLY | import_node_fs25.constants.O_NOFOLLOW | import_node_fs25.constants.O_NONBLOCK);
   try {
-    const fst = (0, import_node_fs24.fstatSync)(from);
+    const fst = (0, import_node_fs25.fstatSync)(from);
     if (!fst.isFile() || fst.ino !== st.ino || fst.dev !== st.dev)
       throw new DeployError(`stack source ${s} changed while it was copied; deploy again`);
-    const to = (0, import_node_fs24.openSync)(d, "wx", 384);
+    const to = (0, import_node_fs25.openSync)(d, "wx", 384);
     try {
       const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(fst.size, 1)));
-      for (let n = (0, import_node_fs24.readSync)(from, buf); n > 0; n = (0, import_node_fs24.readSync)(from, buf))
-        for (let off = 0; off < n; ) off += (0, import_node_fs24.writeSync)(to, buf, off, n - off);
-      (0, import_node_fs24.fchmodSync)(to, fst.mode & 511);
-      (0, import_node_fs24.futimesSync)(to, fst.atime, fst.mtime);
+      for (let n = (0, import_node_fs25.readSync)(from, buf); n > 0; n = (0, import_node_fs25.readSync)(from, buf))
+        for (let off = 0; off < n; ) off += (0, import_node_fs25.writeSync)(to, buf, off, n - off);
+      (0, import_node_fs25.fchmodSync)(to, fst.mode & 511);
+      (0, import_node_fs25.futimesSync)(to, fst.atime, fst.mtime);
     } finally {
-      (0, import_node_fs24.closeSync)(to);
+      (0, import_node_fs25.closeSync)(to);
     }
   } finally {
-    (0, import_node_fs24.closeSync)(from);
+    (0, import_node_fs25.closeSync)(from);
   }
 }
 function checkLinksStayInside(srcRoot, dest) {
-  const top = (0, import_node_fs24.realpathSync)(dest);
+  const top = (0, import_node_fs25.realpathSync)(dest);
   const walk = (rel) => {
-    for (const entry of (0, import_node_fs24.readdirSync)((0, import_node_path18.join)(dest, rel), { withFileTypes: true })) {
-      const r = (0, import_node_path18.join)(rel, entry.name);
+    for (const entry of (0, import_node_fs25.readdirSync)((0, import_node_path19.join)(dest, rel), { withFileTypes: true })) {
+      const r = (0, import_node_path19.join)(rel, entry.name);
       if (entry.isDirectory()) walk(r);
       else if (entry.isSymbolicLink()) {
         let real;
         try {
-          real = (0, import_node_fs24.realpathSync)((0, import_node_path18.join)(dest, r));
+          real = (0, import_node_fs25.realpathSync)((0, import_node_path19.join)(dest, r));
         } catch {
           real = void 0;
         }
         if (real === void 0 || !inside(top, real))
-          throw outsideLink((0, import_node_path18.join)(srcRoot, r), (0, import_node_fs24.readlinkSync)((0, import_node_path18.join)(dest, r)), srcRoot, real === void 0);
+          throw outsideLink((0, import_node_path19.join)(srcRoot, r), (0, import_node_fs25.readlinkSync)((0, import_node_path19.join)(dest, r)), srcRoot, real === void 0);
       }
     }
   };
@@ -17158,11 +17419,11 @@ function outsideLink(link, target2, root, missing = false) {
   );
 }
 function chmodDir(path, mode) {
-  const fd = (0, import_node_fs24.openSync)(path, import_node_fs24.constants.O_RDONLY | import_node_fs24.constants.O_DIRECTORY | import_node_fs24.constants.O_NOFOLLOW);
+  const fd = (0, import_node_fs25.openSync)(path, import_node_fs25.constants.O_RDONLY | import_node_fs25.constants.O_DIRECTORY | import_node_fs25.constants.O_NOFOLLOW);
   try {
-    (0, import_node_fs24.fchmodSync)(fd, mode);
+    (0, import_node_fs25.fchmodSync)(fd, mode);
   } finally {
-    (0, import_node_fs24.closeSync)(fd);
+    (0, import_node_fs25.closeSync)(fd);
   }
 }
 function kind(st) {
@@ -17180,20 +17441,20 @@ function solidify(layout2, sourceDir, meta2) {
   const composeFile = checkSource(sourceDir);
   readStackConfig(sourceDir, composeFile);
   const parent = layout2.stackReleases(meta2.stack);
-  (0, import_node_fs25.mkdirSync)(parent, { recursive: true, mode: 493 });
-  const final = (0, import_node_path19.join)(parent, meta2.release_id);
-  if ((0, import_node_fs25.existsSync)(final))
+  (0, import_node_fs26.mkdirSync)(parent, { recursive: true, mode: 493 });
+  const final = (0, import_node_path20.join)(parent, meta2.release_id);
+  if ((0, import_node_fs26.existsSync)(final))
     throw new DeployError(`release ${final} already exists; wait a second and deploy again`);
-  const tmp = (0, import_node_path19.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
+  const tmp = (0, import_node_path20.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
   let made = false;
   try {
-    (0, import_node_fs25.mkdirSync)(tmp, { mode: 448 });
+    (0, import_node_fs26.mkdirSync)(tmp, { mode: 448 });
     made = true;
     copyStackTree(sourceDir, tmp);
     checkSource(tmp, sourceDir);
-    const envPath = (0, import_node_path19.join)(tmp, ".env");
-    const had = (0, import_node_fs25.lstatSync)(envPath, { throwIfNoEntry: false });
-    const source = had ? (0, import_node_fs25.readFileSync)(envPath, "utf8") : "";
+    const envPath = (0, import_node_path20.join)(tmp, ".env");
+    const had = (0, import_node_fs26.lstatSync)(envPath, { throwIfNoEntry: false });
+    const source = had ? (0, import_node_fs26.readFileSync)(envPath, "utf8") : "";
     const refs = Object.fromEntries(Object.entries(meta2.images).map(([v, img]) => [v, img.ref]));
     writeNewFile(envPath, pinEnv(source, refs), had ? had.mode & 511 : 384);
     const full = {
@@ -17201,12 +17462,12 @@ function solidify(layout2, sourceDir, meta2) {
       compose_file: composeFile,
       created_at_utc: (/* @__PURE__ */ new Date()).toISOString()
     };
-    writeNewFile((0, import_node_path19.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
+    writeNewFile((0, import_node_path20.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
     syncTree(tmp);
-    (0, import_node_fs25.renameSync)(tmp, final);
+    (0, import_node_fs26.renameSync)(tmp, final);
     fsyncDir(parent);
   } catch (err) {
-    if (made) (0, import_node_fs25.rmSync)(tmp, { recursive: true, force: true });
+    if (made) (0, import_node_fs26.rmSync)(tmp, { recursive: true, force: true });
     const e = err;
     if (err instanceof DeployError) throw err;
     throw new DeployError(
@@ -17216,7 +17477,7 @@ function solidify(layout2, sourceDir, meta2) {
   return { dir: final, composeFile };
 }
 function checkSource(dir, shownAs = dir) {
-  const st = (0, import_node_fs25.lstatSync)(dir, { throwIfNoEntry: false });
+  const st = (0, import_node_fs26.lstatSync)(dir, { throwIfNoEntry: false });
   if (!st)
     throw new DeployError(
       `stack source ${shownAs} does not exist: check stacks_source (--source) and the stack name`
@@ -17225,28 +17486,28 @@ function checkSource(dir, shownAs = dir) {
     throw new DeployError(
       `stack source ${shownAs} must be a directory${st.isSymbolicLink() ? ", not a symbolic link" : ""}: releases are copies of a real directory`
     );
-  const names3 = (0, import_node_fs25.readdirSync)(dir);
+  const names3 = (0, import_node_fs26.readdirSync)(dir);
   const composeFile = COMPOSE_FILES.find((f) => names3.includes(f));
   if (!composeFile)
     throw new DeployError(`stack source ${shownAs} has no docker-compose.yml (or compose.yaml)`);
   for (const name of [composeFile, ".env"]) {
-    const f = (0, import_node_fs25.lstatSync)((0, import_node_path19.join)(dir, name), { throwIfNoEntry: false });
+    const f = (0, import_node_fs26.lstatSync)((0, import_node_path20.join)(dir, name), { throwIfNoEntry: false });
     if (f && !f.isFile())
       throw new DeployError(
-        `stack source ${(0, import_node_path19.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
+        `stack source ${(0, import_node_path20.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
       );
   }
   return composeFile;
 }
 function writeNewFile(path, data, mode) {
-  (0, import_node_fs25.rmSync)(path, { force: true });
-  const fd = (0, import_node_fs25.openSync)(path, "wx", mode);
+  (0, import_node_fs26.rmSync)(path, { force: true });
+  const fd = (0, import_node_fs26.openSync)(path, "wx", mode);
   try {
-    (0, import_node_fs25.fchmodSync)(fd, mode);
+    (0, import_node_fs26.fchmodSync)(fd, mode);
     for (let off = 0, buf = Buffer.from(data); off < buf.length; )
-      off += (0, import_node_fs25.writeSync)(fd, buf, off, buf.length - off);
+      off += (0, import_node_fs26.writeSync)(fd, buf, off, buf.length - off);
   } finally {
-    (0, import_node_fs25.closeSync)(fd);
+    (0, import_node_fs26.closeSync)(fd);
   }
 }
 function syncTree(dir) {
@@ -17272,6 +17533,7 @@ async function steps(run2, d) {
   const previousId = d.previousId = liveToReturnTo(run2) ?? "";
   const release = await run2.step("solidify", () => solidifyRelease(run2, req, plan), releaseId);
   const engine = engineFor(release, host);
+  checkSameEngine(release, previousRelease(run2, previousId));
   await run2.step("pull", () => engine.ensureImages(release, login2), engine.label);
   await run2.step("pre_deploy", () => preDeploy(run2, release));
   let live;
@@ -17291,6 +17553,13 @@ async function steps(run2, d) {
   await run2.step("cleanup", () => cleanupAfterDeploy(run2.layout, run2.stack, keep, run2.report)).catch(cleanupLater(run2));
   installCli(run2.layout, run2.report);
   return { status: "success", msg: `deployed ${releaseId}`, ...liveFacts(release, live, previousId) };
+}
+function previousRelease(run2, previousId) {
+  try {
+    return previousId ? loadRelease(run2.layout.releaseDir(run2.stack, previousId)) : void 0;
+  } catch {
+    return void 0;
+  }
 }
 function failed(run2, d, err) {
   const known = d.plan && d.previousId !== void 0 ? { image_ref: d.plan.main.ref, image_digest: d.plan.main.digest, previous_release_id: d.previousId } : {};
@@ -17437,7 +17706,7 @@ function validateRequest(input) {
 function readRequestFile(path) {
   let data;
   try {
-    data = JSON.parse((0, import_node_fs26.readFileSync)(path, "utf8"));
+    data = JSON.parse((0, import_node_fs27.readFileSync)(path, "utf8"));
   } catch (err) {
     throw new DeployError(`request file ${path} is not readable JSON: ${errorMessage(err)}`, 2);
   }
@@ -17456,7 +17725,7 @@ async function runInForeground(req, json) {
   const key = req.run_key ?? defaultRunKey();
   const journal = paths.journal(req.stack, key);
   try {
-    (0, import_node_fs26.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+    (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
     writePidFile(journal);
   } catch {
   }
@@ -17482,8 +17751,8 @@ function runDetached(requestPath, req, script) {
   const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
   const journal = paths.journal(req.stack, key);
-  (0, import_node_fs26.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
-  (0, import_node_fs26.closeSync)((0, import_node_fs26.openSync)(journal, "a", 416));
+  (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+  (0, import_node_fs27.closeSync)((0, import_node_fs27.openSync)(journal, "a", 416));
   const child = (0, import_node_child_process3.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
     detached: true,
     stdio: "ignore",
@@ -17494,12 +17763,12 @@ function runDetached(requestPath, req, script) {
 }
 
 // remote/cli/stdin-inputs.ts
-var import_node_fs28 = require("node:fs");
+var import_node_fs29 = require("node:fs");
 
 // remote/caller.ts
 var import_node_child_process4 = require("node:child_process");
-var import_node_fs27 = require("node:fs");
-var import_node_path20 = require("node:path");
+var import_node_fs28 = require("node:fs");
+var import_node_path21 = require("node:path");
 var ID_RE = /^[0-9]{1,10}$/;
 function sudoCaller(env = process.env) {
   if (!runsAsRoot()) return void 0;
@@ -17528,19 +17797,19 @@ function readAsCaller(path, field, caller) {
   return String(res.stdout);
 }
 function readInputFile(path, field) {
-  if (path === "-") return (0, import_node_fs27.readFileSync)(0, "utf8");
+  if (path === "-") return (0, import_node_fs28.readFileSync)(0, "utf8");
   const caller = sudoCaller();
   if (caller) return readAsCaller(path, field, caller);
   try {
-    return (0, import_node_fs27.readFileSync)(path, "utf8");
+    return (0, import_node_fs28.readFileSync)(path, "utf8");
   } catch (err) {
     throw new DeployError(`${field}: ${path} cannot be read: ${err.message}`, 2);
   }
 }
 function isStagedRequest(file) {
-  const path = (0, import_node_path20.resolve)(file);
-  const dir = (0, import_node_path20.dirname)(path);
-  if ((0, import_node_path20.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path20.basename)((0, import_node_path20.dirname)((0, import_node_path20.dirname)(dir))) !== "runs" || (0, import_node_path20.basename)((0, import_node_path20.dirname)((0, import_node_path20.dirname)((0, import_node_path20.dirname)(dir)))) !== "releases")
+  const path = (0, import_node_path21.resolve)(file);
+  const dir = (0, import_node_path21.dirname)(path);
+  if ((0, import_node_path21.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path21.basename)((0, import_node_path21.dirname)((0, import_node_path21.dirname)(dir))) !== "runs" || (0, import_node_path21.basename)((0, import_node_path21.dirname)((0, import_node_path21.dirname)((0, import_node_path21.dirname)(dir)))) !== "releases")
     return false;
   try {
     checkRootOwnedPath(path, "request file");
@@ -17576,28 +17845,28 @@ function stageStdinInputs(text, key, caller) {
   const named = (path, field) => caller && typeof path === "string" && path ? readAsCaller(path, field, caller) : void 0;
   const digests = e.data.digest_manifest ?? named(request.digest_file, "digest_file");
   const password = login2 && typeof login2 === "object" ? e.data.registry_password ?? named(login2.password_file, "registry password file") : void 0;
-  (0, import_node_fs28.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs29.mkdirSync)(dir, { recursive: true, mode: 448 });
   try {
     if (digests !== void 0) {
-      (0, import_node_fs28.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
+      (0, import_node_fs29.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
       request.digest_file = `${dir}/image-digests.json`;
     }
     if (password !== void 0 && login2 && typeof login2 === "object") {
       const file = stagedPasswordFile(paths, at.data.stack, key);
-      (0, import_node_fs28.writeFileSync)(file, password, { mode: 384 });
+      (0, import_node_fs29.writeFileSync)(file, password, { mode: 384 });
       request.registry_login = { ...login2, password_file: file };
     }
     const requestFile = `${dir}/request.json`;
-    (0, import_node_fs28.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
+    (0, import_node_fs29.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
     return { requestFile, dir };
   } catch (err) {
-    (0, import_node_fs28.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs29.rmSync)(dir, { recursive: true, force: true });
     throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
   }
 }
 
 // remote/cli.ts
-var import_node_fs33 = require("node:fs");
+var import_node_fs34 = require("node:fs");
 
 // remote/ops/argv.ts
 function check(schema, value) {
@@ -17625,11 +17894,11 @@ usage: ${usage}`, 2);
 var lockTimeoutArg = (value) => check(commonOptions.lock_timeout_s, integer2("--lock-timeout", value));
 
 // remote/ops/stacks.ts
-var import_node_fs29 = require("node:fs");
-var import_node_path21 = require("node:path");
+var import_node_fs30 = require("node:fs");
+var import_node_path22 = require("node:path");
 function names(dir, suffix = "") {
   try {
-    return (0, import_node_fs29.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
+    return (0, import_node_fs30.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
   } catch {
     return [];
   }
@@ -17638,7 +17907,7 @@ function knownStacks(layout2) {
   const all = [
     ...names(layout2.currentDir, ".json"),
     ...names(layout2.stacksDir),
-    ...names((0, import_node_path21.join)(layout2.releasesDir, "stacks"))
+    ...names((0, import_node_path22.join)(layout2.releasesDir, "stacks"))
   ].filter((n) => STACK_RE.test(n));
   return [...new Set(all)].sort();
 }
@@ -17899,11 +18168,11 @@ var historyCommand = {
 };
 
 // remote/ops/verify.ts
-var import_node_fs30 = require("node:fs");
+var import_node_fs31 = require("node:fs");
 function readMarker(layout2, tag) {
   let text;
   try {
-    text = (0, import_node_fs30.readFileSync)(layout2.marker(tag), "utf8");
+    text = (0, import_node_fs31.readFileSync)(layout2.marker(tag), "utf8");
   } catch (err) {
     if (err.code === "ENOENT") return void 0;
     throw err;
@@ -17967,7 +18236,7 @@ function unverifyTag(layout2, tag, opts) {
   const removed = readMarker(layout2, tag);
   if (removed === void 0)
     throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
-  (0, import_node_fs30.unlinkSync)(path);
+  (0, import_node_fs31.unlinkSync)(path);
   fsyncDir(layout2.verifiedDir);
   appendRecord(
     layout2,
@@ -18207,9 +18476,9 @@ function containerProblems(f, cs, converge, drift) {
 }
 
 // remote/ops/status-facts.ts
-var import_node_fs31 = require("node:fs");
-var import_node_path22 = require("node:path");
-function dockerContainers() {
+var import_node_fs32 = require("node:fs");
+var import_node_path23 = require("node:path");
+function dockerContainers(l) {
   const docker = new Docker(new Reporter(void 0, false, () => {
   }));
   let probe2;
@@ -18220,11 +18489,21 @@ function dockerContainers() {
     );
     const error2 = await probe2;
     if (error2) return { state: "unavailable", error: error2 };
-    return docker.containers(project).then(
-      (list) => ({ state: "ok", list }),
+    const list = l && liveEngine(l, project) === "swarm" ? readStack(docker, project).then(({ services, tasks }) => serviceRows(project, services, tasks)) : docker.containers(project);
+    return list.then(
+      (list2) => ({ state: "ok", list: list2 }),
       (err) => ({ state: "unavailable", error: errorMessage(err) })
     );
   };
+}
+function liveEngine(l, stack) {
+  const id = readManifest(l, stack)?.release_id ?? liveReleaseId(l, stack);
+  if (typeof id !== "string" || !id) return "compose";
+  try {
+    return loadRelease(l.releaseDir(stack, id)).config().engine;
+  } catch {
+    return "compose";
+  }
 }
 function linkFacts(layout2, stack) {
   const link = readLiveLink(layout2, stack);
@@ -18237,20 +18516,20 @@ function linkFacts(layout2, stack) {
   }
   if (link.kind !== "symlink") return { path: link.path, kind: link.kind, targetExists: true, unsafe };
   const { path, target: target2, releaseId } = link;
-  return { path, kind: "symlink", target: target2, releaseId, targetExists: (0, import_node_fs31.existsSync)(target2), unsafe };
+  return { path, kind: "symlink", target: target2, releaseId, targetExists: (0, import_node_fs32.existsSync)(target2), unsafe };
 }
 function manifestFacts(layout2, stack) {
   const path = layout2.currentManifest(stack);
-  if (!(0, import_node_fs31.existsSync)(path)) return { state: "missing", path };
+  if (!(0, import_node_fs32.existsSync)(path)) return { state: "missing", path };
   const value = readManifest(layout2, stack);
   if (!value || typeof value !== "object" || typeof value.release_id !== "string")
     return { state: "unreadable", path };
-  const releaseExists = (0, import_node_fs31.existsSync)(layout2.releaseDir(stack, value.release_id));
+  const releaseExists = (0, import_node_fs32.existsSync)(layout2.releaseDir(stack, value.release_id));
   return { state: "ok", path, value, releaseExists };
 }
 function lockFacts(layout2, stack) {
   const path = layout2.lockFile(stack);
-  if (!(0, import_node_fs31.existsSync)(path)) return { state: "free" };
+  if (!(0, import_node_fs32.existsSync)(path)) return { state: "free" };
   const holder2 = readHolder(path);
   if (!holder2) return { state: "unreadable", path };
   return { state: holderAlive(holder2) ? "held" : "stale", path, holder: holder2 };
@@ -18258,10 +18537,10 @@ function lockFacts(layout2, stack) {
 function lastRunFacts(layout2, stack, now2 = Date.now()) {
   let newest;
   try {
-    for (const name of (0, import_node_fs31.readdirSync)(layout2.runsDir(stack))) {
+    for (const name of (0, import_node_fs32.readdirSync)(layout2.runsDir(stack))) {
       if (!name.endsWith(".jsonl")) continue;
-      const journal2 = (0, import_node_path22.join)(layout2.runsDir(stack), name);
-      const mtime2 = (0, import_node_fs31.statSync)(journal2).mtimeMs;
+      const journal2 = (0, import_node_path23.join)(layout2.runsDir(stack), name);
+      const mtime2 = (0, import_node_fs32.statSync)(journal2).mtimeMs;
       if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
     }
   } catch {
@@ -18275,7 +18554,7 @@ function lastRunFacts(layout2, stack, now2 = Date.now()) {
     break;
   }
   const pidFile = pidFileOf(journal);
-  if ((0, import_node_fs31.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
+  if ((0, import_node_fs32.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
   return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
 }
 function liveFacts2(layout2, link, stack) {
@@ -18392,7 +18671,7 @@ var statusCommand = {
     const { v, arg } = parseOp("status", argv, {}, this.usage);
     const layout2 = rootLayout(v.root);
     const stacks = selectStacks(layout2, arg);
-    const containers = dockerContainers();
+    const containers = dockerContainers(layout2);
     const results = [];
     for (const s of stacks) results.push(judge(await gatherFacts(layout2, s, containers)));
     const consistent = results.every((r) => r.consistent);
@@ -18406,7 +18685,7 @@ var statusCommand = {
 };
 
 // remote/ops/unlock.ts
-var import_node_fs32 = require("node:fs");
+var import_node_fs33 = require("node:fs");
 var import_node_os6 = require("node:os");
 function describeLockState(holder2) {
   if (!holder2) return "an unreadable lock file (torn, or not written by seisei-deploy)";
@@ -18469,7 +18748,7 @@ var unlockCommand = {
 };
 function exists(path) {
   try {
-    (0, import_node_fs32.lstatSync)(path);
+    (0, import_node_fs33.lstatSync)(path);
     return true;
   } catch {
     return false;
@@ -18497,7 +18776,7 @@ function common(v) {
 function checkTrusted(req) {
   checkTrustedRoot(req.root, req.stack);
   if (req.command === "deploy") checkTrustedSource(req.source, req.stack);
-  else if (!(0, import_node_fs33.existsSync)(layout(req.root).releasesDir))
+  else if (!(0, import_node_fs34.existsSync)(layout(req.root).releasesDir))
     throw new DeployError(
       `no release layout under ${req.root} (no ${layout(req.root).releasesDir}): nothing to roll back; check --root (srv_root)`,
       2
@@ -18517,7 +18796,7 @@ async function startRequest(o) {
     req = validateRequest({ ...raw, ...o.key ? { run_key: o.key } : {} });
     checkTrusted(req);
   } catch (err) {
-    if (staged) (0, import_node_fs33.rmSync)(staged.dir, { recursive: true, force: true });
+    if (staged) (0, import_node_fs34.rmSync)(staged.dir, { recursive: true, force: true });
     throw err;
   }
   if (!o.detach) return runInForeground(req, o.json);
@@ -18640,7 +18919,7 @@ usage: ${this.usage}`, 2);
       const stdin = p[0] === "-";
       const stage = stdin || caller !== void 0 && !isStagedRequest(p[0]);
       const runKeyUsed = key ?? (stage ? defaultRunKey() : void 0);
-      const envelope2 = stdin ? (0, import_node_fs33.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
+      const envelope2 = stdin ? (0, import_node_fs34.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
       return startRequest({
         file: p[0],
         envelope: envelope2,
