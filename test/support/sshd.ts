@@ -1,6 +1,7 @@
 // A real OpenSSH server on 127.0.0.1 for a deploy user with passwordless sudo (all of it, or the
 // rule a test gives), with or without the SFTP subsystem.
 import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -235,7 +236,8 @@ async function ensureSudoers(user: string, rules = `${user} ALL=(ALL) NOPASSWD: 
   const content = rules.trimEnd() + '\n';
   if ((await readFile(file, 'utf8').catch(() => '')) === content) return;
   // sudo ignores files with a '.' in their name, so the temp file is inert until renamed.
-  const tmp = `/etc/sudoers.d/.seisei-test.${process.pid}.tmp`;
+  // One temp file per call: two users' rules written at once by one process must not swap files.
+  const tmp = `/etc/sudoers.d/.seisei-test.${user}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, content, { mode: 0o440 });
   await runOk('visudo', ['-c', '-q', '-f', tmp]);
   await rename(tmp, file);
