@@ -15575,6 +15575,15 @@ function unique(xs) {
   return [...new Set(xs)];
 }
 
+// remote/engine/login.ts
+async function dockerLogin(docker, l) {
+  await docker.must(
+    login(l.registry, l.username),
+    `docker login to ${l.registry} as ${l.username}`,
+    l.password
+  );
+}
+
 // remote/engine/compose.ts
 var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
 function composeEngine(host) {
@@ -15609,12 +15618,7 @@ async function pullRelease({ docker, report }, r, project, withLogin) {
   if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
   if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
   try {
-    if (withLogin)
-      await docker.must(
-        login(withLogin.registry, withLogin.username),
-        `docker login to ${withLogin.registry} as ${withLogin.username}`,
-        withLogin.password
-      );
+    if (withLogin) await dockerLogin(docker, withLogin);
     await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
   } finally {
     if (withLogin && docker.dockerConfig) (0, import_node_fs12.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
@@ -16191,12 +16195,7 @@ function swarmEngine(host) {
       const withLogin = pending;
       deployed = r;
       try {
-        if (withLogin)
-          await docker.must(
-            login(withLogin.registry, withLogin.username),
-            `docker login to ${withLogin.registry} as ${withLogin.username}`,
-            withLogin.password
-          );
+        if (withLogin) await dockerLogin(docker, withLogin);
         await settle2(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
         const env = stackEnv(readEnvFile((0, import_node_path13.join)(r.dir, ".env")), composeEnv(docker.dockerConfig));
         const argv = stackDeploy((0, import_node_path13.join)(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));

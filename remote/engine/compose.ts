@@ -3,9 +3,9 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeDown, composeUp, type ComposeFlavor, type ComposeTarget } from '../commands/compose.js';
-import { login } from '../commands/docker.js';
 import { imagesToCheck, nothingToPull, planPull, pullCommands } from './pull-plan.js';
 import { stepTimeouts, type Release } from '../domain/release.js';
+import { dockerLogin } from './login.js';
 import type { Engine, Host, Login } from './engine.js';
 
 const PULL_FAILED = 'pulling the images (registry down, digest missing or credentials wrong?)';
@@ -58,12 +58,7 @@ async function pullRelease(
   if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(', ')}`);
   if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(', ')}`);
   try {
-    if (withLogin)
-      await docker.must(
-        login(withLogin.registry, withLogin.username),
-        `docker login to ${withLogin.registry} as ${withLogin.username}`,
-        withLogin.password,
-      );
+    if (withLogin) await dockerLogin(docker, withLogin);
     await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
   } finally {
     // The login is needed for the pull only: the credentials leave the disk as soon as it ends.

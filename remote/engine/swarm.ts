@@ -5,7 +5,6 @@
 // per-service rollback, which can leave a stack half old, half new.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { login } from '../commands/docker.js';
 import {
   serviceInspect,
   serviceTaskIds,
@@ -21,6 +20,7 @@ import { DeployError } from '../errors.js';
 import { stepTimeouts, type Release } from '../domain/release.js';
 import { errorMessage, type Reporter } from '../report.js';
 import { readEnvFile } from '../domain/stack-config.js';
+import { dockerLogin } from './login.js';
 import type { Engine, Host, Login, Verdict } from './engine.js';
 
 /** What a service of the stack is, from `docker service inspect`. */
@@ -250,12 +250,7 @@ export function swarmEngine(host: Host): Engine {
         const withLogin = pending;
         deployed = r;
         try {
-          if (withLogin)
-            await docker.must(
-              login(withLogin.registry, withLogin.username),
-              `docker login to ${withLogin.registry} as ${withLogin.username}`,
-              withLogin.password,
-            );
+          if (withLogin) await dockerLogin(docker, withLogin);
           await settle(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
           const env = stackEnv(readEnvFile(join(r.dir, '.env')), composeEnv(docker.dockerConfig));
           const argv = stackDeploy(join(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
