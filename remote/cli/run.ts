@@ -9,6 +9,7 @@ import {
   type DeployRequest,
   type RollbackRequest,
 } from '../../common/request.js';
+import { checkDeploy } from '../check.js';
 import { deploy } from '../deploy.js';
 import { planRelease } from '../plan.js';
 import { DeployError, isExpected } from '../errors.js';
@@ -95,7 +96,12 @@ export async function runInForeground(req: RunRequest, json: boolean): Promise<n
   }
   const report = new Reporter(journal, json);
   try {
-    const outcome = req.command === 'deploy' ? await deploy(req, report) : await rollback(req, report);
+    const outcome =
+      req.command === 'rollback'
+        ? await rollback(req, report)
+        : req.check
+          ? await checkDeploy(req, report)
+          : await deploy(req, report);
     report.result({ mode: req.command, stack: req.stack, env: req.env, ...outcome });
     return exitCode(outcome);
   } catch (err) {
