@@ -18,11 +18,14 @@ import {
   type Values,
 } from './fields.js';
 
+/** A host name or IP address (brackets of [::1] removed). */
+export const HOST_RE = /^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
 export const TARGET_FIELDS = {
   host: z.string().transform((v, ctx) => {
     if (v === '') return undefined;
     const h = v.replace(/^\[(.*)\]$/, '$1'); // [::1] -> ::1
-    if (!/^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(h))
+    if (!HOST_RE.test(h))
       issue(
         ctx,
         `host: ${show(v)} is not valid; expected a host name or IP address (e.g. deploy.example.com)`,
