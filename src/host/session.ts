@@ -128,6 +128,7 @@ export class HostSession {
     const { run_key: runKey = '', stack } = inputs.request;
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
+    this.resultSeen = false; // a session may start a second run (a fleet's way back)
     // `run -`: request, manifest and password travel on stdin; the executor stages them privately.
     const res = await this.live().exec(this.cli(['run', '-', '--detach', '--run-key', runKey]), {
       timeoutMs: 120_000,

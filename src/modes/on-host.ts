@@ -56,7 +56,7 @@ export interface OnHostOptions extends Omit<HostSessionOptions, 'mode'> {
 }
 
 /** The installed executor when it is this build (or, with narrow sudo, the only one allowed). */
-function useExecutor(host: HostSession, server: PreflightInfo, remoteScript?: string): Upload {
+export function useExecutor(host: HostSession, server: PreflightInfo, remoteScript?: string): Upload {
   const script = readFileSync(localRemoteScript(remoteScript));
   const { root, executorMismatch } = host.config.server;
   const choice = chooseExecutor(
