@@ -83,17 +83,20 @@ export function defaultRunKey(): string {
 export async function runInForeground(req: RunRequest, json: boolean): Promise<number> {
   const l = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
-  try {
-    mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
-    writeFileSync(
-      `${journal.slice(0, -'.jsonl'.length)}.pid`,
-      JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
-    );
-  } catch {
-    // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
-    // and reports the problem when its journal cannot be written either.
-  }
+  // A check changes nothing on the server: no journal, no pid file (its events go to stdout).
+  const check = req.command === 'deploy' && req.check;
+  const journal = check ? undefined : l.journal(req.stack, key);
+  if (journal)
+    try {
+      mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+      writeFileSync(
+        `${journal.slice(0, -'.jsonl'.length)}.pid`,
+        JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
+      );
+    } catch {
+      // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
+      // and reports the problem when its journal cannot be written either.
+    }
   const report = new Reporter(journal, json);
   try {
     const outcome =
