@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startLab, type Lab, type LabHost } from '../support/hosts.js';
+import { sessionSshdPids } from '../support/sshd.js';
 import {
   dockerAvailable,
   httpGet,
@@ -17,7 +18,7 @@ import {
   writeSampleStack,
   type PushedImage,
 } from '../support/sandbox.js';
-import { describeRun, runAction, type ActionResult } from './action-harness.js';
+import { describeRun, runAction, type ActionResult, type LineHook } from './action-harness.js';
 
 const hasDocker = await dockerAvailable();
 const isRoot = process.getuid?.() === 0;
@@ -70,19 +71,25 @@ describe('a fleet of three Compose hosts', { skip }, () => {
   });
 
   /** A new stack in each host's stacks source (its own port), optionally a failing smoke on some. */
-  async function newStack(on: LabHost[] = hosts): Promise<string> {
+  async function newStack(serviceExtra?: string): Promise<string> {
     const stack = `fl-${randomBytes(3).toString('hex')}`;
     const port = nextPort++;
     ports.set(stack, port);
-    for (const h of on) await writeStack(h, stack, '/health');
+    for (const h of hosts) await writeStack(h, stack, '/health', serviceExtra);
     return stack;
   }
-  async function writeStack(h: LabHost, stack: string, healthPath: string): Promise<void> {
+  async function writeStack(
+    h: LabHost,
+    stack: string,
+    healthPath: string,
+    serviceExtra?: string,
+  ): Promise<void> {
     await writeSampleStack(h.hostPath(`${SOURCE}/${stack}`), {
       port: ports.get(stack)!,
       publishAddress: '0.0.0.0',
       smokeTimeoutS: 5,
       healthPath,
+      ...(serviceExtra ? { serviceExtra } : {}),
     });
   }
 
@@ -97,8 +104,9 @@ describe('a fleet of three Compose hosts', { skip }, () => {
   });
 
   /** Runs the committed action against `on` (the hosts input: one IP a line, with a comment). */
-  function act(on: LabHost[], inputs: Record<string, string>): Promise<ActionResult> {
+  function act(on: LabHost[], inputs: Record<string, string>, hooks?: LineHook[]): Promise<ActionResult> {
     return runAction({
+      ...(hooks ? { hooks } : {}),
       inputs: {
         hosts: `# the app servers\n${on.map((h) => `${h.ip}   # ${h.name}`).join('\n')}\n`,
         ...login(),
@@ -108,14 +116,24 @@ describe('a fleet of three Compose hosts', { skip }, () => {
       timeoutMs: 240_000,
     });
   }
-  const deploy = (on: LabHost[], stack: string, tag: 'A' | 'B' | 'C', extra: Record<string, string> = {}) =>
-    act(on, {
-      stack,
-      environment: 'staging',
-      image_tag: images[tag].tag,
-      digest_file: manifests[tag]!,
-      ...extra,
-    });
+  const deploy = (
+    on: LabHost[],
+    stack: string,
+    tag: 'A' | 'B' | 'C',
+    extra: Record<string, string> = {},
+    hooks?: LineHook[],
+  ) =>
+    act(
+      on,
+      {
+        stack,
+        environment: 'staging',
+        image_tag: images[tag].tag,
+        digest_file: manifests[tag]!,
+        ...extra,
+      },
+      hooks,
+    );
 
   const rowsOf = (r: ActionResult) => JSON.parse(r.outputs.hosts ?? '[]') as Row[];
   const current = async (h: LabHost, stack: string) => {
@@ -262,6 +280,60 @@ describe('a fleet of three Compose hosts', { skip }, () => {
       assert.equal(await current(h, stack), undefined, `${h.name} has no release of ${stack}`);
       assert.deepEqual(await history(h, stack), []);
       assert.equal(existsSync(h.hostPath(`/srv/stacks/${stack}`)), false);
+    }
+  });
+
+  test('with SSH to host 2 cut while its up runs in a parallel rollout, its run completes on the server and the action reattaches and reports the true fleet result', async () => {
+    // The old container ignores SIGTERM (pid 1), so up waits out its grace period: a slow up.
+    const stack = await newStack('stop_signal: SIGTERM\nstop_grace_period: 4s');
+    const first = await deploy(hosts, stack, 'A', { rollout: 'parallel' });
+    assert.equal(first.code, 0, describeRun(first));
+
+    const journalOf = async (key: string) => {
+      const f = h2.hostPath(`/srv/releases/runs/${stack}/${key}.jsonl`);
+      const text = existsSync(f) ? await readFile(f, 'utf8') : '';
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; step?: string; status?: string });
+    };
+    let killed = 0;
+    let atCut: { type: string; step?: string; status?: string }[] = [];
+    const startedOnH2 = new RegExp(`^Run (\\S+) started on ${h2.ip.replace(/\./g, '\\.')}`);
+    const r = await deploy(hosts, stack, 'B', { rollout: 'parallel' }, [
+      {
+        match: startedOnH2,
+        run: async (_ctl, line) => {
+          const key = startedOnH2.exec(line)![1]!;
+          await waitFor('up to start on host 2', async () =>
+            (await journalOf(key)).some((e) => e.step === 'up' && e.status === 'start') ? true : undefined,
+          );
+          killed = (await sessionSshdPids(h2.sshd.pid)).length;
+          for (const pid of await sessionSshdPids(h2.sshd.pid)) process.kill(pid, 'SIGKILL');
+          atCut = await journalOf(key);
+        },
+      },
+    ]);
+    assert.ok(killed > 0, 'host 2’s SSH sessions were cut');
+    assert.deepEqual(
+      atCut.filter((e) => e.step === 'up').map((e) => e.status),
+      ['start'],
+      'the cut happened while up was running',
+    );
+    assert.ok(!atCut.some((e) => e.type === 'result'), 'the run had no result yet');
+    assert.equal(r.code, 0, describeRun(r));
+    assert.ok(
+      r.warnings.some((w) => w.startsWith(`Following the run on ${h2.ip} was interrupted`)),
+      describeRun(r),
+    );
+    assert.ok(r.lines.some((l) => l.startsWith(`Reconnected to ${h2.sshd.user}@${h2.ip}:22`)));
+    assert.equal(r.outputs.status, 'success');
+    const rows = rowsOf(r);
+    for (const [i, h] of hosts.entries()) {
+      const m = (await current(h, stack))!;
+      assert.equal(m.image_tag, images.B.tag);
+      assert.deepEqual([rows[i]!.status, rows[i]!.release_id], ['success', m.release_id]);
+      assert.equal(await serves(h, stack), `ok ${images.B.tag}`);
     }
   });
 
