@@ -310,6 +310,8 @@ async function deployFleet(
   const untouched = hosts.filter((h) => h.row.status === 'skipped').map((h) => h.name);
   const left = untouched.length ? ` ${untouched.join(', ')} not started (left as they were).` : '';
   if (!switched.length) return `${why}.${left}`;
+  if (signal.aborted)
+    return `${why}. The job was cancelled: ${switched.map((h) => `${h.name} stays on ${h.row.release_id}`).join(', ')}; the fleet runs mixed releases.${left}`;
   if (f.onFailure === 'halt')
     return `${why}. on_failure is halt: ${switched.map((h) => `${h.name} stays on ${h.row.release_id}`).join(', ')}; the fleet runs mixed releases.${left}`;
   const notes = await core.group(`Roll back ${switched.map((h) => h.name).join(', ')}`, async () =>
