@@ -239,6 +239,32 @@ describe('a fleet of three Compose hosts', { skip }, () => {
     );
   });
 
+  test('with on_failure halt, the hosts already switched stay on the new release and the step says the fleet runs mixed releases', async () => {
+    const stack = await newStack();
+    const first = await deploy(hosts, stack, 'A', { rollout: 'parallel' });
+    assert.equal(first.code, 0, describeRun(first));
+    await writeStack(h2, stack, '/no-such-page');
+
+    const r = await deploy(hosts, stack, 'B', { rollout: '1', on_failure: 'halt' });
+    assert.notEqual(r.code, 0, describeRun(r));
+    assert.deepEqual(
+      rowsOf(r).map((x) => x.status),
+      ['success', 'rolled_back', 'skipped'],
+    );
+    const failure = r.errors.find((e) => e.includes(`${h2.ip} failed`));
+    assert.ok(failure, r.errors.join(' | '));
+    assert.ok(failure.includes(`on_failure is halt: ${h1.ip} stays on`), failure);
+    assert.ok(failure.includes('mixed releases'), failure);
+    assert.equal((await current(h1, stack))!.image_tag, images.B.tag);
+    assert.equal((await current(h2, stack))!.image_tag, images.A.tag);
+    assert.equal((await current(h3, stack))!.image_tag, images.A.tag);
+    assert.deepEqual(
+      (await history(h1, stack)).map((x) => x.mode),
+      ['deploy', 'deploy'],
+      'host 1 was not rolled back',
+    );
+  });
+
   test('with host 3 missing the verified marker for production, or with its sshd stopped, the step fails before any host changes', async () => {
     const stack = await newStack();
     const verify = await act([h1, h2], {
