@@ -93,6 +93,7 @@ export async function fleetSection(b: Bench): Promise<void> {
     );
     b.summary.check('fleet', 'parallel 3 hosts / one host', p.median / s.median, PARALLEL_LIMIT, ratio);
     b.summary.add('fleet', 'rolling 3 hosts', fmtMs(r.median));
+    b.summary.add('fleet', 'rolling 3 hosts / (3 × one host)', ratio(r.median / (3 * s.median)));
     b.summary.add(
       'fleet',
       'sum of the 3 hosts’ runs (rolling)',

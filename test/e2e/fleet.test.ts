@@ -282,7 +282,10 @@ describe('a fleet of three Compose hosts', { skip }, () => {
     const prod = await deploy(hosts, stack, 'A', { environment: 'production', provenance: 'off' });
     assert.notEqual(prod.code, 0, describeRun(prod));
     assert.ok(
-      prod.errors.some((e) => e.includes('before any host changed') && e.includes(h3.ip)),
+      prod.errors.some(
+        (e) =>
+          e.includes('before any host changed') && e.includes(`${h3.ip}: check failed: Version not verified`),
+      ),
       prod.errors.join(' | '),
     );
     assert.deepEqual(
