@@ -79,6 +79,8 @@ class HostOut implements Out {
 class FleetHost {
   readonly session: HostSession;
   readonly row: HostRow;
+  /** The connect step's lines, printed as one group when every host is connected. */
+  readonly connectLog: HostOut;
   result?: ResultEvent;
 
   constructor(
@@ -89,9 +91,10 @@ class FleetHost {
     mode: string,
   ) {
     const { remoteScript: _, ...sessionOpts } = opts;
-    this.session = new HostSession(config, { ...sessionOpts, mode });
     const t = config.target;
     this.row = emptyRow(t.port === 22 ? t.host : `${t.host}:${t.port}`);
+    this.connectLog = new HostOut(this.row.host, false);
+    this.session = new HostSession(config, { ...sessionOpts, mode, log: (l) => this.connectLog.info(l) });
   }
 
   get name(): string {
@@ -130,17 +133,23 @@ function failures(hosts: readonly FleetHost[], settled: PromiseSettledResult<unk
 
 /** Connects to every host at once and chooses each one's executor (uploading this build where needed). */
 async function connectAll(hosts: readonly FleetHost[], opts: OnHostOptions): Promise<string[]> {
-  return core.group(`Connect to ${hosts.length} hosts`, async () => {
-    const settled = await eachHost(hosts, async (h) => {
+  const settled = await eachHost(hosts, async (h) => {
+    const out = h.connectLog;
+    out.startGroup('▶ connect');
+    try {
       const info = await h.session.open();
-      await useExecutor(h.session, info, opts.remoteScript).send();
-    });
-    const failed = failures(hosts, settled);
-    for (const [i, r] of settled.entries()) if (r.status === 'rejected') hosts[i]!.row.status = 'failed';
-    for (const [i, r] of settled.entries())
-      if (r.status === 'rejected') hosts[i]!.row.error = errText(r.reason);
-    return failed;
+      await useExecutor(h.session, info, opts.remoteScript, out).send((l) => out.info(l));
+    } catch (err) {
+      out.error(errText(err));
+      throw err;
+    } finally {
+      out.endGroup();
+    }
   });
+  for (const h of hosts) h.connectLog.flush();
+  for (const [i, r] of settled.entries())
+    if (r.status === 'rejected') Object.assign(hosts[i]!.row, { status: 'failed', error: errText(r.reason) });
+  return failures(hosts, settled);
 }
 
 /** Feeds an executor's stdout (events and text) to a renderer; returns its result event. */

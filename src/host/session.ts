@@ -48,6 +48,8 @@ export interface HostSessionOptions {
   connect?: (t: SshTarget) => Promise<SshSession>;
   /** First reconnect delay; doubles up to 30 s within reconnectTimeoutS. */
   backoffBaseMs?: number;
+  /** Where open() logs (a fleet keeps each host's lines together); default the job log. */
+  log?: (line: string) => void;
 }
 
 export class HostSession {
@@ -84,12 +86,13 @@ export class HostSession {
 
   /** Connects (host key pinned) and checks Node.js, Docker and sudo on the server. */
   async open(): Promise<PreflightInfo> {
+    const log = this.opts.log ?? core.info;
     this.session = await this.connectFn(this.target);
-    core.info(`Connected to ${this.label}; host key verified`);
+    log(`Connected to ${this.label}; host key verified`);
     this.throwIfCancelled();
     const server = this.config.server;
     const info = await preflight(this.session, server);
-    core.info(
+    log(
       safeText(
         info.narrow
           ? `Server: sudo allows only the installed executor${info.installedVersion ? ` (seisei-deploy ${info.installedVersion.version})` : ''}`
