@@ -69,7 +69,8 @@ export function useExecutor(
     { sha256: sha256Hex(script), version: ACTION_VERSION },
     { root, mismatch: executorMismatch },
   );
-  (choice.warn ? out.warning : out.info)(safeText(choice.note));
+  if (choice.warn) out.warning(safeText(choice.note));
+  else out.info(safeText(choice.note));
   host.executor = choice.executor;
   host.direct = choice.direct;
   return new Upload(host, choice.executor ? [] : [{ name: 'remote.cjs', data: script }]);
