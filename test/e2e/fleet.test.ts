@@ -193,6 +193,14 @@ describe('a fleet of three Compose hosts', { skip }, () => {
       );
     }
     assert.deepEqual(r.groupProblems, []);
+    // One group per host per step, titled with the host: connect, the dry run, the deploy.
+    for (const h of hosts)
+      for (const step of ['connect', 'gate', 'pull', 'switch', 'smoke'])
+        assert.equal(
+          r.groups.filter((g) => g.title === `${h.ip} ▶ ${step}`).length,
+          step === 'gate' ? 2 : 1,
+          `${h.name} ${step}`,
+        );
     for (const h of hosts)
       assert.match(r.summary, new RegExp(`<td>${h.ip.replace(/\./g, '\\.')}</td><td>success</td>`));
   });
