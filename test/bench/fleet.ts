@@ -1,6 +1,6 @@
 // Section: a fleet deploy on the three-host lab (test/support/hosts.ts), the committed action run as
-// the runner runs it: one host (the one-host form), three hosts in parallel, and three hosts one
-// after another (rollout 1), interleaved; each side on its own stack, switching tags every run.
+// the runner runs it: one host (the one-host form), a fleet of that one host, three hosts in
+// parallel, and three hosts one after another (rollout 1), interleaved; each side on its own stack, switching tags every run.
 // Per host: the executor's own duration of each rolling run (its history record).
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -36,7 +36,12 @@ export async function fleetSection(b: Bench): Promise<void> {
       );
       tags.push({ tag: img.tag, file });
     }
-    const sides = { single: `bs-${rnd}`, parallel: `bp-${rnd}`, rolling: `br-${rnd}` } as const;
+    const sides = {
+      single: `bs-${rnd}`,
+      one: `bo-${rnd}`,
+      parallel: `bp-${rnd}`,
+      rolling: `br-${rnd}`,
+    } as const;
     let port = 8200;
     for (const stack of Object.values(sides)) {
       port++;
@@ -66,22 +71,31 @@ export async function fleetSection(b: Bench): Promise<void> {
       return recs.filter((r) => r.stack === stack).at(-1)!.duration_ms;
     };
     const hostsLines = hosts.map((h) => h.ip).join('\n');
-    const samples = { single: [] as number[], parallel: [] as number[], rolling: [] as number[] };
+    const samples = {
+      single: [] as number[],
+      one: [] as number[],
+      parallel: [] as number[],
+      rolling: [] as number[],
+    };
     const perHost: number[][] = hosts.map(() => []);
     for (let i = b.opts.warmup ? -1 : 0; i < b.opts.runs; i++) {
       const single = await deploy(sides.single, i, { host: hosts[0]!.ip });
+      const one = await deploy(sides.one, i, { hosts: hosts[0]!.ip });
       const parallel = await deploy(sides.parallel, i, { hosts: hostsLines, rollout: 'parallel' });
       const rolling = await deploy(sides.rolling, i, { hosts: hostsLines, rollout: '1' });
       if (i < 0) continue;
       samples.single.push(single);
+      samples.one.push(one);
       samples.parallel.push(parallel);
       samples.rolling.push(rolling);
       for (const [k, h] of hosts.entries()) perHost[k]!.push(await lastDuration(h, sides.rolling));
     }
     const s = stats(samples.single);
+    const o = stats(samples.one);
     const p = stats(samples.parallel);
     const r = stats(samples.rolling);
     log(`  one host (host input):        ${fmtStats(s)}`);
+    log(`  a fleet of one (hosts input): ${fmtStats(o)}`);
     log(`  three hosts, parallel:        ${fmtStats(p)}`);
     log(`  three hosts, rollout 1:       ${fmtStats(r)}`);
     const hostMedians = perHost.map((xs) => stats(xs).median);
@@ -92,6 +106,7 @@ export async function fleetSection(b: Bench): Promise<void> {
       `  rolling / sum of the hosts' runs: ${ratio(r.median / sum)}; parallel / one host: ${ratio(p.median / s.median)}`,
     );
     b.summary.check('fleet', 'parallel 3 hosts / one host', p.median / s.median, PARALLEL_LIMIT, ratio);
+    b.summary.add('fleet', 'fleet of one host / one host (the dry run’s cost)', ratio(o.median / s.median));
     b.summary.add('fleet', 'rolling 3 hosts', fmtMs(r.median));
     b.summary.add('fleet', 'rolling 3 hosts / (3 × one host)', ratio(r.median / (3 * s.median)));
     b.summary.add(
