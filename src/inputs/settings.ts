@@ -107,6 +107,11 @@ export function parseSettings(raw: RawInputs, env: NodeJS.ProcessEnv = process.e
           },
           p,
         );
+  if (fleet && mode === 'rollback' && (run.steps_back ?? 1) !== 1)
+    p.fail(
+      'steps_back',
+      'steps_back: a fleet rollback goes to the newest image tag every host can roll back to; leave steps_back at 1 with hosts',
+    );
   const endpoint = fleet ? fleet.endpoints[0] : sshEndpoint(target, p);
   if (p.list.length || !mode) throw new InputError(p.list.length ? p.list : ['invalid inputs']);
   return {

@@ -114,6 +114,12 @@ describe('the fleet settings', () => {
     );
     assert.match(problems({ ...base, on_failure: 'ignore' }).join('\n'), /on_failure: .*rollback, halt/);
   });
+  it('refuses steps_back other than 1 for a fleet rollback', () => {
+    assert.match(
+      problems({ ...base, mode: 'rollback', image_tag: '', steps_back: '2' }).join('\n'),
+      /^steps_back: a fleet rollback goes to the newest image tag/m,
+    );
+  });
   it('leaves the one-host form as it was', () => {
     const { hosts: _, ...oneHost } = base;
     const s = parseSettings({ ...oneHost, host: '10.0.0.1' }, {});
