@@ -1,5 +1,6 @@
 // The pure parts of the fleet: the hosts list, the rollout's batches, the fleet inputs in the
-// settings, the fleet rollback target, drift between hosts, the fleet status and the summary rows.
+// settings, the fleet rollback target, drift between hosts, the fleet status, the summary rows, and
+// the fleet fields of the executor's requests.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -10,6 +11,7 @@ import {
   summaryRows,
   tagOfRelease,
 } from '../../src/fleet/plan.js';
+import { deployRequest, rollbackRequest } from '../../common/request.js';
 import { InputError } from '../../src/inputs/fields.js';
 import { batchPlan, parseHostsList, parseRollout } from '../../src/inputs/fleet.js';
 import type { RawInputs } from '../../src/inputs/raw.js';
@@ -200,5 +202,34 @@ describe('the fleet result', () => {
       ['h1', 'success', 'b__20260101T000000Z', '', ''],
       ['h2', 'failed', '', '', 'smoke \\| failed badly'],
     ]);
+  });
+});
+
+describe('the fleet fields of the executor requests', () => {
+  const common = { stack: 'web', env: 'staging' };
+  it('rollback to: only a release id', () => {
+    assert.equal(
+      rollbackRequest.safeParse({ command: 'rollback', ...common, to: 'v1__20260101T000000Z' }).success,
+      true,
+    );
+    for (const to of ['../x', 'v1', 'v1__20260101T000000Z; rm -rf /'])
+      assert.equal(rollbackRequest.safeParse({ command: 'rollback', ...common, to }).success, false, to);
+  });
+  it('fleet: a position within the size, nothing else', () => {
+    const ok = (fleet: unknown) =>
+      rollbackRequest.safeParse({ command: 'rollback', ...common, fleet }).success;
+    assert.equal(ok({ size: 3, position: 3 }), true);
+    assert.equal(ok({ size: 3, position: 4 }), false);
+    assert.equal(ok({ size: 3, position: 0 }), false);
+    assert.equal(ok({ size: 3, position: 1, extra: true }), false);
+  });
+  it('a deploy is not a check unless it says so', () => {
+    const r = deployRequest.parse({
+      command: 'deploy',
+      ...common,
+      image_tag: 'v1',
+      digest_file: '/tmp/d.json',
+    });
+    assert.equal(r.check, false);
   });
 });
