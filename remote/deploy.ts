@@ -31,6 +31,7 @@ export async function deploy(req: DeployRequest, report: Reporter): Promise<Outc
     run_id: req.run_id,
     break_glass: req.break_glass,
     break_glass_reason: req.reason,
+    ...(req.fleet ? { fleet: req.fleet } : {}),
   };
   // Chosen under the lock (below): only then can no other run take the same name. A failure before
   // that (the lock) names no release.

@@ -9,6 +9,7 @@ import {
   type DeployRequest,
   type RollbackRequest,
 } from '../../common/request.js';
+import { checkDeploy } from '../check.js';
 import { deploy } from '../deploy.js';
 import { planRelease } from '../plan.js';
 import { DeployError, isExpected } from '../errors.js';
@@ -82,20 +83,28 @@ export function defaultRunKey(): string {
 export async function runInForeground(req: RunRequest, json: boolean): Promise<number> {
   const l = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = l.journal(req.stack, key);
-  try {
-    mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
-    writeFileSync(
-      `${journal.slice(0, -'.jsonl'.length)}.pid`,
-      JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
-    );
-  } catch {
-    // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
-    // and reports the problem when its journal cannot be written either.
-  }
+  // A check changes nothing on the server: no journal, no pid file (its events go to stdout).
+  const check = req.command === 'deploy' && req.check;
+  const journal = check ? undefined : l.journal(req.stack, key);
+  if (journal)
+    try {
+      mkdirSync(l.runsDir(req.stack), { recursive: true, mode: 0o750 });
+      writeFileSync(
+        `${journal.slice(0, -'.jsonl'.length)}.pid`,
+        JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + '\n',
+      );
+    } catch {
+      // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
+      // and reports the problem when its journal cannot be written either.
+    }
   const report = new Reporter(journal, json);
   try {
-    const outcome = req.command === 'deploy' ? await deploy(req, report) : await rollback(req, report);
+    const outcome =
+      req.command === 'rollback'
+        ? await rollback(req, report)
+        : req.check
+          ? await checkDeploy(req, report)
+          : await deploy(req, report);
     report.result({ mode: req.command, stack: req.stack, env: req.env, ...outcome });
     return exitCode(outcome);
   } catch (err) {

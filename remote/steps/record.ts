@@ -1,5 +1,5 @@
 // The current manifest (DESIGN.md section 4) and history records (section 5) of a deploy or rollback.
-import type { ProvenanceRecord } from '../../common/request.js';
+import type { FleetPosition, ProvenanceRecord } from '../../common/request.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RELEASE_ID_RE } from '../../common/names.js';
@@ -15,6 +15,8 @@ export interface Who {
   run_id: string;
   break_glass: boolean;
   break_glass_reason: string;
+  /** In a fleet run: the hosts list's size and this host's position (recorded in manifest and history). */
+  fleet?: FleetPosition;
 }
 
 export interface CurrentManifest {
@@ -39,6 +41,7 @@ export interface CurrentManifest {
   tool_version: string;
   /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
   provenance?: ProvenanceRecord;
+  fleet?: FleetPosition;
 }
 
 /** The image the manifest's top-level fields describe: IMAGE_REF, else the first variable. */
@@ -73,6 +76,7 @@ export function buildManifest(
     gate: ctx.gate,
     compose: ctx.compose,
     tool_version: TOOL_VERSION,
+    ...(ctx.fleet ? { fleet: ctx.fleet } : {}),
   };
 }
 
@@ -118,6 +122,7 @@ export function historyRecord(
     break_glass_reason: who.break_glass_reason,
     duration_ms: Date.now() - base.started,
     error,
+    ...(who.fleet ? { fleet: who.fleet } : {}),
     ...extra,
   };
 }
