@@ -2,7 +2,16 @@
 // trust boundary). The operator CLI builds the same object from argv.
 import * as z from 'zod';
 import { DEFAULT_ROOT, DEFAULT_STACKS_SOURCE } from './layout.js';
-import { envName, freeText, imageMapping, imageTag, isSafeAbsPath, runKey, stackName } from './names.js';
+import {
+  envName,
+  freeText,
+  imageMapping,
+  imageTag,
+  isSafeAbsPath,
+  RELEASE_ID_RE,
+  runKey,
+  stackName,
+} from './names.js';
 
 /**
  * The request format this build writes and accepts. Bump it whenever an older executor would
@@ -48,6 +57,15 @@ export const provenanceRecord = z.object({
 });
 export type ProvenanceRecord = z.infer<typeof provenanceRecord>;
 
+/** A fleet run's place on this host: the hosts list's size and this host's position (1-based). */
+export const fleetPosition = z
+  .strictObject({
+    size: z.number().int().min(1).max(1000),
+    position: z.number().int().min(1).max(1000),
+  })
+  .refine((f) => f.position <= f.size, { error: 'fleet.position must be at most fleet.size' });
+export type FleetPosition = z.infer<typeof fleetPosition>;
+
 export const deployRequest = z.object({
   command: z.literal('deploy'),
   stack: stackName,
@@ -59,6 +77,9 @@ export const deployRequest = z.object({
   reason: freeText('break_glass_reason', 1000).default(''),
   registry_login: registryLogin,
   provenance: provenanceRecord.optional(),
+  /** A dry run of validate + gate + safety, without the lock; nothing changes (a fleet's pre-check). */
+  check: z.boolean().default(false),
+  fleet: fleetPosition.optional(),
   ...commonOptions,
 });
 export type DeployRequest = z.infer<typeof deployRequest>;
@@ -68,6 +89,12 @@ export const rollbackRequest = z.object({
   stack: stackName,
   env: envName,
   steps: z.number().int().min(1).max(100).default(1),
+  /** Go to exactly this release (a rollback candidate), not N steps back: a fleet's way back. */
+  to: z
+    .string()
+    .refine((v) => RELEASE_ID_RE.test(v), { error: 'to must be a release id (<tag>__<YYYYMMDDTHHMMSSZ>)' })
+    .optional(),
+  fleet: fleetPosition.optional(),
   ...commonOptions,
 });
 export type RollbackRequest = z.infer<typeof rollbackRequest>;

@@ -73,7 +73,12 @@ async function startRequest(o: StartOptions): Promise<number> {
     if (staged) rmSync(staged.dir, { recursive: true, force: true }); // bad input leaves nothing
     throw err;
   }
-  if (!o.detach) return runInForeground(req, o.json);
+  if (!o.detach) {
+    const code = await runInForeground(req, o.json);
+    // A check changes nothing: not even the staged inputs stay.
+    if (staged && req.command === 'deploy' && req.check) rmSync(staged.dir, { recursive: true, force: true });
+    return code;
+  }
   process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1]!)) + '\n');
   return 0;
 }
@@ -98,7 +103,7 @@ const runOptions = {
 const commands: Record<string, Command> = {
   deploy: {
     usage:
-      'seisei-deploy deploy <stack> <env> <image_tag> --digest-file F [--images VAR=name,...] [--actor A] [--run-id R] [--break-glass --reason "..."] [--keep N] [--registry HOST --registry-username U --registry-password-file F]',
+      'seisei-deploy deploy <stack> <env> <image_tag> --digest-file F [--images VAR=name,...] [--actor A] [--run-id R] [--break-glass --reason "..."] [--keep N] [--registry HOST --registry-username U --registry-password-file F] [--check]',
     summary: 'freeze, gate, pull, switch, up, smoke (auto-rollback), record, cleanup',
     async main(argv) {
       const { values: v, positionals: p } = parse(
@@ -109,6 +114,7 @@ const commands: Record<string, Command> = {
           'digest-file': { type: 'string' },
           images: { type: 'string' },
           'break-glass': { type: 'boolean', default: false },
+          check: { type: 'boolean', default: false },
           reason: { type: 'string' },
           registry: { type: 'string' },
           'registry-username': { type: 'string' },
@@ -129,6 +135,7 @@ const commands: Record<string, Command> = {
         run_id: v['run-id'] ?? '',
         run_key: v['run-key'],
         break_glass: v['break-glass'],
+        check: v.check,
         reason: v.reason ?? '',
         keep_releases: integer('--keep', v.keep),
         registry_login: v.registry
@@ -153,13 +160,13 @@ const commands: Record<string, Command> = {
     },
   },
   rollback: {
-    usage: 'seisei-deploy rollback <stack> <env> [--steps N] [--actor A] [--run-id R]',
+    usage: 'seisei-deploy rollback <stack> <env> [--steps N | --to RELEASE_ID] [--actor A] [--run-id R]',
     summary: 'go back N successful releases (smoke-tested, at most 3 attempts)',
     async main(argv) {
       const { values: v, positionals: p } = parse(
         'rollback',
         argv,
-        { ...runOptions, steps: { type: 'string' } },
+        { ...runOptions, steps: { type: 'string' }, to: { type: 'string' } },
         this.usage,
       );
       if (p.length !== 2) throw new DeployError(`rollback takes <stack> <env>\nusage: ${this.usage}`, 2);
@@ -168,6 +175,7 @@ const commands: Record<string, Command> = {
         stack: p[0],
         env: p[1],
         steps: integer('--steps', v.steps) ?? 1,
+        ...(v.to !== undefined ? { to: v.to } : {}),
         actor: v.actor ?? defaultActor(),
         run_id: v['run-id'] ?? '',
         run_key: v['run-key'],

@@ -21,7 +21,7 @@ import { checkSafety } from './steps/safety.js';
 
 export async function rollback(req: RollbackRequest, report: Reporter): Promise<Outcome> {
   const run = openRun(req, report);
-  const doing = `rollback -${req.steps}`;
+  const doing = req.to ? `rollback --to ${req.to}` : `rollback -${req.steps}`;
   return runFlow(run, { doing, lockTimeoutS: req.lock_timeout_s, state: req, steps, failed });
 }
 
@@ -30,7 +30,7 @@ async function steps(run: RunContext, req: RollbackRequest): Promise<Outcome> {
   await run.step('safety', () => checkSafety(run.layout, run.stack, run.env));
   const liveId = liveToLeave(run);
   const errors: string[] = [];
-  for (const [i, target] of rollbackTargets(run, liveId, req.steps).entries()) {
+  for (const [i, target] of rollbackTargets(run, liveId, req.steps, req.to).entries()) {
     const r = loadRelease(target.dir);
     const engine = engineFor(r, host);
     const prefix = `rollback.${i + 1}.`;

@@ -1,6 +1,7 @@
 // What every step of one deploy or rollback shares: where things are on the server (layout), the
 // event reporter, who runs it, the stack and environment, and when it started (the clock).
 import { layout, type Layout } from '../common/layout.js';
+import type { FleetPosition } from '../common/request.js';
 import type { Reporter } from './report.js';
 
 /** Who a run acts for, as the records name them. */
@@ -9,6 +10,8 @@ export interface Who {
   run_id: string;
   break_glass: boolean;
   break_glass_reason: string;
+  /** In a fleet run: the hosts list's size and this host's position (manifest and history say so). */
+  fleet?: FleetPosition;
 }
 
 export interface RunContext {
@@ -36,6 +39,7 @@ export function openRun(
     run_id: string;
     break_glass?: boolean;
     reason?: string;
+    fleet?: FleetPosition;
   },
   report: Reporter,
 ): RunContext {
@@ -48,6 +52,7 @@ export function openRun(
       run_id: req.run_id,
       break_glass: req.break_glass ?? false,
       break_glass_reason: req.reason ?? '',
+      ...(req.fleet ? { fleet: req.fleet } : {}),
     },
     stack: req.stack,
     env: req.env,

@@ -19,9 +19,16 @@ function describe(s: Settings): Settings {
   if (s.imageTag) core.info(`image_tag: ${s.imageTag}`);
   const t = s.target;
   if (!t) return s;
-  core.info(
-    `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? '' : 's'})`,
-  );
+  const f = s.fleet;
+  if (f) {
+    const r = f.rollout;
+    core.info(
+      `hosts: ${f.endpoints.map((e) => `${e.host}:${e.port}`).join(', ')} as ${t.username}; rollout ${r.kind === 'parallel' ? 'parallel' : r.kind === 'count' ? `${r.n} at a time` : `${r.pct}% at a time`}, rollout_wait ${f.rolloutWaitS} s, on_failure ${f.onFailure}`,
+    );
+  } else
+    core.info(
+      `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? '' : 's'})`,
+    );
   core.info(
     `server: root ${s.server.root}, source ${s.server.source}, node ${s.server.node}, sudo ${s.server.sudo}`,
   );
@@ -84,13 +91,16 @@ async function runModes(settings: Settings, signal: AbortSignal): Promise<void> 
   const manifest = needsManifest(settings.mode) ? await loadManifest(settings) : undefined;
   if (signal.aborted) throw new Error('The job was cancelled before anything ran on the server.');
   const knobs = testKnobs();
-  // One host today; a fleet is a loop over hosts, each with its own HostConfig and session.
+  const opts = { signal, backoffBaseMs: knobs.backoffBaseMs, remoteScript: knobs.remoteScript };
+  if (settings.fleet) {
+    // A fleet: the same per-host session once per host, under the rollout policy.
+    const { runFleet } = await import('./fleet/run.js');
+    const configs = settings.fleet.endpoints.map((e) => hostConfig(e, settings, knobs));
+    await runFleet(settings, configs, manifest, opts);
+    return;
+  }
   const config = hostConfig(settings.target!, settings, knobs);
-  await runMode(settings, config, manifest, {
-    signal,
-    backoffBaseMs: knobs.backoffBaseMs,
-    remoteScript: knobs.remoteScript,
-  });
+  await runMode(settings, config, manifest, opts);
 }
 
 export async function run(): Promise<void> {

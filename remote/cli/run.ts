@@ -9,6 +9,7 @@ import {
   type DeployRequest,
   type RollbackRequest,
 } from '../../common/request.js';
+import { checkDeploy } from '../check.js';
 import { deploy } from '../deploy.js';
 import { planRelease } from '../domain/plan.js';
 import { DeployError, isExpected } from '../errors.js';
@@ -82,17 +83,25 @@ export function defaultRunKey(): string {
 export async function runInForeground(req: RunRequest, json: boolean): Promise<number> {
   const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = paths.journal(req.stack, key);
-  try {
-    mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
-    writePidFile(journal);
-  } catch {
-    // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
-    // and reports the problem when its journal cannot be written either.
-  }
+  // A check changes nothing on the server: no journal, no pid file (its events go to stdout).
+  const check = req.command === 'deploy' && req.check;
+  const journal = check ? undefined : paths.journal(req.stack, key);
+  if (journal)
+    try {
+      mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
+      writePidFile(journal);
+    } catch {
+      // e.g. a full disk: the pid file only helps `follow` and `status`; the run itself goes on
+      // and reports the problem when its journal cannot be written either.
+    }
   const report = new Reporter(journal, json);
   try {
-    const outcome = req.command === 'deploy' ? await deploy(req, report) : await rollback(req, report);
+    const outcome =
+      req.command === 'rollback'
+        ? await rollback(req, report)
+        : req.check
+          ? await checkDeploy(req, report)
+          : await deploy(req, report);
     report.result({ mode: req.command, stack: req.stack, env: req.env, ...outcome });
     return exitCode(outcome);
   } catch (err) {

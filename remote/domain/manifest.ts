@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import * as z from 'zod';
 import type { Layout } from '../../common/layout.js';
 import { RELEASE_ID_RE } from '../../common/names.js';
-import { provenanceRecord, type ProvenanceRecord } from '../../common/request.js';
+import {
+  fleetPosition,
+  provenanceRecord,
+  type FleetPosition,
+  type ProvenanceRecord,
+} from '../../common/request.js';
 import { writeFileAtomic } from '../fsutil.js';
 import { RELEASE_META, type ReleaseMeta } from './releases.js';
 import { liveReleaseId } from './live-link.js';
@@ -38,13 +43,16 @@ const currentManifest = z.object({
   tool_version: z.string().optional(),
   /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
   provenance: provenanceRecord.optional(),
+  /** In a fleet run: the hosts list's size and this host's position. */
+  fleet: fleetPosition.optional(),
 });
 
 /** A manifest as read back from disk. */
 export type StoredManifest = z.infer<typeof currentManifest>;
 /** A manifest as this tool writes it: every key present (provenance when the request carried one). */
-export type CurrentManifest = Required<Omit<StoredManifest, 'provenance'>> & {
+export type CurrentManifest = Required<Omit<StoredManifest, 'provenance' | 'fleet'>> & {
   provenance?: ProvenanceRecord;
+  fleet?: FleetPosition;
 };
 export type LiveMode = CurrentManifest['mode'];
 
@@ -82,6 +90,7 @@ export function buildManifest(
     compose: how.compose,
     tool_version: TOOL_VERSION,
     ...(how.provenance ? { provenance: how.provenance } : {}),
+    ...(how.fleet ? { fleet: how.fleet } : {}),
   };
 }
 

@@ -62,6 +62,7 @@ export function historyRecord(
     break_glass_reason: who.break_glass_reason,
     duration_ms: Date.now() - base.started,
     error,
+    ...(who.fleet ? { fleet: who.fleet } : {}),
     ...extra,
   };
 }

@@ -19,12 +19,22 @@ export function liveToLeave(run: RunContext): string {
   return liveId;
 }
 
-/** The targets `steps` back from the live release, and the next older ones for retries. */
-export function rollbackTargets(run: RunContext, liveId: string, steps: number) {
-  const targets = rollbackCandidates(run.layout, run.stack, liveId).slice(
-    steps - 1,
-    steps - 1 + MAX_ATTEMPTS,
-  );
+/**
+ * The targets `steps` back from the live release, and the next older ones for retries; with `to`
+ * (a fleet going back to what each host had), exactly that release and no other.
+ */
+export function rollbackTargets(run: RunContext, liveId: string, steps: number, to?: string) {
+  const all = rollbackCandidates(run.layout, run.stack, liveId);
+  if (to) {
+    const target = all.filter((c) => c.id === to);
+    if (!target.length)
+      throw new DeployError(
+        `${to} is not a rollback candidate of ${run.stack} (live ${liveId}): it must be an older release that succeeded and is not marked bad`,
+      );
+    run.report.log(`live: ${liveId}; going back to ${to}`);
+    return target;
+  }
+  const targets = all.slice(steps - 1, steps - 1 + MAX_ATTEMPTS);
   if (!targets.length)
     throw new DeployError(
       `no rollback target ${steps} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`,

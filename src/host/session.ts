@@ -49,6 +49,8 @@ export interface HostSessionOptions {
   connect?: (t: SshTarget) => Promise<SshSession>;
   /** First reconnect delay; doubles up to 30 s within reconnectTimeoutS. */
   backoffBaseMs?: number;
+  /** Where open() logs (a fleet keeps each host's lines together); default the job log. */
+  log?: (line: string) => void;
 }
 
 export class HostSession {
@@ -85,12 +87,13 @@ export class HostSession {
 
   /** Connects (host key pinned) and checks Node.js, Docker and sudo on the server. */
   async open(): Promise<PreflightInfo> {
+    const log = this.opts.log ?? core.info;
     this.session = await this.connectFn(this.target);
-    core.info(`Connected to ${this.label}; host key verified`);
+    log(`Connected to ${this.label}; host key verified`);
     this.throwIfCancelled();
     const server = this.config.server;
     const info = await preflight(this.session, server);
-    core.info(
+    log(
       safeText(
         info.narrow
           ? `Server: sudo allows only the installed executor${info.installedVersion ? ` (seisei-deploy ${info.installedVersion.version})` : ''}`
@@ -129,6 +132,7 @@ export class HostSession {
     const { run_key: runKey = '', stack } = inputs.request;
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
+    this.resultSeen = false; // a session may start a second run (a fleet's way back)
     // `run -`: request, manifest and password travel on stdin; the executor stages them privately.
     const res = await this.live().exec(this.cli(['run', '-', '--detach', '--run-key', runKey]), {
       timeoutMs: 120_000,

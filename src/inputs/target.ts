@@ -21,10 +21,13 @@ import {
 const PRIVATE_KEY_FORM =
   'private_key: is not valid; expected a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)';
 
+/** A host name or IP address (brackets of [::1] removed). */
+export const HOST_RE = /^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/;
+
 export const TARGET_FIELDS = {
   host: parsedBy((v) => {
     const h = v.replace(/^\[(.*)\]$/, '$1'); // [::1] -> ::1
-    if (!/^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(h))
+    if (!HOST_RE.test(h))
       throw new Error(
         `host: ${show(v)} is not valid; expected a host name or IP address (e.g. deploy.example.com)`,
       );

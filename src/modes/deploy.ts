@@ -12,7 +12,7 @@ import { buildDeployRequest, buildRollbackRequest, makeRunKey } from './request.
 
 const PLACEHOLDER_DIR = '/tmp/seisei-deploy.XXXXXXXXXX';
 /** The executor replaces these paths with the private copies it makes of the stdin inputs. */
-const STAGED_ON_SERVER = { digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
+export const STAGED_ON_SERVER = { digestFile: '/dev/stdin', passwordFile: '/dev/stdin' };
 
 /** Checks everything about the deploy request that can be checked before connecting. */
 export function precheckDeploy(s: Settings, m: LoadedManifest): void {
@@ -31,7 +31,7 @@ export function precheckDeploy(s: Settings, m: LoadedManifest): void {
 }
 
 /** What `run -` reads on stdin for this mode. */
-function runInputs(s: Settings, manifest: LoadedManifest | undefined, runKey: string): RunInputs {
+export function runInputs(s: Settings, manifest: LoadedManifest | undefined, runKey: string): RunInputs {
   if (s.mode !== 'deploy') return { request: buildRollbackRequest(s, runKey) };
   return {
     request: buildDeployRequest(s, manifest!.manifest, STAGED_ON_SERVER, runKey, manifest!.provenance),

@@ -37,10 +37,10 @@ export class Upload {
   }
 
   /** Sends the files into a private temp dir (only when there is something to send). */
-  async send(): Promise<string | undefined> {
+  async send(log: (line: string) => void = core.info): Promise<string | undefined> {
     if (!this.pending) return undefined;
     const dir = await this.host.upload(this.files);
-    core.info(`Uploaded ${this.files.map((f) => f.name).join(', ')} to ${dir}`);
+    log(`Uploaded ${this.files.map((f) => f.name).join(', ')} to ${dir}`);
     return dir;
   }
 
@@ -56,7 +56,12 @@ export interface OnHostOptions extends Omit<HostSessionOptions, 'mode'> {
 }
 
 /** The installed executor when it is this build (or, with narrow sudo, the only one allowed). */
-function useExecutor(host: HostSession, found: PreflightInfo, remoteScript?: string): Upload {
+export function useExecutor(
+  host: HostSession,
+  found: PreflightInfo,
+  remoteScript?: string,
+  out: { info(msg: string): void; warning(msg: string): void } = core,
+): Upload {
   const script = readFileSync(localRemoteScript(remoteScript));
   const { root, executorMismatch } = host.config.server;
   const choice = chooseExecutor(
@@ -64,7 +69,8 @@ function useExecutor(host: HostSession, found: PreflightInfo, remoteScript?: str
     { sha256: sha256Hex(script), version: ACTION_VERSION },
     { root, mismatch: executorMismatch },
   );
-  (choice.warn ? core.warning : core.info)(safeText(choice.note));
+  if (choice.warn) out.warning(safeText(choice.note));
+  else out.info(safeText(choice.note));
   host.executor = choice.executor;
   host.direct = choice.direct;
   return new Upload(host, choice.executor ? [] : [{ name: 'remote.cjs', data: script }]);

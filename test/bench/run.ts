@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { actionSection } from './action.js';
 import { createBench, type Bench } from './context.js';
 import { deploySection, rollbackSection } from './deploy.js';
+import { fleetSection } from './fleet.js';
 import { fmtMs, heading, log, Summary } from './lib.js';
 import { provenanceSection } from './provenance.js';
 import { scaleSection } from './scale.js';
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, (b: Bench) => Promise<void>> = {
   smoke: smokeSection,
   scale: scaleSection,
   provenance: provenanceSection,
+  fleet: fleetSection,
 };
 
 const { values } = parseArgs({

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { runAction, type ActionResult } from '../e2e/action-harness.js';
 import { buildAndPush, run, serverNode, type AppVariant } from '../support/sandbox.js';
 import { HOME, STACKS, sandboxDown, sandboxUp, type Sandbox } from './sandbox.js';
+import { fleetChapter } from './fleet.js';
 import { renderJobLog } from './job-log.js';
 
 interface Step {
@@ -223,6 +224,7 @@ async function makeStory(box: Sandbox): Promise<Step[]> {
         return `${h.stdout.trim().split('\n').length - 1} recent records`;
       },
     },
+    ...fleetChapter(action),
   ];
 }
 

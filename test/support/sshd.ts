@@ -285,7 +285,7 @@ export async function childPids(parent: number): Promise<number[]> {
  * The sshd processes of each connection: the privileged monitor (child of the listener) and the
  * unprivileged child that holds the socket. Killing only the monitor leaves the connection up.
  */
-async function sessionSshdPids(listener: number): Promise<number[]> {
+export async function sessionSshdPids(listener: number): Promise<number[]> {
   const table = await processTable();
   const monitors = table.filter((p) => p.ppid === listener).map((p) => p.pid);
   const children = table.filter((p) => monitors.includes(p.ppid) && p.comm === 'sshd').map((p) => p.pid);

@@ -1,0 +1,120 @@
+// Section: a fleet deploy on the three-host lab (test/support/hosts.ts), the committed action run as
+// the runner runs it: one host (the one-host form), a fleet of that one host, three hosts in
+// parallel, and three hosts one after another (rollout 1), interleaved; each side on its own stack, switching tags every run.
+// Per host: the executor's own duration of each rolling run (its history record).
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runAction, describeRun } from '../e2e/action-harness.js';
+import { startLab, type LabHost } from '../support/hosts.js';
+import { makeTempDir, serverNode, writeSampleStack } from '../support/sandbox.js';
+import type { Bench } from './context.js';
+import { fmtMs, fmtStats, heading, log, ratio, stats } from './lib.js';
+
+const PARALLEL_LIMIT = 1.3;
+const SOURCE = '/opt/seisei-odoo-addons/infra/stacks';
+
+export async function fleetSection(b: Bench): Promise<void> {
+  heading('fleet: one host vs three hosts in parallel vs three hosts one after another (lab hosts)');
+  const lab = await startLab({ hosts: 3, registry: true });
+  try {
+    const hosts = lab.hosts;
+    const tmp = await makeTempDir('bench-fleet');
+    const rnd = randomBytes(3).toString('hex');
+    const tags: { tag: string; file: string }[] = [];
+    for (const k of ['a', 'b']) {
+      const img = await lab.pushImage('ok', `bench-${k}-${rnd}`);
+      const file = path.join(tmp, `digests-${k}.json`);
+      await writeFile(
+        file,
+        JSON.stringify({
+          git_sha: 'a'.repeat(40),
+          git_sha7: 'a'.repeat(7),
+          built_at_utc: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+          images: { app: { tag: img.tag, ref: img.ref, digest: img.digest } },
+        }),
+      );
+      tags.push({ tag: img.tag, file });
+    }
+    const sides = {
+      single: `bs-${rnd}`,
+      one: `bo-${rnd}`,
+      parallel: `bp-${rnd}`,
+      rolling: `br-${rnd}`,
+    } as const;
+    let port = 8200;
+    for (const stack of Object.values(sides)) {
+      port++;
+      for (const h of hosts)
+        await writeSampleStack(h.hostPath(`${SOURCE}/${stack}`), { port, publishAddress: '0.0.0.0' });
+    }
+    const login = {
+      username: hosts[0]!.sshd.user,
+      private_key: hosts[0]!.sshd.privateKey,
+      host_key: hosts.map((h) => h.sshd.knownHostsLine).join('\n'),
+      remote_node: serverNode(),
+      registry: lab.registry!.address,
+      registry_username: lab.registry!.username,
+      registry_password: lab.registry!.password,
+    };
+    const deploy = async (stack: string, i: number, where: Record<string, string>) => {
+      const t = tags[(i + 2) % 2]!;
+      const r = await runAction({
+        inputs: { ...login, ...where, stack, environment: 'staging', image_tag: t.tag, digest_file: t.file },
+      });
+      if (r.code !== 0) throw new Error(`deploy failed: ${describeRun(r)}`);
+      return r.durationMs;
+    };
+    const lastDuration = async (h: LabHost, stack: string) => {
+      const lines = (await readFile(h.hostPath('/srv/releases/deploy_history.log'), 'utf8')).split('\n');
+      const recs = lines.filter(Boolean).map((l) => JSON.parse(l) as { stack: string; duration_ms: number });
+      return recs.filter((r) => r.stack === stack).at(-1)!.duration_ms;
+    };
+    const hostsLines = hosts.map((h) => h.ip).join('\n');
+    const samples = {
+      single: [] as number[],
+      one: [] as number[],
+      parallel: [] as number[],
+      rolling: [] as number[],
+    };
+    const perHost: number[][] = hosts.map(() => []);
+    for (let i = b.opts.warmup ? -1 : 0; i < b.opts.runs; i++) {
+      const single = await deploy(sides.single, i, { host: hosts[0]!.ip });
+      const one = await deploy(sides.one, i, { hosts: hosts[0]!.ip });
+      const parallel = await deploy(sides.parallel, i, { hosts: hostsLines, rollout: 'parallel' });
+      const rolling = await deploy(sides.rolling, i, { hosts: hostsLines, rollout: '1' });
+      if (i < 0) continue;
+      samples.single.push(single);
+      samples.one.push(one);
+      samples.parallel.push(parallel);
+      samples.rolling.push(rolling);
+      for (const [k, h] of hosts.entries()) perHost[k]!.push(await lastDuration(h, sides.rolling));
+    }
+    const s = stats(samples.single);
+    const o = stats(samples.one);
+    const p = stats(samples.parallel);
+    const r = stats(samples.rolling);
+    log(`  one host (host input):        ${fmtStats(s)}`);
+    log(`  a fleet of one (hosts input): ${fmtStats(o)}`);
+    log(`  three hosts, parallel:        ${fmtStats(p)}`);
+    log(`  three hosts, rollout 1:       ${fmtStats(r)}`);
+    const hostMedians = perHost.map((xs) => stats(xs).median);
+    for (const [k, h] of hosts.entries())
+      log(`    rolling, ${h.name}'s run on the server: ${fmtStats(stats(perHost[k]!))}`);
+    const sum = hostMedians.reduce((a, x) => a + x, 0);
+    log(
+      `  rolling / sum of the hosts' runs: ${ratio(r.median / sum)}; parallel / one host: ${ratio(p.median / s.median)}`,
+    );
+    b.summary.check('fleet', 'parallel 3 hosts / one host', p.median / s.median, PARALLEL_LIMIT, ratio);
+    b.summary.add('fleet', 'fleet of one host / one host (the dry run’s cost)', ratio(o.median / s.median));
+    b.summary.add('fleet', 'rolling 3 hosts', fmtMs(r.median));
+    b.summary.add('fleet', 'rolling 3 hosts / (3 × one host)', ratio(r.median / (3 * s.median)));
+    b.summary.add(
+      'fleet',
+      'sum of the 3 hosts’ runs (rolling)',
+      `${fmtMs(sum)} (${hostMedians.map(fmtMs).join(' + ')})`,
+    );
+  } finally {
+    await lab.stop();
+  }
+}
