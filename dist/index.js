@@ -1,8 +1,15 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
+  FLEET_FIELDS,
+  TARGET_FIELDS,
+  TARGET_REQUIRED_WHY,
+  fleetSettings,
+  serverOptions,
+  sshEndpoint
+} from "./chunks/chunk-T2YRMC5F.js";
+import {
   InputError,
   Problems,
-  absPath,
   anyString,
   boolean,
   integer,
@@ -10,19 +17,10 @@ import {
   matching,
   oneOf,
   parseFields,
-  parsedBy,
   show,
   text
-} from "./chunks/chunk-2ZKXC2B4.js";
-import {
-  DEFAULT_ROOT,
-  DEFAULT_STACKS_SOURCE,
-  EXECUTOR_MISMATCH,
-  HostKeyError,
-  knownHostsName,
-  parseHostKeys,
-  pinsForHost
-} from "./chunks/chunk-NYQO6JRC.js";
+} from "./chunks/chunk-PKC2XYN7.js";
+import "./chunks/chunk-LP5VHNG3.js";
 import {
   outputStatusOf,
   setStatus
@@ -34,7 +32,7 @@ import {
   STACK_RE,
   TAG_RE,
   string
-} from "./chunks/chunk-H3EMV4CZ.js";
+} from "./chunks/chunk-JL5PL23L.js";
 import {
   ExitCode,
   getInput,
@@ -127,6 +125,10 @@ var INPUT_NAMES = [
   "build_branches",
   "github_token",
   "host",
+  "hosts",
+  "rollout",
+  "rollout_wait",
+  "on_failure",
   "port",
   "username",
   "private_key",
@@ -323,81 +325,11 @@ function runSettings(v, mode, ctx, p) {
   };
 }
 
-// src/inputs/target.ts
-var PRIVATE_KEY_FORM = "private_key: is not valid; expected a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)";
-var TARGET_FIELDS = {
-  host: parsedBy((v) => {
-    const h = v.replace(/^\[(.*)\]$/, "$1");
-    if (!/^(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$/.test(h))
-      throw new Error(
-        `host: ${show(v)} is not valid; expected a host name or IP address (e.g. deploy.example.com)`
-      );
-    return h;
-  }),
-  port: integer("port", 1, 65535),
-  username: matching("username", /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, "a user name (e.g. deploy)"),
-  private_key: parsedBy((v) => {
-    if (!/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(v) || !/-----END [A-Z0-9 ]*PRIVATE KEY-----/.test(v))
-      throw new Error(PRIVATE_KEY_FORM);
-    return v.endsWith("\n") ? v : v + "\n";
-  }),
-  passphrase: anyString,
-  host_key: parsedBy((v) => {
-    try {
-      return parseHostKeys(v);
-    } catch (err) {
-      throw err instanceof HostKeyError ? err : new Error(`host_key: ${err.message}`);
-    }
-  }),
-  sudo: boolean("sudo"),
-  executor_mismatch: oneOf("executor_mismatch", EXECUTOR_MISMATCH),
-  remote_node: matching(
-    "remote_node",
-    /^[A-Za-z0-9_./+-]{1,255}$/,
-    "a command name or absolute path of Node.js on the server (e.g. node, /usr/bin/node)"
-  ),
-  srv_root: absPath("srv_root"),
-  stacks_source: absPath("stacks_source")
-};
-var TARGET_REQUIRED_WHY = {
-  host_key: `(the server's SSH host key: "SHA256:<base64>" fingerprints or known_hosts lines; host key verification cannot be turned off)`,
-  private_key: "(the SSH private key of the deploy user, PEM or OpenSSH format)"
-};
-function serverOptions(v) {
-  return {
-    sudo: v.sudo ?? true,
-    executorMismatch: v.executor_mismatch ?? "fail",
-    node: v.remote_node ?? "node",
-    root: v.srv_root ?? DEFAULT_ROOT,
-    source: v.stacks_source ?? DEFAULT_STACKS_SOURCE
-  };
-}
-function sshEndpoint(v, p) {
-  if (!v.host || !v.host_key) return void 0;
-  const port = v.port ?? 22;
-  const hostKeys = pinsForHost(v.host_key, v.host, port);
-  if (!hostKeys.length) {
-    const name = knownHostsName(v.host, port);
-    const named = [...new Set(v.host_key.map((k) => k.hosts))].join(", ");
-    p.add(
-      `host_key: no line applies to ${name}: the known_hosts lines name ${named}; add a line for ${name} (ssh-keyscan -p ${port} ${v.host}) or a "SHA256:..." fingerprint`
-    );
-  }
-  if (!v.username || !v.private_key) return void 0;
-  return {
-    host: v.host,
-    port,
-    username: v.username,
-    privateKey: v.private_key,
-    passphrase: v.passphrase,
-    hostKeys
-  };
-}
-
 // src/inputs/settings.ts
 var FIELDS_BY_CONCERN = {
   run: RUN_FIELDS,
   target: TARGET_FIELDS,
+  fleet: FLEET_FIELDS,
   digestSource: DIGEST_SOURCE_FIELDS,
   registry: REGISTRY_FIELDS,
   manifest: MANIFEST_FIELDS,
@@ -415,6 +347,8 @@ function parseSettings(raw, env = process.env) {
   const p = new Problems();
   const run2 = parseFields(FIELDS_BY_CONCERN.run, strings, p);
   const target = parseFields(FIELDS_BY_CONCERN.target, strings, p);
+  const fleetInputs = parseFields(FIELDS_BY_CONCERN.fleet, strings, p);
+  const isFleet = strings.hosts !== "";
   const source = parseFields(FIELDS_BY_CONCERN.digestSource, strings, p);
   const reg = parseFields(FIELDS_BY_CONCERN.registry, strings, p);
   const build = parseFields(FIELDS_BY_CONCERN.manifest, strings, p);
@@ -423,17 +357,20 @@ function parseSettings(raw, env = process.env) {
   const values = {
     ...run2,
     ...target,
+    ...fleetInputs,
     ...source,
     ...reg,
     ...build,
     ...gate
   };
-  for (const name of mode ? REQUIRED[mode] : [])
+  for (const name of mode ? REQUIRED[mode] : []) {
+    if (name === "host" && isFleet) continue;
     p.require(
       name,
       values[name],
       TARGET_REQUIRED_WHY[name] ?? `for mode ${mode}`
     );
+  }
   const ctx = githubContext(env);
   const runPart = runSettings(run2, mode ?? "deploy", ctx, p);
   const registry = registryCredentials(reg, (n) => strings[n] !== "", p);
@@ -445,13 +382,31 @@ function parseSettings(raw, env = process.env) {
     p
   );
   const manifest = manifestMode ? manifestInputs(build, source.git_sha || ctx.sha, p.failed.has("git_sha"), p) : void 0;
-  const endpoint = sshEndpoint(target, p);
+  const fleet = mode === "manifest" ? void 0 : fleetSettings(
+    fleetInputs,
+    strings.host,
+    {
+      username: target.username,
+      privateKey: target.private_key,
+      passphrase: target.passphrase,
+      port: target.port,
+      hostKeys: target.host_key
+    },
+    p
+  );
+  if (fleet && mode === "rollback" && (run2.steps_back ?? 1) !== 1)
+    p.fail(
+      "steps_back",
+      "steps_back: a fleet rollback goes to the newest image tag every host can roll back to; leave steps_back at 1 with hosts"
+    );
+  const endpoint = fleet ? fleet.endpoints[0] : sshEndpoint(target, p);
   if (p.list.length || !mode) throw new InputError(p.list.length ? p.list : ["invalid inputs"]);
   return {
     ...runPart,
     digests,
     manifest,
     target: manifestMode ? void 0 : endpoint,
+    ...fleet ? { fleet } : {},
     server: serverOptions(target),
     registry,
     provenance: provenanceSettings(gate, mode, run2.environment)
@@ -486,9 +441,16 @@ function describe(s) {
   if (s.imageTag) info(`image_tag: ${s.imageTag}`);
   const t = s.target;
   if (!t) return s;
-  info(
-    `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? "" : "s"})`
-  );
+  const f = s.fleet;
+  if (f) {
+    const r = f.rollout;
+    info(
+      `hosts: ${f.endpoints.map((e) => `${e.host}:${e.port}`).join(", ")} as ${t.username}; rollout ${r.kind === "parallel" ? "parallel" : r.kind === "count" ? `${r.n} at a time` : `${r.pct}% at a time`}, rollout_wait ${f.rolloutWaitS} s, on_failure ${f.onFailure}`
+    );
+  } else
+    info(
+      `host: ${t.username}@${t.host}:${t.port} (${t.hostKeys.length} pinned host key${t.hostKeys.length === 1 ? "" : "s"})`
+    );
   info(
     `server: root ${s.server.root}, source ${s.server.source}, node ${s.server.node}, sudo ${s.server.sudo}`
   );
@@ -513,10 +475,10 @@ async function provenanceOf(s, m) {
 }
 async function loadManifest(settings) {
   return group("Digest manifest", async () => {
-    const { getDigestManifest } = await import("./chunks/load-EWSFQZBT.js");
+    const { getDigestManifest } = await import("./chunks/load-6D5VOCTH.js");
     const m = await getDigestManifest(settings.digests, settings.imageTag);
     info(`Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`);
-    if (settings.mode === "deploy") (await import("./chunks/deploy-CFXMUSZ2.js")).precheckDeploy(settings, m);
+    if (settings.mode === "deploy") (await import("./chunks/deploy-T22IYD7E.js")).precheckDeploy(settings, m);
     if (settings.provenance.mode !== "off") m.provenance = await provenanceOf(settings, m.manifest);
     return m;
   });
@@ -524,7 +486,7 @@ async function loadManifest(settings) {
 async function runModes(settings, signal) {
   if (settings.manifest) {
     const m = settings.manifest;
-    const { runManifestMode } = await import("./chunks/manifest-QIDPRCQQ.js");
+    const { runManifestMode } = await import("./chunks/manifest-JW7XYNUC.js");
     await group(
       "Digest manifest",
       () => runManifestMode({
@@ -536,16 +498,19 @@ async function runModes(settings, signal) {
     );
     return;
   }
-  const { runMode } = await import("./chunks/runners-HGUX4K7L.js");
+  const { runMode } = await import("./chunks/runners-ED5VPX46.js");
   const manifest = needsManifest(settings.mode) ? await loadManifest(settings) : void 0;
   if (signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
   const knobs = testKnobs();
+  const opts = { signal, backoffBaseMs: knobs.backoffBaseMs, remoteScript: knobs.remoteScript };
+  if (settings.fleet) {
+    const { runFleet } = await import("./chunks/run-AMW6XJNC.js");
+    const configs = settings.fleet.endpoints.map((e) => hostConfig(e, settings, knobs));
+    await runFleet(settings, configs, manifest, opts);
+    return;
+  }
   const config = hostConfig(settings.target, settings, knobs);
-  await runMode(settings, config, manifest, {
-    signal,
-    backoffBaseMs: knobs.backoffBaseMs,
-    remoteScript: knobs.remoteScript
-  });
+  await runMode(settings, config, manifest, opts);
 }
 async function run() {
   const cancel = new AbortController();

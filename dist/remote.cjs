@@ -14748,6 +14748,10 @@ var provenanceRecord = object({
   /** digest -> where its bundle is */
   bundles: record(string2().regex(/^sha256:[0-9a-f]{64}$/), freeText("provenance bundle", 500)).optional()
 });
+var fleetPosition = strictObject({
+  size: number2().int().min(1).max(1e3),
+  position: number2().int().min(1).max(1e3)
+}).refine((f) => f.position <= f.size, { error: "fleet.position must be at most fleet.size" });
 var deployRequest = object({
   command: literal("deploy"),
   stack: stackName,
@@ -14759,6 +14763,9 @@ var deployRequest = object({
   reason: freeText("break_glass_reason", 1e3).default(""),
   registry_login: registryLogin,
   provenance: provenanceRecord.optional(),
+  /** A dry run of validate + gate + safety, without the lock; nothing changes (a fleet's pre-check). */
+  check: boolean2().default(false),
+  fleet: fleetPosition.optional(),
   ...commonOptions
 });
 var rollbackRequest = object({
@@ -14766,6 +14773,9 @@ var rollbackRequest = object({
   stack: stackName,
   env: envName,
   steps: number2().int().min(1).max(100).default(1),
+  /** Go to exactly this release (a rollback candidate), not N steps back: a fleet's way back. */
+  to: string2().refine((v) => RELEASE_ID_RE.test(v), { error: "to must be a release id (<tag>__<YYYYMMDDTHHMMSSZ>)" }).optional(),
+  fleet: fleetPosition.optional(),
   ...commonOptions
 });
 function formatIssues(err) {
@@ -14775,8 +14785,9 @@ function formatIssues(err) {
   }).join("\n");
 }
 
-// remote/domain/history.ts
-var import_node_fs4 = require("node:fs");
+// remote/domain/manifest.ts
+var import_node_fs9 = require("node:fs");
+var import_node_path8 = require("node:path");
 
 // remote/fsutil.ts
 var import_node_fs3 = require("node:fs");
@@ -14852,7 +14863,12 @@ function cutOwnTail(fd, part) {
   }
 }
 
+// remote/domain/releases.ts
+var import_node_fs5 = require("node:fs");
+var import_node_path4 = require("node:path");
+
 // remote/domain/history.ts
+var import_node_fs4 = require("node:fs");
 var HISTORY_MODE = 416;
 function appendHistory(path, record2) {
   appendLineDurable(path, JSON.stringify(record2), HISTORY_MODE);
@@ -14920,122 +14936,7 @@ function recentRecords(path, opts) {
   return out;
 }
 
-// remote/domain/compose-services.ts
-var import_node_fs6 = require("node:fs");
-var import_node_path5 = require("node:path");
-
-// remote/domain/stack-config.ts
-var import_node_fs5 = require("node:fs");
-var import_node_path4 = require("node:path");
-var import_yaml = __toESM(require_dist(), 1);
-var import_dotenv = __toESM(require_dist2(), 1);
-var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
-var smokeCheck = strictObject({
-  url: string2().regex(/^https?:\/\//, { error: "smoke url must start with http:// or https://" }),
-  expect_status: number2().int().min(100).max(599).optional(),
-  contains: string2().optional()
-});
-var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
-var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
-var timeouts = strictObject({
-  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
-  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
-  up: seconds("up", DEFAULT_TIMEOUTS.up)
-}).default({ ...DEFAULT_TIMEOUTS });
-var ENGINES = ["compose", "swarm"];
-var stackConfig = strictObject({
-  engine: _enum(ENGINES, { error: `must be one of: ${ENGINES.join(", ")} (leave it out for compose)` }).default("compose"),
-  smoke: array(smokeCheck).default([]),
-  smoke_timeout_s: number2().positive().max(3600).default(60),
-  wait_healthy: boolean2().default(true),
-  hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
-  keep_releases: number2().int().min(1).max(1e3).optional(),
-  timeouts
-});
-function readStackConfig(dir, composeFile) {
-  const path = (0, import_node_path4.join)(dir, composeFile);
-  let doc;
-  try {
-    doc = parseYaml((0, import_node_fs5.readFileSync)(path, "utf8"));
-  } catch (err) {
-    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
-  }
-  const block = doc?.["x-seisei-deploy"] ?? {};
-  const parsed = stackConfig.safeParse(block);
-  if (!parsed.success) {
-    throw new DeployError(
-      `x-seisei-deploy in ${path} is invalid:
-${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
-    );
-  }
-  return parsed.data;
-}
-function parseYaml(text) {
-  try {
-    return (0, import_yaml.parse)(text, { logLevel: "error" });
-  } catch (err) {
-    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
-    throw err;
-  }
-}
-var YamlSyntaxError = class extends Error {
-  name = "YamlSyntaxError";
-};
-function yamlErrorText(err) {
-  if (err instanceof YamlSyntaxError) return err.message;
-  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
-  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
-  const at = err.linePos?.[0];
-  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
-}
-function readEnvFile(path) {
-  return (0, import_node_fs5.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs5.readFileSync)(path)) : {};
-}
-function interpolate(text, vars) {
-  return text.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
-    (_, name, fallback) => vars[name] !== void 0 && vars[name] !== "" ? vars[name] : fallback ?? ""
-  );
-}
-function pinEnv(source, refs) {
-  const pending = new Map(Object.entries(refs));
-  const lines2 = source.length ? source.split("\n") : [];
-  const trailingNewline = source.endsWith("\n");
-  if (trailingNewline) lines2.pop();
-  const out = lines2.map((line) => {
-    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
-    const name = m?.[2];
-    if (name && refs[name] !== void 0) {
-      pending.delete(name);
-      return `${m[1]}${name}=${refs[name]}`;
-    }
-    return line;
-  });
-  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
-  return out.join("\n") + "\n";
-}
-
-// remote/domain/compose-services.ts
-function serviceImages(composeYaml, vars) {
-  const doc = parseYaml(composeYaml);
-  return Object.entries(doc?.services ?? {}).filter(
-    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
-  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
-}
-function releaseServiceImages(dir, composeFile) {
-  return serviceImages((0, import_node_fs6.readFileSync)((0, import_node_path5.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path5.join)(dir, ".env")));
-}
-function normalizeImage(ref) {
-  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
-  const lastPart = r.slice(r.lastIndexOf("/") + 1);
-  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
-  return r;
-}
-var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
-
 // remote/domain/releases.ts
-var import_node_fs7 = require("node:fs");
-var import_node_path6 = require("node:path");
 var RELEASE_META = ".seisei-release.json";
 var releaseMeta = object({
   stack: string2(),
@@ -15048,8 +14949,8 @@ var releaseMeta = object({
   created_at_utc: string2().default("")
 });
 function readReleaseMeta(dir) {
-  const path = (0, import_node_path6.join)(dir, RELEASE_META);
-  const parsed = releaseMeta.safeParse(JSON.parse((0, import_node_fs7.readFileSync)(path, "utf8")));
+  const path = (0, import_node_path4.join)(dir, RELEASE_META);
+  const parsed = releaseMeta.safeParse(JSON.parse((0, import_node_fs5.readFileSync)(path, "utf8")));
   if (!parsed.success)
     throw new DeployError(`${path} is not release metadata: ${formatIssues(parsed.error)}`);
   return parsed.data;
@@ -15067,17 +14968,17 @@ function stampOf(id) {
 }
 function releaseIds(layout2, stack) {
   const dir = layout2.stackReleases(stack);
-  if (!(0, import_node_fs7.existsSync)(dir)) return [];
-  return (0, import_node_fs7.readdirSync)(dir, { withFileTypes: true }).filter(
-    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs7.existsSync)((0, import_node_path6.join)(dir, e.name, RELEASE_META))
+  if (!(0, import_node_fs5.existsSync)(dir)) return [];
+  return (0, import_node_fs5.readdirSync)(dir, { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs5.existsSync)((0, import_node_path4.join)(dir, e.name, RELEASE_META))
   ).map((e) => e.name).sort(compareReleaseIds);
 }
 function isBad(layout2, stack, id) {
-  return (0, import_node_fs7.existsSync)(layout2.badMarker(stack, id));
+  return (0, import_node_fs5.existsSync)(layout2.badMarker(stack, id));
 }
 function markBad(layout2, stack, id, why) {
   try {
-    (0, import_node_fs7.writeFileSync)(
+    (0, import_node_fs5.writeFileSync)(
       layout2.badMarker(stack, id),
       JSON.stringify({ release_id: id, marked_at: (/* @__PURE__ */ new Date()).toISOString(), why }) + "\n"
     );
@@ -15126,6 +15027,167 @@ function rollbackCandidates(layout2, stack, than) {
   );
 }
 
+// remote/domain/live-link.ts
+var import_node_fs6 = require("node:fs");
+var import_node_path5 = require("node:path");
+function readLiveLink(layout2, stack) {
+  const path = layout2.liveLink(stack);
+  let st;
+  try {
+    st = (0, import_node_fs6.lstatSync)(path);
+  } catch {
+    return { path, kind: "missing" };
+  }
+  if (!st.isSymbolicLink()) return { path, kind: st.isDirectory() ? "directory" : "file" };
+  const target2 = (0, import_node_path5.resolve)((0, import_node_path5.dirname)(path), (0, import_node_fs6.readlinkSync)(path));
+  const ours = (0, import_node_path5.dirname)(target2) === layout2.stackReleases(stack);
+  return { path, kind: "symlink", target: target2, releaseId: ours ? (0, import_node_path5.basename)(target2) : void 0 };
+}
+function liveReleaseId(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  return link.kind === "symlink" ? link.releaseId : void 0;
+}
+function checkLiveLink(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  if (link.kind === "missing") return;
+  const how = `To migrate, freeze it into a release with this tool: move it aside (mv ${link.path} ${link.path}.pre-seisei), deploy, check, then remove the old copy.`;
+  const releases = layout2.stackReleases(stack);
+  if (link.kind !== "symlink")
+    throw new DeployError(`${link.path} is a real ${link.kind}, not a symlink into ${releases}/. ${how}`);
+  if ((0, import_node_path5.dirname)(link.target) !== releases)
+    throw new DeployError(`${link.path} points to ${link.target}, outside ${releases}/. ${how}`);
+}
+function switchLive(layout2, stack, releaseDir) {
+  (0, import_node_fs6.mkdirSync)(layout2.stacksDir, { recursive: true, mode: 493 });
+  const link = layout2.liveLink(stack);
+  const tmp = tempNameBeside(link);
+  (0, import_node_fs6.symlinkSync)(releaseDir, tmp);
+  try {
+    (0, import_node_fs6.renameSync)(tmp, link);
+  } catch (err) {
+    (0, import_node_fs6.unlinkSync)(tmp);
+    throw err;
+  }
+  fsyncDir(layout2.stacksDir);
+}
+function removeLive(layout2, stack) {
+  (0, import_node_fs6.rmSync)(layout2.liveLink(stack), { force: true });
+  fsyncDir(layout2.stacksDir);
+}
+
+// remote/domain/compose-services.ts
+var import_node_fs8 = require("node:fs");
+var import_node_path7 = require("node:path");
+
+// remote/domain/stack-config.ts
+var import_node_fs7 = require("node:fs");
+var import_node_path6 = require("node:path");
+var import_yaml = __toESM(require_dist(), 1);
+var import_dotenv = __toESM(require_dist2(), 1);
+var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
+var smokeCheck = strictObject({
+  url: string2().regex(/^https?:\/\//, { error: "smoke url must start with http:// or https://" }),
+  expect_status: number2().int().min(100).max(599).optional(),
+  contains: string2().optional()
+});
+var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
+var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
+var timeouts = strictObject({
+  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
+  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
+  up: seconds("up", DEFAULT_TIMEOUTS.up)
+}).default({ ...DEFAULT_TIMEOUTS });
+var ENGINES = ["compose", "swarm"];
+var stackConfig = strictObject({
+  engine: _enum(ENGINES, { error: `must be one of: ${ENGINES.join(", ")} (leave it out for compose)` }).default("compose"),
+  smoke: array(smokeCheck).default([]),
+  smoke_timeout_s: number2().positive().max(3600).default(60),
+  wait_healthy: boolean2().default(true),
+  hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
+  keep_releases: number2().int().min(1).max(1e3).optional(),
+  timeouts
+});
+function readStackConfig(dir, composeFile) {
+  const path = (0, import_node_path6.join)(dir, composeFile);
+  let doc;
+  try {
+    doc = parseYaml((0, import_node_fs7.readFileSync)(path, "utf8"));
+  } catch (err) {
+    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
+  }
+  const block = doc?.["x-seisei-deploy"] ?? {};
+  const parsed = stackConfig.safeParse(block);
+  if (!parsed.success) {
+    throw new DeployError(
+      `x-seisei-deploy in ${path} is invalid:
+${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
+    );
+  }
+  return parsed.data;
+}
+function parseYaml(text) {
+  try {
+    return (0, import_yaml.parse)(text, { logLevel: "error" });
+  } catch (err) {
+    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
+    throw err;
+  }
+}
+var YamlSyntaxError = class extends Error {
+  name = "YamlSyntaxError";
+};
+function yamlErrorText(err) {
+  if (err instanceof YamlSyntaxError) return err.message;
+  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
+  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
+  const at = err.linePos?.[0];
+  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
+}
+function readEnvFile(path) {
+  return (0, import_node_fs7.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs7.readFileSync)(path)) : {};
+}
+function interpolate(text, vars) {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (_, name, fallback) => vars[name] !== void 0 && vars[name] !== "" ? vars[name] : fallback ?? ""
+  );
+}
+function pinEnv(source, refs) {
+  const pending = new Map(Object.entries(refs));
+  const lines2 = source.length ? source.split("\n") : [];
+  const trailingNewline = source.endsWith("\n");
+  if (trailingNewline) lines2.pop();
+  const out = lines2.map((line) => {
+    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    const name = m?.[2];
+    if (name && refs[name] !== void 0) {
+      pending.delete(name);
+      return `${m[1]}${name}=${refs[name]}`;
+    }
+    return line;
+  });
+  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
+  return out.join("\n") + "\n";
+}
+
+// remote/domain/compose-services.ts
+function serviceImages(composeYaml, vars) {
+  const doc = parseYaml(composeYaml);
+  return Object.entries(doc?.services ?? {}).filter(
+    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
+  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
+}
+function releaseServiceImages(dir, composeFile) {
+  return serviceImages((0, import_node_fs8.readFileSync)((0, import_node_path7.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path7.join)(dir, ".env")));
+}
+function normalizeImage(ref) {
+  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
+  const lastPart = r.slice(r.lastIndexOf("/") + 1);
+  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
+  return r;
+}
+var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
+
 // remote/domain/release.ts
 function loadRelease(dir) {
   const meta2 = readReleaseMeta(dir);
@@ -15150,9 +15212,85 @@ function mainImage(meta2) {
   return img ? { ref: img.ref, digest: img.digest } : { ref: "", digest: "" };
 }
 
+// remote/version.ts
+var TOOL_VERSION = true ? "1.0.0" : "dev";
+
+// remote/domain/manifest.ts
+var image = object({ name: string2(), ref: string2(), digest: string2() });
+var currentManifest = object({
+  stack: string2(),
+  env: string2(),
+  image_tag: string2(),
+  image_ref: string2(),
+  image_digest: string2(),
+  release_id: string2(),
+  release_dir: string2(),
+  deployed_at_utc: string2(),
+  actor: string2(),
+  run_id: string2(),
+  break_glass: boolean2(),
+  break_glass_reason: string2(),
+  images: record(string2(), image).optional(),
+  git_sha: string2().optional(),
+  previous_release_id: string2().optional(),
+  mode: _enum(["deploy", "rollback", "auto-rollback"]).optional(),
+  gate: string2().optional(),
+  compose: string2().optional(),
+  tool_version: string2().optional(),
+  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
+  provenance: provenanceRecord.optional(),
+  /** In a fleet run: the hosts list's size and this host's position. */
+  fleet: fleetPosition.optional()
+});
+function buildManifest(meta2, dir, how) {
+  const main2 = mainImage(meta2);
+  return {
+    stack: meta2.stack,
+    env: how.env,
+    image_tag: meta2.image_tag,
+    image_ref: main2.ref,
+    image_digest: main2.digest,
+    release_id: meta2.release_id,
+    release_dir: dir,
+    deployed_at_utc: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
+    actor: how.actor,
+    run_id: how.run_id,
+    break_glass: how.break_glass,
+    break_glass_reason: how.break_glass_reason,
+    images: meta2.images,
+    git_sha: meta2.git_sha,
+    previous_release_id: how.previous,
+    mode: how.mode,
+    gate: how.gate,
+    compose: how.compose,
+    tool_version: TOOL_VERSION,
+    ...how.provenance ? { provenance: how.provenance } : {},
+    ...how.fleet ? { fleet: how.fleet } : {}
+  };
+}
+function writeManifest(layout2, m) {
+  writeFileAtomic(layout2.currentManifest(m.stack), JSON.stringify(m, null, 2) + "\n");
+}
+function readManifest(layout2, stack) {
+  try {
+    const parsed = currentManifest.safeParse(JSON.parse((0, import_node_fs9.readFileSync)(layout2.currentManifest(stack), "utf8")));
+    return parsed.success ? parsed.data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function recordedLiveId(layout2, stack) {
+  const id = readManifest(layout2, stack)?.release_id ?? "";
+  if (RELEASE_ID_RE.test(id) && (0, import_node_fs9.existsSync)((0, import_node_path8.join)(layout2.releaseDir(stack, id), RELEASE_META))) return id;
+  return liveReleaseId(layout2, stack);
+}
+
+// remote/domain/plan.ts
+var import_node_fs11 = require("node:fs");
+
 // remote/report.ts
-var import_node_fs8 = require("node:fs");
-var import_node_path7 = require("node:path");
+var import_node_fs10 = require("node:fs");
+var import_node_path9 = require("node:path");
 var Reporter = class {
   constructor(journal, json, out = (l) => process.stdout.write(l + "\n")) {
     this.journal = journal;
@@ -15170,7 +15308,7 @@ var Reporter = class {
   journalWarned = false;
   toJournalDir(journal) {
     try {
-      (0, import_node_fs8.mkdirSync)((0, import_node_path7.dirname)(journal), { recursive: true, mode: 488 });
+      (0, import_node_fs10.mkdirSync)((0, import_node_path9.dirname)(journal), { recursive: true, mode: 488 });
     } catch (err) {
       this.journalError = errorMessage(err);
     }
@@ -15182,7 +15320,7 @@ var Reporter = class {
   }
   toJournal(line) {
     try {
-      (0, import_node_fs8.appendFileSync)(this.journal, line + "\n", { mode: 416 });
+      (0, import_node_fs10.appendFileSync)(this.journal, line + "\n", { mode: 416 });
     } catch (err) {
       if (this.journalWarned) return;
       this.journalWarned = true;
@@ -15242,260 +15380,150 @@ function human(e) {
   return `result: ${e.status}${e.release_id ? " " + e.release_id : ""}${e.msg ? " \u2014 " + e.msg : ""}`;
 }
 
-// remote/domain/live-link.ts
-var import_node_fs9 = require("node:fs");
-var import_node_path8 = require("node:path");
-function readLiveLink(layout2, stack) {
-  const path = layout2.liveLink(stack);
-  let st;
+// remote/domain/plan.ts
+function planRelease(req, releaseId) {
+  let text;
   try {
-    st = (0, import_node_fs9.lstatSync)(path);
-  } catch {
-    return { path, kind: "missing" };
-  }
-  if (!st.isSymbolicLink()) return { path, kind: st.isDirectory() ? "directory" : "file" };
-  const target2 = (0, import_node_path8.resolve)((0, import_node_path8.dirname)(path), (0, import_node_fs9.readlinkSync)(path));
-  const ours = (0, import_node_path8.dirname)(target2) === layout2.stackReleases(stack);
-  return { path, kind: "symlink", target: target2, releaseId: ours ? (0, import_node_path8.basename)(target2) : void 0 };
-}
-function liveReleaseId(layout2, stack) {
-  const link = readLiveLink(layout2, stack);
-  return link.kind === "symlink" ? link.releaseId : void 0;
-}
-function checkLiveLink(layout2, stack) {
-  const link = readLiveLink(layout2, stack);
-  if (link.kind === "missing") return;
-  const how = `To migrate, freeze it into a release with this tool: move it aside (mv ${link.path} ${link.path}.pre-seisei), deploy, check, then remove the old copy.`;
-  const releases = layout2.stackReleases(stack);
-  if (link.kind !== "symlink")
-    throw new DeployError(`${link.path} is a real ${link.kind}, not a symlink into ${releases}/. ${how}`);
-  if ((0, import_node_path8.dirname)(link.target) !== releases)
-    throw new DeployError(`${link.path} points to ${link.target}, outside ${releases}/. ${how}`);
-}
-function switchLive(layout2, stack, releaseDir) {
-  (0, import_node_fs9.mkdirSync)(layout2.stacksDir, { recursive: true, mode: 493 });
-  const link = layout2.liveLink(stack);
-  const tmp = tempNameBeside(link);
-  (0, import_node_fs9.symlinkSync)(releaseDir, tmp);
-  try {
-    (0, import_node_fs9.renameSync)(tmp, link);
+    text = (0, import_node_fs11.readFileSync)(req.digest_file, "utf8");
   } catch (err) {
-    (0, import_node_fs9.unlinkSync)(tmp);
-    throw err;
+    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
   }
-  fsyncDir(layout2.stacksDir);
-}
-function removeLive(layout2, stack) {
-  (0, import_node_fs9.rmSync)(layout2.liveLink(stack), { force: true });
-  fsyncDir(layout2.stacksDir);
-}
-
-// remote/domain/manifest.ts
-var import_node_fs10 = require("node:fs");
-var import_node_path9 = require("node:path");
-
-// remote/version.ts
-var TOOL_VERSION = true ? "1.0.0" : "dev";
-
-// remote/domain/manifest.ts
-var image = object({ name: string2(), ref: string2(), digest: string2() });
-var currentManifest = object({
-  stack: string2(),
-  env: string2(),
-  image_tag: string2(),
-  image_ref: string2(),
-  image_digest: string2(),
-  release_id: string2(),
-  release_dir: string2(),
-  deployed_at_utc: string2(),
-  actor: string2(),
-  run_id: string2(),
-  break_glass: boolean2(),
-  break_glass_reason: string2(),
-  images: record(string2(), image).optional(),
-  git_sha: string2().optional(),
-  previous_release_id: string2().optional(),
-  mode: _enum(["deploy", "rollback", "auto-rollback"]).optional(),
-  gate: string2().optional(),
-  compose: string2().optional(),
-  tool_version: string2().optional(),
-  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
-  provenance: provenanceRecord.optional()
-});
-function buildManifest(meta2, dir, how) {
-  const main2 = mainImage(meta2);
-  return {
-    stack: meta2.stack,
-    env: how.env,
-    image_tag: meta2.image_tag,
-    image_ref: main2.ref,
-    image_digest: main2.digest,
-    release_id: meta2.release_id,
-    release_dir: dir,
-    deployed_at_utc: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
-    actor: how.actor,
-    run_id: how.run_id,
-    break_glass: how.break_glass,
-    break_glass_reason: how.break_glass_reason,
-    images: meta2.images,
-    git_sha: meta2.git_sha,
-    previous_release_id: how.previous,
-    mode: how.mode,
-    gate: how.gate,
-    compose: how.compose,
-    tool_version: TOOL_VERSION,
-    ...how.provenance ? { provenance: how.provenance } : {}
-  };
-}
-function writeManifest(layout2, m) {
-  writeFileAtomic(layout2.currentManifest(m.stack), JSON.stringify(m, null, 2) + "\n");
-}
-function readManifest(layout2, stack) {
-  try {
-    const parsed = currentManifest.safeParse(JSON.parse((0, import_node_fs10.readFileSync)(layout2.currentManifest(stack), "utf8")));
-    return parsed.success ? parsed.data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function recordedLiveId(layout2, stack) {
-  const id = readManifest(layout2, stack)?.release_id ?? "";
-  if (RELEASE_ID_RE.test(id) && (0, import_node_fs10.existsSync)((0, import_node_path9.join)(layout2.releaseDir(stack, id), RELEASE_META))) return id;
-  return liveReleaseId(layout2, stack);
-}
-
-// remote/domain/records.ts
-function factsOf(r, previousId) {
-  const main2 = mainImage(r.meta);
-  return {
-    release_id: r.meta.release_id,
-    image_tag: r.meta.image_tag,
-    image_ref: main2.ref,
-    image_digest: main2.digest,
-    previous_release_id: previousId
-  };
-}
-function historyRecord(base2, who2, release, error2 = "", extra = {}) {
-  return {
-    ts: (/* @__PURE__ */ new Date()).toISOString(),
-    stack: base2.stack,
-    env: base2.env,
-    mode: base2.mode,
-    status: base2.status,
-    release_id: release.release_id ?? "",
-    image_tag: release.image_tag ?? "",
-    image_ref: release.image_ref ?? "",
-    image_digest: release.image_digest ?? "",
-    previous_release_id: release.previous_release_id ?? "",
-    actor: who2.actor,
-    run_id: who2.run_id,
-    break_glass: who2.break_glass,
-    break_glass_reason: who2.break_glass_reason,
-    duration_ms: Date.now() - base2.started,
-    error: error2,
-    ...extra
-  };
-}
-function appendRecord(layout2, rec) {
-  appendHistory(layout2.history, rec);
-}
-function recordLive(run2, r, how) {
-  const manifest = buildManifest(r.meta, r.dir, { ...how.who, ...how });
-  try {
-    writeManifest(run2.layout, manifest);
-  } catch (err) {
-    throw new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
-  }
-  const base2 = { stack: run2.stack, env: run2.env, mode: how.mode, status: how.status ?? "success" };
-  const unrecorded = tryAppend(
-    run2.layout,
-    historyRecord({ ...base2, started: run2.started }, run2.who, factsOf(r, how.previous), how.error, how.extra)
+  const manifest = parseDigestManifest(text, req.image_tag);
+  const vars = resolveImageVars(manifest, req.images);
+  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
+  const images = Object.fromEntries(
+    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
   );
-  return { manifest, unrecorded };
-}
-function recordFailure(run2, mode, facts, error2, status = "failed") {
-  return recordRun(run2, mode, status, facts, error2);
-}
-function recordRun(run2, mode, status, facts, error2 = "") {
-  const base2 = { stack: run2.stack, env: run2.env, mode, status, started: run2.started };
-  return tryAppend(run2.layout, historyRecord(base2, run2.who, facts, error2));
-}
-function tryAppend(layout2, rec) {
-  try {
-    appendRecord(layout2, rec);
-    return "";
-  } catch (err) {
-    return `the history record could not be written to ${layout2.history}: ${errorMessage(err)}`;
-  }
-}
-function liveToReturnTo(run2) {
-  const recorded = recordedLiveId(run2.layout, run2.stack);
-  const linked = liveReleaseId(run2.layout, run2.stack);
-  if (linked !== recorded)
-    run2.report.log(
-      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
-      "warn"
-    );
-  return recorded;
+  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
+  return {
+    meta: {
+      stack: req.stack,
+      env: req.env,
+      release_id: releaseId,
+      image_tag: req.image_tag,
+      git_sha: manifest.git_sha,
+      images
+    },
+    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
+    refs: Object.values(images).map((i) => i.ref),
+    main: { ref: main2.ref, digest: main2.digest }
+  };
 }
 
-// remote/domain/retention.ts
-var import_node_fs11 = require("node:fs");
-var import_node_path10 = require("node:path");
-function cleanupAfterDeploy(layout2, stack, keep, report) {
-  const leftovers = removeLeftovers(layout2, stack);
-  if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
-  const plan = planCleanup(layout2, stack, keep);
-  removeReleases(layout2, stack, plan.remove);
-  report.log(
-    `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
-  );
-  const runs = pruneRuns(layout2, stack);
-  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
-}
-var RUN_JOURNAL_DAYS = 30;
-function pruneRuns(layout2, stack, now2 = Date.now()) {
-  const dir = layout2.runsDir(stack);
-  if (!(0, import_node_fs11.existsSync)(dir)) return 0;
-  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
-  let removed = 0;
-  for (const name of (0, import_node_fs11.readdirSync)(dir)) {
-    const path = (0, import_node_path10.join)(dir, name);
-    if ((0, import_node_fs11.statSync)(path).mtimeMs >= cutoff) continue;
-    (0, import_node_fs11.rmSync)(path, { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
-}
-function removeLeftovers(layout2, stack) {
-  const dir = layout2.stackReleases(stack);
-  const names3 = (0, import_node_fs11.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
-  for (const n of names3) (0, import_node_fs11.rmSync)((0, import_node_path10.join)(dir, n), { recursive: true, force: true });
-  return names3;
-}
-function planCleanup(layout2, stack, keepN) {
-  const all = listReleases(layout2, stack);
-  const live = liveReleaseId(layout2, stack);
-  const target2 = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
-  const guarded = new Set([live, target2?.id].filter((x) => Boolean(x)));
-  const good = all.filter((r) => r.succeeded && !r.bad);
-  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
-  const keep = [];
-  const remove = [];
-  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
-  return { keep, remove, protected: [...guarded] };
-}
-function removeReleases(layout2, stack, doomed) {
-  for (const r of doomed) {
-    const trash = (0, import_node_path10.join)(layout2.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
-    (0, import_node_fs11.renameSync)(r.dir, trash);
-    (0, import_node_fs11.rmSync)(trash, { recursive: true, force: true });
-    (0, import_node_fs11.rmSync)(layout2.badMarker(stack, r.id), { force: true });
-  }
+// remote/run-context.ts
+function openRun(req, report) {
+  const undo = [];
+  return {
+    layout: layout(req.root),
+    report,
+    who: {
+      actor: req.actor,
+      run_id: req.run_id,
+      break_glass: req.break_glass ?? false,
+      break_glass_reason: req.reason ?? "",
+      ...req.fleet ? { fleet: req.fleet } : {}
+    },
+    stack: req.stack,
+    env: req.env,
+    started: Date.now(),
+    step: (name, body, msg) => report.step(name, body, msg),
+    defer: (fn) => void undo.push(fn),
+    close: () => {
+      for (const fn of undo.splice(0).reverse()) fn();
+    }
+  };
 }
 
-// remote/engine/compose.ts
+// remote/steps/gate.ts
 var import_node_fs12 = require("node:fs");
+
+// remote/domain/verified-marker.ts
+var IS_NOT_A_DIGEST = "is not a sha256 digest";
+var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
+var marker = looseObject(
+  {
+    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
+  },
+  { error: "not a JSON object" }
+);
+function parseMarker(text) {
+  if (!text.trim()) return { kind: "empty" };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
+  }
+  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
+  if (parsed.success) return { kind: "marker", marker: value };
+  const issue2 = parsed.error.issues[0];
+  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
+  return { kind: "invalid", json: true, why };
+}
+
+// remote/steps/gate.ts
+function checkGate(layout2, opts) {
+  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
+  const path = layout2.marker(opts.tag);
+  if (!(0, import_node_fs12.existsSync)(path)) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(`Version not verified: ${path} does not exist`);
+  }
+  if (!(0, import_node_fs12.statSync)(path).isFile())
+    throw new DeployError(
+      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
+    );
+  const read = parseMarker((0, import_node_fs12.readFileSync)(path, "utf8"));
+  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
+  if (read.kind === "invalid")
+    throw new DeployError(
+      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
+    );
+  const marker2 = read.marker;
+  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
+  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
+  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
+  if (differ.length || missing.length) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(
+      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
+    );
+  }
+  const state = marker2.provenance?.state;
+  if (state !== "verified") {
+    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
+  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
+}
+function unattested(opts, path, what) {
+  if (!opts.requireProvenance) return void 0;
+  if (opts.breakGlass) return "break-glass";
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
+  );
+}
+function checkDeployGate(run2, req, plan) {
+  const gate = checkGate(run2.layout, {
+    env: req.env,
+    gatedEnvs: req.gated_envs,
+    tag: req.image_tag,
+    digests: plan.digests,
+    breakGlass: req.break_glass,
+    requireProvenance: req.provenance?.mode === "require"
+  });
+  if (gate === "break-glass")
+    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
+  return gate;
+}
+
+// remote/steps/preflight.ts
+var fs = __toESM(require("node:fs"), 1);
+var import_node_path13 = require("node:path");
+
+// remote/engine/compose-detect.ts
+var import_node_fs14 = require("node:fs");
 var import_node_path11 = require("node:path");
 
 // remote/commands/compose.ts
@@ -15530,252 +15558,19 @@ var composeUp = (t) => [
 ];
 var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
 
-// remote/commands/docker.ts
-var dockerVersion = () => ["docker", "version", "--format", "{{.Server.Version}}"];
-var projectContainers = (project) => [
-  "docker",
-  "ps",
-  "--all",
-  "--quiet",
-  "--no-trunc",
-  "--filter",
-  `label=com.docker.compose.project=${project}`
-];
-var inspect = (ids) => ["docker", "inspect", "--type", "container", ...ids];
-var dockerPull = (ref) => ["docker", "pull", "--quiet", ref];
-var imagePresent = (ref) => ["docker", "image", "inspect", "--format", "{{.Id}}", ref];
-var login = (registry2, username) => [
-  "docker",
-  "login",
-  "--username",
-  username,
-  "--password-stdin",
-  registry2
-];
-
-// remote/engine/pull-plan.ts
-function planPull(services, pinned, present) {
-  const here = (ref) => present.some((p) => sameImage(p, ref));
-  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
-  return {
-    refs: unique(pinned.filter((ref) => !here(ref))),
-    services: unique(
-      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
-    )
-  };
-}
-function imagesToCheck(services, pinned) {
-  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
-}
-var nothingToPull = (p) => !p.refs.length && !p.services.length;
-function pullCommands(p, t) {
-  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
-}
-function unique(xs) {
-  return [...new Set(xs)];
-}
-
-// remote/engine/login.ts
-async function dockerLogin(docker, l) {
-  await docker.must(
-    login(l.registry, l.username),
-    `docker login to ${l.registry} as ${l.username}`,
-    l.password
-  );
-}
-
-// remote/engine/compose.ts
-var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
-function composeEngine(host) {
-  const { docker, flavor } = host;
-  const project = (r) => target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
-  return {
-    name: "compose",
-    variant: flavor,
-    label: `compose ${flavor}`,
-    ensureImages: (r, withLogin) => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(host, r, project(r), withLogin)),
-    up: (r) => docker.within("up", stepTimeouts(r).up, async () => {
-      await docker.must(composeUp(project(r)), "docker compose up");
-    }),
-    containers: (name) => docker.containers(name),
-    down: (r) => docker.within("up", stepTimeouts(r).up, async () => {
-      await docker.must(composeDown(project(r)), "docker compose down");
-    })
-  };
-}
-async function pullRelease({ docker, report }, r, project, withLogin) {
-  const services = r.services();
-  const pinned = Object.values(r.meta.images).map((img) => img.ref);
-  const wanted = imagesToCheck(services, pinned);
-  const missing = await docker.missingImages(wanted);
-  const plan = planPull(
-    services,
-    pinned,
-    wanted.filter((ref) => !missing.includes(ref))
-  );
-  if (nothingToPull(plan))
-    return report.log("every image of the release is already on this server: nothing to pull");
-  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
-  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
-  try {
-    if (withLogin) await dockerLogin(docker, withLogin);
-    await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
-  } finally {
-    if (withLogin && docker.dockerConfig) (0, import_node_fs12.rmSync)((0, import_node_path11.join)(docker.dockerConfig, "config.json"), { force: true });
-  }
-}
-function target(flavor, project, releaseDir, composeFile) {
-  return {
-    flavor,
-    project,
-    projectDir: releaseDir,
-    file: `${releaseDir}/${composeFile}`,
-    envFile: `${releaseDir}/.env`
-  };
-}
-
-// remote/engine/swarm.ts
-var import_node_fs14 = require("node:fs");
-var import_node_path13 = require("node:path");
-
-// remote/commands/swarm.ts
-var STACK_LABEL = "com.docker.stack.namespace";
-function stackDeploy(composeFile, stack, withRegistryAuth) {
-  return [
-    "docker",
-    "stack",
-    "deploy",
-    "--compose-file",
-    composeFile,
-    "--prune",
-    ...withRegistryAuth ? ["--with-registry-auth"] : [],
-    "--resolve-image",
-    "never",
-    stack
-  ];
-}
-var stackRm = (stack) => ["docker", "stack", "rm", stack];
-var stackServiceIds = (stack) => [
-  "docker",
-  "service",
-  "ls",
-  "--quiet",
-  "--filter",
-  `label=${STACK_LABEL}=${stack}`
-];
-var serviceInspect = (ids) => [
-  "docker",
-  "service",
-  "inspect",
-  "--format",
-  "{{json .}}",
-  ...ids
-];
-var serviceTaskIds = (serviceIds) => [
-  "docker",
-  "service",
-  "ps",
-  "--quiet",
-  "--no-trunc",
-  ...serviceIds
-];
-var taskInspect = (ids) => [
-  "docker",
-  "inspect",
-  "--type",
-  "task",
-  "--format",
-  "{{json .}}",
-  ...ids
-];
-var swarmRole = () => [
-  "docker",
-  "info",
-  "--format",
-  "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"
-];
-
-// remote/commands/engine.ts
-var enginePing = () => "/_ping";
-var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
-var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
-  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
-)}`;
-var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
-
-// remote/engine-api.ts
-var import_node_http = __toESM(require("node:http"), 1);
-
 // remote/docker-cli-config.ts
 var import_node_fs13 = require("node:fs");
 var import_node_os2 = require("node:os");
-var import_node_path12 = require("node:path");
+var import_node_path10 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path12.join)(env.HOME ?? (0, import_node_os2.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path10.join)(env.HOME ?? (0, import_node_os2.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs13.readFileSync)((0, import_node_path12.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs13.readFileSync)((0, import_node_path10.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
-  }
-}
-
-// remote/engine-api.ts
-var DEFAULT_SOCKET = "/var/run/docker.sock";
-function localEngineSocket(env) {
-  const host = env.DOCKER_HOST;
-  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
-  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
-  const ctx = readDockerCliConfig(env).currentContext;
-  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
-}
-var EngineError = class extends Error {
-};
-function engineGet(socket, path, timeoutMs = 3e4) {
-  return new Promise((resolve6, reject) => {
-    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
-    const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        clearTimeout(timer);
-        resolve6({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8")
-        });
-      });
-      res.on("error", (err) => fail(err.message));
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on("error", (err) => {
-      clearTimeout(timer);
-      fail(
-        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
-      );
-    });
-  });
-}
-async function engineVersion(socket, timeoutMs) {
-  const r = await engineOk(socket, enginePing(), timeoutMs);
-  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
-  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
-}
-async function engineJson(socket, path, timeoutMs) {
-  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
-}
-async function engineOk(socket, path, timeoutMs) {
-  const r = await engineGet(socket, path, timeoutMs);
-  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
-  return r;
-}
-function daemonMessage(body) {
-  try {
-    return String(JSON.parse(body).message ?? "").trim();
-  } catch {
-    return body.trim().slice(0, 200);
   }
 }
 
@@ -15936,6 +15731,132 @@ function killGroup(pid, signal) {
   }
 }
 
+// remote/engine/compose-detect.ts
+function composePluginDirs(env) {
+  const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
+  return [
+    (0, import_node_path11.join)(dockerConfigDir(env), "cli-plugins"),
+    ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins"
+  ];
+}
+async function detectCompose(env) {
+  const path = env.PATH ?? "";
+  if (!onPath("docker", path))
+    throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
+  if (composePluginDirs(env).some((dir) => executable((0, import_node_path11.join)(dir, "docker-compose")))) {
+    const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
+    if (probe2?.code === 0) return "v2";
+  }
+  if (onPath("docker-compose", path)) return "v1";
+  throw new DeployError(
+    "Docker Compose not found: install the compose plugin (`docker compose`) or docker-compose v1"
+  );
+}
+function onPath(cmd, path) {
+  return path.split(":").some((dir) => executable((0, import_node_path11.join)(dir || ".", cmd)));
+}
+function executable(file) {
+  try {
+    (0, import_node_fs14.accessSync)(file, import_node_fs14.constants.X_OK);
+    return (0, import_node_fs14.statSync)(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// remote/commands/docker.ts
+var dockerVersion = () => ["docker", "version", "--format", "{{.Server.Version}}"];
+var projectContainers = (project) => [
+  "docker",
+  "ps",
+  "--all",
+  "--quiet",
+  "--no-trunc",
+  "--filter",
+  `label=com.docker.compose.project=${project}`
+];
+var inspect = (ids) => ["docker", "inspect", "--type", "container", ...ids];
+var dockerPull = (ref) => ["docker", "pull", "--quiet", ref];
+var imagePresent = (ref) => ["docker", "image", "inspect", "--format", "{{.Id}}", ref];
+var login = (registry2, username) => [
+  "docker",
+  "login",
+  "--username",
+  username,
+  "--password-stdin",
+  registry2
+];
+
+// remote/commands/engine.ts
+var enginePing = () => "/_ping";
+var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
+var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
+  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
+)}`;
+var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
+
+// remote/engine-api.ts
+var import_node_http = __toESM(require("node:http"), 1);
+var DEFAULT_SOCKET = "/var/run/docker.sock";
+function localEngineSocket(env) {
+  const host = env.DOCKER_HOST;
+  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
+  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
+  const ctx = readDockerCliConfig(env).currentContext;
+  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
+}
+var EngineError = class extends Error {
+};
+function engineGet(socket, path, timeoutMs = 3e4) {
+  return new Promise((resolve6, reject) => {
+    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
+    const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve6({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8")
+        });
+      });
+      res.on("error", (err) => fail(err.message));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      fail(
+        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
+      );
+    });
+  });
+}
+async function engineVersion(socket, timeoutMs) {
+  const r = await engineOk(socket, enginePing(), timeoutMs);
+  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
+  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
+}
+async function engineJson(socket, path, timeoutMs) {
+  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
+}
+async function engineOk(socket, path, timeoutMs) {
+  const r = await engineGet(socket, path, timeoutMs);
+  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
+  return r;
+}
+function daemonMessage(body) {
+  try {
+    return String(JSON.parse(body).message ?? "").trim();
+  } catch {
+    return body.trim().slice(0, 200);
+  }
+}
+
 // remote/docker.ts
 function composeEnv(dockerConfig) {
   const keep = [
@@ -16060,6 +15981,439 @@ function toState(c) {
     restarts: c.RestartCount ?? 0
   };
 }
+
+// remote/registry-credentials.ts
+var import_node_fs15 = require("node:fs");
+var import_node_path12 = require("node:path");
+
+// remote/domain/run-inputs.ts
+var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
+var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
+
+// remote/registry-credentials.ts
+function takeLogin(layout2, req) {
+  const login2 = req.registry_login;
+  if (!login2) return void 0;
+  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
+  return {
+    registry: login2.registry,
+    username: login2.username,
+    password: takePassword(login2.password_file, staged)
+  };
+}
+function dropStagedPassword(layout2, req) {
+  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
+  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs15.rmSync)(staged, { force: true });
+}
+function takePassword(file, staged) {
+  let password;
+  try {
+    password = (0, import_node_fs15.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
+  }
+  if (staged) (0, import_node_fs15.rmSync)(file, { force: true });
+  return password;
+}
+var CONFIG_PREFIX = "docker-config-";
+function privateDockerConfig(runsDir) {
+  (0, import_node_fs15.mkdirSync)(runsDir, { recursive: true, mode: 488 });
+  checkPrivateDir(runsDir);
+  removeDeadRunsConfigs(runsDir);
+  const dir = (0, import_node_path12.join)(
+    runsDir,
+    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
+  );
+  (0, import_node_fs15.mkdirSync)(dir, { mode: 448 });
+  const plugins = (0, import_node_path12.join)(dockerConfigDir(process.env), "cli-plugins");
+  if ((0, import_node_fs15.existsSync)(plugins)) (0, import_node_fs15.symlinkSync)(plugins, (0, import_node_path12.join)(dir, "cli-plugins"));
+  return { dir, dispose: () => (0, import_node_fs15.rmSync)(dir, { recursive: true, force: true }) };
+}
+function checkPrivateDir(dir) {
+  const st = (0, import_node_fs15.lstatSync)(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
+    throw new DeployError(
+      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
+    );
+}
+function removeDeadRunsConfigs(runsDir) {
+  for (const name of (0, import_node_fs15.readdirSync)(runsDir)) {
+    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !pidExists(pid))
+      (0, import_node_fs15.rmSync)((0, import_node_path12.join)(runsDir, name), { recursive: true, force: true });
+  }
+}
+
+// remote/steps/preflight.ts
+var MIN_FREE_BYTES = 1024 * 1024;
+async function preflight(layout2, docker, report, opts = {}) {
+  const [version2, flavor] = await Promise.all([
+    docker.serverVersion(opts.timeoutMs ?? 3e4).catch((err) => {
+      const why = err.message.trim().split("\n").slice(-1)[0];
+      const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
+      throw new DeployError(
+        `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`
+      );
+    }),
+    detectCompose(composeEnv())
+  ]);
+  const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
+  const free = freeBytes(layout2.releasesDir);
+  if (free !== void 0 && free < need) {
+    throw new DeployError(
+      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout2.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`
+    );
+  }
+  report.log(`docker ${version2}, compose ${flavor}${free === void 0 ? "" : `, ${fmt(free)} free`}`);
+  return flavor;
+}
+async function preflightDeploy(run2, req) {
+  const login2 = takeLogin(run2.layout, req);
+  const config2 = login2 ? privateDockerConfig(run2.layout.runsDir(run2.stack)) : void 0;
+  if (config2) run2.defer(config2.dispose);
+  const docker = new Docker(run2.report, config2?.dir);
+  const needBytes = treeBytes(`${req.source}/${req.stack}`);
+  const flavor = await preflight(run2.layout, docker, run2.report, { needBytes });
+  return { host: { docker, flavor, report: run2.report }, login: login2 };
+}
+async function preflightRollback(run2) {
+  const docker = new Docker(run2.report);
+  return { docker, flavor: await preflight(run2.layout, docker, run2.report), report: run2.report };
+}
+function freeBytes(path) {
+  if (typeof fs.statfsSync !== "function") return void 0;
+  let p = path;
+  while (!fs.existsSync(p) && (0, import_node_path13.dirname)(p) !== p) p = (0, import_node_path13.dirname)(p);
+  const s = fs.statfsSync(p);
+  return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
+}
+function treeBytes(dir) {
+  let total = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = (0, import_node_path13.join)(d, e.name);
+      if (e.isDirectory()) walk(p);
+      total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return total;
+}
+var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
+
+// remote/steps/safety.ts
+function checkEnvironment(layout2, stack, env) {
+  const current = readManifest(layout2, stack);
+  if (current?.env && current.env !== env) {
+    throw new DeployError(
+      `stack ${stack} runs as environment ${current.env} (${layout2.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`
+    );
+  }
+}
+function checkSafety(layout2, stack, env) {
+  checkLiveLink(layout2, stack);
+  checkEnvironment(layout2, stack, env);
+}
+
+// remote/check.ts
+async function checkDeploy(req, report) {
+  const run2 = openRun(req, report);
+  try {
+    await run2.step("preflight", () => preflightRollback(run2));
+    const plan = await run2.step("validate", () => planRelease(req, "check"));
+    const gate = await run2.step("gate", () => checkDeployGate(run2, req, plan));
+    await run2.step("safety", () => checkSafety(run2.layout, run2.stack, run2.env));
+    return {
+      status: "success",
+      msg: `check passed (gate: ${gate}); nothing changed`,
+      image_ref: plan.main.ref,
+      image_digest: plan.main.digest,
+      previous_release_id: recordedLiveId(run2.layout, run2.stack) ?? ""
+    };
+  } catch (err) {
+    return { status: "failed", msg: `check failed: ${errorMessage(err)}; nothing changed` };
+  } finally {
+    run2.close();
+  }
+}
+
+// remote/domain/records.ts
+function factsOf(r, previousId) {
+  const main2 = mainImage(r.meta);
+  return {
+    release_id: r.meta.release_id,
+    image_tag: r.meta.image_tag,
+    image_ref: main2.ref,
+    image_digest: main2.digest,
+    previous_release_id: previousId
+  };
+}
+function historyRecord(base2, who2, release, error2 = "", extra = {}) {
+  return {
+    ts: (/* @__PURE__ */ new Date()).toISOString(),
+    stack: base2.stack,
+    env: base2.env,
+    mode: base2.mode,
+    status: base2.status,
+    release_id: release.release_id ?? "",
+    image_tag: release.image_tag ?? "",
+    image_ref: release.image_ref ?? "",
+    image_digest: release.image_digest ?? "",
+    previous_release_id: release.previous_release_id ?? "",
+    actor: who2.actor,
+    run_id: who2.run_id,
+    break_glass: who2.break_glass,
+    break_glass_reason: who2.break_glass_reason,
+    duration_ms: Date.now() - base2.started,
+    error: error2,
+    ...who2.fleet ? { fleet: who2.fleet } : {},
+    ...extra
+  };
+}
+function appendRecord(layout2, rec) {
+  appendHistory(layout2.history, rec);
+}
+function recordLive(run2, r, how) {
+  const manifest = buildManifest(r.meta, r.dir, { ...how.who, ...how });
+  try {
+    writeManifest(run2.layout, manifest);
+  } catch (err) {
+    throw new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
+  }
+  const base2 = { stack: run2.stack, env: run2.env, mode: how.mode, status: how.status ?? "success" };
+  const unrecorded = tryAppend(
+    run2.layout,
+    historyRecord({ ...base2, started: run2.started }, run2.who, factsOf(r, how.previous), how.error, how.extra)
+  );
+  return { manifest, unrecorded };
+}
+function recordFailure(run2, mode, facts, error2, status = "failed") {
+  return recordRun(run2, mode, status, facts, error2);
+}
+function recordRun(run2, mode, status, facts, error2 = "") {
+  const base2 = { stack: run2.stack, env: run2.env, mode, status, started: run2.started };
+  return tryAppend(run2.layout, historyRecord(base2, run2.who, facts, error2));
+}
+function tryAppend(layout2, rec) {
+  try {
+    appendRecord(layout2, rec);
+    return "";
+  } catch (err) {
+    return `the history record could not be written to ${layout2.history}: ${errorMessage(err)}`;
+  }
+}
+function liveToReturnTo(run2) {
+  const recorded = recordedLiveId(run2.layout, run2.stack);
+  const linked = liveReleaseId(run2.layout, run2.stack);
+  if (linked !== recorded)
+    run2.report.log(
+      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
+      "warn"
+    );
+  return recorded;
+}
+
+// remote/domain/retention.ts
+var import_node_fs16 = require("node:fs");
+var import_node_path14 = require("node:path");
+function cleanupAfterDeploy(layout2, stack, keep, report) {
+  const leftovers = removeLeftovers(layout2, stack);
+  if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
+  const plan = planCleanup(layout2, stack, keep);
+  removeReleases(layout2, stack, plan.remove);
+  report.log(
+    `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
+  );
+  const runs = pruneRuns(layout2, stack);
+  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
+}
+var RUN_JOURNAL_DAYS = 30;
+function pruneRuns(layout2, stack, now2 = Date.now()) {
+  const dir = layout2.runsDir(stack);
+  if (!(0, import_node_fs16.existsSync)(dir)) return 0;
+  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
+  let removed = 0;
+  for (const name of (0, import_node_fs16.readdirSync)(dir)) {
+    const path = (0, import_node_path14.join)(dir, name);
+    if ((0, import_node_fs16.statSync)(path).mtimeMs >= cutoff) continue;
+    (0, import_node_fs16.rmSync)(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+function removeLeftovers(layout2, stack) {
+  const dir = layout2.stackReleases(stack);
+  const names3 = (0, import_node_fs16.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
+  for (const n of names3) (0, import_node_fs16.rmSync)((0, import_node_path14.join)(dir, n), { recursive: true, force: true });
+  return names3;
+}
+function planCleanup(layout2, stack, keepN) {
+  const all = listReleases(layout2, stack);
+  const live = liveReleaseId(layout2, stack);
+  const target2 = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
+  const guarded = new Set([live, target2?.id].filter((x) => Boolean(x)));
+  const good = all.filter((r) => r.succeeded && !r.bad);
+  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
+  const keep = [];
+  const remove = [];
+  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
+  return { keep, remove, protected: [...guarded] };
+}
+function removeReleases(layout2, stack, doomed) {
+  for (const r of doomed) {
+    const trash = (0, import_node_path14.join)(layout2.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
+    (0, import_node_fs16.renameSync)(r.dir, trash);
+    (0, import_node_fs16.rmSync)(trash, { recursive: true, force: true });
+    (0, import_node_fs16.rmSync)(layout2.badMarker(stack, r.id), { force: true });
+  }
+}
+
+// remote/engine/compose.ts
+var import_node_fs17 = require("node:fs");
+var import_node_path15 = require("node:path");
+
+// remote/engine/pull-plan.ts
+function planPull(services, pinned, present) {
+  const here = (ref) => present.some((p) => sameImage(p, ref));
+  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
+  return {
+    refs: unique(pinned.filter((ref) => !here(ref))),
+    services: unique(
+      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
+    )
+  };
+}
+function imagesToCheck(services, pinned) {
+  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
+}
+var nothingToPull = (p) => !p.refs.length && !p.services.length;
+function pullCommands(p, t) {
+  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
+}
+function unique(xs) {
+  return [...new Set(xs)];
+}
+
+// remote/engine/login.ts
+async function dockerLogin(docker, l) {
+  await docker.must(
+    login(l.registry, l.username),
+    `docker login to ${l.registry} as ${l.username}`,
+    l.password
+  );
+}
+
+// remote/engine/compose.ts
+var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
+function composeEngine(host) {
+  const { docker, flavor } = host;
+  const project = (r) => target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
+  return {
+    name: "compose",
+    variant: flavor,
+    label: `compose ${flavor}`,
+    ensureImages: (r, withLogin) => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(host, r, project(r), withLogin)),
+    up: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(composeUp(project(r)), "docker compose up");
+    }),
+    containers: (name) => docker.containers(name),
+    down: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(composeDown(project(r)), "docker compose down");
+    })
+  };
+}
+async function pullRelease({ docker, report }, r, project, withLogin) {
+  const services = r.services();
+  const pinned = Object.values(r.meta.images).map((img) => img.ref);
+  const wanted = imagesToCheck(services, pinned);
+  const missing = await docker.missingImages(wanted);
+  const plan = planPull(
+    services,
+    pinned,
+    wanted.filter((ref) => !missing.includes(ref))
+  );
+  if (nothingToPull(plan))
+    return report.log("every image of the release is already on this server: nothing to pull");
+  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
+  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
+  try {
+    if (withLogin) await dockerLogin(docker, withLogin);
+    await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
+  } finally {
+    if (withLogin && docker.dockerConfig) (0, import_node_fs17.rmSync)((0, import_node_path15.join)(docker.dockerConfig, "config.json"), { force: true });
+  }
+}
+function target(flavor, project, releaseDir, composeFile) {
+  return {
+    flavor,
+    project,
+    projectDir: releaseDir,
+    file: `${releaseDir}/${composeFile}`,
+    envFile: `${releaseDir}/.env`
+  };
+}
+
+// remote/engine/swarm.ts
+var import_node_fs18 = require("node:fs");
+var import_node_path16 = require("node:path");
+
+// remote/commands/swarm.ts
+var STACK_LABEL = "com.docker.stack.namespace";
+function stackDeploy(composeFile, stack, withRegistryAuth) {
+  return [
+    "docker",
+    "stack",
+    "deploy",
+    "--compose-file",
+    composeFile,
+    "--prune",
+    ...withRegistryAuth ? ["--with-registry-auth"] : [],
+    "--resolve-image",
+    "never",
+    stack
+  ];
+}
+var stackRm = (stack) => ["docker", "stack", "rm", stack];
+var stackServiceIds = (stack) => [
+  "docker",
+  "service",
+  "ls",
+  "--quiet",
+  "--filter",
+  `label=${STACK_LABEL}=${stack}`
+];
+var serviceInspect = (ids) => [
+  "docker",
+  "service",
+  "inspect",
+  "--format",
+  "{{json .}}",
+  ...ids
+];
+var serviceTaskIds = (serviceIds) => [
+  "docker",
+  "service",
+  "ps",
+  "--quiet",
+  "--no-trunc",
+  ...serviceIds
+];
+var taskInspect = (ids) => [
+  "docker",
+  "inspect",
+  "--type",
+  "task",
+  "--format",
+  "{{json .}}",
+  ...ids
+];
+var swarmRole = () => [
+  "docker",
+  "info",
+  "--format",
+  "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"
+];
 
 // remote/engine/swarm.ts
 var FAILED_UPDATE = ["paused", "rollback_started", "rollback_paused", "rollback_completed"];
@@ -16187,7 +16541,7 @@ function swarmEngine(host) {
     label: "swarm stack",
     async ensureImages(r, withLogin) {
       await checkManager(docker);
-      stackEnv(readEnvFile((0, import_node_path13.join)(r.dir, ".env")), {});
+      stackEnv(readEnvFile((0, import_node_path16.join)(r.dir, ".env")), {});
       pending = withLogin;
       report.log("the nodes pull the pinned images themselves when the stack is deployed");
     },
@@ -16197,12 +16551,12 @@ function swarmEngine(host) {
       try {
         if (withLogin) await dockerLogin(docker, withLogin);
         await settle2(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
-        const env = stackEnv(readEnvFile((0, import_node_path13.join)(r.dir, ".env")), composeEnv(docker.dockerConfig));
-        const argv = stackDeploy((0, import_node_path13.join)(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
+        const env = stackEnv(readEnvFile((0, import_node_path16.join)(r.dir, ".env")), composeEnv(docker.dockerConfig));
+        const argv = stackDeploy((0, import_node_path16.join)(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
         await docker.must(argv, "docker stack deploy", void 0, { env, cwd: r.dir });
       } finally {
         if (withLogin && docker.dockerConfig)
-          (0, import_node_fs14.rmSync)((0, import_node_path13.join)(docker.dockerConfig, "config.json"), { force: true });
+          (0, import_node_fs18.rmSync)((0, import_node_path16.join)(docker.dockerConfig, "config.json"), { force: true });
       }
     }),
     async containers(stack) {
@@ -16276,12 +16630,12 @@ function checkSameEngine(next, previous) {
 }
 
 // remote/domain/lock.ts
-var import_node_fs16 = require("node:fs");
+var import_node_fs20 = require("node:fs");
 var import_node_os4 = require("node:os");
-var import_node_path14 = require("node:path");
+var import_node_path17 = require("node:path");
 
 // remote/domain/lock-holder.ts
-var import_node_fs15 = require("node:fs");
+var import_node_fs19 = require("node:fs");
 var import_node_os3 = require("node:os");
 var lockHolder = object({
   pid: number2(),
@@ -16302,17 +16656,17 @@ function holderAlive(h) {
 function readJsonNoFollow(path) {
   let fd;
   try {
-    fd = (0, import_node_fs15.openSync)(path, import_node_fs15.constants.O_RDONLY | import_node_fs15.constants.O_NOFOLLOW | import_node_fs15.constants.O_NONBLOCK);
+    fd = (0, import_node_fs19.openSync)(path, import_node_fs19.constants.O_RDONLY | import_node_fs19.constants.O_NOFOLLOW | import_node_fs19.constants.O_NONBLOCK);
   } catch {
     return void 0;
   }
   try {
-    if (!(0, import_node_fs15.fstatSync)(fd).isFile()) return void 0;
-    return JSON.parse((0, import_node_fs15.readFileSync)(fd, "utf8"));
+    if (!(0, import_node_fs19.fstatSync)(fd).isFile()) return void 0;
+    return JSON.parse((0, import_node_fs19.readFileSync)(fd, "utf8"));
   } catch {
     return void 0;
   } finally {
-    (0, import_node_fs15.closeSync)(fd);
+    (0, import_node_fs19.closeSync)(fd);
   }
 }
 function readHolder(path) {
@@ -16326,7 +16680,7 @@ function describeHolder(h) {
 // remote/domain/lock.ts
 var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
 async function acquireLock(path, who2, timeoutS, report) {
-  (0, import_node_fs16.mkdirSync)((0, import_node_path14.dirname)(path), { recursive: true, mode: 493 });
+  (0, import_node_fs20.mkdirSync)((0, import_node_path17.dirname)(path), { recursive: true, mode: 493 });
   const holder2 = {
     pid: process.pid,
     start_time: processStartTime(process.pid) ?? "",
@@ -16365,8 +16719,8 @@ async function acquireLock(path, who2, timeoutS, report) {
 function tryCreate(path, holder2) {
   const tmp = tempNameBeside(path);
   try {
-    (0, import_node_fs16.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
-    (0, import_node_fs16.linkSync)(tmp, path);
+    (0, import_node_fs20.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
+    (0, import_node_fs20.linkSync)(tmp, path);
     return true;
   } catch (err) {
     const e = err;
@@ -16375,7 +16729,7 @@ function tryCreate(path, holder2) {
       `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
     );
   } finally {
-    (0, import_node_fs16.rmSync)(tmp, { force: true });
+    (0, import_node_fs20.rmSync)(tmp, { force: true });
   }
 }
 function takeOver(path, dead, report) {
@@ -16389,7 +16743,7 @@ function removeIf(path, expected) {
   const now2 = readHolder(path);
   const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
   if (!same) return "changed";
-  (0, import_node_fs16.unlinkSync)(path);
+  (0, import_node_fs20.unlinkSync)(path);
   return "removed";
 }
 var MUTEX_BREAK_AFTER_MS = 2e3;
@@ -16405,10 +16759,10 @@ function withTakeoverMutex(lock, report, body) {
     since: (/* @__PURE__ */ new Date()).toISOString()
   };
   const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
-  (0, import_node_fs16.mkdirSync)(fresh, { mode: 448 });
+  (0, import_node_fs20.mkdirSync)(fresh, { mode: 448 });
   try {
-    (0, import_node_fs16.writeFileSync)((0, import_node_path14.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
-    (0, import_node_fs16.renameSync)(fresh, mutex);
+    (0, import_node_fs20.writeFileSync)((0, import_node_path17.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
+    (0, import_node_fs20.renameSync)(fresh, mutex);
   } catch (err) {
     removeMutexDir(fresh);
     const code = err.code;
@@ -16420,7 +16774,7 @@ function withTakeoverMutex(lock, report, body) {
   try {
     return body();
   } finally {
-    const owner = readJsonNoFollow((0, import_node_path14.join)(mutex, "owner"));
+    const owner = readJsonNoFollow((0, import_node_path17.join)(mutex, "owner"));
     if (owner?.nonce === me.nonce) removeMutexDir(mutex);
   }
 }
@@ -16431,20 +16785,20 @@ function breakIfDead(mutex, report) {
       throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
     return;
   }
-  const owner = readJsonNoFollow((0, import_node_path14.join)(mutex, "owner"));
+  const owner = readJsonNoFollow((0, import_node_path17.join)(mutex, "owner"));
   const after = lstatOrUndefined(mutex);
   if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
   if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
   const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
   try {
-    (0, import_node_fs16.renameSync)(mutex, tomb);
+    (0, import_node_fs20.renameSync)(mutex, tomb);
   } catch {
     return;
   }
-  const moved = readJsonNoFollow((0, import_node_path14.join)(tomb, "owner"));
+  const moved = readJsonNoFollow((0, import_node_path17.join)(tomb, "owner"));
   if (moved?.nonce !== owner.nonce) {
     try {
-      (0, import_node_fs16.renameSync)(tomb, mutex);
+      (0, import_node_fs20.renameSync)(tomb, mutex);
     } catch {
       report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
     }
@@ -16457,27 +16811,27 @@ function breakIfDead(mutex, report) {
   sweepTombstones(mutex);
 }
 function sweepTombstones(mutex) {
-  const dir = (0, import_node_path14.dirname)(mutex);
-  const prefix = (0, import_node_path14.basename)(mutex) + ".";
-  for (const name of (0, import_node_fs16.readdirSync)(dir)) {
+  const dir = (0, import_node_path17.dirname)(mutex);
+  const prefix = (0, import_node_path17.basename)(mutex) + ".";
+  for (const name of (0, import_node_fs20.readdirSync)(dir)) {
     if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
-    const st = lstatOrUndefined((0, import_node_path14.join)(dir, name));
-    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path14.join)(dir, name));
+    const st = lstatOrUndefined((0, import_node_path17.join)(dir, name));
+    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path17.join)(dir, name));
   }
 }
 function removeMutexDir(dir) {
   try {
-    (0, import_node_fs16.unlinkSync)((0, import_node_path14.join)(dir, "owner"));
+    (0, import_node_fs20.unlinkSync)((0, import_node_path17.join)(dir, "owner"));
   } catch {
   }
   try {
-    (0, import_node_fs16.rmdirSync)(dir);
+    (0, import_node_fs20.rmdirSync)(dir);
   } catch {
   }
 }
 function releaseLock(path, holder2) {
   const current = readHolder(path);
-  if (current && sameHolder(current, holder2)) (0, import_node_fs16.unlinkSync)(path);
+  if (current && sameHolder(current, holder2)) (0, import_node_fs20.unlinkSync)(path);
 }
 async function removeLock(path, expected, report) {
   for (let tries = 0; ; tries++) {
@@ -16485,7 +16839,7 @@ async function removeLock(path, expected, report) {
       if (expected) return removeIf(path, expected);
       const st = lstatOrUndefined(path);
       if (!st || st.isDirectory() || readHolder(path)) return "changed";
-      (0, import_node_fs16.unlinkSync)(path);
+      (0, import_node_fs20.unlinkSync)(path);
       return "removed";
     });
     if (r) return r;
@@ -16496,7 +16850,7 @@ async function removeLock(path, expected, report) {
 }
 function lstatOrUndefined(path) {
   try {
-    return (0, import_node_fs16.lstatSync)(path);
+    return (0, import_node_fs20.lstatSync)(path);
   } catch {
     return void 0;
   }
@@ -16535,11 +16889,11 @@ var holder = (run2, flow) => ({
 
 // remote/install-cli.ts
 var import_node_crypto = require("node:crypto");
-var import_node_fs18 = require("node:fs");
+var import_node_fs22 = require("node:fs");
 
 // remote/ownership.ts
-var import_node_fs17 = require("node:fs");
-var import_node_path15 = require("node:path");
+var import_node_fs21 = require("node:fs");
+var import_node_path18 = require("node:path");
 var runsAsRoot = () => process.geteuid?.() === 0;
 var MAX_LINKS = 40;
 function refuse(field, path, why) {
@@ -16557,14 +16911,14 @@ function untrustedReason(st, ancestor) {
   return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
 }
 function checkRootOwnedPath(path, field, hops = 0) {
-  const abs = (0, import_node_path15.resolve)(path);
+  const abs = (0, import_node_path18.resolve)(path);
   const parts = abs.split("/").filter(Boolean);
   let at = "/";
   for (let i = 0; i <= parts.length; i++) {
-    if (i > 0) at = (0, import_node_path15.join)(at, parts[i - 1]);
+    if (i > 0) at = (0, import_node_path18.join)(at, parts[i - 1]);
     let st;
     try {
-      st = (0, import_node_fs17.lstatSync)(at);
+      st = (0, import_node_fs21.lstatSync)(at);
     } catch (err) {
       if (err.code === "ENOENT") return;
       refuse(field, at, `cannot be checked (${err.message})`);
@@ -16572,8 +16926,8 @@ function checkRootOwnedPath(path, field, hops = 0) {
     if (st.isSymbolicLink()) {
       if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
       if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
-      const target2 = (0, import_node_path15.resolve)((0, import_node_path15.dirname)(at), (0, import_node_fs17.readlinkSync)(at));
-      return checkRootOwnedPath((0, import_node_path15.join)(target2, ...parts.slice(i)), field, hops + 1);
+      const target2 = (0, import_node_path18.resolve)((0, import_node_path18.dirname)(at), (0, import_node_fs21.readlinkSync)(at));
+      return checkRootOwnedPath((0, import_node_path18.join)(target2, ...parts.slice(i)), field, hops + 1);
     }
     const why = untrustedReason(st, i < parts.length);
     if (why) refuse(field, at, why);
@@ -16584,15 +16938,15 @@ function checkRootOwnedTree(dir, field) {
   const walk = (d) => {
     let names3;
     try {
-      names3 = (0, import_node_fs17.readdirSync)(d);
+      names3 = (0, import_node_fs21.readdirSync)(d);
     } catch (err) {
       if (err.code === "ENOENT" || err.code === "ENOTDIR")
         return;
       throw err;
     }
     for (const name of names3) {
-      const p = (0, import_node_path15.join)(d, name);
-      const st = (0, import_node_fs17.lstatSync)(p);
+      const p = (0, import_node_path18.join)(d, name);
+      const st = (0, import_node_fs21.lstatSync)(p);
       if (st.isSymbolicLink()) {
         if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
         continue;
@@ -16616,7 +16970,7 @@ function layoutDirs(root, stack) {
     paths.locksDir,
     paths.binDir
   ];
-  dirs.push((0, import_node_path15.join)(paths.releasesDir, "stacks"), (0, import_node_path15.join)(paths.releasesDir, "runs"));
+  dirs.push((0, import_node_path18.join)(paths.releasesDir, "stacks"), (0, import_node_path18.join)(paths.releasesDir, "runs"));
   if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
   return dirs;
 }
@@ -16626,35 +16980,35 @@ function checkTrustedRoot(root, stack) {
 }
 function checkTrustedSource(source, stack) {
   if (!runsAsRoot()) return;
-  checkRootOwnedTree((0, import_node_path15.join)(source, stack), "--source (stacks_source)");
+  checkRootOwnedTree((0, import_node_path18.join)(source, stack), "--source (stacks_source)");
 }
 
 // remote/install-cli.ts
 var SHEBANG = "#!/usr/bin/env node";
 function installable(script) {
   if (!script || !script.endsWith(".cjs")) return void 0;
-  return (0, import_node_fs18.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
+  return (0, import_node_fs22.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
 }
 function installExecutor(paths, script) {
-  (0, import_node_fs18.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
-  (0, import_node_fs18.chmodSync)(paths.binDir, 493);
+  (0, import_node_fs22.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
+  (0, import_node_fs22.chmodSync)(paths.binDir, 493);
   const tmp = tempNameBeside(paths.cli);
   try {
-    (0, import_node_fs18.copyFileSync)(script, tmp);
-    (0, import_node_fs18.chmodSync)(tmp, 493);
-    const fd = (0, import_node_fs18.openSync)(tmp, "r");
+    (0, import_node_fs22.copyFileSync)(script, tmp);
+    (0, import_node_fs22.chmodSync)(tmp, 493);
+    const fd = (0, import_node_fs22.openSync)(tmp, "r");
     try {
-      (0, import_node_fs18.fsyncSync)(fd);
+      (0, import_node_fs22.fsyncSync)(fd);
     } finally {
-      (0, import_node_fs18.closeSync)(fd);
+      (0, import_node_fs22.closeSync)(fd);
     }
-    (0, import_node_fs18.renameSync)(tmp, paths.cli);
+    (0, import_node_fs22.renameSync)(tmp, paths.cli);
   } catch (err) {
-    (0, import_node_fs18.rmSync)(tmp, { force: true });
+    (0, import_node_fs22.rmSync)(tmp, { force: true });
     throw err;
   }
   fsyncDir(paths.binDir);
-  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs18.readFileSync)(paths.cli)).digest("hex");
+  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs22.readFileSync)(paths.cli)).digest("hex");
 }
 function installCli(paths, report, script = process.argv[1]) {
   const bundle = installable(script);
@@ -16685,7 +17039,7 @@ var installCommand = {
       );
     const paths = layout(parsed.data);
     for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, "--root");
-    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs18.mkdirSync)(d, { recursive: true, mode: 493 });
+    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs22.mkdirSync)(d, { recursive: true, mode: 493 });
     const sha256 = installExecutor(paths, bundle);
     checkRootOwnedPath(paths.cli, "--root");
     const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
@@ -16714,102 +17068,8 @@ var versionCommand = {
   }
 };
 
-// remote/domain/plan.ts
-var import_node_fs19 = require("node:fs");
-function planRelease(req, releaseId) {
-  let text;
-  try {
-    text = (0, import_node_fs19.readFileSync)(req.digest_file, "utf8");
-  } catch (err) {
-    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
-  }
-  const manifest = parseDigestManifest(text, req.image_tag);
-  const vars = resolveImageVars(manifest, req.images);
-  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
-  const images = Object.fromEntries(
-    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
-  );
-  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
-  return {
-    meta: {
-      stack: req.stack,
-      env: req.env,
-      release_id: releaseId,
-      image_tag: req.image_tag,
-      git_sha: manifest.git_sha,
-      images
-    },
-    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
-    refs: Object.values(images).map((i) => i.ref),
-    main: { ref: main2.ref, digest: main2.digest }
-  };
-}
-
-// remote/registry-credentials.ts
-var import_node_fs20 = require("node:fs");
-var import_node_path16 = require("node:path");
-
-// remote/domain/run-inputs.ts
-var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
-var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
-
-// remote/registry-credentials.ts
-function takeLogin(layout2, req) {
-  const login2 = req.registry_login;
-  if (!login2) return void 0;
-  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
-  return {
-    registry: login2.registry,
-    username: login2.username,
-    password: takePassword(login2.password_file, staged)
-  };
-}
-function dropStagedPassword(layout2, req) {
-  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
-  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs20.rmSync)(staged, { force: true });
-}
-function takePassword(file, staged) {
-  let password;
-  try {
-    password = (0, import_node_fs20.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
-  }
-  if (staged) (0, import_node_fs20.rmSync)(file, { force: true });
-  return password;
-}
-var CONFIG_PREFIX = "docker-config-";
-function privateDockerConfig(runsDir) {
-  (0, import_node_fs20.mkdirSync)(runsDir, { recursive: true, mode: 488 });
-  checkPrivateDir(runsDir);
-  removeDeadRunsConfigs(runsDir);
-  const dir = (0, import_node_path16.join)(
-    runsDir,
-    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
-  );
-  (0, import_node_fs20.mkdirSync)(dir, { mode: 448 });
-  const plugins = (0, import_node_path16.join)(dockerConfigDir(process.env), "cli-plugins");
-  if ((0, import_node_fs20.existsSync)(plugins)) (0, import_node_fs20.symlinkSync)(plugins, (0, import_node_path16.join)(dir, "cli-plugins"));
-  return { dir, dispose: () => (0, import_node_fs20.rmSync)(dir, { recursive: true, force: true }) };
-}
-function checkPrivateDir(dir) {
-  const st = (0, import_node_fs20.lstatSync)(dir);
-  const uid = process.getuid?.();
-  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
-    throw new DeployError(
-      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
-    );
-}
-function removeDeadRunsConfigs(runsDir) {
-  for (const name of (0, import_node_fs20.readdirSync)(runsDir)) {
-    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !pidExists(pid))
-      (0, import_node_fs20.rmSync)((0, import_node_path16.join)(runsDir, name), { recursive: true, force: true });
-  }
-}
-
 // remote/domain/release-id.ts
-var import_node_fs21 = require("node:fs");
+var import_node_fs23 = require("node:fs");
 var MAX_SUFFIX = 9999;
 function freeReleaseId(base2, taken) {
   if (!taken(base2)) return base2;
@@ -16819,31 +17079,8 @@ function freeReleaseId(base2, taken) {
 function chooseReleaseId(layout2, stack, tag, now2 = /* @__PURE__ */ new Date()) {
   return freeReleaseId(
     newReleaseId(tag, now2),
-    (id) => (0, import_node_fs21.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs21.existsSync)(layout2.badMarker(stack, id))
+    (id) => (0, import_node_fs23.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs23.existsSync)(layout2.badMarker(stack, id))
   );
-}
-
-// remote/run-context.ts
-function openRun(req, report) {
-  const undo = [];
-  return {
-    layout: layout(req.root),
-    report,
-    who: {
-      actor: req.actor,
-      run_id: req.run_id,
-      break_glass: req.break_glass ?? false,
-      break_glass_reason: req.reason ?? ""
-    },
-    stack: req.stack,
-    env: req.env,
-    started: Date.now(),
-    step: (name, body, msg) => report.step(name, body, msg),
-    defer: (fn) => void undo.push(fn),
-    close: () => {
-      for (const fn of undo.splice(0).reverse()) fn();
-    }
-  };
 }
 
 // remote/http-get.ts
@@ -17067,92 +17304,8 @@ async function takeDownFirst(run2, d, why) {
   };
 }
 
-// remote/steps/gate.ts
-var import_node_fs22 = require("node:fs");
-
-// remote/domain/verified-marker.ts
-var IS_NOT_A_DIGEST = "is not a sha256 digest";
-var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
-var marker = looseObject(
-  {
-    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
-  },
-  { error: "not a JSON object" }
-);
-function parseMarker(text) {
-  if (!text.trim()) return { kind: "empty" };
-  let value;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
-  }
-  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
-  if (parsed.success) return { kind: "marker", marker: value };
-  const issue2 = parsed.error.issues[0];
-  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
-  return { kind: "invalid", json: true, why };
-}
-
-// remote/steps/gate.ts
-function checkGate(layout2, opts) {
-  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
-  const path = layout2.marker(opts.tag);
-  if (!(0, import_node_fs22.existsSync)(path)) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(`Version not verified: ${path} does not exist`);
-  }
-  if (!(0, import_node_fs22.statSync)(path).isFile())
-    throw new DeployError(
-      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
-    );
-  const read = parseMarker((0, import_node_fs22.readFileSync)(path, "utf8"));
-  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
-  if (read.kind === "invalid")
-    throw new DeployError(
-      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
-    );
-  const marker2 = read.marker;
-  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
-  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
-  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
-  if (differ.length || missing.length) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(
-      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
-    );
-  }
-  const state = marker2.provenance?.state;
-  if (state !== "verified") {
-    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
-    const bypass = unattested(opts, path, what);
-    if (bypass) return bypass;
-  }
-  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
-}
-function unattested(opts, path, what) {
-  if (!opts.requireProvenance) return void 0;
-  if (opts.breakGlass) return "break-glass";
-  throw new DeployError(
-    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
-  );
-}
-function checkDeployGate(run2, req, plan) {
-  const gate = checkGate(run2.layout, {
-    env: req.env,
-    gatedEnvs: req.gated_envs,
-    tag: req.image_tag,
-    digests: plan.digests,
-    breakGlass: req.break_glass,
-    requireProvenance: req.provenance?.mode === "require"
-  });
-  if (gate === "break-glass")
-    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
-  return gate;
-}
-
 // remote/steps/hooks.ts
-var import_node_fs23 = require("node:fs");
+var import_node_fs24 = require("node:fs");
 async function preDeploy(run2, r) {
   const cfg = r.config();
   const ctx = {
@@ -17168,7 +17321,7 @@ async function preDeploy(run2, r) {
 }
 async function runPreDeploy(argv, ctx, report) {
   if (!argv?.length) return;
-  (0, import_node_fs23.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
+  (0, import_node_fs24.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
   const env = {
     ...composeEnv(),
     RELEASE_ID: ctx.releaseId,
@@ -17211,120 +17364,6 @@ function deployedHow(run2, gate, engine, r, previous, provenance) {
   const extra = { gate, images: r.meta.images, ...provenance ? { provenance } : {} };
   const { env, who: who2 } = run2;
   return { mode: "deploy", previous, env, gate, compose: engine.variant, who: who2, extra, provenance };
-}
-
-// remote/steps/preflight.ts
-var fs = __toESM(require("node:fs"), 1);
-var import_node_path18 = require("node:path");
-
-// remote/engine/compose-detect.ts
-var import_node_fs24 = require("node:fs");
-var import_node_path17 = require("node:path");
-function composePluginDirs(env) {
-  const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
-  return [
-    (0, import_node_path17.join)(dockerConfigDir(env), "cli-plugins"),
-    ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
-    "/usr/local/lib/docker/cli-plugins",
-    "/usr/local/libexec/docker/cli-plugins",
-    "/usr/lib/docker/cli-plugins",
-    "/usr/libexec/docker/cli-plugins"
-  ];
-}
-async function detectCompose(env) {
-  const path = env.PATH ?? "";
-  if (!onPath("docker", path))
-    throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
-  if (composePluginDirs(env).some((dir) => executable((0, import_node_path17.join)(dir, "docker-compose")))) {
-    const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
-    if (probe2?.code === 0) return "v2";
-  }
-  if (onPath("docker-compose", path)) return "v1";
-  throw new DeployError(
-    "Docker Compose not found: install the compose plugin (`docker compose`) or docker-compose v1"
-  );
-}
-function onPath(cmd, path) {
-  return path.split(":").some((dir) => executable((0, import_node_path17.join)(dir || ".", cmd)));
-}
-function executable(file) {
-  try {
-    (0, import_node_fs24.accessSync)(file, import_node_fs24.constants.X_OK);
-    return (0, import_node_fs24.statSync)(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-// remote/steps/preflight.ts
-var MIN_FREE_BYTES = 1024 * 1024;
-async function preflight(layout2, docker, report, opts = {}) {
-  const [version2, flavor] = await Promise.all([
-    docker.serverVersion(opts.timeoutMs ?? 3e4).catch((err) => {
-      const why = err.message.trim().split("\n").slice(-1)[0];
-      const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
-      throw new DeployError(
-        `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`
-      );
-    }),
-    detectCompose(composeEnv())
-  ]);
-  const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
-  const free = freeBytes(layout2.releasesDir);
-  if (free !== void 0 && free < need) {
-    throw new DeployError(
-      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout2.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`
-    );
-  }
-  report.log(`docker ${version2}, compose ${flavor}${free === void 0 ? "" : `, ${fmt(free)} free`}`);
-  return flavor;
-}
-async function preflightDeploy(run2, req) {
-  const login2 = takeLogin(run2.layout, req);
-  const config2 = login2 ? privateDockerConfig(run2.layout.runsDir(run2.stack)) : void 0;
-  if (config2) run2.defer(config2.dispose);
-  const docker = new Docker(run2.report, config2?.dir);
-  const needBytes = treeBytes(`${req.source}/${req.stack}`);
-  const flavor = await preflight(run2.layout, docker, run2.report, { needBytes });
-  return { host: { docker, flavor, report: run2.report }, login: login2 };
-}
-async function preflightRollback(run2) {
-  const docker = new Docker(run2.report);
-  return { docker, flavor: await preflight(run2.layout, docker, run2.report), report: run2.report };
-}
-function freeBytes(path) {
-  if (typeof fs.statfsSync !== "function") return void 0;
-  let p = path;
-  while (!fs.existsSync(p) && (0, import_node_path18.dirname)(p) !== p) p = (0, import_node_path18.dirname)(p);
-  const s = fs.statfsSync(p);
-  return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
-}
-function treeBytes(dir) {
-  let total = 0;
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = (0, import_node_path18.join)(d, e.name);
-      if (e.isDirectory()) walk(p);
-      total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return total;
-}
-var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
-
-// remote/steps/safety.ts
-function checkEnvironment(layout2, stack, env) {
-  const current = readManifest(layout2, stack);
-  if (current?.env && current.env !== env) {
-    throw new DeployError(
-      `stack ${stack} runs as environment ${current.env} (${layout2.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`
-    );
-  }
-}
-function checkSafety(layout2, stack, env) {
-  checkLiveLink(layout2, stack);
-  checkEnvironment(layout2, stack, env);
 }
 
 // remote/steps/solidify.ts
@@ -17605,11 +17644,18 @@ function liveToLeave(run2) {
     );
   return liveId;
 }
-function rollbackTargets(run2, liveId, steps3) {
-  const targets = rollbackCandidates(run2.layout, run2.stack, liveId).slice(
-    steps3 - 1,
-    steps3 - 1 + MAX_ATTEMPTS
-  );
+function rollbackTargets(run2, liveId, steps3, to) {
+  const all = rollbackCandidates(run2.layout, run2.stack, liveId);
+  if (to) {
+    const target2 = all.filter((c) => c.id === to);
+    if (!target2.length)
+      throw new DeployError(
+        `${to} is not a rollback candidate of ${run2.stack} (live ${liveId}): it must be an older release that succeeded and is not marked bad`
+      );
+    run2.report.log(`live: ${liveId}; going back to ${to}`);
+    return target2;
+  }
+  const targets = all.slice(steps3 - 1, steps3 - 1 + MAX_ATTEMPTS);
   if (!targets.length)
     throw new DeployError(
       `no rollback target ${steps3} step(s) back from ${liveId}: not enough successful, non-bad releases remain on the server`
@@ -17628,7 +17674,7 @@ function markFailedTarget(run2, r, liveId, why) {
 // remote/rollback.ts
 async function rollback(req, report) {
   const run2 = openRun(req, report);
-  const doing = `rollback -${req.steps}`;
+  const doing = req.to ? `rollback --to ${req.to}` : `rollback -${req.steps}`;
   return runFlow(run2, { doing, lockTimeoutS: req.lock_timeout_s, state: req, steps: steps2, failed: failed2 });
 }
 async function steps2(run2, req) {
@@ -17636,7 +17682,7 @@ async function steps2(run2, req) {
   await run2.step("safety", () => checkSafety(run2.layout, run2.stack, run2.env));
   const liveId = liveToLeave(run2);
   const errors = [];
-  for (const [i, target2] of rollbackTargets(run2, liveId, req.steps).entries()) {
+  for (const [i, target2] of rollbackTargets(run2, liveId, req.steps, req.to).entries()) {
     const r = loadRelease(target2.dir);
     const engine = engineFor(r, host);
     const prefix = `rollback.${i + 1}.`;
@@ -17722,15 +17768,17 @@ function defaultRunKey() {
 async function runInForeground(req, json) {
   const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
-  const journal = paths.journal(req.stack, key);
-  try {
-    (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
-    writePidFile(journal);
-  } catch {
-  }
+  const check2 = req.command === "deploy" && req.check;
+  const journal = check2 ? void 0 : paths.journal(req.stack, key);
+  if (journal)
+    try {
+      (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+      writePidFile(journal);
+    } catch {
+    }
   const report = new Reporter(journal, json);
   try {
-    const outcome = req.command === "deploy" ? await deploy(req, report) : await rollback(req, report);
+    const outcome = req.command === "rollback" ? await rollback(req, report) : req.check ? await checkDeploy(req, report) : await deploy(req, report);
     report.result({ mode: req.command, stack: req.stack, env: req.env, ...outcome });
     return exitCode(outcome);
   } catch (err) {
@@ -18798,7 +18846,11 @@ async function startRequest(o) {
     if (staged) (0, import_node_fs34.rmSync)(staged.dir, { recursive: true, force: true });
     throw err;
   }
-  if (!o.detach) return runInForeground(req, o.json);
+  if (!o.detach) {
+    const code = await runInForeground(req, o.json);
+    if (staged && req.command === "deploy" && req.check) (0, import_node_fs34.rmSync)(staged.dir, { recursive: true, force: true });
+    return code;
+  }
   process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1])) + "\n");
   return 0;
 }
@@ -18818,7 +18870,7 @@ var runOptions = {
 };
 var commands = {
   deploy: {
-    usage: 'seisei-deploy deploy <stack> <env> <image_tag> --digest-file F [--images VAR=name,...] [--actor A] [--run-id R] [--break-glass --reason "..."] [--keep N] [--registry HOST --registry-username U --registry-password-file F]',
+    usage: 'seisei-deploy deploy <stack> <env> <image_tag> --digest-file F [--images VAR=name,...] [--actor A] [--run-id R] [--break-glass --reason "..."] [--keep N] [--registry HOST --registry-username U --registry-password-file F] [--check]',
     summary: "freeze, gate, pull, switch, up, smoke (auto-rollback), record, cleanup",
     async main(argv) {
       const { values: v, positionals: p } = parse2(
@@ -18829,6 +18881,7 @@ var commands = {
           "digest-file": { type: "string" },
           images: { type: "string" },
           "break-glass": { type: "boolean", default: false },
+          check: { type: "boolean", default: false },
           reason: { type: "string" },
           registry: { type: "string" },
           "registry-username": { type: "string" },
@@ -18850,6 +18903,7 @@ usage: ${this.usage}`, 2);
         run_id: v["run-id"] ?? "",
         run_key: v["run-key"],
         break_glass: v["break-glass"],
+        check: v.check,
         reason: v.reason ?? "",
         keep_releases: integer2("--keep", v.keep),
         registry_login: v.registry ? {
@@ -18871,13 +18925,13 @@ usage: ${this.usage}`, 2);
     }
   },
   rollback: {
-    usage: "seisei-deploy rollback <stack> <env> [--steps N] [--actor A] [--run-id R]",
+    usage: "seisei-deploy rollback <stack> <env> [--steps N | --to RELEASE_ID] [--actor A] [--run-id R]",
     summary: "go back N successful releases (smoke-tested, at most 3 attempts)",
     async main(argv) {
       const { values: v, positionals: p } = parse2(
         "rollback",
         argv,
-        { ...runOptions, steps: { type: "string" } },
+        { ...runOptions, steps: { type: "string" }, to: { type: "string" } },
         this.usage
       );
       if (p.length !== 2) throw new DeployError(`rollback takes <stack> <env>
@@ -18887,6 +18941,7 @@ usage: ${this.usage}`, 2);
         stack: p[0],
         env: p[1],
         steps: integer2("--steps", v.steps) ?? 1,
+        ...v.to !== void 0 ? { to: v.to } : {},
         actor: v.actor ?? defaultActor(),
         run_id: v["run-id"] ?? "",
         run_key: v["run-key"],

@@ -4,20 +4,15 @@ import {
   escapeHtml,
   parseEventLine,
   reportResult,
-  runDeploy,
-  runOnHost,
   summaryContext,
   writeOrSkip
-} from "./chunk-BDBYWLZF.js";
-import "./chunk-NYQO6JRC.js";
+} from "./chunk-D6KA7MU2.js";
 import {
   setOutputs
 } from "./chunk-KDAJAZ2B.js";
 import {
   safeText
 } from "./chunk-5XLKRPSF.js";
-import "./chunk-FV3VPOMY.js";
-import "./chunk-H3EMV4CZ.js";
 import {
   endGroup,
   info,
@@ -26,8 +21,6 @@ import {
   summary,
   warning
 } from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
-import "./chunk-B54QJ254.js";
 
 // src/report/status.ts
 function statusProblems(report) {
@@ -228,17 +221,12 @@ async function runVerify({ s, host, renderer, manifest, upload }) {
   return result;
 }
 
-// src/modes/runners.ts
-var RUNNERS = {
-  deploy: runDeploy,
-  rollback: runDeploy,
-  verify: runVerify,
-  status: runStatus
-};
-function runMode(s, config, manifest, opts) {
-  if (s.mode === "manifest") throw new Error("internal: mode manifest runs on no host");
-  return runOnHost(RUNNERS[s.mode], s, config, manifest, opts);
-}
 export {
-  runMode
+  statusDrift,
+  statusReport,
+  currentOf,
+  runStatus,
+  verifyResult,
+  verifyArgs,
+  runVerify
 };

@@ -2,7 +2,7 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   freeText,
   string
-} from "./chunk-H3EMV4CZ.js";
+} from "./chunk-JL5PL23L.js";
 
 // src/inputs/fields.ts
 var InputError = class extends Error {

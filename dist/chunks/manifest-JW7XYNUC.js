@@ -1,16 +1,16 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-2ZKXC2B4.js";
+} from "./chunk-PKC2XYN7.js";
 import {
   setStatus
 } from "./chunk-KDAJAZ2B.js";
 import {
   checkDigestManifest
-} from "./chunk-FV3VPOMY.js";
+} from "./chunk-2HTZ3WDJ.js";
 import {
   IMAGE_NAME_RE
-} from "./chunk-H3EMV4CZ.js";
+} from "./chunk-JL5PL23L.js";
 import {
   info,
   setOutput,

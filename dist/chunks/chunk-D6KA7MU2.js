@@ -19,7 +19,7 @@ import {
   shellJoin,
   shellQuote,
   upgradeHint
-} from "./chunk-NYQO6JRC.js";
+} from "./chunk-LP5VHNG3.js";
 import {
   outputsOf,
   setOutputs
@@ -30,10 +30,10 @@ import {
 } from "./chunk-5XLKRPSF.js";
 import {
   resolveImageVars
-} from "./chunk-FV3VPOMY.js";
+} from "./chunk-2HTZ3WDJ.js";
 import {
   RUN_KEY_RE
-} from "./chunk-H3EMV4CZ.js";
+} from "./chunk-JL5PL23L.js";
 import {
   ExitCode,
   core_exports,
@@ -761,12 +761,13 @@ var HostSession = class {
   }
   /** Connects (host key pinned) and checks Node.js, Docker and sudo on the server. */
   async open() {
+    const log = this.opts.log ?? info;
     this.session = await this.connectFn(this.target);
-    info(`Connected to ${this.label}; host key verified`);
+    log(`Connected to ${this.label}; host key verified`);
     this.throwIfCancelled();
     const server = this.config.server;
     const info2 = await preflight(this.session, server);
-    info(
+    log(
       safeText(
         info2.narrow ? `Server: sudo allows only the installed executor${info2.installedVersion ? ` (seisei-deploy ${info2.installedVersion.version})` : ""}` : `Server: Node.js ${info2.nodeVersion}, Docker ${info2.dockerVersion}${server.sudo ? ", passwordless sudo" : ""}`
       )
@@ -799,6 +800,7 @@ var HostSession = class {
     const { run_key: runKey = "", stack } = inputs.request;
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
+    this.resultSeen = false;
     const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey]), {
       timeoutMs: 12e4,
       stdin: JSON.stringify(inputs)
@@ -978,10 +980,10 @@ var Upload = class {
     return this.files.length > 0;
   }
   /** Sends the files into a private temp dir (only when there is something to send). */
-  async send() {
+  async send(log = info) {
     if (!this.pending) return void 0;
     const dir = await this.host.upload(this.files);
-    info(`Uploaded ${this.files.map((f) => f.name).join(", ")} to ${dir}`);
+    log(`Uploaded ${this.files.map((f) => f.name).join(", ")} to ${dir}`);
     return dir;
   }
   /** send() in a log group of its own, when there is something to send. */
@@ -989,7 +991,7 @@ var Upload = class {
     if (this.pending) await group("Upload", () => this.send());
   }
 };
-function useExecutor(host, found, remoteScript) {
+function useExecutor(host, found, remoteScript, out = core_exports) {
   const script = readFileSync(localRemoteScript(remoteScript));
   const { root, executorMismatch } = host.config.server;
   const choice = chooseExecutor(
@@ -997,7 +999,8 @@ function useExecutor(host, found, remoteScript) {
     { sha256: sha256Hex(script), version: ACTION_VERSION },
     { root, mismatch: executorMismatch }
   );
-  (choice.warn ? warning : info)(safeText(choice.note));
+  if (choice.warn) out.warning(safeText(choice.note));
+  else out.info(safeText(choice.note));
   host.executor = choice.executor;
   host.direct = choice.direct;
   return new Upload(host, choice.executor ? [] : [{ name: "remote.cjs", data: script }]);
@@ -1148,13 +1151,22 @@ async function runDeploy({ s, host, renderer, manifest, upload }) {
 }
 
 export {
+  EventRenderer,
   escapeHtml,
   reportResult,
   writeOrSkip,
   parseEventLine,
+  sleep,
   RemoteError,
+  HostSession,
+  useExecutor,
   summaryContext,
   runOnHost,
+  makeRunKey,
+  buildDeployRequest,
+  buildRollbackRequest,
+  STAGED_ON_SERVER,
   precheckDeploy,
+  runInputs,
   runDeploy
 };

@@ -5916,6 +5916,14 @@ function object(shape, params) {
   };
   return new ZodObject(def);
 }
+function strictObject(shape, params) {
+  return new ZodObject({
+    type: "object",
+    shape,
+    catchall: never(),
+    ...util_exports.normalizeParams(params)
+  });
+}
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
@@ -6212,6 +6220,7 @@ var ENV_RE = /^[a-z][a-z0-9-]{0,31}$/;
 var IMAGE_NAME_RE = /^[a-z0-9][a-z0-9._-]*$/;
 var ENV_VAR_RE = /^[A-Z_][A-Z0-9_]{0,63}$/;
 var RUN_KEY_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+var RELEASE_ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}__\d{8}T\d{6}Z(?:-[2-9]|-[1-9]\d{1,3})?$/;
 var show = (v) => JSON.stringify(v.length > 80 ? v.slice(0, 77) + "..." : v);
 var stackName = string2().refine((v) => STACK_RE.test(v), {
   error: (i) => `stack ${show(String(i.input))} is not a valid stack name: use 1-63 characters of a-z, 0-9, '_' and '-', starting with a letter or digit (e.g. odoo18-prod)`
@@ -6240,6 +6249,7 @@ export {
   boolean2 as boolean,
   array,
   object,
+  strictObject,
   record,
   _enum,
   literal,
@@ -6249,6 +6259,7 @@ export {
   IMAGE_NAME_RE,
   ENV_VAR_RE,
   RUN_KEY_RE,
+  RELEASE_ID_RE,
   stackName,
   imageTag,
   envName,

@@ -5,8 +5,8 @@ import {
 import {
   ManifestError,
   parseDigestManifest
-} from "./chunk-FV3VPOMY.js";
-import "./chunk-H3EMV4CZ.js";
+} from "./chunk-2HTZ3WDJ.js";
+import "./chunk-JL5PL23L.js";
 import {
   info,
   warning

@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   IMAGE_NAME_RE
-} from "./chunk-H3EMV4CZ.js";
+} from "./chunk-JL5PL23L.js";
 import {
   __commonJS
 } from "./chunk-B54QJ254.js";
