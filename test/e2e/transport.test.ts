@@ -14,6 +14,7 @@ import { describeRun, runAction, type ActionResult } from './action-harness.js';
 const CONTEXT = { actor: 'octocat', runId: '5151', repository: 'org/app' };
 /** A user of its own, so that its narrow sudo never meets the other tests' `seisei`. */
 const NARROW_USER = 'seisei-narrow';
+const SERVER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 const uploadedTo = (r: ActionResult) =>
   r.lines.map((l) => /^Uploaded remote\.cjs to (\/\S+)$/.exec(l)?.[1]).find(Boolean);
@@ -41,7 +42,9 @@ export async function sudoersRuleFromDoc(user: string): Promise<string> {
   for (const rule of rules) {
     let line = `${user}${rule.slice('deploy'.length)}`;
     for (const [, prog] of rule.matchAll(/(?<=[\s,:])\/\S*\/([\w.-]+)(?=[\s,]|$)/g)) {
-      const which = await runCmd('which', [prog!]);
+      // The server's own PATH (sudo's secure_path), not this test's: under `npm test` the PATH
+      // starts with node_modules/.bin, which holds a `node` of its own.
+      const which = await runCmd('which', [prog!], { env: { PATH: SERVER_PATH } });
       assert.equal(which.code, 0, `which ${prog}: ${which.stderr}`);
       line = line.replace(new RegExp(`(?<=[\\s,:])/\\S*/${prog}(?=[\\s,]|$)`), which.stdout.trim());
     }
