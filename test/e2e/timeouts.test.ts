@@ -2,26 +2,11 @@
 // (x-seisei-deploy.timeouts.pre_deploy) with everything it started, and the deploy fails cleanly.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeSampleStack } from '../support/stack.js';
+import { groupMembers } from '../support/util.js';
 import { startTarget, type Target } from './fixture.js';
-
-/** Live (non-zombie) processes in process group `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (f[0] !== 'Z' && Number(f[2]) === pgid) out.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
 
 describe('executor: step timeouts', () => {
   let t: Target;

@@ -9,7 +9,7 @@ import { mkdir, readFile, readdir, readlink, writeFile } from 'node:fs/promises'
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeRun, runAction } from '../e2e/action-harness.js';
-import { cleanupLabLeftovers, labTraces, startLab, type Lab, type LabHost } from './hosts.js';
+import { NO_TRACES, cleanupLabLeftovers, labTraces, startLab, type Lab, type LabHost } from './hosts.js';
 import { LAB_SLOTS, labPlan, networkCommands } from './lab-plan.js';
 import {
   dockerAvailable,
@@ -311,14 +311,7 @@ describe('the host lab: three real hosts and a registry on this machine', { skip
     assert.notEqual(started.slot, lab.slot);
     const cleaned = await cleanupLabLeftovers();
     assert.ok(cleaned.includes(started.slot), `cleaned slots ${cleaned.join(',')}`);
-    assert.deepEqual(await labTraces(started.slot), {
-      netns: [],
-      links: [],
-      mounts: [],
-      cgroups: [],
-      processes: [],
-      dir: false,
-    });
+    assert.deepEqual(await labTraces(started.slot), NO_TRACES);
     assert.equal(isAlive(started.holder) || isAlive(started.sshd), false);
     // The live lab is untouched.
     assert.ok(!cleaned.includes(lab.slot));
@@ -335,14 +328,7 @@ describe('the host lab: three real hosts and a registry on this machine', { skip
     assert.ok(before.cgroups.length > 0, 'the container of host 1 ran in the lab cgroups');
 
     await lab.stop();
-    assert.deepEqual(await labTraces(lab.slot), {
-      netns: [],
-      links: [],
-      mounts: [],
-      cgroups: [],
-      processes: [],
-      dir: false,
-    });
+    assert.deepEqual(await labTraces(lab.slot), NO_TRACES);
     assert.deepEqual(pids.filter(isAlive), []);
     assert.deepEqual(await processesIn(namespaces), []);
     const links = (await runOk('ip', ['-o', 'link', 'show'])).stdout;

@@ -653,6 +653,9 @@ async function removeSlotDir(slot: number): Promise<void> {
 }
 
 /** Names of the lab's leftovers visible on the machine (for tests of the tear-down). */
+/** What labTraces finds once a lab is gone: nothing. */
+export const NO_TRACES = { netns: [], links: [], mounts: [], cgroups: [], processes: [], dir: false };
+
 export async function labTraces(slot: number): Promise<{
   netns: string[];
   links: string[];

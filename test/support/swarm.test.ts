@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { labTraces, startLab, type Lab } from './hosts.js';
+import { NO_TRACES, labTraces, startLab, type Lab } from './hosts.js';
 import { runLbClient, type LbResult } from './lb-client.js';
 import {
   dockerAvailable,
@@ -323,14 +323,7 @@ describe('a three-node swarm on the host lab', { skip }, () => {
     );
 
     await lab.stop();
-    assert.deepEqual(await labTraces(lab.slot), {
-      netns: [],
-      links: [],
-      mounts: [],
-      cgroups: [],
-      processes: [],
-      dir: false,
-    });
+    assert.deepEqual(await labTraces(lab.slot), NO_TRACES);
     const after = await liveNetnsInodes();
     assert.deepEqual(
       overlays.filter((o) => after.has(o.inode)),

@@ -1,6 +1,6 @@
 // Small building blocks shared by the sandbox helpers: temp dirs, ports, polling, daemons.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -175,4 +175,20 @@ export function canConnect(host: string, port: number, timeoutMs = 1_000): Promi
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** Live (non-zombie) processes whose process group is `pgid` (read from /proc). */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) out.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
 }

@@ -2,8 +2,8 @@
 // that ends the command's whole process group.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { groupMembers } from '../support/util.js';
 import {
   LineSplitter,
   MAX_LINE_BYTES,
@@ -13,22 +13,6 @@ import {
 } from '../../remote/exec.js';
 
 const MB = 1024 * 1024;
-
-/** Live (non-zombie) processes whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) out.push(Number(name));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
-}
 
 test('a child printing a 64 MB line and many lines: memory stays bounded and the long line is cut with a marker', async () => {
   const lineCount = 50_000;
