@@ -1,6 +1,7 @@
 // Shared by the Swarm engine's e2e files: the committed executor run as root inside a lab host
 // (its namespaces, as on a manager), its records read from there, and the failover client
 // (lb-client.ts) measuring availability while something changes.
+import { chmodSync, copyFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseEventLine, type DeployEvent, type ResultEvent } from '../../common/events.js';
 import { layout } from '../../common/layout.js';
@@ -51,11 +52,17 @@ export interface HostExecutor {
   status(stack: string): Promise<{ code: number; json: StatusOutput }>;
 }
 
+/** Where the executor is copied inside a lab host: the checkout may not be visible there (a
+ * checkout under /tmp is not: each host has its own /tmp). */
+const EXECUTOR_IN_HOST = '/opt/seisei-remote.cjs';
+
 export function hostExecutor(lab: Lab, host: LabHost, root: string, source: string): HostExecutor {
   let runs = 0;
   const l = layout(root);
+  copyFileSync(REMOTE_JS, host.hostPath(EXECUTOR_IN_HOST));
+  chmodSync(host.hostPath(EXECUTOR_IN_HOST), 0o755);
   const executor = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => {
-    const r = await host.exec([serverNode(), REMOTE_JS, ...args, '--json'], {
+    const r = await host.exec([serverNode(), EXECUTOR_IN_HOST, ...args, '--json'], {
       env: { ...HOST_ENV, ...env },
       timeoutMs: 180_000,
     });
@@ -105,7 +112,7 @@ export function hostExecutor(lab: Lab, host: LabHost, root: string, source: stri
       >;
     },
     async status(stack) {
-      const r = await host.exec([serverNode(), REMOTE_JS, 'status', stack, '--root', root, '--json'], {
+      const r = await host.exec([serverNode(), EXECUTOR_IN_HOST, 'status', stack, '--root', root, '--json'], {
         env: HOST_ENV,
         timeoutMs: 60_000,
       });

@@ -3,15 +3,17 @@
 // then the tables that docs/reliability.md shows. Exit 1 if any invariant broke or any bad input
 // was accepted, answered vaguely or left a side effect.
 //
-//   npm run faults                     everything (about 6 minutes)
+//   npm run faults                     everything (about 9 minutes)
 //   npm run faults -- kill-deploy      only the scenarios whose id is given (see EXECUTOR_SCENARIOS;
 //                                      ssh-cut is the SSH set of ssh-cut.ts)
 //   npm run faults -- inputs           only the bad input corpus
+//   npm run faults -- kill-swarm       only the Swarm engine's kill rows (the host lab's swarm)
 //   npm run faults -- --fast           the subset the test command runs
 import { runCorpus, type CaseResult } from './bad-inputs.js';
 import { startSandbox } from './harness.js';
 import { EXECUTOR_SCENARIOS, type FaultScenario, type Row } from './scenarios.js';
 import { SSH_SCENARIOS } from './ssh-cut.js';
+import { SWARM_KILL } from './swarm-kill.js';
 import { faultTable, inputTable, totals } from './table.js';
 
 // Every scenario the suite knows, in the order of issue 6's items (the table's order): the kill -9
@@ -21,6 +23,7 @@ export const ALL_SCENARIOS: FaultScenario[] = [
   ...EXECUTOR_SCENARIOS.filter(isKill),
   ...SSH_SCENARIOS,
   ...EXECUTOR_SCENARIOS.filter((s) => !isKill(s)),
+  SWARM_KILL,
 ];
 
 const args = process.argv.slice(2);
