@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startLab, type Lab, type LabHost } from '../support/hosts.js';
-import { sessionSshdPids } from '../support/sshd.js';
+import { killSshSessions } from '../support/sshd.js';
 import {
   dockerAvailable,
   httpGet,
@@ -345,8 +345,7 @@ describe('a fleet of three Compose hosts', { skip }, () => {
           await waitFor('up to start on host 2', async () =>
             (await journalOf(key)).some((e) => e.step === 'up' && e.status === 'start') ? true : undefined,
           );
-          killed = (await sessionSshdPids(h2.sshd.pid)).length;
-          for (const pid of await sessionSshdPids(h2.sshd.pid)) process.kill(pid, 'SIGKILL');
+          killed = await killSshSessions(h2.sshd.pid);
           atCut = await journalOf(key);
         },
       },

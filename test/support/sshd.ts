@@ -84,11 +84,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     dir,
     pid,
     sessionPids,
-    async killSessions(signal: NodeJS.Signals = 'SIGKILL') {
-      const pids = await sessionSshdPids(pid);
-      for (const p of pids) killQuietly(p, signal);
-      return pids.length;
-    },
+    killSessions: (signal: NodeJS.Signals = 'SIGKILL') => killSshSessions(pid, signal),
     stop: () => stopDaemon(child),
   };
 }
@@ -290,6 +286,13 @@ export async function sessionSshdPids(listener: number): Promise<number[]> {
   const monitors = table.filter((p) => p.ppid === listener).map((p) => p.pid);
   const children = table.filter((p) => monitors.includes(p.ppid) && p.comm === 'sshd').map((p) => p.pid);
   return [...children, ...monitors];
+}
+
+/** Kills every session of the sshd listening as `listener`; a session that ends meanwhile is fine. */
+export async function killSshSessions(listener: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<number> {
+  const pids = await sessionSshdPids(listener);
+  for (const p of pids) killQuietly(p, signal);
+  return pids.length;
 }
 
 function killQuietly(pid: number, signal: NodeJS.Signals): void {
