@@ -6,7 +6,7 @@ import {
   fleetSettings,
   serverOptions,
   sshEndpoint
-} from "./chunks/chunk-T2YRMC5F.js";
+} from "./chunks/chunk-EB5BKHZD.js";
 import {
   InputError,
   Problems,
@@ -19,7 +19,7 @@ import {
   parseFields,
   show,
   text
-} from "./chunks/chunk-PKC2XYN7.js";
+} from "./chunks/chunk-SXDYCLSA.js";
 import "./chunks/chunk-LP5VHNG3.js";
 import {
   outputStatusOf,
@@ -226,36 +226,40 @@ function provenanceSettings(v, mode, environment) {
   return { mode: v.provenance ?? byDefault, refs: v.provenance_refs, trustedRoot: v.trusted_root };
 }
 
+// common/image-lines.ts
+function parseImageLines(text2) {
+  const mapping = {};
+  const problems = [];
+  const entries = text2.split(/\r?\n/).flatMap(
+    (text3, i) => text3.trim().startsWith("#") ? [] : text3.split(",").map((e) => ({ line: i + 1, e }))
+  ).map(({ line, e }) => ({ line, entry: e.trim() })).filter(({ entry }) => entry);
+  for (const { line, entry } of entries) {
+    const problem = (message) => problems.push({ line, message });
+    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
+    if (!m) {
+      problem(`${JSON.stringify(entry)} is not ENV_VAR=image-name (e.g. IMAGE_REF=seisei-odoo18)`);
+      continue;
+    }
+    const [, name, image] = m;
+    if (!ENV_VAR_RE.test(name))
+      problem(`${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`);
+    else if (!IMAGE_NAME_RE.test(image))
+      problem(
+        `${JSON.stringify(image)} is not an image name from the manifest: image names are [a-z0-9][a-z0-9._-]*`
+      );
+    else if (Object.hasOwn(mapping, name)) problem(`${name} is mapped twice`);
+    else mapping[name] = image;
+  }
+  return { mapping, problems };
+}
+
 // src/inputs/run.ts
 var MODES = ["deploy", "rollback", "verify", "status", "manifest"];
 var imagesInput = string().transform((v, ctx) => {
   if (v === "") return void 0;
-  const out = {};
-  v.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith("#")) return;
-    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-    const where = `images: line ${i + 1} ${show(line)}`;
-    if (!m)
-      return issue(
-        ctx,
-        `${where} is not valid; expected lines ENV_VAR=image-name, e.g. IMAGE_REF=seisei-odoo18`
-      );
-    const [, envVar, image] = m;
-    if (!ENV_VAR_RE.test(envVar))
-      return issue(
-        ctx,
-        `${where}: ${show(envVar)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`
-      );
-    if (!IMAGE_NAME_RE.test(image))
-      return issue(
-        ctx,
-        `${where}: ${show(image)} is not an image name from the manifest ([a-z0-9][a-z0-9._-]*)`
-      );
-    if (envVar in out) return issue(ctx, `${where}: ${envVar} is mapped twice`);
-    out[envVar] = image;
-  });
-  return Object.keys(out).length ? out : void 0;
+  const { mapping, problems } = parseImageLines(v);
+  for (const p of problems) issue(ctx, `images: line ${p.line}: ${p.message}`);
+  return Object.keys(mapping).length ? mapping : void 0;
 });
 var RUN_FIELDS = {
   mode: oneOf("mode", MODES),
@@ -486,7 +490,7 @@ async function loadManifest(settings) {
 async function runModes(settings, signal) {
   if (settings.manifest) {
     const m = settings.manifest;
-    const { runManifestMode } = await import("./chunks/manifest-JW7XYNUC.js");
+    const { runManifestMode } = await import("./chunks/manifest-LAQY5VNQ.js");
     await group(
       "Digest manifest",
       () => runManifestMode({
@@ -504,7 +508,7 @@ async function runModes(settings, signal) {
   const knobs = testKnobs();
   const opts = { signal, backoffBaseMs: knobs.backoffBaseMs, remoteScript: knobs.remoteScript };
   if (settings.fleet) {
-    const { runFleet } = await import("./chunks/run-AMW6XJNC.js");
+    const { runFleet } = await import("./chunks/run-2SQYUIB3.js");
     const configs = settings.fleet.endpoints.map((e) => hostConfig(e, settings, knobs));
     await runFleet(settings, configs, manifest, opts);
     return;

@@ -14149,23 +14149,24 @@ var imageMapping = record(
 function parseImageLines(text) {
   const mapping = {};
   const problems = [];
-  const entries = text.split(/\r?\n/).filter((line) => !line.trim().startsWith("#")).flatMap((line) => line.split(",")).map((entry) => entry.trim()).filter(Boolean);
-  for (const entry of entries) {
+  const entries = text.split(/\r?\n/).flatMap(
+    (text2, i) => text2.trim().startsWith("#") ? [] : text2.split(",").map((e) => ({ line: i + 1, e }))
+  ).map(({ line, e }) => ({ line, entry: e.trim() })).filter(({ entry }) => entry);
+  for (const { line, entry } of entries) {
+    const problem = (message) => problems.push({ line, message });
     const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(entry);
     if (!m) {
-      problems.push(`${JSON.stringify(entry)} is not ENV_VAR=image-name (e.g. IMAGE_REF=seisei-odoo18)`);
+      problem(`${JSON.stringify(entry)} is not ENV_VAR=image-name (e.g. IMAGE_REF=seisei-odoo18)`);
       continue;
     }
     const [, name, image2] = m;
     if (!ENV_VAR_RE.test(name))
-      problems.push(
-        `${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`
-      );
+      problem(`${JSON.stringify(name)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`);
     else if (!IMAGE_NAME_RE.test(image2))
-      problems.push(
+      problem(
         `${JSON.stringify(image2)} is not an image name from the manifest: image names are [a-z0-9][a-z0-9._-]*`
       );
-    else if (Object.hasOwn(mapping, name)) problems.push(`${name} is mapped twice`);
+    else if (Object.hasOwn(mapping, name)) problem(`${name} is mapped twice`);
     else mapping[name] = image2;
   }
   return { mapping, problems };
@@ -14674,7 +14675,7 @@ function byteOffset(name, value) {
 function imageLines(value) {
   if (!value) return void 0;
   const { mapping, problems } = parseImageLines(value);
-  if (problems.length) throw new DeployError(`--images: ${problems.join("; ")}`, 2);
+  if (problems.length) throw new DeployError(`--images: ${problems.map((p) => p.message).join("; ")}`, 2);
   return mapping;
 }
 

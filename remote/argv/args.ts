@@ -105,6 +105,6 @@ export function byteOffset(name: string, value: string | undefined): number | un
 export function imageLines(value: string | undefined): Record<string, string> | undefined {
   if (!value) return undefined;
   const { mapping, problems } = parseImageLines(value);
-  if (problems.length) throw new DeployError(`--images: ${problems.join('; ')}`, 2);
+  if (problems.length) throw new DeployError(`--images: ${problems.map((p) => p.message).join('; ')}`, 2);
   return mapping;
 }

@@ -1,7 +1,7 @@
 // The parsers of single inputs (string -> typed value, '' = not set) and the list of problems they
 // add to. Every message starts with the input's name and states the expected form.
 import * as z from 'zod';
-import { freeText } from '../../common/names.js';
+import { freeText, isSafeAbsPath } from '../../common/names.js';
 import type { InputName, InputStrings } from './raw.js';
 
 export class InputError extends Error {
@@ -97,7 +97,7 @@ export const absPath = (name: InputName) =>
   z.string().transform((v, ctx) => {
     if (v === '') return undefined;
     const p = v.replace(/\/+$/, '') || '/';
-    if (!p.startsWith('/') || p.split('/').includes('..') || /[\0\n\r]/.test(p))
+    if (!isSafeAbsPath(p))
       issue(ctx, `${name}: ${show(v)} is not valid; expected an absolute path without '..' (e.g. /srv)`);
     return p;
   });

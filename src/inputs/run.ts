@@ -1,58 +1,19 @@
 // The inputs that say what to run (mode, stack, environment, image tag and mapping, break glass,
 // rollback depth, limits, who and which run) and the GitHub context that fills their defaults.
 import * as z from 'zod';
-import {
-  ENV_RE,
-  ENV_VAR_RE,
-  IMAGE_NAME_RE,
-  STACK_RE,
-  TAG_RE,
-  type ImageMapping,
-} from '../../common/names.js';
-import {
-  boolean,
-  integer,
-  issue,
-  matching,
-  oneOf,
-  show,
-  text,
-  type Problems,
-  type Values,
-} from './fields.js';
+import { parseImageLines } from '../../common/image-lines.js';
+import { ENV_RE, STACK_RE, TAG_RE, type ImageMapping } from '../../common/names.js';
+import { boolean, integer, issue, matching, oneOf, text, type Problems, type Values } from './fields.js';
 
 export const MODES = ['deploy', 'rollback', 'verify', 'status', 'manifest'] as const;
 export type Mode = (typeof MODES)[number];
 
-/** images: lines ENV_VAR=image-name. */
+/** images: ENV_VAR=image-name per line or comma-separated (the grammar of common/image-lines.ts). */
 const imagesInput = z.string().transform((v, ctx) => {
   if (v === '') return undefined;
-  const out: ImageMapping = {};
-  v.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
-    const where = `images: line ${i + 1} ${show(line)}`;
-    if (!m)
-      return issue(
-        ctx,
-        `${where} is not valid; expected lines ENV_VAR=image-name, e.g. IMAGE_REF=seisei-odoo18`,
-      );
-    const [, envVar, image] = m as unknown as [string, string, string];
-    if (!ENV_VAR_RE.test(envVar))
-      return issue(
-        ctx,
-        `${where}: ${show(envVar)} is not an upper-case variable name like IMAGE_REF or OCR_IMAGE_REF`,
-      );
-    if (!IMAGE_NAME_RE.test(image))
-      return issue(
-        ctx,
-        `${where}: ${show(image)} is not an image name from the manifest ([a-z0-9][a-z0-9._-]*)`,
-      );
-    if (envVar in out) return issue(ctx, `${where}: ${envVar} is mapped twice`);
-    out[envVar] = image;
-  });
-  return Object.keys(out).length ? out : undefined;
+  const { mapping, problems } = parseImageLines(v);
+  for (const p of problems) issue(ctx, `images: line ${p.line}: ${p.message}`);
+  return Object.keys(mapping).length ? mapping : undefined;
 });
 
 export const RUN_FIELDS = {

@@ -198,6 +198,12 @@ describe('inputs', () => {
     rejects({ ...base, images: 'IMAGE_REF' }, 'images', /ENV_VAR=image-name/);
     rejects({ ...base, images: 'IMAGE_REF=Bad' }, 'images', /image name/);
     rejects({ ...base, images: 'A=x\nA=y' }, 'images', /twice/);
+    rejects({ ...base, images: 'IMAGE_REF=a\n\nimage_ref=x' }, 'images', /line 3: "image_ref"/);
+    // The executor's --images grammar (common/image-lines.ts): commas work too.
+    assert.deepEqual(parseSettings({ ...base, images: 'A_REF=a, B_REF=b' }, env).images, {
+      A_REF: 'a',
+      B_REF: 'b',
+    });
   });
 
   it('paths, booleans and other formats', () => {

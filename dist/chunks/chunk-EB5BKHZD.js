@@ -8,7 +8,7 @@ import {
   oneOf,
   parsedBy,
   show
-} from "./chunk-PKC2XYN7.js";
+} from "./chunk-SXDYCLSA.js";
 import {
   DEFAULT_ROOT,
   DEFAULT_STACKS_SOURCE,

@@ -8,8 +8,8 @@ import {
 } from "./chunk-5652NLTP.js";
 import {
   batchPlan
-} from "./chunk-T2YRMC5F.js";
-import "./chunk-PKC2XYN7.js";
+} from "./chunk-EB5BKHZD.js";
+import "./chunk-SXDYCLSA.js";
 import {
   EventRenderer,
   HostSession,

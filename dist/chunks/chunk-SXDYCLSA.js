@@ -1,6 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   freeText,
+  isSafeAbsPath,
   string
 } from "./chunk-JL5PL23L.js";
 
@@ -71,7 +72,7 @@ var boolean = (name) => string().transform((v, ctx) => {
 var absPath = (name) => string().transform((v, ctx) => {
   if (v === "") return void 0;
   const p = v.replace(/\/+$/, "") || "/";
-  if (!p.startsWith("/") || p.split("/").includes("..") || /[\0\n\r]/.test(p))
+  if (!isSafeAbsPath(p))
     issue(ctx, `${name}: ${show(v)} is not valid; expected an absolute path without '..' (e.g. /srv)`);
   return p;
 });

@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   InputError
-} from "./chunk-PKC2XYN7.js";
+} from "./chunk-SXDYCLSA.js";
 import {
   setStatus
 } from "./chunk-KDAJAZ2B.js";
