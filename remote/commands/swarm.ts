@@ -9,14 +9,23 @@ export const STACK_LABEL = 'com.docker.stack.namespace';
  * names; `--resolve-image never` keeps the pinned digests as written (no registry round trip and
  * no rewriting); `--with-registry-auth` only when the run has a login, which the CLI then sends to
  * the nodes with the service specs (without it, the specs keep the credentials they had).
+ * `withOverride`: a second compose file read from stdin (`-`), merged over the release's (the
+ * engine's update delay, remote/engine/swarm-update-delay.ts); the release's file stays first, so
+ * its directory is the one relative paths are resolved against.
  */
-export function stackDeploy(composeFile: string, stack: string, withRegistryAuth: boolean): string[] {
+export function stackDeploy(
+  composeFile: string,
+  stack: string,
+  withRegistryAuth: boolean,
+  withOverride = false,
+): string[] {
   return [
     'docker',
     'stack',
     'deploy',
     '--compose-file',
     composeFile,
+    ...(withOverride ? ['--compose-file', '-'] : []),
     '--prune',
     ...(withRegistryAuth ? ['--with-registry-auth'] : []),
     '--resolve-image',

@@ -3,7 +3,7 @@
 // step waits until every service runs the pinned image, settled and healthy; the way back is the
 // previous release's compose file for the whole stack (the flows do that), never Swarm's
 // per-service rollback, which can leave a stack half old, half new.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   serviceInspect,
@@ -21,6 +21,7 @@ import { stepTimeouts, type Release } from '../domain/release.js';
 import { errorMessage, type Reporter } from '../report.js';
 import { readEnvFile } from '../domain/stack-config.js';
 import { dockerLogin } from './login.js';
+import { MIN_UPDATE_DELAY_S, updateDelayOverride } from './swarm-update-delay.js';
 import type { Engine, Host, Login, Verdict } from './engine.js';
 
 /** What a service of the stack is, from `docker service inspect`. */
@@ -252,9 +253,16 @@ export function swarmEngine(host: Host): Engine {
         try {
           if (withLogin) await dockerLogin(docker, withLogin);
           await settle(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
-          const env = stackEnv(readEnvFile(join(r.dir, '.env')), composeEnv(docker.dockerConfig));
-          const argv = stackDeploy(join(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
-          await docker.must(argv, 'docker stack deploy', undefined, { env, cwd: r.dir });
+          const dotenv = readEnvFile(join(r.dir, '.env'));
+          const env = stackEnv(dotenv, composeEnv(docker.dockerConfig));
+          const composeFile = join(r.dir, r.meta.compose_file);
+          const override = updateDelayOverride(readFileSync(composeFile, 'utf8'), dotenv);
+          if (override)
+            report.log(
+              `deploying ${override.services.join(', ')} with update_config.delay ${MIN_UPDATE_DELAY_S}s: a task that fails pauses the update before the next task is stopped`,
+            );
+          const argv = stackDeploy(composeFile, r.meta.stack, Boolean(withLogin), Boolean(override));
+          await docker.must(argv, 'docker stack deploy', override?.text, { env, cwd: r.dir });
         } finally {
           // The credentials went to the managers with the specs: they leave this disk now.
           if (withLogin && docker.dockerConfig)

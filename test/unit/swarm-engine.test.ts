@@ -71,6 +71,11 @@ test('stack deploy: the frozen compose file, pruned, digests as written, the log
     ...['--with-registry-auth', '--resolve-image', 'never', 'shop'],
   ]);
   assert.ok(!stackDeploy('/c.yml', 'shop', false).includes('--with-registry-auth'));
+  // The engine's override is a second file on stdin, after the release's (whose directory counts).
+  assert.deepEqual(stackDeploy('/c.yml', 'shop', false, true).slice(3, 7), [
+    ...['--compose-file', '/c.yml', '--compose-file', '-'],
+  ]);
+  assert.ok(!stackDeploy('/c.yml', 'shop', false, false).includes('-'));
   assert.deepEqual(stackRm('shop'), ['docker', 'stack', 'rm', 'shop']);
 });
 
