@@ -245,3 +245,48 @@ test('a deploy does not move a live stack between engines: it fails naming both 
       e.message.includes('docker compose -p shop down'),
   );
 });
+
+test("up gives stack deploy the release's file and, on stdin, the update delay for services with more than one task", async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'swarm-up-'));
+  try {
+    writeFileSync(
+      path.join(dir, 'docker-compose.yml'),
+      'version: "3.8"\nservices:\n  web: {image: "${IMAGE_REF}", deploy: {replicas: 2}}\n  side: {image: s}\n',
+    );
+    writeFileSync(path.join(dir, '.env'), `IMAGE_REF=${WEB}\n`);
+    const calls: { argv: string[]; input?: string; cwd?: string }[] = [];
+    const logs: string[] = [];
+    const docker = {
+      dockerConfig: undefined,
+      within: (_s: string, _n: number, body: () => Promise<unknown>) => body(),
+      quiet: () => Promise.resolve({ code: 0, stdout: '', stderr: '' }),
+      must: (argv: string[], _what: string, input?: string, opts: { cwd?: string } = {}) => {
+        calls.push({ argv, input, cwd: opts.cwd });
+        return Promise.resolve({ code: 0, stdout: '', stderr: '' });
+      },
+    };
+    const report = { log: (msg: string) => logs.push(msg) };
+    const host = { docker, flavor: 'v2', report } as unknown as Host;
+    const release = {
+      dir,
+      meta: { release_id: 'r1', stack: 'shop', compose_file: 'docker-compose.yml' },
+      config: () => readStackConfig(dir, 'docker-compose.yml'),
+    } as unknown as Release;
+    await engineFor({ ...release, config: () => ({ engine: 'swarm' }) } as unknown as Release, host).up(
+      release,
+    );
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]!.argv, stackDeploy(path.join(dir, 'docker-compose.yml'), 'shop', false, true));
+    assert.deepEqual(JSON.parse(calls[0]!.input!), {
+      version: '3.8',
+      services: { web: { deploy: { update_config: { delay: '1s' } } } },
+    });
+    assert.equal(calls[0]!.cwd, dir);
+    assert.ok(
+      logs.some((l) => /deploying web with update_config\.delay 1s/.test(l)),
+      logs.join('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
