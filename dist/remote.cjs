@@ -5297,7 +5297,7 @@ var require_compose_doc = __commonJS({
     var composeNode = require_compose_node();
     var resolveEnd = require_resolve_end();
     var resolveProps = require_resolve_props();
-    function composeDoc(options, directives, { offset, start, value, end }, onError) {
+    function composeDoc2(options, directives, { offset, start, value, end }, onError) {
       const opts = Object.assign({ _directives: directives }, options);
       const doc = new Document.Document(void 0, opts);
       const ctx = {
@@ -5328,7 +5328,7 @@ var require_compose_doc = __commonJS({
       doc.range = [offset, contentEnd, re.offset];
       return doc;
     }
-    exports2.composeDoc = composeDoc;
+    exports2.composeDoc = composeDoc2;
   }
 });
 
@@ -5341,7 +5341,7 @@ var require_composer = __commonJS({
     var Document = require_Document();
     var errors = require_errors();
     var identity = require_identity();
-    var composeDoc = require_compose_doc();
+    var composeDoc2 = require_compose_doc();
     var resolveEnd = require_resolve_end();
     function getErrorPos(src) {
       if (typeof src === "number")
@@ -5467,7 +5467,7 @@ ${cb}` : comment;
             this.atDirectives = true;
             break;
           case "document": {
-            const doc = composeDoc.composeDoc(this.options, this.directives, token, this.onError);
+            const doc = composeDoc2.composeDoc(this.options, this.directives, token, this.onError);
             if (this.atDirectives && !doc.directives.docStart)
               this.onError(token, "MISSING_CHAR", "Missing directives-end/doc-start indicator line");
             this.decorate(doc, false);
@@ -7493,7 +7493,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse4(src, reviver, options) {
+    function parse5(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -7534,7 +7534,7 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports2.parse = parse4;
+    exports2.parse = parse5;
     exports2.parseAllDocuments = parseAllDocuments;
     exports2.parseDocument = parseDocument;
     exports2.stringify = stringify;
@@ -9090,17 +9090,17 @@ var validateAsync = async (schema, value, _ctx) => {
   return result.issues.length === 0;
 };
 var _encode = (_Err) => {
-  const parse4 = _parse(_Err);
+  const parse5 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
     const ctx = _ctx ? { ..._ctx, direction: "backward" } : { direction: "backward" };
-    return parse4(schema, value, ctx, finalizeParams(fn, _params));
+    return parse5(schema, value, ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
 var _decode = (_Err) => {
-  const parse4 = _parse(_Err);
+  const parse5 = _parse(_Err);
   const fn = (schema, value, _ctx, _params) => {
-    return parse4(schema, value, _ctx, finalizeParams(fn, _params));
+    return parse5(schema, value, _ctx, finalizeParams(fn, _params));
   };
   return fn;
 };
@@ -10119,7 +10119,7 @@ function capSize(inst, size) {
   if (!caps.length)
     return;
   const cap = Math.min(...caps.map((c) => c[0]));
-  const parse4 = inst._zod.parse;
+  const parse5 = inst._zod.parse;
   inst._zod.parse = (payload, ctx) => {
     const n = size(payload.value);
     if (n > cap && !ctx?.skipChecks && ctx?.direction !== "backward") {
@@ -10133,7 +10133,7 @@ function capSize(inst, size) {
         }
       }
     }
-    return parse4(payload, ctx);
+    return parse5(payload, ctx);
   };
 }
 var arraySize = (input) => Array.isArray(input) ? input.length : -1;
@@ -16361,13 +16361,14 @@ var import_node_path16 = require("node:path");
 
 // remote/commands/swarm.ts
 var STACK_LABEL = "com.docker.stack.namespace";
-function stackDeploy(composeFile, stack, withRegistryAuth) {
+function stackDeploy(composeFile, stack, withRegistryAuth, withOverride = false) {
   return [
     "docker",
     "stack",
     "deploy",
     "--compose-file",
     composeFile,
+    ...withOverride ? ["--compose-file", "-"] : [],
     "--prune",
     ...withRegistryAuth ? ["--with-registry-auth"] : [],
     "--resolve-image",
@@ -16415,6 +16416,69 @@ var swarmRole = () => [
   "--format",
   "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"
 ];
+
+// remote/engine/swarm-update-delay.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var MIN_UPDATE_DELAY_S = 1;
+var UNIT_MS = {
+  ns: 1e-6,
+  us: 1e-3,
+  \u00B5s: 1e-3,
+  \u03BCs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 36e5
+};
+function goDurationMs(text) {
+  const t = text.trim();
+  if (t === "0" || t === "+0" || t === "-0") return 0;
+  const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(t);
+  if (!m) return void 0;
+  let ms = 0;
+  for (const part of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
+    ms += Number(part[1]) * UNIT_MS[part[2]];
+  return m[1] === "-" ? -ms : ms;
+}
+function composeDoc(text) {
+  try {
+    const doc = (0, import_yaml2.parse)(text, { merge: true, logLevel: "error" });
+    return doc && typeof doc === "object" ? doc : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function manyTasks(deploy2, vars) {
+  if (deploy2?.mode === "global") return true;
+  const replicas = deploy2?.replicas;
+  const n = typeof replicas === "string" ? Number(interpolate(replicas, vars)) : replicas;
+  return typeof n === "number" && n > 1;
+}
+function ownDelayMs(deploy2, vars) {
+  const delay = deploy2?.update_config?.delay;
+  if (delay === void 0 || delay === null) return 0;
+  return typeof delay === "string" ? goDurationMs(interpolate(delay, vars)) : void 0;
+}
+function shortDelayServices(composeYaml, vars) {
+  const doc = composeDoc(composeYaml);
+  return Object.entries(doc?.services ?? {}).filter(([, s]) => {
+    const deploy2 = s && typeof s === "object" ? s.deploy : void 0;
+    if (!manyTasks(deploy2 ?? void 0, vars)) return false;
+    const own2 = ownDelayMs(deploy2 ?? void 0, vars);
+    return own2 !== void 0 && own2 < MIN_UPDATE_DELAY_S * 1e3;
+  }).map(([name]) => name);
+}
+function updateDelayOverride(composeYaml, vars) {
+  const names3 = shortDelayServices(composeYaml, vars);
+  if (!names3.length) return void 0;
+  const doc = composeDoc(composeYaml);
+  const services = Object.fromEntries(
+    names3.map((n) => [n, { deploy: { update_config: { delay: `${MIN_UPDATE_DELAY_S}s` } } }])
+  );
+  const version2 = doc?.version;
+  const text = JSON.stringify(version2 === void 0 ? { services } : { version: version2, services }) + "\n";
+  return { services: names3, text };
+}
 
 // remote/engine/swarm.ts
 var FAILED_UPDATE = ["paused", "rollback_started", "rollback_paused", "rollback_completed"];
@@ -16552,9 +16616,16 @@ function swarmEngine(host) {
       try {
         if (withLogin) await dockerLogin(docker, withLogin);
         await settle2(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
-        const env = stackEnv(readEnvFile((0, import_node_path16.join)(r.dir, ".env")), composeEnv(docker.dockerConfig));
-        const argv = stackDeploy((0, import_node_path16.join)(r.dir, r.meta.compose_file), r.meta.stack, Boolean(withLogin));
-        await docker.must(argv, "docker stack deploy", void 0, { env, cwd: r.dir });
+        const dotenv = readEnvFile((0, import_node_path16.join)(r.dir, ".env"));
+        const env = stackEnv(dotenv, composeEnv(docker.dockerConfig));
+        const composeFile = (0, import_node_path16.join)(r.dir, r.meta.compose_file);
+        const override = updateDelayOverride((0, import_node_fs18.readFileSync)(composeFile, "utf8"), dotenv);
+        if (override)
+          report.log(
+            `deploying ${override.services.join(", ")} with update_config.delay ${MIN_UPDATE_DELAY_S}s: a task that fails pauses the update before the next task is stopped`
+          );
+        const argv = stackDeploy(composeFile, r.meta.stack, Boolean(withLogin), Boolean(override));
+        await docker.must(argv, "docker stack deploy", override?.text, { env, cwd: r.dir });
       } finally {
         if (withLogin && docker.dockerConfig)
           (0, import_node_fs18.rmSync)((0, import_node_path16.join)(docker.dockerConfig, "config.json"), { force: true });
