@@ -51,6 +51,8 @@ interface StartOptions {
   key?: string;
   caller?: Caller;
   detach: boolean;
+  /** With detach: stay and stream the journal from offset 0 until its result (as `follow` does). */
+  follow?: boolean;
   json: boolean;
 }
 
@@ -79,7 +81,11 @@ async function startRequest(o: StartOptions): Promise<number> {
     if (staged && req.command === 'deploy' && req.check) rmSync(staged.dir, { recursive: true, force: true });
     return code;
   }
-  process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1]!)) + '\n');
+  const started = runDetached(file, req, process.argv[1]!);
+  process.stdout.write(JSON.stringify(started) + '\n');
+  // The action's one channel: the run is detached as above (it survives this process and the SSH
+  // channel); this process only streams its journal, exactly like `follow --offset 0`.
+  if (o.follow) await follow(started.journal, 0, (t) => process.stdout.write(t));
   return 0;
 }
 
@@ -186,17 +192,26 @@ const commands: Record<string, Command> = {
     },
   },
   run: {
-    usage: 'seisei-deploy run <request.json | -> [--detach] [--run-key K] [--json]',
+    usage: 'seisei-deploy run <request.json | -> [--detach [--follow]] [--run-key K] [--json]',
     summary:
       'run a deploy/rollback request file, or `-`: {request, digest_manifest, registry_password} on stdin (the GitHub Action)',
     async main(argv) {
       const { values: v, positionals: p } = parse(
         'run',
         argv,
-        { detach: { type: 'boolean', default: false }, 'run-key': { type: 'string' } },
+        {
+          detach: { type: 'boolean', default: false },
+          follow: { type: 'boolean', default: false },
+          'run-key': { type: 'string' },
+        },
         this.usage,
       );
       if (p.length !== 1) throw new DeployError(`run takes one request file\nusage: ${this.usage}`, 2);
+      if (v.follow && !v.detach)
+        throw new DeployError(
+          `run: --follow streams a detached run: use it with --detach\nusage: ${this.usage}`,
+          2,
+        );
       const key = v['run-key'];
       if (key !== undefined && !runKey.safeParse(key).success)
         throw new DeployError(
@@ -215,6 +230,7 @@ const commands: Record<string, Command> = {
         key: runKeyUsed,
         caller,
         detach: v.detach,
+        follow: v.follow,
         json: true,
       });
     },

@@ -22,6 +22,11 @@ export interface ExecOptions {
   /** Called with each stdout chunk as it arrives (stdout is then not collected). */
   onStdout?: (chunk: Buffer) => void;
   stdin?: string | Buffer;
+  /**
+   * Instead of `stdin`: called once the channel is open with a function that sends the last of
+   * stdin and ends it (the caller answers what the command printed first on the same channel).
+   */
+  stdinLater?: (send: (data?: string | Buffer) => void) => void;
   /** Closes the channel after this long; the result then has timedOut. */
   timeoutMs?: number;
   /** Closes the channel when aborted (the remote process gets SIGHUP/EOF; detached runs are unaffected). */
@@ -155,7 +160,15 @@ export class SshSession {
           });
           ch.on('close', finish);
           ch.on('error', () => undefined);
-          ch.end(opts.stdin);
+          if (!opts.stdinLater) ch.end(opts.stdin);
+          else
+            opts.stdinLater((data) => {
+              try {
+                ch.end(data);
+              } catch {
+                /* the channel is gone: its close event ends the exec */
+              }
+            });
         });
       } catch (e) {
         ok = false;
