@@ -47,7 +47,14 @@ describe('the check channel script', () => {
     const out = run(checkChannelScript(r, NONCE, commands), `node-run\n{"request":1}\nmore`);
     assert.equal(out.status, 0, out.stderr);
     const [facts, rest] = out.stdout.split(`${factsEndLine(NONCE)}\n`);
-    assert.match(facts!, /^sudo=ok\nnode=ok 20\.11\.1\ndocker=ok 27\.3\.1\ntools=\n$/);
+    // Node.js and Docker answer at the same time as the rest: in any order, each line whole.
+    assert.deepEqual(facts!.split('\n').sort(), [
+      '',
+      'docker=ok 27.3.1',
+      'node=ok 20.11.1',
+      'sudo=ok',
+      'tools=',
+    ]);
     assert.equal(rest, `ran it's one word\n{"request":1}\nmore`);
   });
 
@@ -151,7 +158,14 @@ class FakeServer {
         opts.stdinLater!((d) => resolve(d === undefined ? '' : d.toString())),
       );
       this.inputs.push(input);
-      if (input.split('\n')[0] !== 'node-run') return this.exit(0);
+      const word = input.split('\n')[0];
+      if (word === 'node-check') {
+        out(
+          Buffer.from(JSON.stringify({ v: 1, ts: 'x', type: 'result', status: 'success', msg: 'ok' }) + '\n'),
+        );
+        return this.exit(0);
+      }
+      if (word !== 'node-run') return this.exit(0);
       out(Buffer.from(JSON.stringify({ run_key: RUN_KEY, journal: JOURNAL, pid: 4242 }) + '\n'));
       return this.stream(0, out, this.dropAt);
     }
@@ -232,6 +246,21 @@ describe('HostSession on one channel', () => {
       servers[1]!.commands[0]!,
       new RegExp(`follow odoo18 ${RUN_KEY} --offset ${bytes.subarray(0, cut).lastIndexOf(0x0a) + 1} `),
     );
+  });
+
+  it("runs a fleet host's dry run on the server check's exec, its output whole", async () => {
+    const { host, servers } = hostOver(journalOf(1).bytes);
+    await host.open({ checkKey: `${RUN_KEY}-check` });
+    Object.assign(host, { executor: CLI, direct: false, sameBuild: true });
+    const res = await host.check(`${RUN_KEY}-check`, '{"request":{}}');
+    assert.equal(res.code, 0);
+    assert.match(res.stdout, /^\{"v":1,"ts":"x","type":"result","status":"success","msg":"ok"\}\n$/);
+    assert.equal(servers[0]!.commands.length, 1, servers[0]!.commands.join('\n---\n'));
+    assert.match(
+      servers[0]!.commands[0]!,
+      new RegExp(`node-check\\) exec sudo -n node ${CLI} run - --run-key ${RUN_KEY}-check ;;`),
+    );
+    assert.equal(servers[0]!.inputs[0], 'node-check\n{"request":{}}');
   });
 
   it('declines the channel when the executor is not the installed one of this build', async () => {
