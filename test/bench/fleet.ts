@@ -76,8 +76,12 @@ export async function fleetSection(b: Bench): Promise<void> {
     };
     /** Runner-clock moments of the rolling deploy's batch lines and its result line. */
     const batchHooks = (at: number[]): LineHook[] => [
-      { match: /^Batch \d+ of \d+/, run: () => void at.push(Date.now()) },
-      { match: /^✅ deploy succeeded on /, run: () => void at.push(Date.now()) },
+      // A hook fires once: one per batch line.
+      ...hosts.map((_, k) => ({
+        match: new RegExp(`^Batch ${k + 1} of `),
+        run: () => void (at[k] = Date.now()),
+      })),
+      { match: /^✅ deploy succeeded on /, run: () => void (at[hosts.length] = Date.now()) },
     ];
     const lastDuration = async (h: LabHost, stack: string) => {
       const lines = (await readFile(h.hostPath('/srv/releases/deploy_history.log'), 'utf8')).split('\n');
