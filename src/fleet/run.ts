@@ -505,9 +505,10 @@ export async function runFleet(
   let problem = '';
   let report: unknown = undefined;
   try {
-    // A deploy's dry run runs on each host's server check channel (session.check).
+    // A deploy's dry run runs on each host's server check channel (session.check), and the same
+    // process then starts that host's run when its batch comes (`--then-run`).
     const runKey = makeRunKey(s.runId, s.runAttempt);
-    const plan = s.mode === 'deploy' ? { checkKey: `${runKey}-check` } : {};
+    const plan = s.mode === 'deploy' ? { checkKey: `${runKey}-check`, runKey } : {};
     const unreachable = await connectAll(hosts, opts, plan);
     if (unreachable.length && s.mode !== 'status')
       problem = `The fleet ${s.mode} stopped before any host changed: ${unreachable.join('; ')}`;

@@ -1,8 +1,10 @@
 // One exec channel of a host session, read in phases (the protocol is in src/ssh/channel.ts): the
 // server check's facts up to `end=<nonce>`; after the action's word, the start line of a detached
 // run (`run - --detach --follow`) and the journal bytes after it, handed to following, or a dry
-// run's whole output. Every byte is the server's: the caller parses and neutralises it.
-import type { ExecOptions, ExecResult, SshSession } from '../ssh/connection.js';
+// run's output (up to its result line when the same process then takes the run: `--then-run`).
+// Every byte is the server's: the caller parses and neutralises it.
+import { parseEventLine } from '../../common/events.js';
+import type { ExecOptions, ExecResult, SshSession, StdinLater } from '../ssh/connection.js';
 import { channelInput, DECLINE_WORD, factsEndLine, HeadSplitter } from '../ssh/channel.js';
 
 /** How a phase ended: its text, or the channel's end (then `closed` is the exec's result). */
@@ -14,9 +16,11 @@ export interface PhaseEnd {
 export class OpenChannel {
   private readonly done: Promise<ExecResult>;
   private result?: ExecResult;
-  private send?: (data?: string | Buffer) => void;
+  private stdin?: StdinLater;
+  private worded = false;
   private readonly ctl = new AbortController();
   private facts?: HeadSplitter;
+  private check?: HeadSplitter;
   private start?: HeadSplitter;
   private body: Buffer[] = [];
   private sink?: (chunk: Buffer) => void;
@@ -41,7 +45,9 @@ export class OpenChannel {
     const exec: ExecOptions = {
       signal: this.ctl.signal,
       onStdout: (chunk) => this.take(chunk),
-      ...(opts.factsNonce ? { stdinLater: (send) => void (this.send = send) } : { stdin: opts.stdin ?? '' }),
+      ...(opts.factsNonce
+        ? { stdinLater: (stdin) => void (this.stdin = stdin) }
+        : { stdin: opts.stdin ?? '' }),
     };
     this.done = ssh.exec(command, exec).then(
       (r) => this.ended(r),
@@ -65,21 +71,53 @@ export class OpenChannel {
     return { closed: this.flagged(await this.done), text: this.facts?.partial() };
   }
 
-  /** Sends the word and the input of its command (the rest of stdin). */
-  go(word: string, input = '', opts: { startLine?: boolean } = {}): void {
-    if (opts.startLine) {
-      this.start = new HeadSplitter(() => true, 256 * 1024);
-      const early = this.body;
-      this.body = [];
-      for (const b of early) this.take(b);
-    }
-    this.send?.(channelInput(word, input));
-    this.send = undefined;
+  /**
+   * Sends the word and the input of its command: the rest of stdin, or with `keepOpen` one line
+   * of it (a dry run whose process then takes the run: `thenRun()` sends that, or `decline()` EOF);
+   * `untilResult` ends the head at the dry run's result line.
+   */
+  go(
+    word: string,
+    input = '',
+    opts: { startLine?: boolean; keepOpen?: boolean; untilResult?: boolean } = {},
+  ): void {
+    if (opts.untilResult) this.headAfter('check', (l) => parseEventLine(l)?.type === 'result');
+    if (opts.startLine) this.headAfter('start', () => true);
+    this.worded = true;
+    if (opts.keepOpen) this.stdin?.write(channelInput(word, `${input}\n`));
+    else this.end(channelInput(word, input));
   }
 
-  /** Ends the channel without running anything after the check (the script exits 0). */
+  /** After a dry run kept the channel (go with keepOpen), sends the run's input: its start line follows. */
+  thenRun(input: string): void {
+    this.headAfter('start', () => true);
+    this.end(`${input}\n`);
+  }
+
+  /** Ends the channel's stdin: before a word it says `no` (nothing runs), after a dry run it is EOF. */
   decline(): void {
-    if (this.send) this.go(DECLINE_WORD);
+    this.end(this.worded ? undefined : `${DECLINE_WORD}\n`);
+  }
+
+  private end(data?: string): void {
+    this.stdin?.end(data);
+    this.stdin = undefined;
+  }
+
+  /** Starts a head phase; bytes that arrived before it pass through it first. */
+  private headAfter(which: 'check' | 'start', last: (line: string) => boolean): void {
+    this[which] = new HeadSplitter(last, which === 'check' ? 4 * 1024 * 1024 : 256 * 1024);
+    const early = this.body;
+    this.body = [];
+    for (const b of early) this.take(b);
+  }
+
+  /** Waits for the dry run's output up to its result line, the channel's end, or `timeoutMs`. */
+  async waitCheck(timeoutMs: number): Promise<PhaseEnd> {
+    const ok = await this.until(() => this.check?.done ?? true, timeoutMs);
+    if (!ok) this.stop(true);
+    if (this.check?.done && !this.check.overflow) return { text: this.check.head };
+    return { closed: this.flagged(await this.done), text: this.check?.partial() };
   }
 
   /** Waits for the start line, the channel's end, or `timeoutMs` (then closes it). */
@@ -153,7 +191,7 @@ export class OpenChannel {
 
   private take(chunk: Buffer): void {
     let rest = chunk;
-    for (const head of [this.facts, this.start]) {
+    for (const head of [this.facts, this.check, this.start]) {
       if (!head || head.done) continue;
       rest = head.push(rest);
       if (head.done) this.notify();

@@ -50,7 +50,7 @@ export interface RunInputs {
 export interface ChannelPlan {
   /** `run - --detach --follow --run-key <runKey>`: a deploy or rollback. */
   runKey?: string;
-  /** `run - --run-key <checkKey>`: a fleet host's dry run. */
+  /** `run - --run-key <checkKey>`: a fleet host's dry run; with runKey too, its process then takes the run (`--then-run`). */
   checkKey?: string;
 }
 
@@ -88,7 +88,7 @@ export class HostSession {
   private started = false;
   private resultSeen = false;
   /** The server check's channel, waiting for the word that says what runs next on it. */
-  private pending?: { channel: OpenChannel; plan: ChannelPlan };
+  private pending?: { channel: OpenChannel; plan: ChannelPlan; afterCheck?: boolean };
   /** The channel of a started run, streaming its journal until follow() takes it. */
   private attached?: OpenChannel;
 
@@ -157,15 +157,15 @@ export class HostSession {
       out[`node-${what}`] = [node, cli, ...args];
       out[`direct-${what}`] = [cli, ...args];
     };
-    if (plan.runKey !== undefined) {
-      if (!RUN_KEY_RE.test(plan.runKey)) throw new RemoteError(`internal: invalid run key ${plan.runKey}`);
+    for (const k of [plan.runKey, plan.checkKey])
+      if (k !== undefined && !RUN_KEY_RE.test(k)) throw new RemoteError(`internal: invalid run key ${k}`);
+    if (plan.checkKey !== undefined)
+      add('check', [
+        ...['run', '-', '--run-key', plan.checkKey],
+        ...(plan.runKey !== undefined ? ['--then-run', plan.runKey] : []),
+      ]);
+    else if (plan.runKey !== undefined)
       add('run', ['run', '-', '--detach', '--follow', '--run-key', plan.runKey]);
-    }
-    if (plan.checkKey !== undefined) {
-      if (!RUN_KEY_RE.test(plan.checkKey))
-        throw new RemoteError(`internal: invalid run key ${plan.checkKey}`);
-      add('check', ['run', '-', '--run-key', plan.checkKey]);
-    }
     return out;
   }
 
@@ -176,11 +176,16 @@ export class HostSession {
   private takeChannel(
     what: 'run' | 'check',
     key: string,
-  ): { channel: OpenChannel; word: string } | undefined {
+  ):
+    | { channel: OpenChannel; plan: ChannelPlan; word: string; afterCheck?: boolean; thenRun?: boolean }
+    | undefined {
     const p = this.pending;
     this.pending = undefined;
     if (!p) return undefined;
-    const planned = what === 'run' ? p.plan.runKey : p.plan.checkKey;
+    // After a dry run only its run may follow; before one, only what the plan's script offers.
+    const runnable = p.afterCheck || p.plan.checkKey === undefined;
+    const planned =
+      what === 'run' ? (runnable ? p.plan.runKey : undefined) : p.afterCheck ? undefined : p.plan.checkKey;
     const usable =
       !p.channel.closed &&
       planned === key &&
@@ -191,7 +196,13 @@ export class HostSession {
       p.channel.decline();
       return undefined;
     }
-    return { channel: p.channel, word: `${this.direct ? 'direct' : 'node'}-${what}` };
+    return {
+      channel: p.channel,
+      plan: p.plan,
+      word: `${this.direct ? 'direct' : 'node'}-${what}`,
+      ...(p.afterCheck ? { afterCheck: true } : {}),
+      ...(what === 'check' && p.plan.runKey !== undefined ? { thenRun: true } : {}),
+    };
   }
 
   /** Ends the check's waiting channel, if any (anything else the session runs uses its own). */
@@ -237,7 +248,10 @@ export class HostSession {
     if (!taken && !this.sameBuild) return this.startApart(inputs, stdin);
     this.declinePending();
     let channel: OpenChannel;
-    if (taken) {
+    if (taken?.afterCheck) {
+      channel = taken.channel;
+      channel.thenRun(stdin); // the dry run's process starts it: no exec, no node start of its own
+    } else if (taken) {
       channel = taken.channel;
       channel.go(taken.word, stdin, { startLine: true });
     } else {
@@ -417,12 +431,25 @@ export class HostSession {
     this.throwIfCancelled();
     const taken = this.takeChannel('check', checkKey);
     if (!taken) return this.runSync(args, stdin);
-    taken.channel.go(taken.word, stdin);
-    const res = await taken.channel.output({
-      timeoutMs: this.config.timeoutMinutes * 60_000,
-      signal: this.opts.signal,
-    });
-    return this.syncResult(args, res);
+    const { channel } = taken;
+    const limits = { timeoutMs: this.config.timeoutMinutes * 60_000, signal: this.opts.signal };
+    if (!taken.thenRun) {
+      channel.go(taken.word, stdin);
+      return this.syncResult(args, await channel.output(limits));
+    }
+    // The dry run's process stays for the run (`--then-run`): its output ends at its result line,
+    // and the channel waits for start() (or EOF from cleanup).
+    channel.go(taken.word, stdin, { keepOpen: true, untilResult: true });
+    const onAbort = () => channel.close();
+    limits.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const head = await channel.waitCheck(limits.timeoutMs);
+      if (head.closed) return this.syncResult(args, { ...head.closed, stdout: head.text ?? '' });
+      this.pending = { channel, plan: taken.plan, afterCheck: true };
+      return { code: 0, signal: null, stdout: head.text ?? '', stderr: '' };
+    } finally {
+      limits.signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** A synchronous mode's result, or the error of a cancelled, timed out or lost one. */

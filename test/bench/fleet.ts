@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { makeServerRoot } from '../e2e/action-fixture.js';
 import { runAction, describeRun, type LineHook } from '../e2e/action-harness.js';
 import { startLab, type LabHost } from '../support/hosts.js';
 import { makeTempDir, serverNode, writeSampleStack } from '../support/sandbox.js';
@@ -45,6 +46,10 @@ export async function fleetSection(b: Bench): Promise<void> {
       parallel: `bp-${rnd}`,
       rolling: `br-${rnd}`,
     } as const;
+    // Each host's /srv as docs/server-setup.md makes it (root's, 0755 down to releases/), so that
+    // the executor a deploy installs is reused, as on a real server: the lab's own /srv lets the
+    // executor create releases/ 0750, and every deploy would upload it again.
+    for (const h of hosts) await makeServerRoot(h.hostPath('/srv'));
     let port = 8200;
     for (const stack of Object.values(sides)) {
       port++;

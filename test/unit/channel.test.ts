@@ -154,18 +154,27 @@ class FakeServer {
       out(Buffer.from(`sudo=ok\nnode=ok 20.11.1\ndocker=ok 27.3.1\ntools=\ncli=ok ${'a'.repeat(64)}\n`));
       out(Buffer.from(`end=${nonce}\n`));
       if (!opts.stdinLater) return this.exit(0);
-      const input = await new Promise<string>((resolve) =>
-        opts.stdinLater!((d) => resolve(d === undefined ? '' : d.toString())),
-      );
+      const thenRun = / --then-run /.test(cmd);
+      const result = JSON.stringify({ v: 1, ts: 'x', type: 'result', status: 'success', msg: 'ok' }) + '\n';
+      // As sh + the executor: a dry run with --then-run answers its first line at once, then waits.
+      const input = await new Promise<string>((resolve) => {
+        let got = '';
+        opts.stdinLater!({
+          write: (d) => {
+            got += d.toString();
+            if (thenRun && /^node-check\n.*\n/.test(got)) out(Buffer.from(result));
+          },
+          end: (d) => resolve(got + (d === undefined ? '' : d.toString())),
+        });
+      });
       this.inputs.push(input);
       const word = input.split('\n')[0];
-      if (word === 'node-check') {
-        out(
-          Buffer.from(JSON.stringify({ v: 1, ts: 'x', type: 'result', status: 'success', msg: 'ok' }) + '\n'),
-        );
+      if (word === 'node-check' && !thenRun) {
+        out(Buffer.from(result));
         return this.exit(0);
       }
-      if (word !== 'node-run') return this.exit(0);
+      if (word === 'node-check' && !input.split('\n')[2]) return this.exit(0);
+      if (word !== 'node-run' && word !== 'node-check') return this.exit(0);
       out(Buffer.from(JSON.stringify({ run_key: RUN_KEY, journal: JOURNAL, pid: 4242 }) + '\n'));
       return this.stream(0, out, this.dropAt);
     }
@@ -263,6 +272,40 @@ describe('HostSession on one channel', () => {
     assert.equal(servers[0]!.inputs[0], 'node-check\n{"request":{}}');
   });
 
+  it("a fleet host's dry run and then its run: one exec, one process (--then-run)", async () => {
+    const { bytes, events } = journalOf(5);
+    const { host, servers } = hostOver(bytes);
+    await host.open({ checkKey: `${RUN_KEY}-check`, runKey: RUN_KEY });
+    Object.assign(host, { executor: CLI, direct: false, sameBuild: true });
+    const checked = await host.check(`${RUN_KEY}-check`, '{"request":{"check":true}}');
+    assert.match(checked.stdout, /"type":"result","status":"success"/);
+    await host.start({ request: { run_key: RUN_KEY, stack: 'odoo18' } as never });
+    const seen: DeployEvent[] = [];
+    assert.equal((await host.follow((l) => seen.push(l.event!))).status, 'success');
+    assert.deepEqual(seen, events);
+    assert.equal(servers.length, 1);
+    assert.equal(servers[0]!.commands.length, 1, servers[0]!.commands.join('\n---\n'));
+    assert.match(
+      servers[0]!.commands[0]!,
+      new RegExp(
+        `node-check\\) exec sudo -n node ${CLI} run - --run-key ${RUN_KEY}-check --then-run ${RUN_KEY} ;;`,
+      ),
+    );
+    assert.equal(
+      servers[0]!.inputs[0],
+      `node-check\n{"request":{"check":true}}\n{"request":{"run_key":"${RUN_KEY}","stack":"odoo18"}}\n`,
+    );
+  });
+
+  it('a dry run whose host never gets its run ends with EOF at cleanup: nothing more runs', async () => {
+    const { host, servers } = hostOver(journalOf(1).bytes);
+    await host.open({ checkKey: `${RUN_KEY}-check`, runKey: RUN_KEY });
+    Object.assign(host, { executor: CLI, direct: false, sameBuild: true });
+    await host.check(`${RUN_KEY}-check`, '{"request":{"check":true}}');
+    await host.cleanup();
+    assert.equal(servers[0]!.inputs[0], 'node-check\n{"request":{"check":true}}\n');
+  });
+
   it('declines the channel when the executor is not the installed one of this build', async () => {
     const { bytes } = journalOf(3);
     const { host, servers } = hostOver(bytes);
@@ -274,5 +317,39 @@ describe('HostSession on one channel', () => {
       servers[0]!.commands[1]!,
       new RegExp(`^sudo -n ${CLI} run - --detach --run-key ${RUN_KEY}$`),
     );
+  });
+});
+
+describe('the executor side of the channel (run options)', () => {
+  const REPO = join(import.meta.dirname, '..', '..');
+  const cli = (args: string[], input = '') =>
+    spawnSync(
+      process.execPath,
+      ['--import', import.meta.resolve('tsx'), join(REPO, 'remote/cli.ts'), ...args],
+      {
+        input,
+        encoding: 'utf8',
+        env: { ...process.env, SUDO_USER: '' },
+      },
+    );
+
+  it('refuses --follow without --detach, and --then-run without --run-key or with --detach', () => {
+    for (const args of [
+      ['run', '-', '--follow'],
+      ['run', '-', '--then-run', 'k1'],
+      ['run', '-', '--run-key', 'k0', '--then-run', 'k1', '--detach'],
+      ['run', '-', '--run-key', 'k0', '--then-run', 'bad key'],
+    ]) {
+      const r = cli(args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /--follow|--then-run/, args.join(' '));
+    }
+  });
+
+  it('--then-run runs nothing when its first request is not a dry run', () => {
+    const deploy = { request: { command: 'deploy', stack: 'web', env: 'staging', image_tag: 'v1' } };
+    const r = cli(['run', '-', '--run-key', 'k0', '--then-run', 'k1'], `${JSON.stringify(deploy)}\n`);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /the first request must be a check/);
   });
 });
