@@ -11,7 +11,7 @@ import {
 } from './cli/run.js';
 import { stageStdinInputs } from './cli/stdin-inputs.js';
 import type { Command } from './cli/command.js';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { isStagedRequest, readAsCaller, sudoCaller, type Caller } from './caller.js';
 import { DeployError, isExpected } from './errors.js';
 import { installCommand, versionCommand } from './install-cli.js';
@@ -51,6 +51,8 @@ interface StartOptions {
   key?: string;
   caller?: Caller;
   detach: boolean;
+  /** With detach: stay and stream the journal from offset 0 until its result (as `follow` does). */
+  follow?: boolean;
   json: boolean;
 }
 
@@ -79,8 +81,70 @@ async function startRequest(o: StartOptions): Promise<number> {
     if (staged && req.command === 'deploy' && req.check) rmSync(staged.dir, { recursive: true, force: true });
     return code;
   }
-  process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1]!)) + '\n');
+  const started = runDetached(file, req, process.argv[1]!);
+  process.stdout.write(JSON.stringify(started) + '\n');
+  // The action's one channel: the run is detached as above (it survives this process and the SSH
+  // channel); this process only streams its journal, exactly like `follow --offset 0`.
+  if (o.follow) await follow(started.journal, 0, (t) => process.stdout.write(t));
   return 0;
+}
+
+/** Reads stdin one line at a time (blocking; bytes after the line are kept for the next call). */
+function stdinLines(): () => string | undefined {
+  let kept = Buffer.alloc(0);
+  let ended = false;
+  const chunk = Buffer.alloc(64 * 1024);
+  return () => {
+    for (;;) {
+      const nl = kept.indexOf(0x0a);
+      if (nl !== -1) {
+        const line = kept.subarray(0, nl).toString('utf8');
+        kept = kept.subarray(nl + 1);
+        return line;
+      }
+      if (ended) {
+        const rest = kept.length ? kept.toString('utf8') : undefined;
+        kept = Buffer.alloc(0);
+        return rest;
+      }
+      let n = 0;
+      try {
+        n = readSync(0, chunk, 0, chunk.length, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20); // a non-blocking stdin: wait, do not spin
+          continue;
+        }
+        if ((err as NodeJS.ErrnoException).code !== 'EOF') throw err;
+      }
+      if (n === 0) ended = true;
+      else kept = Buffer.concat([kept, chunk.subarray(0, n)]);
+    }
+  };
+}
+
+/**
+ * `run - --then-run K`: a fleet host's dry run, then (once the action saw every host pass) its run,
+ * in one process. The first stdin line is the dry run's envelope (check: true), run in the
+ * foreground; after a passing check the next line is the run's envelope, detached and followed as
+ * `run - --detach --follow --run-key K`; the end of stdin instead ends it with the check's code.
+ */
+async function checkThenRun(checkKey: string, runKey: string, caller: Caller | undefined): Promise<number> {
+  const next = stdinLines();
+  const first = next() ?? '';
+  let check: unknown;
+  try {
+    check = (JSON.parse(first) as { request?: { check?: unknown } }).request?.check;
+  } catch {
+    check = undefined; // stageStdinInputs names the problem
+  }
+  if (check !== true && first.trim().startsWith('{'))
+    throw new DeployError('run --then-run: the first request must be a check (check: true)', 2);
+  const code = await startRequest({ envelope: first, key: checkKey, caller, detach: false, json: true });
+  if (code !== 0) return code;
+  const second = next();
+  if (second === undefined || !second.trim()) return code;
+  return startRequest({ envelope: second, key: runKey, caller, detach: true, follow: true, json: true });
 }
 
 /** A request file named by a sudo caller, read with the caller's rights, as a `run -` envelope. */
@@ -186,24 +250,47 @@ const commands: Record<string, Command> = {
     },
   },
   run: {
-    usage: 'seisei-deploy run <request.json | -> [--detach] [--run-key K] [--json]',
+    usage:
+      'seisei-deploy run <request.json | -> [--detach [--follow]] [--run-key K] [--then-run K2] [--json]',
     summary:
       'run a deploy/rollback request file, or `-`: {request, digest_manifest, registry_password} on stdin (the GitHub Action)',
     async main(argv) {
       const { values: v, positionals: p } = parse(
         'run',
         argv,
-        { detach: { type: 'boolean', default: false }, 'run-key': { type: 'string' } },
+        {
+          detach: { type: 'boolean', default: false },
+          follow: { type: 'boolean', default: false },
+          'run-key': { type: 'string' },
+          'then-run': { type: 'string' },
+        },
         this.usage,
       );
       if (p.length !== 1) throw new DeployError(`run takes one request file\nusage: ${this.usage}`, 2);
-      const key = v['run-key'];
-      if (key !== undefined && !runKey.safeParse(key).success)
+      if (v.follow && !v.detach)
         throw new DeployError(
-          `--run-key ${JSON.stringify(key)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
+          `run: --follow streams a detached run: use it with --detach\nusage: ${this.usage}`,
           2,
         );
+      const key = v['run-key'];
+      for (const [name, k] of [
+        ['--run-key', key],
+        ['--then-run', v['then-run']],
+      ] as const)
+        if (k !== undefined && !runKey.safeParse(k).success)
+          throw new DeployError(
+            `${name} ${JSON.stringify(k)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
+            2,
+          );
       const caller = sudoCaller();
+      if (v['then-run'] !== undefined) {
+        if (p[0] !== '-' || v.detach || key === undefined)
+          throw new DeployError(
+            `run: --then-run reads stdin (-) and needs --run-key, without --detach\nusage: ${this.usage}`,
+            2,
+          );
+        return checkThenRun(key, v['then-run'], caller);
+      }
       const stdin = p[0] === '-';
       // Under sudo, a request file is the caller's: read with their rights and staged like stdin.
       const stage = stdin || (caller !== undefined && !isStagedRequest(p[0]!));
@@ -215,6 +302,7 @@ const commands: Record<string, Command> = {
         key: runKeyUsed,
         caller,
         detach: v.detach,
+        follow: v.follow,
         json: true,
       });
     },

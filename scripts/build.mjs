@@ -25,6 +25,21 @@ const common = {
 const requireShim =
   "import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);";
 
+/**
+ * @actions/core's OIDC client imports @actions/http-client (and undici) at start-up but uses it only
+ * in getIDToken: give that one importer a stand-in that loads the real client on its first request.
+ */
+const lazyHttpClient = {
+  name: 'lazy-http-client',
+  setup(b) {
+    b.onResolve({ filter: /^@actions\/http-client$/ }, (args) =>
+      /@actions[\\/]core[\\/]lib[\\/]oidc-utils\.js$/.test(args.importer)
+        ? { path: new URL('./lazy-http-client.mjs', import.meta.url).pathname }
+        : undefined,
+    );
+  },
+};
+
 rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 await build({
   ...common,
@@ -39,6 +54,7 @@ await build({
   define: { ...common.define, __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
   // ssh2's optional native speed-ups; it falls back to pure JS when they are absent.
   external: ['cpu-features', '*.node'],
+  plugins: [...common.plugins, lazyHttpClient],
 });
 
 await build({

@@ -9,7 +9,7 @@ import { parseEventLine, type ResultEvent } from '../../common/events.js';
 import type { LoadedManifest } from '../digests/load.js';
 import type { HostConfig } from '../host/config.js';
 import { sleep } from '../host/journal.js';
-import { HostSession } from '../host/session.js';
+import { HostSession, type ChannelPlan } from '../host/session.js';
 import type { FleetSettings } from '../inputs/fleet.js';
 import { batchPlan } from '../inputs/fleet.js';
 import type { Settings } from '../inputs/settings.js';
@@ -132,12 +132,16 @@ function failures(hosts: readonly FleetHost[], settled: PromiseSettledResult<unk
 }
 
 /** Connects to every host at once and chooses each one's executor (uploading this build where needed). */
-async function connectAll(hosts: readonly FleetHost[], opts: OnHostOptions): Promise<string[]> {
+async function connectAll(
+  hosts: readonly FleetHost[],
+  opts: OnHostOptions,
+  plan: ChannelPlan,
+): Promise<string[]> {
   const settled = await eachHost(hosts, async (h) => {
     const out = h.connectLog;
     out.startGroup('▶ connect');
     try {
-      const info = await h.session.open();
+      const info = await h.session.open(plan);
       await useExecutor(h.session, info, opts.remoteScript, out).send((l) => out.info(l));
     } catch (err) {
       out.error(errText(err));
@@ -171,8 +175,9 @@ async function checkHost(h: FleetHost, s: Settings, m: LoadedManifest, runKey: s
       `${runKey}-check`,
       m.provenance,
     );
-    const res = await h.session.runSync(
-      ['run', '-', '--run-key', `${runKey}-check`],
+    // On the server check's channel when the installed executor is this build (one exec per host).
+    const res = await h.session.check(
+      `${runKey}-check`,
       JSON.stringify({ request: { ...request, check: true, fleet: h.fleet }, digest_manifest: m.text }),
     );
     const result = renderOutput(res.stdout, renderer);
@@ -296,9 +301,9 @@ async function deployFleet(
   s: Settings,
   m: LoadedManifest,
   signal: AbortSignal,
+  runKey: string,
 ): Promise<string> {
   const f = s.fleet!;
-  const runKey = makeRunKey(s.runId, s.runAttempt);
   core.info(`Checking ${hosts.length} hosts (validate, gate, safety) before any host changes`);
   const checked = await eachHost(hosts, (h) => checkHost(h, s, m, runKey));
   const refused = failures(hosts, checked);
@@ -500,10 +505,14 @@ export async function runFleet(
   let problem = '';
   let report: unknown = undefined;
   try {
-    const unreachable = await connectAll(hosts, opts);
+    // A deploy's dry run runs on each host's server check channel (session.check), and the same
+    // process then starts that host's run when its batch comes (`--then-run`).
+    const runKey = makeRunKey(s.runId, s.runAttempt);
+    const plan = s.mode === 'deploy' ? { checkKey: `${runKey}-check`, runKey } : {};
+    const unreachable = await connectAll(hosts, opts, plan);
     if (unreachable.length && s.mode !== 'status')
       problem = `The fleet ${s.mode} stopped before any host changed: ${unreachable.join('; ')}`;
-    else if (s.mode === 'deploy') problem = await deployFleet(hosts, s, manifest!, opts.signal);
+    else if (s.mode === 'deploy') problem = await deployFleet(hosts, s, manifest!, opts.signal, runKey);
     else if (s.mode === 'rollback') problem = await rollbackFleet(hosts, s, opts.signal);
     else if (s.mode === 'verify') problem = await verifyFleet(hosts, s, manifest!);
     else {

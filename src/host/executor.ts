@@ -19,6 +19,8 @@ export interface ExecutorChoice {
   executor?: string;
   /** Run the executor itself (its shebang) under sudo, not `<node> <file>`. */
   direct: boolean;
+  /** The executor that runs is this build (uploaded, or installed with the same sha256). */
+  sameBuild: boolean;
   /** A line for the log (it may hold text from the server: neutralise it). */
   note: string;
   /** Log the note as a warning. */
@@ -47,7 +49,12 @@ export function chooseExecutor(
 }
 
 function chooseWide(installed: InstalledExecutorInfo | undefined, sha256: string): ExecutorChoice {
-  const upload = (note: string, warn = false): ExecutorChoice => ({ direct: false, note, warn });
+  const upload = (note: string, warn = false): ExecutorChoice => ({
+    direct: false,
+    sameBuild: true,
+    note,
+    warn,
+  });
   if (!installed) return upload('No installed executor to look at; uploading this build');
   const at = installed.path;
   switch (installed.state) {
@@ -56,6 +63,7 @@ function chooseWide(installed: InstalledExecutorInfo | undefined, sha256: string
         ? {
             executor: at,
             direct: false,
+            sameBuild: true,
             warn: false,
             note: `Using the executor installed at ${at} (same build as this action)`,
           }
@@ -85,10 +93,11 @@ function chooseNarrow(
     throw new Error(
       `The deploy user's sudo allows only ${at}, but it ${installed?.state === 'untrusted' ? `is not trustworthy (${installed.reason})` : `cannot be read there${installed?.reason ? ` (${installed.reason})` : ''}`}: ${upgradeHint(opts.root)}`,
     );
-  const narrow = { executor: at, direct: true, warn: false };
+  const narrow = { executor: at, direct: true, warn: false, sameBuild: false };
   if (installed.sha256 === build.sha256)
     return {
       ...narrow,
+      sameBuild: true,
       note: `Using the executor installed at ${at} (same build as this action; the deploy user's sudo allows only it)`,
     };
   const v = server.installedVersion;

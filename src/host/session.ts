@@ -1,8 +1,11 @@
-// One session with one host: connect + preflight, send files into a private temp dir, start the run
-// detached, follow its journal (reconnecting and resuming from the byte offset when SSH drops), run
-// a synchronous executor mode, and remove the temp dir. It takes a per-host HostConfig, so a fleet
-// is a loop over sessions. The action never kills a run on the server.
+// One session with one host: connect + the server check, send files into a private temp dir, start
+// the run detached, follow its journal (reconnecting and resuming from the byte offset when SSH
+// drops), run a synchronous executor mode, and remove the temp dir. The check's exec channel stays
+// open: when the installed executor is this build, the run's start and its journal (or a fleet
+// host's dry run) follow on that same channel (src/ssh/channel.ts). It takes a per-host HostConfig,
+// so a fleet is a loop over sessions. The action never kills a run on the server.
 import * as core from '@actions/core';
+import { randomBytes } from 'node:crypto';
 import type { ResultEvent } from '../../common/events.js';
 import { layout } from '../../common/layout.js';
 import type { DeployRequest, RollbackRequest } from '../../common/request.js';
@@ -11,10 +14,12 @@ import { safeText } from '../neutralise.js';
 import type { StatusOfError } from '../report/outputs.js';
 import { connect, type ExecResult, type SshSession } from '../ssh/connection.js';
 import { SshError } from '../ssh/errors.js';
-import { preflight, type PreflightInfo } from '../ssh/preflight.js';
+import { checkChannelScript } from '../ssh/channel.js';
+import { checkPreflight, type PreflightInfo } from '../ssh/preflight.js';
 import { TEMP_DIR_RE } from '../ssh/send-file.js';
 import { asRoot, shellJoin } from '../ssh/shell.js';
 import type { SshTarget } from '../ssh/target.js';
+import { OpenChannel } from './channel.js';
 import type { HostConfig } from './config.js';
 import { followJournal, type FollowLink } from './follow.js';
 import type { JournalLine } from './journal.js';
@@ -41,6 +46,19 @@ export interface RunInputs {
   registry_password?: string;
 }
 
+/** What may follow the server check on its channel (run keys of this job). */
+export interface ChannelPlan {
+  /** `run - --detach --follow --run-key <runKey>`: a deploy or rollback. */
+  runKey?: string;
+  /** `run - --run-key <checkKey>`: a fleet host's dry run; with runKey too, its process then takes the run (`--then-run`). */
+  checkKey?: string;
+}
+
+/** How long the server check may take before the action gives up on it. */
+const CHECK_TIMEOUT_MS = 60_000;
+/** How long starting a run may take (the executor validates before it detaches). */
+const START_TIMEOUT_MS = 120_000;
+
 export interface HostSessionOptions {
   /** The mode this session runs, for messages. */
   mode: string;
@@ -60,6 +78,8 @@ export class HostSession {
   executor?: string;
   /** Run the executor by its shebang (narrow sudo allows only that file), not `<node> <file>`. */
   direct = false;
+  /** The executor is this build (it knows `run --detach --follow`); not so for an older installed one. */
+  sameBuild = false;
   stack?: string;
   runKey?: string;
   journal?: string;
@@ -67,6 +87,10 @@ export class HostSession {
   pid?: number;
   private started = false;
   private resultSeen = false;
+  /** The server check's channel, waiting for the word that says what runs next on it. */
+  private pending?: { channel: OpenChannel; plan: ChannelPlan; afterCheck?: boolean };
+  /** The channel of a started run, streaming its journal until follow() takes it. */
+  private attached?: OpenChannel;
 
   constructor(
     readonly config: HostConfig,
@@ -85,14 +109,35 @@ export class HostSession {
     return this.opts.connect ?? connect;
   }
 
-  /** Connects (host key pinned) and checks Node.js, Docker and sudo on the server. */
-  async open(): Promise<PreflightInfo> {
+  /**
+   * Connects (host key pinned) and checks Node.js, Docker and sudo on the server, in one exec. With
+   * a plan, that channel stays open for the start of the run (start()) or the dry run (check()).
+   */
+  async open(plan: ChannelPlan = {}): Promise<PreflightInfo> {
     const log = this.opts.log ?? core.info;
     this.session = await this.connectFn(this.target);
     log(`Connected to ${this.label}; host key verified`);
     this.throwIfCancelled();
     const server = this.config.server;
-    const info = await preflight(this.session, server);
+    const nonce = randomBytes(12).toString('hex');
+    const commands = this.channelCommands(plan);
+    const channel = new OpenChannel(this.session, checkChannelScript(server, nonce, commands), {
+      factsNonce: nonce,
+    });
+    const facts = await channel.waitFacts(CHECK_TIMEOUT_MS);
+    if (facts.closed && facts.closed.code === null && !facts.text)
+      throw new SshError(
+        'connection',
+        `Server check on ${this.target.host} got no answer: ${facts.closed.timedOut ? 'timed out after 60 s' : this.session.closeReason}`,
+      );
+    let info: PreflightInfo;
+    try {
+      info = checkPreflight(facts.text ?? '', server, this.target);
+    } catch (err) {
+      channel.close();
+      throw err;
+    }
+    if (Object.keys(commands).length && !channel.closed) this.pending = { channel, plan };
     log(
       safeText(
         info.narrow
@@ -101,6 +146,69 @@ export class HostSession {
       ),
     );
     return info;
+  }
+
+  /** The commands the check's channel may run next: the installed executor, run by node or directly. */
+  private channelCommands(plan: ChannelPlan): Record<string, string[]> {
+    const { node, root } = this.config.server;
+    const cli = layout(root).cli;
+    const out: Record<string, string[]> = {};
+    const add = (what: string, args: string[]) => {
+      out[`node-${what}`] = [node, cli, ...args];
+      out[`direct-${what}`] = [cli, ...args];
+    };
+    for (const k of [plan.runKey, plan.checkKey])
+      if (k !== undefined && !RUN_KEY_RE.test(k)) throw new RemoteError(`internal: invalid run key ${k}`);
+    if (plan.checkKey !== undefined)
+      add('check', [
+        ...['run', '-', '--run-key', plan.checkKey],
+        ...(plan.runKey !== undefined ? ['--then-run', plan.runKey] : []),
+      ]);
+    else if (plan.runKey !== undefined)
+      add('run', ['run', '-', '--detach', '--follow', '--run-key', plan.runKey]);
+    return out;
+  }
+
+  /**
+   * Takes the check's channel for `what` (run with runKey, or check with checkKey) when the chosen
+   * executor is the installed one of this build; otherwise ends that channel and returns undefined.
+   */
+  private takeChannel(
+    what: 'run' | 'check',
+    key: string,
+  ):
+    | { channel: OpenChannel; plan: ChannelPlan; word: string; afterCheck?: boolean; thenRun?: boolean }
+    | undefined {
+    const p = this.pending;
+    this.pending = undefined;
+    if (!p) return undefined;
+    // After a dry run only its run may follow; before one, only what the plan's script offers.
+    const runnable = p.afterCheck || p.plan.checkKey === undefined;
+    const planned =
+      what === 'run' ? (runnable ? p.plan.runKey : undefined) : p.afterCheck ? undefined : p.plan.checkKey;
+    const usable =
+      !p.channel.closed &&
+      planned === key &&
+      this.sameBuild &&
+      this.executor !== undefined &&
+      this.executor === layout(this.config.server.root).cli;
+    if (!usable) {
+      p.channel.decline();
+      return undefined;
+    }
+    return {
+      channel: p.channel,
+      plan: p.plan,
+      word: `${this.direct ? 'direct' : 'node'}-${what}`,
+      ...(p.afterCheck ? { afterCheck: true } : {}),
+      ...(what === 'check' && p.plan.runKey !== undefined ? { thenRun: true } : {}),
+    };
+  }
+
+  /** Ends the check's waiting channel, if any (anything else the session runs uses its own). */
+  private declinePending(): void {
+    this.pending?.channel.decline();
+    this.pending = undefined;
   }
 
   private live(): SshSession {
@@ -123,6 +231,7 @@ export class HostSession {
    */
   async upload(files: readonly UploadFile[]): Promise<string> {
     if (!files.length) throw new RemoteError('internal: nothing to upload');
+    this.declinePending();
     for (const f of files) this.tmpDir = await sendFile(this.live(), f, this.tmpDir);
     return this.tmpDir!;
   }
@@ -134,10 +243,40 @@ export class HostSession {
     this.throwIfCancelled();
     this.resultSeen = false; // a session may start a second run (a fleet's way back)
     // `run -`: request, manifest and password travel on stdin; the executor stages them privately.
-    const res = await this.live().exec(this.cli(['run', '-', '--detach', '--run-key', runKey]), {
-      timeoutMs: 120_000,
-      stdin: JSON.stringify(inputs),
-    });
+    const stdin = JSON.stringify(inputs);
+    const taken = this.takeChannel('run', runKey);
+    if (!taken && !this.sameBuild) return this.startApart(inputs, stdin);
+    this.declinePending();
+    let channel: OpenChannel;
+    if (taken?.afterCheck) {
+      channel = taken.channel;
+      channel.thenRun(stdin); // the dry run's process starts it: no exec, no node start of its own
+    } else if (taken) {
+      channel = taken.channel;
+      channel.go(taken.word, stdin, { startLine: true });
+    } else {
+      // Uploaded (or a session's second run): its own channel, started and streamed the same way.
+      const command = this.cli(['run', '-', '--detach', '--follow', '--run-key', runKey]);
+      channel = new OpenChannel(this.live(), command, { stdin, startLine: true });
+    }
+    const head = await channel.waitStart(START_TIMEOUT_MS);
+    if (head.text === undefined) return this.startFailed(head.closed!, stack, runKey);
+    this.runKey = runKey;
+    this.stack = stack;
+    this.started = true;
+    let info: StartInfo;
+    try {
+      info = this.startInfo(head.text, runKey);
+    } catch (err) {
+      channel.close();
+      throw err;
+    }
+    this.attached = channel;
+    return this.startedAt(info, runKey);
+  }
+
+  /** The start's channel ended without a start line (or `run --detach` failed): refused, lost, or failed. */
+  private startFailed(res: ExecResult, stack: string, runKey: string): never {
     if (res.code === 2)
       throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
     this.runKey = runKey;
@@ -156,7 +295,29 @@ export class HostSession {
         `Starting the executor on ${this.target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2000)}`,
       );
     this.started = true;
-    const info = this.startInfo(res.stdout, runKey);
+    return this.startInfo('', runKey) as never;
+  }
+
+  /**
+   * `run - --detach` on a channel of its own, then `follow` on another: for an installed executor
+   * of another build (executor_mismatch: use-installed), which may not know `--follow`.
+   */
+  private async startApart(inputs: RunInputs, stdin: string): Promise<StartInfo> {
+    const { run_key: runKey = '', stack } = inputs.request;
+    this.declinePending();
+    const res = await this.live().exec(this.cli(['run', '-', '--detach', '--run-key', runKey]), {
+      timeoutMs: START_TIMEOUT_MS,
+      stdin,
+    });
+    if (res.code !== 0) return this.startFailed(res, stack, runKey);
+    this.runKey = runKey;
+    this.stack = stack;
+    this.started = true;
+    return this.startedAt(this.startInfo(res.stdout, runKey), runKey);
+  }
+
+  /** Notes and logs where the started run is. */
+  private startedAt(info: StartInfo, runKey: string): StartInfo {
     this.journal = info.journal;
     if (Number.isSafeInteger(info.pid) && (info.pid ?? 0) > 0) this.pid = info.pid;
     core.info(
@@ -208,6 +369,11 @@ export class HostSession {
     const { root } = this.config.server;
     const link: FollowLink = {
       follow: async (offset, opts) => {
+        const attached = this.attached;
+        this.attached = undefined;
+        // The start's own channel streams the journal from byte 0: the first follow is that.
+        if (attached && offset === 0) return attached.stream(opts);
+        attached?.close();
         if (!this.session || this.session.closed) await this.reconnect();
         const args = ['follow', stack, runKey, '--offset', String(offset), '--root', root];
         return this.live().exec(this.cli(args), opts);
@@ -246,12 +412,49 @@ export class HostSession {
   /** Runs a synchronous executor mode (verify, status) and returns its output. */
   async runSync(args: readonly string[], stdin?: string): Promise<ExecResult> {
     this.throwIfCancelled();
+    this.declinePending();
     const { timeoutMinutes } = this.config;
     const res = await this.live().exec(this.cli(args), {
       timeoutMs: timeoutMinutes * 60_000,
       signal: this.opts.signal,
       ...(stdin !== undefined ? { stdin } : {}),
     });
+    return this.syncResult(args, res);
+  }
+
+  /**
+   * A fleet host's dry run, `run - --run-key <checkKey>` with `stdin`: on the check's channel when
+   * open() planned it and the installed executor is this build, else as runSync.
+   */
+  async check(checkKey: string, stdin: string): Promise<ExecResult> {
+    const args = ['run', '-', '--run-key', checkKey];
+    this.throwIfCancelled();
+    const taken = this.takeChannel('check', checkKey);
+    if (!taken) return this.runSync(args, stdin);
+    const { channel } = taken;
+    const limits = { timeoutMs: this.config.timeoutMinutes * 60_000, signal: this.opts.signal };
+    if (!taken.thenRun) {
+      channel.go(taken.word, stdin);
+      return this.syncResult(args, await channel.output(limits));
+    }
+    // The dry run's process stays for the run (`--then-run`): its output ends at its result line,
+    // and the channel waits for start() (or EOF from cleanup).
+    channel.go(taken.word, stdin, { keepOpen: true, untilResult: true });
+    const onAbort = () => channel.close();
+    limits.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const head = await channel.waitCheck(limits.timeoutMs);
+      if (head.closed) return this.syncResult(args, { ...head.closed, stdout: head.text ?? '' });
+      this.pending = { channel, plan: taken.plan, afterCheck: true };
+      return { code: 0, signal: null, stdout: head.text ?? '', stderr: '' };
+    } finally {
+      limits.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** A synchronous mode's result, or the error of a cancelled, timed out or lost one. */
+  private syncResult(args: readonly string[], res: ExecResult): ExecResult {
+    const { timeoutMinutes } = this.config;
     if (res.aborted)
       throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);
     if (res.timedOut)
@@ -272,6 +475,9 @@ export class HostSession {
    * as soon as it reads it.
    */
   async cleanup(): Promise<void> {
+    this.declinePending();
+    this.attached?.close();
+    this.attached = undefined;
     const dir = this.tmpDir;
     const host = this.target.host;
     if (!dir || !TEMP_DIR_RE.test(dir)) return;
@@ -316,6 +522,9 @@ export class HostSession {
   }
 
   close(): void {
+    this.declinePending();
+    this.attached?.close();
+    this.attached = undefined;
     this.session?.close();
     this.session = undefined;
   }

@@ -41,8 +41,14 @@ export function runInputs(s: Settings, manifest: LoadedManifest | undefined, run
 }
 
 /** Runs a deploy or a rollback and follows it to its result. */
-export async function runDeploy({ s, host, renderer, manifest, upload }: ModeRun): Promise<ResultEvent> {
-  const runKey = makeRunKey(s.runId, s.runAttempt);
+export async function runDeploy({
+  s,
+  host,
+  renderer,
+  manifest,
+  upload,
+  runKey,
+}: ModeRun): Promise<ResultEvent> {
   await core.group(`Upload and start the ${s.mode}`, async () => {
     await upload.send();
     await host.start(runInputs(s, manifest, runKey));

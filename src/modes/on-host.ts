@@ -13,6 +13,7 @@ import { safeText } from '../neutralise.js';
 import { EventRenderer } from '../report/renderer.js';
 import type { SummaryContext } from '../report/summary.js';
 import type { PreflightInfo } from '../ssh/preflight.js';
+import { makeRunKey } from './request.js';
 
 /** What a mode runner gets: the settings, the open session and the files still to upload. */
 export interface ModeRun {
@@ -21,6 +22,8 @@ export interface ModeRun {
   renderer: EventRenderer;
   manifest?: LoadedManifest;
   upload: Upload;
+  /** The run key of a deploy or rollback: the one the check's channel was opened for. */
+  runKey: string;
 }
 
 export type ModeRunner = (run: ModeRun) => Promise<ResultEvent | undefined>;
@@ -73,6 +76,7 @@ export function useExecutor(
   else out.info(safeText(choice.note));
   host.executor = choice.executor;
   host.direct = choice.direct;
+  host.sameBuild = choice.sameBuild;
   return new Upload(host, choice.executor ? [] : [{ name: 'remote.cjs', data: script }]);
 }
 
@@ -105,9 +109,12 @@ export async function runOnHost(
   const host = new HostSession(config, { ...sessionOpts, mode: s.mode });
   const renderer = new EventRenderer();
   try {
-    const found = await core.group(`Connect to ${host.label}`, () => host.open());
+    // A deploy or rollback starts on the server check's own channel when it can.
+    const runKey = makeRunKey(s.runId, s.runAttempt);
+    const plan = s.mode === 'deploy' || s.mode === 'rollback' ? { runKey } : {};
+    const found = await core.group(`Connect to ${host.label}`, () => host.open(plan));
     const upload = useExecutor(host, found, remoteScript);
-    return await runner({ s, host, renderer, manifest, upload });
+    return await runner({ s, host, renderer, manifest, upload, runKey });
   } finally {
     renderer.close();
     await host.cleanup().catch((e: Error) => core.warning(`cleanup: ${e.message}`));

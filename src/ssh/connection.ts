@@ -1,7 +1,9 @@
 // One SSH connection with node-ssh: the host key pinned (checked before authentication),
 // keepalive, and a streaming exec that notices a dropped connection (files travel on an exec's
-// stdin: no SFTP). node-ssh is imported lazily so that an input error never pays for loading it.
+// stdin: no SFTP). node-ssh is imported lazily so that an input error never pays for loading it;
+// the TCP connection is opened first, so the server's sshd starts while ssh2 loads.
 import type { EventEmitter } from 'node:events';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { checkHostKey, hostKeyAlgorithms, type HostKeyCheck } from './host-key.js';
 import type { SshTarget } from './target.js';
 import { SshError, describeConnectError, where } from './errors.js';
@@ -9,6 +11,7 @@ import { SshError, describeConnectError, where } from './errors.js';
 // Minimal shapes of the ssh2 objects node-ssh exposes (ssh2 ships no typings here).
 interface Channel extends EventEmitter {
   stderr: EventEmitter;
+  write(data: string | Buffer): boolean;
   end(data?: string | Buffer): void;
   close(): void;
 }
@@ -22,10 +25,21 @@ export interface ExecOptions {
   /** Called with each stdout chunk as it arrives (stdout is then not collected). */
   onStdout?: (chunk: Buffer) => void;
   stdin?: string | Buffer;
+  /**
+   * Instead of `stdin`: called once the channel is open with its stdin, to write and end later (the
+   * caller answers what the command printed first on the same channel).
+   */
+  stdinLater?: (stdin: StdinLater) => void;
   /** Closes the channel after this long; the result then has timedOut. */
   timeoutMs?: number;
   /** Closes the channel when aborted (the remote process gets SIGHUP/EOF; detached runs are unaffected). */
   signal?: AbortSignal;
+}
+
+/** A channel's stdin, written after the command started; a write after the channel ended is dropped. */
+export interface StdinLater {
+  write(data: string | Buffer): void;
+  end(data?: string | Buffer): void;
 }
 
 export interface ExecResult {
@@ -155,7 +169,21 @@ export class SshSession {
           });
           ch.on('close', finish);
           ch.on('error', () => undefined);
-          ch.end(opts.stdin);
+          if (!opts.stdinLater) ch.end(opts.stdin);
+          else {
+            // The channel is gone when these throw: its close event ends the exec.
+            const quietly = (f: () => void) => {
+              try {
+                f();
+              } catch {
+                /* ignore */
+              }
+            };
+            opts.stdinLater({
+              write: (d) => quietly(() => ch.write(d)),
+              end: (d) => quietly(() => ch.end(d)),
+            });
+          }
         });
       } catch (e) {
         ok = false;
@@ -175,16 +203,41 @@ export class SshSession {
   }
 }
 
+/**
+ * Starts the TCP connection and loads node-ssh meanwhile. ssh2 takes the socket connected or still
+ * connecting (its readyTimeout then covers the rest); an error before it has the socket (a refused
+ * connection, while the module loads) is thrown here, as ssh2 would have reported it.
+ */
+async function socketAndClient(target: SshTarget) {
+  const sock: Socket = tcpConnect({ host: target.host, port: target.port });
+  sock.setMaxListeners(0); // as ssh2 does for the sockets it makes
+  let early: Error | undefined;
+  const onEarly = (e: Error) => void (early ??= e);
+  sock.on('error', onEarly);
+  const { NodeSSH } = await import('node-ssh');
+  sock.removeListener('error', onEarly);
+  if (early || sock.destroyed) {
+    sock.destroy();
+    throw early ?? new Error('the connection was closed before the SSH handshake');
+  }
+  return { sock, ssh: new NodeSSH() };
+}
+
 /** Connects and authenticates, refusing any host key not pinned in target.hostKeys. */
 export async function connect(target: SshTarget): Promise<SshSession> {
-  const { NodeSSH } = await import('node-ssh');
-  const ssh = new NodeSSH();
   let presented: HostKeyCheck | undefined;
+  let opened: Awaited<ReturnType<typeof socketAndClient>>;
+  try {
+    opened = await socketAndClient(target);
+  } catch (err) {
+    throw describeConnectError(err, target, presented);
+  }
+  const { sock, ssh } = opened;
   const algorithms = hostKeyAlgorithms(target.hostKeys);
   try {
+    // Synchronously up to ssh2's connect: the socket gets ssh2's listeners before any event.
     await ssh.connect({
-      host: target.host,
-      port: target.port,
+      sock,
       username: target.username,
       privateKey: target.privateKey,
       ...(target.passphrase ? { passphrase: target.passphrase } : {}),
@@ -201,6 +254,7 @@ export async function connect(target: SshTarget): Promise<SshSession> {
     });
   } catch (err) {
     ssh.dispose();
+    sock.destroy();
     throw describeConnectError(err, target, presented);
   }
   if (!presented?.ok) {

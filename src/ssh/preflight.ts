@@ -46,13 +46,16 @@ export function preflightScript(r: RemoteOptions): string {
         `else echo sudo=fail; exit 0; fi`
       : `S=''`,
     // With narrow sudo, Node.js and Docker cannot be asked as root; the executor's preflight checks Docker.
+    // Node.js and Docker are asked at the same time as the rest (each answer is one line, written
+    // at once; the parser takes them in any order); `wait` ends the check when all have answered.
     `if [ "$S" != narrow ]; then`,
-    `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
-    `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
+    `{ if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi; } &`,
+    `{ if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi; } &`,
     `fi`,
     // command -v only tells whether a name runs (for a builtin it prints the bare name).
     `m=; for t in ${USER_TOOLS.join(' ')}; do command -v "$t" >/dev/null 2>&1 || m="$m $t"; done; echo "tools=\${m# }"`,
     ...(r.root ? [installedExecutorScript(installedExecutor(r.root))] : []),
+    `wait`,
   ].join('\n');
 }
 

@@ -3,8 +3,11 @@
 // the server's node (test/e2e/action-fixture.ts). Every figure is on one clock, the runner's: the
 // spawn, the moment each of the action's own log lines arrives, and the process's exit. The phases
 // are the gaps between those moments, so they add up to the total; the executor's share is the
-// span the action only follows it (from "Run ... started" to the result it reports).
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+// span the action only follows it (from "Run ... started" to the result it reports). Interleaved
+// with each deploy that reuses the installed executor: the same deploy started by hand, as an
+// appleboy/ssh-action user does (`ssh host sudo <node> <installed cli> deploy ...`).
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseEventLine, type DeployEvent } from '../../common/events.js';
 import { startDeployServer } from '../e2e/action-fixture.js';
@@ -16,11 +19,13 @@ import {
   type LineHook,
 } from '../e2e/action-harness.js';
 import { REMOTE_JS } from '../e2e/fixture.js';
-import { REPO_ROOT, run, runnerNode } from '../support/sandbox.js';
+import { REPO_ROOT, run, runnerNode, serverNode, sshArgs } from '../support/sandbox.js';
 import type { Bench } from './context.js';
-import { fmtMs, fmtStats, heading, log, stats, timed } from './lib.js';
+import { fmtMs, fmtStats, heading, log, ratio, stats, timed } from './lib.js';
 
-const OVERHEAD_TARGET_MS = 600;
+const OVERHEAD_TARGET_MS = 450;
+/** The action deploy against the same deploy started by hand over ssh (issue 14). */
+const BY_HAND_LIMIT = 1.25;
 const INVALID_INPUT_TARGET_MS = 250;
 /** The phases must add up to the total within this share (they do by construction; a check). */
 const SUM_TOLERANCE = 0.05;
@@ -40,7 +45,7 @@ const PHASES: [string, RegExp][] = [
   ['ssh connect', /^Connected to /],
   ['server check', /^Server: /],
   ['upload', /^Uploaded /],
-  ['start (run --detach)', /^Run \S+ started on /],
+  ['start (run --detach --follow)', /^Run \S+ started on /],
   [FOLLOWED, /^(✅ |::error::)/],
 ];
 const LAST_PHASE = 'summary, cleanup, exit';
@@ -132,9 +137,34 @@ export async function actionSection(b: Bench): Promise<void> {
     const app = await srv.addStack({ smokeTimeoutS: 30 });
     const images = [await srv.image(), await srv.image()];
     const splits: Split[] = [];
+    const byHand: number[] = [];
     let uploading: Split | undefined;
-    for (let i = b.opts.warmup ? -1 : 0; i < b.opts.runs; i++) {
-      const img = images[(i + 1) % 2]!;
+    // The by-hand side reads its digest file as the SSH user (sudo stages it with the caller's rights).
+    const handDir = mkdtempSync(path.join(tmpdir(), 'bench-by-hand-'));
+    chmodSync(handDir, 0o755);
+    const handRun = async (img: { tag: string; manifestFile: string }, n: number) => {
+      const digests = path.join(handDir, `digests-${n}.json`);
+      writeFileSync(digests, readFileSync(img.manifestFile), { mode: 0o644 });
+      const cli = path.join(srv.root, 'releases', 'bin', 'seisei-deploy');
+      const args = [
+        ...sshArgs(srv.sshd),
+        ...['sudo', '-n', serverNode(), cli, 'deploy', app.name, 'staging', img.tag],
+        ...['--digest-file', digests, '--root', srv.root, '--source', srv.source],
+        ...['--actor', 'octocat', '--run-id', String(9000 + n)],
+      ];
+      let res: Awaited<ReturnType<typeof run>> | undefined;
+      const ms = await timed(async () => (res = await run('ssh', args)));
+      if (res?.code !== 0)
+        throw new Error(`deploy by hand failed (${res?.code}): ${res?.stderr.slice(-2000)}`);
+      return ms;
+    };
+    let turn = 0;
+    const nextImage = () => images[turn++ % 2]!;
+    // Run 0 (after the warm-up) uploads; runs 1..runs reuse the installed executor, each beside a
+    // deploy by hand, in alternating order.
+    for (let i = b.opts.warmup ? -1 : 0; i <= b.opts.runs; i++) {
+      if (i > 0 && i % 2 === 0) byHand.push(await handRun(nextImage(), i));
+      const img = nextImage();
       // The first run (the warm-up, if any) installs the executor; the first timed run forgets it
       // again, so that one upload is timed warm.
       if (i === 0 && b.opts.warmup)
@@ -150,10 +180,12 @@ export async function actionSection(b: Bench): Promise<void> {
       if (r.code !== 0 || r.outputs.status !== 'success')
         throw new Error(`action deploy failed:\n${describeRun(r)}`);
       const one = split(r, seen, srv.root, app.name);
+      if (i > 0 && i % 2 === 1) byHand.push(await handRun(nextImage(), i));
       if (i < 0) continue; // run -1 warms up
       if (seen.upload !== undefined) uploading = one;
       else splits.push(one);
     }
+    rmSync(handDir, { recursive: true, force: true });
     if (!splits.length) throw new Error('no run used the installed executor');
     const total = stats(splits.map((s) => s.total));
     const followed = stats(splits.map((s) => s.followed));
@@ -178,6 +210,21 @@ export async function actionSection(b: Bench): Promise<void> {
       reportPhases('its timeline', uploading.phases, uploading.total);
     }
     b.summary.check('action', "action's own time (total - executor)", over.median, OVERHEAD_TARGET_MS, fmtMs);
+    const hand = stats(byHand);
+    log(`  the same deploy by hand (ssh host sudo node <installed cli> deploy ...)  ${fmtStats(hand)}`);
+    log(`  action deploy / by hand: ${ratio(total.median / hand.median)}`);
+    b.summary.add(
+      'action',
+      'action deploy / by hand (ssh sudo … deploy)',
+      `${fmtMs(total.median)} / ${fmtMs(hand.median)}`,
+    );
+    b.summary.check(
+      'action',
+      'action deploy / the same deploy by hand',
+      total.median / hand.median,
+      BY_HAND_LIMIT,
+      ratio,
+    );
     b.summary.add('action', 'executor, followed by the action', fmtMs(followed.median));
     if (uploading) b.summary.add('action', 'upload of the executor', fmtMs(uploading.phases.upload ?? 0));
   } finally {

@@ -26,6 +26,9 @@ const usedInstalled = (r: ActionResult, root: string) =>
 const subsystemRequests = (srv: DeployServer | { sshdLog(): string[] }) =>
   srv.sshdLog().filter((l) => /subsystem request/i.test(l));
 
+/** Lines in which sshd logs a session's command (an exec request); LogLevel VERBOSE logs each. */
+const execRequests = (srv: DeployServer) => srv.sshdLog().filter((l) => /Starting session: command /.test(l));
+
 /**
  * The sudoers rule of docs/server-setup.md section 4, as the doc says to write it on this server:
  * its user `deploy` is `user`, and each program's path is what `which <program>` prints here.
@@ -114,6 +117,26 @@ describe('the action reaches servers as docs/server-setup.md sets them up', () =
     const seen = subsystemRequests(srv);
     assert.equal(seen.length, 1, seen.join('\n'));
     assert.match(seen[0]!, /subsystem request for sftp by user seisei failed, subsystem not found/);
+  });
+
+  test('with the installed executor of this build, one exec checks the server, starts the run and streams its journal', async () => {
+    const { name } = await srv.addStack();
+    const first = await deploy(name, images[0]!); // installs this build, if no earlier test did
+    assert.equal(first.code, 0, describeRun(first));
+    const before = execRequests(srv).length;
+    assert.ok(before > 0, 'sshd logs exec requests (so the count below can fail)');
+
+    const second = await deploy(name, images[1]!);
+    assert.equal(second.code, 0, describeRun(second));
+    assert.equal(second.outputs.status, 'success');
+    assert.equal(second.outputs.previous_release_id, first.outputs.release_id);
+    assert.ok(usedInstalled(second, srv.root), describeRun(second));
+    assert.ok(
+      second.lines.some((l) => l.startsWith('::group::▶ up')),
+      'the journal was followed',
+    );
+    const execs = execRequests(srv).slice(before);
+    assert.equal(execs.length, 1, execs.join('\n') + describeRun(second));
   });
 
   test('with exactly the sudoers rule of docs/server-setup.md, the second run uses the installed executor and uploads nothing', async () => {

@@ -21,6 +21,7 @@ describe('chooseExecutor with root-equivalent sudo', () => {
     assert.deepEqual(c, {
       executor: path,
       direct: false,
+      sameBuild: true,
       warn: false,
       note: `Using the executor installed at ${path} (same build as this action)`,
     });
@@ -34,7 +35,12 @@ describe('chooseExecutor with root-equivalent sudo', () => {
       undefined,
     ]) {
       const c = chooseExecutor({ installed }, build, where);
-      assert.deepEqual([c.executor, c.direct, c.warn], [undefined, false, false], JSON.stringify(installed));
+      // An upload is this build: it knows `run --detach --follow`.
+      assert.deepEqual(
+        [c.executor, c.direct, c.warn, c.sameBuild],
+        [undefined, false, false, true],
+        JSON.stringify(installed),
+      );
     }
   });
 
@@ -52,7 +58,7 @@ describe('chooseExecutor with root-equivalent sudo', () => {
 describe('chooseExecutor with narrow sudo', () => {
   test('the same build: the installed file, run directly', () => {
     const c = chooseExecutor({ narrow: true, installed: ok(SHA) }, build, where);
-    assert.deepEqual([c.executor, c.direct], [path, true]);
+    assert.deepEqual([c.executor, c.direct, c.sameBuild], [path, true, true]);
   });
 
   test('another build: fails with the install command, never an upload', () => {
@@ -69,7 +75,8 @@ describe('chooseExecutor with narrow sudo', () => {
         e.message.includes('executor_mismatch: use-installed'),
     );
     const used = chooseExecutor(server, build, { ...where, mismatch: 'use-installed' });
-    assert.deepEqual([used.executor, used.direct], [path, true]);
+    // Another build may not know `run --detach --follow`: the run starts and is followed apart.
+    assert.deepEqual([used.executor, used.direct, used.sameBuild], [path, true, false]);
   });
 
   test('use-installed refuses an executor of another request format, or one that does not say', () => {
