@@ -6,7 +6,7 @@ import {
   fleetSettings,
   serverOptions,
   sshEndpoint
-} from "./chunks/chunk-EB5BKHZD.js";
+} from "./chunks/chunk-X4AHJJC3.js";
 import {
   InputError,
   Problems,
@@ -20,11 +20,11 @@ import {
   show,
   text
 } from "./chunks/chunk-SXDYCLSA.js";
-import "./chunks/chunk-LP5VHNG3.js";
+import "./chunks/chunk-45WJR45V.js";
 import {
   outputStatusOf,
   setStatus
-} from "./chunks/chunk-KDAJAZ2B.js";
+} from "./chunks/chunk-VITA26D3.js";
 import {
   ENV_RE,
   ENV_VAR_RE,
@@ -41,8 +41,7 @@ import {
   setFailed,
   setSecret,
   warning
-} from "./chunks/chunk-3TX4BVXH.js";
-import "./chunks/chunk-YJNYZRAZ.js";
+} from "./chunks/chunk-RR2G3LBB.js";
 import "./chunks/chunk-B54QJ254.js";
 
 // src/inputs/digest-source.ts
@@ -472,17 +471,17 @@ function hostConfig(endpoint, s, knobs) {
 }
 var needsManifest = (mode) => mode === "deploy" || mode === "verify";
 async function provenanceOf(s, m) {
-  const { checkProvenance, githubReads } = await import("./chunks/gate-7ARKFYJR.js");
+  const { checkProvenance, githubReads } = await import("./chunks/gate-U2CNCJMX.js");
   const repo = s.digests.repository;
   info(`provenance: ${s.provenance.mode}`);
   return checkProvenance(s, m, githubReads(s.digests.token, repo?.owner ?? "", repo?.repo ?? ""));
 }
 async function loadManifest(settings) {
   return group("Digest manifest", async () => {
-    const { getDigestManifest } = await import("./chunks/load-6D5VOCTH.js");
+    const { getDigestManifest } = await import("./chunks/load-COPMUTXN.js");
     const m = await getDigestManifest(settings.digests, settings.imageTag);
     info(`Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`);
-    if (settings.mode === "deploy") (await import("./chunks/deploy-T22IYD7E.js")).precheckDeploy(settings, m);
+    if (settings.mode === "deploy") (await import("./chunks/deploy-6UOKUQMM.js")).precheckDeploy(settings, m);
     if (settings.provenance.mode !== "off") m.provenance = await provenanceOf(settings, m.manifest);
     return m;
   });
@@ -490,7 +489,7 @@ async function loadManifest(settings) {
 async function runModes(settings, signal) {
   if (settings.manifest) {
     const m = settings.manifest;
-    const { runManifestMode } = await import("./chunks/manifest-LAQY5VNQ.js");
+    const { runManifestMode } = await import("./chunks/manifest-IU77DF5I.js");
     await group(
       "Digest manifest",
       () => runManifestMode({
@@ -502,13 +501,13 @@ async function runModes(settings, signal) {
     );
     return;
   }
-  const { runMode } = await import("./chunks/runners-ED5VPX46.js");
+  const { runMode } = await import("./chunks/runners-AIOWKMGO.js");
   const manifest = needsManifest(settings.mode) ? await loadManifest(settings) : void 0;
   if (signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
   const knobs = testKnobs();
   const opts = { signal, backoffBaseMs: knobs.backoffBaseMs, remoteScript: knobs.remoteScript };
   if (settings.fleet) {
-    const { runFleet } = await import("./chunks/run-2SQYUIB3.js");
+    const { runFleet } = await import("./chunks/run-MC3JBRQH.js");
     const configs = settings.fleet.endpoints.map((e) => hostConfig(e, settings, knobs));
     await runFleet(settings, configs, manifest, opts);
     return;

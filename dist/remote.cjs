@@ -7847,7 +7847,7 @@ function executorAlive(pidFile) {
 // remote/cli/follow.ts
 async function follow(journal, offset, write, opts = {}) {
   const pidFile = pidFileOf(journal);
-  const pollMs = opts.pollMs ?? 100;
+  const pollMs = opts.pollMs ?? 25;
   const fd = (0, import_node_fs2.openSync)(journal, "r");
   const began = Date.now();
   let pos = offset;
@@ -18923,8 +18923,59 @@ async function startRequest(o) {
     if (staged && req.command === "deploy" && req.check) (0, import_node_fs34.rmSync)(staged.dir, { recursive: true, force: true });
     return code;
   }
-  process.stdout.write(JSON.stringify(runDetached(file, req, process.argv[1])) + "\n");
+  const started = runDetached(file, req, process.argv[1]);
+  process.stdout.write(JSON.stringify(started) + "\n");
+  if (o.follow) await follow(started.journal, 0, (t) => process.stdout.write(t));
   return 0;
+}
+function stdinLines() {
+  let kept = Buffer.alloc(0);
+  let ended = false;
+  const chunk = Buffer.alloc(64 * 1024);
+  return () => {
+    for (; ; ) {
+      const nl = kept.indexOf(10);
+      if (nl !== -1) {
+        const line = kept.subarray(0, nl).toString("utf8");
+        kept = kept.subarray(nl + 1);
+        return line;
+      }
+      if (ended) {
+        const rest = kept.length ? kept.toString("utf8") : void 0;
+        kept = Buffer.alloc(0);
+        return rest;
+      }
+      let n = 0;
+      try {
+        n = (0, import_node_fs34.readSync)(0, chunk, 0, chunk.length, null);
+      } catch (err) {
+        if (err.code === "EAGAIN") {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+          continue;
+        }
+        if (err.code !== "EOF") throw err;
+      }
+      if (n === 0) ended = true;
+      else kept = Buffer.concat([kept, chunk.subarray(0, n)]);
+    }
+  };
+}
+async function checkThenRun(checkKey, runKey2, caller) {
+  const next = stdinLines();
+  const first = next() ?? "";
+  let check2;
+  try {
+    check2 = JSON.parse(first).request?.check;
+  } catch {
+    check2 = void 0;
+  }
+  if (check2 !== true && first.trim().startsWith("{"))
+    throw new DeployError("run --then-run: the first request must be a check (check: true)", 2);
+  const code = await startRequest({ envelope: first, key: checkKey, caller, detach: false, json: true });
+  if (code !== 0) return code;
+  const second = next();
+  if (second === void 0 || !second.trim()) return code;
+  return startRequest({ envelope: second, key: runKey2, caller, detach: true, follow: true, json: true });
 }
 function callerEnvelope(file, caller) {
   const text = readAsCaller(file, "request file", caller);
@@ -19024,24 +19075,48 @@ usage: ${this.usage}`, 2);
     }
   },
   run: {
-    usage: "seisei-deploy run <request.json | -> [--detach] [--run-key K] [--json]",
+    usage: "seisei-deploy run <request.json | -> [--detach [--follow]] [--run-key K] [--then-run K2] [--json]",
     summary: "run a deploy/rollback request file, or `-`: {request, digest_manifest, registry_password} on stdin (the GitHub Action)",
     async main(argv) {
       const { values: v, positionals: p } = parse2(
         "run",
         argv,
-        { detach: { type: "boolean", default: false }, "run-key": { type: "string" } },
+        {
+          detach: { type: "boolean", default: false },
+          follow: { type: "boolean", default: false },
+          "run-key": { type: "string" },
+          "then-run": { type: "string" }
+        },
         this.usage
       );
       if (p.length !== 1) throw new DeployError(`run takes one request file
 usage: ${this.usage}`, 2);
-      const key = v["run-key"];
-      if (key !== void 0 && !runKey.safeParse(key).success)
+      if (v.follow && !v.detach)
         throw new DeployError(
-          `--run-key ${JSON.stringify(key)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
+          `run: --follow streams a detached run: use it with --detach
+usage: ${this.usage}`,
           2
         );
+      const key = v["run-key"];
+      for (const [name, k] of [
+        ["--run-key", key],
+        ["--then-run", v["then-run"]]
+      ])
+        if (k !== void 0 && !runKey.safeParse(k).success)
+          throw new DeployError(
+            `${name} ${JSON.stringify(k)}: use 1-128 characters of A-Z, a-z, 0-9, '_', '.' and '-'`,
+            2
+          );
       const caller = sudoCaller();
+      if (v["then-run"] !== void 0) {
+        if (p[0] !== "-" || v.detach || key === void 0)
+          throw new DeployError(
+            `run: --then-run reads stdin (-) and needs --run-key, without --detach
+usage: ${this.usage}`,
+            2
+          );
+        return checkThenRun(key, v["then-run"], caller);
+      }
       const stdin = p[0] === "-";
       const stage = stdin || caller !== void 0 && !isStagedRequest(p[0]);
       const runKeyUsed = key ?? (stage ? defaultRunKey() : void 0);
@@ -19052,6 +19127,7 @@ usage: ${this.usage}`, 2);
         key: runKeyUsed,
         caller,
         detach: v.detach,
+        follow: v.follow,
         json: true
       });
     }

@@ -10,8 +10,7 @@ import "./chunk-JL5PL23L.js";
 import {
   info,
   warning
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import "./chunk-B54QJ254.js";
 
 // src/digests/load.ts
@@ -351,7 +350,7 @@ var defaultDeps = () => ({
   env: process.env,
   maxPages: 5,
   artifacts: async () => {
-    const { DefaultArtifactClient } = await import("./artifact-ZVUPH4AI.js");
+    const { DefaultArtifactClient } = await import("./artifact-4IUIO6CJ.js");
     const client = new DefaultArtifactClient();
     return {
       getArtifact: async (name, findBy) => (await client.getArtifact(name, findBy ? { findBy } : void 0)).artifact,
@@ -364,7 +363,7 @@ var defaultDeps = () => ({
     };
   },
   runs: async (token) => {
-    const { getOctokit } = await import("./github-NAPL7LBR.js");
+    const { getOctokit } = await import("./github-AOYFV443.js");
     const octokit = getOctokit(token);
     const path = (ref) => ref.split("/").map(encodeURIComponent).join("/");
     return {

@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   setOutput
-} from "./chunk-3TX4BVXH.js";
+} from "./chunk-RR2G3LBB.js";
 
 // src/report/outputs.ts
 var OUTPUT_NAMES = [

@@ -5,10 +5,10 @@ import {
   statusReport,
   verifyArgs,
   verifyResult
-} from "./chunk-5652NLTP.js";
+} from "./chunk-BGOZZUVK.js";
 import {
   batchPlan
-} from "./chunk-EB5BKHZD.js";
+} from "./chunk-X4AHJJC3.js";
 import "./chunk-SXDYCLSA.js";
 import {
   EventRenderer,
@@ -23,12 +23,12 @@ import {
   sleep,
   useExecutor,
   writeOrSkip
-} from "./chunk-D6KA7MU2.js";
-import "./chunk-LP5VHNG3.js";
+} from "./chunk-RIZUFZB5.js";
+import "./chunk-45WJR45V.js";
 import {
   outputStatusOf,
   setOutputs
-} from "./chunk-KDAJAZ2B.js";
+} from "./chunk-VITA26D3.js";
 import {
   safeText
 } from "./chunk-5XLKRPSF.js";
@@ -45,8 +45,7 @@ import {
   setOutput,
   summary,
   warning
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import "./chunk-B54QJ254.js";
 
 // src/fleet/plan.ts
@@ -189,12 +188,12 @@ function failures(hosts, settled) {
     (r, i) => r.status === "rejected" ? [`${hosts[i].name}: ${errText(r.reason)}`] : []
   );
 }
-async function connectAll(hosts, opts) {
+async function connectAll(hosts, opts, plan) {
   const settled = await eachHost(hosts, async (h) => {
     const out = h.connectLog;
     out.startGroup("\u25B6 connect");
     try {
-      const info2 = await h.session.open();
+      const info2 = await h.session.open(plan);
       await useExecutor(h.session, info2, opts.remoteScript, out).send((l) => out.info(l));
     } catch (err) {
       out.error(errText(err));
@@ -224,8 +223,8 @@ async function checkHost(h, s, m, runKey) {
       `${runKey}-check`,
       m.provenance
     );
-    const res = await h.session.runSync(
-      ["run", "-", "--run-key", `${runKey}-check`],
+    const res = await h.session.check(
+      `${runKey}-check`,
       JSON.stringify({ request: { ...request, check: true, fleet: h.fleet }, digest_manifest: m.text })
     );
     const result = renderOutput(res.stdout, renderer);
@@ -312,9 +311,8 @@ async function returnSwitched(switched, s, failed) {
   );
   return notes;
 }
-async function deployFleet(hosts, s, m, signal) {
+async function deployFleet(hosts, s, m, signal, runKey) {
   const f = s.fleet;
-  const runKey = makeRunKey(s.runId, s.runAttempt);
   info(`Checking ${hosts.length} hosts (validate, gate, safety) before any host changes`);
   const checked = await eachHost(hosts, (h) => checkHost(h, s, m, runKey));
   const refused = failures(hosts, checked);
@@ -488,10 +486,12 @@ async function runFleet(s, configs, manifest, opts) {
   let problem = "";
   let report = void 0;
   try {
-    const unreachable = await connectAll(hosts, opts);
+    const runKey = makeRunKey(s.runId, s.runAttempt);
+    const plan = s.mode === "deploy" ? { checkKey: `${runKey}-check`, runKey } : {};
+    const unreachable = await connectAll(hosts, opts, plan);
     if (unreachable.length && s.mode !== "status")
       problem = `The fleet ${s.mode} stopped before any host changed: ${unreachable.join("; ")}`;
-    else if (s.mode === "deploy") problem = await deployFleet(hosts, s, manifest, opts.signal);
+    else if (s.mode === "deploy") problem = await deployFleet(hosts, s, manifest, opts.signal, runKey);
     else if (s.mode === "rollback") problem = await rollbackFleet(hosts, s, opts.signal);
     else if (s.mode === "verify") problem = await verifyFleet(hosts, s, manifest);
     else {

@@ -1,8 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   info
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import "./chunk-B54QJ254.js";
 
 // src/provenance/attest.ts
@@ -11,7 +10,7 @@ async function attestImages(manifest, token) {
     throw new Error(
       "attest: github_token is empty; the attestations API needs a token with attestations: write"
     );
-  const { attestProvenance } = await import("./lib-COQQ4NDF.js");
+  const { attestProvenance } = await import("./lib-RW4NDW5D.js");
   const server = process.env.GITHUB_SERVER_URL || "https://github.com";
   const repo = process.env.GITHUB_REPOSITORY ?? "";
   const refs = {};

@@ -2,8 +2,8 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   context,
   getOctokit
-} from "./chunk-GCITCBUB.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-TITAZAFZ.js";
+import "./chunk-WMSSSVJD.js";
 import "./chunk-B54QJ254.js";
 export {
   context,

@@ -19,11 +19,11 @@ import {
   shellJoin,
   shellQuote,
   upgradeHint
-} from "./chunk-LP5VHNG3.js";
+} from "./chunk-45WJR45V.js";
 import {
   outputsOf,
   setOutputs
-} from "./chunk-KDAJAZ2B.js";
+} from "./chunk-VITA26D3.js";
 import {
   neutraliseLines,
   safeText
@@ -42,7 +42,7 @@ import {
   info,
   summary,
   warning
-} from "./chunk-3TX4BVXH.js";
+} from "./chunk-RR2G3LBB.js";
 
 // src/report/renderer.ts
 var secs = (ms) => ms === void 0 ? "" : ms < 1e4 ? `${(ms / 1e3).toFixed(1)} s` : `${Math.round(ms / 1e3)} s`;
@@ -208,6 +208,12 @@ async function writeOrSkip(s) {
 
 // src/modes/on-host.ts
 import { readFileSync } from "node:fs";
+
+// src/host/session.ts
+import { randomBytes } from "node:crypto";
+
+// src/ssh/connection.ts
+import { connect as tcpConnect } from "node:net";
 
 // src/ssh/errors.ts
 var SshError = class extends Error {
@@ -391,7 +397,19 @@ var SshSession = class {
           });
           ch.on("close", finish);
           ch.on("error", () => void 0);
-          ch.end(opts.stdin);
+          if (!opts.stdinLater) ch.end(opts.stdin);
+          else {
+            const quietly = (f) => {
+              try {
+                f();
+              } catch {
+              }
+            };
+            opts.stdinLater({
+              write: (d) => quietly(() => ch.write(d)),
+              end: (d) => quietly(() => ch.end(d))
+            });
+          }
         });
       } catch (e) {
         ok = false;
@@ -408,15 +426,33 @@ var SshSession = class {
     }
   }
 };
-async function connect(target) {
+async function socketAndClient(target) {
+  const sock = tcpConnect({ host: target.host, port: target.port });
+  sock.setMaxListeners(0);
+  let early;
+  const onEarly = (e) => void (early ??= e);
+  sock.on("error", onEarly);
   const { NodeSSH } = await import("./esm-QV4GCI5Y.js");
-  const ssh = new NodeSSH();
+  sock.removeListener("error", onEarly);
+  if (early || sock.destroyed) {
+    sock.destroy();
+    throw early ?? new Error("the connection was closed before the SSH handshake");
+  }
+  return { sock, ssh: new NodeSSH() };
+}
+async function connect(target) {
   let presented;
+  let opened;
+  try {
+    opened = await socketAndClient(target);
+  } catch (err) {
+    throw describeConnectError(err, target, presented);
+  }
+  const { sock, ssh } = opened;
   const algorithms = hostKeyAlgorithms(target.hostKeys);
   try {
     await ssh.connect({
-      host: target.host,
-      port: target.port,
+      sock,
       username: target.username,
       privateKey: target.privateKey,
       ...target.passphrase ? { passphrase: target.passphrase } : {},
@@ -433,6 +469,7 @@ async function connect(target) {
     });
   } catch (err) {
     ssh.dispose();
+    sock.destroy();
     throw describeConnectError(err, target, presented);
   }
   if (!presented?.ok) {
@@ -450,13 +487,16 @@ function preflightScript(r) {
     `N=${shellQuote(r.node)}`,
     r.sudo ? `if ! command -v sudo >/dev/null 2>&1; then echo sudo=missing; exit 0; fi; if sudo -n true 2>/dev/null; then echo sudo=ok; S='sudo -n'; ` + (r.root ? narrowSudoProbe(installedExecutor(r.root)) : "") + `else echo sudo=fail; exit 0; fi` : `S=''`,
     // With narrow sudo, Node.js and Docker cannot be asked as root; the executor's preflight checks Docker.
+    // Node.js and Docker are asked at the same time as the rest (each answer is one line, written
+    // at once; the parser takes them in any order); `wait` ends the check when all have answered.
     `if [ "$S" != narrow ]; then`,
-    `if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi`,
-    `if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi`,
+    `{ if v=$($S "$N" -e 'process.stdout.write(process.versions.node)' 2>&1); then echo "node=ok $v"; else echo "node=fail $(printf %s "$v" | tr '\\n' ' ' | cut -c1-300)"; fi; } &`,
+    `{ if d=$($S docker version --format '{{.Server.Version}}' 2>&1); then echo "docker=ok $d"; else echo "docker=fail $(printf %s "$d" | tr '\\n' ' ' | cut -c1-300)"; fi; } &`,
     `fi`,
     // command -v only tells whether a name runs (for a builtin it prints the bare name).
     `m=; for t in ${USER_TOOLS.join(" ")}; do command -v "$t" >/dev/null 2>&1 || m="$m $t"; done; echo "tools=\${m# }"`,
-    ...r.root ? [installedExecutorScript(installedExecutor(r.root))] : []
+    ...r.root ? [installedExecutorScript(installedExecutor(r.root))] : [],
+    `wait`
   ].join("\n");
 }
 function narrowSudoProbe(exe) {
@@ -519,15 +559,78 @@ function checkRuntime(facts, r, t, problems) {
     );
   return { nodeVersion, dockerVersion };
 }
-async function preflight(session, r) {
-  const res = await session.exec(preflightScript(r), { timeoutMs: 6e4 });
-  if (res.code === null && !res.stdout)
-    throw new SshError(
-      "connection",
-      `Server check on ${session.target.host} got no answer: ${res.timedOut ? "timed out after 60 s" : session.closeReason}`
-    );
-  return checkPreflight(res.stdout, r, session.target);
+
+// src/ssh/channel.ts
+var CHANNEL_WORD_RE = /^[a-z][a-z-]{0,30}$/;
+var DECLINE_WORD = "no";
+var NONCE_RE = /^[0-9a-f]{16,64}$/;
+var factsEndLine = (nonce) => `end=${nonce}`;
+function checkChannelScript(r, nonce, commands = {}) {
+  if (!NONCE_RE.test(nonce)) throw new Error(`internal: bad channel nonce ${nonce}`);
+  const lines = [`(`, preflightScript(r), `) </dev/null`, `echo ${factsEndLine(nonce)}`];
+  const words = Object.keys(commands);
+  if (!words.length) return lines.join("\n");
+  for (const w of [...words, DECLINE_WORD])
+    if (!CHANNEL_WORD_RE.test(w) || w === DECLINE_WORD && w in commands)
+      throw new Error(`internal: bad channel word ${w}`);
+  return [
+    ...lines,
+    `IFS= read -r w || exit 0`,
+    `case $w in`,
+    ...words.map((w) => `  ${w}) exec ${asRoot(r)}${shellJoin(commands[w])} ;;`),
+    `esac`,
+    `exit 0`
+  ].join("\n");
 }
+var channelInput = (word, input = "") => {
+  if (!CHANNEL_WORD_RE.test(word)) throw new Error(`internal: bad channel word ${word}`);
+  return `${word}
+${input}`;
+};
+var HeadSplitter = class {
+  constructor(last, maxHeadBytes = 1024 * 1024) {
+    this.last = last;
+    this.maxHeadBytes = maxHeadBytes;
+  }
+  last;
+  maxHeadBytes;
+  parts = [];
+  size = 0;
+  scanned = 0;
+  head;
+  overflow = false;
+  get done() {
+    return this.head !== void 0;
+  }
+  /** Feeds a chunk; returns the bytes after the head it holds (empty while the head is not complete). */
+  push(chunk) {
+    if (this.done) return chunk;
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    const all = Buffer.concat(this.parts, this.size);
+    this.parts = [all];
+    for (let nl = all.indexOf(10, this.scanned); nl !== -1; nl = all.indexOf(10, this.scanned)) {
+      const line = all.subarray(this.scanned, nl).toString("utf8").replace(/\r$/, "");
+      this.scanned = nl + 1;
+      if (this.last(line)) return this.finish(all, nl + 1);
+    }
+    if (this.size > this.maxHeadBytes) {
+      this.overflow = true;
+      return this.finish(all, this.size);
+    }
+    return Buffer.alloc(0);
+  }
+  /** The head so far, when the stream ended before its last line. */
+  partial() {
+    return this.head ?? Buffer.concat(this.parts, this.size).toString("utf8");
+  }
+  finish(all, at) {
+    this.head = all.subarray(0, at).toString("utf8");
+    this.parts = [];
+    this.size = 0;
+    return all.subarray(at);
+  }
+};
 
 // src/ssh/send-file.ts
 var TEMP_DIR_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
@@ -559,6 +662,198 @@ function parseEventLine(line) {
     return void 0;
   }
 }
+
+// src/host/channel.ts
+var OpenChannel = class {
+  done;
+  result;
+  stdin;
+  worded = false;
+  ctl = new AbortController();
+  facts;
+  check;
+  start;
+  body = [];
+  sink;
+  wake = [];
+  timedOut = false;
+  /**
+   * Runs `command`. With `factsNonce` its stdout begins with the server check's facts and stdin
+   * stays open for the word (go()); else `stdin` is sent at once and, with `startLine`, the first
+   * line is the start information.
+   */
+  constructor(ssh, command, opts) {
+    if (opts.factsNonce) {
+      const end = factsEndLine(opts.factsNonce);
+      this.facts = new HeadSplitter((l) => l === end, 256 * 1024);
+    }
+    if (opts.startLine) this.start = new HeadSplitter(() => true, 256 * 1024);
+    const exec = {
+      signal: this.ctl.signal,
+      onStdout: (chunk) => this.take(chunk),
+      ...opts.factsNonce ? { stdinLater: (stdin) => void (this.stdin = stdin) } : { stdin: opts.stdin ?? "" }
+    };
+    this.done = ssh.exec(command, exec).then(
+      (r) => this.ended(r),
+      (err) => {
+        this.ended({ code: null, signal: null, stdout: "", stderr: String(err) });
+        throw err;
+      }
+    );
+    this.done.catch(() => void 0);
+  }
+  get closed() {
+    return this.result !== void 0;
+  }
+  /** Waits for the facts (up to `end=<nonce>`), the channel's end, or `timeoutMs`. */
+  async waitFacts(timeoutMs) {
+    const ok = await this.until(() => this.facts?.done ?? true, timeoutMs);
+    if (!ok) this.stop(true);
+    if (this.facts?.done && !this.facts.overflow) return { text: this.facts.head };
+    return { closed: this.flagged(await this.done), text: this.facts?.partial() };
+  }
+  /**
+   * Sends the word and the input of its command: the rest of stdin, or with `keepOpen` one line
+   * of it (a dry run whose process then takes the run: `thenRun()` sends that, or `decline()` EOF);
+   * `untilResult` ends the head at the dry run's result line.
+   */
+  go(word, input = "", opts = {}) {
+    if (opts.untilResult) this.headAfter("check", (l) => parseEventLine(l)?.type === "result");
+    if (opts.startLine) this.headAfter("start", () => true);
+    this.worded = true;
+    if (opts.keepOpen) this.stdin?.write(channelInput(word, `${input}
+`));
+    else this.end(channelInput(word, input));
+  }
+  /** After a dry run kept the channel (go with keepOpen), sends the run's input: its start line follows. */
+  thenRun(input) {
+    this.headAfter("start", () => true);
+    this.end(`${input}
+`);
+  }
+  /** Ends the channel's stdin: before a word it says `no` (nothing runs), after a dry run it is EOF. */
+  decline() {
+    this.end(this.worded ? void 0 : `${DECLINE_WORD}
+`);
+  }
+  end(data) {
+    this.stdin?.end(data);
+    this.stdin = void 0;
+  }
+  /** Starts a head phase; bytes that arrived before it pass through it first. */
+  headAfter(which, last) {
+    this[which] = new HeadSplitter(last, which === "check" ? 4 * 1024 * 1024 : 256 * 1024);
+    const early = this.body;
+    this.body = [];
+    for (const b of early) this.take(b);
+  }
+  /** Waits for the dry run's output up to its result line, the channel's end, or `timeoutMs`. */
+  async waitCheck(timeoutMs) {
+    const ok = await this.until(() => this.check?.done ?? true, timeoutMs);
+    if (!ok) this.stop(true);
+    if (this.check?.done && !this.check.overflow) return { text: this.check.head };
+    return { closed: this.flagged(await this.done), text: this.check?.partial() };
+  }
+  /** Waits for the start line, the channel's end, or `timeoutMs` (then closes it). */
+  async waitStart(timeoutMs) {
+    const ok = await this.until(() => this.start?.done ?? true, timeoutMs);
+    if (!ok) this.stop(true);
+    if (this.start?.done && !this.start.overflow) return { text: this.start.head };
+    return { closed: this.flagged(await this.done) };
+  }
+  /**
+   * Hands the bytes after the heads to `opts.onStdout` (those received so far first) until the
+   * channel closes: as one `follow` exec would (timeoutMs and signal included).
+   */
+  async stream(opts) {
+    this.sink = opts.onStdout;
+    const early = this.body;
+    this.body = [];
+    for (const b of early) this.sink?.(b);
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      this.stop(false);
+    };
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = opts.timeoutMs === void 0 ? void 0 : setTimeout(() => this.stop(true), Math.max(0, opts.timeoutMs));
+    try {
+      const r = await this.done;
+      const { aborted: _, timedOut: __, ...rest } = r;
+      return {
+        ...rest,
+        stdout: "",
+        ...this.timedOut ? { timedOut: true } : {},
+        ...aborted ? { aborted: true } : {}
+      };
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+    }
+  }
+  /** The whole output after the heads, once the channel closes (a dry run's stdout). */
+  async output(opts) {
+    const chunks = [];
+    const r = await this.stream({ ...opts, onStdout: (c) => chunks.push(c) });
+    return { ...r, stdout: Buffer.concat(chunks).toString("utf8") };
+  }
+  /** Closes the channel (the remote command gets EOF/SIGPIPE; a detached run is unaffected). */
+  close() {
+    this.decline();
+    this.stop(false);
+  }
+  /** The exec's result, timedOut when a wait here ran out (the exec only saw an abort). */
+  flagged(r) {
+    if (!this.timedOut) return r;
+    const { aborted: _, ...rest } = r;
+    return { ...rest, timedOut: true };
+  }
+  stop(timedOut) {
+    if (this.closed) return;
+    if (timedOut) this.timedOut = true;
+    this.ctl.abort();
+  }
+  take(chunk) {
+    let rest = chunk;
+    for (const head of [this.facts, this.check, this.start]) {
+      if (!head || head.done) continue;
+      rest = head.push(rest);
+      if (head.done) this.notify();
+      if (!rest.length) return;
+    }
+    if (this.sink) this.sink(rest);
+    else this.body.push(rest);
+  }
+  ended(r) {
+    this.result = r;
+    this.notify();
+    return r;
+  }
+  notify() {
+    const w = this.wake;
+    this.wake = [];
+    for (const f of w) f();
+  }
+  /** Resolves true when `cond` holds or the channel closed, false after timeoutMs. */
+  until(cond, timeoutMs) {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (cond() || this.closed) {
+          clearTimeout(timer);
+          resolve(true);
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const loop = () => {
+        if (!check()) this.wake.push(loop);
+      };
+      loop();
+    });
+  }
+};
 
 // src/host/journal.ts
 var MAX_JOURNAL_LINE_BYTES = 4 * 1024 * 1024;
@@ -730,6 +1025,8 @@ var OutcomeUnknownError = class extends RemoteError {
   name = "OutcomeUnknownError";
   outputStatus = "unknown";
 };
+var CHECK_TIMEOUT_MS = 6e4;
+var START_TIMEOUT_MS = 12e4;
 var HostSession = class {
   constructor(config, opts) {
     this.config = config;
@@ -743,6 +1040,8 @@ var HostSession = class {
   executor;
   /** Run the executor by its shebang (narrow sudo allows only that file), not `<node> <file>`. */
   direct = false;
+  /** The executor is this build (it knows `run --detach --follow`); not so for an older installed one. */
+  sameBuild = false;
   stack;
   runKey;
   journal;
@@ -750,6 +1049,10 @@ var HostSession = class {
   pid;
   started = false;
   resultSeen = false;
+  /** The server check's channel, waiting for the word that says what runs next on it. */
+  pending;
+  /** The channel of a started run, streaming its journal until follow() takes it. */
+  attached;
   get target() {
     return this.config.target;
   }
@@ -759,20 +1062,89 @@ var HostSession = class {
   get connectFn() {
     return this.opts.connect ?? connect;
   }
-  /** Connects (host key pinned) and checks Node.js, Docker and sudo on the server. */
-  async open() {
+  /**
+   * Connects (host key pinned) and checks Node.js, Docker and sudo on the server, in one exec. With
+   * a plan, that channel stays open for the start of the run (start()) or the dry run (check()).
+   */
+  async open(plan = {}) {
     const log = this.opts.log ?? info;
     this.session = await this.connectFn(this.target);
     log(`Connected to ${this.label}; host key verified`);
     this.throwIfCancelled();
     const server = this.config.server;
-    const info2 = await preflight(this.session, server);
+    const nonce = randomBytes(12).toString("hex");
+    const commands = this.channelCommands(plan);
+    const channel = new OpenChannel(this.session, checkChannelScript(server, nonce, commands), {
+      factsNonce: nonce
+    });
+    const facts = await channel.waitFacts(CHECK_TIMEOUT_MS);
+    if (facts.closed && facts.closed.code === null && !facts.text)
+      throw new SshError(
+        "connection",
+        `Server check on ${this.target.host} got no answer: ${facts.closed.timedOut ? "timed out after 60 s" : this.session.closeReason}`
+      );
+    let info2;
+    try {
+      info2 = checkPreflight(facts.text ?? "", server, this.target);
+    } catch (err) {
+      channel.close();
+      throw err;
+    }
+    if (Object.keys(commands).length && !channel.closed) this.pending = { channel, plan };
     log(
       safeText(
         info2.narrow ? `Server: sudo allows only the installed executor${info2.installedVersion ? ` (seisei-deploy ${info2.installedVersion.version})` : ""}` : `Server: Node.js ${info2.nodeVersion}, Docker ${info2.dockerVersion}${server.sudo ? ", passwordless sudo" : ""}`
       )
     );
     return info2;
+  }
+  /** The commands the check's channel may run next: the installed executor, run by node or directly. */
+  channelCommands(plan) {
+    const { node, root } = this.config.server;
+    const cli = layout(root).cli;
+    const out = {};
+    const add = (what, args) => {
+      out[`node-${what}`] = [node, cli, ...args];
+      out[`direct-${what}`] = [cli, ...args];
+    };
+    for (const k of [plan.runKey, plan.checkKey])
+      if (k !== void 0 && !RUN_KEY_RE.test(k)) throw new RemoteError(`internal: invalid run key ${k}`);
+    if (plan.checkKey !== void 0)
+      add("check", [
+        ...["run", "-", "--run-key", plan.checkKey],
+        ...plan.runKey !== void 0 ? ["--then-run", plan.runKey] : []
+      ]);
+    else if (plan.runKey !== void 0)
+      add("run", ["run", "-", "--detach", "--follow", "--run-key", plan.runKey]);
+    return out;
+  }
+  /**
+   * Takes the check's channel for `what` (run with runKey, or check with checkKey) when the chosen
+   * executor is the installed one of this build; otherwise ends that channel and returns undefined.
+   */
+  takeChannel(what, key) {
+    const p = this.pending;
+    this.pending = void 0;
+    if (!p) return void 0;
+    const runnable = p.afterCheck || p.plan.checkKey === void 0;
+    const planned = what === "run" ? runnable ? p.plan.runKey : void 0 : p.afterCheck ? void 0 : p.plan.checkKey;
+    const usable = !p.channel.closed && planned === key && this.sameBuild && this.executor !== void 0 && this.executor === layout(this.config.server.root).cli;
+    if (!usable) {
+      p.channel.decline();
+      return void 0;
+    }
+    return {
+      channel: p.channel,
+      plan: p.plan,
+      word: `${this.direct ? "direct" : "node"}-${what}`,
+      ...p.afterCheck ? { afterCheck: true } : {},
+      ...what === "check" && p.plan.runKey !== void 0 ? { thenRun: true } : {}
+    };
+  }
+  /** Ends the check's waiting channel, if any (anything else the session runs uses its own). */
+  declinePending() {
+    this.pending?.channel.decline();
+    this.pending = void 0;
   }
   live() {
     if (!this.session || this.session.closed)
@@ -792,6 +1164,7 @@ var HostSession = class {
    */
   async upload(files) {
     if (!files.length) throw new RemoteError("internal: nothing to upload");
+    this.declinePending();
     for (const f of files) this.tmpDir = await sendFile(this.live(), f, this.tmpDir);
     return this.tmpDir;
   }
@@ -801,10 +1174,38 @@ var HostSession = class {
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
     this.resultSeen = false;
-    const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey]), {
-      timeoutMs: 12e4,
-      stdin: JSON.stringify(inputs)
-    });
+    const stdin = JSON.stringify(inputs);
+    const taken = this.takeChannel("run", runKey);
+    if (!taken && !this.sameBuild) return this.startApart(inputs, stdin);
+    this.declinePending();
+    let channel;
+    if (taken?.afterCheck) {
+      channel = taken.channel;
+      channel.thenRun(stdin);
+    } else if (taken) {
+      channel = taken.channel;
+      channel.go(taken.word, stdin, { startLine: true });
+    } else {
+      const command = this.cli(["run", "-", "--detach", "--follow", "--run-key", runKey]);
+      channel = new OpenChannel(this.live(), command, { stdin, startLine: true });
+    }
+    const head = await channel.waitStart(START_TIMEOUT_MS);
+    if (head.text === void 0) return this.startFailed(head.closed, stack, runKey);
+    this.runKey = runKey;
+    this.stack = stack;
+    this.started = true;
+    let info2;
+    try {
+      info2 = this.startInfo(head.text, runKey);
+    } catch (err) {
+      channel.close();
+      throw err;
+    }
+    this.attached = channel;
+    return this.startedAt(info2, runKey);
+  }
+  /** The start's channel ended without a start line (or `run --detach` failed): refused, lost, or failed. */
+  startFailed(res, stack, runKey) {
     if (res.code === 2)
       throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
     this.runKey = runKey;
@@ -821,7 +1222,27 @@ var HostSession = class {
         `Starting the executor on ${this.target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2e3)}`
       );
     this.started = true;
-    const info2 = this.startInfo(res.stdout, runKey);
+    return this.startInfo("", runKey);
+  }
+  /**
+   * `run - --detach` on a channel of its own, then `follow` on another: for an installed executor
+   * of another build (executor_mismatch: use-installed), which may not know `--follow`.
+   */
+  async startApart(inputs, stdin) {
+    const { run_key: runKey = "", stack } = inputs.request;
+    this.declinePending();
+    const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey]), {
+      timeoutMs: START_TIMEOUT_MS,
+      stdin
+    });
+    if (res.code !== 0) return this.startFailed(res, stack, runKey);
+    this.runKey = runKey;
+    this.stack = stack;
+    this.started = true;
+    return this.startedAt(this.startInfo(res.stdout, runKey), runKey);
+  }
+  /** Notes and logs where the started run is. */
+  startedAt(info2, runKey) {
     this.journal = info2.journal;
     if (Number.isSafeInteger(info2.pid) && (info2.pid ?? 0) > 0) this.pid = info2.pid;
     info(
@@ -865,6 +1286,10 @@ var HostSession = class {
     const { root } = this.config.server;
     const link = {
       follow: async (offset, opts) => {
+        const attached = this.attached;
+        this.attached = void 0;
+        if (attached && offset === 0) return attached.stream(opts);
+        attached?.close();
         if (!this.session || this.session.closed) await this.reconnect();
         const args = ["follow", stack, runKey, "--offset", String(offset), "--root", root];
         return this.live().exec(this.cli(args), opts);
@@ -900,12 +1325,45 @@ var HostSession = class {
   /** Runs a synchronous executor mode (verify, status) and returns its output. */
   async runSync(args, stdin) {
     this.throwIfCancelled();
+    this.declinePending();
     const { timeoutMinutes } = this.config;
     const res = await this.live().exec(this.cli(args), {
       timeoutMs: timeoutMinutes * 6e4,
       signal: this.opts.signal,
       ...stdin !== void 0 ? { stdin } : {}
     });
+    return this.syncResult(args, res);
+  }
+  /**
+   * A fleet host's dry run, `run - --run-key <checkKey>` with `stdin`: on the check's channel when
+   * open() planned it and the installed executor is this build, else as runSync.
+   */
+  async check(checkKey, stdin) {
+    const args = ["run", "-", "--run-key", checkKey];
+    this.throwIfCancelled();
+    const taken = this.takeChannel("check", checkKey);
+    if (!taken) return this.runSync(args, stdin);
+    const { channel } = taken;
+    const limits = { timeoutMs: this.config.timeoutMinutes * 6e4, signal: this.opts.signal };
+    if (!taken.thenRun) {
+      channel.go(taken.word, stdin);
+      return this.syncResult(args, await channel.output(limits));
+    }
+    channel.go(taken.word, stdin, { keepOpen: true, untilResult: true });
+    const onAbort = () => channel.close();
+    limits.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const head = await channel.waitCheck(limits.timeoutMs);
+      if (head.closed) return this.syncResult(args, { ...head.closed, stdout: head.text ?? "" });
+      this.pending = { channel, plan: taken.plan, afterCheck: true };
+      return { code: 0, signal: null, stdout: head.text ?? "", stderr: "" };
+    } finally {
+      limits.signal.removeEventListener("abort", onAbort);
+    }
+  }
+  /** A synchronous mode's result, or the error of a cancelled, timed out or lost one. */
+  syncResult(args, res) {
+    const { timeoutMinutes } = this.config;
     if (res.aborted)
       throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);
     if (res.timedOut)
@@ -925,6 +1383,9 @@ var HostSession = class {
    * as soon as it reads it.
    */
   async cleanup() {
+    this.declinePending();
+    this.attached?.close();
+    this.attached = void 0;
     const dir = this.tmpDir;
     const host = this.target.host;
     if (!dir || !TEMP_DIR_RE.test(dir)) return;
@@ -963,84 +1424,20 @@ var HostSession = class {
     }
   }
   close() {
+    this.declinePending();
+    this.attached?.close();
+    this.attached = void 0;
     this.session?.close();
     this.session = void 0;
   }
 };
 
-// src/modes/on-host.ts
-var Upload = class {
-  constructor(host, files) {
-    this.host = host;
-    this.files = files;
-  }
-  host;
-  files;
-  get pending() {
-    return this.files.length > 0;
-  }
-  /** Sends the files into a private temp dir (only when there is something to send). */
-  async send(log = info) {
-    if (!this.pending) return void 0;
-    const dir = await this.host.upload(this.files);
-    log(`Uploaded ${this.files.map((f) => f.name).join(", ")} to ${dir}`);
-    return dir;
-  }
-  /** send() in a log group of its own, when there is something to send. */
-  async sendInGroup() {
-    if (this.pending) await group("Upload", () => this.send());
-  }
-};
-function useExecutor(host, found, remoteScript, out = core_exports) {
-  const script = readFileSync(localRemoteScript(remoteScript));
-  const { root, executorMismatch } = host.config.server;
-  const choice = chooseExecutor(
-    found,
-    { sha256: sha256Hex(script), version: ACTION_VERSION },
-    { root, mismatch: executorMismatch }
-  );
-  if (choice.warn) out.warning(safeText(choice.note));
-  else out.info(safeText(choice.note));
-  host.executor = choice.executor;
-  host.direct = choice.direct;
-  return new Upload(host, choice.executor ? [] : [{ name: "remote.cjs", data: script }]);
-}
-function summaryContext(s, host) {
-  return {
-    mode: s.mode,
-    stack: s.stack,
-    environment: s.environment,
-    imageTag: s.imageTag,
-    actor: s.actor,
-    runId: s.runId,
-    breakGlass: s.breakGlass,
-    breakGlassReason: s.breakGlassReason,
-    host: host.target.host,
-    runKey: host.runKey,
-    journal: host.journal
-  };
-}
-async function runOnHost(runner, s, config, manifest, opts) {
-  const { remoteScript, ...sessionOpts } = opts;
-  const host = new HostSession(config, { ...sessionOpts, mode: s.mode });
-  const renderer = new EventRenderer();
-  try {
-    const found = await group(`Connect to ${host.label}`, () => host.open());
-    const upload = useExecutor(host, found, remoteScript);
-    return await runner({ s, host, renderer, manifest, upload });
-  } finally {
-    renderer.close();
-    await host.cleanup().catch((e) => warning(`cleanup: ${e.message}`));
-    host.close();
-  }
-}
-
 // src/modes/request.ts
-import { randomBytes } from "node:crypto";
+import { randomBytes as randomBytes2 } from "node:crypto";
 var RequestError = class extends Error {
   name = "RequestError";
 };
-function makeRunKey(runId, attempt, random = randomBytes(3).toString("hex")) {
+function makeRunKey(runId, attempt, random = randomBytes2(3).toString("hex")) {
   const id = /^\d{1,20}$/.test(runId) ? runId : `local-${Date.now()}`;
   const key = `${id}-${/^\d{1,6}$/.test(attempt) ? attempt : "1"}-${random}`;
   if (!RUN_KEY_RE.test(key)) throw new RequestError(`internal: run key ${key} is invalid`);
@@ -1108,6 +1505,76 @@ function buildRollbackRequest(s, runKey) {
   return r.data;
 }
 
+// src/modes/on-host.ts
+var Upload = class {
+  constructor(host, files) {
+    this.host = host;
+    this.files = files;
+  }
+  host;
+  files;
+  get pending() {
+    return this.files.length > 0;
+  }
+  /** Sends the files into a private temp dir (only when there is something to send). */
+  async send(log = info) {
+    if (!this.pending) return void 0;
+    const dir = await this.host.upload(this.files);
+    log(`Uploaded ${this.files.map((f) => f.name).join(", ")} to ${dir}`);
+    return dir;
+  }
+  /** send() in a log group of its own, when there is something to send. */
+  async sendInGroup() {
+    if (this.pending) await group("Upload", () => this.send());
+  }
+};
+function useExecutor(host, found, remoteScript, out = core_exports) {
+  const script = readFileSync(localRemoteScript(remoteScript));
+  const { root, executorMismatch } = host.config.server;
+  const choice = chooseExecutor(
+    found,
+    { sha256: sha256Hex(script), version: ACTION_VERSION },
+    { root, mismatch: executorMismatch }
+  );
+  if (choice.warn) out.warning(safeText(choice.note));
+  else out.info(safeText(choice.note));
+  host.executor = choice.executor;
+  host.direct = choice.direct;
+  host.sameBuild = choice.sameBuild;
+  return new Upload(host, choice.executor ? [] : [{ name: "remote.cjs", data: script }]);
+}
+function summaryContext(s, host) {
+  return {
+    mode: s.mode,
+    stack: s.stack,
+    environment: s.environment,
+    imageTag: s.imageTag,
+    actor: s.actor,
+    runId: s.runId,
+    breakGlass: s.breakGlass,
+    breakGlassReason: s.breakGlassReason,
+    host: host.target.host,
+    runKey: host.runKey,
+    journal: host.journal
+  };
+}
+async function runOnHost(runner, s, config, manifest, opts) {
+  const { remoteScript, ...sessionOpts } = opts;
+  const host = new HostSession(config, { ...sessionOpts, mode: s.mode });
+  const renderer = new EventRenderer();
+  try {
+    const runKey = makeRunKey(s.runId, s.runAttempt);
+    const plan = s.mode === "deploy" || s.mode === "rollback" ? { runKey } : {};
+    const found = await group(`Connect to ${host.label}`, () => host.open(plan));
+    const upload = useExecutor(host, found, remoteScript);
+    return await runner({ s, host, renderer, manifest, upload, runKey });
+  } finally {
+    renderer.close();
+    await host.cleanup().catch((e) => warning(`cleanup: ${e.message}`));
+    host.close();
+  }
+}
+
 // src/modes/deploy.ts
 var PLACEHOLDER_DIR = "/tmp/seisei-deploy.XXXXXXXXXX";
 var STAGED_ON_SERVER = { digestFile: "/dev/stdin", passwordFile: "/dev/stdin" };
@@ -1133,8 +1600,14 @@ function runInputs(s, manifest, runKey) {
     ...s.registry ? { registry_password: s.registry.password } : {}
   };
 }
-async function runDeploy({ s, host, renderer, manifest, upload }) {
-  const runKey = makeRunKey(s.runId, s.runAttempt);
+async function runDeploy({
+  s,
+  host,
+  renderer,
+  manifest,
+  upload,
+  runKey
+}) {
   await group(`Upload and start the ${s.mode}`, async () => {
     await upload.send();
     await host.start(runInputs(s, manifest, runKey));
@@ -1159,12 +1632,12 @@ export {
   sleep,
   RemoteError,
   HostSession,
-  useExecutor,
-  summaryContext,
-  runOnHost,
   makeRunKey,
   buildDeployRequest,
   buildRollbackRequest,
+  useExecutor,
+  summaryContext,
+  runOnHost,
   STAGED_ON_SERVER,
   precheckDeploy,
   runInputs,

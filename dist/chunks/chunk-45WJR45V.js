@@ -301,7 +301,12 @@ function chooseExecutor(server, build, opts) {
   return server.narrow ? chooseNarrow(server, build, opts) : chooseWide(server.installed, build.sha256);
 }
 function chooseWide(installed, sha256) {
-  const upload = (note, warn = false) => ({ direct: false, note, warn });
+  const upload = (note, warn = false) => ({
+    direct: false,
+    sameBuild: true,
+    note,
+    warn
+  });
   if (!installed) return upload("No installed executor to look at; uploading this build");
   const at = installed.path;
   switch (installed.state) {
@@ -309,6 +314,7 @@ function chooseWide(installed, sha256) {
       return installed.sha256 === sha256 ? {
         executor: at,
         direct: false,
+        sameBuild: true,
         warn: false,
         note: `Using the executor installed at ${at} (same build as this action)`
       } : upload(`The executor installed at ${at} is another build; uploading this one`);
@@ -332,10 +338,11 @@ function chooseNarrow(server, build, opts) {
     throw new Error(
       `The deploy user's sudo allows only ${at}, but it ${installed?.state === "untrusted" ? `is not trustworthy (${installed.reason})` : `cannot be read there${installed?.reason ? ` (${installed.reason})` : ""}`}: ${upgradeHint(opts.root)}`
     );
-  const narrow = { executor: at, direct: true, warn: false };
+  const narrow = { executor: at, direct: true, warn: false, sameBuild: false };
   if (installed.sha256 === build.sha256)
     return {
       ...narrow,
+      sameBuild: true,
       note: `Using the executor installed at ${at} (same build as this action; the deploy user's sudo allows only it)`
     };
   const v = server.installedVersion;

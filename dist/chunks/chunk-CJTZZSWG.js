@@ -1,7 +1,7 @@
 import { createRequire as __seiseiCreateRequire } from 'node:module'; const require = __seiseiCreateRequire(import.meta.url);
 import {
   RequestError
-} from "./chunk-GCITCBUB.js";
+} from "./chunk-TITAZAFZ.js";
 import {
   __commonJS,
   __require,

@@ -4,7 +4,7 @@ import {
 } from "./chunk-SXDYCLSA.js";
 import {
   setStatus
-} from "./chunk-KDAJAZ2B.js";
+} from "./chunk-VITA26D3.js";
 import {
   checkDigestManifest
 } from "./chunk-2HTZ3WDJ.js";
@@ -15,8 +15,7 @@ import {
   info,
   setOutput,
   summary
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import "./chunk-B54QJ254.js";
 
 // src/modes/manifest.ts
@@ -75,7 +74,7 @@ function buildDigestManifest(lines, imageTag, gitSha, now = /* @__PURE__ */ new 
 async function runManifestMode(s) {
   const manifest = buildDigestManifest(s.digests, s.imageTag, s.gitSha);
   if (s.attest) {
-    const { attestImages } = await import("./attest-QJYRO7FD.js");
+    const { attestImages } = await import("./attest-GFSWHEWC.js");
     const refs = await attestImages(manifest, s.token ?? "");
     for (const [name, ref] of Object.entries(refs)) manifest.images[name].attestation = ref;
     checkDigestManifest(manifest, s.imageTag);
@@ -88,7 +87,7 @@ async function runManifestMode(s) {
   setOutput("manifest", JSON.stringify(manifest));
   setOutput("manifest_file", file);
   if (s.upload) {
-    const { DefaultArtifactClient } = await import("./artifact-ZVUPH4AI.js");
+    const { DefaultArtifactClient } = await import("./artifact-4IUIO6CJ.js");
     const res = await new DefaultArtifactClient().uploadArtifact(s.artifact, [file], dir, {
       ...s.retentionDays ? { retentionDays: s.retentionDays } : {}
     });

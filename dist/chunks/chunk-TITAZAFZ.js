@@ -2,7 +2,7 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   require_tunnel,
   require_undici
-} from "./chunk-YJNYZRAZ.js";
+} from "./chunk-WMSSSVJD.js";
 import {
   __commonJS,
   __require,

@@ -17,7 +17,7 @@ import {
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunk-LP5VHNG3.js";
+} from "./chunk-45WJR45V.js";
 
 // src/inputs/target.ts
 var PRIVATE_KEY_FORM = "private_key: is not valid; expected a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)";

@@ -5,25 +5,27 @@ import {
   require_dist2 as require_dist,
   require_dist3 as require_dist2,
   retry
-} from "./chunk-WAA5NX7Z.js";
+} from "./chunk-CJTZZSWG.js";
+import {
+  HttpClient,
+  HttpCodes
+} from "./chunk-BI4LN2HP.js";
 import {
   defaults,
   getOctokit
-} from "./chunk-GCITCBUB.js";
+} from "./chunk-TITAZAFZ.js";
+import "./chunk-WMSSSVJD.js";
 import {
   require_is_stream
 } from "./chunk-7T3NFZB5.js";
 import {
   BearerCredentialHandler,
-  HttpClient,
-  HttpCodes,
   debug,
   error,
   info,
   setSecret,
   warning
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import {
   __commonJS,
   __export,

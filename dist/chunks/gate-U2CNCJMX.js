@@ -2,8 +2,7 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   info,
   warning
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import {
   __commonJS,
   __require,
@@ -5062,7 +5061,7 @@ function refMatcher(defaultBranch, pattern) {
 // src/provenance/gate.ts
 function githubReads(token, owner, repo) {
   let octokit;
-  const load = async () => (await import("./github-NAPL7LBR.js")).getOctokit(token);
+  const load = async () => (await import("./github-AOYFV443.js")).getOctokit(token);
   const client = async () => octokit ??= await load();
   return {
     defaultBranch: async () => {

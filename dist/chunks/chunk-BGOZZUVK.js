@@ -6,10 +6,10 @@ import {
   reportResult,
   summaryContext,
   writeOrSkip
-} from "./chunk-D6KA7MU2.js";
+} from "./chunk-RIZUFZB5.js";
 import {
   setOutputs
-} from "./chunk-KDAJAZ2B.js";
+} from "./chunk-VITA26D3.js";
 import {
   safeText
 } from "./chunk-5XLKRPSF.js";
@@ -20,7 +20,7 @@ import {
   startGroup,
   summary,
   warning
-} from "./chunk-3TX4BVXH.js";
+} from "./chunk-RR2G3LBB.js";
 
 // src/report/status.ts
 function statusProblems(report) {

@@ -8,19 +8,21 @@ import {
   require_dist3,
   require_src,
   retry
-} from "./chunk-WAA5NX7Z.js";
+} from "./chunk-CJTZZSWG.js";
+import {
+  HttpClient
+} from "./chunk-BI4LN2HP.js";
 import {
   context,
   getOctokit
-} from "./chunk-GCITCBUB.js";
+} from "./chunk-TITAZAFZ.js";
+import "./chunk-WMSSSVJD.js";
 import {
   require_safer
 } from "./chunk-JZ3RO3LY.js";
 import {
-  HttpClient,
   getIDToken
-} from "./chunk-3TX4BVXH.js";
-import "./chunk-YJNYZRAZ.js";
+} from "./chunk-RR2G3LBB.js";
 import {
   __commonJS,
   __require,
