@@ -1,17 +1,21 @@
 // Section: a fleet deploy on the three-host lab (test/support/hosts.ts), the committed action run as
 // the runner runs it: one host (the one-host form), a fleet of that one host, three hosts in
 // parallel, and three hosts one after another (rollout 1), interleaved; each side on its own stack, switching tags every run.
+// Beside them the floor of this machine: the same deploy started by hand over ssh (`ssh host sudo
+// <node> <installed cli> deploy …`) on one host and on the three hosts at once — the hosts' dockerds
+// share its cores, so the hand-run parallel deploy is slower than one too.
 // Per host: the executor's own duration of each rolling run (its history record), and each batch's
 // span on the runner's clock (from its "Batch k of n" line to the next one, the last to the result).
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { layout } from '../../common/layout.js';
 import { makeServerRoot } from '../e2e/action-fixture.js';
 import { runAction, describeRun, type LineHook } from '../e2e/action-harness.js';
 import { startLab, type LabHost } from '../support/hosts.js';
-import { makeTempDir, serverNode, writeSampleStack } from '../support/sandbox.js';
+import { makeTempDir, run, serverNode, sshArgs, writeSampleStack } from '../support/sandbox.js';
 import type { Bench } from './context.js';
-import { fmtMs, fmtStats, heading, log, ratio, stats } from './lib.js';
+import { fmtMs, fmtStats, heading, log, ratio, stats, timed } from './lib.js';
 
 const PARALLEL_LIMIT = 1.3;
 /** A rolling deploy ≈ the sum of its batches: at most this × three one-host deploys. */
@@ -45,6 +49,8 @@ export async function fleetSection(b: Bench): Promise<void> {
       one: `bo-${rnd}`,
       parallel: `bp-${rnd}`,
       rolling: `br-${rnd}`,
+      handOne: `bh-${rnd}`,
+      handParallel: `bq-${rnd}`,
     } as const;
     // Each host's /srv as docs/server-setup.md makes it (root's, 0755 down to releases/), so that
     // the executor a deploy installs is reused, as on a real server: the lab's own /srv lets the
@@ -93,12 +99,27 @@ export async function fleetSection(b: Bench): Promise<void> {
       const recs = lines.filter(Boolean).map((l) => JSON.parse(l) as { stack: string; duration_ms: number });
       return recs.filter((r) => r.stack === stack).at(-1)!.duration_ms;
     };
+    /** The same deploy by hand: ssh to the host, sudo the installed executor (no login: the image is there). */
+    const byHand = async (h: LabHost, stack: string, i: number) => {
+      const t = tags[(i + 2) % 2]!;
+      const digests = `/tmp/bench-digests-${i + 2}.json`;
+      await writeFile(h.hostPath(digests), await readFile(t.file), { mode: 0o644 });
+      const res = await run('ssh', [
+        ...sshArgs(h.sshd),
+        ...['sudo', '-n', serverNode(), layout('/srv').cli, 'deploy', stack, 'staging', t.tag],
+        ...['--digest-file', digests, '--actor', 'octocat', '--run-id', String(9000 + i)],
+      ]);
+      if (res.code !== 0)
+        throw new Error(`deploy by hand on ${h.name} failed (${res.code}): ${res.stderr.slice(-2000)}`);
+    };
     const hostsLines = hosts.map((h) => h.ip).join('\n');
     const samples = {
       single: [] as number[],
       one: [] as number[],
       parallel: [] as number[],
       rolling: [] as number[],
+      handOne: [] as number[],
+      handParallel: [] as number[],
     };
     const perHost: number[][] = hosts.map(() => []);
     const perBatch: number[][] = hosts.map(() => []);
@@ -110,7 +131,12 @@ export async function fleetSection(b: Bench): Promise<void> {
       const rolling = await deploy(sides.rolling, i, { hosts: hostsLines, rollout: '1' }, batchHooks(at));
       if (at.length !== hosts.length + 1)
         throw new Error(`expected ${hosts.length} batch lines and a result, saw ${at.length}`);
+      // By hand after the action's runs: this run's image is on every host by now.
+      const handOne = await timed(() => byHand(hosts[0]!, sides.handOne, i));
+      const handParallel = await timed(() => Promise.all(hosts.map((h) => byHand(h, sides.handParallel, i))));
       if (i < 0) continue;
+      samples.handOne.push(handOne);
+      samples.handParallel.push(handParallel);
       samples.single.push(single);
       samples.one.push(one);
       samples.parallel.push(parallel);
@@ -126,6 +152,10 @@ export async function fleetSection(b: Bench): Promise<void> {
     log(`  a fleet of one (hosts input): ${fmtStats(o)}`);
     log(`  three hosts, parallel:        ${fmtStats(p)}`);
     log(`  three hosts, rollout 1:       ${fmtStats(r)}`);
+    const ho = stats(samples.handOne);
+    const hp = stats(samples.handParallel);
+    log(`  by hand, one host:            ${fmtStats(ho)}`);
+    log(`  by hand, three hosts at once: ${fmtStats(hp)}`);
     const hostMedians = perHost.map((xs) => stats(xs).median);
     for (const [k, h] of hosts.entries()) {
       log(`    rolling, batch ${k + 1} (${h.name}) on the runner's clock: ${fmtStats(stats(perBatch[k]!))}`);
@@ -138,6 +168,16 @@ export async function fleetSection(b: Bench): Promise<void> {
       `  rolling / sum of the hosts' runs: ${ratio(r.median / sum)}; parallel / one host: ${ratio(p.median / s.median)}`,
     );
     b.summary.check('fleet', 'parallel 3 hosts / one host', p.median / s.median, PARALLEL_LIMIT, ratio);
+    b.summary.add(
+      'fleet',
+      'by hand (ssh sudo … deploy): 3 hosts at once / one host (this machine’s floor)',
+      ratio(hp.median / ho.median),
+    );
+    b.summary.add(
+      'fleet',
+      'parallel 3 hosts / the same by hand; one host / by hand',
+      `${ratio(p.median / hp.median)}; ${ratio(s.median / ho.median)}`,
+    );
     b.summary.add('fleet', 'fleet of one host / one host (the dry run’s cost)', ratio(o.median / s.median));
     b.summary.add('fleet', 'rolling 3 hosts', fmtMs(r.median));
     b.summary.check(

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startLab, type Lab, type LabHost } from '../support/hosts.js';
 import { killSshSessions } from '../support/sshd.js';
+import { makeServerRoot } from './action-fixture.js';
 import {
   dockerAvailable,
   httpGet,
@@ -48,6 +49,9 @@ describe('a fleet of three Compose hosts', { skip }, () => {
     lab = await startLab({ hosts: 3, registry: true });
     hosts = lab.hosts;
     [h1, h2, h3] = hosts as [LabHost, LabHost, LabHost];
+    // Each host's /srv as docs/server-setup.md makes it, so the executor the first deploy installs
+    // is reused afterwards, as on a real server (one exec checks, starts and streams).
+    for (const h of hosts) await makeServerRoot(h.hostPath('/srv'));
     tmp = await makeTempDir('fleet');
     const rnd = randomBytes(3).toString('hex');
     for (const k of ['A', 'B', 'C'] as const) {
@@ -163,6 +167,8 @@ describe('a fleet of three Compose hosts', { skip }, () => {
     const r = await deploy(hosts, stack, 'B', { rollout: '1' });
     assert.equal(r.code, 0, describeRun(r));
     assert.equal(r.outputs.status, 'success');
+    const uploads = (x: ActionResult) => x.lines.filter((l) => l.includes('Uploaded remote.cjs')).length;
+    assert.equal(uploads(r), 0, `every host reuses its installed executor: ${describeRun(r)}`);
     const rows = rowsOf(r);
     assert.deepEqual(
       rows.map((x) => [x.host, x.status]),

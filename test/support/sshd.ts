@@ -90,7 +90,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
 }
 
 /** Arguments for the ssh client: key, port, strict host checking against our known_hosts. */
-export function sshArgs(sshd: Sshd, keyPath = sshd.privateKeyPath): string[] {
+export function sshArgs(
+  sshd: { host: string; port: number } & Pick<Sshd, 'user' | 'privateKeyPath' | 'knownHostsPath'>,
+  keyPath = sshd.privateKeyPath,
+): string[] {
   const options = [
     'IdentitiesOnly=yes',
     'BatchMode=yes',
