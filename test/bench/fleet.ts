@@ -178,6 +178,11 @@ export async function fleetSection(b: Bench): Promise<void> {
       'parallel 3 hosts / the same by hand; one host / by hand',
       `${ratio(p.median / hp.median)}; ${ratio(s.median / ho.median)}`,
     );
+    b.summary.add(
+      'fleet',
+      'what the action adds to the hand-run deploy: 3 hosts in parallel; one host',
+      `${fmtMs(p.median - hp.median)}; ${fmtMs(s.median - ho.median)}`,
+    );
     b.summary.add('fleet', 'fleet of one host / one host (the dry run’s cost)', ratio(o.median / s.median));
     b.summary.add('fleet', 'rolling 3 hosts', fmtMs(r.median));
     b.summary.check(
