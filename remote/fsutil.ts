@@ -13,6 +13,7 @@ import {
   rmSync,
   ftruncateSync,
 } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { dirname, basename, join } from 'node:path';
 
 export function fsyncDir(dir: string): void {
@@ -101,4 +102,23 @@ function cutOwnTail(fd: number, part: Buffer): void {
   const tail = Buffer.alloc(part.length);
   if (end >= part.length && readSync(fd, tail, 0, part.length, end - part.length) === part.length)
     if (tail.equals(part)) ftruncateSync(fd, end - part.length);
+}
+
+/**
+ * Deletes a directory tree this run made (a trash directory of releases it moved there) with one
+ * `rm -rf` child: rm walks it with openat/unlinkat relative to each directory and never follows a
+ * link, where Node 20's recursive rmSync lstats every entry by its full path and tries rmdir on
+ * every directory before reading it (twice the system calls for the same tree). Where `rm` cannot
+ * be started the same tree goes with rmSync. Throws if anything is left.
+ */
+export function deleteTree(dir: string): void {
+  const r = spawnSync('rm', ['-rf', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  if (r.error || r.status !== 0)
+    throw new Error(
+      `could not delete ${dir}: rm -rf ${r.error ? r.error.message : `exited ${r.status ?? r.signal}`}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`,
+    );
 }

@@ -42,7 +42,7 @@ function prng(seed: number) {
 /** 64 hex digits that depend on `seed` only (sha256 is far cheaper than 64 PRNG draws). */
 const hex64 = (seed: string) => createHash('sha256').update(seed).digest('hex');
 
-interface World {
+export interface World {
   l: Layout;
   /** Release ids written to disk, per stack, oldest first. */
   releases: Map<string, string[]>;
@@ -109,7 +109,7 @@ function writeRelease(l: Layout, stack: string, id: string): void {
 }
 
 /** Builds the synthetic root: history, releases, live symlinks and current manifests. */
-function buildWorld(root: string): World {
+export function buildWorld(root: string): World {
   const l = layout(root);
   const rand = prng(7);
   const end = Date.now() - 3600_000;
@@ -181,7 +181,7 @@ function buildWorld(root: string): World {
 }
 
 /** Puts back any of bulk's releases a cleanup removed. */
-function restoreBulk(w: World): void {
+export function restoreBulk(w: World): void {
   const present = new Set(readdirSync(w.l.stackReleases(BULK)));
   for (const id of w.releases.get(BULK)!) if (!present.has(id)) writeRelease(w.l, BULK, id);
 }
