@@ -13,7 +13,7 @@ import {
   rmSync,
   ftruncateSync,
 } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { dirname, basename, join } from 'node:path';
 
 export function fsyncDir(dir: string): void {
@@ -105,20 +105,38 @@ function cutOwnTail(fd: number, part: Buffer): void {
 }
 
 /**
- * Deletes a directory tree this run made (a trash directory of releases it moved there) with one
- * `rm -rf` child: rm walks it with openat/unlinkat relative to each directory and never follows a
- * link, where Node 20's recursive rmSync lstats every entry by its full path and tries rmdir on
- * every directory before reading it (twice the system calls for the same tree). Where `rm` cannot
- * be started the same tree goes with rmSync. Throws if anything is left.
+ * Deletes directory trees this run made (the trash directories of releases it moved there), each
+ * with its own `rm -rf` child, all at once: rm walks a tree with openat/unlinkat relative to each
+ * directory and never follows a link, where Node 20's recursive rmSync lstats every entry by its
+ * full path and tries rmdir on every directory before reading it (≈ 1.5× the CPU for the same
+ * tree); and trees in different directories are deleted in parallel by the kernel. Where `rm`
+ * cannot be started, rmSync deletes what is left. Rejects, naming each failure, if any fails.
  */
-export function deleteTree(dir: string): void {
-  const r = spawnSync('rm', ['-rf', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    rmSync(dir, { recursive: true, force: true });
-    return;
-  }
-  if (r.error || r.status !== 0)
-    throw new Error(
-      `could not delete ${dir}: rm -rf ${r.error ? r.error.message : `exited ${r.status ?? r.signal}`}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`,
-    );
+export async function deleteTrees(dirs: readonly string[]): Promise<void> {
+  const failures = (await Promise.all(dirs.map(rmRf))).filter(Boolean);
+  if (failures.length) throw new Error(failures.join('; '));
+}
+
+/** One `rm -rf -- dir` child: '' when it succeeded, else why not. */
+function rmRf(dir: string): Promise<string> {
+  return new Promise((resolve) => {
+    let stderr = '';
+    const child = spawn('rm', ['-rf', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d.slice(0, 2000)));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') return resolve(`could not delete ${dir}: rm -rf: ${err.message}`);
+      try {
+        rmSync(dir, { recursive: true, force: true });
+        resolve('');
+      } catch (e) {
+        resolve(`could not delete ${dir}: ${(e as Error).message}`);
+      }
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve('');
+      if ((code === null && signal === null) || (code !== null && code < 0)) return; // not started: 'error' answers
+      const why = stderr.trim().split('\n')[0];
+      resolve(`could not delete ${dir}: rm -rf exited ${code ?? signal}${why ? `: ${why}` : ''}`);
+    });
+  });
 }

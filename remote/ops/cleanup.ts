@@ -109,7 +109,7 @@ export async function cleanupStack(
   try {
     const p = plan();
     try {
-      result.removed = removeReleases(layout, stack, p.remove);
+      result.removed = await removeReleases(layout, stack, p.remove);
     } catch (err) {
       result.removed = (err as { removed?: string[] }).removed ?? [];
       result.error = errorMessage(err);
