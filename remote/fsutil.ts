@@ -13,6 +13,7 @@ import {
   rmSync,
   ftruncateSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { dirname, basename, join } from 'node:path';
 
 export function fsyncDir(dir: string): void {
@@ -101,4 +102,41 @@ function cutOwnTail(fd: number, part: Buffer): void {
   const tail = Buffer.alloc(part.length);
   if (end >= part.length && readSync(fd, tail, 0, part.length, end - part.length) === part.length)
     if (tail.equals(part)) ftruncateSync(fd, end - part.length);
+}
+
+/**
+ * Deletes directory trees this run made (the trash directories of releases it moved there), each
+ * with its own `rm -rf` child, all at once: rm walks a tree with openat/unlinkat relative to each
+ * directory and never follows a link, where Node 20's recursive rmSync lstats every entry by its
+ * full path and tries rmdir on every directory before reading it (≈ 1.5× the CPU for the same
+ * tree); and trees in different directories are deleted in parallel by the kernel. Where `rm`
+ * cannot be started, rmSync deletes what is left. Rejects, naming each failure, if any fails.
+ */
+export async function deleteTrees(dirs: readonly string[]): Promise<void> {
+  const failures = (await Promise.all(dirs.map(rmRf))).filter(Boolean);
+  if (failures.length) throw new Error(failures.join('; '));
+}
+
+/** One `rm -rf -- dir` child: '' when it succeeded, else why not. */
+function rmRf(dir: string): Promise<string> {
+  return new Promise((resolve) => {
+    let stderr = '';
+    const child = spawn('rm', ['-rf', '--', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d.slice(0, 2000)));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') return resolve(`could not delete ${dir}: rm -rf: ${err.message}`);
+      try {
+        rmSync(dir, { recursive: true, force: true });
+        resolve('');
+      } catch (e) {
+        resolve(`could not delete ${dir}: ${(e as Error).message}`);
+      }
+    });
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve('');
+      if ((code === null && signal === null) || (code !== null && code < 0)) return; // not started: 'error' answers
+      const why = stderr.trim().split('\n')[0];
+      resolve(`could not delete ${dir}: rm -rf exited ${code ?? signal}${why ? `: ${why}` : ''}`);
+    });
+  });
 }

@@ -1,6 +1,6 @@
 // What releases a stack has on disk and what the history says of them.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as z from 'zod';
 import { RELEASE_ID_RE } from '../../common/names.js';
 import { formatIssues } from '../../common/request.js';
@@ -56,14 +56,22 @@ function stampOf(id: string): [string, number] {
 
 /** Complete release directories of a stack (temp and trash names are not releases), oldest first. */
 export function releaseIds(layout: Layout, stack: string): string[] {
+  return releasesOnDisk(layout, stack).ids;
+}
+
+/** One listing of the stack's releases directory: its complete releases, oldest first, and its bad markers. */
+function releasesOnDisk(layout: Layout, stack: string): { ids: string[]; badMarkers: Set<string> } {
   const dir = layout.stackReleases(stack);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true })
+  if (!existsSync(dir)) return { ids: [], badMarkers: new Set() };
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const ids = entries
     .filter(
       (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && existsSync(join(dir, e.name, RELEASE_META)),
     )
     .map((e) => e.name)
     .sort(compareReleaseIds);
+  const badMarkers = new Set(entries.filter((e) => e.name.startsWith('.bad-')).map((e) => e.name));
+  return { ids, badMarkers };
 }
 
 export function isBad(layout: Layout, stack: string, id: string): boolean {
@@ -119,13 +127,14 @@ export function succeededIds(layout: Layout, stack: string, ids: string[]): Set<
 
 /** Every release of the stack with what is known of it, newest first. */
 export function listReleases(layout: Layout, stack: string): ReleaseInfo[] {
-  const ids = releaseIds(layout, stack);
+  const { ids, badMarkers } = releasesOnDisk(layout, stack);
   const ok = succeededIds(layout, stack, ids);
   return ids.reverse().map((id) => ({
     id,
     dir: layout.releaseDir(stack, id),
     succeeded: ok.has(id),
-    bad: isBad(layout, stack, id),
+    // The same test as isBad, from the one listing: the marker is in this directory.
+    bad: badMarkers.has(basename(layout.badMarker(stack, id))),
   }));
 }
 

@@ -1,6 +1,8 @@
 // Retention (DESIGN.md section 7, cleanup): keep the newest N successful releases of one stack, and
 // prune what runs leave behind (old journals, half-built or half-deleted release directories).
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { deleteTrees } from '../fsutil.js';
 import { join } from 'node:path';
 import type { Layout } from '../../common/layout.js';
 import { compareReleaseIds, listReleases, type ReleaseInfo } from './releases.js';
@@ -8,11 +10,16 @@ import { liveReleaseId } from './live-link.js';
 import type { Reporter } from '../report.js';
 
 /** The cleanup step of a deploy: the retention rule applied to this stack only. */
-export function cleanupAfterDeploy(layout: Layout, stack: string, keep: number, report: Reporter): void {
+export async function cleanupAfterDeploy(
+  layout: Layout,
+  stack: string,
+  keep: number,
+  report: Reporter,
+): Promise<void> {
   const leftovers = removeLeftovers(layout, stack);
   if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(', ')}`);
   const plan = planCleanup(layout, stack, keep);
-  removeReleases(layout, stack, plan.remove);
+  await removeReleases(layout, stack, plan.remove);
   report.log(
     `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ': ' + plan.remove.map((r) => r.id).join(', ') : ''}`,
   );
@@ -73,12 +80,49 @@ export function planCleanup(layout: Layout, stack: string, keepN: number): Clean
   return { keep, remove, protected: [...guarded] };
 }
 
-/** Renames first so a half-deleted directory never looks like a release, then deletes. */
-export function removeReleases(layout: Layout, stack: string, doomed: ReleaseInfo[]): void {
-  for (const r of doomed) {
-    const trash = join(layout.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
-    renameSync(r.dir, trash);
-    rmSync(trash, { recursive: true, force: true });
-    rmSync(layout.badMarker(stack, r.id), { force: true });
+/** Fewer releases than this are deleted in this process: a child costs more than a few small trees. */
+const IN_PROCESS_BELOW = 4;
+
+/**
+ * Moves each doomed release into a new trash directory of this run (a rename: a half-deleted
+ * directory never looks like a release) and drops its bad marker, then deletes the trash. Up to 4
+ * subdirectories of the trash (one per CPU) each get their share of the releases and their own
+ * `rm -rf` child, running at once (`deleteTrees`); a handful of releases is deleted in this
+ * process. Returns the ids taken out; on an error it throws with them in `removed`, and a trash
+ * directory left behind is a leftover the next deploy's cleanup step removes.
+ */
+export async function removeReleases(
+  layout: Layout,
+  stack: string,
+  doomed: readonly ReleaseInfo[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  if (!doomed.length) return removed;
+  const parent = layout.stackReleases(stack);
+  const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
+  const trash = join(parent, `.trash-${suffix}-${process.pid}`);
+  const parts = doomed.length < IN_PROCESS_BELOW ? 1 : Math.min(4, cpuCount(), doomed.length);
+  try {
+    mkdirSync(trash, { mode: 0o700 }); // fails if anything is at that name, a link included
+    const bins = Array.from({ length: parts }, (_, k) => join(trash, String(k)));
+    for (const bin of bins) mkdirSync(bin, { mode: 0o700 });
+    doomed.forEach((r, i) => {
+      renameSync(r.dir, join(bins[i % parts]!, r.id));
+      removed.push(r.id);
+      if (r.bad) rmSync(layout.badMarker(stack, r.id), { force: true });
+    });
+    if (doomed.length < IN_PROCESS_BELOW) rmSync(trash, { recursive: true, force: true });
+    else {
+      await deleteTrees(bins);
+      rmdirSync(trash);
+    }
+  } catch (err) {
+    throw Object.assign(err as Error, { removed });
   }
+  return removed;
+}
+
+function cpuCount(): number {
+  // availableParallelism: Node 18.14 and later; the executor runs on 18.
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }

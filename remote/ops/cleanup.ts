@@ -109,11 +109,9 @@ export async function cleanupStack(
   try {
     const p = plan();
     try {
-      for (const r of p.remove) {
-        removeReleases(layout, stack, [r]);
-        result.removed.push(r.id);
-      }
+      result.removed = await removeReleases(layout, stack, p.remove);
     } catch (err) {
+      result.removed = (err as { removed?: string[] }).removed ?? [];
       result.error = errorMessage(err);
     }
     appendRecord(

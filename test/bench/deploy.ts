@@ -7,7 +7,7 @@ import { liveReleaseId } from '../../remote/domain/live-link.js';
 import { rollbackCandidates } from '../../remote/domain/releases.js';
 import { forgetLocally, type CliRun, type Target } from '../e2e/fixture.js';
 import { type Bench, expectStatus, runScript, uniqueName } from './context.js';
-import { fmtMs, fmtStats, heading, interleaved, log, printComparison, ratio, stats, timed } from './lib.js';
+import { fmtMs, heading, interleaved, log, printComparison, ratio, stats, timed } from './lib.js';
 
 const DEPLOY_TARGET = 1.1;
 const ROLLBACK_TARGET = 1.15;
@@ -169,9 +169,9 @@ export async function rollbackSection(b: Bench): Promise<void> {
   const s = await setup(b);
   const { t, hand } = s;
   const l = layout(t.root);
-  const stoppedRuns = b.opts.quick ? 1 : 2;
-  // Every rollback walks one release further back: make sure there are enough to walk.
-  const need = b.opts.runs + (b.opts.warmup ? 1 : 0) + stoppedRuns;
+  // Every rollback walks one release further back: make sure there are enough to walk (two
+  // comparisons, registry up and registry stopped, each with its warm-up).
+  const need = 2 * (b.opts.runs + (b.opts.warmup ? 1 : 0));
   // Keep enough releases on disk for every run (the default keep of 10 would cap them).
   const keep = ['--keep', String(need + 2)];
   for (let i = 0; candidates() < need; i++) {
@@ -195,48 +195,43 @@ export async function rollbackSection(b: Bench): Promise<void> {
   for (let i = 0; handReleases().length < 2; i++) await handDeploy(b, hand, s.refs[TAGS[i % 2]!]!);
   const dirs = handReleases().map((d) => path.join(hand.root, 'releases', hand.stack, d));
 
-  const phases: Phase[] = [];
   const rollback = () => t.cli(['rollback', t.stack, 'staging', '--actor', 'bench']);
-  const samples = await interleaved(
-    b.opts.runs,
-    [
-      {
-        name: 'executor',
-        run: async (i) => {
-          const { ms, phase } = await timedCli(rollback, 'success', 'rollback');
-          if (i >= 0) phases.push(phase);
-          return ms;
+  const compare = async (what: string, phases: Phase[]) => {
+    const samples = await interleaved(
+      b.opts.runs,
+      [
+        {
+          name: 'executor',
+          run: async (i) => {
+            const { ms, phase } = await timedCli(rollback, 'success', `rollback, ${what}`);
+            if (i >= 0) phases.push(phase);
+            return ms;
+          },
         },
-      },
-      {
-        name: 'hand-run',
-        run: (i) =>
-          timed(() => runScript(b, 'handrun-rollback.sh', [dirs[(i + 1) % 2]!, hand.stack, hand.url])),
-      },
-    ],
-    { warmup: b.opts.warmup },
-  );
-  const c = printComparison('images on the server, target healthy', samples, ['executor', 'hand-run']);
-  printPhases(phases);
-  b.summary.check('rollback', 'ratio, registry up', c.ratio, ROLLBACK_TARGET, ratio);
-  b.summary.add('rollback', 'executor rollback, registry up', fmtMs(c.mine.median));
+        {
+          name: 'hand-run',
+          run: (i) =>
+            timed(() => runScript(b, 'handrun-rollback.sh', [dirs[(i + 1) % 2]!, hand.stack, hand.url])),
+        },
+      ],
+      { warmup: b.opts.warmup },
+    );
+    const c = printComparison(what, samples, ['executor', 'hand-run']);
+    printPhases(phases);
+    return c;
+  };
+  const up = await compare('images on the server, target healthy, registry up', []);
+  b.summary.check('rollback', 'ratio, registry up', up.ratio, ROLLBACK_TARGET, ratio);
+  b.summary.add('rollback', 'executor rollback, registry up', fmtMs(up.mine.median));
 
+  // The images are on the server: neither side needs the registry, and neither may wait for it.
   await t.registry.stop();
-  const down: number[] = [];
+  let down;
   try {
-    for (let i = 0; i < stoppedRuns; i++)
-      down.push((await timedCli(rollback, 'success', 'rollback with the registry stopped')).ms);
+    down = await compare('the same, registry stopped', []);
   } finally {
     await t.registry.start();
   }
-  const d = stats(down);
-  log(`  registry stopped: executor  ${fmtStats(d)}`);
-  log(`    median ratio to the rollback with the registry up: ${ratio(d.median / c.mine.median)}`);
-  b.summary.add(
-    'rollback',
-    'executor rollback, registry stopped',
-    fmtMs(d.median),
-    'works; ≈ registry up',
-    'info',
-  );
+  b.summary.check('rollback', 'ratio, registry stopped', down.ratio, ROLLBACK_TARGET, ratio);
+  b.summary.add('rollback', 'executor rollback, registry stopped', fmtMs(down.mine.median));
 }

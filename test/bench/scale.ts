@@ -15,7 +15,7 @@ import { planCleanup } from '../../remote/domain/retention.js';
 import { REMOTE_JS } from '../e2e/fixture.js';
 import { makeTempDir, run, serverNode } from '../support/sandbox.js';
 import { type Bench, expectStatus, stepEvent } from './context.js';
-import { fmtMs, fmtStats, heading, log, stats, timed } from './lib.js';
+import { fmtMs, fmtStats, heading, interleaved, log, printComparison, ratio, stats, timed } from './lib.js';
 
 const HISTORY_LINES = 100_000;
 const STACKS = Array.from({ length: 8 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
@@ -24,7 +24,9 @@ const BULK = 'bulk';
 const BULK_RELEASES = 1000;
 const KEEP = 10;
 const READ_TARGET_MS = 200;
-const CLEANUP_TARGET_MS = 2000;
+const CLEANUP_TARGET_MS = 1500;
+const CLEANUP_RATIO = 1.2;
+const SOLIDIFY_RATIO = 1.2;
 const SOLIDIFY_FILES = 5000;
 
 /** Small deterministic PRNG (mulberry32), so every run builds the same history. */
@@ -40,7 +42,7 @@ function prng(seed: number) {
 /** 64 hex digits that depend on `seed` only (sha256 is far cheaper than 64 PRNG draws). */
 const hex64 = (seed: string) => createHash('sha256').update(seed).digest('hex');
 
-interface World {
+export interface World {
   l: Layout;
   /** Release ids written to disk, per stack, oldest first. */
   releases: Map<string, string[]>;
@@ -107,7 +109,7 @@ function writeRelease(l: Layout, stack: string, id: string): void {
 }
 
 /** Builds the synthetic root: history, releases, live symlinks and current manifests. */
-function buildWorld(root: string): World {
+export function buildWorld(root: string): World {
   const l = layout(root);
   const rand = prng(7);
   const end = Date.now() - 3600_000;
@@ -179,7 +181,7 @@ function buildWorld(root: string): World {
 }
 
 /** Puts back any of bulk's releases a cleanup removed. */
-function restoreBulk(w: World): void {
+export function restoreBulk(w: World): void {
   const present = new Set(readdirSync(w.l.stackReleases(BULK)));
   for (const id of w.releases.get(BULK)!) if (!present.has(id)) writeRelease(w.l, BULK, id);
 }
@@ -270,14 +272,7 @@ export async function scaleSection(b: Bench): Promise<void> {
     `cleanup ${BULK} --keep ${KEEP} --dry-run`,
     await repeat(n, () => cli(root, ['cleanup', BULK, '--keep', String(KEEP), '--dry-run'])),
   );
-  const cleanupRuns = b.opts.quick ? 1 : 3;
-  const cleanup = show(
-    `cleanup ${BULK} --keep ${KEEP} (removes ${BULK_RELEASES - KEEP})`,
-    await repeat(cleanupRuns, async () => {
-      restoreBulk(w);
-      return cli(root, ['cleanup', BULK, '--keep', String(KEEP)]);
-    }),
-  );
+  const cleanup = await cleanupVsRm(b, w);
 
   const sum = b.summary;
   sum.check('scale', `status <stack> (CLI), 100k lines`, status.median, READ_TARGET_MS, fmtMs);
@@ -297,7 +292,14 @@ export async function scaleSection(b: Bench): Promise<void> {
     `${fmtMs(libRecent.median)} / ${fmtMs(libRecentStack.median)}`,
   );
   sum.add('scale', 'rollback candidates (library), all recorded', fmtMs(libCandidatesOk.median));
-  sum.check('scale', `cleanup, ${BULK_RELEASES} releases (CLI)`, cleanup.median, CLEANUP_TARGET_MS, fmtMs);
+  sum.check(
+    'scale',
+    `cleanup, ${BULK_RELEASES - KEEP} of ${BULK_RELEASES} releases (CLI)`,
+    cleanup.mine.median,
+    CLEANUP_TARGET_MS,
+    fmtMs,
+  );
+  sum.check('scale', `cleanup / rm -rf of the same dirs`, cleanup.ratio, CLEANUP_RATIO, ratio);
   sum.add(
     'scale',
     `cleanup plan (library) / --dry-run (CLI)`,
@@ -306,6 +308,46 @@ export async function scaleSection(b: Bench): Promise<void> {
 
   await solidifyBench(b);
   rmSync(tmp, { recursive: true, force: true });
+}
+
+/**
+ * `cleanup bulk --keep 10` (the CLI, start-up included) against one `rm -rf` of the same 990
+ * release dirs, interleaved. Before each run of either side bulk's 1,000 releases are written again
+ * the same way and flushed (`sync`, untimed), so both sides delete the same cold-written tree.
+ */
+async function cleanupVsRm(b: Bench, w: World) {
+  const doomed = planCleanup(w.l, BULK, KEEP).remove.map((r) => r.dir);
+  if (doomed.length !== BULK_RELEASES - KEEP)
+    throw new Error(`cleanup would remove ${doomed.length} releases, not ${BULK_RELEASES - KEEP}`);
+  const fresh = async () => {
+    restoreBulk(w);
+    await run('sync', []);
+  };
+  const samples = await interleaved(
+    b.opts.runs,
+    [
+      {
+        name: 'cleanup',
+        before: fresh,
+        run: () => cli(w.l.root, ['cleanup', BULK, '--keep', String(KEEP)]),
+      },
+      {
+        name: 'rm -rf',
+        before: fresh,
+        run: () =>
+          timed(async () => {
+            const r = await run('rm', ['-rf', '--', ...doomed]);
+            if (r.code !== 0) throw new Error(`rm -rf exited ${r.code}: ${r.stderr.slice(-500)}`);
+          }),
+      },
+    ],
+    { warmup: b.opts.warmup },
+  );
+  return printComparison(
+    `cleanup ${BULK} --keep ${KEEP} (removes ${doomed.length}) / rm -rf of the same dirs`,
+    samples,
+    ['cleanup', 'rm -rf'],
+  );
 }
 
 /** A deploy of a stack with 5,000 small files: the executor's solidify step against `cp -a` + `sync -f`. */
@@ -322,32 +364,47 @@ async function solidifyBench(b: Bench): Promise<void> {
   await t.image('bench-a');
   const copies = path.join(t.tmp, 'cp-a');
   mkdirSync(copies, { recursive: true });
-  const runs = b.opts.quick ? 1 : 3;
-  const solidify: number[] = [];
   const preflight: number[] = [];
-  const cp: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const r = expectStatus(
-      await t.deploy('bench-a', 'staging', [], stack),
-      'success',
-      'deploying the 5,000-file stack',
-    );
-    solidify.push(r.result?.durations?.solidify ?? Number.NaN);
-    preflight.push(r.result?.durations?.preflight ?? 0);
-    if (!stepEvent(r, 'solidify')) throw new Error('no solidify step in the journal');
-    const dest = path.join(copies, String(i));
-    cp.push(await timed(() => run('bash', ['-c', 'cp -a "$1" "$2" && sync -f "$2"', 'cp', source, dest])));
-  }
-  const s = stats(solidify);
-  const c = stats(cp);
+  let copy = 0;
+  // The executor's side is its solidify step (the journal's duration); the other side one shell.
+  const samples = await interleaved(
+    b.opts.runs,
+    [
+      {
+        name: 'solidify',
+        before: () => run('sync', []).then(() => undefined),
+        run: async (i) => {
+          const r = expectStatus(
+            await t.deploy('bench-a', 'staging', [], stack),
+            'success',
+            'deploying the 5,000-file stack',
+          );
+          if (!stepEvent(r, 'solidify')) throw new Error('no solidify step in the journal');
+          if (i >= 0) preflight.push(r.result?.durations?.preflight ?? 0);
+          return r.result?.durations?.solidify ?? Number.NaN;
+        },
+      },
+      {
+        name: 'cp -a + sync -f',
+        before: () => run('sync', []).then(() => undefined),
+        run: () => {
+          const dest = path.join(copies, String(copy++));
+          return timed(() => run('bash', ['-c', 'cp -a "$1" "$2" && sync -f "$2"', 'cp', source, dest]));
+        },
+      },
+    ],
+    { warmup: b.opts.warmup },
+  );
+  const c = printComparison(`solidify ${SOLIDIFY_FILES} files / cp -a + sync -f of the same tree`, samples, [
+    'solidify',
+    'cp -a + sync -f',
+  ]);
   const p = stats(preflight);
-  log(`  solidify ${SOLIDIFY_FILES} files (executor step)  ${fmtStats(s)}`);
-  log(`  cp -a + sync -f of the same tree        ${fmtStats(c)}`);
   log(`  preflight step of those deploys          ${fmtStats(p)} (walks the source to size it)`);
   b.summary.add(
     'scale',
     `solidify ${SOLIDIFY_FILES} files / cp -a + sync -f`,
-    `${fmtMs(s.median)} / ${fmtMs(c.median)}`,
-    'report',
+    `${fmtMs(c.mine.median)} / ${fmtMs(c.baseline.median)}`,
   );
+  b.summary.check('scale', `solidify / cp -a + sync -f (ratio)`, c.ratio, SOLIDIFY_RATIO, ratio);
 }

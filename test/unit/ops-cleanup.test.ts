@@ -1,6 +1,7 @@
 // `cleanup`: the retention rule on fake release directories, under the stack lock; no Docker.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -120,6 +121,45 @@ describe('cleanupStack', () => {
     assert.equal(rec?.actor, 'ops');
     assert.equal(rec?.release_id, '', 'a cleanup record never marks a release as succeeded');
     assert.deepEqual((rec?.removed as string[]).sort(), r.removed.sort());
+  });
+
+  it('deleting removed releases never follows a link in them: what the link points at stays', async () => {
+    // Four releases go: more than the few deleted in-process, so rm children delete them.
+    for (let n = 1; n <= 6; n++) deployed(fx.l, 'web', rid(n), n, { live: n === 6 });
+    const outside = path.join(fx.root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(path.join(outside, 'keep.txt'), "not the tool's\n");
+    const doomed = fx.l.releaseDir('web', rid(1));
+    symlinkSync(outside, path.join(doomed, 'data'));
+    symlinkSync(path.join(outside, 'keep.txt'), path.join(doomed, 'file-link'));
+    const r = await cleanupStack(fx.l, 'web', { ...opts, keep: 1 }, report());
+    assert.equal(r.error, '');
+    assert.deepEqual(r.removed.sort(), [rid(1), rid(2), rid(3), rid(4)].sort());
+    assert.ok(!existsSync(doomed));
+    assert.deepEqual(readdirSync(outside), ['keep.txt']);
+    assert.deepEqual(
+      readdirSync(fx.l.stackReleases('web')).filter((n) => n.startsWith('.')),
+      [],
+      'no trash left',
+    );
+  });
+
+  it('removes the releases all the same where no rm command can be started', async () => {
+    scenario();
+    const saved = process.env.PATH;
+    process.env.PATH = path.join(fx.root, 'no-such-dir');
+    try {
+      const r = await cleanupStack(fx.l, 'web', { ...opts, keep: 2 }, report());
+      assert.equal(r.error, '');
+      assert.equal(r.removed.length, 5);
+    } finally {
+      process.env.PATH = saved;
+    }
+    assert.deepEqual(releaseIds(fx.l, 'web'), [rid(4), rid(5), rid(7)]);
+    assert.deepEqual(
+      readdirSync(fx.l.stackReleases('web')).filter((n) => n.startsWith('.')),
+      [],
+    );
   });
 
   it('--dry-run changes nothing and records nothing', async () => {
