@@ -14680,7 +14680,7 @@ function imageLines(value) {
 }
 
 // remote/cli/run.ts
-var import_node_child_process3 = require("node:child_process");
+var import_node_child_process4 = require("node:child_process");
 var import_node_fs27 = require("node:fs");
 
 // common/layout.ts
@@ -14792,6 +14792,7 @@ var import_node_path8 = require("node:path");
 
 // remote/fsutil.ts
 var import_node_fs3 = require("node:fs");
+var import_node_child_process = require("node:child_process");
 var import_node_path3 = require("node:path");
 function fsyncDir(dir) {
   const fd = (0, import_node_fs3.openSync)(dir, "r");
@@ -14862,6 +14863,32 @@ function cutOwnTail(fd, part) {
   if (end >= part.length && (0, import_node_fs3.readSync)(fd, tail, 0, part.length, end - part.length) === part.length) {
     if (tail.equals(part)) (0, import_node_fs3.ftruncateSync)(fd, end - part.length);
   }
+}
+async function deleteTrees(dirs) {
+  const failures = (await Promise.all(dirs.map(rmRf))).filter(Boolean);
+  if (failures.length) throw new Error(failures.join("; "));
+}
+function rmRf(dir) {
+  return new Promise((resolve6) => {
+    let stderr = "";
+    const child = (0, import_node_child_process.spawn)("rm", ["-rf", "--", dir], { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.setEncoding("utf8").on("data", (d) => void (stderr += d.slice(0, 2e3)));
+    child.on("error", (err) => {
+      if (err.code !== "ENOENT") return resolve6(`could not delete ${dir}: rm -rf: ${err.message}`);
+      try {
+        (0, import_node_fs3.rmSync)(dir, { recursive: true, force: true });
+        resolve6("");
+      } catch (e) {
+        resolve6(`could not delete ${dir}: ${e.message}`);
+      }
+    });
+    child.on("close", (code, signal) => {
+      if (code === 0) return resolve6("");
+      if (code === null && signal === null || code !== null && code < 0) return;
+      const why = stderr.trim().split("\n")[0];
+      resolve6(`could not delete ${dir}: rm -rf exited ${code ?? signal}${why ? `: ${why}` : ""}`);
+    });
+  });
 }
 
 // remote/domain/releases.ts
@@ -14967,12 +14994,15 @@ function stampOf(id) {
   const m = /^(.*?)(?:-(\d+))?$/.exec(id.slice(id.lastIndexOf("__") + 2));
   return [m[1], m[2] ? Number(m[2]) : 1];
 }
-function releaseIds(layout2, stack) {
+function releasesOnDisk(layout2, stack) {
   const dir = layout2.stackReleases(stack);
-  if (!(0, import_node_fs5.existsSync)(dir)) return [];
-  return (0, import_node_fs5.readdirSync)(dir, { withFileTypes: true }).filter(
+  if (!(0, import_node_fs5.existsSync)(dir)) return { ids: [], badMarkers: /* @__PURE__ */ new Set() };
+  const entries = (0, import_node_fs5.readdirSync)(dir, { withFileTypes: true });
+  const ids = entries.filter(
     (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs5.existsSync)((0, import_node_path4.join)(dir, e.name, RELEASE_META))
   ).map((e) => e.name).sort(compareReleaseIds);
+  const badMarkers = new Set(entries.filter((e) => e.name.startsWith(".bad-")).map((e) => e.name));
+  return { ids, badMarkers };
 }
 function isBad(layout2, stack, id) {
   return (0, import_node_fs5.existsSync)(layout2.badMarker(stack, id));
@@ -15013,13 +15043,14 @@ function succeededIds(layout2, stack, ids) {
   return found;
 }
 function listReleases(layout2, stack) {
-  const ids = releaseIds(layout2, stack);
+  const { ids, badMarkers } = releasesOnDisk(layout2, stack);
   const ok = succeededIds(layout2, stack, ids);
   return ids.reverse().map((id) => ({
     id,
     dir: layout2.releaseDir(stack, id),
     succeeded: ok.has(id),
-    bad: isBad(layout2, stack, id)
+    // The same test as isBad, from the one listing: the marker is in this directory.
+    bad: badMarkers.has((0, import_node_path4.basename)(layout2.badMarker(stack, id)))
   }));
 }
 function rollbackCandidates(layout2, stack, than) {
@@ -15576,7 +15607,7 @@ function readDockerCliConfig(env) {
 }
 
 // remote/exec.ts
-var import_node_child_process = require("node:child_process");
+var import_node_child_process2 = require("node:child_process");
 var STREAMED_KEEP_BYTES = 64 * 1024;
 var CAPTURED_KEEP_BYTES = 16 * 1024 * 1024;
 var MAX_LINE_BYTES = 16 * 1024;
@@ -15659,7 +15690,7 @@ function run(argv, opts = {}) {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("run: empty command");
   return new Promise((resolve6, reject) => {
-    const child = (0, import_node_child_process.spawn)(cmd, args, {
+    const child = (0, import_node_child_process2.spawn)(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
@@ -16217,12 +16248,13 @@ function liveToReturnTo(run2) {
 
 // remote/domain/retention.ts
 var import_node_fs16 = require("node:fs");
+var import_node_os3 = __toESM(require("node:os"), 1);
 var import_node_path14 = require("node:path");
-function cleanupAfterDeploy(layout2, stack, keep, report) {
+async function cleanupAfterDeploy(layout2, stack, keep, report) {
   const leftovers = removeLeftovers(layout2, stack);
   if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
   const plan = planCleanup(layout2, stack, keep);
-  removeReleases(layout2, stack, plan.remove);
+  await removeReleases(layout2, stack, plan.remove);
   report.log(
     `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
   );
@@ -16261,13 +16293,35 @@ function planCleanup(layout2, stack, keepN) {
   for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
   return { keep, remove, protected: [...guarded] };
 }
-function removeReleases(layout2, stack, doomed) {
-  for (const r of doomed) {
-    const trash = (0, import_node_path14.join)(layout2.stackReleases(stack), `.trash-${r.id}-${process.pid}`);
-    (0, import_node_fs16.renameSync)(r.dir, trash);
-    (0, import_node_fs16.rmSync)(trash, { recursive: true, force: true });
-    (0, import_node_fs16.rmSync)(layout2.badMarker(stack, r.id), { force: true });
+var IN_PROCESS_BELOW = 4;
+async function removeReleases(layout2, stack, doomed) {
+  const removed = [];
+  if (!doomed.length) return removed;
+  const parent = layout2.stackReleases(stack);
+  const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
+  const trash = (0, import_node_path14.join)(parent, `.trash-${suffix}-${process.pid}`);
+  const parts = doomed.length < IN_PROCESS_BELOW ? 1 : Math.min(4, cpuCount(), doomed.length);
+  try {
+    (0, import_node_fs16.mkdirSync)(trash, { mode: 448 });
+    const bins = Array.from({ length: parts }, (_, k) => (0, import_node_path14.join)(trash, String(k)));
+    for (const bin of bins) (0, import_node_fs16.mkdirSync)(bin, { mode: 448 });
+    doomed.forEach((r, i) => {
+      (0, import_node_fs16.renameSync)(r.dir, (0, import_node_path14.join)(bins[i % parts], r.id));
+      removed.push(r.id);
+      if (r.bad) (0, import_node_fs16.rmSync)(layout2.badMarker(stack, r.id), { force: true });
+    });
+    if (doomed.length < IN_PROCESS_BELOW) (0, import_node_fs16.rmSync)(trash, { recursive: true, force: true });
+    else {
+      await deleteTrees(bins);
+      (0, import_node_fs16.rmdirSync)(trash);
+    }
+  } catch (err) {
+    throw Object.assign(err, { removed });
   }
+  return removed;
+}
+function cpuCount() {
+  return Math.max(1, import_node_os3.default.availableParallelism?.() ?? import_node_os3.default.cpus().length);
 }
 
 // remote/engine/compose.ts
@@ -16703,12 +16757,12 @@ function checkSameEngine(next, previous) {
 
 // remote/domain/lock.ts
 var import_node_fs20 = require("node:fs");
-var import_node_os4 = require("node:os");
+var import_node_os5 = require("node:os");
 var import_node_path17 = require("node:path");
 
 // remote/domain/lock-holder.ts
 var import_node_fs19 = require("node:fs");
-var import_node_os3 = require("node:os");
+var import_node_os4 = require("node:os");
 var lockHolder = object({
   pid: number2(),
   start_time: string2().catch(""),
@@ -16719,7 +16773,7 @@ var lockHolder = object({
   since: string2().catch("")
 });
 function processAlive(p) {
-  if (p.hostname !== (0, import_node_os3.hostname)()) return true;
+  if (p.hostname !== (0, import_node_os4.hostname)()) return true;
   return sameProcessRuns(p.pid, p.start_time);
 }
 function holderAlive(h) {
@@ -16756,7 +16810,7 @@ async function acquireLock(path, who2, timeoutS, report) {
   const holder2 = {
     pid: process.pid,
     start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os4.hostname)(),
+    hostname: (0, import_node_os5.hostname)(),
     ...who2,
     since: (/* @__PURE__ */ new Date()).toISOString()
   };
@@ -16826,7 +16880,7 @@ function withTakeoverMutex(lock, report, body) {
   const me = {
     pid: process.pid,
     start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os4.hostname)(),
+    hostname: (0, import_node_os5.hostname)(),
     nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
     since: (/* @__PURE__ */ new Date()).toISOString()
   };
@@ -17441,7 +17495,7 @@ function deployedHow(run2, gate, engine, r, previous, provenance) {
 // remote/steps/solidify.ts
 var import_node_fs26 = require("node:fs");
 var import_node_path20 = require("node:path");
-var import_node_child_process2 = require("node:child_process");
+var import_node_child_process3 = require("node:child_process");
 
 // remote/copy-tree.ts
 var import_node_fs25 = require("node:fs");
@@ -17621,7 +17675,7 @@ function writeNewFile(path, data, mode) {
   }
 }
 function syncTree(dir) {
-  const r = (0, import_node_child_process2.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
+  const r = (0, import_node_child_process3.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
   if (r.status !== 0)
     throw new DeployError(`could not flush ${dir} to disk (sync -f exited ${r.status ?? r.signal})`);
 }
@@ -17872,7 +17926,7 @@ function runDetached(requestPath, req, script) {
   const journal = paths.journal(req.stack, key);
   (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
   (0, import_node_fs27.closeSync)((0, import_node_fs27.openSync)(journal, "a", 416));
-  const child = (0, import_node_child_process3.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
+  const child = (0, import_node_child_process4.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
     detached: true,
     stdio: "ignore",
     env: process.env
@@ -17885,7 +17939,7 @@ function runDetached(requestPath, req, script) {
 var import_node_fs29 = require("node:fs");
 
 // remote/caller.ts
-var import_node_child_process4 = require("node:child_process");
+var import_node_child_process5 = require("node:child_process");
 var import_node_fs28 = require("node:fs");
 var import_node_path21 = require("node:path");
 var ID_RE = /^[0-9]{1,10}$/;
@@ -17898,7 +17952,7 @@ function sudoCaller(env = process.env) {
 }
 var MAX_INPUT_BYTES = 2 * 1024 * 1024;
 function readAsCaller(path, field, caller) {
-  const res = (0, import_node_child_process4.spawnSync)("/bin/cat", ["--", path], {
+  const res = (0, import_node_child_process5.spawnSync)("/bin/cat", ["--", path], {
     uid: caller.uid,
     gid: caller.gid,
     env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
@@ -18150,11 +18204,9 @@ async function cleanupStack(layout2, stack, opts, report) {
   try {
     const p = plan();
     try {
-      for (const r of p.remove) {
-        removeReleases(layout2, stack, [r]);
-        result.removed.push(r.id);
-      }
+      result.removed = await removeReleases(layout2, stack, p.remove);
     } catch (err) {
+      result.removed = err.removed ?? [];
       result.error = errorMessage(err);
     }
     appendRecord(
@@ -18435,7 +18487,7 @@ var unverifyCommand = {
 };
 
 // remote/ops/diagnose.ts
-var import_node_os5 = require("node:os");
+var import_node_os6 = require("node:os");
 function diagnose(f) {
   const out = [];
   const drift = (code, message) => out.push({ severity: "drift", code, message });
@@ -18523,7 +18575,7 @@ function diagnose(f) {
   if (f.lock.state === "held")
     warn(
       "lock-held",
-      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os5.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
+      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os6.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
     );
   if (f.lock.state === "unreadable")
     warn(
@@ -18805,10 +18857,10 @@ var statusCommand = {
 
 // remote/ops/unlock.ts
 var import_node_fs33 = require("node:fs");
-var import_node_os6 = require("node:os");
+var import_node_os7 = require("node:os");
 function describeLockState(holder2) {
   if (!holder2) return "an unreadable lock file (torn, or not written by seisei-deploy)";
-  const where2 = holder2.hostname !== (0, import_node_os6.hostname)() ? `recorded on another host (${holder2.hostname}): this server cannot tell whether it still runs` : holderAlive(holder2) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
+  const where2 = holder2.hostname !== (0, import_node_os7.hostname)() ? `recorded on another host (${holder2.hostname}): this server cannot tell whether it still runs` : holderAlive(holder2) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
   return `held by ${describeHolder(holder2)}; ${where2}`;
 }
 var unlockOptions = {
