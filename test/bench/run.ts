@@ -27,8 +27,15 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
     runs: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (values.help) {
+  process.stdout.write(
+    `usage: npm run bench [-- --quick] [-- --only NAME[,NAME]] [-- --runs N]\n  sections: ${Object.keys(SECTIONS).join(', ')}\n  --quick: 2 runs per side, no warm-up; --runs: runs per side (default 9)\n`,
+  );
+  process.exit(0);
+}
 const only = values.only?.split(',').map((s) => s.trim()) ?? Object.keys(SECTIONS);
 const unknown = only.filter((n) => !SECTIONS[n]);
 if (unknown.length) {

@@ -27,6 +27,17 @@ export const ALL_SCENARIOS: FaultScenario[] = [
 ];
 
 const args = process.argv.slice(2);
+const known = new Set([...ALL_SCENARIOS.map((s) => s.id), 'inputs']);
+const badOption = args.find((a) => a.startsWith('-') && !['--fast', '--help', '-h'].includes(a));
+const badId = args.find((a) => !a.startsWith('-') && !known.has(a));
+if (args.includes('--help') || args.includes('-h') || badOption || badId) {
+  if (badOption ?? badId)
+    process.stderr.write(`unknown ${badOption ? 'option' : 'scenario'} ${badOption ?? badId}\n`);
+  process.stderr.write(
+    `usage: npm run faults [-- --fast] [-- ID...]\n  IDs: ${[...known].join(', ')}\n  --fast: the subset the test command runs\n`,
+  );
+  process.exit(badOption || badId ? 2 : 0);
+}
 const fast = args.includes('--fast');
 const picked = args.filter((a) => !a.startsWith('--'));
 const wants = (id: string) => !picked.length || picked.includes(id);
