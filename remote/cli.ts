@@ -4,11 +4,8 @@ import { byteOffset, defaultActor, HelpRequested, imageLines, integer, parse, pa
 import {
   defaultRunKey,
   readRequestFile,
-  readRunnerOrder,
   runDetached,
   runInForeground,
-  spawnWaitingRunner,
-  WAITING_RUNNER_COMMAND,
   validateRequest,
   type RunRequest,
 } from './cli/run.js';
@@ -61,17 +58,6 @@ interface StartOptions {
 
 /** Stages (when given an envelope), validates, checks ownership, then runs or detaches. */
 async function startRequest(o: StartOptions): Promise<number> {
-  // The detached run's process starts now and loads while this one stages and validates.
-  const runner = o.detach ? spawnWaitingRunner(process.argv[1]!) : undefined;
-  try {
-    return await startValidated(o, runner);
-  } catch (err) {
-    runner?.cancel();
-    throw err;
-  }
-}
-
-async function startValidated(o: StartOptions, runner: ReturnType<typeof spawnWaitingRunner> | undefined) {
   const staged = o.envelope !== undefined ? stageStdinInputs(o.envelope, o.key!, o.caller) : undefined;
   const file = staged?.requestFile ?? o.file!;
   let req: RunRequest;
@@ -95,7 +81,7 @@ async function startValidated(o: StartOptions, runner: ReturnType<typeof spawnWa
     if (staged && req.command === 'deploy' && req.check) rmSync(staged.dir, { recursive: true, force: true });
     return code;
   }
-  const started = await runDetached(file, req, process.argv[1]!, runner);
+  const started = runDetached(file, req, process.argv[1]!);
   process.stdout.write(JSON.stringify(started) + '\n');
   // The action's one channel: the run is detached as above (it survives this process and the SSH
   // channel); this process only streams its journal, exactly like `follow --offset 0`.
@@ -359,12 +345,6 @@ async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help() + '\n');
     return name ? 0 : 2;
-  }
-  // A runner spawned by `run --detach` (spawnWaitingRunner): it runs what its parent validated,
-  // exactly as `run <file> --run-key <key>` (every check again), or nothing.
-  if (name === WAITING_RUNNER_COMMAND && !rest.length) {
-    const order = await readRunnerOrder();
-    return order ? commands.run!.main([order.file, '--run-key', order.key]) : 0;
   }
   const command = commands[name];
   if (!command) throw new DeployError(`unknown command ${JSON.stringify(name)}\n${help()}`, 2);

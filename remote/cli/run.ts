@@ -2,8 +2,6 @@
 // (the action's SSH connection) with the run journal as the only channel.
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
-import type { Writable } from 'node:stream';
 import {
   deployRequest,
   formatIssues,
@@ -120,103 +118,20 @@ export async function runInForeground(req: RunRequest, json: boolean): Promise<n
   }
 }
 
-/** The hidden command of a runner started before its request is validated (spawnWaitingRunner). */
-export const WAITING_RUNNER_COMMAND = '__run-when-told';
-
-/** A detached runner that loads while the request is validated, and starts the run when told. */
-export interface WaitingRunner {
-  pid?: number;
-  /** Starts `run <file> --run-key <key>` in it; false if it is gone (then nothing runs in it). */
-  go(file: string, key: string): Promise<boolean>;
-  /** It ends without running anything (the request was refused). */
-  cancel(): void;
-}
-
-/**
- * Spawns the detached runner (a new session, so it survives the caller's SSH connection) at once:
- * its node start-up and bundle load (≈ 100 ms) overlap this process's staging and validation. It
- * waits on a private pipe (fd 3) for one line naming the request and run key, then runs exactly what
- * `run <file> --run-key <key>` runs; the end of the pipe without that line ends it with nothing run.
- */
-export function spawnWaitingRunner(script: string): WaitingRunner {
-  const child = spawn(process.execPath, [script, WAITING_RUNNER_COMMAND], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-    env: process.env,
-  });
-  child.on('error', () => {}); // a failed spawn: go() says false and the caller spawns the usual way
-  const pipe = child.stdio[3] as Writable;
-  pipe.on('error', () => {});
-  child.unref();
-  return {
-    pid: child.pid,
-    go: (file, key) =>
-      new Promise<boolean>((done) => {
-        if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
-          return done(false);
-        pipe.once('error', () => done(false));
-        pipe.end(JSON.stringify({ file, key }) + '\n', () => done(true));
-      }),
-    cancel: () => {
-      pipe.destroy();
-      if (child.pid !== undefined && child.exitCode === null) child.kill('SIGKILL');
-    },
-  };
-}
-
-/**
- * In the waiting runner: the request file and run key its parent sends on fd 3, or undefined when
- * the pipe ends without them (the parent refused the request, or died before it had validated it).
- */
-export function readRunnerOrder(): Promise<{ file: string; key: string } | undefined> {
-  return new Promise((resolve) => {
-    let text = '';
-    let sock: Socket;
-    try {
-      sock = new Socket({ fd: 3, readable: true, writable: false });
-    } catch {
-      return resolve(undefined); // no fd 3: not started by a parent
-    }
-    const finish = () => {
-      sock.destroy();
-      const nl = text.indexOf('\n');
-      try {
-        const o = JSON.parse(nl === -1 ? '' : text.slice(0, nl)) as { file?: unknown; key?: unknown };
-        if (typeof o.file === 'string' && typeof o.key === 'string')
-          return resolve({ file: o.file, key: o.key });
-      } catch {
-        /* no order: nothing runs */
-      }
-      resolve(undefined);
-    };
-    sock.setEncoding('utf8');
-    sock.on('data', (d: string) => {
-      text += d;
-      if (text.includes('\n') || text.length > 65536) finish();
-    });
-    sock.on('end', finish);
-    sock.on('error', finish);
-  });
-}
-
 /**
  * Starts the same run in a new session (setsid), so it survives the caller's SSH connection and
- * job cancellation: in `runner` when one was spawned ahead (spawnWaitingRunner), else in a new
- * process. Prints where its journal is and returns at once.
+ * job cancellation. Prints where its journal is and returns at once.
  */
-export async function runDetached(
+export function runDetached(
   requestPath: string,
   req: RunRequest,
   script: string,
-  runner?: WaitingRunner,
-): Promise<{ run_key: string; journal: string; pid: number }> {
+): { run_key: string; journal: string; pid: number } {
   const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
   const journal = paths.journal(req.stack, key);
   mkdirSync(paths.runsDir(req.stack), { recursive: true, mode: 0o750 });
   closeSync(openSync(journal, 'a', 0o640)); // exists before we return, so `follow` can start at once
-  if (runner && (await runner.go(requestPath, key))) return { run_key: key, journal, pid: runner.pid ?? 0 };
-  runner?.cancel();
   const child = spawn(process.execPath, [script, 'run', requestPath, '--run-key', key], {
     detached: true,
     stdio: 'ignore',
