@@ -211,7 +211,7 @@ export class SshSession {
 async function socketAndClient(target: SshTarget) {
   // No Nagle: SSH is request and answer; with it, a packet written in two parts waits for the
   // server's delayed ACK (≈ 40 ms each time: after the handshake, at each step of the user
-  // authentication, on the exec channels). ssh2 does not set it on a socket it is given.
+  // authentication, on the exec channels). ssh2 never sets it, on its own sockets or on this one.
   const sock: Socket = tcpConnect({ host: target.host, port: target.port, noDelay: true });
   sock.setMaxListeners(0); // as ssh2 does for the sockets it makes
   let early: Error | undefined;
