@@ -209,7 +209,10 @@ export class SshSession {
  * connection, while the module loads) is thrown here, as ssh2 would have reported it.
  */
 async function socketAndClient(target: SshTarget) {
-  const sock: Socket = tcpConnect({ host: target.host, port: target.port });
+  // No Nagle: SSH is request and answer; with it, a packet written in two parts waits for the
+  // server's delayed ACK (≈ 40 ms each time: after the handshake, at each step of the user
+  // authentication, on the exec channels). ssh2 never sets it, on its own sockets or on this one.
+  const sock: Socket = tcpConnect({ host: target.host, port: target.port, noDelay: true });
   sock.setMaxListeners(0); // as ssh2 does for the sockets it makes
   let early: Error | undefined;
   const onEarly = (e: Error) => void (early ??= e);

@@ -147,6 +147,17 @@ describe('preflight', () => {
     assert.deepEqual(checkPreflight(runScript(), r, t), { nodeVersion: '20.11.1', dockerVersion: '27.3.1' });
   });
 
+  it('asks Node.js its version with --version, without starting its JavaScript engine', () => {
+    fake('sudo', '[ "$1" = -n ] && shift; exec "$@"');
+    // Answers only `--version` (as node does before it starts V8), as the official binaries print it.
+    fake(
+      'node',
+      '[ "$#" = 1 ] && [ "$1" = --version ] && echo v20.11.1 && exit 0; echo "node ran $*" >&2; exit 9',
+    );
+    fake('docker', 'echo 27.3.1');
+    assert.deepEqual(checkPreflight(runScript(), r, t), { nodeVersion: '20.11.1', dockerVersion: '27.3.1' });
+  });
+
   it('says when sudo needs a password', () => {
     fake('sudo', 'echo "sudo: a password is required" >&2; exit 1');
     assert.throws(
