@@ -481,7 +481,7 @@ async function loadManifest(settings) {
     const { getDigestManifest } = await import("./chunks/load-COPMUTXN.js");
     const m = await getDigestManifest(settings.digests, settings.imageTag);
     info(`Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`);
-    if (settings.mode === "deploy") (await import("./chunks/deploy-6UOKUQMM.js")).precheckDeploy(settings, m);
+    if (settings.mode === "deploy") (await import("./chunks/deploy-CCNCLA47.js")).precheckDeploy(settings, m);
     if (settings.provenance.mode !== "off") m.provenance = await provenanceOf(settings, m.manifest);
     return m;
   });
@@ -501,13 +501,13 @@ async function runModes(settings, signal) {
     );
     return;
   }
-  const { runMode } = await import("./chunks/runners-AIOWKMGO.js");
+  const { runMode } = await import("./chunks/runners-UYIWEV4M.js");
   const manifest = needsManifest(settings.mode) ? await loadManifest(settings) : void 0;
   if (signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
   const knobs = testKnobs();
   const opts = { signal, backoffBaseMs: knobs.backoffBaseMs, remoteScript: knobs.remoteScript };
   if (settings.fleet) {
-    const { runFleet } = await import("./chunks/run-MC3JBRQH.js");
+    const { runFleet } = await import("./chunks/run-LCNTLSLL.js");
     const configs = settings.fleet.endpoints.map((e) => hostConfig(e, settings, knobs));
     await runFleet(settings, configs, manifest, opts);
     return;

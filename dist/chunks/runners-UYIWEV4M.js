@@ -2,11 +2,11 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   runStatus,
   runVerify
-} from "./chunk-BGOZZUVK.js";
+} from "./chunk-IGOBIRP7.js";
 import {
   runDeploy,
   runOnHost
-} from "./chunk-RIZUFZB5.js";
+} from "./chunk-ZPOLOQLO.js";
 import "./chunk-45WJR45V.js";
 import "./chunk-VITA26D3.js";
 import "./chunk-5XLKRPSF.js";

@@ -5,7 +5,7 @@ import {
   statusReport,
   verifyArgs,
   verifyResult
-} from "./chunk-BGOZZUVK.js";
+} from "./chunk-IGOBIRP7.js";
 import {
   batchPlan
 } from "./chunk-X4AHJJC3.js";
@@ -23,7 +23,7 @@ import {
   sleep,
   useExecutor,
   writeOrSkip
-} from "./chunk-RIZUFZB5.js";
+} from "./chunk-ZPOLOQLO.js";
 import "./chunk-45WJR45V.js";
 import {
   outputStatusOf,

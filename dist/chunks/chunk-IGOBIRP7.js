@@ -6,7 +6,7 @@ import {
   reportResult,
   summaryContext,
   writeOrSkip
-} from "./chunk-RIZUFZB5.js";
+} from "./chunk-ZPOLOQLO.js";
 import {
   setOutputs
 } from "./chunk-VITA26D3.js";

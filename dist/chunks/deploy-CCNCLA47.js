@@ -4,7 +4,7 @@ import {
   precheckDeploy,
   runDeploy,
   runInputs
-} from "./chunk-RIZUFZB5.js";
+} from "./chunk-ZPOLOQLO.js";
 import "./chunk-45WJR45V.js";
 import "./chunk-VITA26D3.js";
 import "./chunk-5XLKRPSF.js";
