@@ -57,6 +57,13 @@ export const provenanceRecord = z.object({
 });
 export type ProvenanceRecord = z.infer<typeof provenanceRecord>;
 
+/** A provenance record in one line, as status, verify and the step summary show it. */
+export function describeProvenance(p: Partial<ProvenanceRecord> | undefined): string {
+  if (!p?.state) return 'not checked';
+  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? '?'}` : '';
+  return `${p.state}${signer}`;
+}
+
 /** A fleet run's place on this host: the hosts list's size and this host's position (1-based). */
 export const fleetPosition = z
   .strictObject({

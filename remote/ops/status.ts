@@ -1,7 +1,7 @@
 // `status`: per stack, what is live and whether the symlink, the manifest and the running containers
 // agree. Exit code 0 when every stack is consistent, 1 when any drift is found, 2 for bad input.
+import { describeProvenance } from '../../common/request.js';
 import type { Command } from '../cli/command.js';
-import { describeProvenance } from './verify.js';
 import { describeHolder } from '../domain/lock-holder.js';
 import { rootLayout, parseOp } from './argv.js';
 import { diagnose, type Problem } from './diagnose.js';

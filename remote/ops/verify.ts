@@ -4,7 +4,12 @@ import { readFileSync, unlinkSync } from 'node:fs';
 import type { Command } from '../cli/command.js';
 import { pathArg } from '../argv/args.js';
 import { parseDigestManifest } from '../../common/digest-manifest.js';
-import { formatIssues, provenanceRecord, type ProvenanceRecord } from '../../common/request.js';
+import {
+  describeProvenance,
+  formatIssues,
+  provenanceRecord,
+  type ProvenanceRecord,
+} from '../../common/request.js';
 import { readInputFile } from '../caller.js';
 import { DeployError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
@@ -118,12 +123,6 @@ export function unverifyTag(
     ),
   );
   return { path, removed };
-}
-
-export function describeProvenance(p: Partial<ProvenanceRecord> | undefined): string {
-  if (!p?.state) return 'not checked';
-  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? '?'}` : '';
-  return `${p.state}${signer}`;
 }
 
 function describeMarker(m: MarkerContent | undefined): string {

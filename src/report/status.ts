@@ -1,6 +1,7 @@
 // The report of `remote.cjs status --json` -> its problems and drift, the drift failure message,
 // and the step summary of mode status (one row per stack).
 import * as core from '@actions/core';
+import { describeProvenance, type ProvenanceRecord } from '../../common/request.js';
 import { escapeHtml, writeOrSkip } from './summary.js';
 
 /** One problem of a stack in a status report (`remote.cjs status --json`). */
@@ -45,9 +46,16 @@ export async function writeStatusSummary(status: unknown, host: string): Promise
   const s = core.summary.addHeading(`seisei-deploy status on ${escapeHtml(host)}`, 2);
   if (stacks.length)
     s.addTable([
-      ['Stack', 'Environment', 'Live release', 'Image digest', 'Deployed', 'Actor', 'Consistent'].map(
-        (h) => ({ data: h, header: true }),
-      ),
+      [
+        'Stack',
+        'Environment',
+        'Live release',
+        'Image digest',
+        'Deployed',
+        'Actor',
+        'Provenance',
+        'Consistent',
+      ].map((h) => ({ data: h, header: true })),
       ...stacks.map((e) => {
         const m = (e.manifest ?? {}) as Record<string, unknown>;
         return [
@@ -57,6 +65,7 @@ export async function writeStatusSummary(status: unknown, host: string): Promise
           m.image_digest,
           m.deployed_at_utc,
           m.actor,
+          describeProvenance(m.provenance as Partial<ProvenanceRecord> | undefined),
           e.consistent === false ? 'no' : 'yes',
         ].map((v) => escapeHtml(str(v)));
       }),

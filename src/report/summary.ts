@@ -2,6 +2,7 @@
 // step's failure with the result message as an annotation.
 import * as core from '@actions/core';
 import type { ResultEvent } from '../../common/events.js';
+import { describeProvenance, type ProvenanceRecord } from '../../common/request.js';
 import { safeText } from '../neutralise.js';
 import { outputsOf, setOutputs } from './outputs.js';
 import { secs, type EventRenderer, type StepRecord } from './renderer.js';
@@ -51,6 +52,7 @@ export async function writeSummary(
     ['Previous release', pick(r.previous_release_id, m.previous_release_id)],
     ['Actor', pick(m.actor, ctx.actor)],
     ['Break glass', bg === true || bg === 'true' ? 'yes' : 'no'],
+    ['Provenance', m.provenance ? describeProvenance(m.provenance as Partial<ProvenanceRecord>) : ''],
     ['Break-glass reason', pick(m.break_glass_reason, ctx.breakGlass ? ctx.breakGlassReason : '')],
     ['Host', pick(ctx.host)],
     ['Run key', pick(ctx.runKey)],

@@ -182,6 +182,28 @@ describe('results', () => {
       '<td>up</td><td>ok</td><td>4.2 s</td>',
     ])
       assert.ok(summary.includes(want), `summary lacks ${want}:\n${summary}`);
+    assert.ok(!summary.includes('Provenance'), 'no provenance row for a manifest without it');
+  });
+
+  it('shows the provenance of the deployed images and who signed them', async () => {
+    const r = new EventRenderer();
+    const provenance = {
+      state: 'verified',
+      mode: 'require',
+      signer_workflow: '.github/workflows/build.yml',
+      signer_ref: 'refs/heads/main',
+    };
+    const result = ev({
+      type: 'result',
+      status: 'success',
+      msg: 'deployed',
+      mode: 'deploy',
+      manifest: { ...manifest, provenance },
+    }) as ResultEvent;
+    await reportResult(result, ctx, r);
+    const summary = readFileSync(join(dir, 'summary'), 'utf8');
+    const row = '<td>Provenance</td><td>verified by .github/workflows/build.yml@refs/heads/main</td>';
+    assert.ok(summary.includes(row), summary);
   });
 
   it('shows break glass with its reason, and fails on rolled_back', async () => {

@@ -130,4 +130,25 @@ describe('writeStatusSummary', () => {
     assert.ok(html.includes('<td>yes</td>'), html);
     assert.doesNotMatch(html, /Drift|Warnings/);
   });
+
+  it("shows each stack's provenance: its state and signer, or that it was not checked", async () => {
+    const provenance = {
+      state: 'warned',
+      mode: 'warn',
+      signer_workflow: 'build.yml',
+      signer_ref: 'refs/tags/v1',
+    };
+    const signed = {
+      stack: 'api',
+      consistent: true,
+      live_release: 'sha-def5678__20260131T120000Z',
+      manifest: { env: 'production', release_id: 'sha-def5678__20260131T120000Z', provenance },
+      problems: [],
+    };
+    await writeStatusSummary(report([], [signed]), 'srv');
+    const html = readFileSync(file, 'utf8');
+    assert.ok(html.includes('<th>Provenance</th>'), html);
+    assert.ok(html.includes('<td>warned by build.yml@refs/tags/v1</td>'), html);
+    assert.ok(html.includes('<td>not checked</td>'), html);
+  });
 });
