@@ -541,6 +541,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
       'Image digest',
       'Deployed',
       'Actor',
+      'Provenance',
       'Consistent',
     ]);
     const byStack = (name: string) => rows.find((row) => row[0] === name);
@@ -551,7 +552,7 @@ describe('the action (dist/index.js, Node 24, as the runner runs it) against a r
       releases.breakGlass,
       img2.digest,
     ]);
-    assert.deepEqual([byStack(app.name)?.[6], byStack(prod.name)?.[6]], ['yes', 'yes']);
+    assert.deepEqual([byStack(app.name)?.[7], byStack(prod.name)?.[7]], ['yes', 'yes']);
     const report2 = JSON.parse(all.outputs.manifest ?? '') as { stacks: { stack: string }[] };
     assert.deepEqual(
       report2.stacks
