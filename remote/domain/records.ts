@@ -5,7 +5,7 @@ import type { Layout } from '../../common/layout.js';
 import type { ProvenanceRecord } from '../../common/request.js';
 import { DeployError } from '../errors.js';
 import { appendHistory, type HistoryMode, type HistoryRecord, type HistoryStatus } from './history.js';
-import { mainImage, type Release } from './release.js';
+import { loadRelease, mainImage, type Release } from './release.js';
 import { errorMessage } from '../report.js';
 import type { RunContext, Who } from '../run-context.js';
 import { liveReleaseId } from './live-link.js';
@@ -158,4 +158,13 @@ export function liveToReturnTo(run: RunContext): string | undefined {
       'warn',
     );
   return recorded;
+}
+
+/** The release to go back to, if it can be read (a missing one is found out by auto-rollback). */
+export function previousRelease(run: RunContext, previousId: string): Release | undefined {
+  try {
+    return previousId ? loadRelease(run.layout.releaseDir(run.stack, previousId)) : undefined;
+  } catch {
+    return undefined;
+  }
 }

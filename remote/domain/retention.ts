@@ -7,15 +7,12 @@ import { join } from 'node:path';
 import type { Layout } from '../../common/layout.js';
 import { compareReleaseIds, listReleases, type ReleaseInfo } from './releases.js';
 import { liveReleaseId } from './live-link.js';
-import type { Reporter } from '../report.js';
+import { errorMessage } from '../report.js';
+import type { RunContext } from '../run-context.js';
 
 /** The cleanup step of a deploy: the retention rule applied to this stack only. */
-export async function cleanupAfterDeploy(
-  layout: Layout,
-  stack: string,
-  keep: number,
-  report: Reporter,
-): Promise<void> {
+export async function cleanupAfterDeploy(run: RunContext, keep: number): Promise<void> {
+  const { layout, stack, report } = run;
   const leftovers = removeLeftovers(layout, stack);
   if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(', ')}`);
   const plan = planCleanup(layout, stack, keep);
@@ -26,6 +23,10 @@ export async function cleanupAfterDeploy(
   const runs = pruneRuns(layout, stack);
   if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
 }
+
+/** A failed cleanup after a deploy that is live and recorded: old releases stay until the next one. */
+export const cleanupLater = (run: RunContext) => (err: unknown) =>
+  run.report.log(`retention skipped: ${errorMessage(err)}`, 'warn', 'cleanup');
 
 /** Run journals (and their staged inputs) are kept this long; the history keeps every record forever. */
 export const RUN_JOURNAL_DAYS = 30;

@@ -50,6 +50,35 @@ export function parseOp<O extends NonNullable<ParseArgsConfig['options']>>(
   return { v: values, arg: p[0] };
 }
 
+/** Adds the option of every operator command that changes something: `--actor`, who did it. */
+export function withActor<const O extends NonNullable<ParseArgsConfig['options']>>(options: O) {
+  return { ...options, actor: { type: 'string' } } as const;
+}
+
+/**
+ * The argument parser of an operator command that changes one thing and records who did it and
+ * why (verify, unverify, unlock): its options plus `--<text>` and `--actor`. The parser checks, in
+ * this order, the required <positional>, `--root` (as a layout), the text and the actor.
+ */
+export function recordedOpParser<const O extends NonNullable<ParseArgsConfig['options']>, T>(
+  command: string,
+  positional: string,
+  check: (value: string) => T,
+  text: 'note' | 'reason',
+  options: O = {} as O,
+) {
+  const textOption = { [text]: { type: 'string' } } as Record<typeof text, { type: 'string' }>;
+  const all = withActor({ ...options, ...textOption });
+  return (argv: string[], usage: string) => {
+    const { v, arg } = parseOp(command, argv, all, usage, positional);
+    const values = v as { root?: string; actor?: string } & Partial<Record<typeof text, string>>;
+    const target = check(arg!);
+    const layout = rootLayout(values.root);
+    const note = textArg(text, values[text]);
+    return { v, target, layout, text: note, actor: actorArg(values.actor) };
+  };
+}
+
 /** `--lock-timeout SECONDS` (default 600, as for deploys). */
 export const lockTimeoutArg = (value: string | undefined): number =>
   check(commonOptions.lock_timeout_s, integer('--lock-timeout', value));

@@ -12,7 +12,7 @@ import { acquireLock } from '../domain/lock.js';
 import { describeHolder, holderAlive, readHolder } from '../domain/lock-holder.js';
 import { readManifest } from '../domain/manifest.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
-import { actorArg, lockTimeoutArg, rootLayout, parseOp } from './argv.js';
+import { actorArg, lockTimeoutArg, rootLayout, parseOp, withActor } from './argv.js';
 import { selectStacks } from './stacks.js';
 import { paint, print, printJson, table } from './table.js';
 
@@ -165,11 +165,10 @@ function render(r: CleanupResult): string {
     .join('\n');
 }
 
-const cleanupOptions = {
+const cleanupOptions = withActor({
   keep: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
-  actor: { type: 'string' },
-} as const;
+});
 
 export const cleanupCommand: Command = {
   usage:

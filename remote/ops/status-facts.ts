@@ -18,7 +18,7 @@ import { errorMessage, Reporter } from '../report.js';
 import { holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
 import { readManifest, type StoredManifest } from '../domain/manifest.js';
 import { loadRelease, mainImage } from '../domain/release.js';
-import { readStack, serviceRows } from '../engine/swarm.js';
+import { readStack, serviceRows } from '../engine/swarm-stack.js';
 import { checkLiveLink, liveReleaseId, readLiveLink } from '../domain/live-link.js';
 import { releaseServiceImages, type ServiceImage } from '../domain/compose-services.js';
 

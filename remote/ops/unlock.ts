@@ -8,7 +8,7 @@ import { Reporter } from '../report.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
 import { removeLock } from '../domain/lock.js';
 import { describeHolder, holderAlive, readHolder, type LockHolder } from '../domain/lock-holder.js';
-import { actorArg, rootLayout, stackArg, textArg, parseOp } from './argv.js';
+import { recordedOpParser, stackArg } from './argv.js';
 import { print, printJson } from './table.js';
 
 /** What the operator is told about a holder before removing its lock. */
@@ -23,21 +23,15 @@ export function describeLockState(holder: LockHolder | undefined): string {
   return `held by ${describeHolder(holder)}; ${where}`;
 }
 
-const unlockOptions = {
+const parseUnlockArgs = recordedOpParser('unlock', 'stack', stackArg, 'reason', {
   yes: { type: 'boolean', default: false },
-  reason: { type: 'string' },
-  actor: { type: 'string' },
-} as const;
+});
 
 export const unlockCommand: Command = {
   usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
   summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
   async main(argv) {
-    const { v, arg } = parseOp('unlock', argv, unlockOptions, this.usage, 'stack');
-    const stack = stackArg(arg!);
-    const layout = rootLayout(v.root);
-    const reason = textArg('reason', v.reason);
-    const actor = actorArg(v.actor);
+    const { v, target: stack, layout, text: reason, actor } = parseUnlockArgs(argv, this.usage);
     const path = layout.lockFile(stack);
     if (!exists(path)) {
       if (v.json) printJson({ stack, lock: path, locked: false, removed: false });

@@ -17,7 +17,7 @@ import type { Layout } from '../../common/layout.js';
 import { errorMessage } from '../report.js';
 import { parseMarker, type StoredMarker, type VerifiedMarker } from '../domain/verified-marker.js';
 import { appendRecord, historyRecord } from '../domain/records.js';
-import { actorArg, rootLayout, tagArg, textArg, parseOp } from './argv.js';
+import { recordedOpParser, tagArg } from './argv.js';
 import { print, printJson, table } from './table.js';
 
 /** What a marker file held: JSON, `empty` (made by `touch`), or `unreadable`. */
@@ -132,23 +132,15 @@ function describeMarker(m: MarkerContent | undefined): string {
   return `the marker written ${m.verified_at ?? '?'} by ${m.verified_by || '?'}`;
 }
 
-const verifyOptions = {
-  'digest-file': { type: 'string' },
-  provenance: { type: 'string' },
-  note: { type: 'string' },
-  actor: { type: 'string' },
-} as const;
+const verifyOptions = { 'digest-file': { type: 'string' }, provenance: { type: 'string' } } as const;
+const parseVerifyArgs = recordedOpParser('verify', 'image_tag', tagArg, 'note', verifyOptions);
 
 export const verifyCommand: Command = {
   usage:
     'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
   summary: 'mark an image tag as verified on staging (production deploys need it)',
   async main(argv) {
-    const { v, arg } = parseOp('verify', argv, verifyOptions, this.usage, 'image_tag');
-    const tag = tagArg(arg!);
-    const layout = rootLayout(v.root);
-    const note = textArg('note', v.note);
-    const actor = actorArg(v.actor);
+    const { v, target: tag, layout, text: note, actor } = parseVerifyArgs(argv, this.usage);
     const file = pathArg(v['digest-file']);
     const digests = file ? digestsFromFile(file, tag) : {};
     const provenance = v.provenance ? provenanceArg(v.provenance) : undefined;
@@ -174,15 +166,14 @@ export const verifyCommand: Command = {
   },
 };
 
+const parseUnverifyArgs = recordedOpParser('unverify', 'image_tag', tagArg, 'note');
+
 export const unverifyCommand: Command = {
   usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
   summary: 'remove the verified marker of an image tag (production deploys of it fail again)',
   async main(argv) {
-    const options = { note: { type: 'string' }, actor: { type: 'string' } } as const;
-    const { v, arg } = parseOp('unverify', argv, options, this.usage, 'image_tag');
-    const tag = tagArg(arg!);
-    const layout = rootLayout(v.root);
-    const done = unverifyTag(layout, tag, { note: textArg('note', v.note), actor: actorArg(v.actor) });
+    const { v, target: tag, layout, text: note, actor } = parseUnverifyArgs(argv, this.usage);
+    const done = unverifyTag(layout, tag, { note, actor });
     if (v.json) printJson(done);
     else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
     return 0;

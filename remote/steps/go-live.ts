@@ -1,5 +1,5 @@
-// switch → up → smoke for one release: the three steps that make it live. A deploy names them one
-// by one; rollback, auto-rollback and restore run them through `goLive` under a step prefix.
+// switch → up → smoke for one release: the three steps that make it live. Deploy and rollback name
+// them one by one; auto-rollback and restore run them through `goLive` under a step prefix.
 import type { Engine } from '../engine/engine.js';
 import type { Release } from '../domain/release.js';
 import type { RunContext } from '../run-context.js';

@@ -1,6 +1,7 @@
 // The record step's outcomes: what a run that made a release live reports, however the history
 // line went. Recording itself is remote/domain/records.ts (recordLive).
-import type { ProvenanceRecord } from '../../common/request.js';
+import type { ProvenanceRecord, RollbackRequest } from '../../common/request.js';
+import { readManifest } from '../domain/manifest.js';
 import type { Live, LiveHow } from '../domain/records.js';
 import type { Engine } from '../engine/engine.js';
 import type { GateOutcome } from './gate.js';
@@ -37,4 +38,16 @@ export function deployedHow(
   const extra = { gate, images: r.meta.images, ...(provenance ? { provenance } : {}) };
   const { env, who } = run;
   return { mode: 'deploy', previous, env, gate, compose: engine.variant, who, extra, provenance };
+}
+
+/** How a rollback went live: in the environment asked for, else the one the manifest or release names. */
+export function rolledBackHow(
+  run: RunContext,
+  req: RollbackRequest,
+  r: Release,
+  engine: Engine,
+  liveId: string,
+): LiveHow {
+  const env = req.env || readManifest(run.layout, run.stack)?.env || r.meta.env;
+  return { mode: 'rollback', previous: liveId, env, gate: 'rollback', compose: engine.variant, who: run.who };
 }

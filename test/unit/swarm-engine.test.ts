@@ -14,14 +14,14 @@ import {
   swarmRole,
   taskInspect,
 } from '../../remote/commands/swarm.js';
+import { stackEnv } from '../../remote/engine/swarm.js';
 import {
   judgeStack,
   serviceRows,
-  stackEnv,
   stillMoving,
   type SwarmService,
   type SwarmTask,
-} from '../../remote/engine/swarm.js';
+} from '../../remote/engine/swarm-stack.js';
 import { checkSameEngine, engineFor } from '../../remote/engine/choose.js';
 import type { Host } from '../../remote/engine/engine.js';
 import { DeployError } from '../../remote/errors.js';
