@@ -6,7 +6,7 @@ import {
   fleetSettings,
   serverOptions,
   sshEndpoint
-} from "./chunks/chunk-X4AHJJC3.js";
+} from "./chunks/chunk-FG3DW3KW.js";
 import {
   InputError,
   Problems,
@@ -20,7 +20,7 @@ import {
   show,
   text
 } from "./chunks/chunk-SXDYCLSA.js";
-import "./chunks/chunk-45WJR45V.js";
+import "./chunks/chunk-24WOHV2D.js";
 import {
   outputStatusOf,
   setStatus
@@ -481,7 +481,7 @@ async function loadManifest(settings) {
     const { getDigestManifest } = await import("./chunks/load-COPMUTXN.js");
     const m = await getDigestManifest(settings.digests, settings.imageTag);
     info(`Manifest from ${m.source}: commit ${m.manifest.git_sha}, built ${m.manifest.built_at_utc}`);
-    if (settings.mode === "deploy") (await import("./chunks/deploy-CCNCLA47.js")).precheckDeploy(settings, m);
+    if (settings.mode === "deploy") (await import("./chunks/deploy-INP2CG35.js")).precheckDeploy(settings, m);
     if (settings.provenance.mode !== "off") m.provenance = await provenanceOf(settings, m.manifest);
     return m;
   });
@@ -501,13 +501,13 @@ async function runModes(settings, signal) {
     );
     return;
   }
-  const { runMode } = await import("./chunks/runners-UYIWEV4M.js");
+  const { runMode } = await import("./chunks/runners-V433ZGAZ.js");
   const manifest = needsManifest(settings.mode) ? await loadManifest(settings) : void 0;
   if (signal.aborted) throw new Error("The job was cancelled before anything ran on the server.");
   const knobs = testKnobs();
   const opts = { signal, backoffBaseMs: knobs.backoffBaseMs, remoteScript: knobs.remoteScript };
   if (settings.fleet) {
-    const { runFleet } = await import("./chunks/run-LCNTLSLL.js");
+    const { runFleet } = await import("./chunks/run-7N2TPYK4.js");
     const configs = settings.fleet.endpoints.map((e) => hostConfig(e, settings, knobs));
     await runFleet(settings, configs, manifest, opts);
     return;

@@ -7794,104 +7794,6 @@ var require_dist2 = __commonJS({
   }
 });
 
-// remote/cli/follow.ts
-var import_node_fs2 = require("node:fs");
-
-// common/events.ts
-function parseEventLine(line) {
-  if (!line.trim()) return void 0;
-  try {
-    const e = JSON.parse(line);
-    return e && e.v === 1 && typeof e.type === "string" ? e : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
-// remote/domain/process.ts
-var import_node_fs = require("node:fs");
-var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function processStartTime(pid) {
-  try {
-    const stat = (0, import_node_fs.readFileSync)(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return void 0;
-  }
-}
-var sameProcessRuns = (pid, startTime) => processStartTime(pid) === startTime;
-function pidExists(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-var pidFileOf = (journal) => `${journal.slice(0, -".jsonl".length)}.pid`;
-function writePidFile(journal) {
-  (0, import_node_fs.writeFileSync)(
-    pidFileOf(journal),
-    JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + "\n"
-  );
-}
-function executorAlive(pidFile) {
-  try {
-    const { pid, start_time } = JSON.parse((0, import_node_fs.readFileSync)(pidFile, "utf8"));
-    return sameProcessRuns(pid, start_time);
-  } catch {
-    return (0, import_node_fs.existsSync)(pidFile);
-  }
-}
-
-// remote/cli/follow.ts
-async function follow(journal, offset, write, opts = {}) {
-  const pidFile = pidFileOf(journal);
-  const pollMs = opts.pollMs ?? 25;
-  const fd = (0, import_node_fs2.openSync)(journal, "r");
-  const began = Date.now();
-  let pos = offset;
-  let pending = "";
-  try {
-    for (; ; ) {
-      const size = (0, import_node_fs2.fstatSync)(fd).size;
-      if (size > pos) {
-        const buf = Buffer.alloc(size - pos);
-        (0, import_node_fs2.readSync)(fd, buf, 0, buf.length, pos);
-        pos = size;
-        const text = pending + buf.toString("utf8");
-        const cut = text.lastIndexOf("\n") + 1;
-        pending = text.slice(cut);
-        if (cut) {
-          const complete = text.slice(0, cut);
-          write(complete);
-          if (complete.split("\n").some((l) => parseEventLine(l)?.type === "result")) return;
-        }
-        continue;
-      }
-      const pidKnown = (0, import_node_fs2.existsSync)(pidFile);
-      if ((pidKnown || Date.now() - began > (opts.startGraceMs ?? 1e4)) && !executorAlive(pidFile)) {
-        if ((0, import_node_fs2.fstatSync)(fd).size > pos) continue;
-        write(
-          JSON.stringify({
-            v: 1,
-            ts: (/* @__PURE__ */ new Date()).toISOString(),
-            type: "result",
-            mode: "unknown",
-            status: "failed",
-            msg: `the executor stopped without a result (killed?). Journal: ${journal}. Check the server with: seisei-deploy status`,
-            error: "executor died"
-          }) + "\n"
-        );
-        return;
-      }
-      await sleep(pollMs);
-    }
-  } finally {
-    (0, import_node_fs2.closeSync)(fd);
-  }
-}
-
 // remote/argv/args.ts
 var import_node_os = require("node:os");
 var import_node_path = require("node:path");
@@ -14679,9 +14581,8 @@ function imageLines(value) {
   return mapping;
 }
 
-// remote/cli/run.ts
-var import_node_child_process4 = require("node:child_process");
-var import_node_fs27 = require("node:fs");
+// remote/cli/commands.ts
+var import_node_fs35 = require("node:fs");
 
 // common/layout.ts
 var import_node_path2 = require("node:path");
@@ -14719,81 +14620,162 @@ function newReleaseId(tag, now2 = /* @__PURE__ */ new Date()) {
   return `${tag}__${stamp}`;
 }
 
-// common/request.ts
-var REQUEST_FORMAT = 1;
-var absPath = (field) => string2().refine(isSafeAbsPath, {
-  error: `${field} must be an absolute path without '..'`
-});
-var commonOptions = {
-  root: absPath("root").default(DEFAULT_ROOT),
-  source: absPath("source").default(DEFAULT_STACKS_SOURCE),
-  actor: freeText("actor", 200).default(""),
-  run_id: freeText("run_id", 100).default(""),
-  run_key: runKey.optional(),
-  lock_timeout_s: number2().int().min(0).max(86400).default(600),
-  gated_envs: array(envName).default(["production"]),
-  keep_releases: number2().int().min(1).max(1e3).optional()
-};
-var registryLogin = object({
-  registry: freeText("registry", 255).regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, {
-    error: "registry must be a host name with an optional port, e.g. ghcr.io"
-  }),
-  username: freeText("registry_username", 255).min(1),
-  password_file: absPath("registry password file")
-}).optional();
-var provenanceRecord = object({
-  state: _enum(["verified", "warned", "off"]),
-  mode: _enum(["off", "warn", "require"]),
-  signer_workflow: freeText("provenance.signer_workflow", 300).optional(),
-  signer_ref: freeText("provenance.signer_ref", 300).optional(),
-  /** digest -> where its bundle is */
-  bundles: record(string2().regex(/^sha256:[0-9a-f]{64}$/), freeText("provenance bundle", 500)).optional()
-});
-var fleetPosition = strictObject({
-  size: number2().int().min(1).max(1e3),
-  position: number2().int().min(1).max(1e3)
-}).refine((f) => f.position <= f.size, { error: "fleet.position must be at most fleet.size" });
-var deployRequest = object({
-  command: literal("deploy"),
-  stack: stackName,
-  env: envName,
-  image_tag: imageTag,
-  digest_file: absPath("digest_file"),
-  images: imageMapping.optional(),
-  break_glass: boolean2().default(false),
-  reason: freeText("break_glass_reason", 1e3).default(""),
-  registry_login: registryLogin,
-  provenance: provenanceRecord.optional(),
-  /** A dry run of validate + gate + safety, without the lock; nothing changes (a fleet's pre-check). */
-  check: boolean2().default(false),
-  fleet: fleetPosition.optional(),
-  ...commonOptions
-});
-var rollbackRequest = object({
-  command: literal("rollback"),
-  stack: stackName,
-  env: envName,
-  steps: number2().int().min(1).max(100).default(1),
-  /** Go to exactly this release (a rollback candidate), not N steps back: a fleet's way back. */
-  to: string2().refine((v) => RELEASE_ID_RE.test(v), { error: "to must be a release id (<tag>__<YYYYMMDDTHHMMSSZ>)" }).optional(),
-  fleet: fleetPosition.optional(),
-  ...commonOptions
-});
-function formatIssues(err) {
-  return err.issues.map((i) => {
-    const field = i.path.join(".");
-    return field && !i.message.startsWith(field) ? `${field}: ${i.message}` : i.message;
-  }).join("\n");
+// remote/caller.ts
+var import_node_child_process = require("node:child_process");
+var import_node_fs2 = require("node:fs");
+var import_node_path4 = require("node:path");
+
+// remote/ownership.ts
+var import_node_fs = require("node:fs");
+var import_node_path3 = require("node:path");
+var runsAsRoot = () => process.geteuid?.() === 0;
+var MAX_LINKS = 40;
+function refuse(field, path, why) {
+  throw new DeployError(
+    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
+    2
+  );
+}
+function untrustedReason(st, ancestor) {
+  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
+  const writable = st.mode & 18;
+  if (!writable) return void 0;
+  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
+  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
+  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
+}
+function checkRootOwnedPath(path, field, hops = 0) {
+  const abs = (0, import_node_path3.resolve)(path);
+  const parts = abs.split("/").filter(Boolean);
+  let at = "/";
+  for (let i = 0; i <= parts.length; i++) {
+    if (i > 0) at = (0, import_node_path3.join)(at, parts[i - 1]);
+    let st;
+    try {
+      st = (0, import_node_fs.lstatSync)(at);
+    } catch (err) {
+      if (err.code === "ENOENT") return;
+      refuse(field, at, `cannot be checked (${err.message})`);
+    }
+    if (st.isSymbolicLink()) {
+      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
+      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
+      const target2 = (0, import_node_path3.resolve)((0, import_node_path3.dirname)(at), (0, import_node_fs.readlinkSync)(at));
+      return checkRootOwnedPath((0, import_node_path3.join)(target2, ...parts.slice(i)), field, hops + 1);
+    }
+    const why = untrustedReason(st, i < parts.length);
+    if (why) refuse(field, at, why);
+  }
+}
+function checkRootOwnedTree(dir, field) {
+  checkRootOwnedPath(dir, field);
+  const walk = (d) => {
+    let names3;
+    try {
+      names3 = (0, import_node_fs.readdirSync)(d);
+    } catch (err) {
+      if (err.code === "ENOENT" || err.code === "ENOTDIR")
+        return;
+      throw err;
+    }
+    for (const name of names3) {
+      const p = (0, import_node_path3.join)(d, name);
+      const st = (0, import_node_fs.lstatSync)(p);
+      if (st.isSymbolicLink()) {
+        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
+        continue;
+      }
+      const why = untrustedReason(st, false);
+      if (why) refuse(field, p, why);
+      if (st.isDirectory()) walk(p);
+    }
+  };
+  walk(dir);
+}
+function layoutDirs(root, stack) {
+  const paths = layout(root);
+  const dirs = [
+    paths.root,
+    paths.releasesDir,
+    paths.stacksDir,
+    paths.backupsDir,
+    paths.verifiedDir,
+    paths.currentDir,
+    paths.locksDir,
+    paths.binDir
+  ];
+  dirs.push((0, import_node_path3.join)(paths.releasesDir, "stacks"), (0, import_node_path3.join)(paths.releasesDir, "runs"));
+  if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
+  return dirs;
+}
+function checkTrustedRoot(root, stack) {
+  if (!runsAsRoot()) return;
+  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
+}
+function checkTrustedSource(source, stack) {
+  if (!runsAsRoot()) return;
+  checkRootOwnedTree((0, import_node_path3.join)(source, stack), "--source (stacks_source)");
 }
 
-// remote/domain/manifest.ts
-var import_node_fs9 = require("node:fs");
-var import_node_path8 = require("node:path");
+// remote/caller.ts
+var ID_RE = /^[0-9]{1,10}$/;
+function sudoCaller(env = process.env) {
+  if (!runsAsRoot()) return void 0;
+  const uid = env.SUDO_UID ?? "";
+  if (!ID_RE.test(uid) || Number(uid) === 0) return void 0;
+  const gid = ID_RE.test(env.SUDO_GID ?? "") ? Number(env.SUDO_GID) : Number(uid);
+  return { uid: Number(uid), gid, user: env.SUDO_USER || `uid ${uid}` };
+}
+var MAX_INPUT_BYTES = 2 * 1024 * 1024;
+function readAsCaller(path, field, caller) {
+  const res = (0, import_node_child_process.spawnSync)("/bin/cat", ["--", path], {
+    uid: caller.uid,
+    gid: caller.gid,
+    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: MAX_INPUT_BYTES,
+    timeout: 1e4,
+    encoding: "utf8"
+  });
+  const why = res.error?.code === "ENOBUFS" ? `is larger than ${MAX_INPUT_BYTES} bytes` : res.error ? `cannot be read (${res.error.message})` : res.status !== 0 ? `cannot be read by ${caller.user}: ${String(res.stderr).trim().split("\n")[0]?.slice(0, 300) || `exit ${res.status}`}` : void 0;
+  if (why)
+    throw new DeployError(
+      `${field}: ${path} ${why}. Under sudo the executor reads files with the rights of the user who ran it (${caller.user}); give a file that user can read, or send it on stdin`,
+      2
+    );
+  return String(res.stdout);
+}
+function readInputFile(path, field) {
+  if (path === "-") return (0, import_node_fs2.readFileSync)(0, "utf8");
+  const caller = sudoCaller();
+  if (caller) return readAsCaller(path, field, caller);
+  try {
+    return (0, import_node_fs2.readFileSync)(path, "utf8");
+  } catch (err) {
+    throw new DeployError(`${field}: ${path} cannot be read: ${err.message}`, 2);
+  }
+}
+function isStagedRequest(file) {
+  const path = (0, import_node_path4.resolve)(file);
+  const dir = (0, import_node_path4.dirname)(path);
+  if ((0, import_node_path4.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path4.basename)((0, import_node_path4.dirname)((0, import_node_path4.dirname)(dir))) !== "runs" || (0, import_node_path4.basename)((0, import_node_path4.dirname)((0, import_node_path4.dirname)((0, import_node_path4.dirname)(dir)))) !== "releases")
+    return false;
+  try {
+    checkRootOwnedPath(path, "request file");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// remote/install-cli.ts
+var import_node_crypto = require("node:crypto");
+var import_node_fs4 = require("node:fs");
 
 // remote/fsutil.ts
 var import_node_fs3 = require("node:fs");
-var import_node_child_process = require("node:child_process");
-var import_node_path3 = require("node:path");
+var import_node_child_process2 = require("node:child_process");
+var import_node_path5 = require("node:path");
 function fsyncDir(dir) {
   const fd = (0, import_node_fs3.openSync)(dir, "r");
   try {
@@ -14804,10 +14786,10 @@ function fsyncDir(dir) {
 }
 function tempNameBeside(path) {
   const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
-  return (0, import_node_path3.join)((0, import_node_path3.dirname)(path), `.${(0, import_node_path3.basename)(path)}.tmp-${process.pid}-${suffix}`);
+  return (0, import_node_path5.join)((0, import_node_path5.dirname)(path), `.${(0, import_node_path5.basename)(path)}.tmp-${process.pid}-${suffix}`);
 }
 function writeFileAtomic(path, data, mode = 420) {
-  (0, import_node_fs3.mkdirSync)((0, import_node_path3.dirname)(path), { recursive: true });
+  (0, import_node_fs3.mkdirSync)((0, import_node_path5.dirname)(path), { recursive: true });
   const tmp = tempNameBeside(path);
   const fd = (0, import_node_fs3.openSync)(tmp, "wx", mode);
   try {
@@ -14822,13 +14804,13 @@ function writeFileAtomic(path, data, mode = 420) {
     (0, import_node_fs3.rmSync)(tmp, { force: true });
     throw err;
   }
-  fsyncDir((0, import_node_path3.dirname)(path));
+  fsyncDir((0, import_node_path5.dirname)(path));
 }
 function writeAll(fd, buf) {
   for (let off = 0; off < buf.length; ) off += (0, import_node_fs3.writeSync)(fd, buf, off, buf.length - off);
 }
 function appendLineDurable(path, line, mode = 420) {
-  (0, import_node_fs3.mkdirSync)((0, import_node_path3.dirname)(path), { recursive: true });
+  (0, import_node_fs3.mkdirSync)((0, import_node_path5.dirname)(path), { recursive: true });
   const { O_RDWR, O_APPEND, O_CREAT, O_NOFOLLOW } = import_node_fs3.constants;
   const fd = (0, import_node_fs3.openSync)(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, mode);
   try {
@@ -14871,7 +14853,7 @@ async function deleteTrees(dirs) {
 function rmRf(dir) {
   return new Promise((resolve6) => {
     let stderr = "";
-    const child = (0, import_node_child_process.spawn)("rm", ["-rf", "--", dir], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = (0, import_node_child_process2.spawn)("rm", ["-rf", "--", dir], { stdio: ["ignore", "ignore", "pipe"] });
     child.stderr.setEncoding("utf8").on("data", (d) => void (stderr += d.slice(0, 2e3)));
     child.on("error", (err) => {
       if (err.code !== "ENOENT") return resolve6(`could not delete ${dir}: rm -rf: ${err.message}`);
@@ -14891,12 +14873,220 @@ function rmRf(dir) {
   });
 }
 
-// remote/domain/releases.ts
+// common/request.ts
+var REQUEST_FORMAT = 1;
+var absPath = (field) => string2().refine(isSafeAbsPath, {
+  error: `${field} must be an absolute path without '..'`
+});
+var commonOptions = {
+  root: absPath("root").default(DEFAULT_ROOT),
+  source: absPath("source").default(DEFAULT_STACKS_SOURCE),
+  actor: freeText("actor", 200).default(""),
+  run_id: freeText("run_id", 100).default(""),
+  run_key: runKey.optional(),
+  lock_timeout_s: number2().int().min(0).max(86400).default(600),
+  gated_envs: array(envName).default(["production"]),
+  keep_releases: number2().int().min(1).max(1e3).optional()
+};
+var registryLogin = object({
+  registry: freeText("registry", 255).regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, {
+    error: "registry must be a host name with an optional port, e.g. ghcr.io"
+  }),
+  username: freeText("registry_username", 255).min(1),
+  password_file: absPath("registry password file")
+}).optional();
+var provenanceRecord = object({
+  state: _enum(["verified", "warned", "off"]),
+  mode: _enum(["off", "warn", "require"]),
+  signer_workflow: freeText("provenance.signer_workflow", 300).optional(),
+  signer_ref: freeText("provenance.signer_ref", 300).optional(),
+  /** digest -> where its bundle is */
+  bundles: record(string2().regex(/^sha256:[0-9a-f]{64}$/), freeText("provenance bundle", 500)).optional()
+});
+function describeProvenance(p) {
+  if (!p?.state) return "not checked";
+  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? "?"}` : "";
+  return `${p.state}${signer}`;
+}
+var fleetPosition = strictObject({
+  size: number2().int().min(1).max(1e3),
+  position: number2().int().min(1).max(1e3)
+}).refine((f) => f.position <= f.size, { error: "fleet.position must be at most fleet.size" });
+var deployRequest = object({
+  command: literal("deploy"),
+  stack: stackName,
+  env: envName,
+  image_tag: imageTag,
+  digest_file: absPath("digest_file"),
+  images: imageMapping.optional(),
+  break_glass: boolean2().default(false),
+  reason: freeText("break_glass_reason", 1e3).default(""),
+  registry_login: registryLogin,
+  provenance: provenanceRecord.optional(),
+  /** A dry run of validate + gate + safety, without the lock; nothing changes (a fleet's pre-check). */
+  check: boolean2().default(false),
+  fleet: fleetPosition.optional(),
+  ...commonOptions
+});
+var rollbackRequest = object({
+  command: literal("rollback"),
+  stack: stackName,
+  env: envName,
+  steps: number2().int().min(1).max(100).default(1),
+  /** Go to exactly this release (a rollback candidate), not N steps back: a fleet's way back. */
+  to: string2().refine((v) => RELEASE_ID_RE.test(v), { error: "to must be a release id (<tag>__<YYYYMMDDTHHMMSSZ>)" }).optional(),
+  fleet: fleetPosition.optional(),
+  ...commonOptions
+});
+function formatIssues(err) {
+  return err.issues.map((i) => {
+    const field = i.path.join(".");
+    return field && !i.message.startsWith(field) ? `${field}: ${i.message}` : i.message;
+  }).join("\n");
+}
+
+// remote/version.ts
+var TOOL_VERSION = true ? "1.0.0" : "dev";
+
+// remote/install-cli.ts
+var SHEBANG = "#!/usr/bin/env node";
+function installable(script) {
+  if (!script || !script.endsWith(".cjs")) return void 0;
+  return (0, import_node_fs4.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
+}
+function installExecutor(paths, script) {
+  (0, import_node_fs4.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
+  (0, import_node_fs4.chmodSync)(paths.binDir, 493);
+  const tmp = tempNameBeside(paths.cli);
+  try {
+    (0, import_node_fs4.copyFileSync)(script, tmp);
+    (0, import_node_fs4.chmodSync)(tmp, 493);
+    const fd = (0, import_node_fs4.openSync)(tmp, "r");
+    try {
+      (0, import_node_fs4.fsyncSync)(fd);
+    } finally {
+      (0, import_node_fs4.closeSync)(fd);
+    }
+    (0, import_node_fs4.renameSync)(tmp, paths.cli);
+  } catch (err) {
+    (0, import_node_fs4.rmSync)(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(paths.binDir);
+  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs4.readFileSync)(paths.cli)).digest("hex");
+}
+function installCli(paths, report, script = process.argv[1]) {
+  const bundle = installable(script);
+  if (!bundle) return;
+  try {
+    installExecutor(paths, bundle);
+  } catch (err) {
+    report.log(`could not install the operator CLI at ${paths.cli}: ${err.message}`, "warn");
+  }
+}
+var installCommand = {
+  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
+  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
+  async main(argv) {
+    const v = parseNoArgs("install", argv, this.usage);
+    const parsed = commonOptions.root.safeParse(v.root);
+    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
+    const bundle = installable(process.argv[1]);
+    if (!bundle)
+      throw new DeployError(
+        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    if (!runsAsRoot())
+      throw new DeployError(
+        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
+        2
+      );
+    const paths = layout(parsed.data);
+    for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, "--root");
+    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs4.mkdirSync)(d, { recursive: true, mode: 493 });
+    const sha256 = installExecutor(paths, bundle);
+    checkRootOwnedPath(paths.cli, "--root");
+    const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
+    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
+    else
+      process.stdout.write(
+        `installed ${paths.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
+sudoers rule for a deploy user that may run only this executor:
+  deploy ALL=(root) NOPASSWD: ${paths.cli}
+`
+      );
+    return 0;
+  }
+};
+var versionCommand = {
+  usage: "seisei-deploy version [--json]",
+  summary: "print the tool version and the request format this executor accepts",
+  async main(argv) {
+    const v = parseNoArgs("version", argv, this.usage);
+    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
+    process.stdout.write(
+      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
+`
+    );
+    return 0;
+  }
+};
+
+// remote/domain/live-link.ts
 var import_node_fs5 = require("node:fs");
-var import_node_path4 = require("node:path");
+var import_node_path6 = require("node:path");
+function readLiveLink(layout2, stack) {
+  const path = layout2.liveLink(stack);
+  let st;
+  try {
+    st = (0, import_node_fs5.lstatSync)(path);
+  } catch {
+    return { path, kind: "missing" };
+  }
+  if (!st.isSymbolicLink()) return { path, kind: st.isDirectory() ? "directory" : "file" };
+  const target2 = (0, import_node_path6.resolve)((0, import_node_path6.dirname)(path), (0, import_node_fs5.readlinkSync)(path));
+  const ours = (0, import_node_path6.dirname)(target2) === layout2.stackReleases(stack);
+  return { path, kind: "symlink", target: target2, releaseId: ours ? (0, import_node_path6.basename)(target2) : void 0 };
+}
+function liveReleaseId(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  return link.kind === "symlink" ? link.releaseId : void 0;
+}
+function checkLiveLink(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  if (link.kind === "missing") return;
+  const how = `To migrate, freeze it into a release with this tool: move it aside (mv ${link.path} ${link.path}.pre-seisei), deploy, check, then remove the old copy.`;
+  const releases = layout2.stackReleases(stack);
+  if (link.kind !== "symlink")
+    throw new DeployError(`${link.path} is a real ${link.kind}, not a symlink into ${releases}/. ${how}`);
+  if ((0, import_node_path6.dirname)(link.target) !== releases)
+    throw new DeployError(`${link.path} points to ${link.target}, outside ${releases}/. ${how}`);
+}
+function switchLive(layout2, stack, releaseDir) {
+  (0, import_node_fs5.mkdirSync)(layout2.stacksDir, { recursive: true, mode: 493 });
+  const link = layout2.liveLink(stack);
+  const tmp = tempNameBeside(link);
+  (0, import_node_fs5.symlinkSync)(releaseDir, tmp);
+  try {
+    (0, import_node_fs5.renameSync)(tmp, link);
+  } catch (err) {
+    (0, import_node_fs5.unlinkSync)(tmp);
+    throw err;
+  }
+  fsyncDir(layout2.stacksDir);
+}
+function removeLive(layout2, stack) {
+  (0, import_node_fs5.rmSync)(layout2.liveLink(stack), { force: true });
+  fsyncDir(layout2.stacksDir);
+}
+
+// remote/domain/releases.ts
+var import_node_fs7 = require("node:fs");
+var import_node_path7 = require("node:path");
 
 // remote/domain/history.ts
-var import_node_fs4 = require("node:fs");
+var import_node_fs6 = require("node:fs");
 var HISTORY_MODE = 416;
 function appendHistory(path, record2) {
   appendLineDurable(path, JSON.stringify(record2), HISTORY_MODE);
@@ -14913,13 +15103,13 @@ function parseRecord(line) {
 function* linesFromEnd(path, chunkSize = 64 * 1024) {
   let fd;
   try {
-    fd = (0, import_node_fs4.openSync)(path, "r");
+    fd = (0, import_node_fs6.openSync)(path, "r");
   } catch (err) {
     if (err.code === "ENOENT") return;
     throw err;
   }
   try {
-    let pos = (0, import_node_fs4.fstatSync)(fd).size;
+    let pos = (0, import_node_fs6.fstatSync)(fd).size;
     let rest = [];
     const take = (head) => {
       const line = rest.length ? Buffer.concat([head, ...rest]) : head;
@@ -14930,7 +15120,7 @@ function* linesFromEnd(path, chunkSize = 64 * 1024) {
       const len = Math.min(chunkSize, pos);
       pos -= len;
       const chunk = Buffer.alloc(len);
-      (0, import_node_fs4.readSync)(fd, chunk, 0, len, pos);
+      (0, import_node_fs6.readSync)(fd, chunk, 0, len, pos);
       let end = len;
       for (let nl = chunk.lastIndexOf(10, end - 1); nl !== -1; nl = end ? chunk.lastIndexOf(10, end - 1) : -1) {
         const line = take(chunk.subarray(nl + 1, end));
@@ -14942,7 +15132,7 @@ function* linesFromEnd(path, chunkSize = 64 * 1024) {
     const first = take(Buffer.alloc(0));
     if (first) yield first;
   } finally {
-    (0, import_node_fs4.closeSync)(fd);
+    (0, import_node_fs6.closeSync)(fd);
   }
 }
 function* recordsFromEnd(path, filter = () => true, needle) {
@@ -14977,8 +15167,8 @@ var releaseMeta = object({
   created_at_utc: string2().default("")
 });
 function readReleaseMeta(dir) {
-  const path = (0, import_node_path4.join)(dir, RELEASE_META);
-  const parsed = releaseMeta.safeParse(JSON.parse((0, import_node_fs5.readFileSync)(path, "utf8")));
+  const path = (0, import_node_path7.join)(dir, RELEASE_META);
+  const parsed = releaseMeta.safeParse(JSON.parse((0, import_node_fs7.readFileSync)(path, "utf8")));
   if (!parsed.success)
     throw new DeployError(`${path} is not release metadata: ${formatIssues(parsed.error)}`);
   return parsed.data;
@@ -14996,20 +15186,20 @@ function stampOf(id) {
 }
 function releasesOnDisk(layout2, stack) {
   const dir = layout2.stackReleases(stack);
-  if (!(0, import_node_fs5.existsSync)(dir)) return { ids: [], badMarkers: /* @__PURE__ */ new Set() };
-  const entries = (0, import_node_fs5.readdirSync)(dir, { withFileTypes: true });
+  if (!(0, import_node_fs7.existsSync)(dir)) return { ids: [], badMarkers: /* @__PURE__ */ new Set() };
+  const entries = (0, import_node_fs7.readdirSync)(dir, { withFileTypes: true });
   const ids = entries.filter(
-    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs5.existsSync)((0, import_node_path4.join)(dir, e.name, RELEASE_META))
+    (e) => e.isDirectory() && RELEASE_ID_RE.test(e.name) && (0, import_node_fs7.existsSync)((0, import_node_path7.join)(dir, e.name, RELEASE_META))
   ).map((e) => e.name).sort(compareReleaseIds);
   const badMarkers = new Set(entries.filter((e) => e.name.startsWith(".bad-")).map((e) => e.name));
   return { ids, badMarkers };
 }
 function isBad(layout2, stack, id) {
-  return (0, import_node_fs5.existsSync)(layout2.badMarker(stack, id));
+  return (0, import_node_fs7.existsSync)(layout2.badMarker(stack, id));
 }
 function markBad(layout2, stack, id, why) {
   try {
-    (0, import_node_fs5.writeFileSync)(
+    (0, import_node_fs7.writeFileSync)(
       layout2.badMarker(stack, id),
       JSON.stringify({ release_id: id, marked_at: (/* @__PURE__ */ new Date()).toISOString(), why }) + "\n"
     );
@@ -15050,7 +15240,7 @@ function listReleases(layout2, stack) {
     dir: layout2.releaseDir(stack, id),
     succeeded: ok.has(id),
     // The same test as isBad, from the one listing: the marker is in this directory.
-    bad: badMarkers.has((0, import_node_path4.basename)(layout2.badMarker(stack, id)))
+    bad: badMarkers.has((0, import_node_path7.basename)(layout2.badMarker(stack, id)))
   }));
 }
 function rollbackCandidates(layout2, stack, than) {
@@ -15059,270 +15249,9 @@ function rollbackCandidates(layout2, stack, than) {
   );
 }
 
-// remote/domain/live-link.ts
-var import_node_fs6 = require("node:fs");
-var import_node_path5 = require("node:path");
-function readLiveLink(layout2, stack) {
-  const path = layout2.liveLink(stack);
-  let st;
-  try {
-    st = (0, import_node_fs6.lstatSync)(path);
-  } catch {
-    return { path, kind: "missing" };
-  }
-  if (!st.isSymbolicLink()) return { path, kind: st.isDirectory() ? "directory" : "file" };
-  const target2 = (0, import_node_path5.resolve)((0, import_node_path5.dirname)(path), (0, import_node_fs6.readlinkSync)(path));
-  const ours = (0, import_node_path5.dirname)(target2) === layout2.stackReleases(stack);
-  return { path, kind: "symlink", target: target2, releaseId: ours ? (0, import_node_path5.basename)(target2) : void 0 };
-}
-function liveReleaseId(layout2, stack) {
-  const link = readLiveLink(layout2, stack);
-  return link.kind === "symlink" ? link.releaseId : void 0;
-}
-function checkLiveLink(layout2, stack) {
-  const link = readLiveLink(layout2, stack);
-  if (link.kind === "missing") return;
-  const how = `To migrate, freeze it into a release with this tool: move it aside (mv ${link.path} ${link.path}.pre-seisei), deploy, check, then remove the old copy.`;
-  const releases = layout2.stackReleases(stack);
-  if (link.kind !== "symlink")
-    throw new DeployError(`${link.path} is a real ${link.kind}, not a symlink into ${releases}/. ${how}`);
-  if ((0, import_node_path5.dirname)(link.target) !== releases)
-    throw new DeployError(`${link.path} points to ${link.target}, outside ${releases}/. ${how}`);
-}
-function switchLive(layout2, stack, releaseDir) {
-  (0, import_node_fs6.mkdirSync)(layout2.stacksDir, { recursive: true, mode: 493 });
-  const link = layout2.liveLink(stack);
-  const tmp = tempNameBeside(link);
-  (0, import_node_fs6.symlinkSync)(releaseDir, tmp);
-  try {
-    (0, import_node_fs6.renameSync)(tmp, link);
-  } catch (err) {
-    (0, import_node_fs6.unlinkSync)(tmp);
-    throw err;
-  }
-  fsyncDir(layout2.stacksDir);
-}
-function removeLive(layout2, stack) {
-  (0, import_node_fs6.rmSync)(layout2.liveLink(stack), { force: true });
-  fsyncDir(layout2.stacksDir);
-}
-
-// remote/domain/compose-services.ts
-var import_node_fs8 = require("node:fs");
-var import_node_path7 = require("node:path");
-
-// remote/domain/stack-config.ts
-var import_node_fs7 = require("node:fs");
-var import_node_path6 = require("node:path");
-var import_yaml = __toESM(require_dist(), 1);
-var import_dotenv = __toESM(require_dist2(), 1);
-var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
-var smokeCheck = strictObject({
-  url: string2().regex(/^https?:\/\//, { error: "smoke url must start with http:// or https://" }),
-  expect_status: number2().int().min(100).max(599).optional(),
-  contains: string2().optional()
-});
-var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
-var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
-var timeouts = strictObject({
-  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
-  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
-  up: seconds("up", DEFAULT_TIMEOUTS.up)
-}).default({ ...DEFAULT_TIMEOUTS });
-var ENGINES = ["compose", "swarm"];
-var stackConfig = strictObject({
-  engine: _enum(ENGINES, { error: `must be one of: ${ENGINES.join(", ")} (leave it out for compose)` }).default("compose"),
-  smoke: array(smokeCheck).default([]),
-  smoke_timeout_s: number2().positive().max(3600).default(60),
-  wait_healthy: boolean2().default(true),
-  hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
-  keep_releases: number2().int().min(1).max(1e3).optional(),
-  timeouts
-});
-function readStackConfig(dir, composeFile) {
-  const path = (0, import_node_path6.join)(dir, composeFile);
-  let doc;
-  try {
-    doc = parseYaml((0, import_node_fs7.readFileSync)(path, "utf8"));
-  } catch (err) {
-    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
-  }
-  const block = doc?.["x-seisei-deploy"] ?? {};
-  const parsed = stackConfig.safeParse(block);
-  if (!parsed.success) {
-    throw new DeployError(
-      `x-seisei-deploy in ${path} is invalid:
-${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
-    );
-  }
-  return parsed.data;
-}
-function parseYaml(text) {
-  try {
-    return (0, import_yaml.parse)(text, { logLevel: "error" });
-  } catch (err) {
-    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
-    throw err;
-  }
-}
-var YamlSyntaxError = class extends Error {
-  name = "YamlSyntaxError";
-};
-function yamlErrorText(err) {
-  if (err instanceof YamlSyntaxError) return err.message;
-  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
-  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
-  const at = err.linePos?.[0];
-  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
-}
-function readEnvFile(path) {
-  return (0, import_node_fs7.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs7.readFileSync)(path)) : {};
-}
-function interpolate(text, vars) {
-  return text.replace(
-    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
-    (_, name, fallback) => vars[name] !== void 0 && vars[name] !== "" ? vars[name] : fallback ?? ""
-  );
-}
-function pinEnv(source, refs) {
-  const pending = new Map(Object.entries(refs));
-  const lines2 = source.length ? source.split("\n") : [];
-  const trailingNewline = source.endsWith("\n");
-  if (trailingNewline) lines2.pop();
-  const out = lines2.map((line) => {
-    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
-    const name = m?.[2];
-    if (name && refs[name] !== void 0) {
-      pending.delete(name);
-      return `${m[1]}${name}=${refs[name]}`;
-    }
-    return line;
-  });
-  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
-  return out.join("\n") + "\n";
-}
-
-// remote/domain/compose-services.ts
-function serviceImages(composeYaml, vars) {
-  const doc = parseYaml(composeYaml);
-  return Object.entries(doc?.services ?? {}).filter(
-    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
-  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
-}
-function releaseServiceImages(dir, composeFile) {
-  return serviceImages((0, import_node_fs8.readFileSync)((0, import_node_path7.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path7.join)(dir, ".env")));
-}
-function normalizeImage(ref) {
-  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
-  const lastPart = r.slice(r.lastIndexOf("/") + 1);
-  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
-  return r;
-}
-var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
-
-// remote/domain/release.ts
-function loadRelease(dir) {
-  const meta2 = readReleaseMeta(dir);
-  let config2;
-  let services;
-  return {
-    dir,
-    meta: meta2,
-    config: () => config2 ??= readStackConfig(dir, meta2.compose_file),
-    services: () => services ??= releaseServiceImages(dir, meta2.compose_file)
-  };
-}
-function stepTimeouts(r) {
-  try {
-    return r.config().timeouts;
-  } catch {
-    return { ...DEFAULT_TIMEOUTS };
-  }
-}
-function mainImage(meta2) {
-  const img = meta2.images["IMAGE_REF"] ?? Object.values(meta2.images)[0];
-  return img ? { ref: img.ref, digest: img.digest } : { ref: "", digest: "" };
-}
-
-// remote/version.ts
-var TOOL_VERSION = true ? "1.0.0" : "dev";
-
-// remote/domain/manifest.ts
-var image = object({ name: string2(), ref: string2(), digest: string2() });
-var currentManifest = object({
-  stack: string2(),
-  env: string2(),
-  image_tag: string2(),
-  image_ref: string2(),
-  image_digest: string2(),
-  release_id: string2(),
-  release_dir: string2(),
-  deployed_at_utc: string2(),
-  actor: string2(),
-  run_id: string2(),
-  break_glass: boolean2(),
-  break_glass_reason: string2(),
-  images: record(string2(), image).optional(),
-  git_sha: string2().optional(),
-  previous_release_id: string2().optional(),
-  mode: _enum(["deploy", "rollback", "auto-rollback"]).optional(),
-  gate: string2().optional(),
-  compose: string2().optional(),
-  tool_version: string2().optional(),
-  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
-  provenance: provenanceRecord.optional(),
-  /** In a fleet run: the hosts list's size and this host's position. */
-  fleet: fleetPosition.optional()
-});
-function buildManifest(meta2, dir, how) {
-  const main2 = mainImage(meta2);
-  return {
-    stack: meta2.stack,
-    env: how.env,
-    image_tag: meta2.image_tag,
-    image_ref: main2.ref,
-    image_digest: main2.digest,
-    release_id: meta2.release_id,
-    release_dir: dir,
-    deployed_at_utc: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
-    actor: how.actor,
-    run_id: how.run_id,
-    break_glass: how.break_glass,
-    break_glass_reason: how.break_glass_reason,
-    images: meta2.images,
-    git_sha: meta2.git_sha,
-    previous_release_id: how.previous,
-    mode: how.mode,
-    gate: how.gate,
-    compose: how.compose,
-    tool_version: TOOL_VERSION,
-    ...how.provenance ? { provenance: how.provenance } : {},
-    ...how.fleet ? { fleet: how.fleet } : {}
-  };
-}
-function writeManifest(layout2, m) {
-  writeFileAtomic(layout2.currentManifest(m.stack), JSON.stringify(m, null, 2) + "\n");
-}
-function readManifest(layout2, stack) {
-  try {
-    const parsed = currentManifest.safeParse(JSON.parse((0, import_node_fs9.readFileSync)(layout2.currentManifest(stack), "utf8")));
-    return parsed.success ? parsed.data : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function recordedLiveId(layout2, stack) {
-  const id = readManifest(layout2, stack)?.release_id ?? "";
-  if (RELEASE_ID_RE.test(id) && (0, import_node_fs9.existsSync)((0, import_node_path8.join)(layout2.releaseDir(stack, id), RELEASE_META))) return id;
-  return liveReleaseId(layout2, stack);
-}
-
-// remote/domain/plan.ts
-var import_node_fs11 = require("node:fs");
-
 // remote/report.ts
-var import_node_fs10 = require("node:fs");
-var import_node_path9 = require("node:path");
+var import_node_fs8 = require("node:fs");
+var import_node_path8 = require("node:path");
 var Reporter = class {
   constructor(journal, json, out = (l) => process.stdout.write(l + "\n")) {
     this.journal = journal;
@@ -15340,7 +15269,7 @@ var Reporter = class {
   journalWarned = false;
   toJournalDir(journal) {
     try {
-      (0, import_node_fs10.mkdirSync)((0, import_node_path9.dirname)(journal), { recursive: true, mode: 488 });
+      (0, import_node_fs8.mkdirSync)((0, import_node_path8.dirname)(journal), { recursive: true, mode: 488 });
     } catch (err) {
       this.journalError = errorMessage(err);
     }
@@ -15352,7 +15281,7 @@ var Reporter = class {
   }
   toJournal(line) {
     try {
-      (0, import_node_fs10.appendFileSync)(this.journal, line + "\n", { mode: 416 });
+      (0, import_node_fs8.appendFileSync)(this.journal, line + "\n", { mode: 416 });
     } catch (err) {
       if (this.journalWarned) return;
       this.journalWarned = true;
@@ -15412,202 +15341,1238 @@ function human(e) {
   return `result: ${e.status}${e.release_id ? " " + e.release_id : ""}${e.msg ? " \u2014 " + e.msg : ""}`;
 }
 
-// remote/domain/plan.ts
-function planRelease(req, releaseId) {
-  let text;
+// remote/domain/stack-config.ts
+var import_node_fs9 = require("node:fs");
+var import_node_path9 = require("node:path");
+var import_yaml = __toESM(require_dist(), 1);
+var import_dotenv = __toESM(require_dist2(), 1);
+var COMPOSE_FILES = ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"];
+var smokeCheck = strictObject({
+  url: string2().regex(/^https?:\/\//, { error: "smoke url must start with http:// or https://" }),
+  expect_status: number2().int().min(100).max(599).optional(),
+  contains: string2().optional()
+});
+var DEFAULT_TIMEOUTS = { pre_deploy: 1800, pull: 900, up: 600 };
+var seconds = (field, fallback) => number2({ error: `timeouts.${field} must be a number of seconds, e.g. ${fallback}` }).positive({ error: `timeouts.${field} must be more than 0 seconds` }).max(86400, { error: `timeouts.${field} must be at most 86400 seconds (one day)` }).default(fallback);
+var timeouts = strictObject({
+  pre_deploy: seconds("pre_deploy", DEFAULT_TIMEOUTS.pre_deploy),
+  pull: seconds("pull", DEFAULT_TIMEOUTS.pull),
+  up: seconds("up", DEFAULT_TIMEOUTS.up)
+}).default({ ...DEFAULT_TIMEOUTS });
+var ENGINES = ["compose", "swarm"];
+var stackConfig = strictObject({
+  engine: _enum(ENGINES, { error: `must be one of: ${ENGINES.join(", ")} (leave it out for compose)` }).default("compose"),
+  smoke: array(smokeCheck).default([]),
+  smoke_timeout_s: number2().positive().max(3600).default(60),
+  wait_healthy: boolean2().default(true),
+  hooks: strictObject({ pre_deploy: array(string2()).min(1).optional() }).default({}),
+  keep_releases: number2().int().min(1).max(1e3).optional(),
+  timeouts
+});
+function readStackConfig(dir, composeFile) {
+  const path = (0, import_node_path9.join)(dir, composeFile);
+  let doc;
   try {
-    text = (0, import_node_fs11.readFileSync)(req.digest_file, "utf8");
+    doc = parseYaml((0, import_node_fs9.readFileSync)(path, "utf8"));
   } catch (err) {
-    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
+    throw new DeployError(`${path} is not valid YAML: ${yamlErrorText(err)}`);
   }
-  const manifest = parseDigestManifest(text, req.image_tag);
-  const vars = resolveImageVars(manifest, req.images);
-  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
-  const images = Object.fromEntries(
-    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
-  );
-  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
-  return {
-    meta: {
-      stack: req.stack,
-      env: req.env,
-      release_id: releaseId,
-      image_tag: req.image_tag,
-      git_sha: manifest.git_sha,
-      images
-    },
-    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
-    refs: Object.values(images).map((i) => i.ref),
-    main: { ref: main2.ref, digest: main2.digest }
-  };
+  const block = doc?.["x-seisei-deploy"] ?? {};
+  const parsed = stackConfig.safeParse(block);
+  if (!parsed.success) {
+    throw new DeployError(
+      `x-seisei-deploy in ${path} is invalid:
+${formatIssues(parsed.error).replace(/^/gm, "  x-seisei-deploy.")}`
+    );
+  }
+  return parsed.data;
 }
-
-// remote/run-context.ts
-function openRun(req, report) {
-  const undo = [];
-  return {
-    layout: layout(req.root),
-    report,
-    who: {
-      actor: req.actor,
-      run_id: req.run_id,
-      break_glass: req.break_glass ?? false,
-      break_glass_reason: req.reason ?? "",
-      ...req.fleet ? { fleet: req.fleet } : {}
-    },
-    stack: req.stack,
-    env: req.env,
-    started: Date.now(),
-    step: (name, body, msg) => report.step(name, body, msg),
-    defer: (fn) => void undo.push(fn),
-    close: () => {
-      for (const fn of undo.splice(0).reverse()) fn();
-    }
-  };
-}
-
-// remote/steps/gate.ts
-var import_node_fs12 = require("node:fs");
-
-// remote/domain/verified-marker.ts
-var IS_NOT_A_DIGEST = "is not a sha256 digest";
-var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
-var marker = looseObject(
-  {
-    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
-  },
-  { error: "not a JSON object" }
-);
-function parseMarker(text) {
-  if (!text.trim()) return { kind: "empty" };
-  let value;
+function parseYaml(text) {
   try {
-    value = JSON.parse(text);
-  } catch {
-    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
+    return (0, import_yaml.parse)(text, { logLevel: "error" });
+  } catch (err) {
+    if (err instanceof import_yaml.YAMLError) throw new YamlSyntaxError(yamlErrorText(err));
+    throw err;
   }
-  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
-  if (parsed.success) return { kind: "marker", marker: value };
-  const issue2 = parsed.error.issues[0];
-  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
-  return { kind: "invalid", json: true, why };
 }
-
-// remote/steps/gate.ts
-function checkGate(layout2, opts) {
-  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
-  const path = layout2.marker(opts.tag);
-  if (!(0, import_node_fs12.existsSync)(path)) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(`Version not verified: ${path} does not exist`);
-  }
-  if (!(0, import_node_fs12.statSync)(path).isFile())
-    throw new DeployError(
-      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
-    );
-  const read = parseMarker((0, import_node_fs12.readFileSync)(path, "utf8"));
-  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
-  if (read.kind === "invalid")
-    throw new DeployError(
-      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
-    );
-  const marker2 = read.marker;
-  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
-  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
-  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
-  if (differ.length || missing.length) {
-    if (opts.breakGlass) return "break-glass";
-    throw new DeployError(
-      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
-    );
-  }
-  const state = marker2.provenance?.state;
-  if (state !== "verified") {
-    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
-    const bypass = unattested(opts, path, what);
-    if (bypass) return bypass;
-  }
-  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
+var YamlSyntaxError = class extends Error {
+  name = "YamlSyntaxError";
+};
+function yamlErrorText(err) {
+  if (err instanceof YamlSyntaxError) return err.message;
+  if (!(err instanceof import_yaml.YAMLError)) return err instanceof Error ? err.message : String(err);
+  const reason = (err.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "").replace(/:.*$/, "").slice(0, 120);
+  const at = err.linePos?.[0];
+  return `${at ? `line ${at.line}, column ${at.col}: ` : ""}${reason} (${err.code})`;
 }
-function unattested(opts, path, what) {
-  if (!opts.requireProvenance) return void 0;
-  if (opts.breakGlass) return "break-glass";
-  throw new DeployError(
-    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
+function readEnvFile(path) {
+  return (0, import_node_fs9.existsSync)(path) ? (0, import_dotenv.parse)((0, import_node_fs9.readFileSync)(path)) : {};
+}
+function interpolate(text, vars) {
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}/g,
+    (_, name, fallback) => vars[name] !== void 0 && vars[name] !== "" ? vars[name] : fallback ?? ""
   );
 }
-function checkDeployGate(run2, req, plan) {
-  const gate = checkGate(run2.layout, {
-    env: req.env,
-    gatedEnvs: req.gated_envs,
-    tag: req.image_tag,
-    digests: plan.digests,
-    breakGlass: req.break_glass,
-    requireProvenance: req.provenance?.mode === "require"
+function pinEnv(source, refs) {
+  const pending = new Map(Object.entries(refs));
+  const lines2 = source.length ? source.split("\n") : [];
+  const trailingNewline = source.endsWith("\n");
+  if (trailingNewline) lines2.pop();
+  const out = lines2.map((line) => {
+    const m = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*=/.exec(line);
+    const name = m?.[2];
+    if (name && refs[name] !== void 0) {
+      pending.delete(name);
+      return `${m[1]}${name}=${refs[name]}`;
+    }
+    return line;
   });
-  if (gate === "break-glass")
-    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
-  return gate;
+  for (const [name, ref] of pending) out.push(`${name}=${ref}`);
+  return out.join("\n") + "\n";
 }
 
-// remote/steps/preflight.ts
-var fs = __toESM(require("node:fs"), 1);
-var import_node_path13 = require("node:path");
+// remote/domain/retention.ts
+var import_node_fs10 = require("node:fs");
+var import_node_os2 = __toESM(require("node:os"), 1);
+var import_node_path10 = require("node:path");
+async function cleanupAfterDeploy(run2, keep) {
+  const { layout: layout2, stack, report } = run2;
+  const leftovers = removeLeftovers(layout2, stack);
+  if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
+  const plan = planCleanup(layout2, stack, keep);
+  await removeReleases(layout2, stack, plan.remove);
+  report.log(
+    `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
+  );
+  const runs = pruneRuns(layout2, stack);
+  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
+}
+var cleanupLater = (run2) => (err) => run2.report.log(`retention skipped: ${errorMessage(err)}`, "warn", "cleanup");
+var RUN_JOURNAL_DAYS = 30;
+function pruneRuns(layout2, stack, now2 = Date.now()) {
+  const dir = layout2.runsDir(stack);
+  if (!(0, import_node_fs10.existsSync)(dir)) return 0;
+  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
+  let removed = 0;
+  for (const name of (0, import_node_fs10.readdirSync)(dir)) {
+    const path = (0, import_node_path10.join)(dir, name);
+    if ((0, import_node_fs10.statSync)(path).mtimeMs >= cutoff) continue;
+    (0, import_node_fs10.rmSync)(path, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+}
+function removeLeftovers(layout2, stack) {
+  const dir = layout2.stackReleases(stack);
+  const names3 = (0, import_node_fs10.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
+  for (const n of names3) (0, import_node_fs10.rmSync)((0, import_node_path10.join)(dir, n), { recursive: true, force: true });
+  return names3;
+}
+function planCleanup(layout2, stack, keepN) {
+  const all = listReleases(layout2, stack);
+  const live = liveReleaseId(layout2, stack);
+  const target2 = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
+  const guarded = new Set([live, target2?.id].filter((x) => Boolean(x)));
+  const good = all.filter((r) => r.succeeded && !r.bad);
+  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
+  const keep = [];
+  const remove = [];
+  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
+  return { keep, remove, protected: [...guarded] };
+}
+var IN_PROCESS_BELOW = 4;
+async function removeReleases(layout2, stack, doomed) {
+  const removed = [];
+  if (!doomed.length) return removed;
+  const parent = layout2.stackReleases(stack);
+  const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
+  const trash = (0, import_node_path10.join)(parent, `.trash-${suffix}-${process.pid}`);
+  const parts = doomed.length < IN_PROCESS_BELOW ? 1 : Math.min(4, cpuCount(), doomed.length);
+  try {
+    (0, import_node_fs10.mkdirSync)(trash, { mode: 448 });
+    const bins = Array.from({ length: parts }, (_, k) => (0, import_node_path10.join)(trash, String(k)));
+    for (const bin of bins) (0, import_node_fs10.mkdirSync)(bin, { mode: 448 });
+    doomed.forEach((r, i) => {
+      (0, import_node_fs10.renameSync)(r.dir, (0, import_node_path10.join)(bins[i % parts], r.id));
+      removed.push(r.id);
+      if (r.bad) (0, import_node_fs10.rmSync)(layout2.badMarker(stack, r.id), { force: true });
+    });
+    if (doomed.length < IN_PROCESS_BELOW) (0, import_node_fs10.rmSync)(trash, { recursive: true, force: true });
+    else {
+      await deleteTrees(bins);
+      (0, import_node_fs10.rmdirSync)(trash);
+    }
+  } catch (err) {
+    throw Object.assign(err, { removed });
+  }
+  return removed;
+}
+function cpuCount() {
+  return Math.max(1, import_node_os2.default.availableParallelism?.() ?? import_node_os2.default.cpus().length);
+}
 
-// remote/engine/compose-detect.ts
-var import_node_fs14 = require("node:fs");
+// remote/domain/lock.ts
+var import_node_fs13 = require("node:fs");
+var import_node_os4 = require("node:os");
 var import_node_path11 = require("node:path");
 
-// remote/commands/compose.ts
-function base(t) {
-  const head = t.flavor === "v2" ? ["docker", "compose"] : ["docker-compose"];
+// remote/domain/lock-holder.ts
+var import_node_fs12 = require("node:fs");
+var import_node_os3 = require("node:os");
+
+// remote/domain/process.ts
+var import_node_fs11 = require("node:fs");
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function processStartTime(pid) {
+  try {
+    const stat = (0, import_node_fs11.readFileSync)(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return void 0;
+  }
+}
+var sameProcessRuns = (pid, startTime) => processStartTime(pid) === startTime;
+function pidExists(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+var pidFileOf = (journal) => `${journal.slice(0, -".jsonl".length)}.pid`;
+function writePidFile(journal) {
+  (0, import_node_fs11.writeFileSync)(
+    pidFileOf(journal),
+    JSON.stringify({ pid: process.pid, start_time: processStartTime(process.pid) }) + "\n"
+  );
+}
+function executorAlive(pidFile) {
+  try {
+    const { pid, start_time } = JSON.parse((0, import_node_fs11.readFileSync)(pidFile, "utf8"));
+    return sameProcessRuns(pid, start_time);
+  } catch {
+    return (0, import_node_fs11.existsSync)(pidFile);
+  }
+}
+
+// remote/domain/lock-holder.ts
+var lockHolder = object({
+  pid: number2(),
+  start_time: string2().catch(""),
+  hostname: string2().catch(""),
+  actor: string2().catch(""),
+  run_id: string2().catch(""),
+  release: string2().catch(""),
+  since: string2().catch("")
+});
+function processAlive(p) {
+  if (p.hostname !== (0, import_node_os3.hostname)()) return true;
+  return sameProcessRuns(p.pid, p.start_time);
+}
+function holderAlive(h) {
+  return processAlive(h);
+}
+function readJsonNoFollow(path) {
+  let fd;
+  try {
+    fd = (0, import_node_fs12.openSync)(path, import_node_fs12.constants.O_RDONLY | import_node_fs12.constants.O_NOFOLLOW | import_node_fs12.constants.O_NONBLOCK);
+  } catch {
+    return void 0;
+  }
+  try {
+    if (!(0, import_node_fs12.fstatSync)(fd).isFile()) return void 0;
+    return JSON.parse((0, import_node_fs12.readFileSync)(fd, "utf8"));
+  } catch {
+    return void 0;
+  } finally {
+    (0, import_node_fs12.closeSync)(fd);
+  }
+}
+function readHolder(path) {
+  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
+  return parsed.success ? parsed.data : void 0;
+}
+function describeHolder(h) {
+  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
+}
+
+// remote/domain/lock.ts
+var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
+async function acquireLock(path, who2, timeoutS, report) {
+  (0, import_node_fs13.mkdirSync)((0, import_node_path11.dirname)(path), { recursive: true, mode: 493 });
+  const holder2 = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os4.hostname)(),
+    ...who2,
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const deadline = Date.now() + timeoutS * 1e3;
+  let announced = "";
+  for (; ; ) {
+    if (tryCreate(path, holder2)) return { holder: holder2, release: () => releaseLock(path, holder2) };
+    const current = readHolder(path);
+    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
+    if (current && !holderAlive(current)) {
+      const taken = takeOver(path, current, report);
+      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
+      if (taken !== "busy") continue;
+    } else if (!current) {
+      const st = lstatOrUndefined(path);
+      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new DeployError(
+        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
+      );
+    }
+    if (!current || !holderAlive(current)) {
+      await sleep(current ? 20 : 100);
+      continue;
+    }
+    if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
+    announced = desc;
+    await sleep(200);
+  }
+}
+function tryCreate(path, holder2) {
+  const tmp = tempNameBeside(path);
+  try {
+    (0, import_node_fs13.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
+    (0, import_node_fs13.linkSync)(tmp, path);
+    return true;
+  } catch (err) {
+    const e = err;
+    if (e.code === "EEXIST") return false;
+    throw new DeployError(
+      `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
+    );
+  } finally {
+    (0, import_node_fs13.rmSync)(tmp, { force: true });
+  }
+}
+function takeOver(path, dead, report) {
+  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
+}
+function removeIf(path, expected) {
+  const st = lstatOrUndefined(path);
+  if (!st) return "changed";
+  if (st.isDirectory())
+    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
+  const now2 = readHolder(path);
+  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
+  if (!same) return "changed";
+  (0, import_node_fs13.unlinkSync)(path);
+  return "removed";
+}
+var MUTEX_BREAK_AFTER_MS = 2e3;
+var TOMBSTONE_KEEP_MS = 36e5;
+var mutexPath = (lock) => `${lock}.takeover`;
+function withTakeoverMutex(lock, report, body) {
+  const mutex = mutexPath(lock);
+  const me = {
+    pid: process.pid,
+    start_time: processStartTime(process.pid) ?? "",
+    hostname: (0, import_node_os4.hostname)(),
+    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
+    since: (/* @__PURE__ */ new Date()).toISOString()
+  };
+  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
+  (0, import_node_fs13.mkdirSync)(fresh, { mode: 448 });
+  try {
+    (0, import_node_fs13.writeFileSync)((0, import_node_path11.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
+    (0, import_node_fs13.renameSync)(fresh, mutex);
+  } catch (err) {
+    removeMutexDir(fresh);
+    const code = err.code;
+    if (code !== "ENOTEMPTY" && code !== "EEXIST")
+      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
+    breakIfDead(mutex, report);
+    return void 0;
+  }
+  try {
+    return body();
+  } finally {
+    const owner = readJsonNoFollow((0, import_node_path11.join)(mutex, "owner"));
+    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
+  }
+}
+function breakIfDead(mutex, report) {
+  const before = lstatOrUndefined(mutex);
+  if (!before?.isDirectory()) {
+    if (before)
+      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
+    return;
+  }
+  const owner = readJsonNoFollow((0, import_node_path11.join)(mutex, "owner"));
+  const after = lstatOrUndefined(mutex);
+  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
+  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
+  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
+  try {
+    (0, import_node_fs13.renameSync)(mutex, tomb);
+  } catch {
+    return;
+  }
+  const moved = readJsonNoFollow((0, import_node_path11.join)(tomb, "owner"));
+  if (moved?.nonce !== owner.nonce) {
+    try {
+      (0, import_node_fs13.renameSync)(tomb, mutex);
+    } catch {
+      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
+    }
+    return;
+  }
+  report.log(
+    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
+    "warn"
+  );
+  sweepTombstones(mutex);
+}
+function sweepTombstones(mutex) {
+  const dir = (0, import_node_path11.dirname)(mutex);
+  const prefix = (0, import_node_path11.basename)(mutex) + ".";
+  for (const name of (0, import_node_fs13.readdirSync)(dir)) {
+    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
+    const st = lstatOrUndefined((0, import_node_path11.join)(dir, name));
+    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path11.join)(dir, name));
+  }
+}
+function removeMutexDir(dir) {
+  try {
+    (0, import_node_fs13.unlinkSync)((0, import_node_path11.join)(dir, "owner"));
+  } catch {
+  }
+  try {
+    (0, import_node_fs13.rmdirSync)(dir);
+  } catch {
+  }
+}
+function releaseLock(path, holder2) {
+  const current = readHolder(path);
+  if (current && sameHolder(current, holder2)) (0, import_node_fs13.unlinkSync)(path);
+}
+async function removeLock(path, expected, report) {
+  for (let tries = 0; ; tries++) {
+    const r = withTakeoverMutex(path, report, () => {
+      if (expected) return removeIf(path, expected);
+      const st = lstatOrUndefined(path);
+      if (!st || st.isDirectory() || readHolder(path)) return "changed";
+      (0, import_node_fs13.unlinkSync)(path);
+      return "removed";
+    });
+    if (r) return r;
+    if (tries >= 250)
+      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
+    await sleep(20);
+  }
+}
+function lstatOrUndefined(path) {
+  try {
+    return (0, import_node_fs13.lstatSync)(path);
+  } catch {
+    return void 0;
+  }
+}
+
+// remote/domain/manifest.ts
+var import_node_fs15 = require("node:fs");
+var import_node_path13 = require("node:path");
+
+// remote/domain/compose-services.ts
+var import_node_fs14 = require("node:fs");
+var import_node_path12 = require("node:path");
+function serviceImages(composeYaml, vars) {
+  const doc = parseYaml(composeYaml);
+  return Object.entries(doc?.services ?? {}).filter(
+    (e) => typeof e[1]?.image === "string" && !(Array.isArray(e[1].profiles) && e[1].profiles.length) && e[1].scale !== 0 && e[1].deploy?.replicas !== 0
+  ).map(([service, s]) => ({ service, image: interpolate(s.image, vars) }));
+}
+function releaseServiceImages(dir, composeFile) {
+  return serviceImages((0, import_node_fs14.readFileSync)((0, import_node_path12.join)(dir, composeFile), "utf8"), readEnvFile((0, import_node_path12.join)(dir, ".env")));
+}
+function normalizeImage(ref) {
+  let r = ref.replace(/^(?:docker\.io|index\.docker\.io)\/(?:library\/)?/, "");
+  const lastPart = r.slice(r.lastIndexOf("/") + 1);
+  if (!r.includes("@") && !lastPart.includes(":")) r += ":latest";
+  return r;
+}
+var sameImage = (a, b) => a === b || normalizeImage(a) === normalizeImage(b);
+
+// remote/domain/release.ts
+function loadRelease(dir) {
+  const meta2 = readReleaseMeta(dir);
+  let config2;
+  let services;
+  return {
+    dir,
+    meta: meta2,
+    config: () => config2 ??= readStackConfig(dir, meta2.compose_file),
+    services: () => services ??= releaseServiceImages(dir, meta2.compose_file)
+  };
+}
+function stepTimeouts(r) {
+  try {
+    return r.config().timeouts;
+  } catch {
+    return { ...DEFAULT_TIMEOUTS };
+  }
+}
+function mainImage(meta2) {
+  const img = meta2.images["IMAGE_REF"] ?? Object.values(meta2.images)[0];
+  return img ? { ref: img.ref, digest: img.digest } : { ref: "", digest: "" };
+}
+
+// remote/domain/manifest.ts
+var image = object({ name: string2(), ref: string2(), digest: string2() });
+var currentManifest = object({
+  stack: string2(),
+  env: string2(),
+  image_tag: string2(),
+  image_ref: string2(),
+  image_digest: string2(),
+  release_id: string2(),
+  release_dir: string2(),
+  deployed_at_utc: string2(),
+  actor: string2(),
+  run_id: string2(),
+  break_glass: boolean2(),
+  break_glass_reason: string2(),
+  images: record(string2(), image).optional(),
+  git_sha: string2().optional(),
+  previous_release_id: string2().optional(),
+  mode: _enum(["deploy", "rollback", "auto-rollback"]).optional(),
+  gate: string2().optional(),
+  compose: string2().optional(),
+  tool_version: string2().optional(),
+  /** What the action's provenance gate found (docs/design.md, provenance); absent when not sent. */
+  provenance: provenanceRecord.optional(),
+  /** In a fleet run: the hosts list's size and this host's position. */
+  fleet: fleetPosition.optional()
+});
+function buildManifest(meta2, dir, how) {
+  const main2 = mainImage(meta2);
+  return {
+    stack: meta2.stack,
+    env: how.env,
+    image_tag: meta2.image_tag,
+    image_ref: main2.ref,
+    image_digest: main2.digest,
+    release_id: meta2.release_id,
+    release_dir: dir,
+    deployed_at_utc: (/* @__PURE__ */ new Date()).toISOString().replace(/\.\d+Z$/, "Z"),
+    actor: how.actor,
+    run_id: how.run_id,
+    break_glass: how.break_glass,
+    break_glass_reason: how.break_glass_reason,
+    images: meta2.images,
+    git_sha: meta2.git_sha,
+    previous_release_id: how.previous,
+    mode: how.mode,
+    gate: how.gate,
+    compose: how.compose,
+    tool_version: TOOL_VERSION,
+    ...how.provenance ? { provenance: how.provenance } : {},
+    ...how.fleet ? { fleet: how.fleet } : {}
+  };
+}
+function writeManifest(layout2, m) {
+  writeFileAtomic(layout2.currentManifest(m.stack), JSON.stringify(m, null, 2) + "\n");
+}
+function readManifest(layout2, stack) {
+  try {
+    const parsed = currentManifest.safeParse(JSON.parse((0, import_node_fs15.readFileSync)(layout2.currentManifest(stack), "utf8")));
+    return parsed.success ? parsed.data : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function recordedLiveId(layout2, stack) {
+  const id = readManifest(layout2, stack)?.release_id ?? "";
+  if (RELEASE_ID_RE.test(id) && (0, import_node_fs15.existsSync)((0, import_node_path13.join)(layout2.releaseDir(stack, id), RELEASE_META))) return id;
+  return liveReleaseId(layout2, stack);
+}
+
+// remote/domain/records.ts
+function factsOf(r, previousId) {
+  const main2 = mainImage(r.meta);
+  return {
+    release_id: r.meta.release_id,
+    image_tag: r.meta.image_tag,
+    image_ref: main2.ref,
+    image_digest: main2.digest,
+    previous_release_id: previousId
+  };
+}
+function historyRecord(base2, who2, release, error2 = "", extra = {}) {
+  return {
+    ts: (/* @__PURE__ */ new Date()).toISOString(),
+    stack: base2.stack,
+    env: base2.env,
+    mode: base2.mode,
+    status: base2.status,
+    release_id: release.release_id ?? "",
+    image_tag: release.image_tag ?? "",
+    image_ref: release.image_ref ?? "",
+    image_digest: release.image_digest ?? "",
+    previous_release_id: release.previous_release_id ?? "",
+    actor: who2.actor,
+    run_id: who2.run_id,
+    break_glass: who2.break_glass,
+    break_glass_reason: who2.break_glass_reason,
+    duration_ms: Date.now() - base2.started,
+    error: error2,
+    ...who2.fleet ? { fleet: who2.fleet } : {},
+    ...extra
+  };
+}
+function appendRecord(layout2, rec) {
+  appendHistory(layout2.history, rec);
+}
+function recordLive(run2, r, how) {
+  const manifest = buildManifest(r.meta, r.dir, { ...how.who, ...how });
+  try {
+    writeManifest(run2.layout, manifest);
+  } catch (err) {
+    throw new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
+  }
+  const base2 = { stack: run2.stack, env: run2.env, mode: how.mode, status: how.status ?? "success" };
+  const unrecorded = tryAppend(
+    run2.layout,
+    historyRecord({ ...base2, started: run2.started }, run2.who, factsOf(r, how.previous), how.error, how.extra)
+  );
+  return { manifest, unrecorded };
+}
+function recordFailure(run2, mode, facts, error2, status = "failed") {
+  return recordRun(run2, mode, status, facts, error2);
+}
+function recordRun(run2, mode, status, facts, error2 = "") {
+  const base2 = { stack: run2.stack, env: run2.env, mode, status, started: run2.started };
+  return tryAppend(run2.layout, historyRecord(base2, run2.who, facts, error2));
+}
+function tryAppend(layout2, rec) {
+  try {
+    appendRecord(layout2, rec);
+    return "";
+  } catch (err) {
+    return `the history record could not be written to ${layout2.history}: ${errorMessage(err)}`;
+  }
+}
+function liveToReturnTo(run2) {
+  const recorded = recordedLiveId(run2.layout, run2.stack);
+  const linked = liveReleaseId(run2.layout, run2.stack);
+  if (linked !== recorded)
+    run2.report.log(
+      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
+      "warn"
+    );
+  return recorded;
+}
+function previousRelease(run2, previousId) {
+  try {
+    return previousId ? loadRelease(run2.layout.releaseDir(run2.stack, previousId)) : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// remote/ops/argv.ts
+function check(schema, value) {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new DeployError(formatIssues(parsed.error), 2);
+  return parsed.data;
+}
+function rootLayout(root) {
+  const paths = layout(check(commonOptions.root, pathArg(root)));
+  checkTrustedRoot(paths.root);
+  return paths;
+}
+var stackArg = (value) => check(stackName, value);
+var tagArg = (value) => check(imageTag, value);
+var actorArg = (value) => check(freeText("actor", 200), value ?? defaultActor());
+var textArg = (field, value, max = 1e3) => check(freeText(field, max), value ?? "");
+function parseOp(command, argv, options, usage, required2) {
+  const { values, positionals: p } = parse2(command, argv, options, usage);
+  if (p.length > 1) throw new DeployError(`unexpected argument ${JSON.stringify(p[1])}
+usage: ${usage}`, 2);
+  if (required2 && !p[0]) throw new DeployError(`${command} takes <${required2}>
+usage: ${usage}`, 2);
+  return { v: values, arg: p[0] };
+}
+function withActor(options) {
+  return { ...options, actor: { type: "string" } };
+}
+function recordedOpParser(command, positional, check2, text, options = {}) {
+  const textOption = { [text]: { type: "string" } };
+  const all = withActor({ ...options, ...textOption });
+  return (argv, usage) => {
+    const { v, arg } = parseOp(command, argv, all, usage, positional);
+    const values = v;
+    const target2 = check2(arg);
+    const layout2 = rootLayout(values.root);
+    const note = textArg(text, values[text]);
+    return { v, target: target2, layout: layout2, text: note, actor: actorArg(values.actor) };
+  };
+}
+var lockTimeoutArg = (value) => check(commonOptions.lock_timeout_s, integer2("--lock-timeout", value));
+
+// remote/ops/stacks.ts
+var import_node_fs16 = require("node:fs");
+var import_node_path14 = require("node:path");
+function names(dir, suffix = "") {
+  try {
+    return (0, import_node_fs16.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
+  } catch {
+    return [];
+  }
+}
+function knownStacks(layout2) {
+  const all = [
+    ...names(layout2.currentDir, ".json"),
+    ...names(layout2.stacksDir),
+    ...names((0, import_node_path14.join)(layout2.releasesDir, "stacks"))
+  ].filter((n) => STACK_RE.test(n));
+  return [...new Set(all)].sort();
+}
+function selectStacks(layout2, arg) {
+  const known = knownStacks(layout2);
+  if (arg === void 0) return known;
+  const stack = stackArg(arg);
+  if (!known.includes(stack))
+    throw new DeployError(
+      `stack ${stack} is not known under ${layout2.root}: no live symlink, manifest or releases (known: ${known.join(", ") || "none"})`,
+      2
+    );
+  return [stack];
+}
+
+// remote/ops/table.ts
+function clean(text) {
+  return String(text ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+}
+function displayWidth(text) {
+  let w = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0);
+    const wide = c >= 4352 && c <= 4447 || c >= 11904 && c <= 42191 || c >= 44032 && c <= 55203 || c >= 63744 && c <= 64255 || c >= 65072 && c <= 65103 || c >= 65280 && c <= 65376 || c >= 65504 && c <= 65510 || c >= 127744 && c <= 129791 || c >= 131072 && c <= 262141;
+    w += wide ? 2 : 1;
+  }
+  return w;
+}
+function shorten(text, max) {
+  const line = clean(String(text ?? "").split("\n")[0]).trim();
+  if (displayWidth(line) <= max) return line;
+  let out = "";
+  for (const ch of line) {
+    if (displayWidth(out + ch) > max - 1) break;
+    out += ch;
+  }
+  return out + "\u2026";
+}
+function table(rows, opts = {}) {
+  const all = (opts.header ? [opts.header, ...rows] : rows).map((r) => r.map(clean));
+  const widths = [];
+  for (const r of all) r.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, displayWidth(cell)));
+  const offset = opts.header ? -1 : 0;
+  return all.map(
+    (r, ri) => ((opts.indent ?? "") + r.map((cell, ci) => {
+      const padded = ci === r.length - 1 ? cell : cell + " ".repeat(widths[ci] - displayWidth(cell));
+      return opts.style ? opts.style(padded, ri + offset, ci) : padded;
+    }).join("  ")).trimEnd()
+  ).join("\n");
+}
+function paint(on = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR) {
+  const sgr = (code) => (s) => on ? `\x1B[${code}m${s}\x1B[0m` : s;
+  return { red: sgr("31"), green: sgr("32"), yellow: sgr("33"), bold: sgr("1") };
+}
+function printJson(value) {
+  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
+}
+function print(text) {
+  if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+}
+
+// remote/ops/cleanup.ts
+var DEFAULT_KEEP = 10;
+function explainPlan(plan, keep, live) {
+  const kept = new Set(plan.keep.map((r) => r.id));
+  const why = (r) => {
+    if (r.id === live) return "live";
+    if (plan.protected.includes(r.id)) return "newest rollback target";
+    if (r.bad) return "marked bad";
+    if (!r.succeeded) return "no successful deploy record (failed or unfinished)";
+    return kept.has(r.id) ? `among the newest ${keep} successful` : `older than the newest ${keep} successful`;
+  };
+  return [...plan.keep, ...plan.remove].sort((a, b) => compareReleaseIds(b.id, a.id)).map((r) => ({ id: r.id, action: kept.has(r.id) ? "keep" : "remove", why: why(r) }));
+}
+function configuredKeep(layout2, stack) {
+  const live = liveReleaseId(layout2, stack);
+  if (!live) return void 0;
+  try {
+    const dir = layout2.releaseDir(stack, live);
+    return readStackConfig(dir, readReleaseMeta(dir).compose_file).keep_releases;
+  } catch {
+    return void 0;
+  }
+}
+function emptyResult(stack, keep, keepFrom, dryRun) {
+  return {
+    stack,
+    keep,
+    keep_from: keepFrom,
+    dry_run: dryRun,
+    releases: [],
+    removed: [],
+    note: "",
+    error: ""
+  };
+}
+async function cleanupStack(layout2, stack, opts, report) {
+  const configured = opts.keep === void 0 ? configuredKeep(layout2, stack) : void 0;
+  const keep = opts.keep ?? configured ?? DEFAULT_KEEP;
+  const from = opts.keep !== void 0 ? "--keep" : configured !== void 0 ? "keep_releases" : "default";
+  const result = emptyResult(stack, keep, from, opts.dryRun);
+  const plan = () => {
+    const p = planCleanup(layout2, stack, keep);
+    result.releases = explainPlan(p, keep, liveReleaseId(layout2, stack));
+    return p;
+  };
+  if (opts.dryRun) {
+    const holder2 = readHolder(layout2.lockFile(stack));
+    if (holder2 && holderAlive(holder2))
+      result.note = `a run holds the lock (${describeHolder(holder2)}): the plan may change when it ends`;
+    plan();
+    return result;
+  }
+  const started = Date.now();
+  const lock = await acquireLock(
+    layout2.lockFile(stack),
+    { actor: opts.actor, run_id: "", release: "cleanup" },
+    opts.lockTimeoutS,
+    report
+  );
+  try {
+    const p = plan();
+    try {
+      result.removed = await removeReleases(layout2, stack, p.remove);
+    } catch (err) {
+      result.removed = err.removed ?? [];
+      result.error = errorMessage(err);
+    }
+    appendRecord(
+      layout2,
+      historyRecord(
+        {
+          stack,
+          env: readManifest(layout2, stack)?.env ?? "",
+          mode: "cleanup",
+          status: result.error ? "failed" : "success",
+          started
+        },
+        { actor: opts.actor, run_id: "", break_glass: false, break_glass_reason: "" },
+        {},
+        // release_id stays empty: a cleanup record must never count as a release's success
+        result.error,
+        { keep, removed: result.removed, kept: p.keep.map((r) => r.id) }
+      )
+    );
+  } finally {
+    lock.release();
+  }
+  return result;
+}
+function render(r) {
+  const c = paint();
+  const gone = r.releases.filter((x) => x.action === "remove").length;
+  const keepSays = `keep ${r.keep} (${r.keep_from === "default" ? "default" : r.keep_from})`;
+  const head = r.error ? `${r.stack}: ${c.red("FAILED")}: ${r.error}` : !r.releases.length ? `${r.stack}: no releases` : `${r.stack}: ${keepSays}; ${r.dry_run ? "would remove" : "removed"} ${r.dry_run ? gone : r.removed.length} of ${r.releases.length} release(s)`;
+  const rows = r.releases.map((x) => [
+    x.id,
+    r.dry_run && x.action === "remove" ? "would remove" : x.action === "remove" ? "removed" : "keep",
+    x.why
+  ]);
   return [
-    ...head,
-    "--project-name",
-    t.project,
-    "--project-directory",
-    t.projectDir,
-    "--file",
-    t.file,
-    "--env-file",
-    t.envFile
+    head,
+    r.note ? `  note: ${r.note}` : "",
+    rows.length ? table(rows, {
+      header: ["RELEASE", "ACTION", "WHY"],
+      indent: "  ",
+      style: (t, row, col) => row >= 0 && col === 1 && t.trim() !== "keep" ? c.yellow(t) : t
+    }) : ""
+  ].filter(Boolean).join("\n");
+}
+var cleanupOptions = withActor({
+  keep: { type: "string" },
+  "dry-run": { type: "boolean", default: false }
+});
+var cleanupCommand = {
+  usage: "seisei-deploy cleanup [<stack>] [--keep N] [--dry-run] [--actor A] [--lock-timeout SECONDS] [--root DIR] [--json]",
+  summary: "remove old releases (failed/bad first; never the live one or the newest rollback target)",
+  async main(argv) {
+    const { v, arg } = parseOp("cleanup", argv, cleanupOptions, this.usage);
+    const keep = integer2("--keep", v.keep);
+    if (keep === 0) throw new DeployError("--keep must be at least 1", 2);
+    const layout2 = rootLayout(v.root);
+    const stacks = selectStacks(layout2, arg);
+    const opts = {
+      keep,
+      dryRun: v["dry-run"],
+      actor: actorArg(v.actor),
+      lockTimeoutS: lockTimeoutArg(v["lock-timeout"])
+    };
+    const report = new Reporter(void 0, false, (line) => process.stderr.write(line + "\n"));
+    const results = [];
+    for (const stack of stacks) {
+      try {
+        results.push(await cleanupStack(layout2, stack, opts, report));
+      } catch (err) {
+        results.push({
+          ...emptyResult(stack, keep ?? DEFAULT_KEEP, "", opts.dryRun),
+          error: errorMessage(err)
+        });
+      }
+    }
+    if (v.json) printJson({ dry_run: opts.dryRun, stacks: results });
+    else print(results.length ? results.map(render).join("\n\n") : `no stacks under ${layout2.root}`);
+    return results.some((r) => r.error) ? 1 : 0;
+  }
+};
+
+// remote/ops/history.ts
+var HEADER = ["TS", "STACK", "ENV", "MODE", "STATUS", "RELEASE", "ACTOR", "BREAK-GLASS", "ERROR"];
+var str = (v) => typeof v === "string" ? v : v === void 0 || v === null ? "" : String(v);
+var shortTs = (ts) => str(ts).replace("T", " ").replace(/\.\d+Z$/, "Z");
+function historyRow(r) {
+  return [
+    shortTs(r.ts),
+    str(r.stack) || "-",
+    str(r.env) || "-",
+    str(r.mode),
+    str(r.status),
+    // verify/unverify records concern a tag, not a release
+    shorten(str(r.release_id) || str(r.image_tag), 48),
+    shorten(r.actor, 20),
+    r.break_glass === true ? shorten(`yes: ${str(r.break_glass_reason)}`, 30) : "",
+    shorten(r.error, 60)
   ];
 }
-var composeV2Probe = () => ["docker", "compose", "version", "--short"];
-var composePull = (t, services = []) => [
-  ...base(t),
-  "pull",
+function formatHistory(records, colour = paint(false)) {
+  const rows = [...records].reverse().map(historyRow);
+  const statusColour = (s) => s.startsWith("failed") ? colour.red(s) : s.startsWith("rolled_back") ? colour.yellow(s) : s;
+  return table(rows, {
+    header: HEADER,
+    style: (text, row, col) => row < 0 ? colour.bold(text) : col === 4 ? statusColour(text) : text
+  });
+}
+var historyCommand = {
+  usage: "seisei-deploy history [<stack>] [-n N] [--root DIR] [--json]",
+  summary: "the last N (default 20) history records, newest at the bottom",
+  async main(argv) {
+    const { v, arg } = parseOp("history", argv, { lines: { type: "string", short: "n" } }, this.usage);
+    const stack = arg === void 0 ? void 0 : stackArg(arg);
+    const layout2 = rootLayout(v.root);
+    const records = recentRecords(layout2.history, { stack, limit: integer2("-n", v.lines) ?? 20 });
+    if (v.json) {
+      process.stdout.write(
+        records.reverse().map((r) => JSON.stringify(r) + "\n").join("")
+      );
+      return 0;
+    }
+    if (!records.length) {
+      print(`no history records${stack ? ` for ${stack}` : ""} in ${layout2.history}`);
+      return 0;
+    }
+    print(formatHistory(records, paint()));
+    return 0;
+  }
+};
+
+// remote/ops/diagnose.ts
+var import_node_os5 = require("node:os");
+function diagnose(f) {
+  const out = [];
+  const drift = (code, message) => out.push({ severity: "drift", code, message });
+  const warn = (code, message) => out.push({ severity: "warning", code, message });
+  const { link, manifest: m } = f;
+  const env = m.state === "ok" && m.value.env ? m.value.env : "<env>";
+  const converge = `redeploy or run \`seisei-deploy rollback ${f.stack} ${env}\``;
+  const deployed = link.kind !== "missing" || m.state !== "missing";
+  if (link.unsafe) drift("link-unsafe", link.unsafe);
+  else if (link.kind === "symlink" && !link.targetExists)
+    drift(
+      "link-dangling",
+      `the symlink ${link.path} points to ${link.target}, which does not exist: redeploy to converge`
+    );
+  if (m.state === "unreadable")
+    drift(
+      "manifest-unreadable",
+      `the current manifest ${m.path} is not readable JSON: ${converge} to rewrite it`
+    );
+  if (m.state === "missing" && link.releaseId)
+    drift(
+      "manifest-missing",
+      `the symlink says ${link.releaseId} is live but there is no current manifest ${m.path}: ${converge} to write one`
+    );
+  if (m.state === "ok") {
+    const id = m.value.release_id;
+    if (link.kind === "missing")
+      drift(
+        "link-missing",
+        `the manifest says ${id} is live but ${link.path} does not exist: redeploy to converge`
+      );
+    else if (link.releaseId && link.releaseId !== id)
+      drift(
+        "link-manifest",
+        `the symlink ${link.path} points to ${link.releaseId} but the manifest says ${id}: ${converge} so both name one release`
+      );
+    if (!m.releaseExists)
+      drift(
+        "manifest-release-gone",
+        `the manifest names ${id}, whose release directory is gone: redeploy to converge`
+      );
+    if (f.live && link.releaseId === id) {
+      const frozen = [
+        ["image_ref", m.value.image_ref, f.live.main.ref],
+        ...Object.entries(m.value.images ? f.live.images : {}).map(
+          ([v, img]) => [
+            `images.${v}`,
+            m.value.images?.[v]?.ref,
+            img.ref
+          ]
+        )
+      ];
+      for (const [field, said, ref] of frozen)
+        if (said !== ref)
+          drift(
+            "manifest-edited",
+            `the manifest's ${field} is ${said ?? "(missing)"} but release ${id} froze ${ref}: ${converge} to rewrite the manifest`
+          );
+    }
+  }
+  if (f.containers.state === "unavailable") {
+    if (deployed)
+      drift(
+        "docker-unavailable",
+        `cannot list the containers (${f.containers.error}): whether the stack runs is unknown`
+      );
+  } else if (deployed) {
+    containerProblems(f, f.containers.list, converge, drift);
+  } else if (f.containers.list.length) {
+    drift(
+      "not-deployed",
+      `containers of project ${f.stack} are running (${names2(f.containers.list)}) but nothing is deployed at ${link.path}: deploy the stack with seisei-deploy, or stop them`
+    );
+  }
+  if (f.live?.bad)
+    warn(
+      "live-bad",
+      `the live release ${link.releaseId} is marked bad (it failed a smoke check): ${converge}`
+    );
+  if (f.lock.state === "stale")
+    warn(
+      "lock-stale",
+      `stale lock ${f.lock.path} left by a dead process (${describeHolder(f.lock.holder)}): it will be taken over by the next run`
+    );
+  if (f.lock.state === "held")
+    warn(
+      "lock-held",
+      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os5.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
+    );
+  if (f.lock.state === "unreadable")
+    warn(
+      "lock-unreadable",
+      `the lock ${f.lock.path} is unreadable: the next run takes it over if it stays so`
+    );
+  if (f.lastRun?.state === "dead")
+    warn(
+      "run-unfinished",
+      `the last run ${f.lastRun.key} stopped without a result (executor killed or crashed); see its journal ${f.lastRun.journal}. The other checks show whether it left the stack inconsistent`
+    );
+  return out;
+}
+var names2 = (cs) => cs.map((c) => c.name).join(", ");
+function containerProblems(f, cs, converge, drift) {
+  const live = f.manifest.state === "ok" ? f.manifest.value.release_id : f.link.releaseId;
+  if (!cs.length) {
+    drift(
+      "no-containers",
+      `no containers running for project ${f.stack} (live: ${live ?? "unknown"}): ${converge}`
+    );
+    return;
+  }
+  const manifestRefs = f.manifest.state === "ok" ? [f.manifest.value.image_ref, ...Object.values(f.manifest.value.images ?? {}).map((i) => i.ref)] : [];
+  if (f.services) {
+    const known = new Set(f.services.list.map((s) => s.service));
+    for (const s of f.services.list) {
+      const mine = cs.filter((c) => c.service === s.service);
+      if (!mine.length)
+        drift(
+          "service-missing",
+          `service ${s.service} has no container (it should run ${s.image}): ${converge}`
+        );
+      for (const c of mine.filter((c2) => !sameImage(c2.image, s.image))) {
+        const says = manifestRefs.includes(s.image) ? "the manifest says" : `release ${f.services.from} says`;
+        drift(
+          "container-image",
+          `running container ${c.name} uses ${c.image} but ${says} ${s.image}: ${converge}`
+        );
+      }
+    }
+    for (const c of cs.filter((c2) => !known.has(c2.service)))
+      drift(
+        "container-foreign",
+        `container ${c.name} (service ${c.service || "?"}) is not in release ${f.services.from}'s compose file, so it was started by hand: remove it, or ${converge}`
+      );
+  } else {
+    for (const ref of new Set(manifestRefs.filter(Boolean)))
+      if (!cs.some((c) => sameImage(c.image, ref)))
+        drift("image-not-running", `no container runs ${ref}, which the manifest says is live: ${converge}`);
+  }
+  for (const c of cs) {
+    if (c.status === "exited" || c.status === "dead")
+      drift(
+        "container-stopped",
+        `container ${c.name} is ${c.status} (exit code ${c.exitCode}): see \`docker logs ${c.name}\`; ${converge}`
+      );
+    else if (c.status !== "running")
+      drift(
+        "container-not-running",
+        `container ${c.name} is ${c.status}: see \`docker logs ${c.name}\`; ${converge}`
+      );
+    else if (c.health === "unhealthy")
+      drift(
+        "container-unhealthy",
+        `container ${c.name} is unhealthy: see \`docker logs ${c.name}\`; ${converge}`
+      );
+  }
+}
+
+// remote/ops/status-facts.ts
+var import_node_fs18 = require("node:fs");
+var import_node_path16 = require("node:path");
+
+// common/events.ts
+function parseEventLine(line) {
+  if (!line.trim()) return void 0;
+  try {
+    const e = JSON.parse(line);
+    return e && e.v === 1 && typeof e.type === "string" ? e : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// remote/commands/docker.ts
+var dockerVersion = () => ["docker", "version", "--format", "{{.Server.Version}}"];
+var projectContainers = (project) => [
+  "docker",
+  "ps",
+  "--all",
   "--quiet",
-  ...services
+  "--no-trunc",
+  "--filter",
+  `label=com.docker.compose.project=${project}`
 ];
-var composeUp = (t) => [
-  ...base(t),
-  "up",
-  "--detach",
-  "--force-recreate",
-  "--remove-orphans",
-  ...t.flavor === "v2" ? ["--pull", "never"] : []
+var inspect = (ids) => ["docker", "inspect", "--type", "container", ...ids];
+var dockerPull = (ref) => ["docker", "pull", "--quiet", ref];
+var imagePresent = (ref) => ["docker", "image", "inspect", "--format", "{{.Id}}", ref];
+var login = (registry2, username) => [
+  "docker",
+  "login",
+  "--username",
+  username,
+  "--password-stdin",
+  registry2
 ];
-var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
+
+// remote/commands/engine.ts
+var enginePing = () => "/_ping";
+var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
+var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
+  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
+)}`;
+var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
+
+// remote/engine-api.ts
+var import_node_http = __toESM(require("node:http"), 1);
 
 // remote/docker-cli-config.ts
-var import_node_fs13 = require("node:fs");
-var import_node_os2 = require("node:os");
-var import_node_path10 = require("node:path");
+var import_node_fs17 = require("node:fs");
+var import_node_os6 = require("node:os");
+var import_node_path15 = require("node:path");
 function dockerConfigDir(env) {
-  return env.DOCKER_CONFIG ?? (0, import_node_path10.join)(env.HOME ?? (0, import_node_os2.homedir)(), ".docker");
+  return env.DOCKER_CONFIG ?? (0, import_node_path15.join)(env.HOME ?? (0, import_node_os6.homedir)(), ".docker");
 }
 function readDockerCliConfig(env) {
   try {
-    const config2 = JSON.parse((0, import_node_fs13.readFileSync)((0, import_node_path10.join)(dockerConfigDir(env), "config.json"), "utf8"));
+    const config2 = JSON.parse((0, import_node_fs17.readFileSync)((0, import_node_path15.join)(dockerConfigDir(env), "config.json"), "utf8"));
     return typeof config2 === "object" && config2 !== null ? config2 : {};
   } catch {
     return {};
   }
 }
 
+// remote/engine-api.ts
+var DEFAULT_SOCKET = "/var/run/docker.sock";
+function localEngineSocket(env) {
+  const host = env.DOCKER_HOST;
+  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
+  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
+  const ctx = readDockerCliConfig(env).currentContext;
+  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
+}
+var EngineError = class extends Error {
+};
+function engineGet(socket, path, timeoutMs = 3e4) {
+  return new Promise((resolve6, reject) => {
+    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
+    const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        clearTimeout(timer);
+        resolve6({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8")
+        });
+      });
+      res.on("error", (err) => fail(err.message));
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on("error", (err) => {
+      clearTimeout(timer);
+      fail(
+        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
+      );
+    });
+  });
+}
+async function engineVersion(socket, timeoutMs) {
+  const r = await engineOk(socket, enginePing(), timeoutMs);
+  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
+  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
+}
+async function engineJson(socket, path, timeoutMs) {
+  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
+}
+async function engineOk(socket, path, timeoutMs) {
+  const r = await engineGet(socket, path, timeoutMs);
+  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
+  return r;
+}
+function daemonMessage(body) {
+  try {
+    return String(JSON.parse(body).message ?? "").trim();
+  } catch {
+    return body.trim().slice(0, 200);
+  }
+}
+
 // remote/exec.ts
-var import_node_child_process2 = require("node:child_process");
+var import_node_child_process3 = require("node:child_process");
 var STREAMED_KEEP_BYTES = 64 * 1024;
 var CAPTURED_KEEP_BYTES = 16 * 1024 * 1024;
 var MAX_LINE_BYTES = 16 * 1024;
@@ -15690,7 +16655,7 @@ function run(argv, opts = {}) {
   const [cmd, ...args] = argv;
   if (!cmd) throw new Error("run: empty command");
   return new Promise((resolve6, reject) => {
-    const child = (0, import_node_child_process2.spawn)(cmd, args, {
+    const child = (0, import_node_child_process3.spawn)(cmd, args, {
       env: opts.env ?? process.env,
       cwd: opts.cwd,
       stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"],
@@ -15760,132 +16725,6 @@ function killGroup(pid, signal) {
   try {
     process.kill(-pid, signal);
   } catch {
-  }
-}
-
-// remote/engine/compose-detect.ts
-function composePluginDirs(env) {
-  const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
-  return [
-    (0, import_node_path11.join)(dockerConfigDir(env), "cli-plugins"),
-    ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
-    "/usr/local/lib/docker/cli-plugins",
-    "/usr/local/libexec/docker/cli-plugins",
-    "/usr/lib/docker/cli-plugins",
-    "/usr/libexec/docker/cli-plugins"
-  ];
-}
-async function detectCompose(env) {
-  const path = env.PATH ?? "";
-  if (!onPath("docker", path))
-    throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
-  if (composePluginDirs(env).some((dir) => executable((0, import_node_path11.join)(dir, "docker-compose")))) {
-    const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
-    if (probe2?.code === 0) return "v2";
-  }
-  if (onPath("docker-compose", path)) return "v1";
-  throw new DeployError(
-    "Docker Compose not found: install the compose plugin (`docker compose`) or docker-compose v1"
-  );
-}
-function onPath(cmd, path) {
-  return path.split(":").some((dir) => executable((0, import_node_path11.join)(dir || ".", cmd)));
-}
-function executable(file) {
-  try {
-    (0, import_node_fs14.accessSync)(file, import_node_fs14.constants.X_OK);
-    return (0, import_node_fs14.statSync)(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-// remote/commands/docker.ts
-var dockerVersion = () => ["docker", "version", "--format", "{{.Server.Version}}"];
-var projectContainers = (project) => [
-  "docker",
-  "ps",
-  "--all",
-  "--quiet",
-  "--no-trunc",
-  "--filter",
-  `label=com.docker.compose.project=${project}`
-];
-var inspect = (ids) => ["docker", "inspect", "--type", "container", ...ids];
-var dockerPull = (ref) => ["docker", "pull", "--quiet", ref];
-var imagePresent = (ref) => ["docker", "image", "inspect", "--format", "{{.Id}}", ref];
-var login = (registry2, username) => [
-  "docker",
-  "login",
-  "--username",
-  username,
-  "--password-stdin",
-  registry2
-];
-
-// remote/commands/engine.ts
-var enginePing = () => "/_ping";
-var engineImage = (ref) => `/images/${encodeURI(ref)}/json`;
-var engineProjectContainers = (project) => `/containers/json?all=1&filters=${encodeURIComponent(
-  JSON.stringify({ label: [`com.docker.compose.project=${project}`] })
-)}`;
-var engineContainer = (id) => `/containers/${encodeURIComponent(id)}/json`;
-
-// remote/engine-api.ts
-var import_node_http = __toESM(require("node:http"), 1);
-var DEFAULT_SOCKET = "/var/run/docker.sock";
-function localEngineSocket(env) {
-  const host = env.DOCKER_HOST;
-  if (host) return host.startsWith("unix://") ? host.slice("unix://".length) : void 0;
-  if (env.DOCKER_CONTEXT && env.DOCKER_CONTEXT !== "default") return void 0;
-  const ctx = readDockerCliConfig(env).currentContext;
-  return typeof ctx === "string" && ctx && ctx !== "default" ? void 0 : DEFAULT_SOCKET;
-}
-var EngineError = class extends Error {
-};
-function engineGet(socket, path, timeoutMs = 3e4) {
-  return new Promise((resolve6, reject) => {
-    const fail = (why) => reject(new EngineError(`${socket}: ${why}`));
-    const req = import_node_http.default.get({ socketPath: socket, path, agent: false, headers: { host: "docker" } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        clearTimeout(timer);
-        resolve6({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString("utf8")
-        });
-      });
-      res.on("error", (err) => fail(err.message));
-    });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on("error", (err) => {
-      clearTimeout(timer);
-      fail(
-        err.code === "ENOENT" || err.code === "ECONNREFUSED" ? `cannot connect (${err.code}): is dockerd running?` : err.message
-      );
-    });
-  });
-}
-async function engineVersion(socket, timeoutMs) {
-  const r = await engineOk(socket, enginePing(), timeoutMs);
-  const server = /^Docker\/(\S+)/.exec(String(r.headers.server ?? ""))?.[1];
-  return server ?? `API ${String(r.headers["api-version"] ?? "?")}`;
-}
-async function engineJson(socket, path, timeoutMs) {
-  return JSON.parse((await engineOk(socket, path, timeoutMs)).body);
-}
-async function engineOk(socket, path, timeoutMs) {
-  const r = await engineGet(socket, path, timeoutMs);
-  if (r.status !== 200) throw new EngineError(`GET ${path}: HTTP ${r.status} ${daemonMessage(r.body)}`);
-  return r;
-}
-function daemonMessage(body) {
-  try {
-    return String(JSON.parse(body).message ?? "").trim();
-  } catch {
-    return body.trim().slice(0, 200);
   }
 }
 
@@ -16014,405 +16853,6 @@ function toState(c) {
   };
 }
 
-// remote/registry-credentials.ts
-var import_node_fs15 = require("node:fs");
-var import_node_path12 = require("node:path");
-
-// remote/domain/run-inputs.ts
-var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
-var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
-
-// remote/registry-credentials.ts
-function takeLogin(layout2, req) {
-  const login2 = req.registry_login;
-  if (!login2) return void 0;
-  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
-  return {
-    registry: login2.registry,
-    username: login2.username,
-    password: takePassword(login2.password_file, staged)
-  };
-}
-function dropStagedPassword(layout2, req) {
-  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
-  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs15.rmSync)(staged, { force: true });
-}
-function takePassword(file, staged) {
-  let password;
-  try {
-    password = (0, import_node_fs15.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
-  } catch (err) {
-    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
-  }
-  if (staged) (0, import_node_fs15.rmSync)(file, { force: true });
-  return password;
-}
-var CONFIG_PREFIX = "docker-config-";
-function privateDockerConfig(runsDir) {
-  (0, import_node_fs15.mkdirSync)(runsDir, { recursive: true, mode: 488 });
-  checkPrivateDir(runsDir);
-  removeDeadRunsConfigs(runsDir);
-  const dir = (0, import_node_path12.join)(
-    runsDir,
-    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
-  );
-  (0, import_node_fs15.mkdirSync)(dir, { mode: 448 });
-  const plugins = (0, import_node_path12.join)(dockerConfigDir(process.env), "cli-plugins");
-  if ((0, import_node_fs15.existsSync)(plugins)) (0, import_node_fs15.symlinkSync)(plugins, (0, import_node_path12.join)(dir, "cli-plugins"));
-  return { dir, dispose: () => (0, import_node_fs15.rmSync)(dir, { recursive: true, force: true }) };
-}
-function checkPrivateDir(dir) {
-  const st = (0, import_node_fs15.lstatSync)(dir);
-  const uid = process.getuid?.();
-  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
-    throw new DeployError(
-      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
-    );
-}
-function removeDeadRunsConfigs(runsDir) {
-  for (const name of (0, import_node_fs15.readdirSync)(runsDir)) {
-    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
-    if (pid && pid !== process.pid && !pidExists(pid))
-      (0, import_node_fs15.rmSync)((0, import_node_path12.join)(runsDir, name), { recursive: true, force: true });
-  }
-}
-
-// remote/steps/preflight.ts
-var MIN_FREE_BYTES = 1024 * 1024;
-async function preflight(layout2, docker, report, opts = {}) {
-  const [version2, flavor] = await Promise.all([
-    docker.serverVersion(opts.timeoutMs ?? 3e4).catch((err) => {
-      const why = err.message.trim().split("\n").slice(-1)[0];
-      const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
-      throw new DeployError(
-        `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`
-      );
-    }),
-    detectCompose(composeEnv())
-  ]);
-  const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
-  const free = freeBytes(layout2.releasesDir);
-  if (free !== void 0 && free < need) {
-    throw new DeployError(
-      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout2.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`
-    );
-  }
-  report.log(`docker ${version2}, compose ${flavor}${free === void 0 ? "" : `, ${fmt(free)} free`}`);
-  return flavor;
-}
-async function preflightDeploy(run2, req) {
-  const login2 = takeLogin(run2.layout, req);
-  const config2 = login2 ? privateDockerConfig(run2.layout.runsDir(run2.stack)) : void 0;
-  if (config2) run2.defer(config2.dispose);
-  const docker = new Docker(run2.report, config2?.dir);
-  const needBytes = treeBytes(`${req.source}/${req.stack}`);
-  const flavor = await preflight(run2.layout, docker, run2.report, { needBytes });
-  return { host: { docker, flavor, report: run2.report }, login: login2 };
-}
-async function preflightRollback(run2) {
-  const docker = new Docker(run2.report);
-  return { docker, flavor: await preflight(run2.layout, docker, run2.report), report: run2.report };
-}
-function freeBytes(path) {
-  if (typeof fs.statfsSync !== "function") return void 0;
-  let p = path;
-  while (!fs.existsSync(p) && (0, import_node_path13.dirname)(p) !== p) p = (0, import_node_path13.dirname)(p);
-  const s = fs.statfsSync(p);
-  return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
-}
-function treeBytes(dir) {
-  let total = 0;
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = (0, import_node_path13.join)(d, e.name);
-      if (e.isDirectory()) walk(p);
-      total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return total;
-}
-var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
-
-// remote/steps/safety.ts
-function checkEnvironment(layout2, stack, env) {
-  const current = readManifest(layout2, stack);
-  if (current?.env && current.env !== env) {
-    throw new DeployError(
-      `stack ${stack} runs as environment ${current.env} (${layout2.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`
-    );
-  }
-}
-function checkSafety(layout2, stack, env) {
-  checkLiveLink(layout2, stack);
-  checkEnvironment(layout2, stack, env);
-}
-
-// remote/check.ts
-async function checkDeploy(req, report) {
-  const run2 = openRun(req, report);
-  try {
-    await run2.step("preflight", () => preflightRollback(run2));
-    const plan = await run2.step("validate", () => planRelease(req, "check"));
-    const gate = await run2.step("gate", () => checkDeployGate(run2, req, plan));
-    await run2.step("safety", () => checkSafety(run2.layout, run2.stack, run2.env));
-    return {
-      status: "success",
-      msg: `check passed (gate: ${gate}); nothing changed`,
-      image_ref: plan.main.ref,
-      image_digest: plan.main.digest,
-      previous_release_id: recordedLiveId(run2.layout, run2.stack) ?? ""
-    };
-  } catch (err) {
-    return { status: "failed", msg: `check failed: ${errorMessage(err)}; nothing changed` };
-  } finally {
-    run2.close();
-  }
-}
-
-// remote/domain/records.ts
-function factsOf(r, previousId) {
-  const main2 = mainImage(r.meta);
-  return {
-    release_id: r.meta.release_id,
-    image_tag: r.meta.image_tag,
-    image_ref: main2.ref,
-    image_digest: main2.digest,
-    previous_release_id: previousId
-  };
-}
-function historyRecord(base2, who2, release, error2 = "", extra = {}) {
-  return {
-    ts: (/* @__PURE__ */ new Date()).toISOString(),
-    stack: base2.stack,
-    env: base2.env,
-    mode: base2.mode,
-    status: base2.status,
-    release_id: release.release_id ?? "",
-    image_tag: release.image_tag ?? "",
-    image_ref: release.image_ref ?? "",
-    image_digest: release.image_digest ?? "",
-    previous_release_id: release.previous_release_id ?? "",
-    actor: who2.actor,
-    run_id: who2.run_id,
-    break_glass: who2.break_glass,
-    break_glass_reason: who2.break_glass_reason,
-    duration_ms: Date.now() - base2.started,
-    error: error2,
-    ...who2.fleet ? { fleet: who2.fleet } : {},
-    ...extra
-  };
-}
-function appendRecord(layout2, rec) {
-  appendHistory(layout2.history, rec);
-}
-function recordLive(run2, r, how) {
-  const manifest = buildManifest(r.meta, r.dir, { ...how.who, ...how });
-  try {
-    writeManifest(run2.layout, manifest);
-  } catch (err) {
-    throw new DeployError(`could not write the current manifest: ${errorMessage(err)}`);
-  }
-  const base2 = { stack: run2.stack, env: run2.env, mode: how.mode, status: how.status ?? "success" };
-  const unrecorded = tryAppend(
-    run2.layout,
-    historyRecord({ ...base2, started: run2.started }, run2.who, factsOf(r, how.previous), how.error, how.extra)
-  );
-  return { manifest, unrecorded };
-}
-function recordFailure(run2, mode, facts, error2, status = "failed") {
-  return recordRun(run2, mode, status, facts, error2);
-}
-function recordRun(run2, mode, status, facts, error2 = "") {
-  const base2 = { stack: run2.stack, env: run2.env, mode, status, started: run2.started };
-  return tryAppend(run2.layout, historyRecord(base2, run2.who, facts, error2));
-}
-function tryAppend(layout2, rec) {
-  try {
-    appendRecord(layout2, rec);
-    return "";
-  } catch (err) {
-    return `the history record could not be written to ${layout2.history}: ${errorMessage(err)}`;
-  }
-}
-function liveToReturnTo(run2) {
-  const recorded = recordedLiveId(run2.layout, run2.stack);
-  const linked = liveReleaseId(run2.layout, run2.stack);
-  if (linked !== recorded)
-    run2.report.log(
-      `the live symlink points to ${linked ?? "nothing"} but the current manifest says ${recorded}: an earlier run stopped between switch and record. The recorded release ${recorded} is the one to go back to`,
-      "warn"
-    );
-  return recorded;
-}
-
-// remote/domain/retention.ts
-var import_node_fs16 = require("node:fs");
-var import_node_os3 = __toESM(require("node:os"), 1);
-var import_node_path14 = require("node:path");
-async function cleanupAfterDeploy(layout2, stack, keep, report) {
-  const leftovers = removeLeftovers(layout2, stack);
-  if (leftovers.length) report.log(`removed what killed runs left behind: ${leftovers.join(", ")}`);
-  const plan = planCleanup(layout2, stack, keep);
-  await removeReleases(layout2, stack, plan.remove);
-  report.log(
-    `kept ${plan.keep.length} release(s), removed ${plan.remove.length}${plan.remove.length ? ": " + plan.remove.map((r) => r.id).join(", ") : ""}`
-  );
-  const runs = pruneRuns(layout2, stack);
-  if (runs) report.log(`removed ${runs} run journal file(s) older than ${RUN_JOURNAL_DAYS} days`);
-}
-var RUN_JOURNAL_DAYS = 30;
-function pruneRuns(layout2, stack, now2 = Date.now()) {
-  const dir = layout2.runsDir(stack);
-  if (!(0, import_node_fs16.existsSync)(dir)) return 0;
-  const cutoff = now2 - RUN_JOURNAL_DAYS * 24 * 3600 * 1e3;
-  let removed = 0;
-  for (const name of (0, import_node_fs16.readdirSync)(dir)) {
-    const path = (0, import_node_path14.join)(dir, name);
-    if ((0, import_node_fs16.statSync)(path).mtimeMs >= cutoff) continue;
-    (0, import_node_fs16.rmSync)(path, { recursive: true, force: true });
-    removed++;
-  }
-  return removed;
-}
-function removeLeftovers(layout2, stack) {
-  const dir = layout2.stackReleases(stack);
-  const names3 = (0, import_node_fs16.readdirSync)(dir).filter((n) => /^\.(tmp|trash)-/.test(n) && !n.endsWith(`-${process.pid}`));
-  for (const n of names3) (0, import_node_fs16.rmSync)((0, import_node_path14.join)(dir, n), { recursive: true, force: true });
-  return names3;
-}
-function planCleanup(layout2, stack, keepN) {
-  const all = listReleases(layout2, stack);
-  const live = liveReleaseId(layout2, stack);
-  const target2 = all.find((r) => r.succeeded && !r.bad && (!live || compareReleaseIds(r.id, live) < 0));
-  const guarded = new Set([live, target2?.id].filter((x) => Boolean(x)));
-  const good = all.filter((r) => r.succeeded && !r.bad);
-  const keptGood = new Set(good.slice(0, keepN).map((r) => r.id));
-  const keep = [];
-  const remove = [];
-  for (const r of all) (keptGood.has(r.id) || guarded.has(r.id) ? keep : remove).push(r);
-  return { keep, remove, protected: [...guarded] };
-}
-var IN_PROCESS_BELOW = 4;
-async function removeReleases(layout2, stack, doomed) {
-  const removed = [];
-  if (!doomed.length) return removed;
-  const parent = layout2.stackReleases(stack);
-  const suffix = Math.floor(Math.random() * 2 ** 32).toString(16);
-  const trash = (0, import_node_path14.join)(parent, `.trash-${suffix}-${process.pid}`);
-  const parts = doomed.length < IN_PROCESS_BELOW ? 1 : Math.min(4, cpuCount(), doomed.length);
-  try {
-    (0, import_node_fs16.mkdirSync)(trash, { mode: 448 });
-    const bins = Array.from({ length: parts }, (_, k) => (0, import_node_path14.join)(trash, String(k)));
-    for (const bin of bins) (0, import_node_fs16.mkdirSync)(bin, { mode: 448 });
-    doomed.forEach((r, i) => {
-      (0, import_node_fs16.renameSync)(r.dir, (0, import_node_path14.join)(bins[i % parts], r.id));
-      removed.push(r.id);
-      if (r.bad) (0, import_node_fs16.rmSync)(layout2.badMarker(stack, r.id), { force: true });
-    });
-    if (doomed.length < IN_PROCESS_BELOW) (0, import_node_fs16.rmSync)(trash, { recursive: true, force: true });
-    else {
-      await deleteTrees(bins);
-      (0, import_node_fs16.rmdirSync)(trash);
-    }
-  } catch (err) {
-    throw Object.assign(err, { removed });
-  }
-  return removed;
-}
-function cpuCount() {
-  return Math.max(1, import_node_os3.default.availableParallelism?.() ?? import_node_os3.default.cpus().length);
-}
-
-// remote/engine/compose.ts
-var import_node_fs17 = require("node:fs");
-var import_node_path15 = require("node:path");
-
-// remote/engine/pull-plan.ts
-function planPull(services, pinned, present) {
-  const here = (ref) => present.some((p) => sameImage(p, ref));
-  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
-  return {
-    refs: unique(pinned.filter((ref) => !here(ref))),
-    services: unique(
-      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
-    )
-  };
-}
-function imagesToCheck(services, pinned) {
-  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
-}
-var nothingToPull = (p) => !p.refs.length && !p.services.length;
-function pullCommands(p, t) {
-  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
-}
-function unique(xs) {
-  return [...new Set(xs)];
-}
-
-// remote/engine/login.ts
-async function dockerLogin(docker, l) {
-  await docker.must(
-    login(l.registry, l.username),
-    `docker login to ${l.registry} as ${l.username}`,
-    l.password
-  );
-}
-
-// remote/engine/compose.ts
-var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
-function composeEngine(host) {
-  const { docker, flavor } = host;
-  const project = (r) => target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
-  return {
-    name: "compose",
-    variant: flavor,
-    label: `compose ${flavor}`,
-    ensureImages: (r, withLogin) => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(host, r, project(r), withLogin)),
-    up: (r) => docker.within("up", stepTimeouts(r).up, async () => {
-      await docker.must(composeUp(project(r)), "docker compose up");
-    }),
-    containers: (name) => docker.containers(name),
-    down: (r) => docker.within("up", stepTimeouts(r).up, async () => {
-      await docker.must(composeDown(project(r)), "docker compose down");
-    })
-  };
-}
-async function pullRelease({ docker, report }, r, project, withLogin) {
-  const services = r.services();
-  const pinned = Object.values(r.meta.images).map((img) => img.ref);
-  const wanted = imagesToCheck(services, pinned);
-  const missing = await docker.missingImages(wanted);
-  const plan = planPull(
-    services,
-    pinned,
-    wanted.filter((ref) => !missing.includes(ref))
-  );
-  if (nothingToPull(plan))
-    return report.log("every image of the release is already on this server: nothing to pull");
-  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
-  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
-  try {
-    if (withLogin) await dockerLogin(docker, withLogin);
-    await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
-  } finally {
-    if (withLogin && docker.dockerConfig) (0, import_node_fs17.rmSync)((0, import_node_path15.join)(docker.dockerConfig, "config.json"), { force: true });
-  }
-}
-function target(flavor, project, releaseDir, composeFile) {
-  return {
-    flavor,
-    project,
-    projectDir: releaseDir,
-    file: `${releaseDir}/${composeFile}`,
-    envFile: `${releaseDir}/.env`
-  };
-}
-
-// remote/engine/swarm.ts
-var import_node_fs18 = require("node:fs");
-var import_node_path16 = require("node:path");
-
 // remote/commands/swarm.ts
 var STACK_LABEL = "com.docker.stack.namespace";
 function stackDeploy(composeFile, stack, withRegistryAuth, withOverride = false) {
@@ -16471,85 +16911,9 @@ var swarmRole = () => [
   "{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}"
 ];
 
-// remote/engine/swarm-update-delay.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-var MIN_UPDATE_DELAY_S = 1;
-var UNIT_MS = {
-  ns: 1e-6,
-  us: 1e-3,
-  \u00B5s: 1e-3,
-  \u03BCs: 1e-3,
-  ms: 1,
-  s: 1e3,
-  m: 6e4,
-  h: 36e5
-};
-function goDurationMs(text) {
-  const t = text.trim();
-  if (t === "0" || t === "+0" || t === "-0") return 0;
-  const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(t);
-  if (!m) return void 0;
-  let ms = 0;
-  for (const part of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
-    ms += Number(part[1]) * UNIT_MS[part[2]];
-  return m[1] === "-" ? -ms : ms;
-}
-function composeDoc(text) {
-  try {
-    const doc = (0, import_yaml2.parse)(text, { merge: true, logLevel: "error" });
-    return doc && typeof doc === "object" ? doc : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function manyTasks(deploy2, vars) {
-  if (deploy2?.mode === "global") return true;
-  const replicas = deploy2?.replicas;
-  const n = typeof replicas === "string" ? Number(interpolate(replicas, vars)) : replicas;
-  return typeof n === "number" && n > 1;
-}
-function ownDelayMs(deploy2, vars) {
-  const delay = deploy2?.update_config?.delay;
-  if (delay === void 0 || delay === null) return 0;
-  return typeof delay === "string" ? goDurationMs(interpolate(delay, vars)) : void 0;
-}
-function shortDelayServices(composeYaml, vars) {
-  const doc = composeDoc(composeYaml);
-  return Object.entries(doc?.services ?? {}).filter(([, s]) => {
-    const deploy2 = s && typeof s === "object" ? s.deploy : void 0;
-    if (!manyTasks(deploy2 ?? void 0, vars)) return false;
-    const own2 = ownDelayMs(deploy2 ?? void 0, vars);
-    return own2 !== void 0 && own2 < MIN_UPDATE_DELAY_S * 1e3;
-  }).map(([name]) => name);
-}
-function updateDelayOverride(composeYaml, vars) {
-  const names3 = shortDelayServices(composeYaml, vars);
-  if (!names3.length) return void 0;
-  const doc = composeDoc(composeYaml);
-  const services = Object.fromEntries(
-    names3.map((n) => [n, { deploy: { update_config: { delay: `${MIN_UPDATE_DELAY_S}s` } } }])
-  );
-  const version2 = doc?.version;
-  const text = JSON.stringify(version2 === void 0 ? { services } : { version: version2, services }) + "\n";
-  return { services: names3, text };
-}
-
-// remote/engine/swarm.ts
+// remote/engine/swarm-stack.ts
 var FAILED_UPDATE = ["paused", "rollback_started", "rollback_paused", "rollback_completed"];
 var LIVE_TASK = ["new", "pending", "assigned", "accepted", "preparing", "ready", "starting", "running"];
-function reservedEnvName(name) {
-  return name === "PATH" || name === "HOME" || name.startsWith("DOCKER_");
-}
-function stackEnv(dotenv, cli) {
-  const bad = Object.keys(dotenv).filter(reservedEnvName);
-  if (bad.length)
-    throw new DeployError(
-      `the release's .env sets ${bad.join(", ")}, which docker stack deploy would read as its own setting: rename the variable in the stack's .env (the Swarm engine passes .env values as the environment)`
-    );
-  const keep = {};
-  for (const [k, v] of Object.entries(cli)) if (reservedEnvName(k) && v !== void 0) keep[k] = v;
-  return { ...dotenv, ...keep };
-}
 var swarmServiceName = (stack, service) => `${stack}_${service}`;
 function judgeStack(stack, want, services, tasks) {
   if (!services.length) return { pass: false, final: false, why: `no services of stack ${stack} yet` };
@@ -16650,6 +17014,1013 @@ async function inspectAll(docker, argv, what) {
     throw new DeployError(`${what} failed (is this a swarm manager?): ${r.stderr.trim()}`);
   return lines(r.stdout);
 }
+
+// remote/ops/status-facts.ts
+function dockerContainers(l) {
+  const docker = new Docker(new Reporter(void 0, false, () => {
+  }));
+  let probe2;
+  return async (project) => {
+    probe2 ??= docker.serverVersion().then(
+      () => "",
+      (err) => errorMessage(err)
+    );
+    const error2 = await probe2;
+    if (error2) return { state: "unavailable", error: error2 };
+    const list = l && liveEngine(l, project) === "swarm" ? readStack(docker, project).then(({ services, tasks }) => serviceRows(project, services, tasks)) : docker.containers(project);
+    return list.then(
+      (list2) => ({ state: "ok", list: list2 }),
+      (err) => ({ state: "unavailable", error: errorMessage(err) })
+    );
+  };
+}
+function liveEngine(l, stack) {
+  const id = readManifest(l, stack)?.release_id ?? liveReleaseId(l, stack);
+  if (typeof id !== "string" || !id) return "compose";
+  try {
+    return loadRelease(l.releaseDir(stack, id)).config().engine;
+  } catch {
+    return "compose";
+  }
+}
+function linkFacts(layout2, stack) {
+  const link = readLiveLink(layout2, stack);
+  if (link.kind === "missing") return { path: link.path, kind: "missing", targetExists: false };
+  let unsafe;
+  try {
+    checkLiveLink(layout2, stack);
+  } catch (err) {
+    unsafe = errorMessage(err);
+  }
+  if (link.kind !== "symlink") return { path: link.path, kind: link.kind, targetExists: true, unsafe };
+  const { path, target: target2, releaseId } = link;
+  return { path, kind: "symlink", target: target2, releaseId, targetExists: (0, import_node_fs18.existsSync)(target2), unsafe };
+}
+function manifestFacts(layout2, stack) {
+  const path = layout2.currentManifest(stack);
+  if (!(0, import_node_fs18.existsSync)(path)) return { state: "missing", path };
+  const value = readManifest(layout2, stack);
+  if (!value || typeof value !== "object" || typeof value.release_id !== "string")
+    return { state: "unreadable", path };
+  const releaseExists = (0, import_node_fs18.existsSync)(layout2.releaseDir(stack, value.release_id));
+  return { state: "ok", path, value, releaseExists };
+}
+function lockFacts(layout2, stack) {
+  const path = layout2.lockFile(stack);
+  if (!(0, import_node_fs18.existsSync)(path)) return { state: "free" };
+  const holder2 = readHolder(path);
+  if (!holder2) return { state: "unreadable", path };
+  return { state: holderAlive(holder2) ? "held" : "stale", path, holder: holder2 };
+}
+function lastRunFacts(layout2, stack, now2 = Date.now()) {
+  let newest;
+  try {
+    for (const name of (0, import_node_fs18.readdirSync)(layout2.runsDir(stack))) {
+      if (!name.endsWith(".jsonl")) continue;
+      const journal2 = (0, import_node_path16.join)(layout2.runsDir(stack), name);
+      const mtime2 = (0, import_node_fs18.statSync)(journal2).mtimeMs;
+      if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
+    }
+  } catch {
+    return void 0;
+  }
+  if (!newest) return void 0;
+  const { key, journal, mtime } = newest;
+  for (const line of linesFromEnd(journal, 4096)) {
+    const e = parseEventLine(line);
+    if (e?.type === "result") return { key, journal, state: "finished", result: e.status };
+    break;
+  }
+  const pidFile = pidFileOf(journal);
+  if ((0, import_node_fs18.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
+  return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
+}
+function liveFacts(layout2, link, stack) {
+  if (!link.releaseId || !link.targetExists) return void 0;
+  try {
+    const meta2 = readReleaseMeta(layout2.releaseDir(stack, link.releaseId));
+    return { images: meta2.images, main: mainImage(meta2), bad: isBad(layout2, stack, link.releaseId) };
+  } catch {
+    return void 0;
+  }
+}
+function serviceFacts(layout2, stack, releaseId) {
+  if (!releaseId) return void 0;
+  try {
+    const dir = layout2.releaseDir(stack, releaseId);
+    return { from: releaseId, list: releaseServiceImages(dir, readReleaseMeta(dir).compose_file) };
+  } catch {
+    return void 0;
+  }
+}
+async function gatherFacts(layout2, stack, containers) {
+  const link = linkFacts(layout2, stack);
+  const manifest = manifestFacts(layout2, stack);
+  const named = manifest.state === "ok" ? manifest.value.release_id : link.releaseId;
+  return {
+    stack,
+    link,
+    manifest,
+    live: liveFacts(layout2, link, stack),
+    services: serviceFacts(layout2, stack, named),
+    containers: await containers(stack),
+    lock: lockFacts(layout2, stack),
+    lastRun: lastRunFacts(layout2, stack),
+    candidates: rollbackCandidates(layout2, stack, link.releaseId ?? named)
+  };
+}
+
+// remote/ops/status.ts
+function judge(facts) {
+  const problems = diagnose(facts);
+  return { facts, problems, consistent: !problems.some((p) => p.severity === "drift") };
+}
+function statusJson(s) {
+  const { facts: f } = s;
+  const m = f.manifest.state === "ok" ? f.manifest.value : void 0;
+  return {
+    stack: f.stack,
+    consistent: s.consistent,
+    live_release: f.link.releaseId ?? null,
+    symlink: { path: f.link.path, kind: f.link.kind, target: f.link.target ?? null },
+    manifest_release: m?.release_id ?? null,
+    manifest: m ?? { state: f.manifest.state, path: f.manifest.path },
+    containers: f.containers.state === "ok" ? f.containers.list : { unavailable: f.containers.error },
+    lock: f.lock.state === "held" || f.lock.state === "stale" ? { state: f.lock.state, ...f.lock.holder } : f.lock,
+    last_run: f.lastRun ?? null,
+    rollback_candidates: f.candidates.map((c, i) => ({ steps: i + 1, release_id: c.id })),
+    problems: s.problems
+  };
+}
+function lockText(f) {
+  if (f.lock.state === "free") return "free";
+  if (f.lock.state === "unreadable") return `unreadable (${f.lock.path})`;
+  return `${f.lock.state === "stale" ? "STALE, " : ""}held by ${describeHolder(f.lock.holder)}`;
+}
+function renderStatus(s, c = paint(false)) {
+  const { facts: f } = s;
+  const m = f.manifest.state === "ok" ? f.manifest.value : void 0;
+  const drifts = s.problems.filter((p) => p.severity === "drift");
+  const verdict = s.consistent ? c.green("OK") : c.red(c.bold(`DRIFT (${drifts.length})`));
+  const live = f.link.kind === "missing" ? "(no symlink)" : f.link.kind === "symlink" ? f.link.releaseId ?? f.link.target ?? "?" : `(a real ${f.link.kind}, not a symlink)`;
+  const facts = [
+    ["live (symlink)", live],
+    ["manifest", m ? m.release_id : `(${f.manifest.state}: ${f.manifest.path})`]
+  ];
+  if (m)
+    facts.push(
+      ["env / mode", `${m.env || "?"} / ${m.mode ?? "?"}${m.gate ? ` (gate: ${m.gate})` : ""}`],
+      ["image", m.image_ref],
+      ["digest", m.image_digest],
+      ["deployed", `${m.deployed_at_utc} by ${m.actor || "?"}${m.run_id ? ` (run ${m.run_id})` : ""}`],
+      ["break-glass", m.break_glass ? `YES: ${m.break_glass_reason}` : "no"],
+      ["provenance", describeProvenance(m.provenance)]
+    );
+  facts.push(["lock", lockText(f)]);
+  if (f.lastRun)
+    facts.push([
+      "last run",
+      `${f.lastRun.key}: ${f.lastRun.state}${f.lastRun.result ? ` (${f.lastRun.result})` : ""}`
+    ]);
+  if (f.containers.state === "unavailable") facts.push(["containers", `unknown: ${f.containers.error}`]);
+  else if (!f.containers.list.length) facts.push(["containers", "none"]);
+  facts.push([
+    "rollback to",
+    f.candidates.length ? f.candidates.slice(0, 5).map((r, i) => `--steps ${i + 1}: ${r.id}`).join(", ") + (f.candidates.length > 5 ? `, \u2026 (${f.candidates.length} in all)` : "") : "(no candidates)"
+  ]);
+  const containers = f.containers.state === "ok" && f.containers.list.length ? table(
+    f.containers.list.map((k) => [
+      k.name,
+      k.service,
+      k.image,
+      k.status + (k.health ? ` (${k.health})` : "")
+    ]),
+    { header: ["CONTAINER", "SERVICE", "IMAGE", "STATE"], indent: "  " }
+  ) : "";
+  const problems = s.problems.map(
+    (p) => p.severity === "drift" ? `  ${c.red(c.bold("DRIFT"))}: ${p.message}` : `  ${c.yellow("warning")}: ${p.message}`
+  );
+  return [`${c.bold(f.stack)}  ${verdict}`, table(facts, { indent: "  " }), containers, ...problems].filter(Boolean).join("\n");
+}
+var statusCommand = {
+  usage: "seisei-deploy status [<stack>] [--root DIR] [--json]",
+  summary: "what is live per stack, and drift between symlink, manifest and containers (exit 1 on drift)",
+  async main(argv) {
+    const { v, arg } = parseOp("status", argv, {}, this.usage);
+    const layout2 = rootLayout(v.root);
+    const stacks = selectStacks(layout2, arg);
+    const containers = dockerContainers(layout2);
+    const results = [];
+    for (const s of stacks) results.push(judge(await gatherFacts(layout2, s, containers)));
+    const consistent = results.every((r) => r.consistent);
+    if (v.json) printJson({ consistent, stacks: results.map(statusJson) });
+    else
+      print(
+        results.length ? results.map((r) => renderStatus(r, paint())).join("\n\n") : `no stacks under ${layout2.root} (nothing deployed yet)`
+      );
+    return consistent ? 0 : 1;
+  }
+};
+
+// remote/ops/unlock.ts
+var import_node_fs19 = require("node:fs");
+var import_node_os7 = require("node:os");
+function describeLockState(holder2) {
+  if (!holder2) return "an unreadable lock file (torn, or not written by seisei-deploy)";
+  const where2 = holder2.hostname !== (0, import_node_os7.hostname)() ? `recorded on another host (${holder2.hostname}): this server cannot tell whether it still runs` : holderAlive(holder2) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
+  return `held by ${describeHolder(holder2)}; ${where2}`;
+}
+var parseUnlockArgs = recordedOpParser("unlock", "stack", stackArg, "reason", {
+  yes: { type: "boolean", default: false }
+});
+var unlockCommand = {
+  usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
+  summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
+  async main(argv) {
+    const { v, target: stack, layout: layout2, text: reason, actor } = parseUnlockArgs(argv, this.usage);
+    const path = layout2.lockFile(stack);
+    if (!exists(path)) {
+      if (v.json) printJson({ stack, lock: path, locked: false, removed: false });
+      else print(`${stack} is not locked (${path} does not exist)`);
+      return 0;
+    }
+    const holder2 = readHolder(path);
+    const state = describeLockState(holder2);
+    if (!v.yes) {
+      if (v.json) printJson({ stack, lock: path, locked: true, holder: holder2 ?? null, removed: false });
+      else print(`${path}: ${state}`);
+      throw new DeployError(
+        `not removed: run again with --yes to remove the lock of ${stack} (seisei-deploy unlock ${stack} --yes)`,
+        2
+      );
+    }
+    const started = Date.now();
+    const report = new Reporter(void 0, true, (line) => process.stderr.write(line + "\n"));
+    const done = await removeLock(path, holder2, report);
+    if (done === "changed") {
+      const now2 = readHolder(path);
+      throw new DeployError(
+        `not removed: the lock of ${stack} changed while it was being removed${now2 ? ` (now ${describeHolder(now2)})` : ""}; look again with: seisei-deploy unlock ${stack}`
+      );
+    }
+    appendRecord(
+      layout2,
+      historyRecord(
+        { stack, env: "", mode: "unlock", status: "success", started },
+        { actor, run_id: "", break_glass: false, break_glass_reason: "" },
+        { release_id: holder2?.release ?? "" },
+        "",
+        { lock_holder: holder2 ?? null, note: reason }
+      )
+    );
+    if (v.json) printJson({ stack, lock: path, locked: false, holder: holder2 ?? null, removed: true });
+    else print(`removed the lock of ${stack}, ${state}`);
+    return 0;
+  }
+};
+function exists(path) {
+  try {
+    (0, import_node_fs19.lstatSync)(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// remote/ops/verify.ts
+var import_node_fs20 = require("node:fs");
+
+// remote/domain/verified-marker.ts
+var IS_NOT_A_DIGEST = "is not a sha256 digest";
+var digest = string2({ error: IS_NOT_A_DIGEST }).regex(/^sha256:[0-9a-f]{64}$/, { error: IS_NOT_A_DIGEST });
+var marker = looseObject(
+  {
+    digests: record(string2(), digest, { error: '"digests" is not an object of image name to digest' }).optional()
+  },
+  { error: "not a JSON object" }
+);
+function parseMarker(text) {
+  if (!text.trim()) return { kind: "empty" };
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: "invalid", json: false, why: "neither empty nor JSON" };
+  }
+  const parsed = marker.safeParse(Array.isArray(value) ? null : value);
+  if (parsed.success) return { kind: "marker", marker: value };
+  const issue2 = parsed.error.issues[0];
+  const why = issue2.path.length > 1 ? `${issue2.path.join(".")} ${issue2.message}` : issue2.message;
+  return { kind: "invalid", json: true, why };
+}
+
+// remote/ops/verify.ts
+function readMarker(layout2, tag) {
+  let text;
+  try {
+    text = (0, import_node_fs20.readFileSync)(layout2.marker(tag), "utf8");
+  } catch (err) {
+    if (err.code === "ENOENT") return void 0;
+    throw err;
+  }
+  const read = parseMarker(text);
+  return read.kind === "marker" ? read.marker : read.kind === "empty" ? "empty" : "unreadable";
+}
+function digestsFromFile(file, tag) {
+  const text = readInputFile(file, "--digest-file");
+  try {
+    const m = parseDigestManifest(text, tag);
+    return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
+  } catch (err) {
+    throw new DeployError(`--digest-file ${file}: ${errorMessage(err)}`, 2);
+  }
+}
+function provenanceArg(text) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new DeployError(`--provenance is not JSON: ${errorMessage(err)}`, 2);
+  }
+  const r = provenanceRecord.safeParse(data);
+  if (!r.success) throw new DeployError(`--provenance: ${formatIssues(r.error)}`, 2);
+  return r.data;
+}
+var who = (actor) => ({ actor, run_id: "", break_glass: false, break_glass_reason: "" });
+function verifyTag(layout2, tag, opts) {
+  const started = Date.now();
+  const replaced = readMarker(layout2, tag);
+  const marker2 = {
+    image_tag: tag,
+    digests: opts.digests,
+    verified_at: (/* @__PURE__ */ new Date()).toISOString(),
+    verified_by: opts.actor,
+    note: opts.note,
+    ...opts.provenance ? { provenance: opts.provenance } : {}
+  };
+  writeFileAtomic(layout2.marker(tag), JSON.stringify(marker2, null, 2) + "\n");
+  appendRecord(
+    layout2,
+    historyRecord(
+      { stack: "", env: "", mode: "verify", status: "success", started },
+      who(opts.actor),
+      { image_tag: tag },
+      "",
+      {
+        digests: opts.digests,
+        note: opts.note,
+        marker: layout2.marker(tag),
+        ...opts.provenance ? { provenance: opts.provenance } : {}
+      }
+    )
+  );
+  return { path: layout2.marker(tag), marker: marker2, replaced };
+}
+function unverifyTag(layout2, tag, opts) {
+  const started = Date.now();
+  const path = layout2.marker(tag);
+  const removed = readMarker(layout2, tag);
+  if (removed === void 0)
+    throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
+  (0, import_node_fs20.unlinkSync)(path);
+  fsyncDir(layout2.verifiedDir);
+  appendRecord(
+    layout2,
+    historyRecord(
+      { stack: "", env: "", mode: "unverify", status: "success", started },
+      who(opts.actor),
+      { image_tag: tag },
+      "",
+      {
+        digests: typeof removed === "object" ? removed.digests ?? {} : {},
+        note: opts.note,
+        marker: path
+      }
+    )
+  );
+  return { path, removed };
+}
+function describeMarker(m) {
+  if (m === void 0) return "none";
+  if (m === "empty") return "an empty marker (touch)";
+  if (m === "unreadable") return "an unreadable marker";
+  return `the marker written ${m.verified_at ?? "?"} by ${m.verified_by || "?"}`;
+}
+var verifyOptions = { "digest-file": { type: "string" }, provenance: { type: "string" } };
+var parseVerifyArgs = recordedOpParser("verify", "image_tag", tagArg, "note", verifyOptions);
+var verifyCommand = {
+  usage: 'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
+  summary: "mark an image tag as verified on staging (production deploys need it)",
+  async main(argv) {
+    const { v, target: tag, layout: layout2, text: note, actor } = parseVerifyArgs(argv, this.usage);
+    const file = pathArg(v["digest-file"]);
+    const digests = file ? digestsFromFile(file, tag) : {};
+    const provenance = v.provenance ? provenanceArg(v.provenance) : void 0;
+    const done = verifyTag(layout2, tag, { digests, note, actor, provenance });
+    if (v.json) {
+      printJson(done);
+      return 0;
+    }
+    const names3 = Object.entries(digests);
+    print(
+      [
+        `verified ${tag} by ${actor}: ${done.path}`,
+        done.replaced !== void 0 ? `  (replaced ${describeMarker(done.replaced)})` : "",
+        `  provenance: ${describeProvenance(provenance)}`,
+        names3.length ? table(names3, { indent: "  " }) : "  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)"
+      ].filter(Boolean).join("\n")
+    );
+    return 0;
+  }
+};
+var parseUnverifyArgs = recordedOpParser("unverify", "image_tag", tagArg, "note");
+var unverifyCommand = {
+  usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
+  summary: "remove the verified marker of an image tag (production deploys of it fail again)",
+  async main(argv) {
+    const { v, target: tag, layout: layout2, text: note, actor } = parseUnverifyArgs(argv, this.usage);
+    const done = unverifyTag(layout2, tag, { note, actor });
+    if (v.json) printJson(done);
+    else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
+    return 0;
+  }
+};
+
+// remote/ops/index.ts
+var operatorCommands = {
+  verify: verifyCommand,
+  unverify: unverifyCommand,
+  status: statusCommand,
+  history: historyCommand,
+  cleanup: cleanupCommand,
+  unlock: unlockCommand
+};
+
+// remote/cli/follow.ts
+var import_node_fs21 = require("node:fs");
+async function follow(journal, offset, write, opts = {}) {
+  const pidFile = pidFileOf(journal);
+  const pollMs = opts.pollMs ?? 25;
+  const fd = (0, import_node_fs21.openSync)(journal, "r");
+  const began = Date.now();
+  let pos = offset;
+  let pending = "";
+  try {
+    for (; ; ) {
+      const size = (0, import_node_fs21.fstatSync)(fd).size;
+      if (size > pos) {
+        const buf = Buffer.alloc(size - pos);
+        (0, import_node_fs21.readSync)(fd, buf, 0, buf.length, pos);
+        pos = size;
+        const text = pending + buf.toString("utf8");
+        const cut = text.lastIndexOf("\n") + 1;
+        pending = text.slice(cut);
+        if (cut) {
+          const complete = text.slice(0, cut);
+          write(complete);
+          if (complete.split("\n").some((l) => parseEventLine(l)?.type === "result")) return;
+        }
+        continue;
+      }
+      const pidKnown = (0, import_node_fs21.existsSync)(pidFile);
+      if ((pidKnown || Date.now() - began > (opts.startGraceMs ?? 1e4)) && !executorAlive(pidFile)) {
+        if ((0, import_node_fs21.fstatSync)(fd).size > pos) continue;
+        write(
+          JSON.stringify({
+            v: 1,
+            ts: (/* @__PURE__ */ new Date()).toISOString(),
+            type: "result",
+            mode: "unknown",
+            status: "failed",
+            msg: `the executor stopped without a result (killed?). Journal: ${journal}. Check the server with: seisei-deploy status`,
+            error: "executor died"
+          }) + "\n"
+        );
+        return;
+      }
+      await sleep(pollMs);
+    }
+  } finally {
+    (0, import_node_fs21.closeSync)(fd);
+  }
+}
+
+// remote/cli/run.ts
+var import_node_child_process5 = require("node:child_process");
+var import_node_fs32 = require("node:fs");
+
+// remote/domain/plan.ts
+var import_node_fs22 = require("node:fs");
+function planRelease(req, releaseId) {
+  let text;
+  try {
+    text = (0, import_node_fs22.readFileSync)(req.digest_file, "utf8");
+  } catch (err) {
+    throw new DeployError(`digest_file: ${req.digest_file} cannot be read (${errorMessage(err)})`, 2);
+  }
+  const manifest = parseDigestManifest(text, req.image_tag);
+  const vars = resolveImageVars(manifest, req.images);
+  const nameOf = (ref) => Object.entries(manifest.images).find(([, i]) => i.ref === ref)?.[0] ?? "";
+  const images = Object.fromEntries(
+    Object.entries(vars).map(([v, i]) => [v, { name: nameOf(i.ref), ref: i.ref, digest: i.digest }])
+  );
+  const main2 = images["IMAGE_REF"] ?? Object.values(images)[0];
+  return {
+    meta: {
+      stack: req.stack,
+      env: req.env,
+      release_id: releaseId,
+      image_tag: req.image_tag,
+      git_sha: manifest.git_sha,
+      images
+    },
+    digests: Object.fromEntries(Object.values(images).map((i) => [i.name, i.digest])),
+    refs: Object.values(images).map((i) => i.ref),
+    main: { ref: main2.ref, digest: main2.digest }
+  };
+}
+
+// remote/run-context.ts
+function openRun(req, report) {
+  const undo = [];
+  return {
+    layout: layout(req.root),
+    report,
+    who: {
+      actor: req.actor,
+      run_id: req.run_id,
+      break_glass: req.break_glass ?? false,
+      break_glass_reason: req.reason ?? "",
+      ...req.fleet ? { fleet: req.fleet } : {}
+    },
+    stack: req.stack,
+    env: req.env,
+    started: Date.now(),
+    step: (name, body, msg) => report.step(name, body, msg),
+    defer: (fn) => void undo.push(fn),
+    close: () => {
+      for (const fn of undo.splice(0).reverse()) fn();
+    }
+  };
+}
+
+// remote/steps/gate.ts
+var import_node_fs23 = require("node:fs");
+function checkGate(layout2, opts) {
+  if (!opts.gatedEnvs.includes(opts.env)) return "not-gated";
+  const path = layout2.marker(opts.tag);
+  if (!(0, import_node_fs23.existsSync)(path)) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(`Version not verified: ${path} does not exist`);
+  }
+  if (!(0, import_node_fs23.statSync)(path).isFile())
+    throw new DeployError(
+      `verified marker ${path} is not a file; remove it and run: seisei-deploy verify ${opts.tag}`
+    );
+  const read = parseMarker((0, import_node_fs23.readFileSync)(path, "utf8"));
+  if (read.kind === "empty") return unattested(opts, path, "an empty marker") ?? "verified-empty-marker";
+  if (read.kind === "invalid")
+    throw new DeployError(
+      read.json ? `verified marker ${path} is not a marker (${read.why}); rewrite it with: seisei-deploy verify ${opts.tag}` : `verified marker ${path} is neither empty nor JSON; rewrite it with: seisei-deploy verify ${opts.tag}`
+    );
+  const marker2 = read.marker;
+  const deploying = (name) => Object.hasOwn(opts.digests, name) ? opts.digests[name] : void 0;
+  const differ = Object.entries(marker2.digests ?? {}).filter(([name, digest2]) => deploying(name) !== void 0 && deploying(name) !== digest2).map(([name, digest2]) => `${name}: verified ${digest2}, deploying ${opts.digests[name]}`);
+  const missing = Object.keys(marker2.digests ?? {}).length ? Object.keys(opts.digests).filter((n) => !Object.hasOwn(marker2.digests, n)).map((n) => `${n}: not in the marker`) : [];
+  if (differ.length || missing.length) {
+    if (opts.breakGlass) return "break-glass";
+    throw new DeployError(
+      `Verified digests differ from the digests being deployed for ${opts.tag} (${path}): ${[...differ, ...missing].join("; ")}`
+    );
+  }
+  const state = marker2.provenance?.state;
+  if (state !== "verified") {
+    const what = state ? `a marker whose provenance was ${state}` : "a marker made without a provenance check";
+    const bypass = unattested(opts, path, what);
+    if (bypass) return bypass;
+  }
+  return Object.keys(marker2.digests ?? {}).length ? "verified" : "verified-empty-marker";
+}
+function unattested(opts, path, what) {
+  if (!opts.requireProvenance) return void 0;
+  if (opts.breakGlass) return "break-glass";
+  throw new DeployError(
+    `Version not verified with provenance: ${path} is ${what}, and provenance is require; verify ${opts.tag} again with the action (mode: verify, provenance verified), or use break_glass with a reason`
+  );
+}
+function checkDeployGate(run2, req, plan) {
+  const gate = checkGate(run2.layout, {
+    env: req.env,
+    gatedEnvs: req.gated_envs,
+    tag: req.image_tag,
+    digests: plan.digests,
+    breakGlass: req.break_glass,
+    requireProvenance: req.provenance?.mode === "require"
+  });
+  if (gate === "break-glass")
+    run2.report.log(`BREAK-GLASS: deploying without a matching verified marker: ${req.reason}`, "warn");
+  return gate;
+}
+
+// remote/steps/preflight.ts
+var fs = __toESM(require("node:fs"), 1);
+var import_node_path19 = require("node:path");
+
+// remote/engine/compose-detect.ts
+var import_node_fs24 = require("node:fs");
+var import_node_path17 = require("node:path");
+
+// remote/commands/compose.ts
+function base(t) {
+  const head = t.flavor === "v2" ? ["docker", "compose"] : ["docker-compose"];
+  return [
+    ...head,
+    "--project-name",
+    t.project,
+    "--project-directory",
+    t.projectDir,
+    "--file",
+    t.file,
+    "--env-file",
+    t.envFile
+  ];
+}
+var composeV2Probe = () => ["docker", "compose", "version", "--short"];
+var composePull = (t, services = []) => [
+  ...base(t),
+  "pull",
+  "--quiet",
+  ...services
+];
+var composeUp = (t) => [
+  ...base(t),
+  "up",
+  "--detach",
+  "--force-recreate",
+  "--remove-orphans",
+  ...t.flavor === "v2" ? ["--pull", "never"] : []
+];
+var composeDown = (t) => [...base(t), "down", "--remove-orphans"];
+
+// remote/engine/compose-detect.ts
+function composePluginDirs(env) {
+  const extra = readDockerCliConfig(env).cliPluginsExtraDirs;
+  return [
+    (0, import_node_path17.join)(dockerConfigDir(env), "cli-plugins"),
+    ...Array.isArray(extra) ? extra.filter((d) => typeof d === "string") : [],
+    "/usr/local/lib/docker/cli-plugins",
+    "/usr/local/libexec/docker/cli-plugins",
+    "/usr/lib/docker/cli-plugins",
+    "/usr/libexec/docker/cli-plugins"
+  ];
+}
+async function detectCompose(env) {
+  const path = env.PATH ?? "";
+  if (!onPath("docker", path))
+    throw new DeployError("the docker CLI is not on PATH: install Docker (docker-ce-cli or docker.io)");
+  if (composePluginDirs(env).some((dir) => executable((0, import_node_path17.join)(dir, "docker-compose")))) {
+    const probe2 = await run(composeV2Probe(), { env, timeoutMs: 3e4 }).catch(() => void 0);
+    if (probe2?.code === 0) return "v2";
+  }
+  if (onPath("docker-compose", path)) return "v1";
+  throw new DeployError(
+    "Docker Compose not found: install the compose plugin (`docker compose`) or docker-compose v1"
+  );
+}
+function onPath(cmd, path) {
+  return path.split(":").some((dir) => executable((0, import_node_path17.join)(dir || ".", cmd)));
+}
+function executable(file) {
+  try {
+    (0, import_node_fs24.accessSync)(file, import_node_fs24.constants.X_OK);
+    return (0, import_node_fs24.statSync)(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+// remote/registry-credentials.ts
+var import_node_fs25 = require("node:fs");
+var import_node_path18 = require("node:path");
+
+// remote/domain/run-inputs.ts
+var stagingDir = (layout2, stack, key) => `${layout2.runsDir(stack)}/${key}.inputs`;
+var stagedPasswordFile = (layout2, stack, key) => key === void 0 ? void 0 : `${stagingDir(layout2, stack, key)}/registry-password`;
+
+// remote/registry-credentials.ts
+function takeLogin(layout2, req) {
+  const login2 = req.registry_login;
+  if (!login2) return void 0;
+  const staged = login2.password_file === stagedPasswordFile(layout2, req.stack, req.run_key);
+  return {
+    registry: login2.registry,
+    username: login2.username,
+    password: takePassword(login2.password_file, staged)
+  };
+}
+function dropStagedPassword(layout2, req) {
+  const staged = stagedPasswordFile(layout2, req.stack, req.run_key);
+  if (staged && req.registry_login?.password_file === staged) (0, import_node_fs25.rmSync)(staged, { force: true });
+}
+function takePassword(file, staged) {
+  let password;
+  try {
+    password = (0, import_node_fs25.readFileSync)(file, "utf8").replace(/\r?\n$/, "");
+  } catch (err) {
+    throw new DeployError(`registry password file ${file} cannot be read: ${err.message}`, 2);
+  }
+  if (staged) (0, import_node_fs25.rmSync)(file, { force: true });
+  return password;
+}
+var CONFIG_PREFIX = "docker-config-";
+function privateDockerConfig(runsDir) {
+  (0, import_node_fs25.mkdirSync)(runsDir, { recursive: true, mode: 488 });
+  checkPrivateDir(runsDir);
+  removeDeadRunsConfigs(runsDir);
+  const dir = (0, import_node_path18.join)(
+    runsDir,
+    `${CONFIG_PREFIX}${process.pid}-${Math.floor(Math.random() * 2 ** 32).toString(16)}`
+  );
+  (0, import_node_fs25.mkdirSync)(dir, { mode: 448 });
+  const plugins = (0, import_node_path18.join)(dockerConfigDir(process.env), "cli-plugins");
+  if ((0, import_node_fs25.existsSync)(plugins)) (0, import_node_fs25.symlinkSync)(plugins, (0, import_node_path18.join)(dir, "cli-plugins"));
+  return { dir, dispose: () => (0, import_node_fs25.rmSync)(dir, { recursive: true, force: true }) };
+}
+function checkPrivateDir(dir) {
+  const st = (0, import_node_fs25.lstatSync)(dir);
+  const uid = process.getuid?.();
+  if (!st.isDirectory() || uid !== void 0 && st.uid !== uid || st.mode & 18)
+    throw new DeployError(
+      `${dir} must be a directory owned by ${uid === 0 ? "root" : "the executing user"} that no one else can write to (it holds registry logins); fix its owner and mode (chmod 750)`
+    );
+}
+function removeDeadRunsConfigs(runsDir) {
+  for (const name of (0, import_node_fs25.readdirSync)(runsDir)) {
+    const pid = Number(new RegExp(`^${CONFIG_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (pid && pid !== process.pid && !pidExists(pid))
+      (0, import_node_fs25.rmSync)((0, import_node_path18.join)(runsDir, name), { recursive: true, force: true });
+  }
+}
+
+// remote/steps/preflight.ts
+var MIN_FREE_BYTES = 1024 * 1024;
+async function preflight(layout2, docker, report, opts = {}) {
+  const [version2, flavor] = await Promise.all([
+    docker.serverVersion(opts.timeoutMs ?? 3e4).catch((err) => {
+      const why = err.message.trim().split("\n").slice(-1)[0];
+      const host = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
+      throw new DeployError(
+        `preflight: the Docker daemon${host} does not answer (${why}). Start it (e.g. systemctl start docker) and run again; nothing was changed`
+      );
+    }),
+    detectCompose(composeEnv())
+  ]);
+  const need = (opts.needBytes ?? 0) + MIN_FREE_BYTES;
+  const free = freeBytes(layout2.releasesDir);
+  if (free !== void 0 && free < need) {
+    throw new DeployError(
+      `preflight: no space left for a release: ${fmt(free)} free on the filesystem of ${layout2.releasesDir}, ${fmt(need)} needed. Free some space (e.g. seisei-deploy cleanup --keep N) and run again; nothing was changed`
+    );
+  }
+  report.log(`docker ${version2}, compose ${flavor}${free === void 0 ? "" : `, ${fmt(free)} free`}`);
+  return flavor;
+}
+async function preflightDeploy(run2, req) {
+  const login2 = takeLogin(run2.layout, req);
+  const config2 = login2 ? privateDockerConfig(run2.layout.runsDir(run2.stack)) : void 0;
+  if (config2) run2.defer(config2.dispose);
+  const docker = new Docker(run2.report, config2?.dir);
+  const needBytes = treeBytes(`${req.source}/${req.stack}`);
+  const flavor = await preflight(run2.layout, docker, run2.report, { needBytes });
+  return { host: { docker, flavor, report: run2.report }, login: login2 };
+}
+async function preflightRollback(run2) {
+  const docker = new Docker(run2.report);
+  return { docker, flavor: await preflight(run2.layout, docker, run2.report), report: run2.report };
+}
+function freeBytes(path) {
+  if (typeof fs.statfsSync !== "function") return void 0;
+  let p = path;
+  while (!fs.existsSync(p) && (0, import_node_path19.dirname)(p) !== p) p = (0, import_node_path19.dirname)(p);
+  const s = fs.statfsSync(p);
+  return (process.getuid?.() === 0 ? s.bfree : s.bavail) * s.bsize;
+}
+function treeBytes(dir) {
+  let total = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = (0, import_node_path19.join)(d, e.name);
+      if (e.isDirectory()) walk(p);
+      total += Math.ceil((e.isFile() ? fs.statSync(p).size : 0) / 4096) * 4096 + 4096;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return total;
+}
+var fmt = (n) => n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${Math.round(n / 1024)} KiB`;
+
+// remote/steps/safety.ts
+function checkEnvironment(layout2, stack, env) {
+  const current = readManifest(layout2, stack);
+  if (current?.env && current.env !== env) {
+    throw new DeployError(
+      `stack ${stack} runs as environment ${current.env} (${layout2.currentManifest(stack)}), not ${env}: use environment ${current.env}, so its gate and approvals apply`
+    );
+  }
+}
+function checkSafety(layout2, stack, env) {
+  checkLiveLink(layout2, stack);
+  checkEnvironment(layout2, stack, env);
+}
+
+// remote/check.ts
+async function checkDeploy(req, report) {
+  const run2 = openRun(req, report);
+  try {
+    await run2.step("preflight", () => preflightRollback(run2));
+    const plan = await run2.step("validate", () => planRelease(req, "check"));
+    const gate = await run2.step("gate", () => checkDeployGate(run2, req, plan));
+    await run2.step("safety", () => checkSafety(run2.layout, run2.stack, run2.env));
+    return {
+      status: "success",
+      msg: `check passed (gate: ${gate}); nothing changed`,
+      image_ref: plan.main.ref,
+      image_digest: plan.main.digest,
+      previous_release_id: recordedLiveId(run2.layout, run2.stack) ?? ""
+    };
+  } catch (err) {
+    return { status: "failed", msg: `check failed: ${errorMessage(err)}; nothing changed` };
+  } finally {
+    run2.close();
+  }
+}
+
+// remote/engine/compose.ts
+var import_node_fs26 = require("node:fs");
+var import_node_path20 = require("node:path");
+
+// remote/engine/pull-plan.ts
+function planPull(services, pinned, present) {
+  const here = (ref) => present.some((p) => sameImage(p, ref));
+  const isPinned = (ref) => pinned.some((p) => sameImage(p, ref));
+  return {
+    refs: unique(pinned.filter((ref) => !here(ref))),
+    services: unique(
+      services.filter((s) => s.image && !isPinned(s.image) && !here(s.image)).map((s) => s.service)
+    )
+  };
+}
+function imagesToCheck(services, pinned) {
+  return unique([...pinned, ...services.map((s) => s.image).filter(Boolean)]);
+}
+var nothingToPull = (p) => !p.refs.length && !p.services.length;
+function pullCommands(p, t) {
+  return [...p.refs.map(dockerPull), ...p.services.length ? [composePull(t, p.services)] : []];
+}
+function unique(xs) {
+  return [...new Set(xs)];
+}
+
+// remote/engine/login.ts
+async function dockerLogin(docker, l) {
+  await docker.must(
+    login(l.registry, l.username),
+    `docker login to ${l.registry} as ${l.username}`,
+    l.password
+  );
+}
+
+// remote/engine/compose.ts
+var PULL_FAILED = "pulling the images (registry down, digest missing or credentials wrong?)";
+function composeEngine(host) {
+  const { docker, flavor } = host;
+  const project = (r) => target(flavor, r.meta.stack, r.dir, r.meta.compose_file);
+  return {
+    name: "compose",
+    variant: flavor,
+    label: `compose ${flavor}`,
+    ensureImages: (r, withLogin) => docker.within("pull", stepTimeouts(r).pull, () => pullRelease(host, r, project(r), withLogin)),
+    up: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(composeUp(project(r)), "docker compose up");
+    }),
+    containers: (name) => docker.containers(name),
+    down: (r) => docker.within("up", stepTimeouts(r).up, async () => {
+      await docker.must(composeDown(project(r)), "docker compose down");
+    })
+  };
+}
+async function pullRelease({ docker, report }, r, project, withLogin) {
+  const services = r.services();
+  const pinned = Object.values(r.meta.images).map((img) => img.ref);
+  const wanted = imagesToCheck(services, pinned);
+  const missing = await docker.missingImages(wanted);
+  const plan = planPull(
+    services,
+    pinned,
+    wanted.filter((ref) => !missing.includes(ref))
+  );
+  if (nothingToPull(plan))
+    return report.log("every image of the release is already on this server: nothing to pull");
+  if (plan.refs.length) report.log(`pulling by digest: ${plan.refs.join(", ")}`);
+  if (plan.services.length) report.log(`pulling for service(s): ${plan.services.join(", ")}`);
+  try {
+    if (withLogin) await dockerLogin(docker, withLogin);
+    await Promise.all(pullCommands(plan, project).map((argv) => docker.must(argv, PULL_FAILED)));
+  } finally {
+    if (withLogin && docker.dockerConfig) (0, import_node_fs26.rmSync)((0, import_node_path20.join)(docker.dockerConfig, "config.json"), { force: true });
+  }
+}
+function target(flavor, project, releaseDir, composeFile) {
+  return {
+    flavor,
+    project,
+    projectDir: releaseDir,
+    file: `${releaseDir}/${composeFile}`,
+    envFile: `${releaseDir}/.env`
+  };
+}
+
+// remote/engine/swarm.ts
+var import_node_fs27 = require("node:fs");
+var import_node_path21 = require("node:path");
+
+// remote/engine/swarm-update-delay.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var MIN_UPDATE_DELAY_S = 1;
+var UNIT_MS = {
+  ns: 1e-6,
+  us: 1e-3,
+  \u00B5s: 1e-3,
+  \u03BCs: 1e-3,
+  ms: 1,
+  s: 1e3,
+  m: 6e4,
+  h: 36e5
+};
+function goDurationMs(text) {
+  const t = text.trim();
+  if (t === "0" || t === "+0" || t === "-0") return 0;
+  const m = /^([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(t);
+  if (!m) return void 0;
+  let ms = 0;
+  for (const part of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g))
+    ms += Number(part[1]) * UNIT_MS[part[2]];
+  return m[1] === "-" ? -ms : ms;
+}
+function composeDoc(text) {
+  try {
+    const doc = (0, import_yaml2.parse)(text, { merge: true, logLevel: "error" });
+    return doc && typeof doc === "object" ? doc : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function manyTasks(deploy2, vars) {
+  if (deploy2?.mode === "global") return true;
+  const replicas = deploy2?.replicas;
+  const n = typeof replicas === "string" ? Number(interpolate(replicas, vars)) : replicas;
+  return typeof n === "number" && n > 1;
+}
+function ownDelayMs(deploy2, vars) {
+  const delay = deploy2?.update_config?.delay;
+  if (delay === void 0 || delay === null) return 0;
+  return typeof delay === "string" ? goDurationMs(interpolate(delay, vars)) : void 0;
+}
+function shortDelayServices(composeYaml, vars) {
+  const doc = composeDoc(composeYaml);
+  return Object.entries(doc?.services ?? {}).filter(([, s]) => {
+    const deploy2 = s && typeof s === "object" ? s.deploy : void 0;
+    if (!manyTasks(deploy2 ?? void 0, vars)) return false;
+    const own2 = ownDelayMs(deploy2 ?? void 0, vars);
+    return own2 !== void 0 && own2 < MIN_UPDATE_DELAY_S * 1e3;
+  }).map(([name]) => name);
+}
+function updateDelayOverride(composeYaml, vars) {
+  const names3 = shortDelayServices(composeYaml, vars);
+  if (!names3.length) return void 0;
+  const doc = composeDoc(composeYaml);
+  const services = Object.fromEntries(
+    names3.map((n) => [n, { deploy: { update_config: { delay: `${MIN_UPDATE_DELAY_S}s` } } }])
+  );
+  const version2 = doc?.version;
+  const text = JSON.stringify(version2 === void 0 ? { services } : { version: version2, services }) + "\n";
+  return { services: names3, text };
+}
+
+// remote/engine/swarm.ts
+function reservedEnvName(name) {
+  return name === "PATH" || name === "HOME" || name.startsWith("DOCKER_");
+}
+function stackEnv(dotenv, cli) {
+  const bad = Object.keys(dotenv).filter(reservedEnvName);
+  if (bad.length)
+    throw new DeployError(
+      `the release's .env sets ${bad.join(", ")}, which docker stack deploy would read as its own setting: rename the variable in the stack's .env (the Swarm engine passes .env values as the environment)`
+    );
+  const keep = {};
+  for (const [k, v] of Object.entries(cli)) if (reservedEnvName(k) && v !== void 0) keep[k] = v;
+  return { ...dotenv, ...keep };
+}
 function swarmEngine(host) {
   const { docker, report } = host;
   let pending;
@@ -16660,7 +18031,7 @@ function swarmEngine(host) {
     label: "swarm stack",
     async ensureImages(r, withLogin) {
       await checkManager(docker);
-      stackEnv(readEnvFile((0, import_node_path16.join)(r.dir, ".env")), {});
+      stackEnv(readEnvFile((0, import_node_path21.join)(r.dir, ".env")), {});
       pending = withLogin;
       report.log("the nodes pull the pinned images themselves when the stack is deployed");
     },
@@ -16670,10 +18041,10 @@ function swarmEngine(host) {
       try {
         if (withLogin) await dockerLogin(docker, withLogin);
         await settle2(docker, r.meta.stack, report, Math.min(SETTLE_MAX_S, stepTimeouts(r).up / 2));
-        const dotenv = readEnvFile((0, import_node_path16.join)(r.dir, ".env"));
+        const dotenv = readEnvFile((0, import_node_path21.join)(r.dir, ".env"));
         const env = stackEnv(dotenv, composeEnv(docker.dockerConfig));
-        const composeFile = (0, import_node_path16.join)(r.dir, r.meta.compose_file);
-        const override = updateDelayOverride((0, import_node_fs18.readFileSync)(composeFile, "utf8"), dotenv);
+        const composeFile = (0, import_node_path21.join)(r.dir, r.meta.compose_file);
+        const override = updateDelayOverride((0, import_node_fs27.readFileSync)(composeFile, "utf8"), dotenv);
         if (override)
           report.log(
             `deploying ${override.services.join(", ")} with update_config.delay ${MIN_UPDATE_DELAY_S}s: a task that fails pauses the update before the next task is stopped`
@@ -16682,7 +18053,7 @@ function swarmEngine(host) {
         await docker.must(argv, "docker stack deploy", override?.text, { env, cwd: r.dir });
       } finally {
         if (withLogin && docker.dockerConfig)
-          (0, import_node_fs18.rmSync)((0, import_node_path16.join)(docker.dockerConfig, "config.json"), { force: true });
+          (0, import_node_fs27.rmSync)((0, import_node_path21.join)(docker.dockerConfig, "config.json"), { force: true });
       }
     }),
     async containers(stack) {
@@ -16755,233 +18126,6 @@ function checkSameEngine(next, previous) {
     );
 }
 
-// remote/domain/lock.ts
-var import_node_fs20 = require("node:fs");
-var import_node_os5 = require("node:os");
-var import_node_path17 = require("node:path");
-
-// remote/domain/lock-holder.ts
-var import_node_fs19 = require("node:fs");
-var import_node_os4 = require("node:os");
-var lockHolder = object({
-  pid: number2(),
-  start_time: string2().catch(""),
-  hostname: string2().catch(""),
-  actor: string2().catch(""),
-  run_id: string2().catch(""),
-  release: string2().catch(""),
-  since: string2().catch("")
-});
-function processAlive(p) {
-  if (p.hostname !== (0, import_node_os4.hostname)()) return true;
-  return sameProcessRuns(p.pid, p.start_time);
-}
-function holderAlive(h) {
-  return processAlive(h);
-}
-function readJsonNoFollow(path) {
-  let fd;
-  try {
-    fd = (0, import_node_fs19.openSync)(path, import_node_fs19.constants.O_RDONLY | import_node_fs19.constants.O_NOFOLLOW | import_node_fs19.constants.O_NONBLOCK);
-  } catch {
-    return void 0;
-  }
-  try {
-    if (!(0, import_node_fs19.fstatSync)(fd).isFile()) return void 0;
-    return JSON.parse((0, import_node_fs19.readFileSync)(fd, "utf8"));
-  } catch {
-    return void 0;
-  } finally {
-    (0, import_node_fs19.closeSync)(fd);
-  }
-}
-function readHolder(path) {
-  const parsed = lockHolder.safeParse(readJsonNoFollow(path));
-  return parsed.success ? parsed.data : void 0;
-}
-function describeHolder(h) {
-  return `pid ${h.pid} on ${h.hostname}, actor ${h.actor || "?"}, run ${h.run_id || "?"}, release ${h.release || "?"}, since ${h.since}`;
-}
-
-// remote/domain/lock.ts
-var sameHolder = (a, b) => a.pid === b.pid && a.start_time === b.start_time && a.hostname === b.hostname && a.since === b.since;
-async function acquireLock(path, who2, timeoutS, report) {
-  (0, import_node_fs20.mkdirSync)((0, import_node_path17.dirname)(path), { recursive: true, mode: 493 });
-  const holder2 = {
-    pid: process.pid,
-    start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os5.hostname)(),
-    ...who2,
-    since: (/* @__PURE__ */ new Date()).toISOString()
-  };
-  const deadline = Date.now() + timeoutS * 1e3;
-  let announced = "";
-  for (; ; ) {
-    if (tryCreate(path, holder2)) return { holder: holder2, release: () => releaseLock(path, holder2) };
-    const current = readHolder(path);
-    const desc = current ? describeHolder(current) : `an unreadable lock file ${path}`;
-    if (current && !holderAlive(current)) {
-      const taken = takeOver(path, current, report);
-      if (taken === "removed") report.log(`took over a stale lock left by a dead process (${desc})`, "warn");
-      if (taken !== "busy") continue;
-    } else if (!current) {
-      const st = lstatOrUndefined(path);
-      if (st && Date.now() - st.mtimeMs > 5e3 && takeOver(path, void 0, report) === "removed") continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new DeployError(
-        `stack is locked by another run (${desc}); waited ${timeoutS} s. Try again when it finishes, or if it is gone for good: seisei-deploy unlock <stack>`
-      );
-    }
-    if (!current || !holderAlive(current)) {
-      await sleep(current ? 20 : 100);
-      continue;
-    }
-    if (announced !== desc) report.log(`waiting up to ${timeoutS} s for the lock held by ${desc}`);
-    announced = desc;
-    await sleep(200);
-  }
-}
-function tryCreate(path, holder2) {
-  const tmp = tempNameBeside(path);
-  try {
-    (0, import_node_fs20.writeFileSync)(tmp, JSON.stringify(holder2) + "\n", { mode: 420, flag: "wx" });
-    (0, import_node_fs20.linkSync)(tmp, path);
-    return true;
-  } catch (err) {
-    const e = err;
-    if (e.code === "EEXIST") return false;
-    throw new DeployError(
-      `cannot create the lock ${path}: ${e.code === "ENOSPC" ? "no space left on device" : e.message}`
-    );
-  } finally {
-    (0, import_node_fs20.rmSync)(tmp, { force: true });
-  }
-}
-function takeOver(path, dead, report) {
-  return withTakeoverMutex(path, report, () => removeIf(path, dead)) ?? "busy";
-}
-function removeIf(path, expected) {
-  const st = lstatOrUndefined(path);
-  if (!st) return "changed";
-  if (st.isDirectory())
-    throw new DeployError(`the lock ${path} is a directory: not made by seisei-deploy; remove it by hand`);
-  const now2 = readHolder(path);
-  const same = expected ? now2 !== void 0 && sameHolder(now2, expected) : !now2 && Date.now() - st.mtimeMs > 5e3;
-  if (!same) return "changed";
-  (0, import_node_fs20.unlinkSync)(path);
-  return "removed";
-}
-var MUTEX_BREAK_AFTER_MS = 2e3;
-var TOMBSTONE_KEEP_MS = 36e5;
-var mutexPath = (lock) => `${lock}.takeover`;
-function withTakeoverMutex(lock, report, body) {
-  const mutex = mutexPath(lock);
-  const me = {
-    pid: process.pid,
-    start_time: processStartTime(process.pid) ?? "",
-    hostname: (0, import_node_os5.hostname)(),
-    nonce: Math.floor(Math.random() * 2 ** 48).toString(16),
-    since: (/* @__PURE__ */ new Date()).toISOString()
-  };
-  const fresh = `${mutex}.new-${process.pid}-${me.nonce}`;
-  (0, import_node_fs20.mkdirSync)(fresh, { mode: 448 });
-  try {
-    (0, import_node_fs20.writeFileSync)((0, import_node_path17.join)(fresh, "owner"), JSON.stringify(me) + "\n", { mode: 384, flag: "wx" });
-    (0, import_node_fs20.renameSync)(fresh, mutex);
-  } catch (err) {
-    removeMutexDir(fresh);
-    const code = err.code;
-    if (code !== "ENOTEMPTY" && code !== "EEXIST")
-      throw new DeployError(`cannot take the lock's takeover mutex ${mutex}: ${err.message}`);
-    breakIfDead(mutex, report);
-    return void 0;
-  }
-  try {
-    return body();
-  } finally {
-    const owner = readJsonNoFollow((0, import_node_path17.join)(mutex, "owner"));
-    if (owner?.nonce === me.nonce) removeMutexDir(mutex);
-  }
-}
-function breakIfDead(mutex, report) {
-  const before = lstatOrUndefined(mutex);
-  if (!before?.isDirectory()) {
-    if (before)
-      throw new DeployError(`${mutex} is not a directory: not made by seisei-deploy; remove it by hand`);
-    return;
-  }
-  const owner = readJsonNoFollow((0, import_node_path17.join)(mutex, "owner"));
-  const after = lstatOrUndefined(mutex);
-  if (!owner || !after || after.ino !== before.ino || after.mtimeMs !== before.mtimeMs) return;
-  if (Date.now() - after.mtimeMs < MUTEX_BREAK_AFTER_MS || processAlive(owner)) return;
-  const tomb = `${mutex}.dead-${owner.pid}-${owner.start_time}-${owner.nonce}`;
-  try {
-    (0, import_node_fs20.renameSync)(mutex, tomb);
-  } catch {
-    return;
-  }
-  const moved = readJsonNoFollow((0, import_node_path17.join)(tomb, "owner"));
-  if (moved?.nonce !== owner.nonce) {
-    try {
-      (0, import_node_fs20.renameSync)(tomb, mutex);
-    } catch {
-      report.log(`could not put back the takeover mutex moved to ${tomb}`, "error");
-    }
-    return;
-  }
-  report.log(
-    `removed a lock takeover mutex left by a dead process (pid ${owner.pid}, since ${owner.since})`,
-    "warn"
-  );
-  sweepTombstones(mutex);
-}
-function sweepTombstones(mutex) {
-  const dir = (0, import_node_path17.dirname)(mutex);
-  const prefix = (0, import_node_path17.basename)(mutex) + ".";
-  for (const name of (0, import_node_fs20.readdirSync)(dir)) {
-    if (!name.startsWith(prefix + "dead-") && !name.startsWith(prefix + "new-")) continue;
-    const st = lstatOrUndefined((0, import_node_path17.join)(dir, name));
-    if (st?.isDirectory() && Date.now() - st.ctimeMs > TOMBSTONE_KEEP_MS) removeMutexDir((0, import_node_path17.join)(dir, name));
-  }
-}
-function removeMutexDir(dir) {
-  try {
-    (0, import_node_fs20.unlinkSync)((0, import_node_path17.join)(dir, "owner"));
-  } catch {
-  }
-  try {
-    (0, import_node_fs20.rmdirSync)(dir);
-  } catch {
-  }
-}
-function releaseLock(path, holder2) {
-  const current = readHolder(path);
-  if (current && sameHolder(current, holder2)) (0, import_node_fs20.unlinkSync)(path);
-}
-async function removeLock(path, expected, report) {
-  for (let tries = 0; ; tries++) {
-    const r = withTakeoverMutex(path, report, () => {
-      if (expected) return removeIf(path, expected);
-      const st = lstatOrUndefined(path);
-      if (!st || st.isDirectory() || readHolder(path)) return "changed";
-      (0, import_node_fs20.unlinkSync)(path);
-      return "removed";
-    });
-    if (r) return r;
-    if (tries >= 250)
-      throw new DeployError(`the lock's takeover mutex ${mutexPath(path)} stays taken; try again`);
-    await sleep(20);
-  }
-}
-function lstatOrUndefined(path) {
-  try {
-    return (0, import_node_fs20.lstatSync)(path);
-  } catch {
-    return void 0;
-  }
-}
-
 // remote/flow.ts
 async function runFlow(run2, flow) {
   try {
@@ -17013,189 +18157,8 @@ var holder = (run2, flow) => ({
   release: flow.doing
 });
 
-// remote/install-cli.ts
-var import_node_crypto = require("node:crypto");
-var import_node_fs22 = require("node:fs");
-
-// remote/ownership.ts
-var import_node_fs21 = require("node:fs");
-var import_node_path18 = require("node:path");
-var runsAsRoot = () => process.geteuid?.() === 0;
-var MAX_LINKS = 40;
-function refuse(field, path, why) {
-  throw new DeployError(
-    `${field}: ${path} ${why}. The executor runs as root and trusts only paths no other user can change: use such a path, or make this one root's (chown root:root ${path}; chmod go-w ${path})`,
-    2
-  );
-}
-function untrustedReason(st, ancestor) {
-  if (st.uid !== 0) return `is owned by uid ${st.uid}, not root`;
-  const writable = st.mode & 18;
-  if (!writable) return void 0;
-  if (ancestor && st.isDirectory() && st.mode & 512) return void 0;
-  const who2 = [st.mode & 16 ? "its group" : "", st.mode & 2 ? "others" : ""].filter(Boolean);
-  return `is writable by ${who2.join(" and ")} (mode ${(st.mode & 4095).toString(8)})`;
-}
-function checkRootOwnedPath(path, field, hops = 0) {
-  const abs = (0, import_node_path18.resolve)(path);
-  const parts = abs.split("/").filter(Boolean);
-  let at = "/";
-  for (let i = 0; i <= parts.length; i++) {
-    if (i > 0) at = (0, import_node_path18.join)(at, parts[i - 1]);
-    let st;
-    try {
-      st = (0, import_node_fs21.lstatSync)(at);
-    } catch (err) {
-      if (err.code === "ENOENT") return;
-      refuse(field, at, `cannot be checked (${err.message})`);
-    }
-    if (st.isSymbolicLink()) {
-      if (st.uid !== 0) refuse(field, at, `is a symlink owned by uid ${st.uid}, not root`);
-      if (hops >= MAX_LINKS) refuse(field, abs, "has too many levels of symlinks");
-      const target2 = (0, import_node_path18.resolve)((0, import_node_path18.dirname)(at), (0, import_node_fs21.readlinkSync)(at));
-      return checkRootOwnedPath((0, import_node_path18.join)(target2, ...parts.slice(i)), field, hops + 1);
-    }
-    const why = untrustedReason(st, i < parts.length);
-    if (why) refuse(field, at, why);
-  }
-}
-function checkRootOwnedTree(dir, field) {
-  checkRootOwnedPath(dir, field);
-  const walk = (d) => {
-    let names3;
-    try {
-      names3 = (0, import_node_fs21.readdirSync)(d);
-    } catch (err) {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR")
-        return;
-      throw err;
-    }
-    for (const name of names3) {
-      const p = (0, import_node_path18.join)(d, name);
-      const st = (0, import_node_fs21.lstatSync)(p);
-      if (st.isSymbolicLink()) {
-        if (st.uid !== 0) refuse(field, p, `is a symlink owned by uid ${st.uid}, not root`);
-        continue;
-      }
-      const why = untrustedReason(st, false);
-      if (why) refuse(field, p, why);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-}
-function layoutDirs(root, stack) {
-  const paths = layout(root);
-  const dirs = [
-    paths.root,
-    paths.releasesDir,
-    paths.stacksDir,
-    paths.backupsDir,
-    paths.verifiedDir,
-    paths.currentDir,
-    paths.locksDir,
-    paths.binDir
-  ];
-  dirs.push((0, import_node_path18.join)(paths.releasesDir, "stacks"), (0, import_node_path18.join)(paths.releasesDir, "runs"));
-  if (stack) dirs.push(paths.stackReleases(stack), paths.runsDir(stack));
-  return dirs;
-}
-function checkTrustedRoot(root, stack) {
-  if (!runsAsRoot()) return;
-  for (const d of layoutDirs(root, stack)) checkRootOwnedPath(d, "--root (srv_root)");
-}
-function checkTrustedSource(source, stack) {
-  if (!runsAsRoot()) return;
-  checkRootOwnedTree((0, import_node_path18.join)(source, stack), "--source (stacks_source)");
-}
-
-// remote/install-cli.ts
-var SHEBANG = "#!/usr/bin/env node";
-function installable(script) {
-  if (!script || !script.endsWith(".cjs")) return void 0;
-  return (0, import_node_fs22.readFileSync)(script, "utf8").startsWith(SHEBANG) ? script : void 0;
-}
-function installExecutor(paths, script) {
-  (0, import_node_fs22.mkdirSync)(paths.binDir, { recursive: true, mode: 493 });
-  (0, import_node_fs22.chmodSync)(paths.binDir, 493);
-  const tmp = tempNameBeside(paths.cli);
-  try {
-    (0, import_node_fs22.copyFileSync)(script, tmp);
-    (0, import_node_fs22.chmodSync)(tmp, 493);
-    const fd = (0, import_node_fs22.openSync)(tmp, "r");
-    try {
-      (0, import_node_fs22.fsyncSync)(fd);
-    } finally {
-      (0, import_node_fs22.closeSync)(fd);
-    }
-    (0, import_node_fs22.renameSync)(tmp, paths.cli);
-  } catch (err) {
-    (0, import_node_fs22.rmSync)(tmp, { force: true });
-    throw err;
-  }
-  fsyncDir(paths.binDir);
-  return (0, import_node_crypto.createHash)("sha256").update((0, import_node_fs22.readFileSync)(paths.cli)).digest("hex");
-}
-function installCli(paths, report, script = process.argv[1]) {
-  const bundle = installable(script);
-  if (!bundle) return;
-  try {
-    installExecutor(paths, bundle);
-  } catch (err) {
-    report.log(`could not install the operator CLI at ${paths.cli}: ${err.message}`, "warn");
-  }
-}
-var installCommand = {
-  usage: "node remote.cjs install [--root DIR]   (as root: sudo node remote.cjs install --root /srv)",
-  summary: "install this remote.cjs as <root>/releases/bin/seisei-deploy (root-owned, 0755)",
-  async main(argv) {
-    const v = parseNoArgs("install", argv, this.usage);
-    const parsed = commonOptions.root.safeParse(v.root);
-    if (!parsed.success) throw new DeployError(`--root must be an absolute path without '..'`, 2);
-    const bundle = installable(process.argv[1]);
-    if (!bundle)
-      throw new DeployError(
-        `install copies the remote.cjs it is run from; run it from the action's dist/remote.cjs: sudo node remote.cjs install --root ${parsed.data}`,
-        2
-      );
-    if (!runsAsRoot())
-      throw new DeployError(
-        `install must run as root: sudo node remote.cjs install --root ${parsed.data}`,
-        2
-      );
-    const paths = layout(parsed.data);
-    for (const d of [paths.root, paths.releasesDir, paths.binDir]) checkRootOwnedPath(d, "--root");
-    for (const d of [paths.root, paths.releasesDir]) (0, import_node_fs22.mkdirSync)(d, { recursive: true, mode: 493 });
-    const sha256 = installExecutor(paths, bundle);
-    checkRootOwnedPath(paths.cli, "--root");
-    const info = { installed: paths.cli, version: TOOL_VERSION, request_format: REQUEST_FORMAT, sha256 };
-    if (v.json) process.stdout.write(JSON.stringify(info) + "\n");
-    else
-      process.stdout.write(
-        `installed ${paths.cli} (seisei-deploy ${TOOL_VERSION}, sha256 ${sha256})
-sudoers rule for a deploy user that may run only this executor:
-  deploy ALL=(root) NOPASSWD: ${paths.cli}
-`
-      );
-    return 0;
-  }
-};
-var versionCommand = {
-  usage: "seisei-deploy version [--json]",
-  summary: "print the tool version and the request format this executor accepts",
-  async main(argv) {
-    const v = parseNoArgs("version", argv, this.usage);
-    const info = { version: TOOL_VERSION, request_format: REQUEST_FORMAT, node: process.versions.node };
-    process.stdout.write(
-      v.json ? JSON.stringify(info) + "\n" : `seisei-deploy ${TOOL_VERSION} (request format ${REQUEST_FORMAT}, Node.js ${info.node})
-`
-    );
-    return 0;
-  }
-};
-
 // remote/domain/release-id.ts
-var import_node_fs23 = require("node:fs");
+var import_node_fs28 = require("node:fs");
 var MAX_SUFFIX = 9999;
 function freeReleaseId(base2, taken) {
   if (!taken(base2)) return base2;
@@ -17205,7 +18168,7 @@ function freeReleaseId(base2, taken) {
 function chooseReleaseId(layout2, stack, tag, now2 = /* @__PURE__ */ new Date()) {
   return freeReleaseId(
     newReleaseId(tag, now2),
-    (id) => (0, import_node_fs23.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs23.existsSync)(layout2.badMarker(stack, id))
+    (id) => (0, import_node_fs28.existsSync)(layout2.releaseDir(stack, id)) || (0, import_node_fs28.existsSync)(layout2.badMarker(stack, id))
   );
 }
 
@@ -17430,8 +18393,26 @@ async function takeDownFirst(run2, d, why) {
   };
 }
 
+// remote/steps/failed.ts
+function deployFailed(run2, d, err) {
+  const known = d.plan && d.previousId !== void 0 ? { image_ref: d.plan.main.ref, image_digest: d.plan.main.digest, previous_release_id: d.previousId } : {};
+  const facts = { release_id: d.releaseId ?? "", image_tag: d.req.image_tag, ...known };
+  const unrecorded = recordFailure(run2, "deploy", facts, errorMessage(err));
+  return {
+    status: "failed",
+    msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ""),
+    ...d.releaseId ? { release_id: d.releaseId } : {},
+    ...known
+  };
+}
+function rollbackFailed(run2, _req, err) {
+  const facts = { previous_release_id: liveReleaseId(run2.layout, run2.stack) ?? "" };
+  const unrecorded = recordFailure(run2, "rollback", facts, errorMessage(err));
+  return { status: "failed", msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : "") };
+}
+
 // remote/steps/hooks.ts
-var import_node_fs24 = require("node:fs");
+var import_node_fs29 = require("node:fs");
 async function preDeploy(run2, r) {
   const cfg = r.config();
   const ctx = {
@@ -17447,7 +18428,7 @@ async function preDeploy(run2, r) {
 }
 async function runPreDeploy(argv, ctx, report) {
   if (!argv?.length) return;
-  (0, import_node_fs24.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
+  (0, import_node_fs29.mkdirSync)(ctx.backupsDir, { recursive: true, mode: 488 });
   const env = {
     ...composeEnv(),
     RELEASE_ID: ctx.releaseId,
@@ -17473,7 +18454,7 @@ async function runPreDeploy(argv, ctx, report) {
 }
 
 // remote/steps/record.ts
-function liveFacts(r, live, previousId) {
+function liveFacts2(r, live, previousId) {
   const { image_ref, image_digest } = live.manifest;
   const facts = { image_ref, image_digest, previous_release_id: previousId };
   return { release_id: r.meta.release_id, release_dir: r.dir, ...facts, manifest: live.manifest };
@@ -17483,7 +18464,7 @@ function liveButUnrecorded(run2, r, live, previousId) {
   return {
     status: "failed",
     msg: `${r.meta.release_id} is live and the current manifest says so, but ${live.unrecorded}. Free some space; it will not be offered as a rollback target`,
-    ...liveFacts(r, live, previousId)
+    ...liveFacts2(r, live, previousId)
   };
 }
 function deployedHow(run2, gate, engine, r, previous, provenance) {
@@ -17491,38 +18472,42 @@ function deployedHow(run2, gate, engine, r, previous, provenance) {
   const { env, who: who2 } = run2;
   return { mode: "deploy", previous, env, gate, compose: engine.variant, who: who2, extra, provenance };
 }
+function rolledBackHow(run2, req, r, engine, liveId) {
+  const env = req.env || readManifest(run2.layout, run2.stack)?.env || r.meta.env;
+  return { mode: "rollback", previous: liveId, env, gate: "rollback", compose: engine.variant, who: run2.who };
+}
 
 // remote/steps/solidify.ts
-var import_node_fs26 = require("node:fs");
-var import_node_path20 = require("node:path");
-var import_node_child_process3 = require("node:child_process");
+var import_node_fs31 = require("node:fs");
+var import_node_path23 = require("node:path");
+var import_node_child_process4 = require("node:child_process");
 
 // remote/copy-tree.ts
-var import_node_fs25 = require("node:fs");
-var import_node_path19 = require("node:path");
-var inside = (root, p) => p === root || p.startsWith(root + import_node_path19.sep);
+var import_node_fs30 = require("node:fs");
+var import_node_path22 = require("node:path");
+var inside = (root, p) => p === root || p.startsWith(root + import_node_path22.sep);
 function copyStackTree(src, dest) {
-  const root = (0, import_node_path19.resolve)(src);
-  const st = (0, import_node_fs25.lstatSync)(root);
+  const root = (0, import_node_path22.resolve)(src);
+  const st = (0, import_node_fs30.lstatSync)(root);
   if (!st.isDirectory()) throw new DeployError(`stack source ${root} must be a directory, not a link`);
   copyChildren(root, root, dest);
-  (0, import_node_fs25.utimesSync)(dest, st.atime, st.mtime);
+  (0, import_node_fs30.utimesSync)(dest, st.atime, st.mtime);
   chmodDir(dest, st.mode & 511);
   checkLinksStayInside(root, dest);
 }
 function copyChildren(root, s, d) {
-  for (const name of (0, import_node_fs25.readdirSync)(s)) copyEntry(root, (0, import_node_path19.join)(s, name), (0, import_node_path19.join)(d, name));
+  for (const name of (0, import_node_fs30.readdirSync)(s)) copyEntry(root, (0, import_node_path22.join)(s, name), (0, import_node_path22.join)(d, name));
 }
 function copyEntry(root, s, d) {
-  const st = (0, import_node_fs25.lstatSync)(s);
+  const st = (0, import_node_fs30.lstatSync)(s);
   if (st.isDirectory()) {
-    (0, import_node_fs25.mkdirSync)(d, { mode: 448 });
+    (0, import_node_fs30.mkdirSync)(d, { mode: 448 });
     copyChildren(root, s, d);
-    (0, import_node_fs25.utimesSync)(d, st.atime, st.mtime);
+    (0, import_node_fs30.utimesSync)(d, st.atime, st.mtime);
     chmodDir(d, st.mode & 511);
   } else if (st.isSymbolicLink()) {
-    (0, import_node_fs25.symlinkSync)(linkTarget(root, s), d);
-    (0, import_node_fs25.lutimesSync)(d, st.atime, st.mtime);
+    (0, import_node_fs30.symlinkSync)(linkTarget(root, s), d);
+    (0, import_node_fs30.lutimesSync)(d, st.atime, st.mtime);
   } else if (st.isFile()) {
     copyRegularFile(s, d, st);
   } else {
@@ -17532,46 +18517,46 @@ function copyEntry(root, s, d) {
   }
 }
 function linkTarget(root, link) {
-  const target2 = (0, import_node_fs25.readlinkSync)(link);
-  const to = (0, import_node_path19.resolve)((0, import_node_path19.dirname)(link), target2);
+  const target2 = (0, import_node_fs30.readlinkSync)(link);
+  const to = (0, import_node_path22.resolve)((0, import_node_path22.dirname)(link), target2);
   if (!inside(root, to)) throw outsideLink(link, target2, root);
-  return (0, import_node_path19.isAbsolute)(target2) ? (0, import_node_path19.relative)((0, import_node_path19.dirname)(link), to) || "." : target2;
+  return (0, import_node_path22.isAbsolute)(target2) ? (0, import_node_path22.relative)((0, import_node_path22.dirname)(link), to) || "." : target2;
 }
 function copyRegularFile(s, d, st) {
-  const from = (0, import_node_fs25.openSync)(s, import_node_fs25.constants.O_RDONLY | import_node_fs25.constants.O_NOFOLLOW | import_node_fs25.constants.O_NONBLOCK);
+  const from = (0, import_node_fs30.openSync)(s, import_node_fs30.constants.O_RDONLY | import_node_fs30.constants.O_NOFOLLOW | import_node_fs30.constants.O_NONBLOCK);
   try {
-    const fst = (0, import_node_fs25.fstatSync)(from);
+    const fst = (0, import_node_fs30.fstatSync)(from);
     if (!fst.isFile() || fst.ino !== st.ino || fst.dev !== st.dev)
       throw new DeployError(`stack source ${s} changed while it was copied; deploy again`);
-    const to = (0, import_node_fs25.openSync)(d, "wx", 384);
+    const to = (0, import_node_fs30.openSync)(d, "wx", 384);
     try {
       const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, Math.max(fst.size, 1)));
-      for (let n = (0, import_node_fs25.readSync)(from, buf); n > 0; n = (0, import_node_fs25.readSync)(from, buf))
-        for (let off = 0; off < n; ) off += (0, import_node_fs25.writeSync)(to, buf, off, n - off);
-      (0, import_node_fs25.fchmodSync)(to, fst.mode & 511);
-      (0, import_node_fs25.futimesSync)(to, fst.atime, fst.mtime);
+      for (let n = (0, import_node_fs30.readSync)(from, buf); n > 0; n = (0, import_node_fs30.readSync)(from, buf))
+        for (let off = 0; off < n; ) off += (0, import_node_fs30.writeSync)(to, buf, off, n - off);
+      (0, import_node_fs30.fchmodSync)(to, fst.mode & 511);
+      (0, import_node_fs30.futimesSync)(to, fst.atime, fst.mtime);
     } finally {
-      (0, import_node_fs25.closeSync)(to);
+      (0, import_node_fs30.closeSync)(to);
     }
   } finally {
-    (0, import_node_fs25.closeSync)(from);
+    (0, import_node_fs30.closeSync)(from);
   }
 }
 function checkLinksStayInside(srcRoot, dest) {
-  const top = (0, import_node_fs25.realpathSync)(dest);
+  const top = (0, import_node_fs30.realpathSync)(dest);
   const walk = (rel) => {
-    for (const entry of (0, import_node_fs25.readdirSync)((0, import_node_path19.join)(dest, rel), { withFileTypes: true })) {
-      const r = (0, import_node_path19.join)(rel, entry.name);
+    for (const entry of (0, import_node_fs30.readdirSync)((0, import_node_path22.join)(dest, rel), { withFileTypes: true })) {
+      const r = (0, import_node_path22.join)(rel, entry.name);
       if (entry.isDirectory()) walk(r);
       else if (entry.isSymbolicLink()) {
         let real;
         try {
-          real = (0, import_node_fs25.realpathSync)((0, import_node_path19.join)(dest, r));
+          real = (0, import_node_fs30.realpathSync)((0, import_node_path22.join)(dest, r));
         } catch {
           real = void 0;
         }
         if (real === void 0 || !inside(top, real))
-          throw outsideLink((0, import_node_path19.join)(srcRoot, r), (0, import_node_fs25.readlinkSync)((0, import_node_path19.join)(dest, r)), srcRoot, real === void 0);
+          throw outsideLink((0, import_node_path22.join)(srcRoot, r), (0, import_node_fs30.readlinkSync)((0, import_node_path22.join)(dest, r)), srcRoot, real === void 0);
       }
     }
   };
@@ -17583,11 +18568,11 @@ function outsideLink(link, target2, root, missing = false) {
   );
 }
 function chmodDir(path, mode) {
-  const fd = (0, import_node_fs25.openSync)(path, import_node_fs25.constants.O_RDONLY | import_node_fs25.constants.O_DIRECTORY | import_node_fs25.constants.O_NOFOLLOW);
+  const fd = (0, import_node_fs30.openSync)(path, import_node_fs30.constants.O_RDONLY | import_node_fs30.constants.O_DIRECTORY | import_node_fs30.constants.O_NOFOLLOW);
   try {
-    (0, import_node_fs25.fchmodSync)(fd, mode);
+    (0, import_node_fs30.fchmodSync)(fd, mode);
   } finally {
-    (0, import_node_fs25.closeSync)(fd);
+    (0, import_node_fs30.closeSync)(fd);
   }
 }
 function kind(st) {
@@ -17605,20 +18590,20 @@ function solidify(layout2, sourceDir, meta2) {
   const composeFile = checkSource(sourceDir);
   readStackConfig(sourceDir, composeFile);
   const parent = layout2.stackReleases(meta2.stack);
-  (0, import_node_fs26.mkdirSync)(parent, { recursive: true, mode: 493 });
-  const final = (0, import_node_path20.join)(parent, meta2.release_id);
-  if ((0, import_node_fs26.existsSync)(final))
+  (0, import_node_fs31.mkdirSync)(parent, { recursive: true, mode: 493 });
+  const final = (0, import_node_path23.join)(parent, meta2.release_id);
+  if ((0, import_node_fs31.existsSync)(final))
     throw new DeployError(`release ${final} already exists; wait a second and deploy again`);
-  const tmp = (0, import_node_path20.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
+  const tmp = (0, import_node_path23.join)(parent, `.tmp-${meta2.release_id}-${process.pid}`);
   let made = false;
   try {
-    (0, import_node_fs26.mkdirSync)(tmp, { mode: 448 });
+    (0, import_node_fs31.mkdirSync)(tmp, { mode: 448 });
     made = true;
     copyStackTree(sourceDir, tmp);
     checkSource(tmp, sourceDir);
-    const envPath = (0, import_node_path20.join)(tmp, ".env");
-    const had = (0, import_node_fs26.lstatSync)(envPath, { throwIfNoEntry: false });
-    const source = had ? (0, import_node_fs26.readFileSync)(envPath, "utf8") : "";
+    const envPath = (0, import_node_path23.join)(tmp, ".env");
+    const had = (0, import_node_fs31.lstatSync)(envPath, { throwIfNoEntry: false });
+    const source = had ? (0, import_node_fs31.readFileSync)(envPath, "utf8") : "";
     const refs = Object.fromEntries(Object.entries(meta2.images).map(([v, img]) => [v, img.ref]));
     writeNewFile(envPath, pinEnv(source, refs), had ? had.mode & 511 : 384);
     const full = {
@@ -17626,12 +18611,12 @@ function solidify(layout2, sourceDir, meta2) {
       compose_file: composeFile,
       created_at_utc: (/* @__PURE__ */ new Date()).toISOString()
     };
-    writeNewFile((0, import_node_path20.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
+    writeNewFile((0, import_node_path23.join)(tmp, RELEASE_META), JSON.stringify(full, null, 2) + "\n", 420);
     syncTree(tmp);
-    (0, import_node_fs26.renameSync)(tmp, final);
+    (0, import_node_fs31.renameSync)(tmp, final);
     fsyncDir(parent);
   } catch (err) {
-    if (made) (0, import_node_fs26.rmSync)(tmp, { recursive: true, force: true });
+    if (made) (0, import_node_fs31.rmSync)(tmp, { recursive: true, force: true });
     const e = err;
     if (err instanceof DeployError) throw err;
     throw new DeployError(
@@ -17641,7 +18626,7 @@ function solidify(layout2, sourceDir, meta2) {
   return { dir: final, composeFile };
 }
 function checkSource(dir, shownAs = dir) {
-  const st = (0, import_node_fs26.lstatSync)(dir, { throwIfNoEntry: false });
+  const st = (0, import_node_fs31.lstatSync)(dir, { throwIfNoEntry: false });
   if (!st)
     throw new DeployError(
       `stack source ${shownAs} does not exist: check stacks_source (--source) and the stack name`
@@ -17650,32 +18635,32 @@ function checkSource(dir, shownAs = dir) {
     throw new DeployError(
       `stack source ${shownAs} must be a directory${st.isSymbolicLink() ? ", not a symbolic link" : ""}: releases are copies of a real directory`
     );
-  const names3 = (0, import_node_fs26.readdirSync)(dir);
+  const names3 = (0, import_node_fs31.readdirSync)(dir);
   const composeFile = COMPOSE_FILES.find((f) => names3.includes(f));
   if (!composeFile)
     throw new DeployError(`stack source ${shownAs} has no docker-compose.yml (or compose.yaml)`);
   for (const name of [composeFile, ".env"]) {
-    const f = (0, import_node_fs26.lstatSync)((0, import_node_path20.join)(dir, name), { throwIfNoEntry: false });
+    const f = (0, import_node_fs31.lstatSync)((0, import_node_path23.join)(dir, name), { throwIfNoEntry: false });
     if (f && !f.isFile())
       throw new DeployError(
-        `stack source ${(0, import_node_path20.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
+        `stack source ${(0, import_node_path23.join)(shownAs, name)} must be a regular file${f.isSymbolicLink() ? ", not a symbolic link" : ""}: put the file itself in the stack directory`
       );
   }
   return composeFile;
 }
 function writeNewFile(path, data, mode) {
-  (0, import_node_fs26.rmSync)(path, { force: true });
-  const fd = (0, import_node_fs26.openSync)(path, "wx", mode);
+  (0, import_node_fs31.rmSync)(path, { force: true });
+  const fd = (0, import_node_fs31.openSync)(path, "wx", mode);
   try {
-    (0, import_node_fs26.fchmodSync)(fd, mode);
+    (0, import_node_fs31.fchmodSync)(fd, mode);
     for (let off = 0, buf = Buffer.from(data); off < buf.length; )
-      off += (0, import_node_fs26.writeSync)(fd, buf, off, buf.length - off);
+      off += (0, import_node_fs31.writeSync)(fd, buf, off, buf.length - off);
   } finally {
-    (0, import_node_fs26.closeSync)(fd);
+    (0, import_node_fs31.closeSync)(fd);
   }
 }
 function syncTree(dir) {
-  const r = (0, import_node_child_process3.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
+  const r = (0, import_node_child_process4.spawnSync)("sync", ["-f", dir], { stdio: "ignore" });
   if (r.status !== 0)
     throw new DeployError(`could not flush ${dir} to disk (sync -f exited ${r.status ?? r.signal})`);
 }
@@ -17684,8 +18669,8 @@ function syncTree(dir) {
 async function deploy(req, report) {
   const run2 = openRun(req, report);
   run2.defer(() => dropStagedPassword(run2.layout, req));
-  const doing = `deploy ${req.image_tag}`;
-  return runFlow(run2, { doing, lockTimeoutS: req.lock_timeout_s, state: { req }, steps, failed });
+  const flow = { doing: `deploy ${req.image_tag}`, lockTimeoutS: req.lock_timeout_s, state: { req } };
+  return runFlow(run2, { ...flow, steps, failed: deployFailed });
 }
 async function steps(run2, d) {
   const { req } = d;
@@ -17700,43 +18685,22 @@ async function steps(run2, d) {
   checkSameEngine(release, previousRelease(run2, previousId));
   await run2.step("pull", () => engine.ensureImages(release, login2), engine.label);
   await run2.step("pre_deploy", () => preDeploy(run2, release));
+  const how = deployedHow(run2, gate, engine, release, previousId, req.provenance);
   let live;
   try {
     await run2.step("switch", () => switchTo(run2, release), switchMsg(release));
     const smokePlan2 = await run2.step("up", () => startRelease(engine, release));
     await run2.step("smoke", () => smokeRelease(run2, engine, release, smokePlan2));
-    live = await run2.step(
-      "record",
-      () => recordLive(run2, release, deployedHow(run2, gate, engine, release, previousId, req.provenance))
-    );
+    live = await run2.step("record", () => recordLive(run2, release, how));
   } catch (err) {
     return autoRollback(run2, { engine, failed: release, previousId, err, login: login2 });
   }
   if (live.unrecorded) return liveButUnrecorded(run2, release, live, previousId);
   const keep = req.keep_releases ?? release.config().keep_releases ?? 10;
-  await run2.step("cleanup", () => cleanupAfterDeploy(run2.layout, run2.stack, keep, run2.report)).catch(cleanupLater(run2));
+  await run2.step("cleanup", () => cleanupAfterDeploy(run2, keep)).catch(cleanupLater(run2));
   installCli(run2.layout, run2.report);
-  return { status: "success", msg: `deployed ${releaseId}`, ...liveFacts(release, live, previousId) };
+  return { status: "success", msg: `deployed ${releaseId}`, ...liveFacts2(release, live, previousId) };
 }
-function previousRelease(run2, previousId) {
-  try {
-    return previousId ? loadRelease(run2.layout.releaseDir(run2.stack, previousId)) : void 0;
-  } catch {
-    return void 0;
-  }
-}
-function failed(run2, d, err) {
-  const known = d.plan && d.previousId !== void 0 ? { image_ref: d.plan.main.ref, image_digest: d.plan.main.digest, previous_release_id: d.previousId } : {};
-  const facts = { release_id: d.releaseId ?? "", image_tag: d.req.image_tag, ...known };
-  const unrecorded = recordFailure(run2, "deploy", facts, errorMessage(err));
-  return {
-    status: "failed",
-    msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : ""),
-    ...d.releaseId ? { release_id: d.releaseId } : {},
-    ...known
-  };
-}
-var cleanupLater = (run2) => (err) => run2.report.log(`retention skipped: ${errorMessage(err)}`, "warn", "cleanup");
 
 // remote/outcome.ts
 function exitCode(o) {
@@ -17801,7 +18765,7 @@ function markFailedTarget(run2, r, liveId, why) {
 async function rollback(req, report) {
   const run2 = openRun(req, report);
   const doing = req.to ? `rollback --to ${req.to}` : `rollback -${req.steps}`;
-  return runFlow(run2, { doing, lockTimeoutS: req.lock_timeout_s, state: req, steps: steps2, failed: failed2 });
+  return runFlow(run2, { doing, lockTimeoutS: req.lock_timeout_s, state: req, steps: steps2, failed: rollbackFailed });
 }
 async function steps2(run2, req) {
   const host = await run2.step("preflight", () => preflightRollback(run2));
@@ -17814,27 +18778,20 @@ async function steps2(run2, req) {
     const prefix = `rollback.${i + 1}.`;
     try {
       await run2.step(`${prefix}pull`, () => engine.ensureImages(r));
-      await goLive(run2, engine, r, prefix);
+      await run2.step(`${prefix}switch`, () => switchTo(run2, r), switchMsg(r));
+      const smokePlan2 = await run2.step(`${prefix}up`, () => startRelease(engine, r));
+      await run2.step(`${prefix}smoke`, () => smokeRelease(run2, engine, r, smokePlan2));
     } catch (err) {
       errors.push(`${r.meta.release_id}: ${errorMessage(err)}`);
       markFailedTarget(run2, r, liveId, errorMessage(err));
       continue;
     }
-    const live = await run2.step("record", () => recordLive(run2, r, rolledBack(run2, req, r, engine, liveId))).catch((err) => void errors.push(`${r.meta.release_id}: passed, but ${errorMessage(err)}`));
+    const live = await run2.step("record", () => recordLive(run2, r, rolledBackHow(run2, req, r, engine, liveId))).catch((err) => void errors.push(`${r.meta.release_id}: passed, but ${errorMessage(err)}`));
     if (!live) break;
     if (live.unrecorded) run2.report.log(live.unrecorded, "error", "record");
-    return { status: "success", msg: `rolled back to ${r.meta.release_id}`, ...liveFacts(r, live, liveId) };
+    return { status: "success", msg: `rolled back to ${r.meta.release_id}`, ...liveFacts2(r, live, liveId) };
   }
   return restore(run2, host, liveId, errors);
-}
-function failed2(run2, _req, err) {
-  const facts = { previous_release_id: liveReleaseId(run2.layout, run2.stack) ?? "" };
-  const unrecorded = recordFailure(run2, "rollback", facts, errorMessage(err));
-  return { status: "failed", msg: errorMessage(err) + (unrecorded ? ` (and ${unrecorded})` : "") };
-}
-function rolledBack(run2, req, r, engine, liveId) {
-  const env = req.env || readManifest(run2.layout, run2.stack)?.env || r.meta.env;
-  return { mode: "rollback", previous: liveId, env, gate: "rollback", compose: engine.variant, who: run2.who };
 }
 
 // remote/cli/run.ts
@@ -17877,7 +18834,7 @@ function validateRequest(input) {
 function readRequestFile(path) {
   let data;
   try {
-    data = JSON.parse((0, import_node_fs27.readFileSync)(path, "utf8"));
+    data = JSON.parse((0, import_node_fs32.readFileSync)(path, "utf8"));
   } catch (err) {
     throw new DeployError(`request file ${path} is not readable JSON: ${errorMessage(err)}`, 2);
   }
@@ -17898,7 +18855,7 @@ async function runInForeground(req, json) {
   const journal = check2 ? void 0 : paths.journal(req.stack, key);
   if (journal)
     try {
-      (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+      (0, import_node_fs32.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
       writePidFile(journal);
     } catch {
     }
@@ -17924,9 +18881,9 @@ function runDetached(requestPath, req, script) {
   const paths = layout(req.root);
   const key = req.run_key ?? defaultRunKey();
   const journal = paths.journal(req.stack, key);
-  (0, import_node_fs27.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
-  (0, import_node_fs27.closeSync)((0, import_node_fs27.openSync)(journal, "a", 416));
-  const child = (0, import_node_child_process4.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
+  (0, import_node_fs32.mkdirSync)(paths.runsDir(req.stack), { recursive: true, mode: 488 });
+  (0, import_node_fs32.closeSync)((0, import_node_fs32.openSync)(journal, "a", 416));
+  const child = (0, import_node_child_process5.spawn)(process.execPath, [script, "run", requestPath, "--run-key", key], {
     detached: true,
     stdio: "ignore",
     env: process.env
@@ -17935,64 +18892,11 @@ function runDetached(requestPath, req, script) {
   return { run_key: key, journal, pid: child.pid ?? 0 };
 }
 
-// remote/cli/stdin-inputs.ts
-var import_node_fs29 = require("node:fs");
-
-// remote/caller.ts
-var import_node_child_process5 = require("node:child_process");
-var import_node_fs28 = require("node:fs");
-var import_node_path21 = require("node:path");
-var ID_RE = /^[0-9]{1,10}$/;
-function sudoCaller(env = process.env) {
-  if (!runsAsRoot()) return void 0;
-  const uid = env.SUDO_UID ?? "";
-  if (!ID_RE.test(uid) || Number(uid) === 0) return void 0;
-  const gid = ID_RE.test(env.SUDO_GID ?? "") ? Number(env.SUDO_GID) : Number(uid);
-  return { uid: Number(uid), gid, user: env.SUDO_USER || `uid ${uid}` };
-}
-var MAX_INPUT_BYTES = 2 * 1024 * 1024;
-function readAsCaller(path, field, caller) {
-  const res = (0, import_node_child_process5.spawnSync)("/bin/cat", ["--", path], {
-    uid: caller.uid,
-    gid: caller.gid,
-    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
-    stdio: ["ignore", "pipe", "pipe"],
-    maxBuffer: MAX_INPUT_BYTES,
-    timeout: 1e4,
-    encoding: "utf8"
-  });
-  const why = res.error?.code === "ENOBUFS" ? `is larger than ${MAX_INPUT_BYTES} bytes` : res.error ? `cannot be read (${res.error.message})` : res.status !== 0 ? `cannot be read by ${caller.user}: ${String(res.stderr).trim().split("\n")[0]?.slice(0, 300) || `exit ${res.status}`}` : void 0;
-  if (why)
-    throw new DeployError(
-      `${field}: ${path} ${why}. Under sudo the executor reads files with the rights of the user who ran it (${caller.user}); give a file that user can read, or send it on stdin`,
-      2
-    );
-  return String(res.stdout);
-}
-function readInputFile(path, field) {
-  if (path === "-") return (0, import_node_fs28.readFileSync)(0, "utf8");
-  const caller = sudoCaller();
-  if (caller) return readAsCaller(path, field, caller);
-  try {
-    return (0, import_node_fs28.readFileSync)(path, "utf8");
-  } catch (err) {
-    throw new DeployError(`${field}: ${path} cannot be read: ${err.message}`, 2);
-  }
-}
-function isStagedRequest(file) {
-  const path = (0, import_node_path21.resolve)(file);
-  const dir = (0, import_node_path21.dirname)(path);
-  if ((0, import_node_path21.basename)(path) !== "request.json" || !dir.endsWith(".inputs") || (0, import_node_path21.basename)((0, import_node_path21.dirname)((0, import_node_path21.dirname)(dir))) !== "runs" || (0, import_node_path21.basename)((0, import_node_path21.dirname)((0, import_node_path21.dirname)((0, import_node_path21.dirname)(dir)))) !== "releases")
-    return false;
-  try {
-    checkRootOwnedPath(path, "request file");
-    return true;
-  } catch {
-    return false;
-  }
-}
+// remote/cli/start.ts
+var import_node_fs34 = require("node:fs");
 
 // remote/cli/stdin-inputs.ts
+var import_node_fs33 = require("node:fs");
 var envelope = strictObject({
   request: record(string2(), unknown()),
   digest_manifest: string2().max(1e6).optional(),
@@ -18018,932 +18922,27 @@ function stageStdinInputs(text, key, caller) {
   const named = (path, field) => caller && typeof path === "string" && path ? readAsCaller(path, field, caller) : void 0;
   const digests = e.data.digest_manifest ?? named(request.digest_file, "digest_file");
   const password = login2 && typeof login2 === "object" ? e.data.registry_password ?? named(login2.password_file, "registry password file") : void 0;
-  (0, import_node_fs29.mkdirSync)(dir, { recursive: true, mode: 448 });
+  (0, import_node_fs33.mkdirSync)(dir, { recursive: true, mode: 448 });
   try {
     if (digests !== void 0) {
-      (0, import_node_fs29.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
+      (0, import_node_fs33.writeFileSync)(`${dir}/image-digests.json`, digests, { mode: 384 });
       request.digest_file = `${dir}/image-digests.json`;
     }
     if (password !== void 0 && login2 && typeof login2 === "object") {
       const file = stagedPasswordFile(paths, at.data.stack, key);
-      (0, import_node_fs29.writeFileSync)(file, password, { mode: 384 });
+      (0, import_node_fs33.writeFileSync)(file, password, { mode: 384 });
       request.registry_login = { ...login2, password_file: file };
     }
     const requestFile = `${dir}/request.json`;
-    (0, import_node_fs29.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
+    (0, import_node_fs33.writeFileSync)(requestFile, JSON.stringify(request, null, 2) + "\n", { mode: 384 });
     return { requestFile, dir };
   } catch (err) {
-    (0, import_node_fs29.rmSync)(dir, { recursive: true, force: true });
+    (0, import_node_fs33.rmSync)(dir, { recursive: true, force: true });
     throw new DeployError(`cannot stage the run's inputs in ${dir}: ${err.message}`);
   }
 }
 
-// remote/cli.ts
-var import_node_fs34 = require("node:fs");
-
-// remote/ops/argv.ts
-function check(schema, value) {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new DeployError(formatIssues(parsed.error), 2);
-  return parsed.data;
-}
-function rootLayout(root) {
-  const paths = layout(check(commonOptions.root, pathArg(root)));
-  checkTrustedRoot(paths.root);
-  return paths;
-}
-var stackArg = (value) => check(stackName, value);
-var tagArg = (value) => check(imageTag, value);
-var actorArg = (value) => check(freeText("actor", 200), value ?? defaultActor());
-var textArg = (field, value, max = 1e3) => check(freeText(field, max), value ?? "");
-function parseOp(command, argv, options, usage, required2) {
-  const { values, positionals: p } = parse2(command, argv, options, usage);
-  if (p.length > 1) throw new DeployError(`unexpected argument ${JSON.stringify(p[1])}
-usage: ${usage}`, 2);
-  if (required2 && !p[0]) throw new DeployError(`${command} takes <${required2}>
-usage: ${usage}`, 2);
-  return { v: values, arg: p[0] };
-}
-var lockTimeoutArg = (value) => check(commonOptions.lock_timeout_s, integer2("--lock-timeout", value));
-
-// remote/ops/stacks.ts
-var import_node_fs30 = require("node:fs");
-var import_node_path22 = require("node:path");
-function names(dir, suffix = "") {
-  try {
-    return (0, import_node_fs30.readdirSync)(dir).filter((n) => n.endsWith(suffix)).map((n) => n.slice(0, n.length - suffix.length));
-  } catch {
-    return [];
-  }
-}
-function knownStacks(layout2) {
-  const all = [
-    ...names(layout2.currentDir, ".json"),
-    ...names(layout2.stacksDir),
-    ...names((0, import_node_path22.join)(layout2.releasesDir, "stacks"))
-  ].filter((n) => STACK_RE.test(n));
-  return [...new Set(all)].sort();
-}
-function selectStacks(layout2, arg) {
-  const known = knownStacks(layout2);
-  if (arg === void 0) return known;
-  const stack = stackArg(arg);
-  if (!known.includes(stack))
-    throw new DeployError(
-      `stack ${stack} is not known under ${layout2.root}: no live symlink, manifest or releases (known: ${known.join(", ") || "none"})`,
-      2
-    );
-  return [stack];
-}
-
-// remote/ops/table.ts
-function clean(text) {
-  return String(text ?? "").replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
-}
-function displayWidth(text) {
-  let w = 0;
-  for (const ch of text) {
-    const c = ch.codePointAt(0);
-    const wide = c >= 4352 && c <= 4447 || c >= 11904 && c <= 42191 || c >= 44032 && c <= 55203 || c >= 63744 && c <= 64255 || c >= 65072 && c <= 65103 || c >= 65280 && c <= 65376 || c >= 65504 && c <= 65510 || c >= 127744 && c <= 129791 || c >= 131072 && c <= 262141;
-    w += wide ? 2 : 1;
-  }
-  return w;
-}
-function shorten(text, max) {
-  const line = clean(String(text ?? "").split("\n")[0]).trim();
-  if (displayWidth(line) <= max) return line;
-  let out = "";
-  for (const ch of line) {
-    if (displayWidth(out + ch) > max - 1) break;
-    out += ch;
-  }
-  return out + "\u2026";
-}
-function table(rows, opts = {}) {
-  const all = (opts.header ? [opts.header, ...rows] : rows).map((r) => r.map(clean));
-  const widths = [];
-  for (const r of all) r.forEach((cell, i) => widths[i] = Math.max(widths[i] ?? 0, displayWidth(cell)));
-  const offset = opts.header ? -1 : 0;
-  return all.map(
-    (r, ri) => ((opts.indent ?? "") + r.map((cell, ci) => {
-      const padded = ci === r.length - 1 ? cell : cell + " ".repeat(widths[ci] - displayWidth(cell));
-      return opts.style ? opts.style(padded, ri + offset, ci) : padded;
-    }).join("  ")).trimEnd()
-  ).join("\n");
-}
-function paint(on = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR) {
-  const sgr = (code) => (s) => on ? `\x1B[${code}m${s}\x1B[0m` : s;
-  return { red: sgr("31"), green: sgr("32"), yellow: sgr("33"), bold: sgr("1") };
-}
-function printJson(value) {
-  process.stdout.write(JSON.stringify(value, null, 2) + "\n");
-}
-function print(text) {
-  if (text) process.stdout.write(text.endsWith("\n") ? text : text + "\n");
-}
-
-// remote/ops/cleanup.ts
-var DEFAULT_KEEP = 10;
-function explainPlan(plan, keep, live) {
-  const kept = new Set(plan.keep.map((r) => r.id));
-  const why = (r) => {
-    if (r.id === live) return "live";
-    if (plan.protected.includes(r.id)) return "newest rollback target";
-    if (r.bad) return "marked bad";
-    if (!r.succeeded) return "no successful deploy record (failed or unfinished)";
-    return kept.has(r.id) ? `among the newest ${keep} successful` : `older than the newest ${keep} successful`;
-  };
-  return [...plan.keep, ...plan.remove].sort((a, b) => compareReleaseIds(b.id, a.id)).map((r) => ({ id: r.id, action: kept.has(r.id) ? "keep" : "remove", why: why(r) }));
-}
-function configuredKeep(layout2, stack) {
-  const live = liveReleaseId(layout2, stack);
-  if (!live) return void 0;
-  try {
-    const dir = layout2.releaseDir(stack, live);
-    return readStackConfig(dir, readReleaseMeta(dir).compose_file).keep_releases;
-  } catch {
-    return void 0;
-  }
-}
-function emptyResult(stack, keep, keepFrom, dryRun) {
-  return {
-    stack,
-    keep,
-    keep_from: keepFrom,
-    dry_run: dryRun,
-    releases: [],
-    removed: [],
-    note: "",
-    error: ""
-  };
-}
-async function cleanupStack(layout2, stack, opts, report) {
-  const configured = opts.keep === void 0 ? configuredKeep(layout2, stack) : void 0;
-  const keep = opts.keep ?? configured ?? DEFAULT_KEEP;
-  const from = opts.keep !== void 0 ? "--keep" : configured !== void 0 ? "keep_releases" : "default";
-  const result = emptyResult(stack, keep, from, opts.dryRun);
-  const plan = () => {
-    const p = planCleanup(layout2, stack, keep);
-    result.releases = explainPlan(p, keep, liveReleaseId(layout2, stack));
-    return p;
-  };
-  if (opts.dryRun) {
-    const holder2 = readHolder(layout2.lockFile(stack));
-    if (holder2 && holderAlive(holder2))
-      result.note = `a run holds the lock (${describeHolder(holder2)}): the plan may change when it ends`;
-    plan();
-    return result;
-  }
-  const started = Date.now();
-  const lock = await acquireLock(
-    layout2.lockFile(stack),
-    { actor: opts.actor, run_id: "", release: "cleanup" },
-    opts.lockTimeoutS,
-    report
-  );
-  try {
-    const p = plan();
-    try {
-      result.removed = await removeReleases(layout2, stack, p.remove);
-    } catch (err) {
-      result.removed = err.removed ?? [];
-      result.error = errorMessage(err);
-    }
-    appendRecord(
-      layout2,
-      historyRecord(
-        {
-          stack,
-          env: readManifest(layout2, stack)?.env ?? "",
-          mode: "cleanup",
-          status: result.error ? "failed" : "success",
-          started
-        },
-        { actor: opts.actor, run_id: "", break_glass: false, break_glass_reason: "" },
-        {},
-        // release_id stays empty: a cleanup record must never count as a release's success
-        result.error,
-        { keep, removed: result.removed, kept: p.keep.map((r) => r.id) }
-      )
-    );
-  } finally {
-    lock.release();
-  }
-  return result;
-}
-function render(r) {
-  const c = paint();
-  const gone = r.releases.filter((x) => x.action === "remove").length;
-  const keepSays = `keep ${r.keep} (${r.keep_from === "default" ? "default" : r.keep_from})`;
-  const head = r.error ? `${r.stack}: ${c.red("FAILED")}: ${r.error}` : !r.releases.length ? `${r.stack}: no releases` : `${r.stack}: ${keepSays}; ${r.dry_run ? "would remove" : "removed"} ${r.dry_run ? gone : r.removed.length} of ${r.releases.length} release(s)`;
-  const rows = r.releases.map((x) => [
-    x.id,
-    r.dry_run && x.action === "remove" ? "would remove" : x.action === "remove" ? "removed" : "keep",
-    x.why
-  ]);
-  return [
-    head,
-    r.note ? `  note: ${r.note}` : "",
-    rows.length ? table(rows, {
-      header: ["RELEASE", "ACTION", "WHY"],
-      indent: "  ",
-      style: (t, row, col) => row >= 0 && col === 1 && t.trim() !== "keep" ? c.yellow(t) : t
-    }) : ""
-  ].filter(Boolean).join("\n");
-}
-var cleanupOptions = {
-  keep: { type: "string" },
-  "dry-run": { type: "boolean", default: false },
-  actor: { type: "string" }
-};
-var cleanupCommand = {
-  usage: "seisei-deploy cleanup [<stack>] [--keep N] [--dry-run] [--actor A] [--lock-timeout SECONDS] [--root DIR] [--json]",
-  summary: "remove old releases (failed/bad first; never the live one or the newest rollback target)",
-  async main(argv) {
-    const { v, arg } = parseOp("cleanup", argv, cleanupOptions, this.usage);
-    const keep = integer2("--keep", v.keep);
-    if (keep === 0) throw new DeployError("--keep must be at least 1", 2);
-    const layout2 = rootLayout(v.root);
-    const stacks = selectStacks(layout2, arg);
-    const opts = {
-      keep,
-      dryRun: v["dry-run"],
-      actor: actorArg(v.actor),
-      lockTimeoutS: lockTimeoutArg(v["lock-timeout"])
-    };
-    const report = new Reporter(void 0, false, (line) => process.stderr.write(line + "\n"));
-    const results = [];
-    for (const stack of stacks) {
-      try {
-        results.push(await cleanupStack(layout2, stack, opts, report));
-      } catch (err) {
-        results.push({
-          ...emptyResult(stack, keep ?? DEFAULT_KEEP, "", opts.dryRun),
-          error: errorMessage(err)
-        });
-      }
-    }
-    if (v.json) printJson({ dry_run: opts.dryRun, stacks: results });
-    else print(results.length ? results.map(render).join("\n\n") : `no stacks under ${layout2.root}`);
-    return results.some((r) => r.error) ? 1 : 0;
-  }
-};
-
-// remote/ops/history.ts
-var HEADER = ["TS", "STACK", "ENV", "MODE", "STATUS", "RELEASE", "ACTOR", "BREAK-GLASS", "ERROR"];
-var str = (v) => typeof v === "string" ? v : v === void 0 || v === null ? "" : String(v);
-var shortTs = (ts) => str(ts).replace("T", " ").replace(/\.\d+Z$/, "Z");
-function historyRow(r) {
-  return [
-    shortTs(r.ts),
-    str(r.stack) || "-",
-    str(r.env) || "-",
-    str(r.mode),
-    str(r.status),
-    // verify/unverify records concern a tag, not a release
-    shorten(str(r.release_id) || str(r.image_tag), 48),
-    shorten(r.actor, 20),
-    r.break_glass === true ? shorten(`yes: ${str(r.break_glass_reason)}`, 30) : "",
-    shorten(r.error, 60)
-  ];
-}
-function formatHistory(records, colour = paint(false)) {
-  const rows = [...records].reverse().map(historyRow);
-  const statusColour = (s) => s.startsWith("failed") ? colour.red(s) : s.startsWith("rolled_back") ? colour.yellow(s) : s;
-  return table(rows, {
-    header: HEADER,
-    style: (text, row, col) => row < 0 ? colour.bold(text) : col === 4 ? statusColour(text) : text
-  });
-}
-var historyCommand = {
-  usage: "seisei-deploy history [<stack>] [-n N] [--root DIR] [--json]",
-  summary: "the last N (default 20) history records, newest at the bottom",
-  async main(argv) {
-    const { v, arg } = parseOp("history", argv, { lines: { type: "string", short: "n" } }, this.usage);
-    const stack = arg === void 0 ? void 0 : stackArg(arg);
-    const layout2 = rootLayout(v.root);
-    const records = recentRecords(layout2.history, { stack, limit: integer2("-n", v.lines) ?? 20 });
-    if (v.json) {
-      process.stdout.write(
-        records.reverse().map((r) => JSON.stringify(r) + "\n").join("")
-      );
-      return 0;
-    }
-    if (!records.length) {
-      print(`no history records${stack ? ` for ${stack}` : ""} in ${layout2.history}`);
-      return 0;
-    }
-    print(formatHistory(records, paint()));
-    return 0;
-  }
-};
-
-// remote/ops/verify.ts
-var import_node_fs31 = require("node:fs");
-function readMarker(layout2, tag) {
-  let text;
-  try {
-    text = (0, import_node_fs31.readFileSync)(layout2.marker(tag), "utf8");
-  } catch (err) {
-    if (err.code === "ENOENT") return void 0;
-    throw err;
-  }
-  const read = parseMarker(text);
-  return read.kind === "marker" ? read.marker : read.kind === "empty" ? "empty" : "unreadable";
-}
-function digestsFromFile(file, tag) {
-  const text = readInputFile(file, "--digest-file");
-  try {
-    const m = parseDigestManifest(text, tag);
-    return Object.fromEntries(Object.entries(m.images).map(([name, img]) => [name, img.digest]));
-  } catch (err) {
-    throw new DeployError(`--digest-file ${file}: ${errorMessage(err)}`, 2);
-  }
-}
-function provenanceArg(text) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new DeployError(`--provenance is not JSON: ${errorMessage(err)}`, 2);
-  }
-  const r = provenanceRecord.safeParse(data);
-  if (!r.success) throw new DeployError(`--provenance: ${formatIssues(r.error)}`, 2);
-  return r.data;
-}
-var who = (actor) => ({ actor, run_id: "", break_glass: false, break_glass_reason: "" });
-function verifyTag(layout2, tag, opts) {
-  const started = Date.now();
-  const replaced = readMarker(layout2, tag);
-  const marker2 = {
-    image_tag: tag,
-    digests: opts.digests,
-    verified_at: (/* @__PURE__ */ new Date()).toISOString(),
-    verified_by: opts.actor,
-    note: opts.note,
-    ...opts.provenance ? { provenance: opts.provenance } : {}
-  };
-  writeFileAtomic(layout2.marker(tag), JSON.stringify(marker2, null, 2) + "\n");
-  appendRecord(
-    layout2,
-    historyRecord(
-      { stack: "", env: "", mode: "verify", status: "success", started },
-      who(opts.actor),
-      { image_tag: tag },
-      "",
-      {
-        digests: opts.digests,
-        note: opts.note,
-        marker: layout2.marker(tag),
-        ...opts.provenance ? { provenance: opts.provenance } : {}
-      }
-    )
-  );
-  return { path: layout2.marker(tag), marker: marker2, replaced };
-}
-function unverifyTag(layout2, tag, opts) {
-  const started = Date.now();
-  const path = layout2.marker(tag);
-  const removed = readMarker(layout2, tag);
-  if (removed === void 0)
-    throw new DeployError(`${tag} is not verified: ${path} does not exist (nothing to remove)`);
-  (0, import_node_fs31.unlinkSync)(path);
-  fsyncDir(layout2.verifiedDir);
-  appendRecord(
-    layout2,
-    historyRecord(
-      { stack: "", env: "", mode: "unverify", status: "success", started },
-      who(opts.actor),
-      { image_tag: tag },
-      "",
-      {
-        digests: typeof removed === "object" ? removed.digests ?? {} : {},
-        note: opts.note,
-        marker: path
-      }
-    )
-  );
-  return { path, removed };
-}
-function describeProvenance(p) {
-  if (!p?.state) return "not checked";
-  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? "?"}` : "";
-  return `${p.state}${signer}`;
-}
-function describeMarker(m) {
-  if (m === void 0) return "none";
-  if (m === "empty") return "an empty marker (touch)";
-  if (m === "unreadable") return "an unreadable marker";
-  return `the marker written ${m.verified_at ?? "?"} by ${m.verified_by || "?"}`;
-}
-var verifyOptions = {
-  "digest-file": { type: "string" },
-  provenance: { type: "string" },
-  note: { type: "string" },
-  actor: { type: "string" }
-};
-var verifyCommand = {
-  usage: 'seisei-deploy verify <image_tag> [--digest-file F|-] [--provenance JSON] [--note "..."] [--actor A] [--root DIR] [--json]',
-  summary: "mark an image tag as verified on staging (production deploys need it)",
-  async main(argv) {
-    const { v, arg } = parseOp("verify", argv, verifyOptions, this.usage, "image_tag");
-    const tag = tagArg(arg);
-    const layout2 = rootLayout(v.root);
-    const note = textArg("note", v.note);
-    const actor = actorArg(v.actor);
-    const file = pathArg(v["digest-file"]);
-    const digests = file ? digestsFromFile(file, tag) : {};
-    const provenance = v.provenance ? provenanceArg(v.provenance) : void 0;
-    const done = verifyTag(layout2, tag, { digests, note, actor, provenance });
-    if (v.json) {
-      printJson(done);
-      return 0;
-    }
-    const names3 = Object.entries(digests);
-    print(
-      [
-        `verified ${tag} by ${actor}: ${done.path}`,
-        done.replaced !== void 0 ? `  (replaced ${describeMarker(done.replaced)})` : "",
-        `  provenance: ${describeProvenance(provenance)}`,
-        names3.length ? table(names3, { indent: "  " }) : "  no digests recorded: the gate accepts any digests for this tag (give --digest-file to bind it to the built images)"
-      ].filter(Boolean).join("\n")
-    );
-    return 0;
-  }
-};
-var unverifyCommand = {
-  usage: 'seisei-deploy unverify <image_tag> [--note "why"] [--actor A] [--root DIR] [--json]',
-  summary: "remove the verified marker of an image tag (production deploys of it fail again)",
-  async main(argv) {
-    const options = { note: { type: "string" }, actor: { type: "string" } };
-    const { v, arg } = parseOp("unverify", argv, options, this.usage, "image_tag");
-    const tag = tagArg(arg);
-    const layout2 = rootLayout(v.root);
-    const done = unverifyTag(layout2, tag, { note: textArg("note", v.note), actor: actorArg(v.actor) });
-    if (v.json) printJson(done);
-    else print(`unverified ${tag}: removed ${describeMarker(done.removed)} at ${done.path}`);
-    return 0;
-  }
-};
-
-// remote/ops/diagnose.ts
-var import_node_os6 = require("node:os");
-function diagnose(f) {
-  const out = [];
-  const drift = (code, message) => out.push({ severity: "drift", code, message });
-  const warn = (code, message) => out.push({ severity: "warning", code, message });
-  const { link, manifest: m } = f;
-  const env = m.state === "ok" && m.value.env ? m.value.env : "<env>";
-  const converge = `redeploy or run \`seisei-deploy rollback ${f.stack} ${env}\``;
-  const deployed = link.kind !== "missing" || m.state !== "missing";
-  if (link.unsafe) drift("link-unsafe", link.unsafe);
-  else if (link.kind === "symlink" && !link.targetExists)
-    drift(
-      "link-dangling",
-      `the symlink ${link.path} points to ${link.target}, which does not exist: redeploy to converge`
-    );
-  if (m.state === "unreadable")
-    drift(
-      "manifest-unreadable",
-      `the current manifest ${m.path} is not readable JSON: ${converge} to rewrite it`
-    );
-  if (m.state === "missing" && link.releaseId)
-    drift(
-      "manifest-missing",
-      `the symlink says ${link.releaseId} is live but there is no current manifest ${m.path}: ${converge} to write one`
-    );
-  if (m.state === "ok") {
-    const id = m.value.release_id;
-    if (link.kind === "missing")
-      drift(
-        "link-missing",
-        `the manifest says ${id} is live but ${link.path} does not exist: redeploy to converge`
-      );
-    else if (link.releaseId && link.releaseId !== id)
-      drift(
-        "link-manifest",
-        `the symlink ${link.path} points to ${link.releaseId} but the manifest says ${id}: ${converge} so both name one release`
-      );
-    if (!m.releaseExists)
-      drift(
-        "manifest-release-gone",
-        `the manifest names ${id}, whose release directory is gone: redeploy to converge`
-      );
-    if (f.live && link.releaseId === id) {
-      const frozen = [
-        ["image_ref", m.value.image_ref, f.live.main.ref],
-        ...Object.entries(m.value.images ? f.live.images : {}).map(
-          ([v, img]) => [
-            `images.${v}`,
-            m.value.images?.[v]?.ref,
-            img.ref
-          ]
-        )
-      ];
-      for (const [field, said, ref] of frozen)
-        if (said !== ref)
-          drift(
-            "manifest-edited",
-            `the manifest's ${field} is ${said ?? "(missing)"} but release ${id} froze ${ref}: ${converge} to rewrite the manifest`
-          );
-    }
-  }
-  if (f.containers.state === "unavailable") {
-    if (deployed)
-      drift(
-        "docker-unavailable",
-        `cannot list the containers (${f.containers.error}): whether the stack runs is unknown`
-      );
-  } else if (deployed) {
-    containerProblems(f, f.containers.list, converge, drift);
-  } else if (f.containers.list.length) {
-    drift(
-      "not-deployed",
-      `containers of project ${f.stack} are running (${names2(f.containers.list)}) but nothing is deployed at ${link.path}: deploy the stack with seisei-deploy, or stop them`
-    );
-  }
-  if (f.live?.bad)
-    warn(
-      "live-bad",
-      `the live release ${link.releaseId} is marked bad (it failed a smoke check): ${converge}`
-    );
-  if (f.lock.state === "stale")
-    warn(
-      "lock-stale",
-      `stale lock ${f.lock.path} left by a dead process (${describeHolder(f.lock.holder)}): it will be taken over by the next run`
-    );
-  if (f.lock.state === "held")
-    warn(
-      "lock-held",
-      `a run holds the lock (${describeHolder(f.lock.holder)}): what you see may be mid-change${f.lock.holder.hostname !== (0, import_node_os6.hostname)() ? `; it was recorded on another host, so no run here will take it over: if that run is gone, seisei-deploy unlock ${f.stack} --yes` : ""}`
-    );
-  if (f.lock.state === "unreadable")
-    warn(
-      "lock-unreadable",
-      `the lock ${f.lock.path} is unreadable: the next run takes it over if it stays so`
-    );
-  if (f.lastRun?.state === "dead")
-    warn(
-      "run-unfinished",
-      `the last run ${f.lastRun.key} stopped without a result (executor killed or crashed); see its journal ${f.lastRun.journal}. The other checks show whether it left the stack inconsistent`
-    );
-  return out;
-}
-var names2 = (cs) => cs.map((c) => c.name).join(", ");
-function containerProblems(f, cs, converge, drift) {
-  const live = f.manifest.state === "ok" ? f.manifest.value.release_id : f.link.releaseId;
-  if (!cs.length) {
-    drift(
-      "no-containers",
-      `no containers running for project ${f.stack} (live: ${live ?? "unknown"}): ${converge}`
-    );
-    return;
-  }
-  const manifestRefs = f.manifest.state === "ok" ? [f.manifest.value.image_ref, ...Object.values(f.manifest.value.images ?? {}).map((i) => i.ref)] : [];
-  if (f.services) {
-    const known = new Set(f.services.list.map((s) => s.service));
-    for (const s of f.services.list) {
-      const mine = cs.filter((c) => c.service === s.service);
-      if (!mine.length)
-        drift(
-          "service-missing",
-          `service ${s.service} has no container (it should run ${s.image}): ${converge}`
-        );
-      for (const c of mine.filter((c2) => !sameImage(c2.image, s.image))) {
-        const says = manifestRefs.includes(s.image) ? "the manifest says" : `release ${f.services.from} says`;
-        drift(
-          "container-image",
-          `running container ${c.name} uses ${c.image} but ${says} ${s.image}: ${converge}`
-        );
-      }
-    }
-    for (const c of cs.filter((c2) => !known.has(c2.service)))
-      drift(
-        "container-foreign",
-        `container ${c.name} (service ${c.service || "?"}) is not in release ${f.services.from}'s compose file, so it was started by hand: remove it, or ${converge}`
-      );
-  } else {
-    for (const ref of new Set(manifestRefs.filter(Boolean)))
-      if (!cs.some((c) => sameImage(c.image, ref)))
-        drift("image-not-running", `no container runs ${ref}, which the manifest says is live: ${converge}`);
-  }
-  for (const c of cs) {
-    if (c.status === "exited" || c.status === "dead")
-      drift(
-        "container-stopped",
-        `container ${c.name} is ${c.status} (exit code ${c.exitCode}): see \`docker logs ${c.name}\`; ${converge}`
-      );
-    else if (c.status !== "running")
-      drift(
-        "container-not-running",
-        `container ${c.name} is ${c.status}: see \`docker logs ${c.name}\`; ${converge}`
-      );
-    else if (c.health === "unhealthy")
-      drift(
-        "container-unhealthy",
-        `container ${c.name} is unhealthy: see \`docker logs ${c.name}\`; ${converge}`
-      );
-  }
-}
-
-// remote/ops/status-facts.ts
-var import_node_fs32 = require("node:fs");
-var import_node_path23 = require("node:path");
-function dockerContainers(l) {
-  const docker = new Docker(new Reporter(void 0, false, () => {
-  }));
-  let probe2;
-  return async (project) => {
-    probe2 ??= docker.serverVersion().then(
-      () => "",
-      (err) => errorMessage(err)
-    );
-    const error2 = await probe2;
-    if (error2) return { state: "unavailable", error: error2 };
-    const list = l && liveEngine(l, project) === "swarm" ? readStack(docker, project).then(({ services, tasks }) => serviceRows(project, services, tasks)) : docker.containers(project);
-    return list.then(
-      (list2) => ({ state: "ok", list: list2 }),
-      (err) => ({ state: "unavailable", error: errorMessage(err) })
-    );
-  };
-}
-function liveEngine(l, stack) {
-  const id = readManifest(l, stack)?.release_id ?? liveReleaseId(l, stack);
-  if (typeof id !== "string" || !id) return "compose";
-  try {
-    return loadRelease(l.releaseDir(stack, id)).config().engine;
-  } catch {
-    return "compose";
-  }
-}
-function linkFacts(layout2, stack) {
-  const link = readLiveLink(layout2, stack);
-  if (link.kind === "missing") return { path: link.path, kind: "missing", targetExists: false };
-  let unsafe;
-  try {
-    checkLiveLink(layout2, stack);
-  } catch (err) {
-    unsafe = errorMessage(err);
-  }
-  if (link.kind !== "symlink") return { path: link.path, kind: link.kind, targetExists: true, unsafe };
-  const { path, target: target2, releaseId } = link;
-  return { path, kind: "symlink", target: target2, releaseId, targetExists: (0, import_node_fs32.existsSync)(target2), unsafe };
-}
-function manifestFacts(layout2, stack) {
-  const path = layout2.currentManifest(stack);
-  if (!(0, import_node_fs32.existsSync)(path)) return { state: "missing", path };
-  const value = readManifest(layout2, stack);
-  if (!value || typeof value !== "object" || typeof value.release_id !== "string")
-    return { state: "unreadable", path };
-  const releaseExists = (0, import_node_fs32.existsSync)(layout2.releaseDir(stack, value.release_id));
-  return { state: "ok", path, value, releaseExists };
-}
-function lockFacts(layout2, stack) {
-  const path = layout2.lockFile(stack);
-  if (!(0, import_node_fs32.existsSync)(path)) return { state: "free" };
-  const holder2 = readHolder(path);
-  if (!holder2) return { state: "unreadable", path };
-  return { state: holderAlive(holder2) ? "held" : "stale", path, holder: holder2 };
-}
-function lastRunFacts(layout2, stack, now2 = Date.now()) {
-  let newest;
-  try {
-    for (const name of (0, import_node_fs32.readdirSync)(layout2.runsDir(stack))) {
-      if (!name.endsWith(".jsonl")) continue;
-      const journal2 = (0, import_node_path23.join)(layout2.runsDir(stack), name);
-      const mtime2 = (0, import_node_fs32.statSync)(journal2).mtimeMs;
-      if (!newest || mtime2 > newest.mtime) newest = { key: name.slice(0, -".jsonl".length), journal: journal2, mtime: mtime2 };
-    }
-  } catch {
-    return void 0;
-  }
-  if (!newest) return void 0;
-  const { key, journal, mtime } = newest;
-  for (const line of linesFromEnd(journal, 4096)) {
-    const e = parseEventLine(line);
-    if (e?.type === "result") return { key, journal, state: "finished", result: e.status };
-    break;
-  }
-  const pidFile = pidFileOf(journal);
-  if ((0, import_node_fs32.existsSync)(pidFile)) return { key, journal, state: executorAlive(pidFile) ? "running" : "dead" };
-  return { key, journal, state: now2 - mtime < 6e4 ? "starting" : "dead" };
-}
-function liveFacts2(layout2, link, stack) {
-  if (!link.releaseId || !link.targetExists) return void 0;
-  try {
-    const meta2 = readReleaseMeta(layout2.releaseDir(stack, link.releaseId));
-    return { images: meta2.images, main: mainImage(meta2), bad: isBad(layout2, stack, link.releaseId) };
-  } catch {
-    return void 0;
-  }
-}
-function serviceFacts(layout2, stack, releaseId) {
-  if (!releaseId) return void 0;
-  try {
-    const dir = layout2.releaseDir(stack, releaseId);
-    return { from: releaseId, list: releaseServiceImages(dir, readReleaseMeta(dir).compose_file) };
-  } catch {
-    return void 0;
-  }
-}
-async function gatherFacts(layout2, stack, containers) {
-  const link = linkFacts(layout2, stack);
-  const manifest = manifestFacts(layout2, stack);
-  const named = manifest.state === "ok" ? manifest.value.release_id : link.releaseId;
-  return {
-    stack,
-    link,
-    manifest,
-    live: liveFacts2(layout2, link, stack),
-    services: serviceFacts(layout2, stack, named),
-    containers: await containers(stack),
-    lock: lockFacts(layout2, stack),
-    lastRun: lastRunFacts(layout2, stack),
-    candidates: rollbackCandidates(layout2, stack, link.releaseId ?? named)
-  };
-}
-
-// remote/ops/status.ts
-function judge(facts) {
-  const problems = diagnose(facts);
-  return { facts, problems, consistent: !problems.some((p) => p.severity === "drift") };
-}
-function statusJson(s) {
-  const { facts: f } = s;
-  const m = f.manifest.state === "ok" ? f.manifest.value : void 0;
-  return {
-    stack: f.stack,
-    consistent: s.consistent,
-    live_release: f.link.releaseId ?? null,
-    symlink: { path: f.link.path, kind: f.link.kind, target: f.link.target ?? null },
-    manifest_release: m?.release_id ?? null,
-    manifest: m ?? { state: f.manifest.state, path: f.manifest.path },
-    containers: f.containers.state === "ok" ? f.containers.list : { unavailable: f.containers.error },
-    lock: f.lock.state === "held" || f.lock.state === "stale" ? { state: f.lock.state, ...f.lock.holder } : f.lock,
-    last_run: f.lastRun ?? null,
-    rollback_candidates: f.candidates.map((c, i) => ({ steps: i + 1, release_id: c.id })),
-    problems: s.problems
-  };
-}
-function lockText(f) {
-  if (f.lock.state === "free") return "free";
-  if (f.lock.state === "unreadable") return `unreadable (${f.lock.path})`;
-  return `${f.lock.state === "stale" ? "STALE, " : ""}held by ${describeHolder(f.lock.holder)}`;
-}
-function renderStatus(s, c = paint(false)) {
-  const { facts: f } = s;
-  const m = f.manifest.state === "ok" ? f.manifest.value : void 0;
-  const drifts = s.problems.filter((p) => p.severity === "drift");
-  const verdict = s.consistent ? c.green("OK") : c.red(c.bold(`DRIFT (${drifts.length})`));
-  const live = f.link.kind === "missing" ? "(no symlink)" : f.link.kind === "symlink" ? f.link.releaseId ?? f.link.target ?? "?" : `(a real ${f.link.kind}, not a symlink)`;
-  const facts = [
-    ["live (symlink)", live],
-    ["manifest", m ? m.release_id : `(${f.manifest.state}: ${f.manifest.path})`]
-  ];
-  if (m)
-    facts.push(
-      ["env / mode", `${m.env || "?"} / ${m.mode ?? "?"}${m.gate ? ` (gate: ${m.gate})` : ""}`],
-      ["image", m.image_ref],
-      ["digest", m.image_digest],
-      ["deployed", `${m.deployed_at_utc} by ${m.actor || "?"}${m.run_id ? ` (run ${m.run_id})` : ""}`],
-      ["break-glass", m.break_glass ? `YES: ${m.break_glass_reason}` : "no"],
-      ["provenance", describeProvenance(m.provenance)]
-    );
-  facts.push(["lock", lockText(f)]);
-  if (f.lastRun)
-    facts.push([
-      "last run",
-      `${f.lastRun.key}: ${f.lastRun.state}${f.lastRun.result ? ` (${f.lastRun.result})` : ""}`
-    ]);
-  if (f.containers.state === "unavailable") facts.push(["containers", `unknown: ${f.containers.error}`]);
-  else if (!f.containers.list.length) facts.push(["containers", "none"]);
-  facts.push([
-    "rollback to",
-    f.candidates.length ? f.candidates.slice(0, 5).map((r, i) => `--steps ${i + 1}: ${r.id}`).join(", ") + (f.candidates.length > 5 ? `, \u2026 (${f.candidates.length} in all)` : "") : "(no candidates)"
-  ]);
-  const containers = f.containers.state === "ok" && f.containers.list.length ? table(
-    f.containers.list.map((k) => [
-      k.name,
-      k.service,
-      k.image,
-      k.status + (k.health ? ` (${k.health})` : "")
-    ]),
-    { header: ["CONTAINER", "SERVICE", "IMAGE", "STATE"], indent: "  " }
-  ) : "";
-  const problems = s.problems.map(
-    (p) => p.severity === "drift" ? `  ${c.red(c.bold("DRIFT"))}: ${p.message}` : `  ${c.yellow("warning")}: ${p.message}`
-  );
-  return [`${c.bold(f.stack)}  ${verdict}`, table(facts, { indent: "  " }), containers, ...problems].filter(Boolean).join("\n");
-}
-var statusCommand = {
-  usage: "seisei-deploy status [<stack>] [--root DIR] [--json]",
-  summary: "what is live per stack, and drift between symlink, manifest and containers (exit 1 on drift)",
-  async main(argv) {
-    const { v, arg } = parseOp("status", argv, {}, this.usage);
-    const layout2 = rootLayout(v.root);
-    const stacks = selectStacks(layout2, arg);
-    const containers = dockerContainers(layout2);
-    const results = [];
-    for (const s of stacks) results.push(judge(await gatherFacts(layout2, s, containers)));
-    const consistent = results.every((r) => r.consistent);
-    if (v.json) printJson({ consistent, stacks: results.map(statusJson) });
-    else
-      print(
-        results.length ? results.map((r) => renderStatus(r, paint())).join("\n\n") : `no stacks under ${layout2.root} (nothing deployed yet)`
-      );
-    return consistent ? 0 : 1;
-  }
-};
-
-// remote/ops/unlock.ts
-var import_node_fs33 = require("node:fs");
-var import_node_os7 = require("node:os");
-function describeLockState(holder2) {
-  if (!holder2) return "an unreadable lock file (torn, or not written by seisei-deploy)";
-  const where2 = holder2.hostname !== (0, import_node_os7.hostname)() ? `recorded on another host (${holder2.hostname}): this server cannot tell whether it still runs` : holderAlive(holder2) ? "that process is RUNNING on this server: removing its lock lets a second run start beside it" : "that process is gone (the next run would take the lock over anyway)";
-  return `held by ${describeHolder(holder2)}; ${where2}`;
-}
-var unlockOptions = {
-  yes: { type: "boolean", default: false },
-  reason: { type: "string" },
-  actor: { type: "string" }
-};
-var unlockCommand = {
-  usage: 'seisei-deploy unlock <stack> [--yes] [--reason "..."] [--actor A] [--root DIR] [--json]',
-  summary: "show who holds a stack's lock; with --yes remove it (recorded in the history)",
-  async main(argv) {
-    const { v, arg } = parseOp("unlock", argv, unlockOptions, this.usage, "stack");
-    const stack = stackArg(arg);
-    const layout2 = rootLayout(v.root);
-    const reason = textArg("reason", v.reason);
-    const actor = actorArg(v.actor);
-    const path = layout2.lockFile(stack);
-    if (!exists(path)) {
-      if (v.json) printJson({ stack, lock: path, locked: false, removed: false });
-      else print(`${stack} is not locked (${path} does not exist)`);
-      return 0;
-    }
-    const holder2 = readHolder(path);
-    const state = describeLockState(holder2);
-    if (!v.yes) {
-      if (v.json) printJson({ stack, lock: path, locked: true, holder: holder2 ?? null, removed: false });
-      else print(`${path}: ${state}`);
-      throw new DeployError(
-        `not removed: run again with --yes to remove the lock of ${stack} (seisei-deploy unlock ${stack} --yes)`,
-        2
-      );
-    }
-    const started = Date.now();
-    const report = new Reporter(void 0, true, (line) => process.stderr.write(line + "\n"));
-    const done = await removeLock(path, holder2, report);
-    if (done === "changed") {
-      const now2 = readHolder(path);
-      throw new DeployError(
-        `not removed: the lock of ${stack} changed while it was being removed${now2 ? ` (now ${describeHolder(now2)})` : ""}; look again with: seisei-deploy unlock ${stack}`
-      );
-    }
-    appendRecord(
-      layout2,
-      historyRecord(
-        { stack, env: "", mode: "unlock", status: "success", started },
-        { actor, run_id: "", break_glass: false, break_glass_reason: "" },
-        { release_id: holder2?.release ?? "" },
-        "",
-        { lock_holder: holder2 ?? null, note: reason }
-      )
-    );
-    if (v.json) printJson({ stack, lock: path, locked: false, holder: holder2 ?? null, removed: true });
-    else print(`removed the lock of ${stack}, ${state}`);
-    return 0;
-  }
-};
-function exists(path) {
-  try {
-    (0, import_node_fs33.lstatSync)(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// remote/ops/index.ts
-var operatorCommands = {
-  verify: verifyCommand,
-  unverify: unverifyCommand,
-  status: statusCommand,
-  history: historyCommand,
-  cleanup: cleanupCommand,
-  unlock: unlockCommand
-};
-
-// remote/cli.ts
-function common(v) {
-  return {
-    ...v.root ? { root: pathArg(v.root) } : {},
-    ...v.source ? { source: pathArg(v.source) } : {},
-    ...v["lock-timeout"] !== void 0 ? { lock_timeout_s: integer2("--lock-timeout", v["lock-timeout"]) } : {}
-  };
-}
+// remote/cli/start.ts
 function checkTrusted(req) {
   checkTrustedRoot(req.root, req.stack);
   if (req.command === "deploy") checkTrustedSource(req.source, req.stack);
@@ -19036,6 +19035,15 @@ function callerEnvelope(file, caller) {
   } catch (err) {
     throw new DeployError(`request file ${file} is not readable JSON: ${err.message}`, 2);
   }
+}
+
+// remote/cli/commands.ts
+function common(v) {
+  return {
+    ...v.root ? { root: pathArg(v.root) } : {},
+    ...v.source ? { source: pathArg(v.source) } : {},
+    ...v["lock-timeout"] !== void 0 ? { lock_timeout_s: integer2("--lock-timeout", v["lock-timeout"]) } : {}
+  };
 }
 var runOptions = {
   actor: { type: "string" },
@@ -19172,7 +19180,7 @@ usage: ${this.usage}`,
       const stdin = p[0] === "-";
       const stage = stdin || caller !== void 0 && !isStagedRequest(p[0]);
       const runKeyUsed = key ?? (stage ? defaultRunKey() : void 0);
-      const envelope2 = stdin ? (0, import_node_fs34.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
+      const envelope2 = stdin ? (0, import_node_fs35.readFileSync)(0, "utf8") : stage ? callerEnvelope(p[0], caller) : void 0;
       return startRequest({
         file: p[0],
         envelope: envelope2,
@@ -19205,6 +19213,8 @@ usage: ${this.usage}`, 2);
   install: installCommand,
   version: versionCommand
 };
+
+// remote/cli.ts
 function help() {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return [

@@ -6,7 +6,10 @@ import {
   reportResult,
   summaryContext,
   writeOrSkip
-} from "./chunk-ZPOLOQLO.js";
+} from "./chunk-ISK7JXSB.js";
+import {
+  describeProvenance
+} from "./chunk-24WOHV2D.js";
 import {
   setOutputs
 } from "./chunk-VITA26D3.js";
@@ -49,9 +52,16 @@ async function writeStatusSummary(status, host) {
   const s = summary.addHeading(`seisei-deploy status on ${escapeHtml(host)}`, 2);
   if (stacks.length)
     s.addTable([
-      ["Stack", "Environment", "Live release", "Image digest", "Deployed", "Actor", "Consistent"].map(
-        (h) => ({ data: h, header: true })
-      ),
+      [
+        "Stack",
+        "Environment",
+        "Live release",
+        "Image digest",
+        "Deployed",
+        "Actor",
+        "Provenance",
+        "Consistent"
+      ].map((h) => ({ data: h, header: true })),
       ...stacks.map((e) => {
         const m = e.manifest ?? {};
         return [
@@ -61,6 +71,7 @@ async function writeStatusSummary(status, host) {
           m.image_digest,
           m.deployed_at_utc,
           m.actor,
+          describeProvenance(m.provenance),
           e.consistent === false ? "no" : "yes"
         ].map((v) => escapeHtml(str(v)));
       })

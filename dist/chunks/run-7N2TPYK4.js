@@ -5,10 +5,10 @@ import {
   statusReport,
   verifyArgs,
   verifyResult
-} from "./chunk-IGOBIRP7.js";
+} from "./chunk-F2E54YE7.js";
 import {
   batchPlan
-} from "./chunk-X4AHJJC3.js";
+} from "./chunk-FG3DW3KW.js";
 import "./chunk-SXDYCLSA.js";
 import {
   EventRenderer,
@@ -23,8 +23,8 @@ import {
   sleep,
   useExecutor,
   writeOrSkip
-} from "./chunk-ZPOLOQLO.js";
-import "./chunk-45WJR45V.js";
+} from "./chunk-ISK7JXSB.js";
+import "./chunk-24WOHV2D.js";
 import {
   outputStatusOf,
   setOutputs
@@ -107,7 +107,7 @@ function summaryRows(rows) {
   ];
 }
 
-// src/fleet/run.ts
+// src/fleet/host.ts
 var errText = (err) => err instanceof Error ? err.message : String(err);
 var HostOut = class {
   constructor(host, live) {
@@ -207,37 +207,8 @@ async function connectAll(hosts, opts, plan) {
     if (r.status === "rejected") Object.assign(hosts[i].row, { status: "failed", error: errText(r.reason) });
   return failures(hosts, settled);
 }
-function renderOutput(stdout, renderer) {
-  for (const line of stdout.split("\n")) renderer.handle(parseEventLine(line), line);
-  renderer.close();
-  return renderer.result;
-}
-async function checkHost(h, s, m, runKey) {
-  const out = new HostOut(h.name, false);
-  const renderer = new EventRenderer(out);
-  try {
-    const { registry_login: _, ...request } = buildDeployRequest(
-      s,
-      m.manifest,
-      STAGED_ON_SERVER,
-      `${runKey}-check`,
-      m.provenance
-    );
-    const res = await h.session.check(
-      `${runKey}-check`,
-      JSON.stringify({ request: { ...request, check: true, fleet: h.fleet }, digest_manifest: m.text })
-    );
-    const result = renderOutput(res.stdout, renderer);
-    if (!result)
-      throw new Error(
-        `the check gave no result (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-1e3)}`
-      );
-    if (result.status !== "success") throw new Error(result.msg);
-    h.row.previous_release_id = result.previous_release_id ?? "";
-  } finally {
-    out.flush();
-  }
-}
+
+// src/fleet/rollout.ts
 async function runOnFleetHost(h, inputs, live) {
   const out = new HostOut(h.name, live);
   const renderer = new EventRenderer(out);
@@ -278,7 +249,39 @@ async function rollout(hosts, f, signal, fn) {
   }
   return void 0;
 }
-var whoRunsWhat = (hosts) => hosts.map((h) => `${h.name}: ${h.row.status}${h.row.release_id ? ` (${h.row.release_id})` : ""}`).join("; ");
+
+// src/fleet/deploy.ts
+function renderOutput(stdout, renderer) {
+  for (const line of stdout.split("\n")) renderer.handle(parseEventLine(line), line);
+  renderer.close();
+  return renderer.result;
+}
+async function checkHost(h, s, m, runKey) {
+  const out = new HostOut(h.name, false);
+  const renderer = new EventRenderer(out);
+  try {
+    const { registry_login: _, ...request } = buildDeployRequest(
+      s,
+      m.manifest,
+      STAGED_ON_SERVER,
+      `${runKey}-check`,
+      m.provenance
+    );
+    const res = await h.session.check(
+      `${runKey}-check`,
+      JSON.stringify({ request: { ...request, check: true, fleet: h.fleet }, digest_manifest: m.text })
+    );
+    const result = renderOutput(res.stdout, renderer);
+    if (!result)
+      throw new Error(
+        `the check gave no result (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-1e3)}`
+      );
+    if (result.status !== "success") throw new Error(result.msg);
+    h.row.previous_release_id = result.previous_release_id ?? "";
+  } finally {
+    out.flush();
+  }
+}
 async function returnSwitched(switched, s, failed) {
   const notes = [];
   await Promise.all(
@@ -343,113 +346,8 @@ async function deployFleet(hosts, s, m, signal, runKey) {
   );
   return `${why}. ${notes.join("; ")}.${left}`;
 }
-function stackEntry(report, stack) {
-  const o = report && typeof report === "object" ? report : {};
-  const list = Array.isArray(o.stacks) ? o.stacks : [];
-  const e = list.find((x) => x?.stack === stack) ?? {};
-  const c = Array.isArray(e.rollback_candidates) ? e.rollback_candidates : [];
-  return { candidates: c.map((x) => x.release_id).filter((x) => typeof x === "string") };
-}
-async function statusOf(h, stack) {
-  const root = h.session.config.server.root;
-  const res = await h.session.runSync(["status", ...stack ? [stack] : [], "--root", root, "--json"]);
-  return statusReport(res, h.name);
-}
-async function rollbackFleet(hosts, s, signal) {
-  const reports = await eachHost(hosts, (h) => statusOf(h, s.stack));
-  const unread = failures(hosts, reports);
-  if (unread.length) return `The fleet rollback stopped before any host changed: ${unread.join("; ")}`;
-  const values = reports.map((r) => r.value);
-  let target;
-  try {
-    target = fleetRollbackTarget(hosts.map((h, i) => ({ host: h.name, ...stackEntry(values[i], s.stack) })));
-  } catch (err) {
-    return `The fleet rollback stopped before any host changed: ${errText(err)}`;
-  }
-  info(
-    safeText(
-      `Rollback target: image tag ${target.tag} (${hosts.map((h, i) => `${h.name} \u2192 ${target.releases[i]}`).join(", ")})`
-    )
-  );
-  const failed = await rollout(hosts, s.fleet, signal, (h, live) => {
-    const request = {
-      ...buildRollbackRequest(s, makeRunKey(s.runId, s.runAttempt)),
-      to: target.releases[h.position - 1],
-      fleet: h.fleet
-    };
-    return runInBatch(h, { request }, live);
-  });
-  if (!failed) return "";
-  return `${failed.name} failed: ${failed.row.error || failed.row.status}. The fleet now runs: ${whoRunsWhat(hosts)}`;
-}
-async function verifyFleet(hosts, s, m) {
-  const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || "(local)"}`;
-  await eachHost(hosts, async (h) => {
-    const out = new HostOut(h.name, false);
-    const renderer = new EventRenderer(out);
-    try {
-      const args = verifyArgs(s.imageTag, note, s.actor, h.session.config.server.root, m.provenance);
-      h.take(verifyResult(await h.session.runSync(args, m.text), renderer, s.imageTag, h.name));
-    } catch (err) {
-      Object.assign(h.row, { status: "failed", error: errText(err) });
-    } finally {
-      renderer.close();
-      out.flush();
-    }
-  });
-  const failed = hosts.filter((h) => h.row.status !== "success");
-  return failed.length ? `verify failed on ${failed.map((h) => `${h.name}: ${h.row.error}`).join("; ")}` : "";
-}
-async function statusFleet(hosts, s) {
-  const settled = await eachHost(hosts, (h) => statusOf(h, s.stack));
-  const reports = settled.map((r) => r.status === "fulfilled" ? r.value : void 0);
-  const problems = [];
-  const stacks = new Set(s.stack ? [s.stack] : []);
-  for (const [i, r] of settled.entries()) {
-    const h = hosts[i];
-    if (r.status === "rejected") {
-      Object.assign(h.row, { status: "failed", error: errText(r.reason) });
-      problems.push(`${h.name}: ${h.row.error}`);
-      continue;
-    }
-    const drift = statusDrift(r.value);
-    const o = r.value;
-    for (const e of o.stacks ?? []) if (typeof e.stack === "string" && !s.stack) stacks.add(e.stack);
-    const cur = s.stack ? currentOf(r.value, s.stack) : {};
-    Object.assign(h.row, {
-      status: drift.length ? "failed" : "success",
-      release_id: typeof cur.release_id === "string" ? cur.release_id : "",
-      previous_release_id: typeof cur.previous_release_id === "string" ? cur.previous_release_id : "",
-      image_digest: typeof cur.image_digest === "string" ? cur.image_digest : "",
-      error: drift.map((d) => `${d.stack}: ${d.message}`).join("; ")
-    });
-    if (drift.length) problems.push(`${h.name}: ${h.row.error}`);
-  }
-  for (const stack of stacks) {
-    const live = hosts.flatMap((h, i) => {
-      if (!reports[i]) return [];
-      const cur = currentOf(reports[i], stack);
-      const str = (v) => typeof v === "string" ? v : "";
-      return [
-        {
-          host: h.name,
-          image_tag: str(cur.image_tag),
-          image_digest: str(cur.image_digest),
-          release_id: str(cur.release_id)
-        }
-      ];
-    });
-    const msg = fleetDrift(stack, live);
-    if (msg) {
-      problems.push(`drift between hosts: ${msg}`);
-      for (const h of hosts) if (h.row.status === "success") h.row.status = "failed";
-      for (const h of hosts) h.row.error = h.row.error ? `${h.row.error}; ${msg}` : msg;
-    }
-  }
-  for (const h of hosts)
-    info(safeText(`${h.name}: ${h.row.release_id || "nothing live"} (${h.row.status})`));
-  return { problem: problems.join("\n"), reports };
-}
+
+// src/fleet/report.ts
 async function reportFleet(s, hosts, problem, manifest) {
   const rows = hosts.map((h) => h.row);
   const first = hosts[0];
@@ -481,6 +379,122 @@ async function reportFleet(s, hosts, problem, manifest) {
   if (problem) setFailed(safeText(problem));
   else info(`\u2705 ${s.mode} succeeded on ${hosts.length} hosts`);
 }
+
+// src/fleet/status.ts
+async function statusOf(h, stack) {
+  const root = h.session.config.server.root;
+  const res = await h.session.runSync(["status", ...stack ? [stack] : [], "--root", root, "--json"]);
+  return statusReport(res, h.name);
+}
+async function verifyFleet(hosts, s, m) {
+  const note = s.runUrl ? `verified by ${s.runUrl}` : `verified by run ${s.runId || "(local)"}`;
+  await eachHost(hosts, async (h) => {
+    const out = new HostOut(h.name, false);
+    const renderer = new EventRenderer(out);
+    try {
+      const args = verifyArgs(s.imageTag, note, s.actor, h.session.config.server.root, m.provenance);
+      h.take(verifyResult(await h.session.runSync(args, m.text), renderer, s.imageTag, h.name));
+    } catch (err) {
+      Object.assign(h.row, { status: "failed", error: errText(err) });
+    } finally {
+      renderer.close();
+      out.flush();
+    }
+  });
+  const failed = hosts.filter((h) => h.row.status !== "success");
+  return failed.length ? `verify failed on ${failed.map((h) => `${h.name}: ${h.row.error}`).join("; ")}` : "";
+}
+function liveOf(hosts, reports, stack) {
+  return hosts.flatMap((h, i) => {
+    if (!reports[i]) return [];
+    const cur = currentOf(reports[i], stack);
+    const str = (v) => typeof v === "string" ? v : "";
+    return [
+      {
+        host: h.name,
+        image_tag: str(cur.image_tag),
+        image_digest: str(cur.image_digest),
+        release_id: str(cur.release_id)
+      }
+    ];
+  });
+}
+async function statusFleet(hosts, s) {
+  const settled = await eachHost(hosts, (h) => statusOf(h, s.stack));
+  const reports = settled.map((r) => r.status === "fulfilled" ? r.value : void 0);
+  const problems = [];
+  const stacks = new Set(s.stack ? [s.stack] : []);
+  for (const [i, r] of settled.entries()) {
+    const h = hosts[i];
+    if (r.status === "rejected") {
+      Object.assign(h.row, { status: "failed", error: errText(r.reason) });
+      problems.push(`${h.name}: ${h.row.error}`);
+      continue;
+    }
+    const drift = statusDrift(r.value);
+    const o = r.value;
+    for (const e of o.stacks ?? []) if (typeof e.stack === "string" && !s.stack) stacks.add(e.stack);
+    const cur = s.stack ? currentOf(r.value, s.stack) : {};
+    Object.assign(h.row, {
+      status: drift.length ? "failed" : "success",
+      release_id: typeof cur.release_id === "string" ? cur.release_id : "",
+      previous_release_id: typeof cur.previous_release_id === "string" ? cur.previous_release_id : "",
+      image_digest: typeof cur.image_digest === "string" ? cur.image_digest : "",
+      error: drift.map((d) => `${d.stack}: ${d.message}`).join("; ")
+    });
+    if (drift.length) problems.push(`${h.name}: ${h.row.error}`);
+  }
+  for (const stack of stacks) {
+    const msg = fleetDrift(stack, liveOf(hosts, reports, stack));
+    if (msg) {
+      problems.push(`drift between hosts: ${msg}`);
+      for (const h of hosts) if (h.row.status === "success") h.row.status = "failed";
+      for (const h of hosts) h.row.error = h.row.error ? `${h.row.error}; ${msg}` : msg;
+    }
+  }
+  for (const h of hosts)
+    info(safeText(`${h.name}: ${h.row.release_id || "nothing live"} (${h.row.status})`));
+  return { problem: problems.join("\n"), reports };
+}
+
+// src/fleet/rollback.ts
+function stackEntry(report, stack) {
+  const o = report && typeof report === "object" ? report : {};
+  const list = Array.isArray(o.stacks) ? o.stacks : [];
+  const e = list.find((x) => x?.stack === stack) ?? {};
+  const c = Array.isArray(e.rollback_candidates) ? e.rollback_candidates : [];
+  return { candidates: c.map((x) => x.release_id).filter((x) => typeof x === "string") };
+}
+var whoRunsWhat = (hosts) => hosts.map((h) => `${h.name}: ${h.row.status}${h.row.release_id ? ` (${h.row.release_id})` : ""}`).join("; ");
+async function rollbackFleet(hosts, s, signal) {
+  const reports = await eachHost(hosts, (h) => statusOf(h, s.stack));
+  const unread = failures(hosts, reports);
+  if (unread.length) return `The fleet rollback stopped before any host changed: ${unread.join("; ")}`;
+  const values = reports.map((r) => r.value);
+  let target;
+  try {
+    target = fleetRollbackTarget(hosts.map((h, i) => ({ host: h.name, ...stackEntry(values[i], s.stack) })));
+  } catch (err) {
+    return `The fleet rollback stopped before any host changed: ${errText(err)}`;
+  }
+  info(
+    safeText(
+      `Rollback target: image tag ${target.tag} (${hosts.map((h, i) => `${h.name} \u2192 ${target.releases[i]}`).join(", ")})`
+    )
+  );
+  const failed = await rollout(hosts, s.fleet, signal, (h, live) => {
+    const request = {
+      ...buildRollbackRequest(s, makeRunKey(s.runId, s.runAttempt)),
+      to: target.releases[h.position - 1],
+      fleet: h.fleet
+    };
+    return runInBatch(h, { request }, live);
+  });
+  if (!failed) return "";
+  return `${failed.name} failed: ${failed.row.error || failed.row.status}. The fleet now runs: ${whoRunsWhat(hosts)}`;
+}
+
+// src/fleet/run.ts
 async function runFleet(s, configs, manifest, opts) {
   const hosts = configs.map((c, i) => new FleetHost(i + 1, configs.length, c, opts, s.mode));
   let problem = "";

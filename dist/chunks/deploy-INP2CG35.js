@@ -4,8 +4,8 @@ import {
   precheckDeploy,
   runDeploy,
   runInputs
-} from "./chunk-ZPOLOQLO.js";
-import "./chunk-45WJR45V.js";
+} from "./chunk-ISK7JXSB.js";
+import "./chunk-24WOHV2D.js";
 import "./chunk-VITA26D3.js";
 import "./chunk-5XLKRPSF.js";
 import "./chunk-2HTZ3WDJ.js";

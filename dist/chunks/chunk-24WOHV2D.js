@@ -19,118 +19,6 @@ import {
   string
 } from "./chunk-JL5PL23L.js";
 
-// src/ssh/host-key.ts
-import { createHash, createHmac } from "node:crypto";
-var HostKeyError = class extends Error {
-  name = "HostKeyError";
-};
-var KEY_TYPES = /* @__PURE__ */ new Set([
-  "ssh-ed25519",
-  "ssh-rsa",
-  "ecdsa-sha2-nistp256",
-  "ecdsa-sha2-nistp384",
-  "ecdsa-sha2-nistp521",
-  "sk-ssh-ed25519@openssh.com",
-  "sk-ecdsa-sha2-nistp256@openssh.com",
-  "ssh-dss"
-]);
-var EXPECTED = 'each line must be a fingerprint "SHA256:<base64>" (ssh-keygen -lf key.pub) or a known_hosts line "[host]:port key-type base64" / "host key-type base64" (ssh-keyscan -p PORT HOST)';
-function fingerprintOfBlob(blob) {
-  return "SHA256:" + createHash("sha256").update(blob).digest("base64").replace(/=+$/, "");
-}
-function keyTypeOfBlob(blob) {
-  if (blob.length < 4) return "unknown";
-  const len = blob.readUInt32BE(0);
-  if (len <= 0 || len > 64 || 4 + len > blob.length) return "unknown";
-  return blob.subarray(4, 4 + len).toString("latin1");
-}
-function parseHostKeys(text) {
-  const pins = [];
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    let line = raw.trim();
-    const n = i + 1;
-    if (!line || line.startsWith("#")) return;
-    const keygen = /^\d+\s+(SHA256:\S+)(\s.*)?$/.exec(line);
-    if (keygen) line = keygen[1];
-    const bad = (why) => {
-      throw new HostKeyError(`host_key: line ${n}: ${why}; ${EXPECTED}`);
-    };
-    if (/^MD5:/i.test(line)) bad("MD5 fingerprints are not accepted, use the SHA256 fingerprint");
-    if (/^SHA256:/i.test(line)) {
-      if (!line.startsWith("SHA256:")) bad('write the prefix as "SHA256:"');
-      const b642 = line.slice(7).replace(/=+$/, "");
-      if (!/^[A-Za-z0-9+/]{43}$/.test(b642))
-        bad('a SHA256 fingerprint is "SHA256:" followed by 43 base64 characters');
-      pins.push({ fingerprint: "SHA256:" + b642, line: n });
-      return;
-    }
-    const fields = line.split(/\s+/);
-    if (fields[0].startsWith("@"))
-      bad(
-        `known_hosts markers such as ${fields[0]} (certificate authorities, revocations) are not supported`
-      );
-    if (fields.length < 3) bad("a known_hosts line has at least three fields: hosts, key type, base64 key");
-    const [hosts, keyType, b64] = fields;
-    if (!KEY_TYPES.has(keyType)) bad(`unknown key type ${JSON.stringify(keyType.slice(0, 40))}`);
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) bad("the key is not base64");
-    const blob = Buffer.from(b64, "base64");
-    if (keyTypeOfBlob(blob) !== keyType) bad(`the base64 key is not a ${keyType} key`);
-    pins.push({ fingerprint: fingerprintOfBlob(blob), keyType, hosts, line: n });
-  });
-  if (!pins.length)
-    throw new HostKeyError(
-      `host_key: required (it holds no key); host key verification cannot be turned off; ${EXPECTED}`
-    );
-  return pins;
-}
-function knownHostsName(host, port) {
-  return port === 22 ? host : `[${host}]:${port}`;
-}
-function globToRegExp(pattern) {
-  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${esc}$`, "i");
-}
-function hostFieldMatches(field, host, port) {
-  const name = knownHostsName(host, port);
-  if (field.startsWith("|1|")) {
-    const [, , salt, hash] = field.split("|");
-    if (!salt || !hash) return false;
-    const mac = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
-    return mac === hash;
-  }
-  let matched = false;
-  for (const pat of field.split(",")) {
-    if (pat.startsWith("!")) {
-      if (globToRegExp(pat.slice(1)).test(name)) return false;
-    } else if (globToRegExp(pat).test(name)) matched = true;
-  }
-  return matched;
-}
-function pinsForHost(pins, host, port) {
-  return pins.filter((p) => p.hosts === void 0 || hostFieldMatches(p.hosts, host, port));
-}
-function checkHostKey(pins, blob) {
-  const fingerprint = fingerprintOfBlob(blob);
-  const keyType = keyTypeOfBlob(blob);
-  const ok = pins.some(
-    (p) => p.fingerprint === fingerprint && (p.keyType === void 0 || p.keyType === keyType)
-  );
-  return { ok, fingerprint, keyType };
-}
-function hostKeyAlgorithms(pins) {
-  if (pins.some((p) => p.keyType === void 0)) return void 0;
-  const algs = [];
-  for (const p of pins) {
-    const add = p.keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [p.keyType];
-    for (const a of add) if (!algs.includes(a)) algs.push(a);
-  }
-  return algs;
-}
-function describePins(pins) {
-  return pins.map((p) => p.keyType ? `${p.keyType} ${p.fingerprint}` : p.fingerprint).join(", ");
-}
-
 // common/layout.ts
 import { posix } from "node:path";
 var { join } = posix;
@@ -193,6 +81,11 @@ var provenanceRecord = object({
   /** digest -> where its bundle is */
   bundles: record(string().regex(/^sha256:[0-9a-f]{64}$/), freeText("provenance bundle", 500)).optional()
 });
+function describeProvenance(p) {
+  if (!p?.state) return "not checked";
+  const signer = p.signer_workflow ? ` by ${p.signer_workflow}@${p.signer_ref ?? "?"}` : "";
+  return `${p.state}${signer}`;
+}
 var fleetPosition = strictObject({
   size: number().int().min(1).max(1e3),
   position: number().int().min(1).max(1e3)
@@ -230,18 +123,18 @@ function formatIssues(err) {
   }).join("\n");
 }
 
+// src/host/executor.ts
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { dirname, join as join2 } from "node:path";
+import { fileURLToPath } from "node:url";
+
 // src/ssh/shell.ts
 function shellQuote(s) {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 var shellJoin = (words) => words.map(shellQuote).join(" ");
 var asRoot = (r) => r.sudo ? "sudo -n " : "";
-
-// src/host/executor.ts
-import { createHash as createHash2 } from "node:crypto";
-import { existsSync } from "node:fs";
-import { dirname, join as join2 } from "node:path";
-import { fileURLToPath } from "node:url";
 
 // src/ssh/installed-executor.ts
 function parseInstalledVersion(text) {
@@ -359,7 +252,7 @@ function chooseNarrow(server, build, opts) {
   );
 }
 var ACTION_VERSION = true ? "1.0.0" : "dev";
-var sha256Hex = (data) => createHash2("sha256").update(data).digest("hex");
+var sha256Hex = (data) => createHash("sha256").update(data).digest("hex");
 function localRemoteScript(override) {
   if (override) return override;
   const here = dirname(fileURLToPath(import.meta.url));
@@ -376,6 +269,118 @@ function localRemoteScript(override) {
   return found;
 }
 
+// src/ssh/host-key.ts
+import { createHash as createHash2, createHmac } from "node:crypto";
+var HostKeyError = class extends Error {
+  name = "HostKeyError";
+};
+var KEY_TYPES = /* @__PURE__ */ new Set([
+  "ssh-ed25519",
+  "ssh-rsa",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "sk-ssh-ed25519@openssh.com",
+  "sk-ecdsa-sha2-nistp256@openssh.com",
+  "ssh-dss"
+]);
+var EXPECTED = 'each line must be a fingerprint "SHA256:<base64>" (ssh-keygen -lf key.pub) or a known_hosts line "[host]:port key-type base64" / "host key-type base64" (ssh-keyscan -p PORT HOST)';
+function fingerprintOfBlob(blob) {
+  return "SHA256:" + createHash2("sha256").update(blob).digest("base64").replace(/=+$/, "");
+}
+function keyTypeOfBlob(blob) {
+  if (blob.length < 4) return "unknown";
+  const len = blob.readUInt32BE(0);
+  if (len <= 0 || len > 64 || 4 + len > blob.length) return "unknown";
+  return blob.subarray(4, 4 + len).toString("latin1");
+}
+function parseHostKeys(text) {
+  const pins = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    let line = raw.trim();
+    const n = i + 1;
+    if (!line || line.startsWith("#")) return;
+    const keygen = /^\d+\s+(SHA256:\S+)(\s.*)?$/.exec(line);
+    if (keygen) line = keygen[1];
+    const bad = (why) => {
+      throw new HostKeyError(`host_key: line ${n}: ${why}; ${EXPECTED}`);
+    };
+    if (/^MD5:/i.test(line)) bad("MD5 fingerprints are not accepted, use the SHA256 fingerprint");
+    if (/^SHA256:/i.test(line)) {
+      if (!line.startsWith("SHA256:")) bad('write the prefix as "SHA256:"');
+      const b642 = line.slice(7).replace(/=+$/, "");
+      if (!/^[A-Za-z0-9+/]{43}$/.test(b642))
+        bad('a SHA256 fingerprint is "SHA256:" followed by 43 base64 characters');
+      pins.push({ fingerprint: "SHA256:" + b642, line: n });
+      return;
+    }
+    const fields = line.split(/\s+/);
+    if (fields[0].startsWith("@"))
+      bad(
+        `known_hosts markers such as ${fields[0]} (certificate authorities, revocations) are not supported`
+      );
+    if (fields.length < 3) bad("a known_hosts line has at least three fields: hosts, key type, base64 key");
+    const [hosts, keyType, b64] = fields;
+    if (!KEY_TYPES.has(keyType)) bad(`unknown key type ${JSON.stringify(keyType.slice(0, 40))}`);
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) bad("the key is not base64");
+    const blob = Buffer.from(b64, "base64");
+    if (keyTypeOfBlob(blob) !== keyType) bad(`the base64 key is not a ${keyType} key`);
+    pins.push({ fingerprint: fingerprintOfBlob(blob), keyType, hosts, line: n });
+  });
+  if (!pins.length)
+    throw new HostKeyError(
+      `host_key: required (it holds no key); host key verification cannot be turned off; ${EXPECTED}`
+    );
+  return pins;
+}
+function knownHostsName(host, port) {
+  return port === 22 ? host : `[${host}]:${port}`;
+}
+function globToRegExp(pattern) {
+  const esc = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+  return new RegExp(`^${esc}$`, "i");
+}
+function hostFieldMatches(field, host, port) {
+  const name = knownHostsName(host, port);
+  if (field.startsWith("|1|")) {
+    const [, , salt, hash] = field.split("|");
+    if (!salt || !hash) return false;
+    const mac = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
+    return mac === hash;
+  }
+  let matched = false;
+  for (const pat of field.split(",")) {
+    if (pat.startsWith("!")) {
+      if (globToRegExp(pat.slice(1)).test(name)) return false;
+    } else if (globToRegExp(pat).test(name)) matched = true;
+  }
+  return matched;
+}
+function pinsForHost(pins, host, port) {
+  return pins.filter((p) => p.hosts === void 0 || hostFieldMatches(p.hosts, host, port));
+}
+function checkHostKey(pins, blob) {
+  const fingerprint = fingerprintOfBlob(blob);
+  const keyType = keyTypeOfBlob(blob);
+  const ok = pins.some(
+    (p) => p.fingerprint === fingerprint && (p.keyType === void 0 || p.keyType === keyType)
+  );
+  return { ok, fingerprint, keyType };
+}
+function hostKeyAlgorithms(pins) {
+  if (pins.some((p) => p.keyType === void 0)) return void 0;
+  const algs = [];
+  for (const p of pins) {
+    const add = p.keyType === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [p.keyType];
+    for (const a of add) if (!algs.includes(a)) algs.push(a);
+  }
+  return algs;
+}
+function describePins(pins) {
+  return pins.map((p) => p.keyType ? `${p.keyType} ${p.fingerprint}` : p.fingerprint).join(", ");
+}
+
 export {
   HostKeyError,
   parseHostKeys,
@@ -387,6 +392,7 @@ export {
   DEFAULT_ROOT,
   DEFAULT_STACKS_SOURCE,
   layout,
+  describeProvenance,
   deployRequest,
   rollbackRequest,
   formatIssues,

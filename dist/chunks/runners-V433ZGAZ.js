@@ -2,12 +2,12 @@ import { createRequire as __seiseiCreateRequire } from 'node:module'; const requ
 import {
   runStatus,
   runVerify
-} from "./chunk-IGOBIRP7.js";
+} from "./chunk-F2E54YE7.js";
 import {
   runDeploy,
   runOnHost
-} from "./chunk-ZPOLOQLO.js";
-import "./chunk-45WJR45V.js";
+} from "./chunk-ISK7JXSB.js";
+import "./chunk-24WOHV2D.js";
 import "./chunk-VITA26D3.js";
 import "./chunk-5XLKRPSF.js";
 import "./chunk-2HTZ3WDJ.js";

@@ -7,6 +7,7 @@ import {
   chooseExecutor,
   deployRequest,
   describePins,
+  describeProvenance,
   formatIssues,
   hostKeyAlgorithms,
   installedExecutorScript,
@@ -19,7 +20,7 @@ import {
   shellJoin,
   shellQuote,
   upgradeHint
-} from "./chunk-45WJR45V.js";
+} from "./chunk-24WOHV2D.js";
 import {
   outputsOf,
   setOutputs
@@ -154,6 +155,7 @@ async function writeSummary(r, ctx, steps) {
     ["Previous release", pick(r.previous_release_id, m.previous_release_id)],
     ["Actor", pick(m.actor, ctx.actor)],
     ["Break glass", bg === true || bg === "true" ? "yes" : "no"],
+    ["Provenance", m.provenance ? describeProvenance(m.provenance) : ""],
     ["Break-glass reason", pick(m.break_glass_reason, ctx.breakGlass ? ctx.breakGlassReason : "")],
     ["Host", pick(ctx.host)],
     ["Run key", pick(ctx.runKey)],
@@ -208,9 +210,6 @@ async function writeOrSkip(s) {
 
 // src/modes/on-host.ts
 import { readFileSync } from "node:fs";
-
-// src/host/session.ts
-import { randomBytes } from "node:crypto";
 
 // src/ssh/connection.ts
 import { connect as tcpConnect } from "node:net";
@@ -479,6 +478,29 @@ async function connect(target) {
   return new SshSession(target, ssh);
 }
 
+// src/ssh/send-file.ts
+var TEMP_DIR_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
+var SENT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+function sendFileScript(file, dir) {
+  if (!SENT_NAME_RE.test(file.name)) throw new Error(`internal: bad file name ${JSON.stringify(file.name)}`);
+  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`internal: bad sha256 ${file.sha256}`);
+  if (dir !== void 0 && !TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
+  const undo = dir === void 0 ? 'rm -rf -- "$d"' : 'rm -f -- "$f"';
+  return [
+    "umask 077; set -C",
+    dir === void 0 ? `d=$(mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX") || exit 1; echo "dir=$d"` : `d=${shellQuote(dir)}`,
+    `f="$d/"${shellQuote(file.name)}`,
+    // Never over an existing entry (and set -C makes the redirection refuse one, too).
+    `if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists already" >&2; exit 3; fi`,
+    `cat > "$f" || { echo "cannot write $f" >&2; ${undo}; exit 3; }`,
+    `h=$(sha256sum < "$f"); h=\${h%% *}`,
+    `if [ "$h" = ${file.sha256} ]; then echo "sent=$h"; else echo "the file arrived with sha256 \${h:-?}, sent ${file.sha256}" >&2; ${undo}; exit 3; fi`
+  ].join("\n");
+}
+
+// src/host/check-channel.ts
+import { randomBytes } from "node:crypto";
+
 // src/ssh/preflight.ts
 var installedExecutor = (root) => layout(root).cli;
 var USER_TOOLS = ["mktemp", "cat", "sha256sum", "stat", "rm"];
@@ -633,26 +655,6 @@ var HeadSplitter = class {
     return all.subarray(at);
   }
 };
-
-// src/ssh/send-file.ts
-var TEMP_DIR_RE = /^\/[A-Za-z0-9._/-]*\/seisei-deploy\.[A-Za-z0-9]{6,}$/;
-var SENT_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-function sendFileScript(file, dir) {
-  if (!SENT_NAME_RE.test(file.name)) throw new Error(`internal: bad file name ${JSON.stringify(file.name)}`);
-  if (!/^[0-9a-f]{64}$/.test(file.sha256)) throw new Error(`internal: bad sha256 ${file.sha256}`);
-  if (dir !== void 0 && !TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
-  const undo = dir === void 0 ? 'rm -rf -- "$d"' : 'rm -f -- "$f"';
-  return [
-    "umask 077; set -C",
-    dir === void 0 ? `d=$(mktemp -d "\${TMPDIR:-/tmp}/seisei-deploy.XXXXXXXXXX") || exit 1; echo "dir=$d"` : `d=${shellQuote(dir)}`,
-    `f="$d/"${shellQuote(file.name)}`,
-    // Never over an existing entry (and set -C makes the redirection refuse one, too).
-    `if [ -e "$f" ] || [ -L "$f" ]; then echo "$f exists already" >&2; exit 3; fi`,
-    `cat > "$f" || { echo "cannot write $f" >&2; ${undo}; exit 3; }`,
-    `h=$(sha256sum < "$f"); h=\${h%% *}`,
-    `if [ "$h" = ${file.sha256} ]; then echo "sent=$h"; else echo "the file arrived with sha256 \${h:-?}, sent ${file.sha256}" >&2; ${undo}; exit 3; fi`
-  ].join("\n");
-}
 
 // common/events.ts
 function parseEventLine(line) {
@@ -857,6 +859,149 @@ var OpenChannel = class {
   }
 };
 
+// src/host/upload.ts
+var RemoteError = class extends Error {
+  name = "RemoteError";
+};
+async function sendFile(ssh, f, dir) {
+  const host = ssh.target.host;
+  const sha256 = sha256Hex(f.data);
+  const res = await ssh.exec(sendFileScript({ name: f.name, sha256 }, dir), {
+    stdin: f.data,
+    timeoutMs: 12e4
+  });
+  const made = /^dir=(.*)$/m.exec(res.stdout)?.[1];
+  if (made !== void 0 && !dir) {
+    if (!TEMP_DIR_RE.test(made))
+      throw new RemoteError(
+        `cannot create a temporary directory on ${host}: mktemp -d answered ${JSON.stringify(made.slice(0, 200))}`
+      );
+    dir = made;
+  }
+  if (res.code === 0 && dir && new RegExp(`^sent=${sha256}$`, "m").test(res.stdout)) return dir;
+  const why = res.code === null ? res.timedOut ? "timed out" : ssh.closeReason : `exit ${res.code}: ${(res.stderr || res.stdout).trim().slice(-500) || "no output"}`;
+  throw new RemoteError(`cannot send ${f.name} to ${host}${dir ? `:${dir}` : ""}: ${why}`);
+}
+function removeAfterScript(dir, pid) {
+  if (!TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
+  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`internal: bad pid ${pid}`);
+  const wait = `while [ -d /proc/${pid} ]; do sleep 5; done; rm -rf -- "$0"`;
+  return `nohup sh -c ${shellQuote(wait)} ${shellQuote(dir)} >/dev/null 2>&1 </dev/null &`;
+}
+function removeNowScript(dir) {
+  if (!TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
+  return `rm -rf -- ${shellQuote(dir)}`;
+}
+
+// src/host/check-channel.ts
+var CHECK_TIMEOUT_MS = 6e4;
+function channelCommands(server, plan) {
+  const cli = layout(server.root).cli;
+  const out = {};
+  const add = (what, args) => {
+    out[`node-${what}`] = [server.node, cli, ...args];
+    out[`direct-${what}`] = [cli, ...args];
+  };
+  for (const k of [plan.runKey, plan.checkKey])
+    if (k !== void 0 && !RUN_KEY_RE.test(k)) throw new RemoteError(`internal: invalid run key ${k}`);
+  if (plan.checkKey !== void 0)
+    add("check", [
+      ...["run", "-", "--run-key", plan.checkKey],
+      ...plan.runKey !== void 0 ? ["--then-run", plan.runKey] : []
+    ]);
+  else if (plan.runKey !== void 0)
+    add("run", ["run", "-", "--detach", "--follow", "--run-key", plan.runKey]);
+  return out;
+}
+async function serverCheck(session, config, plan) {
+  const { server, target } = config;
+  const nonce = randomBytes(12).toString("hex");
+  const commands = channelCommands(server, plan);
+  const channel = new OpenChannel(session, checkChannelScript(server, nonce, commands), {
+    factsNonce: nonce
+  });
+  const facts = await channel.waitFacts(CHECK_TIMEOUT_MS);
+  if (facts.closed && facts.closed.code === null && !facts.text)
+    throw new SshError(
+      "connection",
+      `Server check on ${target.host} got no answer: ${facts.closed.timedOut ? "timed out after 60 s" : session.closeReason}`
+    );
+  try {
+    const info2 = checkPreflight(facts.text ?? "", server, target);
+    return { info: info2, channel, offers: Object.keys(commands).length > 0 };
+  } catch (err) {
+    channel.close();
+    throw err;
+  }
+}
+function serverLine(info2, server) {
+  return info2.narrow ? `Server: sudo allows only the installed executor${info2.installedVersion ? ` (seisei-deploy ${info2.installedVersion.version})` : ""}` : `Server: Node.js ${info2.nodeVersion}, Docker ${info2.dockerVersion}${server.sudo ? ", passwordless sudo" : ""}`;
+}
+var WaitingChannel = class {
+  held;
+  /** Keeps the channel for what its plan offers (afterCheck: a dry run ran on it, its run may follow). */
+  hold(channel, plan, afterCheck) {
+    this.held = { channel, plan, ...afterCheck ? { afterCheck } : {} };
+  }
+  /**
+   * Takes the channel for `what` (run with runKey, or check with checkKey) when the chosen executor
+   * is the installed one of this build; otherwise ends that channel and returns undefined.
+   */
+  take(what, key, executor) {
+    const p = this.held;
+    this.held = void 0;
+    if (!p) return void 0;
+    const runnable = p.afterCheck || p.plan.checkKey === void 0;
+    const planned = what === "run" ? runnable ? p.plan.runKey : void 0 : p.afterCheck ? void 0 : p.plan.checkKey;
+    if (p.channel.closed || planned !== key || !executor.installedThisBuild) {
+      p.channel.decline();
+      return void 0;
+    }
+    return {
+      channel: p.channel,
+      plan: p.plan,
+      word: `${executor.direct ? "direct" : "node"}-${what}`,
+      ...p.afterCheck ? { afterCheck: true } : {},
+      ...what === "check" && p.plan.runKey !== void 0 ? { thenRun: true } : {}
+    };
+  }
+  /** Ends the waiting channel, if any (anything else the session runs uses its own). */
+  decline() {
+    this.held?.channel.decline();
+    this.held = void 0;
+  }
+};
+
+// src/host/cleanup.ts
+async function removeTempDir(end) {
+  const { dir, host, pid } = end;
+  let session = await end.connected();
+  if (!session) {
+    warning(`Could not remove ${dir} on ${host} (no connection); it holds no secrets`);
+    return false;
+  }
+  const exec = (s, cmd, timeoutMs) => s.exec(cmd, { timeoutMs }).catch((e) => ({ code: -1, stderr: e.message }));
+  if (end.runMayNeedIt) {
+    if (!pid) {
+      info(`Left ${dir} on ${host}: the run may still be reading it (it holds no secrets)`);
+      return false;
+    }
+    const res2 = await exec(session, removeAfterScript(dir, pid), 15e3);
+    info(
+      safeText(
+        res2.code === 0 ? `${dir} on ${host} will be removed when the run (pid ${pid}) ends` : `Left ${dir} on ${host} (it holds no secrets): ${res2.stderr}`
+      )
+    );
+    return false;
+  }
+  let res = await exec(session, removeNowScript(dir), 3e4);
+  if (res.code !== 0 && (session = await end.connected()))
+    res = await exec(session, removeNowScript(dir), 3e4);
+  if (res.code === 0) return true;
+  warning(`Could not remove ${dir} on ${host}: ${res.stderr || "unknown error"}`);
+  return false;
+}
+
 // src/host/journal.ts
 var MAX_JOURNAL_LINE_BYTES = 4 * 1024 * 1024;
 var cutMarker = (n) => `\u2026 [truncated ${n} bytes]`;
@@ -988,47 +1133,103 @@ async function followJournal(link, limits, onLine) {
   }
 }
 
-// src/host/upload.ts
-var RemoteError = class extends Error {
-  name = "RemoteError";
-};
-async function sendFile(ssh, f, dir) {
-  const host = ssh.target.host;
-  const sha256 = sha256Hex(f.data);
-  const res = await ssh.exec(sendFileScript({ name: f.name, sha256 }, dir), {
-    stdin: f.data,
-    timeoutMs: 12e4
-  });
-  const made = /^dir=(.*)$/m.exec(res.stdout)?.[1];
-  if (made !== void 0 && !dir) {
-    if (!TEMP_DIR_RE.test(made))
-      throw new RemoteError(
-        `cannot create a temporary directory on ${host}: mktemp -d answered ${JSON.stringify(made.slice(0, 200))}`
-      );
-    dir = made;
-  }
-  if (res.code === 0 && dir && new RegExp(`^sent=${sha256}$`, "m").test(res.stdout)) return dir;
-  const why = res.code === null ? res.timedOut ? "timed out" : ssh.closeReason : `exit ${res.code}: ${(res.stderr || res.stdout).trim().slice(-500) || "no output"}`;
-  throw new RemoteError(`cannot send ${f.name} to ${host}${dir ? `:${dir}` : ""}: ${why}`);
-}
-function removeAfterScript(dir, pid) {
-  if (!TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
-  if (!Number.isSafeInteger(pid) || pid <= 0) throw new Error(`internal: bad pid ${pid}`);
-  const wait = `while [ -d /proc/${pid} ]; do sleep 5; done; rm -rf -- "$0"`;
-  return `nohup sh -c ${shellQuote(wait)} ${shellQuote(dir)} >/dev/null 2>&1 </dev/null &`;
-}
-function removeNowScript(dir) {
-  if (!TEMP_DIR_RE.test(dir)) throw new Error(`internal: bad temp dir ${dir}`);
-  return `rm -rf -- ${shellQuote(dir)}`;
-}
-
-// src/host/session.ts
+// src/host/start.ts
 var OutcomeUnknownError = class extends RemoteError {
   name = "OutcomeUnknownError";
   outputStatus = "unknown";
 };
-var CHECK_TIMEOUT_MS = 6e4;
 var START_TIMEOUT_MS = 12e4;
+async function launchRun(l, runKey, stdin) {
+  const { taken } = l;
+  if (l.apart) {
+    const res = await l.live().exec(l.cli(["run", "-", "--detach", "--run-key", runKey]), {
+      timeoutMs: START_TIMEOUT_MS,
+      stdin
+    });
+    return res.code !== 0 ? { failed: res } : { line: res.stdout };
+  }
+  let channel;
+  if (taken?.afterCheck) {
+    channel = taken.channel;
+    channel.thenRun(stdin);
+  } else if (taken) {
+    channel = taken.channel;
+    channel.go(taken.word, stdin, { startLine: true });
+  } else {
+    const command = l.cli(["run", "-", "--detach", "--follow", "--run-key", runKey]);
+    channel = new OpenChannel(l.live(), command, { stdin, startLine: true });
+  }
+  const head = await channel.waitStart(START_TIMEOUT_MS);
+  return head.text === void 0 ? { failed: head.closed } : { line: head.text, channel };
+}
+function howToCheck(w) {
+  const { cli } = layout(w.root);
+  const t = w.target;
+  return `Run key: ${w.runKey ?? "(unknown)"}. Journal: ${w.journal ?? "(unknown)"}. Check on the server: ssh -p ${t.port} ${t.username}@${t.host} sudo ${cli} status ${w.stack ?? "<stack>"}` + (w.journal ? `, and read the journal: sudo cat ${w.journal}` : "");
+}
+var noRunInformation = (stdout) => new RemoteError(
+  `The executor started but printed no run information (stdout: ${JSON.stringify(stdout.slice(-500))})`
+);
+function parseStartInfo(stdout, runKey) {
+  const line = stdout.trim().split("\n").pop() ?? "";
+  let info2;
+  try {
+    info2 = JSON.parse(line);
+  } catch {
+    throw noRunInformation(stdout);
+  }
+  if (info2.run_key !== runKey || typeof info2.journal !== "string")
+    throw new RemoteError(`The executor answered with an unexpected run (${line.slice(0, 300)})`);
+  return info2;
+}
+var mayHaveStarted = (res) => res.code === null || res.code === 0;
+function startError(res, where2) {
+  if (res.code === 2)
+    return new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
+  if (res.code === null)
+    return new OutcomeUnknownError(
+      `Lost the connection while starting the run on ${where2.label} (${res.timedOut ? "timed out" : where2.closeReason ?? "connection lost"}); it may have started. ` + where2.check()
+    );
+  if (res.code !== 0)
+    return new RemoteError(
+      `Starting the executor on ${where2.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2e3)}`
+    );
+  return noRunInformation("");
+}
+
+// src/host/sync.ts
+function syncResult(args, res, w) {
+  if (res.aborted) throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${w.host}`);
+  if (res.timedOut)
+    throw new RemoteError(
+      `${args[0]} on ${w.host} did not finish within timeout_minutes (${w.timeoutMinutes})`
+    );
+  if (res.code === null)
+    throw new RemoteError(
+      `Lost the connection to ${w.label} while ${args[0]} was running: ${w.closeReason()}`
+    );
+  return res;
+}
+async function dryRunOnChannel(taken, stdin, limits, hold) {
+  const { channel } = taken;
+  if (!taken.thenRun) {
+    channel.go(taken.word, stdin);
+    return channel.output(limits);
+  }
+  channel.go(taken.word, stdin, { keepOpen: true, untilResult: true });
+  const onAbort = () => channel.close();
+  limits.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const head = await channel.waitCheck(limits.timeoutMs);
+    if (head.closed) return { ...head.closed, stdout: head.text ?? "" };
+    hold();
+    return { code: 0, signal: null, stdout: head.text ?? "", stderr: "" };
+  } finally {
+    limits.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+// src/host/session.ts
 var HostSession = class {
   constructor(config, opts) {
     this.config = config;
@@ -1052,7 +1253,7 @@ var HostSession = class {
   started = false;
   resultSeen = false;
   /** The server check's channel, waiting for the word that says what runs next on it. */
-  pending;
+  pending = new WaitingChannel();
   /** The channel of a started run, streaming its journal until follow() takes it. */
   attached;
   get target() {
@@ -1073,80 +1274,22 @@ var HostSession = class {
     this.session = await this.connectFn(this.target);
     log(`Connected to ${this.label}; host key verified`);
     this.throwIfCancelled();
-    const server = this.config.server;
-    const nonce = randomBytes(12).toString("hex");
-    const commands = this.channelCommands(plan);
-    const channel = new OpenChannel(this.session, checkChannelScript(server, nonce, commands), {
-      factsNonce: nonce
-    });
-    const facts = await channel.waitFacts(CHECK_TIMEOUT_MS);
-    if (facts.closed && facts.closed.code === null && !facts.text)
-      throw new SshError(
-        "connection",
-        `Server check on ${this.target.host} got no answer: ${facts.closed.timedOut ? "timed out after 60 s" : this.session.closeReason}`
-      );
-    let info2;
-    try {
-      info2 = checkPreflight(facts.text ?? "", server, this.target);
-    } catch (err) {
-      channel.close();
-      throw err;
-    }
-    if (Object.keys(commands).length && !channel.closed) this.pending = { channel, plan };
-    log(
-      safeText(
-        info2.narrow ? `Server: sudo allows only the installed executor${info2.installedVersion ? ` (seisei-deploy ${info2.installedVersion.version})` : ""}` : `Server: Node.js ${info2.nodeVersion}, Docker ${info2.dockerVersion}${server.sudo ? ", passwordless sudo" : ""}`
-      )
-    );
+    const { info: info2, channel, offers } = await serverCheck(this.session, this.config, plan);
+    if (offers && !channel.closed) this.pending.hold(channel, plan);
+    log(safeText(serverLine(info2, this.config.server)));
     return info2;
   }
-  /** The commands the check's channel may run next: the installed executor, run by node or directly. */
-  channelCommands(plan) {
-    const { node, root } = this.config.server;
-    const cli = layout(root).cli;
-    const out = {};
-    const add = (what, args) => {
-      out[`node-${what}`] = [node, cli, ...args];
-      out[`direct-${what}`] = [cli, ...args];
-    };
-    for (const k of [plan.runKey, plan.checkKey])
-      if (k !== void 0 && !RUN_KEY_RE.test(k)) throw new RemoteError(`internal: invalid run key ${k}`);
-    if (plan.checkKey !== void 0)
-      add("check", [
-        ...["run", "-", "--run-key", plan.checkKey],
-        ...plan.runKey !== void 0 ? ["--then-run", plan.runKey] : []
-      ]);
-    else if (plan.runKey !== void 0)
-      add("run", ["run", "-", "--detach", "--follow", "--run-key", plan.runKey]);
-    return out;
-  }
-  /**
-   * Takes the check's channel for `what` (run with runKey, or check with checkKey) when the chosen
-   * executor is the installed one of this build; otherwise ends that channel and returns undefined.
-   */
+  /** Takes the check's channel for a run or a dry run when the chosen executor can run on it (check-channel.ts). */
   takeChannel(what, key) {
-    const p = this.pending;
-    this.pending = void 0;
-    if (!p) return void 0;
-    const runnable = p.afterCheck || p.plan.checkKey === void 0;
-    const planned = what === "run" ? runnable ? p.plan.runKey : void 0 : p.afterCheck ? void 0 : p.plan.checkKey;
-    const usable = !p.channel.closed && planned === key && this.sameBuild && this.executor !== void 0 && this.executor === layout(this.config.server.root).cli;
-    if (!usable) {
-      p.channel.decline();
-      return void 0;
-    }
-    return {
-      channel: p.channel,
-      plan: p.plan,
-      word: `${this.direct ? "direct" : "node"}-${what}`,
-      ...p.afterCheck ? { afterCheck: true } : {},
-      ...what === "check" && p.plan.runKey !== void 0 ? { thenRun: true } : {}
-    };
+    const installed = this.executor !== void 0 && this.executor === layout(this.config.server.root).cli;
+    return this.pending.take(what, key, {
+      installedThisBuild: this.sameBuild && installed,
+      direct: this.direct
+    });
   }
   /** Ends the check's waiting channel, if any (anything else the session runs uses its own). */
   declinePending() {
-    this.pending?.channel.decline();
-    this.pending = void 0;
+    this.pending.decline();
   }
   live() {
     if (!this.session || this.session.closed)
@@ -1170,78 +1313,48 @@ var HostSession = class {
     for (const f of files) this.tmpDir = await sendFile(this.live(), f, this.tmpDir);
     return this.tmpDir;
   }
-  /** Starts `remote.cjs run - --detach`: validated synchronously, then detached from SSH. */
+  /** Starts `remote.cjs run - --detach`: validated synchronously, then detached from SSH (start.ts). */
   async start(inputs) {
     const { run_key: runKey = "", stack } = inputs.request;
     if (!RUN_KEY_RE.test(runKey)) throw new RemoteError(`internal: invalid run key ${runKey}`);
     this.throwIfCancelled();
     this.resultSeen = false;
-    const stdin = JSON.stringify(inputs);
     const taken = this.takeChannel("run", runKey);
-    if (!taken && !this.sameBuild) return this.startApart(inputs, stdin);
-    this.declinePending();
-    let channel;
-    if (taken?.afterCheck) {
-      channel = taken.channel;
-      channel.thenRun(stdin);
-    } else if (taken) {
-      channel = taken.channel;
-      channel.go(taken.word, stdin, { startLine: true });
-    } else {
-      const command = this.cli(["run", "-", "--detach", "--follow", "--run-key", runKey]);
-      channel = new OpenChannel(this.live(), command, { stdin, startLine: true });
-    }
-    const head = await channel.waitStart(START_TIMEOUT_MS);
-    if (head.text === void 0) return this.startFailed(head.closed, stack, runKey);
+    const launched = await launchRun(
+      {
+        taken,
+        apart: !taken && !this.sameBuild,
+        live: () => this.live(),
+        cli: (args) => this.cli(args)
+      },
+      runKey,
+      JSON.stringify(inputs)
+    );
+    if ("failed" in launched) return this.startFailed(launched.failed, stack, runKey);
     this.runKey = runKey;
     this.stack = stack;
     this.started = true;
     let info2;
     try {
-      info2 = this.startInfo(head.text, runKey);
+      info2 = parseStartInfo(launched.line, runKey);
     } catch (err) {
-      channel.close();
+      launched.channel?.close();
       throw err;
     }
-    this.attached = channel;
+    if (launched.channel) this.attached = launched.channel;
     return this.startedAt(info2, runKey);
   }
-  /** The start's channel ended without a start line (or `run --detach` failed): refused, lost, or failed. */
+  /** The start ended without a start line (or `run --detach` failed): refused, lost, or failed (start.ts). */
   startFailed(res, stack, runKey) {
-    if (res.code === 2)
-      throw new RemoteError(`The executor refused the request: ${res.stderr.trim() || res.stdout.trim()}`);
-    this.runKey = runKey;
-    this.stack = stack;
-    if (res.code === null) {
-      this.started = true;
-      this.journal = layout(this.config.server.root).journal(stack, runKey);
-      throw new OutcomeUnknownError(
-        `Lost the connection while starting the run on ${this.label} (${res.timedOut ? "timed out" : this.session?.closeReason ?? "connection lost"}); it may have started. ` + this.howToCheck()
-      );
+    if (res.code !== 2) {
+      this.runKey = runKey;
+      this.stack = stack;
     }
-    if (res.code !== 0)
-      throw new RemoteError(
-        `Starting the executor on ${this.target.host} failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-2e3)}`
-      );
-    this.started = true;
-    return this.startInfo("", runKey);
-  }
-  /**
-   * `run - --detach` on a channel of its own, then `follow` on another: for an installed executor
-   * of another build (executor_mismatch: use-installed), which may not know `--follow`.
-   */
-  async startApart(inputs, stdin) {
-    const { run_key: runKey = "", stack } = inputs.request;
-    this.declinePending();
-    const res = await this.live().exec(this.cli(["run", "-", "--detach", "--run-key", runKey]), {
-      timeoutMs: START_TIMEOUT_MS,
-      stdin
-    });
-    if (res.code !== 0) return this.startFailed(res, stack, runKey);
-    this.runKey = runKey;
-    this.stack = stack;
-    this.started = true;
-    return this.startedAt(this.startInfo(res.stdout, runKey), runKey);
+    if (mayHaveStarted(res)) this.started = true;
+    if (res.code === null) this.journal = layout(this.config.server.root).journal(stack, runKey);
+    const { host } = this.target;
+    const closeReason = this.session?.closeReason;
+    throw startError(res, { host, label: this.label, closeReason, check: () => this.howToCheck() });
   }
   /** Notes and logs where the started run is. */
   startedAt(info2, runKey) {
@@ -1254,26 +1367,10 @@ var HostSession = class {
     );
     return info2;
   }
-  /** The last line of `run --detach`: `{run_key, journal, pid}` of this run. */
-  startInfo(stdout, runKey) {
-    const line = stdout.trim().split("\n").pop() ?? "";
-    let info2;
-    try {
-      info2 = JSON.parse(line);
-    } catch {
-      throw new RemoteError(
-        `The executor started but printed no run information (stdout: ${JSON.stringify(stdout.slice(-500))})`
-      );
-    }
-    if (info2.run_key !== runKey || typeof info2.journal !== "string")
-      throw new RemoteError(`The executor answered with an unexpected run (${line.slice(0, 300)})`);
-    return info2;
-  }
   /** How an operator finds out what happened, for messages when we stop following. */
   howToCheck() {
-    const l = layout(this.config.server.root);
-    const t = this.target;
-    return `Run key: ${this.runKey ?? "(unknown)"}. Journal: ${this.journal ?? "(unknown)"}. Check on the server: ssh -p ${t.port} ${t.username}@${t.host} sudo ${l.cli} status ${this.stack ?? "<stack>"}` + (this.journal ? `, and read the journal: sudo cat ${this.journal}` : "");
+    const { runKey, journal, stack } = this;
+    return howToCheck({ root: this.config.server.root, target: this.target, runKey, journal, stack });
   }
   async reconnect() {
     this.session?.close();
@@ -1338,91 +1435,52 @@ var HostSession = class {
   }
   /**
    * A fleet host's dry run, `run - --run-key <checkKey>` with `stdin`: on the check's channel when
-   * open() planned it and the installed executor is this build, else as runSync.
+   * open() planned it and the installed executor is this build (sync.ts), else as runSync.
    */
   async check(checkKey, stdin) {
     const args = ["run", "-", "--run-key", checkKey];
     this.throwIfCancelled();
     const taken = this.takeChannel("check", checkKey);
     if (!taken) return this.runSync(args, stdin);
-    const { channel } = taken;
     const limits = { timeoutMs: this.config.timeoutMinutes * 6e4, signal: this.opts.signal };
-    if (!taken.thenRun) {
-      channel.go(taken.word, stdin);
-      return this.syncResult(args, await channel.output(limits));
-    }
-    channel.go(taken.word, stdin, { keepOpen: true, untilResult: true });
-    const onAbort = () => channel.close();
-    limits.signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      const head = await channel.waitCheck(limits.timeoutMs);
-      if (head.closed) return this.syncResult(args, { ...head.closed, stdout: head.text ?? "" });
-      this.pending = { channel, plan: taken.plan, afterCheck: true };
-      return { code: 0, signal: null, stdout: head.text ?? "", stderr: "" };
-    } finally {
-      limits.signal.removeEventListener("abort", onAbort);
-    }
+    const hold = () => this.pending.hold(taken.channel, taken.plan, true);
+    return this.syncResult(args, await dryRunOnChannel(taken, stdin, limits, hold));
   }
   /** A synchronous mode's result, or the error of a cancelled, timed out or lost one. */
   syncResult(args, res) {
+    const { host } = this.target;
     const { timeoutMinutes } = this.config;
-    if (res.aborted)
-      throw new RemoteError(`The job was cancelled while ${args[0]} was running on ${this.target.host}`);
-    if (res.timedOut)
-      throw new RemoteError(
-        `${args[0]} on ${this.target.host} did not finish within timeout_minutes (${timeoutMinutes})`
-      );
-    if (res.code === null)
-      throw new RemoteError(
-        `Lost the connection to ${this.label} while ${args[0]} was running: ${this.session?.closeReason}`
-      );
-    return res;
+    return syncResult(args, res, {
+      host,
+      label: this.label,
+      timeoutMinutes,
+      closeReason: () => this.session?.closeReason
+    });
   }
-  /**
-   * Removes the temp dir. While a started run may still need it (no result seen: cancelled, lost,
-   * timed out), removal is left to a small background job on the server that waits for the
-   * executor's pid to end. The dir holds no secret then: the executor deletes the password file
-   * as soon as it reads it.
-   */
+  /** Removes the temp dir, or leaves it to the server while a started run may need it (cleanup.ts). */
   async cleanup() {
     this.declinePending();
     this.attached?.close();
     this.attached = void 0;
     const dir = this.tmpDir;
-    const host = this.target.host;
     if (!dir || !TEMP_DIR_RE.test(dir)) return;
-    if (!await this.connectedForCleanup()) {
-      warning(`Could not remove ${dir} on ${host} (no connection); it holds no secrets`);
-      return;
-    }
-    const exec = (cmd, timeoutMs) => this.session.exec(cmd, { timeoutMs }).catch((e) => ({ code: -1, stderr: e.message }));
-    if (this.started && !this.resultSeen) {
-      if (!this.pid) {
-        info(`Left ${dir} on ${host}: the run may still be reading it (it holds no secrets)`);
-        return;
-      }
-      const res2 = await exec(removeAfterScript(dir, this.pid), 15e3);
-      info(
-        safeText(
-          res2.code === 0 ? `${dir} on ${host} will be removed when the run (pid ${this.pid}) ends` : `Left ${dir} on ${host} (it holds no secrets): ${res2.stderr}`
-        )
-      );
-      return;
-    }
-    let res = await exec(removeNowScript(dir), 3e4);
-    if (res.code !== 0 && await this.connectedForCleanup()) res = await exec(removeNowScript(dir), 3e4);
-    if (res.code === 0) this.tmpDir = void 0;
-    else warning(`Could not remove ${dir} on ${host}: ${res.stderr || "unknown error"}`);
+    const removed = await removeTempDir({
+      dir,
+      host: this.target.host,
+      runMayNeedIt: this.started && !this.resultSeen,
+      pid: this.pid,
+      connected: () => this.connectedForCleanup()
+    });
+    if (removed) this.tmpDir = void 0;
   }
-  /** Whether there is a live session for cleaning up, reconnecting once if it dropped (not when cancelled). */
+  /** A live session for cleaning up, reconnecting once if it dropped (not when cancelled). */
   async connectedForCleanup() {
-    if (this.session && !this.session.closed) return true;
-    if (this.opts.signal.aborted) return false;
+    if (this.session && !this.session.closed) return this.session;
+    if (this.opts.signal.aborted) return void 0;
     try {
-      this.session = await this.connectFn(this.target);
-      return true;
+      return this.session = await this.connectFn(this.target);
     } catch {
-      return false;
+      return void 0;
     }
   }
   close() {
@@ -1631,8 +1689,8 @@ export {
   reportResult,
   writeOrSkip,
   parseEventLine,
-  sleep,
   RemoteError,
+  sleep,
   HostSession,
   makeRunKey,
   buildDeployRequest,

@@ -17,7 +17,7 @@ import {
   knownHostsName,
   parseHostKeys,
   pinsForHost
-} from "./chunk-45WJR45V.js";
+} from "./chunk-24WOHV2D.js";
 
 // src/inputs/target.ts
 var PRIVATE_KEY_FORM = "private_key: is not valid; expected a PEM/OpenSSH private key (-----BEGIN ... PRIVATE KEY----- ... -----END ... PRIVATE KEY-----)";
